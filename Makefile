@@ -1,0 +1,36 @@
+# Two entry points: `make demo` and `make test`. Both create .venv on a fresh machine.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Tests and the demo run with a fixed, throwaway key unless the caller brings one.
+DEMO_KEY_FILE ?= $(HOME)/.config/ragmask/demo.key
+
+.PHONY: demo test lint typecheck unit bench-accuracy clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	RAGMASK_KEY_FILE=$${RAGMASK_KEY_FILE:-$(DEMO_KEY_FILE)} $(BIN)/ragmask mask examples/corpus
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest
+
+test: lint typecheck unit
+
+bench-accuracy: $(STAMP)
+	$(BIN)/python bench/accuracy.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

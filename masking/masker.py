@@ -1,0 +1,241 @@
+"""mask_document for one or many documents: detect -> policy -> propagate -> tokens -> leak check.
+
+Fail closed: a detector error, any exception while masking, or (strict mode) a leak-check finding
+quarantines the document; a quarantined document has no masked text at all, never a partial one.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from presidio_analyzer import EntityRecognizer
+
+from masking.detector import Detector, DetectorConfig
+from masking.entities import DetectedSpan, MaskedEntity, type_group
+from masking.errors import DetectorError
+from masking.fingerprints import fingerprint
+from masking.keys import MaskingKeys
+from masking.leak_check import leak_check
+from masking.normalise import normalise
+from masking.policy import Action, Policy, load_policy
+from masking.propagation import PROPAGATED, is_usable_variant, name_variants, propagate
+from masking.report import MaskingReport, RedactionMiss, ScoreSummary, detector_versions
+from masking.spans import drop_false_positives, resolve_overlaps, trim
+from masking.tokens import TokenMinter, redaction_marker
+
+MASKED = "masked"
+QUARANTINED = "quarantined"
+
+
+@dataclass(frozen=True)
+class TextDocument:
+    doc_id: str
+    text: str = field(repr=False)
+
+
+@dataclass
+class MaskedDocument:
+    """The masked text, its entities (tokens and fingerprints) and report; ``spans`` are the masked
+    ranges of the original text (offsets and types only, kept in memory for previews and benchmarks)."""
+
+    doc_id: str
+    masked_text: str | None
+    entities: list[MaskedEntity]
+    report: MaskingReport
+    spans: list[DetectedSpan] = field(default_factory=list)
+
+    @property
+    def quarantined(self) -> bool:
+        return self.report.status == QUARANTINED
+
+
+@dataclass(frozen=True)
+class _Replacement:
+    start: int
+    end: int
+    entity_type: str
+    value_key: str  # canonical normalised value: used for the token and fingerprints, never stored
+    score: float
+    propagated: bool
+
+
+def splice(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:
+    """``text`` with non-overlapping [start, end) ranges replaced."""
+    pieces, position = [], 0
+    for start, end, replacement in sorted(replacements):
+        pieces += [text[position:start], replacement]
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def person_fingerprint_values(full_name: str) -> list[str]:
+    """The normalised full name and its usable variants: erasure by any of them finds the person."""
+    variants = [v for v in name_variants(full_name) if is_usable_variant(v)]
+    return list(dict.fromkeys([full_name, *variants]))
+
+
+class Masker:
+    """Masks documents under one policy and key. Build once per process: it loads the NLP model."""
+
+    def __init__(
+        self,
+        keys: MaskingKeys,
+        policy: Policy | None = None,
+        *,
+        detector_config: DetectorConfig | None = None,
+        extra_recognizers: Iterable[EntityRecognizer] = (),
+        run_id: str | None = None,
+    ) -> None:
+        self.keys = keys
+        self.policy = policy or load_policy()
+        self.detector = Detector(self.policy, detector_config, extra_recognizers)
+        self.run_id = run_id or uuid.uuid4().hex
+        self._versions = detector_versions(self.detector.model_version)
+
+    def mask(self, doc_id: str, text: str) -> MaskedDocument:
+        return self.mask_many([TextDocument(doc_id, text)])[0]
+
+    def mask_many(self, documents: Sequence[TextDocument]) -> list[MaskedDocument]:
+        """Mask a batch; detection runs over the whole batch at once, results keep input order."""
+        started_at = datetime.now(UTC).isoformat()
+        clock = time.perf_counter()
+        try:
+            detections = self.detector.detect_many([d.text for d in documents])
+        except Exception as error:  # the detector itself broke: the whole batch is quarantined
+            failure = DetectorError(f"detector failed: {type(error).__name__}")
+            detections = [failure for _ in documents]
+        total_chars = sum(len(d.text) for d in documents) or 1
+        detect_seconds = time.perf_counter() - clock
+        results = []
+        for document, detected in zip(documents, detections, strict=True):
+            doc_clock = time.perf_counter()
+            report = self._new_report(document, started_at)
+            if isinstance(detected, DetectorError):
+                result = self._quarantine(document, report, str(detected))
+            else:
+                try:
+                    result = self._apply(document, detected, report)
+                except Exception as error:
+                    result = self._quarantine(document, report, f"masking failed: {type(error).__name__}")
+            share = detect_seconds * len(document.text) / total_chars
+            report.elapsed_ms = round((share + time.perf_counter() - doc_clock) * 1000, 3)
+            results.append(result)
+        return results
+
+    def _new_report(self, document: TextDocument, started_at: str) -> MaskingReport:
+        return MaskingReport(
+            doc_id=document.doc_id,
+            run_id=self.run_id,
+            status=MASKED,
+            started_at=started_at,
+            text_chars=len(document.text),
+            windows=self.detector.window_count(document.text),
+            policy={"name": self.policy.name, "version": self.policy.version},
+            detector=dict(self._versions),
+            key_id=self.keys.key_id,
+            scope=self.policy.scope.value,
+        )
+
+    @staticmethod
+    def _quarantine(document: TextDocument, report: MaskingReport, reason: str) -> MaskedDocument:
+        report.status = QUARANTINED
+        report.quarantine_reason = reason
+        return MaskedDocument(document.doc_id, None, [], report)
+
+    def _keeps(self, text: str, span: DetectedSpan) -> bool:
+        rule = self.policy.rule(span.entity_type)
+        if rule.action is Action.KEEP or span.score < rule.threshold:
+            return False
+        return not self.policy.is_allowed(text[span.start : span.end])
+
+    def _select_spans(self, text: str, detected: Sequence[DetectedSpan]) -> tuple[list[DetectedSpan], dict[tuple[str, str], str]]:
+        candidates = [s for s in drop_false_positives(text, detected) if self._keeps(text, s)]
+        spans = resolve_overlaps(t for s in candidates if (t := trim(text, s)) is not None)
+        canonical: dict[tuple[str, str], str] = {}
+        if self.policy.propagate:
+            propagation = propagate(text, spans)
+            canonical = propagation.canonical
+            extra = [s for s in propagation.spans if not self.policy.is_allowed(text[s.start : s.end])]
+            spans = resolve_overlaps([*spans, *extra])
+        return spans, canonical
+
+    def _replacements(self, text: str, spans: Sequence[DetectedSpan], canonical: dict[tuple[str, str], str]) -> list[_Replacement]:
+        replacements = []
+        for span in spans:
+            normalised = normalise(span.entity_type, text[span.start : span.end])
+            value_key = canonical.get((span.entity_type, normalised), normalised)
+            replacements.append(
+                _Replacement(span.start, span.end, span.entity_type, value_key, span.score, span.recognizer == PROPAGATED)
+            )
+        return replacements
+
+    def _render(self, minter: TokenMinter, replacement: _Replacement) -> str:
+        if self.policy.rule(replacement.entity_type).action is Action.REDACT:
+            return redaction_marker(replacement.entity_type)
+        return minter.token(replacement.entity_type, replacement.value_key)
+
+    def _apply(self, document: TextDocument, detected: Sequence[DetectedSpan], report: MaskingReport) -> MaskedDocument:
+        text = document.text
+        spans, canonical = self._select_spans(text, detected)
+        replacements = self._replacements(text, spans, canonical)
+        minter = TokenMinter(self.keys.token_key, document.doc_id, self.policy.scope)
+        minter.mint_all(
+            (r.entity_type, r.value_key)
+            for r in replacements
+            if self.policy.rule(r.entity_type).action is Action.TOKENIZE
+        )
+        masked_text = splice(text, ((r.start, r.end, self._render(minter, r)) for r in replacements))
+
+        findings = leak_check(masked_text, types=self.policy.masked_types)
+        report.redaction_misses = [RedactionMiss(f.entity_type, f.start) for f in findings]
+        if findings and self.policy.strict:
+            return self._quarantine(document, report, f"strict mode: {len(findings)} redaction_miss")
+        if findings:
+            misses = [
+                _Replacement(f.start, f.end, f.entity_type, normalise(f.entity_type, masked_text[f.start : f.end]), 1.0, False)
+                for f in findings
+            ]
+            masked_text = splice(masked_text, ((m.start, m.end, self._render(minter, m)) for m in misses))
+            replacements += misses
+
+        entities = self._entities(minter, replacements)
+        self._summarise(report, replacements, entities)
+        return MaskedDocument(document.doc_id, masked_text, entities, report, list(spans))
+
+    def _entities(self, minter: TokenMinter, replacements: Sequence[_Replacement]) -> list[MaskedEntity]:
+        by_token: dict[str, MaskedEntity] = {}
+        key = self.keys.fingerprint_key
+        for r in replacements:
+            if self.policy.rule(r.entity_type).action is not Action.TOKENIZE:
+                continue
+            token = minter.token(r.entity_type, r.value_key)
+            entity = by_token.get(token)
+            if entity is None:
+                values = person_fingerprint_values(r.value_key) if r.entity_type == "PERSON" else [r.value_key]
+                group = type_group(r.entity_type)
+                entity = MaskedEntity(token, r.entity_type, Action.TOKENIZE.value,
+                                      [fingerprint(key, group, v) for v in values])  # fmt: skip
+                by_token[token] = entity
+            entity.occurrences += 1
+        return sorted(by_token.values(), key=lambda e: e.token)
+
+    def _summarise(self, report: MaskingReport, replacements: Sequence[_Replacement], entities: Sequence[MaskedEntity]) -> None:
+        scores: dict[str, list[float]] = defaultdict(list)
+        for r in replacements:
+            scores[r.entity_type].append(r.score)
+        report.entity_counts = {t: len(v) for t, v in sorted(scores.items())}
+        report.scores = {
+            t: ScoreSummary(round(min(v), 4), round(sum(v) / len(v), 4), round(max(v), 4))
+            for t, v in sorted(scores.items())
+        }
+        report.actions = {t: self.policy.rule(t).action.value for t in sorted(scores)}
+        report.propagated = sum(r.propagated for r in replacements)
+        report.distinct_values = len(entities) + len(
+            {(r.entity_type, r.value_key) for r in replacements if self.policy.rule(r.entity_type).action is Action.REDACT}
+        )

@@ -1,0 +1,163 @@
+"""Document-level propagation: a value detected once is masked wherever else it occurs.
+
+The NER model finds a name in one sentence and misses it in the next; every other occurrence of a
+detected value gets the same token. For a person's full name, the surname, the first name and the
+"Title Surname" forms are variants that share the full name's token.
+
+Guards against masking ordinary words (each tested):
+1. a one-word variant needs at least MIN_VARIANT_LETTERS letters;
+2. English stop words are never variants ("Will" in "Will Smith" is still a stop word: skipped);
+3. variants match only in the capitalisation they were detected in ("Rose", not "rose");
+4. a variant that is also a common English word ("Mark", "Grant") does not match at the start of
+   a sentence, where any word is capitalised;
+5. a variant shared by two detected full names is ambiguous: it gets its own token, linking neither.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from masking.entities import DetectedSpan
+from masking.normalise import TITLES, normalise, normalise_name
+
+MIN_VARIANT_LETTERS = 3
+PROPAGATED = "propagation"
+COMMON_WORD_NAMES = frozenset(
+    """
+    april august autumn baker bell bill bishop black brook brown bush butler candy carter chance
+    chase cherry christian clay cook cooper crystal dale dawn day dean diamond dolly dusty earl
+    faith fawn fields fisher ford fox frank gay gene glen golden grace grant gray green grey guy
+    hall hazel heather herb hill holly honey hope hunter iris ivy jack jade jewel joy judge june
+    king lane lark laurel lee levy little long love mark marsh mason may miles miller page
+    park parker patience pearl penny pepper price prince rich river robin rock rose ruby rusty
+    sage sandy savannah sharp shepherd short sky smith spring star sterling stone storm summer
+    sunny tanner taylor terry turner violet wade walker ward warren water wells west white
+    will winter wood woods young
+    """.split()
+)
+_TITLE_PREFIX = "|".join(sorted((re.escape(t) for t in TITLES), key=len, reverse=True))
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
+
+
+@dataclass
+class Propagation:
+    """New spans, and the canonical value each (type, normalised value) resolves to for its token."""
+
+    spans: list[DetectedSpan] = field(default_factory=list)
+    canonical: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def name_variants(full_name: str) -> list[str]:
+    """Surface forms that denote the same person: first name, surname, first + last."""
+    words = [w for w in re.split(r"\s+", full_name.strip()) if w]
+    while words and words[0].casefold().rstrip(".") in TITLES:
+        words.pop(0)
+    words = [w for w in words if not re.fullmatch(r"\w\.?", w)]  # initials are not variants
+    if len(words) < 2:
+        return []
+    variants = [words[0], words[-1], f"{words[0]} {words[-1]}"]
+    return [v for v in dict.fromkeys(variants) if v != full_name.strip()]
+
+
+def is_usable_variant(variant: str) -> bool:
+    if " " in variant:
+        return True
+    key = variant.casefold()
+    letters = sum(c.isalpha() for c in variant)
+    return letters >= MIN_VARIANT_LETTERS and key not in STOP_WORDS and key not in TITLES
+
+
+def _occurrences(text: str, surface: str, *, person: bool, common: bool) -> list[tuple[int, int]]:
+    escaped = re.escape(surface).replace(r"\ ", r"\s+")
+    title = rf"(?:(?i:{_TITLE_PREFIX})\.?\s+)?" if person else ""
+    flags = re.IGNORECASE if not person else 0
+    pattern = re.compile(rf"(?<![\w@.\-]){title}{escaped}(?![\w@\-]|\.\w)", flags)
+    found = []
+    for match in pattern.finditer(text):
+        if common and match.group().split()[0] == surface.split()[0] and _SENTENCE_START.search(
+            text[max(0, match.start() - 3) : match.start()]
+        ):
+            continue
+        found.append((match.start(), match.end()))
+    return found
+
+
+def _person_canonical(values: Sequence[str]) -> dict[str, str]:
+    """Map every normalised name or variant to the unique full name it belongs to."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for value in values:
+        full = normalise_name(value)
+        if len(full.split()) >= 2:
+            for variant in [full, *(normalise_name(v) for v in name_variants(value))]:
+                owners[variant].add(full)
+    return {variant: next(iter(fulls)) for variant, fulls in owners.items() if len(fulls) == 1}
+
+
+_NAME_WORD = r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’\-]+"
+_COORDINATED_NAME = rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}}"
+_AFTER = re.compile(rf"(?:,[ \t]*|[ \t]+(?:and|or|&)[ \t]+|,[ \t]*(?:and|or)[ \t]+)(?P<name>{_COORDINATED_NAME})")
+_BEFORE = re.compile(rf"(?P<name>{_COORDINATED_NAME})(?:[ \t]*,[ \t]*|[ \t]+(?:and|or|&)[ \t]+)$")
+MAX_COORDINATION_ROUNDS = 8
+
+
+def _plausible_name(words: str) -> bool:
+    first = words.split()[0].casefold()
+    return first not in STOP_WORDS and first not in COMMON_WORD_NAMES and first not in TITLES
+
+
+def coordinated_persons(text: str, spans: Sequence[DetectedSpan]) -> list[DetectedSpan]:
+    """Names listed with a detected person ("Brabec, Doyle and Gonzalez", "Dale and White")."""
+    known = {(s.start, s.end) for s in spans if s.entity_type == "PERSON"}
+    frontier = sorted(known)
+    found: list[DetectedSpan] = []
+    for _ in range(MAX_COORDINATION_ROUNDS):
+        new: list[tuple[int, int]] = []
+        for start, end in frontier:
+            after = _AFTER.match(text, end)
+            if after and _plausible_name(after.group("name")):
+                new.append((after.start("name"), after.end("name")))
+            before = _BEFORE.search(text, max(0, start - 60), start)
+            if before and _plausible_name(before.group("name")):
+                new.append((before.start("name"), before.end("name")))
+        frontier = [n for n in dict.fromkeys(new) if n not in known]
+        if not frontier:
+            break
+        known.update(frontier)
+        found += [DetectedSpan(a, b, "PERSON", 0.5, PROPAGATED) for a, b in frontier]
+    return found
+
+
+def propagate(text: str, spans: Sequence[DetectedSpan]) -> Propagation:
+    """Spans for every other occurrence of the detected values (and person-name variants)."""
+    result = Propagation()
+    spans = [*spans, *coordinated_persons(text, spans)]
+    result.spans.extend(s for s in spans if s.recognizer == PROPAGATED)
+    persons = [text[s.start : s.end] for s in spans if s.entity_type == "PERSON"]
+    person_canonical = _person_canonical(persons)
+    for value_key, full in person_canonical.items():
+        result.canonical[("PERSON", value_key)] = full
+
+    seen: set[tuple[str, str]] = set()
+    for span in sorted(spans, key=lambda s: (-s.length, s.start)):
+        surface = text[span.start : span.end].strip()
+        candidates = [surface]
+        if span.entity_type == "PERSON":
+            candidates = [v for v in [surface, *name_variants(surface)] if is_usable_variant(v)]
+        for candidate in candidates:
+            key = (span.entity_type, candidate)
+            if key in seen or not candidate:
+                continue
+            seen.add(key)
+            person = span.entity_type == "PERSON"
+            common = person and candidate.split()[0].casefold() in COMMON_WORD_NAMES
+            for start, end in _occurrences(text, candidate, person=person, common=common):
+                result.spans.append(DetectedSpan(start, end, span.entity_type, span.score, PROPAGATED))
+            if not person:
+                norm = normalise(span.entity_type, candidate)
+                result.canonical.setdefault((span.entity_type, norm), norm)
+    return result

@@ -1,0 +1,81 @@
+"""Names that the NER model misses but the text announces: a title, a greeting, "my name is".
+
+The small spaCy model misses names in some contexts that it finds in others. These cues are
+high-precision; document-level propagation then masks the other mentions of the same name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import regex
+
+from masking.normalise import TITLES
+from masking.recognizers.base import RuleRecognizer
+
+NAME_WORD = r"\p{Lu}[\p{Ll}'’\-]+(?:-\p{Lu}[\p{Ll}'’]+)?"
+INITIAL = r"\p{Lu}\."
+FULL_NAME = rf"{NAME_WORD}(?:[ \t]+(?:{INITIAL}[ \t]+)?(?:(?:van|von|de|der|den|da|di|del|le|la|bin|al)[ \t]+)?{NAME_WORD}){{0,2}}"
+_TITLE_ALTERNATION = "|".join(sorted((regex.escape(t) for t in TITLES), key=len, reverse=True))
+
+TITLED = regex.compile(rf"(?<!\p{{L}})(?i:{_TITLE_ALTERNATION})\.?[ \t]+(?P<name>{FULL_NAME})")
+CUES = regex.compile(
+    rf"""(?:
+        (?i:my[ \t]+name[ \t]+is|my[ \t]+name's|i[ \t]+am[ \t]+called|call[ \t]+me|name[ \t]*:|patient[ \t]*:
+          |signed[ \t]*,?|dear|hi|hello|regards[ \t]*,|sincerely[ \t]*,|thanks[ \t]*,|cheers[ \t]*,
+          |attn[ \t]*:?|c/o|contact[ \t]*:|from[ \t]*:|to[ \t]*:|cc[ \t]*:)[ \t\n]+
+      )(?P<name>{FULL_NAME})""",
+    regex.VERBOSE,
+)
+# Strong cues also introduce lower-case names in chat-style text ("my name is vitoria").
+LOWER_CUE = regex.compile(
+    r"(?i:my[ \t]+name[ \t]+is|call[ \t]+me|i[ \t]+am[ \t]+called)[ \t]+(?P<name>\p{Ll}[\p{Ll}'\-]{2,})(?![\p{L}])"
+)
+SPEECH_VERB = r"(?:said|says|shouted|asked|replied|told|wrote|whispered|yelled|answered)"
+SPEECH = regex.compile(
+    rf"(?:\b{SPEECH_VERB}(?:[ \t]+(?:at|to))?[ \t]+(?P<name>{FULL_NAME}))"
+    rf"|(?:(?P<name2>{FULL_NAME})[ \t]+{SPEECH_VERB}\b)"
+    rf"|(?:\b{SPEECH_VERB}[ \t]+{FULL_NAME}[ \t]+(?:to|at)[ \t]+(?P<name3>{FULL_NAME}))"
+)
+# Dialogue and chat transcripts: "Halldór: What a wife." at the start of a line.
+SPEAKER = regex.compile(rf"(?m)^[ \t>]*(?P<name>{NAME_WORD}(?:[ \t]+{NAME_WORD})?)[ \t]*:(?=[ \t]*[\"\p{{L}}])")
+# "Miki C Kristiansen": a first name, a middle initial, a surname.
+WITH_INITIAL = regex.compile(rf"(?<![\p{{L}}])(?P<name>{NAME_WORD}[ \t]+\p{{Lu}}\.?[ \t]+{NAME_WORD})(?![\p{{L}}])")
+# Words a cue may be followed by that are not names ("Dear Sir", "Hi All", "Name: Unknown").
+NOT_NAMES = frozenset(
+    {
+        "sir", "madam", "all", "team", "there", "everyone", "customer", "colleagues", "friends", "unknown",
+        "n/a", "none", "the", "this", "that", "please", "thank", "thanks", "support", "admin", "user",
+    }
+)  # fmt: skip
+
+
+# Line labels that look like a speaker ("Note: ...", "Subject: ...") but are not names.
+NOT_SPEAKERS = frozenset(
+    """
+    address answer attention bcc cc comment comments company contact date description desk details
+    dob email error example fax fwd hint important info information input location message mobile
+    name note notes office output phone position question re reason reference regards remark reply
+    result role ps source status step subject summary tel telephone tip title to topic update user
+    warning website bot agent assistant system customer client support admin from sent q a
+    """.split()
+)
+
+
+class PersonCueRecognizer(RuleRecognizer):
+    ENTITY = "PERSON"
+
+    PATTERNS: tuple[tuple[regex.Pattern[str], float], ...] = (
+        (TITLED, 0.7), (CUES, 0.6), (LOWER_CUE, 0.6), (SPEECH, 0.6), (SPEAKER, 0.55), (WITH_INITIAL, 0.55),
+    )  # fmt: skip
+
+    def find(self, text: str) -> Iterator[tuple[int, int, float]]:
+        for pattern, score in self.PATTERNS:
+            for match in pattern.finditer(text):
+                for group in ("name", "name2", "name3"):
+                    if group not in pattern.groupindex or match.group(group) is None:
+                        continue
+                    words = match.group(group).casefold().split()
+                    if words[0] in NOT_NAMES or (pattern is SPEAKER and words[0] in NOT_SPEAKERS):
+                        continue
+                    yield match.start(group), match.end(group), score

@@ -1,0 +1,35 @@
+"""Phone numbers in local formats that phonenumbers cannot place, found by their label.
+
+Presidio's recognizer (phonenumbers) finds international (+44 ...) and national formats of its
+configured regions. "Mobile: 99 577450", "call me on 450 0840" or "655 437 108 office" have no
+country to validate against; the label before or after them is the evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import regex
+
+from masking.recognizers.base import RuleRecognizer
+
+NUMBER = r"(?:\+\d{1,3}[ \t.\-]?)?(?:\(\d{1,4}\)[ \t.\-]?)?\d{2,5}(?:[ \t.\-]\d{2,5}){0,4}(?:[ \t]*(?:x|ext\.?)[ \t]*\d{1,5})?"
+LABEL = (
+    r"(?i:phone|tel|telephone|mobile|cell|fax|desk|office|home|work|whatsapp|call[ \t]+me(?:[ \t]+(?:on|at))?"
+    r"|reach[ \t]+me[ \t]+(?:on|at)|answering[ \t]+at|messages[ \t]+to|text[ \t]+me[ \t]+(?:on|at)|number)"
+)
+BEFORE = regex.compile(rf"\b{LABEL}\b[ \t]*[:\-]?[ \t]*\n?[ \t]*(?P<value>{NUMBER})(?![\w\-])")
+AFTER = regex.compile(rf"(?<![\w+\-])(?P<value>{NUMBER})[ \t]*[\-,]?[ \t]*\b(?i:office|fax|mobile|cell|home|work|desk)\b")
+MIN_DIGITS, MAX_DIGITS = 7, 15
+
+
+class LabelledPhoneRecognizer(RuleRecognizer):
+    ENTITY = "PHONE_NUMBER"
+
+    def find(self, text: str) -> Iterator[tuple[int, int, float]]:
+        for pattern in (BEFORE, AFTER):
+            for match in pattern.finditer(text):
+                value = match.group("value")
+                digits = sum(c.isdigit() for c in value.split("x")[0].split("ext")[0])
+                if MIN_DIGITS <= digits <= MAX_DIGITS:
+                    yield match.start("value"), match.end("value"), 0.55

@@ -1,0 +1,114 @@
+"""Span hygiene between detection and tokens: known false positives, trimming, overlap resolution."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from masking.entities import DetectedSpan
+
+_MONTH_OR_DAY = re.compile(
+    r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?\b"
+)
+_NUMERIC_DATE = re.compile(r"\d{1,4}[/.\-:]\d{1,2}(?:[/.\-:]\d{1,4})?|\b(?:1[89]|20)\d{2}\b")
+_CONTEXT: dict[str, re.Pattern[str]] = {
+    "US_BANK_NUMBER": re.compile(r"(?i)\b(?:account|acct|bank|routing|checking|savings|iban|a/c)\b"),
+    "US_DRIVER_LICENSE": re.compile(r"(?i)\b(?:driver'?s?|driving|licen[cs]e|dl|dmv|permit)\b"),
+    "US_PASSPORT": re.compile(r"(?i)\bpassport\b"),
+    "UK_NHS": re.compile(r"(?i)\b(?:nhs|health[ \t]+service|patient)\b"),
+}
+CONTEXT_WINDOW = 48
+_TRIM_CHARS = " \t\r\n,;:"
+# Words spaCy's small model tags as PERSON at the start of a line or message ("Email: ...").
+NOT_A_PERSON = frozenset(
+    {
+        "email", "e-mail", "phone", "tel", "mobile", "address", "name", "dear", "hi", "hello", "thanks",
+        "regards", "subject", "re", "fwd", "cc", "bcc", "attn", "date", "dob", "ssn", "iban", "note",
+        "patient", "customer", "client", "user", "admin", "sir", "madam",
+    }
+)  # fmt: skip
+
+
+def _has_context(text: str, span: DetectedSpan) -> bool:
+    pattern = _CONTEXT[span.entity_type]
+    return bool(pattern.search(text[max(0, span.start - CONTEXT_WINDOW) : span.start]))
+
+
+def _is_vague_date(value: str) -> bool:
+    """spaCy's DATE on "the weekend", "years" or a bare digit run is not a date anyone can look up."""
+    return not (_MONTH_OR_DAY.search(value) or _NUMERIC_DATE.search(value))
+
+
+def drop_false_positives(text: str, spans: Sequence[DetectedSpan]) -> list[DetectedSpan]:
+    """Remove the known false positives of Presidio's defaults and of the small spaCy model.
+
+    - URL inside an e-mail address ("example.com" in "jane@example.com");
+    - UK_NHS on a number that is also a phone number, without NHS context (a US phone is 3-3-4 too);
+    - DATE_TIME with neither digits in date form nor a month/day name ("the weekend", "years", "901820");
+    - US_BANK_NUMBER / US_DRIVER_LICENSE / US_PASSPORT on a digit run with no such word before it;
+    - PERSON on a form word ("Email", "Dear").
+    """
+    emails = [s for s in spans if s.entity_type == "EMAIL_ADDRESS"]
+    phones = [s for s in spans if s.entity_type == "PHONE_NUMBER"]
+    kept = []
+    for span in spans:
+        value = text[span.start : span.end]
+        kind = span.entity_type
+        if (kind == "URL" and any(span.overlaps(e) for e in emails)) or (
+            kind == "UK_NHS" and any(span.overlaps(p) for p in phones) and not _has_context(text, span)
+        ):
+            continue
+        if kind == "DATE_TIME" and _is_vague_date(value):
+            continue
+        if kind in {"US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_PASSPORT"} and not _has_context(text, span):
+            continue
+        if kind == "PERSON" and value.strip().casefold() in NOT_A_PERSON:
+            continue
+        kept.append(span)
+    return kept
+
+
+def trim(text: str, span: DetectedSpan) -> DetectedSpan | None:
+    """Drop surrounding white space and list punctuation from a span; None if nothing is left."""
+    start, end = span.start, span.end
+    while start < end and text[start] in _TRIM_CHARS:
+        start += 1
+    while end > start and text[end - 1] in _TRIM_CHARS:
+        end -= 1
+    if start == end:
+        return None
+    if (start, end) == (span.start, span.end):
+        return span
+    return DetectedSpan(start, end, span.entity_type, span.score, span.recognizer)
+
+
+def _winner(group: Sequence[DetectedSpan]) -> DetectedSpan:
+    return max(group, key=lambda s: (s.length, s.score, s.entity_type))
+
+
+def resolve_overlaps(spans: Iterable[DetectedSpan]) -> list[DetectedSpan]:
+    """Non-overlapping spans. Overlapping spans merge into their union; the longer, then the
+    higher-scored, gives the merged span its type and score (so nothing detected is left unmasked)."""
+    ordered = sorted(spans, key=lambda s: (s.start, -s.end))
+    merged: list[DetectedSpan] = []
+    group: list[DetectedSpan] = []
+    group_end = -1
+    for span in ordered:
+        if group and span.start < group_end:
+            group.append(span)
+            group_end = max(group_end, span.end)
+            continue
+        if group:
+            merged.append(_union(group, group_end))
+        group, group_end = [span], span.end
+    if group:
+        merged.append(_union(group, group_end))
+    return merged
+
+
+def _union(group: Sequence[DetectedSpan], end: int) -> DetectedSpan:
+    best = _winner(group)
+    start = group[0].start
+    if (start, end) == (best.start, best.end):
+        return best
+    return DetectedSpan(start, end, best.entity_type, best.score, best.recognizer)
