@@ -53,6 +53,11 @@ class MaskingKeys:
         return self._derive("fingerprint")
 
     @property
+    def source_key(self) -> bytes:
+        """Keys document ids: a file name can itself be personal data ("jane_doe_cv.txt")."""
+        return self._derive("source")
+
+    @property
     def key_id(self) -> str:
         return self._derive("key-id").hex()[:12]
 

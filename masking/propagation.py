@@ -154,7 +154,7 @@ def propagate(text: str, spans: Sequence[DetectedSpan]) -> Propagation:
                 continue
             seen.add(key)
             person = span.entity_type == "PERSON"
-            common = person and candidate.split()[0].casefold() in COMMON_WORD_NAMES
+            common = person and " " not in candidate and candidate.casefold() in COMMON_WORD_NAMES
             for start, end in _occurrences(text, candidate, person=person, common=common):
                 result.spans.append(DetectedSpan(start, end, span.entity_type, span.score, PROPAGATED))
             if not person:

@@ -47,12 +47,12 @@ PREFIX = (
     r"|odos|leoforos|sokak|cad|r)\.?"
 )
 COMPOUND = (
-    r"\p{L}[\p{L}\-]{2,}(?i:straße|strasse|str\.|gasse|weg|platz|allee|damm|gatan|gata|vägen|vagen"
+    r"\p{L}[\p{L}\-]{2,}(?i:straße|strasse|str\.|gasse|weg|platz|allee|damm|ring|gatan|gata|vägen|vagen"
     r"|vegen|veien|vei|vej|gade|katu|tie|kuja|polku|tee|straat|laan|gracht|plein|kade|singel|dreef|utca"
     r"|sokak|sokağı|caddesi|iela|gatvė|tänav|street|road|vegur|vägur)(?!\p{L})"
 )
 LEAD = rf"(?:{NUM}[ \t]*,?[ \t]+)"
-HOUSE = rf"(?:[ \t]+{NUM}\b\.?){{1,2}}"
+HOUSE = rf"(?:[ \t]+{NUM}\b){{1,2}}"
 MILITARY_LINE = r"(?:[ \t]*,?[ \t]*\n?[ \t]*[ADF]PO[ \t]+A[AEP][ \t]+\d{5})?"
 STREET_THEN_STREET = rf"(?:[ \t]+{NAME}[ \t]+{SUFFIX})?"
 
@@ -60,7 +60,7 @@ CORES: list[tuple[regex.Pattern[str], float]] = [
     # 12 Main Street / 230 107 Igias Street / 1737 Cheriton Dr Reuquén Extensions
     (regex.compile(rf"{LEAD}{{1,2}}{NAME}[ \t]+{SUFFIX}{STREET_THEN_STREET}"), 0.75),
     # 622, rue de la Paix / 643 ul. Biskupa Bogedaina 118 / 5670 r josé a madeira 1
-    (regex.compile(rf"{LEAD}{{1,2}}{PREFIX}[ \t]+(?:{PARTICLE}[ \t]+)*(?:{NAME}|\p{{Ll}}+(?:[ \t]+\p{{Ll}}+){{0,3}}){HOUSE}?"), 0.75),
+    (regex.compile(rf"{LEAD}{{1,2}}{PREFIX}[ \t]+(?:{PARTICLE}[ \t]+)*(?:{NAME}|\p{{Ll}}+(?:[ \t]+\p{{Ll}}+){{0,3}})(?:{HOUSE})?"), 0.75),
     # Schinkestraße 6 / 6750 Koskikatu 25 / Hammarvägen 15 / 255 hersnapvej 18
     (regex.compile(rf"{LEAD}{{0,2}}(?<!\p{{L}}){COMPOUND}{HOUSE}"), 0.75),
     # Villacher Strasse 89 / Rákóczi út 66. / Luite tee 87 / Csabai kapu 39.
@@ -72,7 +72,7 @@ CORES: list[tuple[regex.Pattern[str], float]] = [
     # 07960 Aqqusinersuaq 111 / 94472 Atamaria 55: building number, street name, house number
     (regex.compile(rf"\b\d{{2,6}}[ \t]+{CAP}(?:[ \t]+{CAP}){{0,2}}[ \t]+\d{{1,4}}\b"), 0.5),
     # the corner of Via Nuova del Campo 85 and Baranyay Mill
-    (regex.compile(rf"(?i:the[ \t]+corner[ \t]+of)[ \t]+[^\n,.;?!]{{3,60}}?[ \t]+and[ \t]+(?:\p{{Ll}}+[ \t]+)?{NAME}(?:[ \t]+{SUFFIX})?"), 0.7),
+    (regex.compile(rf"(?i:the[ \t]+corner[ \t]+of)[ \t]+[^\n,;?!]{{3,60}}?[ \t]+and[ \t]+(?:\p{{Ll}}+[ \t]+)?{NAME}(?:[ \t]+{SUFFIX})?"), 0.7),
     # P.O. Box 242 / Unit 5477 Box 8244, DPO AP 15730 / PSC 9009, Box 9725 / USCGC Aslakhanov, FPO AE 44941
     (regex.compile(r"(?i:\bP\.?[ \t]?O\.?[ \t]*Box|\bPost[ \t]+Office[ \t]+Box)[ \t]+\d{1,6}"), 0.75),
     (regex.compile(rf"(?i:\b(?:Unit|PSC|CMR)[ \t]+\d{{3,5}},?[ \t]+Box[ \t]+\d{{3,5}}{MILITARY_LINE})"), 0.75),
@@ -96,7 +96,9 @@ TAIL_PIECES: list[tuple[str, regex.Pattern[str], frozenset[str]]] = [
     ("city", regex.compile(rf"{SEP}{NAME}(?:[ \t]+\(\p{{L}}+\))?(?:[ \t]+{ZIP})?{END}"), frozenset({"any"})),
     ("zip", regex.compile(rf"{SEP}(?:{STATE}[ \t]+)?{ZIP}\b"), frozenset({"any"})),
     ("state", regex.compile(rf"{SEP}{STATE}\b"), frozenset({"any"})),
-    ("zip", regex.compile(rf"[ \t]+{ZIP}\b"), frozenset({"state"})),
+    # "34067 Wiedenbrück", "75008 Paris": the city after its postcode
+    ("city", regex.compile(rf"[ \t]+{NAME}{END}"), frozenset({"zip"})),
+    ("zip", regex.compile(rf"[ \t]+{ZIP}\b"), frozenset({"state", "city"})),
     ("state", regex.compile(rf"[ \t]+{STATE}\b(?:[ \t]+{ZIP}\b)?"), frozenset({"any"})),
     # On the street's own line after a unit: "Apt. 934 OULU NO", "Apt. 615 Moosleerau Switzerland"
     ("city", regex.compile(rf"[ \t]+(?:{ALL_CAPS_CITY}|{CAP}(?:[ \t]+{CAP})?{END})"), frozenset({"unit"})),

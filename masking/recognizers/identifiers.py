@@ -100,7 +100,7 @@ def vin_valid(vin: str) -> bool:
 class VehicleIdRecognizer(RuleRecognizer):
     ENTITY = "VEHICLE_ID"
     PLATE_LABEL = regex.compile(
-        r"\b(?:licen[cs]e|number|registration|reg\.?)[ \t]+plate[ \t]*(?:number|no\.?)?[ \t]*[:#]?[ \t]*"
+        r"\b(?:(?:licen[cs]e|number|registration|reg\.?)[ \t]+)?plate[ \t]*(?:number|no\.?)?[ \t]*[:#]?[ \t]*"
         r"(?P<value>[A-Z0-9][A-Z0-9 \-]{2,9}[A-Z0-9])\b",
         regex.IGNORECASE,
     )

@@ -33,10 +33,10 @@ LOWER_CUE = regex.compile(
 )
 SPEECH_VERB = r"(?:said|says|shouted|asked|replied|told|wrote|whispered|yelled|answered)"
 SPEECH = regex.compile(
-    rf"(?:\b{SPEECH_VERB}(?:[ \t]+(?:at|to))?[ \t]+(?P<name>{FULL_NAME}))"
-    rf"|(?:(?P<name2>{FULL_NAME})[ \t]+{SPEECH_VERB}\b)"
-    rf"|(?:\b{SPEECH_VERB}[ \t]+{FULL_NAME}[ \t]+(?:to|at)[ \t]+(?P<name3>{FULL_NAME}))"
+    rf"(?:\b{SPEECH_VERB}(?:[ \t]+(?:at|to))?[ \t]+(?P<name>{FULL_NAME}))|(?:(?P<name2>{FULL_NAME})[ \t]+{SPEECH_VERB}\b)"
 )
+# "said Erle to Maurice": the addressee too.
+SPEECH_TO = regex.compile(rf"\b{SPEECH_VERB}[ \t]+{FULL_NAME}[ \t]+(?:to|at)[ \t]+(?P<name>{FULL_NAME})")
 # Dialogue and chat transcripts: "Halldór: What a wife." at the start of a line.
 SPEAKER = regex.compile(rf"(?m)^[ \t>]*(?P<name>{NAME_WORD}(?:[ \t]+{NAME_WORD})?)[ \t]*:(?=[ \t]*[\"\p{{L}}])")
 # "Miki C Kristiansen": a first name, a middle initial, a surname.
@@ -57,7 +57,8 @@ NOT_SPEAKERS = frozenset(
     dob email error example fax fwd hint important info information input location message mobile
     name note notes office output phone position question re reason reference regards remark reply
     result role ps source status step subject summary tel telephone tip title to topic update user
-    warning website bot agent assistant system customer client support admin from sent q a
+    warning website bot agent assistant system customer client support admin from sent q a present
+    absent apologies attendees action agenda minutes decision owner due next todo done background
     """.split()
 )
 
@@ -66,13 +67,13 @@ class PersonCueRecognizer(RuleRecognizer):
     ENTITY = "PERSON"
 
     PATTERNS: tuple[tuple[regex.Pattern[str], float], ...] = (
-        (TITLED, 0.7), (CUES, 0.6), (LOWER_CUE, 0.6), (SPEECH, 0.6), (SPEAKER, 0.55), (WITH_INITIAL, 0.55),
+        (TITLED, 0.7), (CUES, 0.6), (LOWER_CUE, 0.6), (SPEECH, 0.6), (SPEECH_TO, 0.6), (SPEAKER, 0.55), (WITH_INITIAL, 0.55),
     )  # fmt: skip
 
     def find(self, text: str) -> Iterator[tuple[int, int, float]]:
         for pattern, score in self.PATTERNS:
             for match in pattern.finditer(text):
-                for group in ("name", "name2", "name3"):
+                for group in ("name", "name2"):
                     if group not in pattern.groupindex or match.group(group) is None:
                         continue
                     words = match.group(group).casefold().split()

@@ -13,7 +13,7 @@ import regex
 
 from masking.recognizers.base import RuleRecognizer
 
-NUMBER = r"(?:\+\d{1,3}[ \t.\-]?)?(?:\(\d{1,4}\)[ \t.\-]?)?\d{2,5}(?:[ \t.\-]\d{2,5}){0,4}(?:[ \t]*(?:x|ext\.?)[ \t]*\d{1,5})?"
+NUMBER = r"(?:\+\d{1,3}[ \t.\-]?)?(?:\(\d{1,4}\)[ \t.\-]?)?\d{2,8}(?:[ \t.\-]\d{2,8}){0,4}(?:[ \t]*(?:x|ext\.?)[ \t]*\d{1,5})?"
 LABEL = (
     r"(?i:phone|tel|telephone|mobile|cell|fax|desk|office|home|work|whatsapp|call[ \t]+me(?:[ \t]+(?:on|at))?"
     r"|reach[ \t]+me[ \t]+(?:on|at)|answering[ \t]+at|messages[ \t]+to|text[ \t]+me[ \t]+(?:on|at)|number)"

@@ -1,0 +1,1 @@
+"""Prefect flows, settings and the ragmask CLI. Imports indexers and masking."""

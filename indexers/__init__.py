@@ -1,0 +1,1 @@
+"""Sources, chunking, embedding, Qdrant and lineage stores. Imports masking, never flows."""

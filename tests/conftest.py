@@ -1,0 +1,45 @@
+"""Shared fixtures. Tests use synthetic data only (Faker with fixed seeds) and a throwaway key."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from faker import Faker
+
+from masking import Masker, MaskingKeys, load_policy
+
+TEST_SECRET = "ragmask-test-secret-not-for-production"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets the test secret and a private config directory (no real key file is touched)."""
+    monkeypatch.setenv("RAGMASK_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.delenv("RAGMASK_KEY_FILE", raising=False)
+    monkeypatch.delenv("RAGMASK_POLICY", raising=False)
+
+
+@pytest.fixture(scope="session")
+def keys() -> MaskingKeys:
+    return MaskingKeys(TEST_SECRET.encode())
+
+
+@pytest.fixture(scope="session")
+def masker(keys: MaskingKeys) -> Masker:
+    return Masker(keys, load_policy("default"), run_id="test-run")
+
+
+@pytest.fixture
+def fake() -> Iterator[Faker]:
+    faker = Faker("en_US")
+    faker.seed_instance(1234)
+    yield faker
+
+
+def env_without_secret() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "RAGMASK_SECRET_KEY"}

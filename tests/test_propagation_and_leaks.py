@@ -1,0 +1,81 @@
+"""Document-level propagation with its guards, and the independent leak check."""
+
+from __future__ import annotations
+
+from masking.entities import DetectedSpan
+from masking.leak_check import leak_check
+from masking.spans import resolve_overlaps
+from masking.propagation import coordinated_persons, is_usable_variant, name_variants, propagate
+
+
+def person(text: str, value: str) -> DetectedSpan:
+    start = text.index(value)
+    return DetectedSpan(start, start + len(value), "PERSON", 0.85)
+
+
+def surfaces(text: str, spans: list[DetectedSpan]) -> list[str]:
+    """What would be masked: the spans after overlap resolution."""
+    return sorted({text[s.start : s.end] for s in resolve_overlaps(spans)})
+
+
+def test_name_variants() -> None:
+    assert name_variants("Dr Jane Q. Doe") == ["Jane", "Doe", "Jane Doe"]
+    assert name_variants("Cher") == []
+
+
+def test_variants_of_a_detected_full_name_share_its_canonical_value() -> None:
+    text = "Jane Doe called. Later Ms Doe wrote back, and Jane agreed."
+    result = propagate(text, [person(text, "Jane Doe")])
+    assert surfaces(text, result.spans) == ["Jane", "Jane Doe", "Ms Doe"]
+    assert result.canonical[("PERSON", "doe")] == "jane doe"
+    assert result.canonical[("PERSON", "jane")] == "jane doe"
+
+
+def test_guard_short_names_and_stop_words_are_not_variants() -> None:
+    assert not is_usable_variant("Li") and not is_usable_variant("Will") and is_usable_variant("Rose")
+    text = "Will Li arrived. Will it rain? Li said no."
+    assert surfaces(text, propagate(text, [person(text, "Will Li")]).spans) == ["Will Li"]
+
+
+def test_guard_variants_match_only_in_their_capitalisation() -> None:
+    text = "Rose Tyler is here. A rose is a flower. Then Rose left."
+    assert surfaces(text, propagate(text, [person(text, "Rose Tyler")]).spans) == ["Rose", "Rose Tyler"]
+    assert "rose" not in surfaces(text, propagate(text, [person(text, "Rose Tyler")]).spans)
+
+
+def test_guard_common_word_names_are_not_matched_at_sentence_start() -> None:
+    text = "We met Mark Evans. Mark the date. I told Mark twice."
+    spans = resolve_overlaps(propagate(text, [person(text, "Mark Evans")]).spans)
+    starts = sorted(s.start for s in spans)
+    assert starts == [text.index("Mark Evans"), text.index("Mark twice")]
+
+
+def test_guard_a_surname_shared_by_two_people_links_neither() -> None:
+    text = "Jane Doe and John Doe met. Doe was late."
+    result = propagate(text, [person(text, "Jane Doe"), person(text, "John Doe")])
+    assert ("PERSON", "doe") not in result.canonical
+    assert "Doe" in surfaces(text, result.spans)
+
+
+def test_non_person_values_propagate_case_insensitively_for_email() -> None:
+    text = "Write to jane@example.com or JANE@EXAMPLE.COM"
+    start = text.index("jane@")
+    result = propagate(text, [DetectedSpan(start, start + 16, "EMAIL_ADDRESS", 1.0)])
+    assert len(result.spans) == 2
+
+
+def test_coordinated_names_are_persons() -> None:
+    text = "Our founders: Brabec, Doyle and Gonzalez. They had: Mary, Ariana and the dog."
+    found = coordinated_persons(text, [person(text, "Doyle"), person(text, "Mary")])
+    assert surfaces(text, found) == ["Ariana", "Brabec", "Gonzalez"]
+
+
+def test_leak_check_finds_validated_values_outside_tokens() -> None:
+    text = (
+        "mail a.b@example.org, card 4111 1111 1111 1111, bad card 4111 1111 1111 1112, ssn 536-22-1234, "
+        "iban GB82 WEST 1234 5698 7654 32, ip 192.168.1.20, phone +44 20 7946 0958, <EMAIL_ADDRESS_0a1b2c3d>"
+    )
+    kinds = [f.entity_type for f in leak_check(text)]
+    assert kinds == ["EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "PHONE_NUMBER"]
+    assert leak_check(text, types={"US_SSN"})[0].entity_type == "US_SSN"
+    assert leak_check("only tokens <PERSON_deadbeef> and <US_SSN> here, version 1.2.3, 555-12") == []

@@ -1,0 +1,139 @@
+"""Each recognizer on its own (its ``find``), and the known false-positive filters."""
+
+from __future__ import annotations
+
+import pytest
+
+from masking.entities import DetectedSpan
+from masking.recognizers.address import StreetAddressRecognizer
+from masking.recognizers.base import RuleRecognizer
+from masking.recognizers.dates import AgeRecognizer, DateOfBirthRecognizer
+from masking.recognizers.identifiers import (
+    AccountNumberRecognizer,
+    LabelledCardRecognizer,
+    MedicalRecordNumberRecognizer,
+    VehicleIdRecognizer,
+    vin_valid,
+)
+from masking.recognizers.person import PersonCueRecognizer
+from masking.recognizers.phone import LabelledPhoneRecognizer
+from masking.recognizers.secrets import SecretRecognizer
+from masking.recognizers.terms import SensitiveTermRecognizer
+from masking.spans import drop_false_positives, resolve_overlaps
+
+
+def found(recognizer: RuleRecognizer, text: str) -> list[str]:
+    return [text[start:end] for start, end, _ in recognizer.find(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("I live at 12 Main Street, Springfield, IL 62704 now.", "12 Main Street, Springfield, IL 62704"),
+        ("Send it to Schinkestraße 6 please.", "Schinkestraße 6"),
+        ("Our office: 622, rue de la Paix.", "622, rue de la Paix"),
+        ("Meet at Via Roma 131 tomorrow", "Via Roma 131"),
+        ("He moved to Villacher Strasse 89.", "Villacher Strasse 89"),
+        ("Post to P.O. Box 242 today", "P.O. Box 242"),
+        ("Return to Unit 5477 Box 8244\nDPO AP 15730 in case", "Unit 5477 Box 8244\nDPO AP 15730"),
+        ("at 6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677", "6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677"),
+        ("It is the corner of ul. Jesionowa 127 and Philip Bypass", "the corner of ul. Jesionowa 127 and Philip Bypass"),
+        ("lives at 255 hersnapvej 18, københavn", "255 hersnapvej 18"),
+        ("Address: Jesselring 705, 34067 Wiedenbrück\n", "Jesselring 705, 34067 Wiedenbrück"),
+    ],
+)
+def test_street_addresses_in_international_formats(text: str, address: str) -> None:
+    assert address in found(StreetAddressRecognizer(), text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The meeting is on the 3rd floor.", "We sold 12 units in 2024.", "Chapter 5 covers Main Street history."],
+)
+def test_address_recognizer_leaves_ordinary_sentences_alone(text: str) -> None:
+    assert found(StreetAddressRecognizer(), text) == []
+
+
+def test_address_tail_stops_at_the_next_sentence() -> None:
+    text = "Ship to 622, rue de la Paix. Card 4111 1111 1111 1111 was used."
+    assert found(StreetAddressRecognizer(), text) == ["622, rue de la Paix"]
+
+
+def test_date_of_birth_needs_birth_context() -> None:
+    recognizer = DateOfBirthRecognizer()
+    assert found(recognizer, "She was born on 12 March 1985.") == ["12 March 1985"]
+    assert found(recognizer, "DOB: 1979-02-14") == ["1979-02-14"]
+    assert found(recognizer, "The invoice of 12 March 1985 is paid.") == []
+
+
+def test_ages() -> None:
+    assert found(AgeRecognizer(), "a 65-year-old male; I'll turn 21 soon; aged 40") == ["65", "40", "21"]
+    assert "300" not in found(AgeRecognizer(), "the tower is 300 years old")
+
+
+def test_labelled_identifiers() -> None:
+    assert found(MedicalRecordNumberRecognizer(), "MRN: 4471-2290") == ["4471-2290"]
+    assert found(AccountNumberRecognizer(), "policy no. PX-99812 and account details") == ["PX-99812"]
+    assert found(AccountNumberRecognizer(), "member since forever") == []
+    assert found(LabelledCardRecognizer(), "my card # 503890547220 is lost") == ["503890547220"]
+
+
+def test_vin_check_digit() -> None:
+    assert vin_valid("1M8GDM9AXKP042788")
+    assert not vin_valid("1M8GDM9A1KP042788")
+    assert found(VehicleIdRecognizer(), "VIN 1M8GDM9AXKP042788, plate: AB12 CDE") == ["1M8GDM9AXKP042788", "AB12 CDE"]
+
+
+def test_labelled_phones_in_local_formats() -> None:
+    text = "Mobile: 99 577450\nCan someone call me on 450 0840? 655 437 108 office"
+    assert found(LabelledPhoneRecognizer(), text) == ["99 577450", "450 0840", "655 437 108"]
+    assert found(LabelledPhoneRecognizer(), "phone: 12") == []
+
+
+def test_secrets() -> None:
+    text = "key AKIAIOSFODNN7EXAMPLE and password = 'S3cure!Passw0rd' and token ghp_" + "a1B2" * 9
+    assert found(SecretRecognizer(), text) == ["AKIAIOSFODNN7EXAMPLE", "ghp_" + "a1B2" * 9, "S3cure!Passw0rd"]
+    assert found(SecretRecognizer(), "password = password") == []
+
+
+def test_person_cues() -> None:
+    recognizer = PersonCueRecognizer()
+    assert "Jane Doe" in found(recognizer, "Dear Ms Jane Doe, thanks.")
+    assert "vitoria" in found(recognizer, "my name is vitoria")
+    assert "Maurice" in found(recognizer, "I'm so jealous! said Erle to Maurice")
+    assert "Halldór" in found(recognizer, "Halldór: What a wife.")
+    assert found(recognizer, "Dear Sir, Note: this is fine.") == []
+
+
+def test_sensitive_terms() -> None:
+    assert found(SensitiveTermRecognizer(), "He is diabetic and a Catholic; a gay-friendly bar") == ["diabetic", "Catholic"]
+
+
+def span(start: int, end: int, kind: str, score: float = 0.5) -> DetectedSpan:
+    return DetectedSpan(start, end, kind, score)
+
+
+def test_false_positive_filters() -> None:
+    text = "Mail jane@example.com, call 943-476-5919, the weekend, 987654321, Email"
+    email = span(5, 21, "EMAIL_ADDRESS", 1.0)
+    url = span(10, 21, "URL")
+    phone = span(28, 40, "PHONE_NUMBER", 0.75)
+    nhs = span(28, 40, "UK_NHS", 1.0)
+    weekend = span(42, 53, "DATE_TIME", 0.85)
+    bank = span(55, 64, "US_BANK_NUMBER", 0.4)
+    person = span(66, 71, "PERSON", 0.85)
+    kept = drop_false_positives(text, [email, url, phone, nhs, weekend, bank, person])
+    assert kept == [email, phone]
+
+
+def test_context_keeps_nhs_and_bank_numbers() -> None:
+    text = "NHS number 943 476 5919; bank account 987654321"
+    nhs, phone, bank = span(11, 23, "UK_NHS", 1.0), span(11, 23, "PHONE_NUMBER"), span(38, 47, "US_BANK_NUMBER")
+    assert drop_false_positives(text, [nhs, phone, bank]) == [nhs, phone, bank]
+
+
+def test_overlaps_merge_into_their_union_typed_by_the_longer() -> None:
+    merged = resolve_overlaps([span(0, 10, "PERSON", 0.9), span(5, 30, "STREET_ADDRESS", 0.6), span(40, 45, "URL")])
+    assert [(s.start, s.end, s.entity_type) for s in merged] == [(0, 30, "STREET_ADDRESS"), (40, 45, "URL")]
+    same_length = resolve_overlaps([span(0, 10, "US_SSN", 0.4), span(0, 10, "PHONE_NUMBER", 0.75)])
+    assert [s.entity_type for s in same_length] == ["PHONE_NUMBER"]
