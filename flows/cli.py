@@ -33,10 +33,13 @@ class CliError(click.ClickException):
         click.echo(f"ragmask: error: {self.message}", err=True)
 
 
-def _documents_in_batches(sources: Iterator[SourceFile], source_key: bytes) -> Iterator[list[tuple[SourceFile, str, str | None, str | None]]]:
+Row = tuple[SourceFile, str, str | None, str | None]
+
+
+def _documents_in_batches(sources: Iterator[SourceFile], source_key: bytes) -> Iterator[list[Row]]:
     """(source, doc_id, text or None, error or None) in batches; an unreadable file carries its error."""
     while batch := list(islice(sources, BATCH_DOCUMENTS)):
-        rows = []
+        rows: list[Row] = []
         for source in batch:
             doc_id = doc_id_for(source_key, source.uri)
             try:
@@ -78,12 +81,43 @@ def cli() -> None:
 
 @cli.command("mask")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--policy", envvar="RAGMASK_POLICY", default=None, help="Preset (default, strict, hipaa) or YAML/TOML policy file.")
-@click.option("--spacy-model", envvar="RAGMASK_SPACY_MODEL", default=DEFAULT_SPACY_MODEL, show_default=True, help="Installed spaCy model name or path.")
-@click.option("--key-file", envvar="RAGMASK_KEY_FILE", type=click.Path(path_type=Path), default=None, help="Masking key file (outside the data directory).")
-@click.option("--data-dir", envvar="RAGMASK_DATA_DIR", type=click.Path(path_type=Path), default=Path(".ragmask"), show_default=True, help="Data directory; the key file must not be inside it.")
+@click.option(
+    "--policy",
+    envvar="RAGMASK_POLICY",
+    default=None,
+    help="Preset (default, strict, hipaa) or YAML/TOML policy file.",
+)
+@click.option(
+    "--spacy-model",
+    envvar="RAGMASK_SPACY_MODEL",
+    default=DEFAULT_SPACY_MODEL,
+    show_default=True,
+    help="Installed spaCy model name or path.",
+)
+@click.option(
+    "--key-file",
+    envvar="RAGMASK_KEY_FILE",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Masking key file (outside the data directory).",
+)
+@click.option(
+    "--data-dir",
+    envvar="RAGMASK_DATA_DIR",
+    type=click.Path(path_type=Path),
+    default=Path(".ragmask"),
+    show_default=True,
+    help="Data directory; the key file must not be inside it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def mask_command(paths: Sequence[Path], policy: str | None, spacy_model: str, key_file: Path | None, data_dir: Path, as_json: bool) -> None:
+def mask_command(
+    paths: Sequence[Path],
+    policy: str | None,
+    spacy_model: str,
+    key_file: Path | None,
+    data_dir: Path,
+    as_json: bool,
+) -> None:
     """Preview masking of files and directories (.txt, .md). Nothing is stored."""
     try:
         keys = load_keys(key_file=key_file, data_dir=data_dir, create_missing=True)
@@ -94,7 +128,11 @@ def mask_command(paths: Sequence[Path], policy: str | None, spacy_model: str, ke
             readable = [(s, d, t) for s, d, t, _ in batch if t is not None]
             masked = iter(masker.mask_many([TextDocument(d, t) for _, d, t in readable]))
             for source, doc_id, text, error in batch:
-                entry = _failed_entry(source, doc_id, error or "") if text is None else _masked_entry(source, next(masked))
+                entry = (
+                    _failed_entry(source, doc_id, error or "")
+                    if text is None
+                    else _masked_entry(source, next(masked))
+                )
                 entries.append(entry)
                 if not as_json:
                     _print_human(entry)
@@ -117,7 +155,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as error:  # unexpected: one line, the type only (a message could quote text)
         if os.environ.get("RAGMASK_DEBUG"):
             raise
-        click.echo(f"ragmask: error: unexpected {type(error).__name__}; set RAGMASK_DEBUG=1 for details", err=True)
+        click.echo(
+            f"ragmask: error: unexpected {type(error).__name__}; set RAGMASK_DEBUG=1 for details", err=True
+        )
         sys.exit(1)
 
 

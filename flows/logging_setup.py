@@ -16,7 +16,9 @@ CAPPED_LOGGERS = ("presidio-analyzer", "presidio_analyzer", "spacy", "tldextract
 
 def configure_logging(level: str | None = None) -> None:
     level_name = (level or os.environ.get("RAGMASK_LOG_LEVEL") or "INFO").upper()
-    logging.basicConfig(stream=sys.stderr, level=level_name, format="ragmask: %(levelname)s: %(message)s", force=True)
+    logging.basicConfig(
+        stream=sys.stderr, level=level_name, format="ragmask: %(levelname)s: %(message)s", force=True
+    )
     for name in CAPPED_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", module="spacy")

@@ -36,7 +36,9 @@ def doc_id_for(source_key: bytes, uri: str) -> str:
     return "doc_" + hmac.new(source_key, uri.encode(), hashlib.sha256).hexdigest()[:24]
 
 
-def iter_source_files(paths: Iterable[Path], suffixes: frozenset[str] = TEXT_SUFFIXES) -> Iterator[SourceFile]:
+def iter_source_files(
+    paths: Iterable[Path], suffixes: frozenset[str] = TEXT_SUFFIXES
+) -> Iterator[SourceFile]:
     """Files named directly, and files with a supported suffix under directories (sorted, recursive).
 
     A file named directly has its parent as root; files under a directory have that directory.

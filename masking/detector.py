@@ -65,7 +65,7 @@ class Detector:
         self._analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["en"])
         self._batch = BatchAnalyzerEngine(self._analyzer)
         self.entities = sorted(policy.masked_types)
-        self.model_version = model_version(self.config.model)
+        self.model_version = model_version(nlp_engine, self.config.model)
 
     def window_count(self, text: str) -> int:
         return sum(1 for _ in windows(text, self.config.window_chars, self.config.window_overlap))
@@ -121,8 +121,11 @@ class Detector:
     def _convert(results: Iterable[RecognizerResult]) -> list[DetectedSpan]:
         return [
             DetectedSpan(
-                r.start, r.end, r.entity_type, float(r.score),
+                r.start,
+                r.end,
+                r.entity_type,
+                float(r.score),
                 str((r.recognition_metadata or {}).get(RecognizerResult.RECOGNIZER_NAME_KEY, "")),
-            )  # fmt: skip
+            )
             for r in results
         ]

@@ -154,7 +154,9 @@ class Masker:
             return False
         return not self.policy.is_allowed(text[span.start : span.end])
 
-    def _select_spans(self, text: str, detected: Sequence[DetectedSpan]) -> tuple[list[DetectedSpan], dict[tuple[str, str], str]]:
+    def _select_spans(
+        self, text: str, detected: Sequence[DetectedSpan]
+    ) -> tuple[list[DetectedSpan], dict[tuple[str, str], str]]:
         candidates = [s for s in drop_false_positives(text, detected) if self._keeps(text, s)]
         spans = resolve_overlaps(t for s in candidates if (t := trim(text, s)) is not None)
         canonical: dict[tuple[str, str], str] = {}
@@ -165,13 +167,22 @@ class Masker:
             spans = resolve_overlaps([*spans, *extra])
         return spans, canonical
 
-    def _replacements(self, text: str, spans: Sequence[DetectedSpan], canonical: dict[tuple[str, str], str]) -> list[_Replacement]:
+    def _replacements(
+        self, text: str, spans: Sequence[DetectedSpan], canonical: dict[tuple[str, str], str]
+    ) -> list[_Replacement]:
         replacements = []
         for span in spans:
             normalised = normalise(span.entity_type, text[span.start : span.end])
             value_key = canonical.get((span.entity_type, normalised), normalised)
             replacements.append(
-                _Replacement(span.start, span.end, span.entity_type, value_key, span.score, span.recognizer == PROPAGATED)
+                _Replacement(
+                    span.start,
+                    span.end,
+                    span.entity_type,
+                    value_key,
+                    span.score,
+                    span.recognizer == PROPAGATED,
+                )
             )
         return replacements
 
@@ -180,7 +191,9 @@ class Masker:
             return redaction_marker(replacement.entity_type)
         return minter.token(replacement.entity_type, replacement.value_key)
 
-    def _apply(self, document: TextDocument, detected: Sequence[DetectedSpan], report: MaskingReport) -> MaskedDocument:
+    def _apply(
+        self, document: TextDocument, detected: Sequence[DetectedSpan], report: MaskingReport
+    ) -> MaskedDocument:
         text = document.text
         spans, canonical = self._select_spans(text, detected)
         replacements = self._replacements(text, spans, canonical)
@@ -198,7 +211,14 @@ class Masker:
             return self._quarantine(document, report, f"strict mode: {len(findings)} redaction_miss")
         if findings:
             misses = [
-                _Replacement(f.start, f.end, f.entity_type, normalise(f.entity_type, masked_text[f.start : f.end]), 1.0, False)
+                _Replacement(
+                    f.start,
+                    f.end,
+                    f.entity_type,
+                    normalise(f.entity_type, masked_text[f.start : f.end]),
+                    1.0,
+                    False,
+                )
                 for f in findings
             ]
             masked_text = splice(masked_text, ((m.start, m.end, self._render(minter, m)) for m in misses))
@@ -217,7 +237,9 @@ class Masker:
             token = minter.token(r.entity_type, r.value_key)
             entity = by_token.get(token)
             if entity is None:
-                values = person_fingerprint_values(r.value_key) if r.entity_type == "PERSON" else [r.value_key]
+                values = (
+                    person_fingerprint_values(r.value_key) if r.entity_type == "PERSON" else [r.value_key]
+                )
                 group = type_group(r.entity_type)
                 entity = MaskedEntity(token, r.entity_type, Action.TOKENIZE.value,
                                       [fingerprint(key, group, v) for v in values])  # fmt: skip
@@ -225,7 +247,9 @@ class Masker:
             entity.occurrences += 1
         return sorted(by_token.values(), key=lambda e: e.token)
 
-    def _summarise(self, report: MaskingReport, replacements: Sequence[_Replacement], entities: Sequence[MaskedEntity]) -> None:
+    def _summarise(
+        self, report: MaskingReport, replacements: Sequence[_Replacement], entities: Sequence[MaskedEntity]
+    ) -> None:
         scores: dict[str, list[float]] = defaultdict(list)
         for r in replacements:
             scores[r.entity_type].append(r.score)
@@ -237,5 +261,9 @@ class Masker:
         report.actions = {t: self.policy.rule(t).action.value for t in sorted(scores)}
         report.propagated = sum(r.propagated for r in replacements)
         report.distinct_values = len(entities) + len(
-            {(r.entity_type, r.value_key) for r in replacements if self.policy.rule(r.entity_type).action is Action.REDACT}
+            {
+                (r.entity_type, r.value_key)
+                for r in replacements
+                if self.policy.rule(r.entity_type).action is Action.REDACT
+            }
         )

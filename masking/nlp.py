@@ -36,11 +36,11 @@ def model_is_installed(model: str) -> bool:
     return bool(spacy.util.is_package(model)) or Path(model).is_dir()
 
 
-class InstalledSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
+class InstalledSpacyNlpEngine(SpacyNlpEngine):
     """SpacyNlpEngine that never downloads and loads only what Presidio reads."""
 
     def load(self) -> None:
-        self.nlp = {}
+        loaded = {}
         for model in self.models:
             name = model["model_name"]
             if not model_is_installed(name):
@@ -48,11 +48,14 @@ class InstalledSpacyNlpEngine(SpacyNlpEngine):  # type: ignore[misc]
                     f"spaCy model {name!r} is not installed; install it with pip "
                     f"(known models: {KNOWN_ALTERNATIVES}); ragmask never downloads at run time"
                 )
-            self.nlp[model["lang_code"]] = spacy.load(name, exclude=list(UNUSED_COMPONENTS))
+            loaded[model["lang_code"]] = spacy.load(name, exclude=list(UNUSED_COMPONENTS))
+        self.nlp = loaded  # type: ignore[assignment]  # Presidio declares the attribute as None
 
 
 @lru_cache(maxsize=4)
-def load_nlp_engine(model: str = DEFAULT_SPACY_MODEL, unignore: frozenset[str] = frozenset()) -> SpacyNlpEngine:
+def load_nlp_engine(
+    model: str = DEFAULT_SPACY_MODEL, unignore: frozenset[str] = frozenset()
+) -> SpacyNlpEngine:
     """A loaded engine, cached per process: loading spaCy costs about a second."""
     engine = InstalledSpacyNlpEngine(
         models=[{"lang_code": "en", "model_name": model}],
@@ -62,10 +65,7 @@ def load_nlp_engine(model: str = DEFAULT_SPACY_MODEL, unignore: frozenset[str] =
     return engine
 
 
-def model_version(model: str) -> str:
-    """``name==version`` of an installed model, for the masking report."""
-    try:
-        meta = spacy.info(model) if Path(model).is_dir() else spacy.util.get_package_meta(model)
-    except Exception:  # a model without readable metadata still runs; the report says so
-        return f"{model}==unknown"
+def model_version(engine: SpacyNlpEngine, model: str) -> str:
+    """``name==version`` of the loaded model, from its own meta.json, for the masking report."""
+    meta = engine.get_nlp("en").meta
     return f"{model}=={meta.get('version', 'unknown')}"

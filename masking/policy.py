@@ -68,12 +68,15 @@ class Policy:
             "strict": self.strict,
             "propagate": self.propagate,
             "default_threshold": self.default_threshold,
-            "entities": {t: {"action": r.action.value, "threshold": r.threshold}
-                         for t, r in sorted(self.rules.items())},  # fmt: skip
+            "entities": {
+                t: {"action": r.action.value, "threshold": r.threshold} for t, r in sorted(self.rules.items())
+            },
             # Allow/deny terms may themselves be personal data: only their hashes enter the version.
             "allow_list": sorted(hashlib.sha256(v.encode()).hexdigest() for v in self.allow_list),
-            "deny_list": {t: sorted(hashlib.sha256(v.encode()).hexdigest() for v in vs)
-                          for t, vs in sorted(self.deny_list.items())},  # fmt: skip
+            "deny_list": {
+                t: sorted(hashlib.sha256(v.encode()).hexdigest() for v in vs)
+                for t, vs in sorted(self.deny_list.items())
+            },
         }
 
     @property
@@ -97,7 +100,9 @@ def _parse_rule(source: str, entity: str, raw: Any, default_threshold: float) ->
         raise _fail(source, key, "expected an action name or a mapping with action/threshold")
     unknown = set(raw) - RULE_KEYS
     if unknown:
-        raise _fail(source, f"{key}.{sorted(unknown)[0]}", f"unknown key (allowed: {', '.join(sorted(RULE_KEYS))})")
+        raise _fail(
+            source, f"{key}.{sorted(unknown)[0]}", f"unknown key (allowed: {', '.join(sorted(RULE_KEYS))})"
+        )
     action_raw = raw.get("action", Action.TOKENIZE.value)
     try:
         action = Action(action_raw)

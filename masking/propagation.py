@@ -8,8 +8,8 @@ Guards against masking ordinary words (each tested):
 1. a one-word variant needs at least MIN_VARIANT_LETTERS letters;
 2. English stop words are never variants ("Will" in "Will Smith" is still a stop word: skipped);
 3. variants match only in the capitalisation they were detected in ("Rose", not "rose");
-4. a variant that is also a common English word ("Mark", "Grant") does not match at the start of
-   a sentence, where any word is capitalised;
+4. a first name that is also a common English word ("Mark", "Hope") does not match at the start of
+   a sentence, where any word is capitalised (a surname there, "Walker agreed", is still masked);
 5. a variant shared by two detected full names is ambiguous: it gets its own token, linking neither.
 """
 
@@ -33,11 +33,11 @@ COMMON_WORD_NAMES = frozenset(
     chase cherry christian clay cook cooper crystal dale dawn day dean diamond dolly dusty earl
     faith fawn fields fisher ford fox frank gay gene glen golden grace grant gray green grey guy
     hall hazel heather herb hill holly honey hope hunter iris ivy jack jade jewel joy judge june
-    king lane lark laurel lee levy little long love mark marsh mason may miles miller page
-    park parker patience pearl penny pepper price prince rich river robin rock rose ruby rusty
-    sage sandy savannah sharp shepherd short sky smith spring star sterling stone storm summer
-    sunny tanner taylor terry turner violet wade walker ward warren water wells west white
-    will winter wood woods young
+    king lane lark laurel lee levy little long love mark marsh mason may miles miller page park
+    parker patience pearl penny pepper price prince rich river robin rock rose ruby rusty sage sandy
+    savannah sharp shepherd short sky smith spring star sterling stone storm summer sunny tanner
+    taylor terry turner violet wade walker ward warren water wells west white will winter wood woods
+    young
     """.split()
 )
 _TITLE_PREFIX = "|".join(sorted((re.escape(t) for t in TITLES), key=len, reverse=True))
@@ -79,8 +79,10 @@ def _occurrences(text: str, surface: str, *, person: bool, common: bool) -> list
     pattern = re.compile(rf"(?<![\w@.\-]){title}{escaped}(?![\w@\-]|\.\w)", flags)
     found = []
     for match in pattern.finditer(text):
-        if common and match.group().split()[0] == surface.split()[0] and _SENTENCE_START.search(
-            text[max(0, match.start() - 3) : match.start()]
+        if (
+            common
+            and match.group().split()[0] == surface.split(maxsplit=1)[0]
+            and _SENTENCE_START.search(text[max(0, match.start() - 3) : match.start()])
         ):
             continue
         found.append((match.start(), match.end()))
@@ -100,13 +102,15 @@ def _person_canonical(values: Sequence[str]) -> dict[str, str]:
 
 _NAME_WORD = r"[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’\-]+"
 _COORDINATED_NAME = rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}}"
-_AFTER = re.compile(rf"(?:,[ \t]*|[ \t]+(?:and|or|&)[ \t]+|,[ \t]*(?:and|or)[ \t]+)(?P<name>{_COORDINATED_NAME})")
+_AFTER = re.compile(
+    rf"(?:,[ \t]*|[ \t]+(?:and|or|&)[ \t]+|,[ \t]*(?:and|or)[ \t]+)(?P<name>{_COORDINATED_NAME})"
+)
 _BEFORE = re.compile(rf"(?P<name>{_COORDINATED_NAME})(?:[ \t]*,[ \t]*|[ \t]+(?:and|or|&)[ \t]+)$")
 MAX_COORDINATION_ROUNDS = 8
 
 
 def _plausible_name(words: str) -> bool:
-    first = words.split()[0].casefold()
+    first = words.split(maxsplit=1)[0].casefold()
     return first not in STOP_WORDS and first not in COMMON_WORD_NAMES and first not in TITLES
 
 
@@ -154,7 +158,8 @@ def propagate(text: str, spans: Sequence[DetectedSpan]) -> Propagation:
                 continue
             seen.add(key)
             person = span.entity_type == "PERSON"
-            common = person and " " not in candidate and candidate.casefold() in COMMON_WORD_NAMES
+            first_name = person and " " not in candidate and candidate == surface.split()[0]
+            common = first_name and candidate.casefold() in COMMON_WORD_NAMES
             for start, end in _occurrences(text, candidate, person=person, common=common):
                 result.spans.append(DetectedSpan(start, end, span.entity_type, span.score, PROPAGATED))
             if not person:

@@ -38,9 +38,7 @@ def shannon_entropy(value: str) -> float:
 
 def looks_random(value: str) -> bool:
     """An assigned value counts as a secret when it is not a plain word (mixed classes or high entropy)."""
-    classes = sum(
-        bool(re.search(pattern, value)) for pattern in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]")
-    )
+    classes = sum(bool(re.search(pattern, value)) for pattern in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
     return classes >= 2 and shannon_entropy(value) >= 2.5
 
 

@@ -29,6 +29,8 @@ def windows(
         if end >= length:
             return
         start = end - overlap
-        boundary = max(text.rfind(" ", start, start + overlap // 2), text.rfind("\n", start, start + overlap // 2))
+        boundary = max(
+            text.rfind(" ", start, start + overlap // 2), text.rfind("\n", start, start + overlap // 2)
+        )
         if boundary > start:
             start = boundary + 1

@@ -19,7 +19,11 @@ KEY = b"f" * 32
 
 def test_normalisation_makes_formatting_variants_equal() -> None:
     assert normalise("EMAIL_ADDRESS", " Jane.Doe@Example.COM ") == "jane.doe@example.com"
-    assert normalise("PHONE_NUMBER", "+1 (415) 555-0132") == normalise("PHONE_NUMBER", "415.555.0132") == "+14155550132"
+    assert (
+        normalise("PHONE_NUMBER", "+1 (415) 555-0132")
+        == normalise("PHONE_NUMBER", "415.555.0132")
+        == "+14155550132"
+    )
     assert normalise("PHONE_NUMBER", "+44 20 7946 0958") == "+442079460958"
     assert normalise("PERSON", "Dr.  Jane   DOE") == normalise("PERSON", "jane doe") == "jane doe"
     assert normalise("CREDIT_CARD", "4111-1111 1111-1111") == "4111111111111111"
@@ -30,10 +34,16 @@ def test_fingerprints_match_across_formats_and_differ_across_groups() -> None:
     assert fingerprint_value(KEY, "EMAIL_ADDRESS", "Jane.Doe@Example.com") == fingerprint_value(
         KEY, "EMAIL_ADDRESS", "jane.doe@example.com"
     )
-    assert fingerprint_value(KEY, "PHONE_NUMBER", "+1 (555) 010-2000") == fingerprint_value(KEY, "PHONE_NUMBER", "555-010-2000")
+    assert fingerprint_value(KEY, "PHONE_NUMBER", "+1 (555) 010-2000") == fingerprint_value(
+        KEY, "PHONE_NUMBER", "555-010-2000"
+    )
     # An account number detected as two different types still has one fingerprint.
-    assert fingerprint_value(KEY, "US_BANK_NUMBER", "12345678") == fingerprint_value(KEY, "ACCOUNT_NUMBER", "12345678")
-    assert fingerprint_value(KEY, "PERSON", "12345678") != fingerprint_value(KEY, "ACCOUNT_NUMBER", "12345678")
+    assert fingerprint_value(KEY, "US_BANK_NUMBER", "12345678") == fingerprint_value(
+        KEY, "ACCOUNT_NUMBER", "12345678"
+    )
+    assert fingerprint_value(KEY, "PERSON", "12345678") != fingerprint_value(
+        KEY, "ACCOUNT_NUMBER", "12345678"
+    )
 
 
 def test_derived_keys_are_distinct_and_the_secret_is_not_in_repr() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from masking.entities import DetectedSpan
 from masking.leak_check import leak_check
-from masking.spans import resolve_overlaps
 from masking.propagation import coordinated_persons, is_usable_variant, name_variants, propagate
+from masking.spans import resolve_overlaps
 
 
 def person(text: str, value: str) -> DetectedSpan:

@@ -36,8 +36,14 @@ def found(recognizer: RuleRecognizer, text: str) -> list[str]:
         ("He moved to Villacher Strasse 89.", "Villacher Strasse 89"),
         ("Post to P.O. Box 242 today", "P.O. Box 242"),
         ("Return to Unit 5477 Box 8244\nDPO AP 15730 in case", "Unit 5477 Box 8244\nDPO AP 15730"),
-        ("at 6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677", "6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677"),
-        ("It is the corner of ul. Jesionowa 127 and Philip Bypass", "the corner of ul. Jesionowa 127 and Philip Bypass"),
+        (
+            "at 6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677",
+            "6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677",
+        ),
+        (
+            "It is the corner of ul. Jesionowa 127 and Philip Bypass",
+            "the corner of ul. Jesionowa 127 and Philip Bypass",
+        ),
         ("lives at 255 hersnapvej 18, københavn", "255 hersnapvej 18"),
         ("Address: Jesselring 705, 34067 Wiedenbrück\n", "Jesselring 705, 34067 Wiedenbrück"),
     ],
@@ -48,7 +54,11 @@ def test_street_addresses_in_international_formats(text: str, address: str) -> N
 
 @pytest.mark.parametrize(
     "text",
-    ["The meeting is on the 3rd floor.", "We sold 12 units in 2024.", "Chapter 5 covers Main Street history."],
+    [
+        "The meeting is on the 3rd floor.",
+        "We sold 12 units in 2024.",
+        "Chapter 5 covers Main Street history.",
+    ],
 )
 def test_address_recognizer_leaves_ordinary_sentences_alone(text: str) -> None:
     assert found(StreetAddressRecognizer(), text) == []
@@ -81,7 +91,10 @@ def test_labelled_identifiers() -> None:
 def test_vin_check_digit() -> None:
     assert vin_valid("1M8GDM9AXKP042788")
     assert not vin_valid("1M8GDM9A1KP042788")
-    assert found(VehicleIdRecognizer(), "VIN 1M8GDM9AXKP042788, plate: AB12 CDE") == ["1M8GDM9AXKP042788", "AB12 CDE"]
+    assert found(VehicleIdRecognizer(), "VIN 1M8GDM9AXKP042788, plate: AB12 CDE") == [
+        "1M8GDM9AXKP042788",
+        "AB12 CDE",
+    ]
 
 
 def test_labelled_phones_in_local_formats() -> None:
@@ -106,7 +119,10 @@ def test_person_cues() -> None:
 
 
 def test_sensitive_terms() -> None:
-    assert found(SensitiveTermRecognizer(), "He is diabetic and a Catholic; a gay-friendly bar") == ["diabetic", "Catholic"]
+    assert found(SensitiveTermRecognizer(), "He is diabetic and a Catholic; a gay-friendly bar") == [
+        "diabetic",
+        "Catholic",
+    ]
 
 
 def span(start: int, end: int, kind: str, score: float = 0.5) -> DetectedSpan:
@@ -128,12 +144,18 @@ def test_false_positive_filters() -> None:
 
 def test_context_keeps_nhs_and_bank_numbers() -> None:
     text = "NHS number 943 476 5919; bank account 987654321"
-    nhs, phone, bank = span(11, 23, "UK_NHS", 1.0), span(11, 23, "PHONE_NUMBER"), span(38, 47, "US_BANK_NUMBER")
+    nhs, phone, bank = (
+        span(11, 23, "UK_NHS", 1.0),
+        span(11, 23, "PHONE_NUMBER"),
+        span(38, 47, "US_BANK_NUMBER"),
+    )
     assert drop_false_positives(text, [nhs, phone, bank]) == [nhs, phone, bank]
 
 
 def test_overlaps_merge_into_their_union_typed_by_the_longer() -> None:
-    merged = resolve_overlaps([span(0, 10, "PERSON", 0.9), span(5, 30, "STREET_ADDRESS", 0.6), span(40, 45, "URL")])
+    merged = resolve_overlaps(
+        [span(0, 10, "PERSON", 0.9), span(5, 30, "STREET_ADDRESS", 0.6), span(40, 45, "URL")]
+    )
     assert [(s.start, s.end, s.entity_type) for s in merged] == [(0, 30, "STREET_ADDRESS"), (40, 45, "URL")]
     same_length = resolve_overlaps([span(0, 10, "US_SSN", 0.4), span(0, 10, "PHONE_NUMBER", 0.75)])
     assert [s.entity_type for s in same_length] == ["PHONE_NUMBER"]

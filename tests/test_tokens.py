@@ -16,20 +16,26 @@ doc_ids = st.text(alphabet="abcdef0123456789_-", min_size=1, max_size=20)
 
 
 @given(doc_ids, entity_types, values)
-def test_same_document_type_and_value_give_the_same_token_on_every_run(doc: str, kind: str, value: str) -> None:
+def test_same_document_type_and_value_give_the_same_token_on_every_run(
+    doc: str, kind: str, value: str
+) -> None:
     first = TokenMinter(KEY, doc).token(kind, value)
     assert TokenMinter(KEY, doc).token(kind, value) == first
 
 
 @given(doc_ids, doc_ids, entity_types, values)
-def test_the_same_value_in_two_documents_gets_two_tokens(doc_a: str, doc_b: str, kind: str, value: str) -> None:
+def test_the_same_value_in_two_documents_gets_two_tokens(
+    doc_a: str, doc_b: str, kind: str, value: str
+) -> None:
     if doc_a == doc_b:
         return
     assert TokenMinter(KEY, doc_a).token(kind, value) != TokenMinter(KEY, doc_b).token(kind, value)
 
 
 @given(doc_ids, doc_ids, entity_types, values)
-def test_corpus_scope_links_the_same_value_across_documents(doc_a: str, doc_b: str, kind: str, value: str) -> None:
+def test_corpus_scope_links_the_same_value_across_documents(
+    doc_a: str, doc_b: str, kind: str, value: str
+) -> None:
     minted_a = TokenMinter(KEY, doc_a, TokenScope.CORPUS).token(kind, value)
     assert TokenMinter(KEY, doc_b, TokenScope.CORPUS).token(kind, value) == minted_a
 
@@ -61,7 +67,9 @@ def test_collisions_are_lengthened_deterministically(doc: str, pairs: list[tuple
 
 
 def test_a_different_key_gives_different_tokens() -> None:
-    assert TokenMinter(KEY, "d").token("PERSON", "jane doe") != TokenMinter(b"x" * 32, "d").token("PERSON", "jane doe")
+    assert TokenMinter(KEY, "d").token("PERSON", "jane doe") != TokenMinter(b"x" * 32, "d").token(
+        "PERSON", "jane doe"
+    )
 
 
 def test_redaction_marker_and_type_validation() -> None:

@@ -6,7 +6,7 @@ Add a recognizer by appending its class to ``RAGMASK_RECOGNIZERS`` or by passing
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from presidio_analyzer import EntityRecognizer, RecognizerRegistry
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
@@ -29,7 +29,7 @@ from masking.recognizers.postcode import PostcodeRecognizer
 from masking.recognizers.secrets import SecretRecognizer
 from masking.recognizers.terms import SensitiveTermRecognizer
 
-RAGMASK_RECOGNIZERS: list[type[EntityRecognizer]] = [
+RAGMASK_RECOGNIZERS: list[Callable[[], EntityRecognizer]] = [
     OfflineEmailRecognizer,
     StreetAddressRecognizer,
     PostcodeRecognizer,

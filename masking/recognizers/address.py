@@ -60,11 +60,19 @@ CORES: list[tuple[regex.Pattern[str], float]] = [
     # 12 Main Street / 230 107 Igias Street / 1737 Cheriton Dr Reuquén Extensions
     (regex.compile(rf"{LEAD}{{1,2}}{NAME}[ \t]+{SUFFIX}{STREET_THEN_STREET}"), 0.75),
     # 622, rue de la Paix / 643 ul. Biskupa Bogedaina 118 / 5670 r josé a madeira 1
-    (regex.compile(rf"{LEAD}{{1,2}}{PREFIX}[ \t]+(?:{PARTICLE}[ \t]+)*(?:{NAME}|\p{{Ll}}+(?:[ \t]+\p{{Ll}}+){{0,3}})(?:{HOUSE})?"), 0.75),
+    (
+        regex.compile(
+            rf"{LEAD}{{1,2}}{PREFIX}[ \t]+(?:{PARTICLE}[ \t]+)*(?:{NAME}|\p{{Ll}}+(?:[ \t]+\p{{Ll}}+){{0,3}})(?:{HOUSE})?"
+        ),
+        0.75,
+    ),
     # Schinkestraße 6 / 6750 Koskikatu 25 / Hammarvägen 15 / 255 hersnapvej 18
     (regex.compile(rf"{LEAD}{{0,2}}(?<!\p{{L}}){COMPOUND}{HOUSE}"), 0.75),
     # Villacher Strasse 89 / Rákóczi út 66. / Luite tee 87 / Csabai kapu 39.
-    (regex.compile(rf"{LEAD}{{0,2}}{NAME}[ \t]+(?:{SUFFIX}|{LOCAL_SUFFIX}){HOUSE}{STREET_THEN_STREET}"), 0.75),
+    (
+        regex.compile(rf"{LEAD}{{0,2}}{NAME}[ \t]+(?:{SUFFIX}|{LOCAL_SUFFIX}){HOUSE}{STREET_THEN_STREET}"),
+        0.75,
+    ),
     # Via Roma 131 / ul. Słowicza 10 / Avda. Rio Nalon 58
     (regex.compile(rf"(?<!\p{{L}})(?:{NUM}[ \t]+)?{PREFIX}[ \t]+(?:{PARTICLE}[ \t]+)*{NAME}{HOUSE}"), 0.75),
     # Storgarden 52 Trajanka Forks: a street with its number, then a second street name
@@ -72,10 +80,18 @@ CORES: list[tuple[regex.Pattern[str], float]] = [
     # 07960 Aqqusinersuaq 111 / 94472 Atamaria 55: building number, street name, house number
     (regex.compile(rf"\b\d{{2,6}}[ \t]+{CAP}(?:[ \t]+{CAP}){{0,2}}[ \t]+\d{{1,4}}\b"), 0.5),
     # the corner of Via Nuova del Campo 85 and Baranyay Mill
-    (regex.compile(rf"(?i:the[ \t]+corner[ \t]+of)[ \t]+[^\n,;?!]{{3,60}}?[ \t]+and[ \t]+(?:\p{{Ll}}+[ \t]+)?{NAME}(?:[ \t]+{SUFFIX})?"), 0.7),
+    (
+        regex.compile(
+            rf"(?i:the[ \t]+corner[ \t]+of)[ \t]+[^\n,;?!]{{3,60}}?[ \t]+and[ \t]+(?:\p{{Ll}}+[ \t]+)?{NAME}(?:[ \t]+{SUFFIX})?"
+        ),
+        0.7,
+    ),
     # P.O. Box 242 / Unit 5477 Box 8244, DPO AP 15730 / PSC 9009, Box 9725 / USCGC Aslakhanov, FPO AE 44941
     (regex.compile(r"(?i:\bP\.?[ \t]?O\.?[ \t]*Box|\bPost[ \t]+Office[ \t]+Box)[ \t]+\d{1,6}"), 0.75),
-    (regex.compile(rf"(?i:\b(?:Unit|PSC|CMR)[ \t]+\d{{3,5}},?[ \t]+Box[ \t]+\d{{3,5}}{MILITARY_LINE})"), 0.75),
+    (
+        regex.compile(rf"(?i:\b(?:Unit|PSC|CMR)[ \t]+\d{{3,5}},?[ \t]+Box[ \t]+\d{{3,5}}{MILITARY_LINE})"),
+        0.75,
+    ),
     (regex.compile(rf"(?i:\b(?:USNS|USNV|USS|USCGC)[ \t]+\p{{L}}+{MILITARY_LINE})"), 0.5),
     # Standalone unit lines ("Apt. 022", "Suite 201") are address parts in the HIPAA sense.
     (regex.compile(r"(?i:\b(?:Apt\.?|Apartment|Suite|Ste\.)[ \t]*\d{1,5}[A-Za-z]?\b)"), 0.45),

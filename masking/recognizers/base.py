@@ -12,15 +12,13 @@ from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 
-class RuleRecognizer(LocalRecognizer):  # type: ignore[misc]
+class RuleRecognizer(LocalRecognizer):
     """A recognizer for one entity type, defined by a ``find`` method over the raw text."""
 
     ENTITY: str = ""
 
     def __init__(self) -> None:
-        super().__init__(
-            supported_entities=[self.ENTITY], supported_language="en", name=type(self).__name__
-        )
+        super().__init__(supported_entities=[self.ENTITY], supported_language="en", name=type(self).__name__)
 
     def load(self) -> None:
         """Rules are compiled at import time; nothing to load."""
@@ -40,7 +38,7 @@ class RuleRecognizer(LocalRecognizer):  # type: ignore[misc]
                 end=end,
                 score=score,
                 recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_NAME_KEY: type(self).__name__,
                     RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
                 },
             )

@@ -72,9 +72,7 @@ class AccountNumberRecognizer(LabelledIdentifierRecognizer):
 
 class LicenseNumberRecognizer(LabelledIdentifierRecognizer):
     ENTITY = "LICENSE_NUMBER"
-    LABELS = regex.compile(
-        r"\b(?:licen[cs]e|certificate|permit|passport|registration)\b", regex.IGNORECASE
-    )
+    LABELS = regex.compile(r"\b(?:licen[cs]e|certificate|permit|passport|registration)\b", regex.IGNORECASE)
 
 
 class DeviceIdRecognizer(LabelledIdentifierRecognizer):

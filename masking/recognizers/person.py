@@ -22,7 +22,7 @@ TITLED = regex.compile(rf"(?<!\p{{L}})(?i:{_TITLE_ALTERNATION})\.?[ \t]+(?P<name
 CUES = regex.compile(
     rf"""(?:
         (?i:my[ \t]+name[ \t]+is|my[ \t]+name's|i[ \t]+am[ \t]+called|call[ \t]+me|name[ \t]*:|patient[ \t]*:
-          |signed[ \t]*,?|dear|hi|hello|regards[ \t]*,|sincerely[ \t]*,|thanks[ \t]*,|cheers[ \t]*,
+          |signed[ \t]*,?|dear|hi|hello|call|ask|tell|thank|regards[ \t]*,|sincerely[ \t]*,|thanks[ \t]*,|cheers[ \t]*,
           |attn[ \t]*:?|c/o|contact[ \t]*:|from[ \t]*:|to[ \t]*:|cc[ \t]*:)[ \t\n]+
       )(?P<name>{FULL_NAME})""",
     regex.VERBOSE,
@@ -38,14 +38,19 @@ SPEECH = regex.compile(
 # "said Erle to Maurice": the addressee too.
 SPEECH_TO = regex.compile(rf"\b{SPEECH_VERB}[ \t]+{FULL_NAME}[ \t]+(?:to|at)[ \t]+(?P<name>{FULL_NAME})")
 # Dialogue and chat transcripts: "Halldór: What a wife." at the start of a line.
-SPEAKER = regex.compile(rf"(?m)^[ \t>]*(?P<name>{NAME_WORD}(?:[ \t]+{NAME_WORD})?)[ \t]*:(?=[ \t]*[\"\p{{L}}])")
+SPEAKER = regex.compile(
+    rf"(?m)^[ \t>]*(?P<name>{NAME_WORD}(?:[ \t]+{NAME_WORD})?)[ \t]*:(?=[ \t]*[\"\p{{L}}])"
+)
 # "Miki C Kristiansen": a first name, a middle initial, a surname.
-WITH_INITIAL = regex.compile(rf"(?<![\p{{L}}])(?P<name>{NAME_WORD}[ \t]+\p{{Lu}}\.?[ \t]+{NAME_WORD})(?![\p{{L}}])")
+WITH_INITIAL = regex.compile(
+    rf"(?<![\p{{L}}])(?P<name>{NAME_WORD}[ \t]+\p{{Lu}}\.?[ \t]+{NAME_WORD})(?![\p{{L}}])"
+)
 # Words a cue may be followed by that are not names ("Dear Sir", "Hi All", "Name: Unknown").
 NOT_NAMES = frozenset(
     {
         "sir", "madam", "all", "team", "there", "everyone", "customer", "colleagues", "friends", "unknown",
-        "n/a", "none", "the", "this", "that", "please", "thank", "thanks", "support", "admin", "user",
+        "n/a", "none", "the", "this", "that", "please", "thank", "thanks", "support", "admin", "user", "us",
+        "now", "today", "our", "your", "center", "centre", "back", "me", "him", "her", "them", "you",
     }
 )  # fmt: skip
 

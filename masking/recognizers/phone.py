@@ -19,7 +19,9 @@ LABEL = (
     r"|reach[ \t]+me[ \t]+(?:on|at)|answering[ \t]+at|messages[ \t]+to|text[ \t]+me[ \t]+(?:on|at)|number)"
 )
 BEFORE = regex.compile(rf"\b{LABEL}\b[ \t]*[:\-]?[ \t]*\n?[ \t]*(?P<value>{NUMBER})(?![\w\-])")
-AFTER = regex.compile(rf"(?<![\w+\-])(?P<value>{NUMBER})[ \t]*[\-,]?[ \t]*\b(?i:office|fax|mobile|cell|home|work|desk)\b")
+AFTER = regex.compile(
+    rf"(?<![\w+\-])(?P<value>{NUMBER})[ \t]*[\-,]?[ \t]*\b(?i:office|fax|mobile|cell|home|work|desk)\b"
+)
 MIN_DIGITS, MAX_DIGITS = 7, 15
 
 

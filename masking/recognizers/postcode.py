@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from presidio_analyzer import Pattern, PatternRecognizer
 
 POSTCODE_CONTEXT = ["zip", "zipcode", "postcode", "postal", "post code", "plz", "cp", "code postal", "cap"]
 
 
-class PostcodeRecognizer(PatternRecognizer):  # type: ignore[misc]
-    PATTERNS = [
+class PostcodeRecognizer(PatternRecognizer):
+    PATTERNS: ClassVar[list[Pattern]] = [
         Pattern("uk_postcode", r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[ABD-HJLNP-UW-Z]{2}\b", 0.6),
-        Pattern("ca_postcode", r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ \t]?\d[ABCEGHJ-NPRSTV-Z]\d\b", 0.6),
+        Pattern(
+            "ca_postcode", r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ \t]?\d[ABCEGHJ-NPRSTV-Z]\d\b", 0.6
+        ),
         # A US state (or other 2-letter region) code followed by a ZIP: "IL 62704", "AP 15730".
         Pattern("zip_after_state", r"(?<=\b[A-Z]{2}[ \t])\d{5}(?:-\d{4})?\b", 0.6),
         Pattern("zip_plus_four", r"\b\d{5}-\d{4}\b", 0.4),

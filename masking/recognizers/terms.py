@@ -32,7 +32,9 @@ TERMS = {
 }  # fmt: skip
 TERM_PATTERN = regex.compile(
     r"(?<![\p{L}\-])(?:"
-    + "|".join(regex.escape(t) for t in sorted({t for ts in TERMS.values() for t in ts}, key=len, reverse=True))
+    + "|".join(
+        regex.escape(t) for t in sorted({t for ts in TERMS.values() for t in ts}, key=len, reverse=True)
+    )
     + r")(?![\p{L}\-])",
     regex.IGNORECASE,
 )
