@@ -211,3 +211,17 @@ def test_presets_change_what_is_masked(keys: MaskingKeys) -> None:
     default = Masker(keys, load_policy("default")).mask("d", text).masked_text or ""
     strict = Masker(keys, load_policy("strict")).mask("d", text).masked_text or ""
     assert "Chicago" in default and "Chicago" not in strict
+
+
+def test_international_phones_and_every_countrys_iban_are_masked(masker: Masker) -> None:
+    phones = ["+44 20 7946 0958", "+49 30 901820", "+33 1 42 68 53 00"]
+    ibans = []
+    for locale in ("de_DE", "fr_FR", "nl_NL", "es_ES", "it_IT", "pl_PL", "fi_FI", "pt_PT", "cs_CZ", "el_GR"):
+        fake = Faker(locale)
+        fake.seed_instance(5)
+        ibans.append(fake.iban())
+    text = "Call " + ", ".join(phones) + ". Pay to " + "; ".join(ibans) + "."
+    result = masker.mask("intl", text)
+    assert result.masked_text is not None
+    assert [v for v in [*phones, *ibans] if v in result.masked_text] == []
+    assert result.report.entity_counts["IBAN_CODE"] == len(ibans)
