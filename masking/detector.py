@@ -2,15 +2,16 @@
 
 Texts are cut into overlapping windows, the windows of many documents are analysed together through
 spaCy's ``pipe`` (BatchAnalyzerEngine: about twice the per-text speed), and spans are shifted back to
-document offsets. A batch that fails is retried window by window, so one bad document fails alone.
+document offsets. Windows go to spaCy in groups bounded by count and by characters, so memory stays
+flat whatever the length of a text. A group that fails is retried window by window, so one bad
+document fails alone.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from itertools import islice
+from dataclasses import dataclass, field
 
 from presidio_analyzer import (
     AnalyzerEngine,
@@ -20,6 +21,7 @@ from presidio_analyzer import (
     RecognizerResult,
 )
 
+from masking.context import IndexedLemmaContextEnhancer
 from masking.entities import DetectedSpan
 from masking.errors import DetectorError
 from masking.nlp import DEFAULT_SPACY_MODEL, load_nlp_engine, model_version
@@ -35,11 +37,26 @@ _LABELS_FOR_TYPE = {"ORGANIZATION": frozenset({"ORG", "ORGANIZATION"})}
 
 @dataclass(frozen=True)
 class DetectorConfig:
+    """``batch_size`` windows go through spaCy's pipe together, in groups of at most ``group_windows``
+    windows and ``group_chars`` characters (the bound on memory); ``n_process`` > 1 runs spaCy in
+    worker processes."""
+
     model: str = DEFAULT_SPACY_MODEL
     window_chars: int = DEFAULT_WINDOW_CHARS
     window_overlap: int = DEFAULT_OVERLAP_CHARS
     batch_size: int = 32
+    group_windows: int = 128
+    group_chars: int = 200_000
     n_process: int = 1
+
+
+@dataclass
+class Detection:
+    """What the detector found in one text: spans in document offsets, or the error that stopped it."""
+
+    spans: list[DetectedSpan] = field(default_factory=list)
+    windows: int = 0
+    error: DetectorError | None = None
 
 
 def _deny_list_recognizers(policy: Policy) -> list[EntityRecognizer]:
@@ -62,41 +79,57 @@ class Detector:
         unignore = frozenset().union(*(_LABELS_FOR_TYPE.get(t, frozenset()) for t in policy.masked_types))
         nlp_engine = load_nlp_engine(self.config.model, unignore)
         registry = build_registry([*extra_recognizers, *_deny_list_recognizers(policy)])
-        self._analyzer = AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=["en"])
+        self._analyzer = AnalyzerEngine(
+            nlp_engine=nlp_engine,
+            registry=registry,
+            supported_languages=["en"],
+            context_aware_enhancer=IndexedLemmaContextEnhancer(),
+        )
         self._batch = BatchAnalyzerEngine(self._analyzer)
         self.entities = sorted(policy.masked_types)
         self.model_version = model_version(nlp_engine, self.config.model)
 
-    def window_count(self, text: str) -> int:
-        return sum(1 for _ in windows(text, self.config.window_chars, self.config.window_overlap))
+    def _groups(self, texts: Sequence[str]) -> Iterator[list[tuple[int, int, int]]]:
+        """(text index, start, end) of each window, grouped under the count and character bounds."""
+        group: list[tuple[int, int, int]] = []
+        chars = 0
+        for index, text in enumerate(texts):
+            for start, end in windows(text, self.config.window_chars, self.config.window_overlap):
+                if group and (
+                    len(group) >= self.config.group_windows or chars + end - start > self.config.group_chars
+                ):
+                    yield group
+                    group, chars = [], 0
+                group.append((index, start, end))
+                chars += end - start
+        if group:
+            yield group
 
-    def detect_many(self, texts: Sequence[str]) -> list[list[DetectedSpan] | DetectorError]:
-        """Spans per text, or a DetectorError (exception type only, never text) for a text that failed."""
-        found: list[list[DetectedSpan] | DetectorError] = [[] for _ in texts]
-        jobs = (
-            (index, start, end)
-            for index, text in enumerate(texts)
-            for start, end in windows(text, self.config.window_chars, self.config.window_overlap)
-        )
-        group_size = self.config.batch_size * 4
-        while group := list(islice(jobs, group_size)):
-            live = [job for job in group if not isinstance(found[job[0]], DetectorError)]
+    def detect_many(self, texts: Sequence[str]) -> list[Detection]:
+        """One Detection per text, in order; a failing text carries a DetectorError (type only, no text)."""
+        found = [Detection() for _ in texts]
+        for group in self._groups(texts):
+            for index, _start, _end in group:
+                found[index].windows += 1
+            live = [job for job in group if found[job[0]].error is None]
             for (index, start, _end), result in zip(live, self._analyze_group(texts, live), strict=True):
-                slot = found[index]
-                if isinstance(slot, DetectorError):
+                detection = found[index]
+                if detection.error is not None:
                     continue
                 if isinstance(result, DetectorError):
-                    found[index] = result
+                    detection.error, detection.spans = result, []
                 else:
-                    slot.extend(DetectedSpan(start + s.start, start + s.end, s.entity_type, s.score, s.recognizer)
-                                for s in result)  # fmt: skip
+                    detection.spans.extend(
+                        DetectedSpan(start + s.start, start + s.end, s.entity_type, s.score, s.recognizer)
+                        for s in result
+                    )
         return found
 
     def detect(self, text: str) -> list[DetectedSpan]:
-        result = self.detect_many([text])[0]
-        if isinstance(result, DetectorError):
-            raise result
-        return result
+        detection = self.detect_many([text])[0]
+        if detection.error is not None:
+            raise detection.error
+        return detection.spans
 
     def _analyze_group(
         self, texts: Sequence[str], jobs: Sequence[tuple[int, int, int]]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from presidio_analyzer import EntityRecognizer
 
-from masking.detector import Detector, DetectorConfig
+from masking.detector import Detection, Detector, DetectorConfig
 from masking.entities import DetectedSpan, MaskedEntity, type_group
 from masking.errors import DetectorError
 from masking.fingerprints import fingerprint
@@ -109,18 +109,18 @@ class Masker:
             detections = self.detector.detect_many([d.text for d in documents])
         except Exception as error:  # the detector itself broke: the whole batch is quarantined
             failure = DetectorError(f"detector failed: {type(error).__name__}")
-            detections = [failure for _ in documents]
+            detections = [Detection(error=failure) for _ in documents]
         total_chars = sum(len(d.text) for d in documents) or 1
         detect_seconds = time.perf_counter() - clock
         results = []
         for document, detected in zip(documents, detections, strict=True):
             doc_clock = time.perf_counter()
-            report = self._new_report(document, started_at)
-            if isinstance(detected, DetectorError):
-                result = self._quarantine(document, report, str(detected))
+            report = self._new_report(document, detected.windows, started_at)
+            if detected.error is not None:
+                result = self._quarantine(document, report, str(detected.error))
             else:
                 try:
-                    result = self._apply(document, detected, report)
+                    result = self._apply(document, detected.spans, report)
                 except Exception as error:
                     result = self._quarantine(document, report, f"masking failed: {type(error).__name__}")
             share = detect_seconds * len(document.text) / total_chars
@@ -128,14 +128,14 @@ class Masker:
             results.append(result)
         return results
 
-    def _new_report(self, document: TextDocument, started_at: str) -> MaskingReport:
+    def _new_report(self, document: TextDocument, windows: int, started_at: str) -> MaskingReport:
         return MaskingReport(
             doc_id=document.doc_id,
             run_id=self.run_id,
             status=MASKED,
             started_at=started_at,
             text_chars=len(document.text),
-            windows=self.detector.window_count(document.text),
+            windows=windows,
             policy={"name": self.policy.name, "version": self.policy.version},
             detector=dict(self._versions),
             key_id=self.keys.key_id,

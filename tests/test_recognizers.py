@@ -16,7 +16,7 @@ from masking.recognizers.identifiers import (
     vin_valid,
 )
 from masking.recognizers.person import PersonCueRecognizer
-from masking.recognizers.phone import LabelledPhoneRecognizer
+from masking.recognizers.phone import LabelledPhoneRecognizer, NorthAmericanPhoneRecognizer
 from masking.recognizers.secrets import SecretRecognizer
 from masking.recognizers.terms import SensitiveTermRecognizer
 from masking.spans import drop_false_positives, resolve_overlaps
@@ -101,6 +101,16 @@ def test_labelled_phones_in_local_formats() -> None:
     text = "Mobile: 99 577450\nCan someone call me on 450 0840? 655 437 108 office"
     assert found(LabelledPhoneRecognizer(), text) == ["99 577450", "450 0840", "655 437 108"]
     assert found(LabelledPhoneRecognizer(), "phone: 12") == []
+    assert found(LabelledPhoneRecognizer(), "Call +441632960348 today") == ["+441632960348"]
+
+
+def test_north_american_shape_with_extensions_and_unassigned_area_codes() -> None:
+    text = "Call 001-291-278-2793x1152, +1-395-973-7967 or (390) 484-8254 ext. 12; fax 390.484.8254."
+    assert found(NorthAmericanPhoneRecognizer(), text) == [
+        "001-291-278-2793x1152", "+1-395-973-7967", "(390) 484-8254 ext. 12", "390.484.8254",
+    ]  # fmt: skip
+    not_phones = "Order 123-456-78901, version 2.555.123.4567, ISBN 978-3-16-148410-0, id 12-345-6789"
+    assert found(NorthAmericanPhoneRecognizer(), not_phones) == []
 
 
 def test_secrets() -> None:

@@ -24,7 +24,7 @@ from masking.recognizers.identifiers import (
     VehicleIdRecognizer,
 )
 from masking.recognizers.person import PersonCueRecognizer
-from masking.recognizers.phone import LabelledPhoneRecognizer
+from masking.recognizers.phone import LabelledPhoneRecognizer, NorthAmericanPhoneRecognizer
 from masking.recognizers.postcode import PostcodeRecognizer
 from masking.recognizers.secrets import SecretRecognizer
 from masking.recognizers.terms import SensitiveTermRecognizer
@@ -42,6 +42,7 @@ RAGMASK_RECOGNIZERS: list[Callable[[], EntityRecognizer]] = [
     VehicleIdRecognizer,
     LabelledCardRecognizer,
     LabelledPhoneRecognizer,
+    NorthAmericanPhoneRecognizer,
     SecretRecognizer,
     PersonCueRecognizer,
     SensitiveTermRecognizer,
