@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,16 @@ from typing import Any
 import click
 
 from flows.logging_setup import configure_logging
-from indexers.sources import SourceError, SourceFile, doc_id_for, iter_source_files, read_text
+from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, IngestSettings, StoreSettings
+from indexers.embedding import DEFAULT_EMBEDDING_MODEL
+from indexers.sources import (
+    SkippedDocument,
+    SourceDocument,
+    SourceError,
+    SourceFile,
+    iter_source_files,
+    read_documents,
+)
 from masking import MaskedDocument, Masker, MaskingError, TextDocument, load_keys, load_policy
 from masking.detector import DetectorConfig
 from masking.nlp import DEFAULT_SPACY_MODEL
@@ -33,30 +42,22 @@ class CliError(click.ClickException):
         click.echo(f"ragmask: error: {self.message}", err=True)
 
 
-Row = tuple[SourceFile, str, str | None, str | None]
+def _batches(
+    sources: Iterator[SourceFile], source_key: bytes
+) -> Iterator[list[SourceDocument | SkippedDocument]]:
+    documents = (d for source in sources for d in read_documents(source, source_key))
+    while batch := list(islice(documents, BATCH_DOCUMENTS)):
+        yield batch
 
 
-def _documents_in_batches(sources: Iterator[SourceFile], source_key: bytes) -> Iterator[list[Row]]:
-    """(source, doc_id, text or None, error or None) in batches; an unreadable file carries its error."""
-    while batch := list(islice(sources, BATCH_DOCUMENTS)):
-        rows: list[Row] = []
-        for source in batch:
-            doc_id = doc_id_for(source_key, source.uri)
-            try:
-                rows.append((source, doc_id, read_text(source), None))
-            except SourceError as error:
-                click.echo(f"ragmask: skipped: {error}", err=True)
-                rows.append((source, doc_id, None, str(error)))
-        yield rows
+def _failed_entry(document: SkippedDocument) -> dict[str, Any]:
+    click.echo(f"ragmask: skipped: {document.error}", err=True)
+    return {"path": str(document.path), "doc_id": document.doc_id, "masked_text": None,
+            "report": {"doc_id": document.doc_id, "status": "failed", "error": document.reason}}  # fmt: skip
 
 
-def _failed_entry(source: SourceFile, doc_id: str, error: str) -> dict[str, Any]:
-    return {"path": str(source.path), "doc_id": doc_id, "masked_text": None,
-            "report": {"doc_id": doc_id, "status": "failed", "error": error}}  # fmt: skip
-
-
-def _masked_entry(source: SourceFile, result: MaskedDocument) -> dict[str, Any]:
-    return {"path": str(source.path), "doc_id": result.doc_id, "masked_text": result.masked_text,
+def _masked_entry(document: SourceDocument, result: MaskedDocument) -> dict[str, Any]:
+    return {"path": str(document.path), "doc_id": result.doc_id, "masked_text": result.masked_text,
             "report": result.report.to_dict()}  # fmt: skip
 
 
@@ -79,37 +80,55 @@ def cli() -> None:
     """ragmask: mask PII before it reaches a RAG vector store."""
 
 
+def _option(*names: str, envvar: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(*names, envvar=envvar, show_envvar=True, **kwargs)
+
+
+POLICY = _option("--policy", envvar="RAGMASK_POLICY", default=None,
+                 help="Preset (default, strict, hipaa) or YAML/TOML policy file.")  # fmt: skip
+SPACY_MODEL = _option("--spacy-model", envvar="RAGMASK_SPACY_MODEL", default=DEFAULT_SPACY_MODEL,
+                      show_default=True, help="Installed spaCy model name or path.")  # fmt: skip
+KEY_FILE = _option("--key-file", envvar="RAGMASK_KEY_FILE", type=click.Path(path_type=Path), default=None,
+                   help="Masking key file (outside the data directory).")  # fmt: skip
+DATA_DIR = _option("--data-dir", envvar="RAGMASK_DATA_DIR", type=click.Path(path_type=Path),
+                   default=DEFAULT_DATA_DIR, show_default=True, help="Data directory.")  # fmt: skip
+JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+STORE_OPTIONS = [
+    _option("--collection", envvar="RAGMASK_COLLECTION", default=DEFAULT_COLLECTION, show_default=True,
+            help="Qdrant collection."),
+    _option("--qdrant-url", envvar="RAGMASK_QDRANT_URL", default=None, help="Qdrant server URL (default: local mode)."),
+    _option("--qdrant-api-key", envvar="RAGMASK_QDRANT_API_KEY", default=None, help="Qdrant server API key."),
+    _option("--qdrant-path", envvar="RAGMASK_QDRANT_PATH", type=click.Path(path_type=Path), default=None,
+            help="Local-mode folder (default: <data-dir>/qdrant)."),
+    _option("--lineage-url", envvar="RAGMASK_LINEAGE_URL", default=None,
+            help="SQLAlchemy URL of the lineage store (default: SQLite in <data-dir>)."),
+    _option("--embedding-model", envvar="RAGMASK_EMBEDDING_MODEL", default=DEFAULT_EMBEDDING_MODEL,
+            show_default=True, help="sentence-transformers model name or path."),
+]  # fmt: skip
+
+
+def store_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The store options every command that touches the stores takes (the same as ingest's)."""
+    for option in reversed([DATA_DIR, *STORE_OPTIONS]):
+        command = option(command)
+    return command
+
+
+def _stores(options: dict[str, Any]) -> StoreSettings:
+    return StoreSettings(
+        data_dir=options["data_dir"], collection=options["collection"], qdrant_url=options["qdrant_url"],
+        qdrant_api_key=options["qdrant_api_key"], qdrant_path=options["qdrant_path"],
+        lineage_url=options["lineage_url"],
+    )  # fmt: skip
+
+
 @cli.command("mask")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--policy",
-    envvar="RAGMASK_POLICY",
-    default=None,
-    help="Preset (default, strict, hipaa) or YAML/TOML policy file.",
-)
-@click.option(
-    "--spacy-model",
-    envvar="RAGMASK_SPACY_MODEL",
-    default=DEFAULT_SPACY_MODEL,
-    show_default=True,
-    help="Installed spaCy model name or path.",
-)
-@click.option(
-    "--key-file",
-    envvar="RAGMASK_KEY_FILE",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Masking key file (outside the data directory).",
-)
-@click.option(
-    "--data-dir",
-    envvar="RAGMASK_DATA_DIR",
-    type=click.Path(path_type=Path),
-    default=Path(".ragmask"),
-    show_default=True,
-    help="Data directory; the key file must not be inside it.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@POLICY
+@SPACY_MODEL
+@KEY_FILE
+@DATA_DIR
+@JSON
 def mask_command(
     paths: Sequence[Path],
     policy: str | None,
@@ -118,20 +137,19 @@ def mask_command(
     data_dir: Path,
     as_json: bool,
 ) -> None:
-    """Preview masking of files and directories (.txt, .md). Nothing is stored."""
+    """Preview masking of files and directories. Nothing is stored."""
     try:
         keys = load_keys(key_file=key_file, data_dir=data_dir, create_missing=True)
         masker = Masker(keys, load_policy(policy), detector_config=DetectorConfig(model=spacy_model))
-        sources = iter_source_files(paths)
         entries: list[dict[str, Any]] = []
-        for batch in _documents_in_batches(sources, keys.source_key):
-            readable = [(s, d, t) for s, d, t, _ in batch if t is not None]
-            masked = iter(masker.mask_many([TextDocument(d, t) for _, d, t in readable]))
-            for source, doc_id, text, error in batch:
+        for batch in _batches(iter_source_files(paths), keys.source_key):
+            readable = [d for d in batch if isinstance(d, SourceDocument)]
+            masked = iter(masker.mask_many([TextDocument(d.doc_id, d.text) for d in readable]))
+            for document in batch:
                 entry = (
-                    _failed_entry(source, doc_id, error or "")
-                    if text is None
-                    else _masked_entry(source, next(masked))
+                    _masked_entry(document, next(masked))
+                    if isinstance(document, SourceDocument)
+                    else _failed_entry(document)
                 )
                 entries.append(entry)
                 if not as_json:
@@ -143,6 +161,95 @@ def mask_command(
         click.echo(json.dumps({"documents": entries}, ensure_ascii=False))
     if entries and all(e["report"]["status"] != "masked" for e in entries):
         raise CliError("no document could be masked")
+
+
+def _print_ingest(result: dict[str, Any]) -> None:
+    entities = ", ".join(f"{t}={n}" for t, n in result["entities"].items()) or "none"
+    click.echo(
+        f"run {result['run_id']}: collection {result['collection']}: {result['documents_seen']} documents seen, "
+        f"{result['documents_indexed']} indexed, {result['documents_unchanged']} unchanged, "
+        f"{result['documents_quarantined']} quarantined, {result['documents_failed']} failed; "
+        f"{result['chunks_indexed']} chunks indexed, {result['points_total']} points in the collection\n"
+        f"entities masked: {entities}"
+    )
+
+
+def _ingest_as_flow_run(paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
+    """With PREFECT_API_URL set, a real flow run, visible in the UI with its artifacts."""
+    from flows.ingest import ingest_flow
+
+    stores = settings.stores
+    result: dict[str, Any] = ingest_flow(
+        [str(p) for p in paths], collection=stores.collection, data_dir=str(stores.data_dir),
+        qdrant_url=stores.qdrant_url, qdrant_path=str(stores.qdrant_path) if stores.qdrant_path else None,
+        lineage_url=stores.lineage_url, policy=settings.policy, batch_documents=settings.batch_documents,
+    )  # fmt: skip
+    return result
+
+
+def _ingest_directly(paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
+    from flows.runner import run_ingest
+
+    def on_error(_doc_id: str, uri: str, reason: str) -> None:
+        click.echo(f"\nragmask: {uri}: {reason}", err=True)
+
+    with click.progressbar(length=1, label="ragmask: ingest", file=sys.stderr, show_pos=True) as bar:
+
+        def progress(done: int, total: int, _counts: Any) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        return run_ingest(paths, settings, on_error=on_error, progress=progress).to_dict()
+
+
+@cli.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@store_options
+@POLICY
+@SPACY_MODEL
+@KEY_FILE
+@_option("--batch-documents", envvar="RAGMASK_BATCH_DOCUMENTS", type=click.IntRange(1), default=32,
+         show_default=True, help="Documents per batch (one Prefect task run each).")  # fmt: skip
+@JSON
+def ingest_command(paths: Sequence[Path], policy: str | None, spacy_model: str, key_file: Path | None,
+                   batch_documents: int, as_json: bool, **store: Any) -> None:  # fmt: skip
+    """Mask, chunk, embed and index files and directories (txt, md, html, pdf, docx, json, jsonl)."""
+    settings = IngestSettings(stores=_stores(store), policy=policy, spacy_model=spacy_model,
+                              embedding_model=store["embedding_model"], key_file=key_file,
+                              batch_documents=batch_documents)  # fmt: skip
+    try:
+        if os.environ.get("PREFECT_API_URL"):
+            result = _ingest_as_flow_run(paths, settings)
+        else:
+            result = _ingest_directly(paths, settings)
+    except (MaskingError, SourceError, OSError) as error:
+        raise CliError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        _print_ingest(result)
+
+
+@cli.command("search")
+@click.argument("query")
+@store_options
+@click.option("-k", "limit", type=click.IntRange(1, 1000), default=5, show_default=True, help="Results.")
+@JSON
+def search_command(query: str, limit: int, as_json: bool, **store: Any) -> None:
+    """Search the masked collection (what a RAG app retrieves)."""
+    from flows.search import search
+
+    try:
+        results = search(query, _stores(store), store["embedding_model"], limit)
+    except (MaskingError, OSError) as error:
+        raise CliError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps({"results": results}, ensure_ascii=False))
+        return
+    for hit in results:
+        click.echo(f"[{hit['score']:.3f}] {hit['doc_id']} #{hit['chunk_index']}\n{hit['page_content']}\n")
+    if not results:
+        click.echo("no results")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

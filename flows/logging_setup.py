@@ -11,7 +11,10 @@ import os
 import sys
 import warnings
 
-CAPPED_LOGGERS = ("presidio-analyzer", "presidio_analyzer", "spacy", "tldextract", "filelock", "urllib3")
+CAPPED_LOGGERS = (
+    "presidio-analyzer", "presidio_analyzer", "spacy", "tldextract", "filelock", "urllib3", "alembic", "httpx",
+    "transformers", "sentence_transformers", "huggingface_hub",
+)  # fmt: skip
 
 
 def configure_logging(level: str | None = None) -> None:
@@ -21,5 +24,8 @@ def configure_logging(level: str | None = None) -> None:
     )
     for name in CAPPED_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # model loading bars are noise on stderr
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     warnings.filterwarnings("ignore", module="spacy")
     warnings.filterwarnings("ignore", category=UserWarning, module="thinc")

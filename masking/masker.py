@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,6 +18,7 @@ from presidio_analyzer import EntityRecognizer
 from masking.detector import Detection, Detector, DetectorConfig
 from masking.entities import DetectedSpan, MaskedEntity, type_group
 from masking.errors import DetectorError
+from masking.fields import join_fields, split_fields
 from masking.fingerprints import fingerprint
 from masking.keys import MaskingKeys
 from masking.leak_check import leak_check
@@ -34,8 +35,11 @@ QUARANTINED = "quarantined"
 
 @dataclass(frozen=True)
 class TextDocument:
+    """A document to mask; ``fields`` (title, source URI, ...) are masked with it, see masking.fields."""
+
     doc_id: str
     text: str = field(repr=False)
+    fields: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -48,6 +52,7 @@ class MaskedDocument:
     entities: list[MaskedEntity]
     report: MaskingReport
     spans: list[DetectedSpan] = field(default_factory=list)
+    masked_fields: dict[str, str] = field(default_factory=dict)
 
     @property
     def quarantined(self) -> bool:
@@ -98,6 +103,11 @@ class Masker:
         self.run_id = run_id or uuid.uuid4().hex
         self._versions = detector_versions(self.detector.model_version)
 
+    @property
+    def versions(self) -> dict[str, str]:
+        """Detector, model and library versions, as the masking report states them."""
+        return dict(self._versions)
+
     def mask(self, doc_id: str, text: str) -> MaskedDocument:
         return self.mask_many([TextDocument(doc_id, text)])[0]
 
@@ -105,22 +115,25 @@ class Masker:
         """Mask a batch; detection runs over the whole batch at once, results keep input order."""
         started_at = datetime.now(UTC).isoformat()
         clock = time.perf_counter()
+        joined = [join_fields(d.text, d.fields) for d in documents]
         try:
-            detections = self.detector.detect_many([d.text for d in documents])
+            detections = self.detector.detect_many([text or "" for text in joined])
         except Exception as error:  # the detector itself broke: the whole batch is quarantined
             failure = DetectorError(f"detector failed: {type(error).__name__}")
             detections = [Detection(error=failure) for _ in documents]
         total_chars = sum(len(d.text) for d in documents) or 1
         detect_seconds = time.perf_counter() - clock
         results = []
-        for document, detected in zip(documents, detections, strict=True):
+        for document, text, detected in zip(documents, joined, detections, strict=True):
             doc_clock = time.perf_counter()
             report = self._new_report(document, detected.windows, started_at)
-            if detected.error is not None:
+            if text is None:
+                result = self._quarantine(document, report, "a field holds the field separator")
+            elif detected.error is not None:
                 result = self._quarantine(document, report, str(detected.error))
             else:
                 try:
-                    result = self._apply(document, detected.spans, report)
+                    result = self._apply(document, text, detected.spans, report)
                 except Exception as error:
                     result = self._quarantine(document, report, f"masking failed: {type(error).__name__}")
             share = detect_seconds * len(document.text) / total_chars
@@ -192,9 +205,8 @@ class Masker:
         return minter.token(replacement.entity_type, replacement.value_key)
 
     def _apply(
-        self, document: TextDocument, detected: Sequence[DetectedSpan], report: MaskingReport
+        self, document: TextDocument, text: str, detected: Sequence[DetectedSpan], report: MaskingReport
     ) -> MaskedDocument:
-        text = document.text
         spans, canonical = self._select_spans(text, detected)
         replacements = self._replacements(text, spans, canonical)
         minter = TokenMinter(self.keys.token_key, document.doc_id, self.policy.scope)
@@ -226,7 +238,11 @@ class Masker:
 
         entities = self._entities(minter, replacements)
         self._summarise(report, replacements, entities)
-        return MaskedDocument(document.doc_id, masked_text, entities, report, list(spans))
+        parts = split_fields(masked_text, list(document.fields))
+        if parts is None:
+            return self._quarantine(document, report, "a masked value crossed the field separator")
+        body, masked_fields = parts
+        return MaskedDocument(document.doc_id, body, entities, report, list(spans), masked_fields)
 
     def _entities(self, minter: TokenMinter, replacements: Sequence[_Replacement]) -> list[MaskedEntity]:
         by_token: dict[str, MaskedEntity] = {}

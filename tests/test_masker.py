@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -20,6 +22,7 @@ from masking.policy import policy_from_mapping
 from masking.recognizers.base import RuleRecognizer
 from masking.tokens import TOKEN_PATTERN
 from masking.windows import windows
+from tests.conftest import REPO
 
 TEMPLATES = [
     "Dear {name},\nplease confirm your e-mail {email} and phone {phone}. {last} agreed on Monday.",
@@ -225,3 +228,17 @@ def test_international_phones_and_every_countrys_iban_are_masked(masker: Masker)
     assert result.masked_text is not None
     assert [v for v in [*phones, *ibans] if v in result.masked_text] == []
     assert result.report.entity_counts["IBAN_CODE"] == len(ibans)
+
+
+@pytest.mark.slow
+def test_a_long_text_is_masked_in_bounded_memory() -> None:
+    """Half a megabyte (100+ windows) in a fresh process: masked, no e-mail or phone left, memory flat."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "long_text.py"), "--mb", "0.5", "--json"],
+        capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    row = json.loads(done.stdout)["sizes"][0]
+    assert row["status"] == "masked"
+    assert row["windows"] >= 100
+    assert row["left"] == 0
+    assert row["peak_rss_mb"] - row["rss_after_model_load_mb"] < 1024

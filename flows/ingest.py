@@ -1,0 +1,112 @@
+"""The Prefect ``ingest`` flow: the run of flows/runner.py with each batch as a task, plus artifacts.
+
+Prefect stores flow parameters verbatim, exception messages in states, logs and events, and (if
+enabled) pickled results. So: parameters are paths and store names, never text or secrets (the Qdrant
+API key comes from RAGMASK_QDRANT_API_KEY inside the run); a task gets a batch reference, not file
+names (which can hold personal data); tasks keep no results and no cache; exceptions are re-raised as
+their type only; logs and artifacts carry ids and counts. Batches run one at a time: the models and a
+local Qdrant folder belong to one process (batch references resolve in this process's memory).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.pipeline import IngestCounts, IngestPipeline
+from flows.runner import IngestResult, run_ingest
+from flows.settings import IngestSettings, StoreSettings
+from indexers.sources import SourceFile
+
+
+class BatchFailedError(RuntimeError):
+    """A batch failed for a reason outside any one document; the message names the type only."""
+
+
+_pipelines: dict[str, IngestPipeline] = {}
+_batches: dict[str, list[SourceFile]] = {}
+
+
+@task(name="ingest-batch", persist_result=False, cache_policy=NO_CACHE)
+def ingest_batch(run_id: str, batch_ref: str) -> dict[str, Any]:
+    """Mask, chunk, embed, upsert and commit one batch; returns counts only."""
+    pipeline, files = _pipelines[run_id], _batches.pop(batch_ref)
+    task_logger = get_run_logger()
+
+    def log_error(doc_id: str, _uri: str, reason: str) -> None:
+        task_logger.warning("%s: %s", doc_id, reason)  # the doc id, never the source name
+
+    try:
+        counts = pipeline.run_batch(files, log_error)
+    except Exception as error:
+        raise BatchFailedError(f"{batch_ref} failed: {type(error).__name__}") from None
+    return counts.to_dict()
+
+
+def _counts_from(data: dict[str, Any]) -> IngestCounts:
+    counts = IngestCounts(**{k: v for k, v in data.items() if k != "entities"})
+    counts.entities.update(data["entities"])
+    return counts
+
+
+def summary_markdown(result: IngestResult) -> str:
+    c = result.counts
+    return (
+        f"# ragmask ingest `{result.run_id}`\n\n"
+        f"Collection **{result.collection}**: {c.documents_seen} documents seen, {c.documents_indexed} indexed, "
+        f"{c.documents_unchanged} unchanged, {c.documents_quarantined} quarantined, {c.documents_failed} failed; "
+        f"{c.chunks_indexed} chunks indexed, {result.points_total} points in the collection.\n"
+    )
+
+
+@flow(name="ingest", persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]
+def ingest_flow(
+    paths: list[str], collection: str = "ragmask", data_dir: str = ".ragmask", qdrant_url: str | None = None,
+    qdrant_path: str | None = None, lineage_url: str | None = None, policy: str | None = None,
+    batch_documents: int = 32,
+) -> dict[str, Any]:  # fmt: skip
+    """Ingest files and directories into a masked collection; returns the counts of `ragmask ingest --json`."""
+    stores = StoreSettings(
+        data_dir=Path(data_dir), collection=collection, qdrant_url=qdrant_url,
+        qdrant_api_key=os.environ.get("RAGMASK_QDRANT_API_KEY"),
+        qdrant_path=Path(qdrant_path) if qdrant_path else None, lineage_url=lineage_url,
+    )  # fmt: skip
+    settings = IngestSettings(stores=stores, policy=policy, batch_documents=batch_documents)
+    run_id = uuid.uuid4().hex
+    progress_id = create_progress_artifact(0.0, key="ingest-progress", description="files processed")
+    assert isinstance(progress_id, UUID)  # the synchronous API inside a synchronous flow
+
+    def run_as_task(pipeline: IngestPipeline, files: list[SourceFile]) -> IngestCounts:
+        _pipelines[run_id] = pipeline
+        batch_ref = f"batch-{len(_batches)}-{uuid.uuid4().hex[:8]}"
+        _batches[batch_ref] = files
+        return _counts_from(ingest_batch(run_id, batch_ref))
+
+    def report_progress(done: int, total: int, _counts: IngestCounts) -> None:
+        update_progress_artifact(progress_id, 100.0 * done / max(total, 1))
+
+    try:
+        result = run_ingest([Path(p) for p in paths], settings, run_id=run_id, batch_runner=run_as_task,
+                            progress=report_progress)  # fmt: skip
+    finally:
+        _pipelines.pop(run_id, None)
+    create_markdown_artifact(summary_markdown(result), key="ingest-summary", description="ingest run summary")
+    create_table_artifact(
+        [{"entity_type": t, "count": n} for t, n in sorted(result.counts.entities.items())]
+        or [{"entity_type": "(none)", "count": 0}],
+        key="ingest-entities", description="entities masked, by type",
+    )  # fmt: skip
+    return result.to_dict()

@@ -1,0 +1,221 @@
+"""The ingest pipeline, one batch at a time: read -> mask -> leak check -> chunk -> embed -> upsert -> commit.
+
+The CLI's direct path and the Prefect flow run this same code. Nothing here logs or returns text:
+results are ids and counts. A document that fails is recorded with a one-line reason (exception type,
+never a message that could quote text) and the rest of the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from flows.settings import IngestSettings
+from indexers.chunking import Chunk, Chunker, tokens_in
+from indexers.embedding import Embedder
+from indexers.lineage import FAILED, QUARANTINED, ChunkRow, LineageStore
+from indexers.qdrant_store import Point, VectorStore, point_id
+from indexers.sources import SkippedDocument, SourceDocument, SourceFile, iter_source_files, read_documents
+from masking import MaskedDocument, Masker, MaskingKeys, TextDocument, load_keys, load_policy
+from masking.detector import DetectorConfig
+from masking.report import package_version
+from masking.tokens import TOKEN_PATTERN
+
+logger = logging.getLogger(__name__)
+PIPELINE_VERSION = f"ragmask {package_version('ragmask')}"
+
+ErrorSink = Callable[[str, str, str], None]  # (doc_id, source uri, one-line reason without content)
+
+
+@dataclass
+class IngestCounts:
+    """What a run (or one batch of it) did; the ``ragmask ingest --json`` object is built from this."""
+
+    documents_seen: int = 0
+    documents_indexed: int = 0
+    documents_unchanged: int = 0
+    documents_quarantined: int = 0
+    documents_failed: int = 0
+    chunks_indexed: int = 0
+    entities: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: IngestCounts) -> None:
+        for name in ("documents_seen", "documents_indexed", "documents_unchanged", "documents_quarantined",
+                     "documents_failed", "chunks_indexed"):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.entities.update(other.entities)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "entities"}
+        return data | {"entities": dict(sorted(self.entities.items()))}
+
+
+def source_files(paths: Iterable[Path]) -> list[SourceFile]:
+    """The files to read (paths only: cheap, and gives the progress bar its total)."""
+    return list(iter_source_files(paths))
+
+
+def file_batches(files: Sequence[SourceFile], size: int) -> Iterator[list[SourceFile]]:
+    iterator = iter(files)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class IngestPipeline:
+    """Holds the loaded models and open stores for one process; ``run_batch`` does the work."""
+
+    def __init__(self, settings: IngestSettings, run_id: str, keys: MaskingKeys | None = None) -> None:
+        self.settings = settings
+        self.run_id = run_id
+        stores = settings.stores
+        self.keys = keys or load_keys(
+            key_file=settings.key_file, data_dir=stores.data_dir, create_missing=True
+        )
+        self.lineage = LineageStore(stores.lineage)
+        self.lineage.check_key(self.keys.key_id)
+        self.policy = load_policy(settings.policy)
+        self.masker = Masker(self.keys, self.policy, detector_config=DetectorConfig(model=settings.spacy_model),
+                             run_id=run_id)  # fmt: skip
+        self.embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+        limit = self.embedder.max_chunk_tokens
+        chunk_tokens = min(settings.chunk_tokens or limit, limit)
+        self.chunker = Chunker(self.embedder.count_tokens, chunk_tokens, settings.chunk_overlap)
+        self.store = VectorStore(stores.qdrant, stores.collection)
+        self.store.ensure_collection(self.embedder.info.dimension)
+        self.collection = stores.collection
+
+    def provenance(self) -> dict[str, Any]:
+        return {
+            "pipeline_version": PIPELINE_VERSION,
+            "policy": {"name": self.policy.name, "version": self.policy.version},
+            "detector": self.masker.versions,
+            "embedder": self.embedder.info.to_dict(),
+            "key_id": self.keys.key_id,
+        }
+
+    def start(self) -> int:
+        """Record the run and roll back what an earlier crash left half done; returns versions rolled back."""
+        self.lineage.start_run(
+            self.run_id, "ingest", self.collection, self.settings.describe() | self.provenance()
+        )
+        unfinished = self.lineage.unfinished(self.collection)
+        for ref in unfinished:
+            self.store.delete(ref.point_ids)
+            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
+        if unfinished:
+            logger.info("rolled back %d unfinished document versions from an earlier run", len(unfinished))
+        return len(unfinished)
+
+    def finish(self, counts: IngestCounts, status: str = "completed") -> None:
+        self.lineage.finish_run(self.run_id, status, counts.to_dict())
+
+    def run_batch(self, files: Sequence[SourceFile], on_error: ErrorSink | None = None) -> IngestCounts:
+        counts = IngestCounts()
+        readable: list[SourceDocument] = []
+        for source in files:
+            for document in read_documents(source, self.keys.source_key, self.settings.reader):
+                counts.documents_seen += 1
+                if isinstance(document, SkippedDocument):
+                    self._failed(document.doc_id, document.reason, counts)
+                    if on_error:
+                        on_error(document.doc_id, document.uri, f"skipped: {document.reason}")
+                else:
+                    readable.append(document)
+        committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
+        changed = [d for d in readable if committed.get(d.doc_id) != d.content_hash]
+        counts.documents_unchanged += len(readable) - len(changed)
+        masked = self.masker.mask_many([TextDocument(d.doc_id, d.text, d.metadata) for d in changed])
+        to_index: list[tuple[SourceDocument, MaskedDocument, list[Chunk]]] = []
+        for document, result in zip(changed, masked, strict=True):
+            if result.quarantined:
+                counts.documents_quarantined += 1
+                self.lineage.record_outcome(
+                    self.collection, document.doc_id, QUARANTINED, self.run_id, result.report.quarantine_reason,
+                    self.lineage.next_version(self.collection, document.doc_id), document.content_hash,
+                    result.report.to_dict(),
+                )  # fmt: skip
+                if on_error:
+                    on_error(document.doc_id, document.uri, f"quarantined: {result.report.quarantine_reason}")
+                continue
+            to_index.append((document, result, self.chunker.chunk(result.masked_text or "")))
+        self._index(to_index, counts, on_error)
+        return counts
+
+    def _failed(self, doc_id: str, reason: str, counts: IngestCounts) -> None:
+        counts.documents_failed += 1
+        self.lineage.record_outcome(self.collection, doc_id, FAILED, self.run_id, reason)
+
+    def _index(
+        self, work: Sequence[tuple[SourceDocument, MaskedDocument, list[Chunk]]], counts: IngestCounts,
+        on_error: ErrorSink | None,
+    ) -> None:  # fmt: skip
+        try:
+            vectors = iter(self.embedder.embed([c.text for _, _, chunks in work for c in chunks]))
+        except (
+            Exception
+        ) as error:  # the embedder broke: every document of the batch fails, nothing is written
+            for document, _, _ in work:
+                self._failed(document.doc_id, f"embedding failed: {type(error).__name__}", counts)
+            return
+        for document, result, chunks in work:
+            doc_vectors = [next(vectors) for _ in chunks]
+            try:
+                self._index_document(document, result, chunks, doc_vectors)
+            except Exception as error:
+                reason = f"indexing failed: {type(error).__name__}"
+                self._failed(document.doc_id, reason, counts)
+                if on_error:
+                    on_error(document.doc_id, document.uri, f"failed: {reason}")
+                continue
+            counts.documents_indexed += 1
+            counts.chunks_indexed += len(chunks)
+            counts.entities.update(result.report.entity_counts)
+
+    def _index_document(
+        self,
+        document: SourceDocument,
+        result: MaskedDocument,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[list[float]],
+    ) -> None:
+        version = self.lineage.next_version(self.collection, document.doc_id)
+        by_token = {e.token: e for e in result.entities}
+        rows, points = [], []
+        fields = {name: value for name, value in result.masked_fields.items() if value}
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            pid = point_id(document.doc_id, version, chunk.index)
+            tokens = tokens_in(chunk.text)
+            entities = [
+                (fp, by_token[t].entity_type, t)
+                for t in tokens
+                if t in by_token
+                for fp in by_token[t].fingerprints
+            ]
+            rows.append(ChunkRow(pid, chunk.index, self.embedder.count_tokens(chunk.text), entities))
+            metadata = {
+                "doc_id": document.doc_id, "chunk_index": chunk.index, "doc_version": version, "tokens": tokens,
+                "entity_types": sorted({m.group(1) for m in map(TOKEN_PATTERN.match, tokens) if m}),
+                "masked": True, "pipeline_version": PIPELINE_VERSION, **fields,
+                "provenance": {"policy_version": self.policy.version, "detector": result.report.detector,
+                               "embedding_model": self.embedder.info.model, "key_id": self.keys.key_id,
+                               "run_id": self.run_id},
+            }  # fmt: skip
+            points.append(Point(pid, vector, {"page_content": chunk.text, "metadata": metadata}))
+        self.lineage.write_pending(self.collection, document.doc_id, version, document.content_hash, self.run_id,
+                                   result.report.to_dict(), rows)  # fmt: skip
+        try:
+            self.store.upsert(points)
+        except Exception:
+            self.store.delete(p.id for p in points)
+            self.lineage.drop_version(self.collection, document.doc_id, version)
+            raise
+        superseded = self.lineage.commit_version(self.collection, document.doc_id, version, document.content_hash,
+                                                 fields.get("source", ""), self.run_id)  # fmt: skip
+        for ref in superseded:
+            self.store.delete(ref.point_ids)
+            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)

@@ -1,0 +1,69 @@
+"""Settings shared by the CLI, the flows and the deployments; every one also from a RAGMASK_* variable
+(the CLI's options declare the variables)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from indexers.embedding import DEFAULT_EMBEDDING_MODEL
+from indexers.qdrant_store import QdrantLocation
+from indexers.readers import ReaderOptions
+from masking.nlp import DEFAULT_SPACY_MODEL
+
+DEFAULT_DATA_DIR = Path(".ragmask")
+DEFAULT_COLLECTION = "ragmask"
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where the data lives: the collection, Qdrant (server URL or local folder) and the lineage store."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    collection: str = DEFAULT_COLLECTION
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = field(default=None, repr=False)
+    qdrant_path: Path | None = None
+    lineage_url: str | None = None
+
+    @property
+    def qdrant(self) -> QdrantLocation:
+        if self.qdrant_url:
+            return QdrantLocation(url=self.qdrant_url, api_key=self.qdrant_api_key)
+        return QdrantLocation(path=self.qdrant_path or self.data_dir / "qdrant")
+
+    @property
+    def lineage(self) -> str:
+        if self.lineage_url:
+            return self.lineage_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / 'lineage.db').resolve()}"
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How documents are read, masked, chunked and embedded."""
+
+    stores: StoreSettings = field(default_factory=StoreSettings)
+    policy: str | None = None
+    spacy_model: str = DEFAULT_SPACY_MODEL
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    device: str = "auto"
+    embed_batch_size: int = 32
+    chunk_tokens: int | None = None  # None: the embedding model's limit
+    chunk_overlap: int = 32
+    batch_documents: int = 32
+    key_file: Path | None = None
+    reader: ReaderOptions = field(default_factory=ReaderOptions)
+
+    def describe(self) -> dict[str, Any]:
+        """For the run record: no secrets, no paths of documents."""
+        return {
+            "policy": self.policy or "default",
+            "spacy_model": self.spacy_model,
+            "embedding_model": self.embedding_model,
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap": self.chunk_overlap,
+            "qdrant": self.stores.qdrant.describe(),
+        }

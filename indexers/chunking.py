@@ -1,0 +1,81 @@
+"""Token-safe chunking of masked text with langchain-text-splitters, measured in the embedder's tokens.
+
+Two guarantees, both property-tested:
+- no chunk starts or ends inside a masking token (``<PERSON_1a2b3c4d>`` stays whole): the splitter's
+  separators are paragraph, line, sentence, word, then the edges of tokens, and only a run with no
+  token left in it is ever cut character by character;
+- no chunk is longer than ``max_tokens`` word pieces (the model's max_seq_length less its special
+  tokens), so the embedder never truncates. The splitter adds up the lengths of pieces, which can
+  undercount their concatenation; every chunk is counted again and re-split if it is too long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from masking.tokens import TOKEN_PATTERN
+
+TokenCounter = Callable[[str], int]
+
+TOKEN_EDGE = r"(?=<[A-Z][A-Z0-9_]*>)|(?=<[A-Z][A-Z0-9_]*?_[0-9a-f]{8,64}>)|(?<=>)"
+SEPARATORS = [r"\n\n", r"\n", r"(?<=[.!?])\s", r"\s", TOKEN_EDGE, ""]
+MIN_CHUNK_TOKENS = 8
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    text: str
+    start: int  # character offsets in the masked text
+    end: int
+
+
+class Chunker:
+    """Splits masked text into chunks of at most ``max_tokens`` word pieces with ``overlap_tokens`` overlap."""
+
+    def __init__(self, count_tokens: TokenCounter, max_tokens: int, overlap_tokens: int = 32) -> None:
+        if max_tokens < MIN_CHUNK_TOKENS:
+            raise ValueError(f"chunk size must be at least {MIN_CHUNK_TOKENS} tokens")
+        if not 0 <= overlap_tokens < max_tokens // 2:
+            raise ValueError("chunk overlap must be at least 0 and less than half the chunk size")
+        self.count_tokens = count_tokens
+        self.max_tokens = max_tokens
+        self.overlap_tokens = overlap_tokens
+
+    def _splitter(self, size: int) -> RecursiveCharacterTextSplitter:
+        return RecursiveCharacterTextSplitter(
+            separators=SEPARATORS,
+            is_separator_regex=True,
+            keep_separator="start",
+            chunk_size=size,
+            chunk_overlap=min(self.overlap_tokens, size // 4),
+            length_function=self.count_tokens,
+        )
+
+    def _split(self, text: str, size: int) -> list[str]:
+        pieces: list[str] = []
+        for piece in self._splitter(size).split_text(text):
+            if self.count_tokens(piece) <= self.max_tokens or size <= MIN_CHUNK_TOKENS:
+                pieces.append(piece)
+            else:
+                pieces.extend(self._split(piece, max(MIN_CHUNK_TOKENS, size * 3 // 4)))
+        return pieces
+
+    def chunk(self, text: str) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        search_from = 0
+        for piece in self._split(text, self.max_tokens):
+            start = text.find(piece, search_from)
+            if start < 0:  # the splitter returns substrings; anything else is a bug, not bad input
+                raise RuntimeError("chunk not found in its text")
+            chunks.append(Chunk(len(chunks), piece, start, start + len(piece)))
+            search_from = start + 1
+        return chunks
+
+
+def tokens_in(text: str) -> list[str]:
+    """The masking tokens in a chunk, in order of first appearance, each once."""
+    return list(dict.fromkeys(match.group() for match in TOKEN_PATTERN.finditer(text)))

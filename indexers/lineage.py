@@ -1,0 +1,272 @@
+"""The lineage store: which document versions, chunks, points and entity fingerprints a collection holds.
+
+SQLAlchemy 2 (SQLite file by default, any URL such as PostgreSQL), schema migrated by Alembic on open.
+A version's rows are written "pending" before its points are upserted and "committed" after; the
+version it replaces becomes "superseded" until its points are deleted. ``unfinished`` lists what a
+crash left, so the next run can roll it back: nothing is left that a re-run cannot reconcile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from indexers.lineage_schema import chunk_entities, chunks, document_versions, documents, runs, store_settings
+from masking.errors import MaskingError
+
+PENDING, COMMITTED, SUPERSEDED, QUARANTINED, FAILED = (
+    "pending",
+    "committed",
+    "superseded",
+    "quarantined",
+    "failed",
+)
+KEY_ID_SETTING = "key_id"
+
+
+class LineageError(MaskingError):
+    """The lineage store cannot be opened or disagrees with this run's settings; one line."""
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    point_id: str
+    chunk_index: int
+    token_count: int
+    entities: list[tuple[str, str, str]] = field(default_factory=list)  # (fingerprint, type, token)
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    doc_id: str
+    version: int
+    status: str
+    point_ids: list[str]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _enable_sqlite_foreign_keys(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def migrate(connection: Connection) -> None:
+    """Upgrade the schema to the newest Alembic revision."""
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("indexers") / "migrations"))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+class LineageStore:
+    def __init__(self, url: str) -> None:
+        try:
+            self.engine = create_engine(url)
+            if self.engine.dialect.name == "sqlite":
+                _enable_sqlite_foreign_keys(self.engine)
+            with self.engine.begin() as connection:
+                migrate(connection)
+        except (SQLAlchemyError, OSError) as error:
+            raise LineageError(f"lineage store cannot be opened ({type(error).__name__})") from None
+        self.url = self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as connection:
+            yield connection
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- settings and runs -------------------------------------------------------------------------
+
+    def check_key(self, key_id: str) -> None:
+        """Refuse a masking key other than the one this store was written with (tokens would not match)."""
+        with self._tx() as tx:
+            stored = tx.scalar(select(store_settings.c.value).where(store_settings.c.name == KEY_ID_SETTING))
+            if stored is None:
+                tx.execute(insert(store_settings).values(name=KEY_ID_SETTING, value=key_id))
+            elif stored != key_id:
+                raise LineageError(
+                    f"this lineage store was written with masking key {stored}, this run has key {key_id}: "
+                    "tokens and fingerprints would not match; use the original key or a new data directory"
+                )
+
+    def start_run(self, run_id: str, kind: str, collection: str, settings: dict[str, Any]) -> None:
+        with self._tx() as tx:
+            tx.execute(insert(runs).values(run_id=run_id, kind=kind, collection=collection, status="running",
+                                           started_at=_now(), settings=settings))  # fmt: skip
+
+    def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
+        with self._tx() as tx:
+            tx.execute(update(runs).where(runs.c.run_id == run_id)
+                       .values(status=status, finished_at=_now(), counts=counts))  # fmt: skip
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        with self._tx() as tx:
+            row = tx.execute(select(runs).where(runs.c.run_id == run_id)).mappings().first()
+            return dict(row) if row else None
+
+    # --- documents -------------------------------------------------------------------------------
+
+    def committed_hashes(self, collection: str, doc_ids: Sequence[str]) -> dict[str, str]:
+        """doc_id -> content hash of its committed version, for the documents of ``doc_ids`` that have one."""
+        if not doc_ids:
+            return {}
+        query = select(documents.c.doc_id, documents.c.content_hash).where(
+            documents.c.collection == collection,
+            documents.c.doc_id.in_(list(doc_ids)),
+            documents.c.current_version.is_not(None),
+        )
+        with self._tx() as tx:
+            return {row.doc_id: row.content_hash for row in tx.execute(query)}
+
+    def next_version(self, collection: str, doc_id: str) -> int:
+        with self._tx() as tx:
+            highest = tx.scalar(
+                select(func.max(document_versions.c.version)).where(
+                    document_versions.c.collection == collection, document_versions.c.doc_id == doc_id
+                )
+            )
+        return int(highest or 0) + 1
+
+    def write_pending(
+        self, collection: str, doc_id: str, version: int, content_hash: str, run_id: str,
+        report: dict[str, Any], rows: Sequence[ChunkRow],
+    ) -> None:  # fmt: skip
+        """The version, its chunks and their entity fingerprints, as pending, in one transaction."""
+        with self._tx() as tx:
+            tx.execute(insert(document_versions).values(
+                collection=collection, doc_id=doc_id, version=version, content_hash=content_hash, status=PENDING,
+                run_id=run_id, chunk_count=len(rows), created_at=_now(), report=report,
+            ))  # fmt: skip
+            if rows:
+                tx.execute(insert(chunks), [
+                    {"point_id": r.point_id, "collection": collection, "doc_id": doc_id, "version": version,
+                     "chunk_index": r.chunk_index, "token_count": r.token_count} for r in rows
+                ])  # fmt: skip
+            entity_rows = [
+                {"point_id": r.point_id, "fingerprint": fp, "entity_type": kind, "token": token}
+                for r in rows
+                for fp, kind, token in r.entities
+            ]
+            if entity_rows:
+                tx.execute(insert(chunk_entities), entity_rows)
+
+    def commit_version(
+        self, collection: str, doc_id: str, version: int, content_hash: str, source_masked: str, run_id: str
+    ) -> list[VersionRef]:
+        """Mark ``version`` committed and the versions it replaces superseded; returns those (to delete)."""
+        now = _now()
+        with self._tx() as tx:
+            tx.execute(update(document_versions).where(
+                document_versions.c.collection == collection, document_versions.c.doc_id == doc_id,
+                document_versions.c.status == COMMITTED,
+            ).values(status=SUPERSEDED))  # fmt: skip
+            tx.execute(update(document_versions).where(
+                document_versions.c.collection == collection, document_versions.c.doc_id == doc_id,
+                document_versions.c.version == version,
+            ).values(status=COMMITTED, committed_at=now))  # fmt: skip
+            self._set_document(tx, collection, doc_id, run_id, now, current_version=version,
+                               content_hash=content_hash, source_masked=source_masked,
+                               last_status=COMMITTED, last_error=None)  # fmt: skip
+            return self._versions(tx, collection, [SUPERSEDED], doc_id)
+
+    def record_outcome(
+        self, collection: str, doc_id: str, status: str, run_id: str, error: str | None = None,
+        version: int | None = None, content_hash: str | None = None, report: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        """A document that was quarantined or failed: its last status (and the quarantined version's report)."""
+        now = _now()
+        with self._tx() as tx:
+            if version is not None and content_hash is not None:
+                tx.execute(insert(document_versions).values(
+                    collection=collection, doc_id=doc_id, version=version, content_hash=content_hash,
+                    status=status, run_id=run_id, chunk_count=0, created_at=now, report=report,
+                ))  # fmt: skip
+            self._set_document(tx, collection, doc_id, run_id, now, last_status=status, last_error=error)
+
+    @staticmethod
+    def _set_document(
+        tx: Connection, collection: str, doc_id: str, run_id: str, now: datetime, **values: Any
+    ) -> None:
+        key = (documents.c.collection == collection) & (documents.c.doc_id == doc_id)
+        values |= {"last_run_id": run_id, "updated_at": now}
+        if tx.scalar(select(func.count()).select_from(documents).where(key)):
+            tx.execute(update(documents).where(key).values(**values))
+        else:
+            tx.execute(insert(documents).values(collection=collection, doc_id=doc_id, **values))
+
+    # --- reconciliation --------------------------------------------------------------------------
+
+    def unfinished(self, collection: str) -> list[VersionRef]:
+        """Pending versions (a crash before commit) and superseded ones (a crash before their delete)."""
+        with self._tx() as tx:
+            return self._versions(tx, collection, [PENDING, SUPERSEDED])
+
+    @staticmethod
+    def _versions(
+        tx: Connection, collection: str, statuses: Iterable[str], doc_id: str | None = None
+    ) -> list[VersionRef]:
+        query = select(
+            document_versions.c.doc_id, document_versions.c.version, document_versions.c.status
+        ).where(document_versions.c.collection == collection, document_versions.c.status.in_(list(statuses)))
+        if doc_id is not None:
+            query = query.where(document_versions.c.doc_id == doc_id)
+        refs = []
+        for row in tx.execute(query.order_by(document_versions.c.doc_id, document_versions.c.version)).all():
+            point_ids = tx.scalars(select(chunks.c.point_id).where(
+                chunks.c.collection == collection, chunks.c.doc_id == row.doc_id, chunks.c.version == row.version
+            ).order_by(chunks.c.chunk_index)).all()  # fmt: skip
+            refs.append(VersionRef(row.doc_id, row.version, row.status, list(point_ids)))
+        return refs
+
+    def drop_version(self, collection: str, doc_id: str, version: int) -> None:
+        """Delete a version's rows (after its points are gone from the collection)."""
+        with self._tx() as tx:
+            point_ids = select(chunks.c.point_id).where(
+                chunks.c.collection == collection, chunks.c.doc_id == doc_id, chunks.c.version == version
+            )
+            tx.execute(delete(chunk_entities).where(chunk_entities.c.point_id.in_(point_ids)))
+            tx.execute(delete(chunks).where(chunks.c.collection == collection, chunks.c.doc_id == doc_id,
+                                            chunks.c.version == version))  # fmt: skip
+            tx.execute(delete(document_versions).where(
+                document_versions.c.collection == collection, document_versions.c.doc_id == doc_id,
+                document_versions.c.version == version,
+            ))  # fmt: skip
+
+    # --- read side -------------------------------------------------------------------------------
+
+    def committed_point_ids(self, collection: str, doc_id: str | None = None) -> list[str]:
+        query = (
+            select(chunks.c.point_id)
+            .join(document_versions, (document_versions.c.collection == chunks.c.collection)
+                  & (document_versions.c.doc_id == chunks.c.doc_id) & (document_versions.c.version == chunks.c.version))
+            .where(chunks.c.collection == collection, document_versions.c.status == COMMITTED)
+        )  # fmt: skip
+        if doc_id is not None:
+            query = query.where(chunks.c.doc_id == doc_id)
+        with self._tx() as tx:
+            return list(tx.scalars(query.order_by(chunks.c.point_id)).all())
+
+    def table_counts(self) -> dict[str, int]:
+        with self._tx() as tx:
+            return {
+                table.name: int(tx.scalar(select(func.count()).select_from(table)) or 0)
+                for table in (runs, documents, document_versions, chunks, chunk_entities)
+            }

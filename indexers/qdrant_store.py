@@ -1,0 +1,188 @@
+"""The Qdrant side: collection set-up, deterministic point ids, batched upserts, deletes, search.
+
+Embedded default: local mode under ``<data-dir>/qdrant`` (the same client API as a server; one
+process at a time holds the folder's lock, and within a process one client per folder, guarded
+here). Production: a server URL (+ API key).
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qdrant_client import QdrantClient, models
+
+from masking.errors import MaskingError
+
+POINT_NAMESPACE = uuid.UUID("6f1c2d3e-7a8b-5c9d-8e0f-1a2b3c4d5e6f")
+DOC_ID_FIELD = "metadata.doc_id"
+UPSERT_BATCH = 256
+
+_local_clients: dict[Path, QdrantClient] = {}
+_local_lock = threading.Lock()
+
+
+class StoreError(MaskingError):
+    """The vector store cannot be opened or used; one line."""
+
+
+def point_id(doc_id: str, doc_version: int, chunk_index: int) -> str:
+    """uuid5 of (doc_id, version, chunk index): the same chunk of the same version always has the same id."""
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{doc_id}|{doc_version}|{chunk_index}"))
+
+
+@dataclass(frozen=True)
+class QdrantLocation:
+    """Where the collection lives: a server URL, or a local-mode folder."""
+
+    url: str | None = None
+    path: Path | None = None
+    api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def is_local(self) -> bool:
+        return self.url is None
+
+    def describe(self) -> str:
+        return self.url or f"local:{self.path}"
+
+
+def open_client(location: QdrantLocation) -> QdrantClient:
+    """A client; in local mode the one client of this process for that folder."""
+    if location.url is not None:
+        return QdrantClient(url=location.url, api_key=location.api_key)
+    if location.path is None:
+        raise StoreError("a Qdrant URL or a local path is needed")
+    folder = location.path.resolve()
+    with _local_lock:
+        client = _local_clients.get(folder)
+        if client is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                client = QdrantClient(path=str(folder))
+            except RuntimeError as error:  # the folder's lock is held by another process
+                raise StoreError(
+                    f"Qdrant local folder {folder} is in use by another process; local mode allows one "
+                    "process at a time (use a Qdrant server for concurrent jobs)"
+                ) from error
+            if not _local_clients:
+                atexit.register(close_local_clients)  # closing during interpreter shutdown fails noisily
+            _local_clients[folder] = client
+        return client
+
+
+def close_local_clients() -> None:
+    """Release every local folder this process holds (tests, and before a purge rewrites the files)."""
+    with _local_lock:
+        for client in _local_clients.values():
+            client.close()
+        _local_clients.clear()
+
+
+@dataclass(frozen=True)
+class Point:
+    id: str
+    vector: list[float] = field(repr=False)
+    payload: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    score: float
+    payload: dict[str, Any] = field(repr=False)
+
+
+class VectorStore:
+    """One collection: created on first use (cosine, the embedder's dimension), indexed on doc_id."""
+
+    def __init__(self, location: QdrantLocation, collection: str) -> None:
+        self.location = location
+        self.collection = collection
+        self.client = open_client(location)
+
+    def ensure_collection(self, dimension: int) -> None:
+        if self.client.collection_exists(self.collection):
+            info = self.client.get_collection(self.collection)
+            vectors = info.config.params.vectors
+            size = vectors.size if isinstance(vectors, models.VectorParams) else None
+            if size is not None and size != dimension:
+                raise StoreError(
+                    f"collection {self.collection!r} holds {size}-dimensional vectors; the embedding "
+                    f"model makes {dimension}: use another collection or the same model"
+                )
+            return
+        self.client.create_collection(
+            self.collection,
+            vectors_config=models.VectorParams(size=dimension, distance=models.Distance.COSINE),
+        )
+        if not self.location.is_local:  # local mode has no payload indexes (it scans); a server uses this one
+            self.client.create_payload_index(self.collection, DOC_ID_FIELD, models.PayloadSchemaType.KEYWORD)
+
+    def exists(self) -> bool:
+        return bool(self.client.collection_exists(self.collection))
+
+    def upsert(self, points: Sequence[Point]) -> None:
+        for start in range(0, len(points), UPSERT_BATCH):
+            batch = points[start : start + UPSERT_BATCH]
+            self.client.upsert(
+                self.collection,
+                points=[models.PointStruct(id=p.id, vector=p.vector, payload=p.payload) for p in batch],
+                wait=True,
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        id_list: list[models.ExtendedPointId] = list(ids)
+        if id_list:
+            self.client.delete(
+                self.collection, points_selector=models.PointIdsList(points=id_list), wait=True
+            )
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are in the collection."""
+        found: set[str] = set()
+        for start in range(0, len(ids), UPSERT_BATCH):
+            records = self.client.retrieve(
+                self.collection,
+                ids=list(ids[start : start + UPSERT_BATCH]),
+                with_payload=False,
+                with_vectors=False,
+            )
+            found.update(str(r.id) for r in records)
+        return found
+
+    def count(self, doc_id: str | None = None) -> int:
+        if not self.exists():
+            return 0
+        count_filter = None if doc_id is None else doc_filter(doc_id)
+        return int(self.client.count(self.collection, count_filter=count_filter, exact=True).count)
+
+    def point_ids(self, doc_id: str) -> set[str]:
+        return {str(record.id) for record in self.scroll(doc_filter(doc_id), with_payload=False)}
+
+    def scroll(
+        self, scroll_filter: models.Filter | None = None, *, with_payload: bool = True
+    ) -> Iterator[models.Record]:
+        offset: models.ExtendedPointId | None = None
+        while True:
+            records, offset = self.client.scroll(
+                self.collection, scroll_filter=scroll_filter, limit=UPSERT_BATCH, offset=offset,
+                with_payload=with_payload, with_vectors=False,
+            )  # fmt: skip
+            yield from records
+            if offset is None:
+                return
+
+    def search(self, vector: list[float], limit: int) -> list[SearchHit]:
+        response = self.client.query_points(self.collection, query=vector, limit=limit, with_payload=True)
+        return [SearchHit(float(p.score), dict(p.payload or {})) for p in response.points]
+
+
+def doc_filter(doc_id: str) -> models.Filter:
+    return models.Filter(
+        must=[models.FieldCondition(key=DOC_ID_FIELD, match=models.MatchValue(value=doc_id))]
+    )
