@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Tests and the demo run with a fixed, throwaway key unless the caller brings one.
 DEMO_KEY_FILE ?= $(HOME)/.config/ragmask/demo.key
 
-.PHONY: demo test lint typecheck unit bench-accuracy clean
+.PHONY: demo test lint typecheck unit bench-accuracy bench-long-text clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	RAGMASK_KEY_FILE=$${RAGMASK_KEY_FILE:-$(DEMO_KEY_FILE)} $(BIN)/ragmask mask examples/corpus
+	RAGMASK_KEY_FILE=$${RAGMASK_KEY_FILE:-$(DEMO_KEY_FILE)} $(BIN)/ragmask ingest examples/corpus
+	$(BIN)/ragmask search "customer card charged twice" -k 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,5 +33,8 @@ test: lint typecheck unit
 bench-accuracy: $(STAMP)
 	$(BIN)/python bench/accuracy.py
 
+bench-long-text: $(STAMP)
+	$(BIN)/python bench/long_text.py --mb 1 5 50
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .ragmask

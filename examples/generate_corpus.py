@@ -1,14 +1,16 @@
 """Generate the synthetic demo corpus (examples/corpus) and its gold list of PII values.
 
 Everything is Faker output with a fixed seed: no real person's data. Re-running rewrites the same
-files byte for byte.
+text and PDF files byte for byte (the DOCX zip stamps its own times; its content is the same).
 
     python examples/generate_corpus.py
 """
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from faker import Faker
@@ -17,6 +19,7 @@ SEED = 20261123
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 GOLD = HERE / "corpus_gold.json"
+FIXED_DATE = datetime(2026, 11, 23, tzinfo=UTC)
 
 
 def build() -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -67,17 +70,92 @@ def build() -> tuple[dict[str, str], dict[str, list[str]]]:
 
     docs["notes/no_pii.txt"] = "The quarterly roadmap focuses on search quality and ingestion throughput.\n"
     gold["notes/no_pii.txt"] = []
+
+    name_html, email_html, tracker = us.name(), us.email(), us.email()
+    docs["web/profile.html"] = (
+        f"<html><head><title>Profile of {name_html}</title><style>p {{color: red}}</style>"
+        f"<script>var owner = '{tracker}';</script></head><body><h1>Member profile</h1>"
+        f"<p>{name_html} joined the community forum in 2024. Contact: {email_html}.</p></body></html>\n"
+    )
+    gold["web/profile.html"] = [name_html, email_html, tracker]
+
+    records, record_gold = [], []
+    for number in range(3):
+        customer, phone_r = us.name(), f"+1 212 555 01{number:02d}"
+        records.append({"id": f"c-{1001 + number}", "text": f"Call from {customer} ({phone_r}) about invoice "
+                        f"{4000 + number}. {customer.split()[-1]} asked for a copy by post."})  # fmt: skip
+        record_gold += [customer, phone_r]
+    docs["crm/calls.jsonl"] = "".join(json.dumps(r) + "\n" for r in records)
+    gold["crm/calls.jsonl"] = record_gold
     return docs, gold
+
+
+def binary_documents(seed: int = SEED) -> tuple[dict[str, bytes], dict[str, list[str]]]:
+    """A PDF and a DOCX (titles that name the person too: metadata is masked like text)."""
+    fake = Faker("en_GB")
+    fake.seed_instance(seed)
+    name_pdf, email_pdf, phone_pdf = fake.name(), fake.email(), "+44 161 496 0754"
+    name_docx, address_docx = fake.name(), f"{fake.building_number()} {fake.street_name()}"
+    pdf_text = (
+        f"Contract amendment for {name_pdf}.\nThe contractor can be reached at {email_pdf} or {phone_pdf}.\n"
+        "The amendment extends the term by twelve months."
+    )
+    docx_lines = [
+        f"Escalation summary for {name_docx}",
+        f"{name_docx} reported that deliveries to {address_docx} failed twice in October.",
+        "The courier has been asked to confirm the next slot.",
+    ]
+    files = {
+        "legal/contract_amendment.pdf": _pdf(pdf_text, title=f"Amendment {name_pdf}"),
+        "support/escalation.docx": _docx(docx_lines, title=f"Escalation {name_docx}"),
+    }
+    gold = {
+        "legal/contract_amendment.pdf": [name_pdf, email_pdf, phone_pdf],
+        "support/escalation.docx": [name_docx, address_docx],
+    }
+    return files, gold
+
+
+def _pdf(text: str, title: str) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_creation_date(FIXED_DATE)
+    pdf.set_title(title)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, text)
+    return bytes(pdf.output())
+
+
+def _docx(lines: list[str], title: str) -> bytes:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = title
+    document.core_properties.created = FIXED_DATE
+    document.core_properties.modified = FIXED_DATE
+    for line in lines:
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
 
 
 def main() -> None:
     docs, gold = build()
+    files, binary_gold = binary_documents()
+    gold |= binary_gold
     for relative, text in docs.items():
         path = CORPUS / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    for relative, data in files.items():
+        path = CORPUS / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     GOLD.write_text(json.dumps(gold, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {len(docs)} documents to {CORPUS}")
+    print(f"wrote {len(docs) + len(files)} files to {CORPUS}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,23 @@ def pick_device(requested: str = "auto") -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+@lru_cache(maxsize=2)
+def load_model(model: str, device: str) -> SentenceTransformer:
+    """The model, loaded once per process (several seconds) and shared by every Embedder."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub at run time
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # "Loading weights" bars
+    try:
+        return SentenceTransformer(resolve_model_path(model), device=device)
+    except (OSError, ValueError) as error:
+        raise EmbedderError(
+            f"embedding model {model!r} cannot be loaded offline ({type(error).__name__}); "
+            "give an installed model's directory"
+        ) from None
+
+
 @dataclass(frozen=True)
 class EmbedderInfo:
     """What the run record says about embedding: which model, its size, and where it ran."""
@@ -66,21 +83,7 @@ class Embedder:
         self.model_name = model
         self.device = pick_device(device)
         self.batch_size = batch_size
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub at run time
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start
-
-        try:
-            self._model: SentenceTransformer = SentenceTransformer(
-                resolve_model_path(model), device=self.device
-            )
-        except (OSError, ValueError) as error:
-            raise EmbedderError(
-                f"embedding model {model!r} cannot be loaded offline ({type(error).__name__}); "
-                "give an installed model's directory"
-            ) from None
+        self._model = load_model(model, self.device)
         self._tokenizer = self._model.tokenizer
 
     @cached_property

@@ -1,0 +1,81 @@
+"""Chunking invariants with the embedding model's own tokenizer: no token split, no chunk too long."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from indexers.chunking import Chunker, tokens_in
+from indexers.embedding import resolve_model_path
+from masking.tokens import TOKEN_PATTERN
+
+MAX_TOKENS = 40
+
+
+@lru_cache(maxsize=1)
+def tokenizer() -> PreTrainedTokenizerBase:
+    loaded: PreTrainedTokenizerBase = AutoTokenizer.from_pretrained(resolve_model_path("all-MiniLM-L6-v2"))
+    loaded.model_max_length = 10**9  # counting long texts, not feeding the model
+    return loaded
+
+
+def count(text: str) -> int:
+    return len(tokenizer().tokenize(text))
+
+
+masking_tokens = st.builds(
+    lambda kind, digest: f"<{kind}_{digest}>",
+    st.sampled_from(["PERSON", "EMAIL_ADDRESS", "STREET_ADDRESS"]),
+    st.text(alphabet="0123456789abcdef", min_size=8, max_size=12),
+)
+words = st.one_of(
+    st.text(alphabet="abcdefghij", min_size=1, max_size=12),
+    st.text(alphabet="abcxyz<>_-.", min_size=1, max_size=60),  # runs with no space, angle brackets
+    st.just("\n\n"),
+    st.just(". "),
+    masking_tokens,
+)
+masked_texts = st.lists(st.tuples(words, st.sampled_from([" ", "", "\n", ", "])), max_size=120).map(
+    lambda parts: "".join(w + sep for w, sep in parts)
+)
+
+
+def token_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(masked_texts, st.integers(min_value=0, max_value=8))
+def test_no_chunk_splits_a_token_or_exceeds_the_limit(text: str, overlap: int) -> None:
+    chunks = Chunker(count, MAX_TOKENS, overlap).chunk(text)
+    for chunk in chunks:
+        assert count(chunk.text) <= MAX_TOKENS
+        assert text[chunk.start : chunk.end] == chunk.text
+        for start, end in token_spans(text):
+            inside = chunk.start <= start and end <= chunk.end
+            apart = end <= chunk.start or chunk.end <= start
+            assert inside or apart, "a chunk boundary cuts a masking token"
+    covered = "".join(re.sub(r"\s+", "", c.text) for c in chunks)
+    for token in tokens_in(text):
+        assert token in covered  # nothing dropped
+
+
+def test_real_limit_of_the_default_model_and_overlap() -> None:
+    sentence = "The <PERSON_0123abcd> account was reviewed by the team on Monday. "
+    chunks = Chunker(count, 254, 32).chunk(sentence * 200)
+    assert len(chunks) > 5
+    assert max(count(c.text) for c in chunks) <= 254
+    assert chunks[1].start < chunks[0].end  # consecutive chunks overlap
+
+
+def test_bad_sizes_are_refused() -> None:
+    for size, overlap in ((4, 0), (40, 20), (40, -1)):
+        try:
+            Chunker(count, size, overlap)
+        except ValueError:
+            continue
+        raise AssertionError(f"size {size}, overlap {overlap} accepted")

@@ -1,0 +1,89 @@
+"""The Prefect ingest flow, run by Prefect (ephemeral server on a private PREFECT_HOME), and the CLI.
+
+Prefect keeps flow parameters, state messages, logs and events in its database: after a flow run
+neither that database nor anything under PREFECT_HOME, nor the run's own output, holds a PII value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD_VALUES, leaked_values
+
+FLOW_SCRIPT = """
+import json, sys
+from flows.ingest import ingest_flow
+from prefect.client.orchestration import get_client
+result = ingest_flow([sys.argv[1]], data_dir=sys.argv[2], batch_documents=4)
+with get_client(sync_client=True) as client:
+    artifacts = client.read_artifacts()
+    runs = client.read_flow_runs()
+print(json.dumps({"result": result, "artifacts": sorted({a.key for a in artifacts if a.key}),
+                  "states": [r.state_type.value for r in runs if r.state_type]}))
+"""
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    home = tmp_path / "prefect_home"
+    return os.environ | {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/prefect.db",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_API_URL": "",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+    }
+
+
+@pytest.mark.slow
+def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> None:
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    done = subprocess.run(
+        [sys.executable, "-c", FLOW_SCRIPT, str(tmp_path / "corpus"), str(tmp_path / "data")],
+        capture_output=True, text=True, env=_env(tmp_path), cwd=REPO, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS
+    assert report["states"] == ["COMPLETED"]
+    assert {"ingest-summary", "ingest-entities", "ingest-progress"} <= set(report["artifacts"])
+    assert (tmp_path / "prefect_home" / "prefect.db").is_file()
+    assert leaked_values(tmp_path / "prefect_home") == []
+    assert leaked_values(tmp_path / "data") == []
+    assert not [v for v in GOLD_VALUES if v in done.stdout or v in done.stderr]
+
+
+def test_cli_ingest_and_search_json(tmp_path: Path) -> None:
+    env = os.environ | {"PREFECT_API_URL": ""}
+    command = [sys.executable, "-m", "flows.cli"]
+    ingest = subprocess.run([*command, "ingest", str(CORPUS), "--data-dir", str(tmp_path / "d"), "--json"],
+                            capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)  # fmt: skip
+    assert ingest.returncode == 0, ingest.stderr[-2000:]
+    result = json.loads(ingest.stdout)
+    assert set(result) == {"run_id", "collection", "documents_seen", "documents_indexed", "documents_unchanged",
+                           "documents_quarantined", "documents_failed", "chunks_indexed", "points_total", "entities"}  # fmt: skip
+    assert result["documents_indexed"] == CORPUS_DOCUMENTS
+    search = subprocess.run([*command, "search", "card charged twice", "--data-dir", str(tmp_path / "d"), "-k", "3",
+                             "--json"], capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)  # fmt: skip
+    assert search.returncode == 0, search.stderr[-2000:]
+    hits = json.loads(search.stdout)["results"]
+    assert len(hits) == 3
+    assert set(hits[0]) == {"score", "doc_id", "chunk_index", "page_content"}
+    assert "<CREDIT_CARD_" in hits[0]["page_content"]
+    assert not [v for v in GOLD_VALUES if v in ingest.stdout + ingest.stderr + search.stdout + search.stderr]
+
+
+def test_cli_search_without_a_collection_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "search", "anything", "--data-dir", str(tmp_path)],
+                          capture_output=True, text=True, cwd=REPO, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "ragmask: error: collection 'ragmask' does not exist; run ragmask ingest first"
+    ]
