@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from faker import Faker
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from presidio_analyzer import RecognizerResult
 
@@ -19,6 +19,7 @@ from masking import Masker, MaskingKeys, TextDocument, load_policy
 from masking.detector import DetectorConfig
 from masking.fingerprints import fingerprint_value
 from masking.policy import policy_from_mapping
+from masking.propagation import is_usable_variant
 from masking.recognizers.base import RuleRecognizer
 from masking.tokens import TOKEN_PATTERN
 from masking.windows import windows
@@ -49,6 +50,7 @@ def synthetic_document(seed: int) -> tuple[str, dict[str, str]]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(min_value=0, max_value=10_000))
+@example(216)  # surname "May": a stop word, so guard 2 keeps it out of propagation
 def test_masked_text_never_contains_a_detected_value(masker: Masker, seed: int) -> None:
     text, values = synthetic_document(seed)
     result = masker.mask(f"doc-{seed}", text)
@@ -56,6 +58,8 @@ def test_masked_text_never_contains_a_detected_value(masker: Masker, seed: int) 
     for span in result.spans:
         assert text[span.start : span.end] not in result.masked_text
     for key, value in values.items():
+        if key == "last" and not is_usable_variant(value):
+            continue  # guard 2: a surname that is a stop word ("May", "Will") is not propagated
         if value in text:
             assert value not in result.masked_text, key
 
