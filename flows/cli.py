@@ -9,13 +9,13 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import click
 
 from flows.logging_setup import configure_logging
+from flows.pipeline import batched
 from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, IngestSettings, StoreSettings
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
 from indexers.sources import (
@@ -45,9 +45,7 @@ class CliError(click.ClickException):
 def _batches(
     sources: Iterator[SourceFile], source_key: bytes
 ) -> Iterator[list[SourceDocument | SkippedDocument]]:
-    documents = (d for source in sources for d in read_documents(source, source_key))
-    while batch := list(islice(documents, BATCH_DOCUMENTS)):
-        yield batch
+    return batched((d for source in sources for d in read_documents(source, source_key)), BATCH_DOCUMENTS)
 
 
 def _failed_entry(document: SkippedDocument) -> dict[str, Any]:

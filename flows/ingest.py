@@ -41,7 +41,7 @@ _batches: dict[str, list[SourceFile]] = {}
 
 
 @task(name="ingest-batch", persist_result=False, cache_policy=NO_CACHE)
-def ingest_batch(run_id: str, batch_ref: str) -> dict[str, Any]:
+def ingest_batch(run_id: str, batch_ref: str) -> IngestCounts:
     """Mask, chunk, embed, upsert and commit one batch; returns counts only."""
     pipeline, files = _pipelines[run_id], _batches.pop(batch_ref)
     task_logger = get_run_logger()
@@ -50,16 +50,9 @@ def ingest_batch(run_id: str, batch_ref: str) -> dict[str, Any]:
         task_logger.warning("%s: %s", doc_id, reason)  # the doc id, never the source name
 
     try:
-        counts = pipeline.run_batch(files, log_error)
+        return pipeline.run_batch(files, log_error)
     except Exception as error:
         raise BatchFailedError(f"{batch_ref} failed: {type(error).__name__}") from None
-    return counts.to_dict()
-
-
-def _counts_from(data: dict[str, Any]) -> IngestCounts:
-    counts = IngestCounts(**{k: v for k, v in data.items() if k != "entities"})
-    counts.entities.update(data["entities"])
-    return counts
 
 
 def summary_markdown(result: IngestResult) -> str:
@@ -93,7 +86,7 @@ def ingest_flow(
         _pipelines[run_id] = pipeline
         batch_ref = f"batch-{len(_batches)}-{uuid.uuid4().hex[:8]}"
         _batches[batch_ref] = files
-        return _counts_from(ingest_batch(run_id, batch_ref))
+        return ingest_batch(run_id, batch_ref)
 
     def report_progress(done: int, total: int, _counts: IngestCounts) -> None:
         update_progress_artifact(progress_id, 100.0 * done / max(total, 1))

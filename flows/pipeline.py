@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flows.settings import IngestSettings
 from indexers.chunking import Chunk, Chunker, tokens_in
@@ -29,6 +29,7 @@ from masking.tokens import TOKEN_PATTERN
 logger = logging.getLogger(__name__)
 PIPELINE_VERSION = f"ragmask {package_version('ragmask')}"
 
+T = TypeVar("T")
 ErrorSink = Callable[[str, str, str], None]  # (doc_id, source uri, one-line reason without content)
 
 
@@ -60,8 +61,9 @@ def source_files(paths: Iterable[Path]) -> list[SourceFile]:
     return list(iter_source_files(paths))
 
 
-def file_batches(files: Sequence[SourceFile], size: int) -> Iterator[list[SourceFile]]:
-    iterator = iter(files)
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of ``size`` items, the last one shorter (itertools.batched arrives with Python 3.12)."""
+    iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
 
@@ -196,7 +198,7 @@ class IngestPipeline:
                 if t in by_token
                 for fp in by_token[t].fingerprints
             ]
-            rows.append(ChunkRow(pid, chunk.index, self.embedder.count_tokens(chunk.text), entities))
+            rows.append(ChunkRow(pid, chunk.index, chunk.token_count, entities))
             metadata = {
                 "doc_id": document.doc_id, "chunk_index": chunk.index, "doc_version": version, "tokens": tokens,
                 "entity_types": sorted({m.group(1) for m in map(TOKEN_PATTERN.match, tokens) if m}),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.pipeline import ErrorSink, IngestCounts, IngestPipeline, file_batches, source_files
+from flows.pipeline import ErrorSink, IngestCounts, IngestPipeline, batched, source_files
 from flows.settings import IngestSettings
 from indexers.sources import SourceFile
 from masking import MaskingKeys
@@ -51,7 +51,7 @@ def run_ingest(
     totals = IngestCounts()
     done = 0
     try:
-        for batch in file_batches(files, settings.batch_documents):
+        for batch in batched(files, settings.batch_documents):
             if batch_runner is None:
                 counts = pipeline.run_batch(batch, on_error)
             else:

@@ -31,6 +31,7 @@ class Chunk:
     text: str
     start: int  # character offsets in the masked text
     end: int
+    token_count: int  # word pieces of the embedding model, counted once here
 
 
 class Chunker:
@@ -55,11 +56,13 @@ class Chunker:
             length_function=self.count_tokens,
         )
 
-    def _split(self, text: str, size: int) -> list[str]:
-        pieces: list[str] = []
+    def _split(self, text: str, size: int) -> list[tuple[str, int]]:
+        """(piece, token count) pairs, each piece re-split until its real count fits."""
+        pieces: list[tuple[str, int]] = []
         for piece in self._splitter(size).split_text(text):
-            if self.count_tokens(piece) <= self.max_tokens or size <= MIN_CHUNK_TOKENS:
-                pieces.append(piece)
+            tokens = self.count_tokens(piece)
+            if tokens <= self.max_tokens or size <= MIN_CHUNK_TOKENS:
+                pieces.append((piece, tokens))
             else:
                 pieces.extend(self._split(piece, max(MIN_CHUNK_TOKENS, size * 3 // 4)))
         return pieces
@@ -67,11 +70,11 @@ class Chunker:
     def chunk(self, text: str) -> list[Chunk]:
         chunks: list[Chunk] = []
         search_from = 0
-        for piece in self._split(text, self.max_tokens):
+        for piece, tokens in self._split(text, self.max_tokens):
             start = text.find(piece, search_from)
             if start < 0:  # the splitter returns substrings; anything else is a bug, not bad input
                 raise RuntimeError("chunk not found in its text")
-            chunks.append(Chunk(len(chunks), piece, start, start + len(piece)))
+            chunks.append(Chunk(len(chunks), piece, start, start + len(piece), tokens))
             search_from = start + 1
         return chunks
 

@@ -117,11 +117,6 @@ class LineageStore:
             tx.execute(update(runs).where(runs.c.run_id == run_id)
                        .values(status=status, finished_at=_now(), counts=counts))  # fmt: skip
 
-    def run(self, run_id: str) -> dict[str, Any] | None:
-        with self._tx() as tx:
-            row = tx.execute(select(runs).where(runs.c.run_id == run_id)).mappings().first()
-            return dict(row) if row else None
-
     # --- documents -------------------------------------------------------------------------------
 
     def committed_hashes(self, collection: str, doc_ids: Sequence[str]) -> dict[str, str]:
@@ -251,18 +246,6 @@ class LineageStore:
             ))  # fmt: skip
 
     # --- read side -------------------------------------------------------------------------------
-
-    def committed_point_ids(self, collection: str, doc_id: str | None = None) -> list[str]:
-        query = (
-            select(chunks.c.point_id)
-            .join(document_versions, (document_versions.c.collection == chunks.c.collection)
-                  & (document_versions.c.doc_id == chunks.c.doc_id) & (document_versions.c.version == chunks.c.version))
-            .where(chunks.c.collection == collection, document_versions.c.status == COMMITTED)
-        )  # fmt: skip
-        if doc_id is not None:
-            query = query.where(chunks.c.doc_id == doc_id)
-        with self._tx() as tx:
-            return list(tx.scalars(query.order_by(chunks.c.point_id)).all())
 
     def table_counts(self) -> dict[str, int]:
         with self._tx() as tx:

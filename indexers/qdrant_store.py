@@ -155,14 +155,10 @@ class VectorStore:
             found.update(str(r.id) for r in records)
         return found
 
-    def count(self, doc_id: str | None = None) -> int:
+    def count(self) -> int:
         if not self.exists():
             return 0
-        count_filter = None if doc_id is None else doc_filter(doc_id)
-        return int(self.client.count(self.collection, count_filter=count_filter, exact=True).count)
-
-    def point_ids(self, doc_id: str) -> set[str]:
-        return {str(record.id) for record in self.scroll(doc_filter(doc_id), with_payload=False)}
+        return int(self.client.count(self.collection, exact=True).count)
 
     def scroll(
         self, scroll_filter: models.Filter | None = None, *, with_payload: bool = True
@@ -180,9 +176,3 @@ class VectorStore:
     def search(self, vector: list[float], limit: int) -> list[SearchHit]:
         response = self.client.query_points(self.collection, query=vector, limit=limit, with_payload=True)
         return [SearchHit(float(p.score), dict(p.payload or {})) for p in response.points]
-
-
-def doc_filter(doc_id: str) -> models.Filter:
-    return models.Filter(
-        must=[models.FieldCondition(key=DOC_ID_FIELD, match=models.MatchValue(value=doc_id))]
-    )
