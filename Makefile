@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Tests and the demo run with a fixed, throwaway key unless the caller brings one.
 DEMO_KEY_FILE ?= $(HOME)/.config/ragmask/demo.key
 
-.PHONY: demo test lint typecheck unit bench-accuracy bench-long-text clean
+.PHONY: demo test lint typecheck unit bench-accuracy bench-long-text bench-throughput clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench-accuracy: $(STAMP)
 
 bench-long-text: $(STAMP)
 	$(BIN)/python bench/long_text.py --mb 1 5 50
+
+bench-throughput: $(STAMP)
+	$(BIN)/python bench/throughput.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .ragmask

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "presidio_synth_dataset_v2.json"
 IDENTIFIER_TYPES = (
     "PERSON", "STREET_ADDRESS", "ZIP_CODE", "PHONE_NUMBER", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE",
@@ -112,19 +114,12 @@ def ragmask_predictor(model: str) -> Callable[[Sequence[str]], list[list[Span]]]
 
 
 def presidio_default_predictor(model: str) -> Callable[[Sequence[str]], list[list[Span]]]:
-    from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.predefined_recognizers import EmailRecognizer
+    from presidio_analyzer import BatchAnalyzerEngine
 
+    from bench.baseline import presidio_default_analyzer
     from masking.nlp import load_nlp_engine
-    from masking.recognizers.email import OfflineEmailRecognizer
 
-    registry = RecognizerRegistry(supported_languages=["en"])
-    registry.load_predefined_recognizers(languages=["en"])
-    # Same results as Presidio's own e-mail recognizer, without its network call.
-    registry.recognizers = [
-        OfflineEmailRecognizer() if type(r) is EmailRecognizer else r for r in registry.recognizers
-    ]
-    analyzer = BatchAnalyzerEngine(AnalyzerEngine(nlp_engine=load_nlp_engine(model), registry=registry))
+    analyzer = BatchAnalyzerEngine(presidio_default_analyzer(load_nlp_engine(model)))
 
     def predict(texts: Sequence[str]) -> list[list[Span]]:
         results = analyzer.analyze_iterator(list(texts), language="en", batch_size=BATCH)

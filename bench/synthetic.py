@@ -6,7 +6,9 @@ returned with the text, so a benchmark can check that none of them survives mask
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from faker import Faker
 
@@ -31,10 +33,16 @@ def _paragraph(fake: Faker) -> tuple[str, dict[str, str]]:
     return text, {"PERSON": person, "EMAIL_ADDRESS": email, "STREET_ADDRESS": address, "PHONE_NUMBER": phone}
 
 
-def synthetic_paragraphs(count: int, seed: int = SEED) -> list[tuple[str, dict[str, str]]]:
+def iter_paragraphs(seed: int = SEED) -> Iterator[tuple[str, dict[str, str]]]:
+    """Paragraphs without end, the same sequence for the same seed."""
     fake = Faker(list(LOCALES))
     fake.seed_instance(seed)
-    return [_paragraph(fake) for _ in range(count)]
+    while True:
+        yield _paragraph(fake)
+
+
+def synthetic_paragraphs(count: int, seed: int = SEED) -> list[tuple[str, dict[str, str]]]:
+    return list(islice(iter_paragraphs(seed), count))
 
 
 def synthetic_text(chars: int, distinct_paragraphs: int = 2000, seed: int = SEED) -> SyntheticText:

@@ -10,7 +10,6 @@ local Qdrant folder belong to one process (batch references resolve in this proc
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -67,15 +66,15 @@ def summary_markdown(result: IngestResult) -> str:
 
 @flow(name="ingest", persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]
 def ingest_flow(
-    paths: list[str], collection: str = "ragmask", data_dir: str = ".ragmask", qdrant_url: str | None = None,
+    paths: list[str], collection: str | None = None, data_dir: str | None = None, qdrant_url: str | None = None,
     qdrant_path: str | None = None, lineage_url: str | None = None, policy: str | None = None,
     batch_documents: int = 32,
 ) -> dict[str, Any]:  # fmt: skip
-    """Ingest files and directories into a masked collection; returns the counts of `ragmask ingest --json`."""
-    stores = StoreSettings(
-        data_dir=Path(data_dir), collection=collection, qdrant_url=qdrant_url,
-        qdrant_api_key=os.environ.get("RAGMASK_QDRANT_API_KEY"),
-        qdrant_path=Path(qdrant_path) if qdrant_path else None, lineage_url=lineage_url,
+    """Ingest files and directories into a masked collection; returns the counts of `ragmask ingest --json`.
+    Store options left empty come from the worker's RAGMASK_* variables (defaults: ./.ragmask, local)."""
+    stores = StoreSettings.from_env(
+        data_dir=data_dir, collection=collection, qdrant_url=qdrant_url, qdrant_path=qdrant_path,
+        lineage_url=lineage_url,
     )  # fmt: skip
     settings = IngestSettings(stores=stores, policy=policy, batch_documents=batch_documents)
     run_id = uuid.uuid4().hex

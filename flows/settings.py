@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,27 @@ class StoreSettings:
     qdrant_api_key: str | None = field(default=None, repr=False)
     qdrant_path: Path | None = None
     lineage_url: str | None = None
+
+    @classmethod
+    def from_env(
+        cls, *, data_dir: str | None = None, collection: str | None = None, qdrant_url: str | None = None,
+        qdrant_path: str | None = None, lineage_url: str | None = None,
+    ) -> StoreSettings:  # fmt: skip
+        """What a flow run uses: its parameters where given, else the worker's RAGMASK_* variables, so a
+        deployment keeps server URLs and keys out of the parameters Prefect stores."""
+
+        def pick(given: str | None, variable: str) -> str | None:
+            return given if given is not None else os.environ.get(variable) or None
+
+        path = pick(qdrant_path, "RAGMASK_QDRANT_PATH")
+        return cls(
+            data_dir=Path(pick(data_dir, "RAGMASK_DATA_DIR") or DEFAULT_DATA_DIR),
+            collection=pick(collection, "RAGMASK_COLLECTION") or DEFAULT_COLLECTION,
+            qdrant_url=pick(qdrant_url, "RAGMASK_QDRANT_URL"),
+            qdrant_api_key=os.environ.get("RAGMASK_QDRANT_API_KEY") or None,
+            qdrant_path=Path(path) if path else None,
+            lineage_url=pick(lineage_url, "RAGMASK_LINEAGE_URL"),
+        )
 
     @property
     def qdrant(self) -> QdrantLocation:

@@ -43,3 +43,16 @@ def fake() -> Iterator[Faker]:
 
 def env_without_secret() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "RAGMASK_SECRET_KEY"}
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A SQLAlchemy URL of an empty database on a throwaway local PostgreSQL server."""
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'ragmask[postgres]')")
+    from tests.pg_server import PostgresUnavailableError, postgres_server
+
+    try:
+        with postgres_server() as url:
+            yield url
+    except PostgresUnavailableError as error:
+        pytest.skip(str(error))

@@ -21,18 +21,19 @@ PARTICLE = r"(?:de|del|della|dei|di|da|do|dos|das|du|des|la|le|les|el|van|von|de
 NAME = rf"{CAP}(?:[ \t]+(?:{PARTICLE}[ \t]+)*{CAP}){{0,3}}"
 # USPS street suffixes (Publication 28, C1) and their abbreviations, plus common European ones.
 SUFFIX = (
-    r"(?:Street|St|Road|Rd|Avenue|Ave|Av|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Crescent|Cres|Way"
-    r"|Place|Pl|Terrace|Terr|Close|Square|Squares|Sq|Parkway|Pkwy|Highway|Hwy|Turnpike|Tpke|Circle|Cir"
-    r"|Trail|Trl|Row|Mews|Grove|Gardens?|Gdns|Park|Walk|Alley|Plaza|Expressway|Expy|Freeway|Fwy|Pike"
-    r"|Loop|Path|Ridge|Heights|Hts|Green|Gate|Vale|Rise|Wharf|Quay|Esplanade|Parade|Pde|Embankment"
-    r"|Broadway|Bypass|Burgs?|Camp|Canyon|Cape|Causeway|Center|Centre|Cliffs?|Commons?|Corners?|Course"
-    r"|Coves?|Creek|Crest|Crossing|Crossroad|Curve|Dale|Dam|Divide|Estates?|Extensions?|Falls|Ferry"
+    r"(?:Streets?|St|Roads?|Rd|Avenue|Ave|Av|Boulevard|Blvd|Lanes?|Ln|Drives?|Dr|Courts?|Ct|Crescent|Cres|Ways?"
+    r"|Place|Pl|Terrace|Terr|Close|Square|Squares|Sq|Parkways?|Pkwy|Highway|Hwy|Turnpike|Tpke|Circles?|Cir"
+    r"|Trail|Trl|Row|Mews|Groves?|Gardens?|Gdns|Parks?|Walks?|Alley|Plaza|Expressway|Expy|Freeway|Fwy|Pike"
+    r"|Loop|Path|Ridges?|Heights|Hts|Greens?|Gate|Vale|Rise|Wharf|Quay|Esplanade|Parade|Pde|Embankment"
+    r"|Broadway|Bypass|Burgs?|Camp|Canyon|Cape|Causeway|Centers?|Centre|Cliffs?|Commons?|Corners?|Course"
+    r"|Coves?|Creek|Crest|Crossing|Crossroad|Curve|Dale|Dam|Divide|Estates?|Extensions?|Falls?|Ferry"
     r"|Fields?|Flats?|Fords?|Forest|Forges?|Forks?|Fort|Glens?|Harbou?rs?|Haven|Hills?|Hollow|Inlet"
     r"|Islands?|Isle|Junctions?|Keys?|Knolls?|Lakes?|Landing|Lights?|Locks?|Lodge|Mall|Manors?|Meadows?"
     r"|Mills?|Mission|Motorway|Mount|Mountains?|Neck|Orchard|Oval|Overpass|Pass|Passage|Pines?|Plains?"
     r"|Points?|Ports?|Prairie|Ranch|Rapids?|Rest|Route|Shoals?|Shores?|Springs?|Spurs?|Stations?"
     r"|Stravenue|Streams?|Summit|Throughway|Trace|Track|Tunnel|Union|Unions|Valleys?|Viaduct|Views?"
-    r"|Villages?|Ville|Vista|Wells?|Strasse|Straße|Str|Gasse|Weg|Platz|Allee|Ring|Damm|Ufer|Markt|út"
+    r"|Villages?|Ville|Vista|Wells?|Branch|Bridge|Brooks?|Club|Gateway|Land|Loaf|Radial|Ramp|River|Rue|Run"
+    r"|Skyway|Trafficway|Underpass|Via|Wall|Strasse|Straße|Str|Gasse|Weg|Platz|Allee|Ring|Damm|Ufer|Markt|út"
     r"|utca|u|tér|krt)\.?(?!\p{L})"
 )
 # Street words that follow the name as a separate, often lower-case word: "Luite tee 87", "Csabai kapu 39".
@@ -52,6 +53,8 @@ COMPOUND = (
     r"|sokak|sokağı|caddesi|iela|gatvė|tänav|street|road|vegur|vägur)(?!\p{L})"
 )
 LEAD = rf"(?:{NUM}[ \t]*,?[ \t]+)"
+# "Flat 9\nHarrison Prairie", "Studio 83, Shepherd Parkway": a British unit line before the street
+UNIT_LEAD = rf"(?i:\b(?:Flat|Studio|Apartment|Apt\.?|Unit|Suite|Room))[ \t]+{NUM}[ \t]*(?:,[ \t]*|\n[ \t]*)"
 HOUSE = rf"(?:[ \t]+{NUM}\b){{1,2}}"
 MILITARY_LINE = r"(?:[ \t]*,?[ \t]*\n?[ \t]*[ADF]PO[ \t]+A[AEP][ \t]+\d{5})?"
 STREET_THEN_STREET = rf"(?:[ \t]+{NAME}[ \t]+{SUFFIX})?"
@@ -59,6 +62,7 @@ STREET_THEN_STREET = rf"(?:[ \t]+{NAME}[ \t]+{SUFFIX})?"
 CORES: list[tuple[regex.Pattern[str], float]] = [
     # 12 Main Street / 230 107 Igias Street / 1737 Cheriton Dr Reuquén Extensions
     (regex.compile(rf"{LEAD}{{1,2}}{NAME}[ \t]+{SUFFIX}{STREET_THEN_STREET}"), 0.75),
+    (regex.compile(rf"{UNIT_LEAD}{LEAD}?{NAME}[ \t]+{SUFFIX}"), 0.75),
     # 622, rue de la Paix / 643 ul. Biskupa Bogedaina 118 / 5670 r josé a madeira 1
     (
         regex.compile(

@@ -1,0 +1,64 @@
+"""infra/ cannot run here (no Docker engine), so check what can break without one: the compose file's
+services and secrets, the deployments' entrypoints, and the settings a deployed flow reads."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prefect import Flow
+
+from flows.settings import DEFAULT_COLLECTION, StoreSettings
+from tests.conftest import REPO
+
+INFRA = REPO / "infra"
+
+
+def load(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((INFRA / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_compose_runs_the_stack_with_secrets_from_the_environment() -> None:
+    compose = load("docker-compose.yml")
+    assert set(compose["services"]) == {"qdrant", "postgres", "prefect-server", "worker"}
+    worker_env = compose["services"]["worker"]["environment"]
+    assert worker_env["RAGMASK_SECRET_KEY"].startswith("${RAGMASK_SECRET_KEY:?")  # required, never a literal
+    assert worker_env["RAGMASK_LINEAGE_URL"].startswith("postgresql+psycopg://")
+    assert worker_env["PREFECT_API_URL"] == "http://prefect-server:4200/api"
+    for service in compose["services"].values():
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:")  # nothing published beyond the host
+
+
+def test_deployments_point_at_real_flows_and_carry_no_secrets() -> None:
+    deployments = load("prefect.yaml")["deployments"]
+    assert any(schedule.get("cron") for d in deployments for schedule in d.get("schedules", []))
+    for deployment in deployments:
+        module_path, function = deployment["entrypoint"].split(":")
+        module = importlib.import_module(Path(module_path).with_suffix("").as_posix().replace("/", "."))
+        assert isinstance(getattr(module, function), Flow)
+        for name in deployment.get("parameters", {}):
+            assert not re.search(r"url|key|secret|password", name)  # Prefect stores parameters verbatim
+
+
+def test_dockerfile_pins_the_torch_of_pyproject() -> None:
+    pin = re.search(r'"torch==([\d.]+)"', (REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pin and f'"torch=={pin.group(1)}"' in (INFRA / "Dockerfile").read_text(encoding="utf-8")
+
+
+def test_flow_store_settings_fall_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAGMASK_LINEAGE_URL", "postgresql+psycopg://lineage-host/ragmask")
+    monkeypatch.setenv("RAGMASK_QDRANT_URL", "http://qdrant:6333")
+    monkeypatch.setenv("RAGMASK_QDRANT_API_KEY", "api-key-from-env")
+    monkeypatch.delenv("RAGMASK_COLLECTION", raising=False)
+    from_env = StoreSettings.from_env()
+    assert from_env.lineage == "postgresql+psycopg://lineage-host/ragmask"
+    assert from_env.qdrant.url == "http://qdrant:6333" and from_env.qdrant.api_key == "api-key-from-env"
+    assert from_env.collection == DEFAULT_COLLECTION
+    given = StoreSettings.from_env(collection="other", lineage_url="sqlite:///x.db")
+    assert (given.collection, given.lineage) == ("other", "sqlite:///x.db")
