@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +249,114 @@ def search_command(query: str, limit: int, as_json: bool, **store: Any) -> None:
         click.echo(f"[{hit['score']:.3f}] {hit['doc_id']} #{hit['chunk_index']}\n{hit['page_content']}\n")
     if not results:
         click.echo("no results")
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Our errors (and the file system's) as one line, exit code 1."""
+    try:
+        yield
+    except (MaskingError, OSError) as error:
+        raise CliError(str(error)) from None
+
+
+def _erase_settings(store: dict[str, Any], key_file: Path | None = None) -> IngestSettings:
+    return IngestSettings(stores=_stores(store), embedding_model=store["embedding_model"], key_file=key_file)
+
+
+def _print_receipt(receipt: dict[str, Any]) -> None:
+    matched, request = receipt["matched"], receipt["request"]
+    click.echo(
+        f"receipt {receipt['receipt_id']} ({request['kind']}, {request['mode']}): {matched['documents']} documents, "
+        f"{matched['chunks']} chunks, {matched['points']} points; verified: {receipt['verified']}; "
+        f"purge level: {receipt['purge_level']}"
+    )
+    for residual in receipt["residual"]:
+        click.echo(f"  still holds old bytes: {residual}")
+
+
+@cli.command("erase")
+@click.option("--email", "emails", multiple=True, help="E-mail address of the subject (repeatable).")
+@click.option("--phone", "phones", multiple=True, help="Phone number of the subject (repeatable).")
+@click.option("--name", "names", multiple=True, help="Name of the subject (repeatable).")
+@click.option("--id", "ids", multiple=True, metavar="TYPE=VALUE", help="Other identifier, e.g. US_SSN=...")
+@click.option("--document", "documents", multiple=True, metavar="DOC_ID|PATH", help="A document to erase.")
+@click.option("--mode", type=click.Choice(["redact", "delete"]), default="redact", show_default=True,
+              help="Subject: rewrite the chunks with <TYPE> (redact) or delete them.")  # fmt: skip
+@click.option("--purge", is_flag=True, help="Also purge the bytes (local: vacuum the files).")
+@store_options
+@KEY_FILE
+@JSON
+def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[str], ids: Sequence[str],
+                  documents: Sequence[str], mode: str, purge: bool, key_file: Path | None, as_json: bool,
+                  **store: Any) -> None:  # fmt: skip
+    """Erase a subject or a document from the collection and the lineage, verified, with a receipt."""
+    from flows.erasing import parse_identifier, register_request, run_erase
+
+    if not (emails or phones or names or ids or documents):
+        raise click.UsageError("name a subject (--email, --phone, --name, --id) or a --document")
+    settings = _erase_settings(store, key_file)
+    with _one_line_errors():
+        identifiers = [("email", v) for v in emails] + [("phone", v) for v in phones]
+        identifiers += [("name", v) for v in names] + [parse_identifier(v) for v in ids]
+        keys = load_keys(key_file=key_file, data_dir=settings.stores.data_dir)
+        request_id = register_request(settings.stores, keys, identifiers=identifiers, documents=documents,
+                                      mode=mode, purge=purge)  # fmt: skip
+        if os.environ.get("PREFECT_API_URL"):
+            from flows.erase import erase_flow
+
+            receipt = erase_flow(request_id, **_flow_store_parameters(settings.stores))
+        else:
+            receipt = run_erase(settings, request_id)
+    if as_json:
+        click.echo(json.dumps(receipt))
+    else:
+        _print_receipt(receipt)
+    if not receipt["verified"]:
+        raise CliError(f"erasure {receipt['receipt_id']} did not verify: erased data is still reachable")
+
+
+def _flow_store_parameters(stores: StoreSettings) -> dict[str, Any]:
+    return {"collection": stores.collection, "data_dir": str(stores.data_dir), "qdrant_url": stores.qdrant_url,
+            "qdrant_path": str(stores.qdrant_path) if stores.qdrant_path else None,
+            "lineage_url": stores.lineage_url}  # fmt: skip
+
+
+@cli.group("receipts")
+def receipts_group() -> None:
+    """The deletion receipts' hash chain."""
+
+
+@receipts_group.command("verify")
+@store_options
+@JSON
+def receipts_verify_command(as_json: bool, **store: Any) -> None:
+    """Recompute the receipt chain; fails naming the first receipt that does not check."""
+    from flows.erasing import verify_receipts
+
+    with _one_line_errors():
+        check = verify_receipts(_stores(store))
+    if as_json:
+        click.echo(json.dumps(check.to_dict()))
+    elif check.valid:
+        click.echo(f"{check.receipts} receipts, chain valid")
+    if not check.valid:
+        raise CliError(f"receipt chain broken at {check.first_bad} ({check.receipts} receipts)")
+
+
+@cli.command("compact")
+@store_options
+@JSON
+def compact_command(as_json: bool, **store: Any) -> None:
+    """Purge the bytes of every erasure since the last purge, with a receipt."""
+    from flows.erasing import run_compact
+
+    with _one_line_errors():
+        receipt = run_compact(_erase_settings(store))
+    if as_json:
+        click.echo(json.dumps(receipt))
+    else:
+        _print_receipt(receipt)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

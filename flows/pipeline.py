@@ -18,12 +18,14 @@ from typing import Any, TypeVar
 from flows.settings import IngestSettings
 from indexers.chunking import Chunk, Chunker, tokens_in
 from indexers.embedding import Embedder
+from indexers.erasure_store import ErasureStore
 from indexers.lineage import FAILED, QUARANTINED, ChunkRow, LineageStore
 from indexers.qdrant_store import Point, VectorStore, point_id
 from indexers.sources import SkippedDocument, SourceDocument, SourceFile, iter_source_files, read_documents
 from masking import MaskedDocument, Masker, MaskingKeys, TextDocument, load_keys, load_policy
 from masking.detector import DetectorConfig
 from masking.report import package_version
+from masking.suppression import suppress
 from masking.tokens import TOKEN_PATTERN
 
 logger = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ class IngestPipeline:
         )
         self.lineage = LineageStore(stores.lineage)
         self.lineage.check_key(self.keys.key_id)
+        self.erasures = ErasureStore(self.lineage)
         self.policy = load_policy(settings.policy)
         self.masker = Masker(self.keys, self.policy, detector_config=DetectorConfig(model=settings.spacy_model),
                              run_id=run_id)  # fmt: skip
@@ -90,6 +93,7 @@ class IngestPipeline:
         self.store = VectorStore(stores.qdrant, stores.collection)
         self.store.ensure_collection(self.embedder.info.dimension)
         self.collection = stores.collection
+        self.suppressed = self.erasures.suppressed_subjects(self.collection)  # erased subjects stay erased
 
     def provenance(self) -> dict[str, Any]:
         return {
@@ -130,10 +134,17 @@ class IngestPipeline:
                     readable.append(document)
         committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
         changed = [d for d in readable if committed.get(d.doc_id) != d.content_hash]
-        counts.documents_unchanged += len(readable) - len(changed)
+        erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
+        changed = [d for d in changed if d.doc_id not in erased or erased[d.doc_id] != d.content_hash]
+        counts.documents_unchanged += len(readable) - len(
+            changed
+        )  # erased and unchanged since: not re-indexed
         masked = self.masker.mask_many([TextDocument(d.doc_id, d.text, d.metadata) for d in changed])
         to_index: list[tuple[SourceDocument, MaskedDocument, list[Chunk]]] = []
-        for document, result in zip(changed, masked, strict=True):
+        for document, masked_result in zip(changed, masked, strict=True):
+            result, suppressed = suppress(masked_result, self.suppressed)
+            if suppressed:
+                logger.info("%s: %d entities of erased subjects redacted", document.doc_id, suppressed)
             if result.quarantined:
                 counts.documents_quarantined += 1
                 self.lineage.record_outcome(
@@ -193,10 +204,10 @@ class IngestPipeline:
             pid = point_id(document.doc_id, version, chunk.index)
             tokens = tokens_in(chunk.text)
             entities = [
-                (fp, by_token[t].entity_type, t)
+                (fp, by_token[t].entity_type, t, position > 0)  # the first is the value's own
                 for t in tokens
                 if t in by_token
-                for fp in by_token[t].fingerprints
+                for position, fp in enumerate(by_token[t].fingerprints)
             ]
             rows.append(ChunkRow(pid, chunk.index, chunk.token_count, entities))
             metadata = {

@@ -42,7 +42,8 @@ class ChunkRow:
     point_id: str
     chunk_index: int
     token_count: int
-    entities: list[tuple[str, str, str]] = field(default_factory=list)  # (fingerprint, type, token)
+    # (fingerprint, type, token, variant): variant marks a name variant's fingerprint (see lineage_schema)
+    entities: list[tuple[str, str, str, bool]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,18 @@ class VersionRef:
     point_ids: list[str]
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _enable_sqlite_foreign_keys(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine) -> None:
+    """Foreign keys on; secure_delete zeroes deleted rows' bytes at once (erasure leaves less behind)."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 
@@ -78,7 +82,7 @@ class LineageStore:
         try:
             self.engine = create_engine(url)
             if self.engine.dialect.name == "sqlite":
-                _enable_sqlite_foreign_keys(self.engine)
+                _configure_sqlite(self.engine)
             with self.engine.begin() as connection:
                 migrate(connection)
         except (SQLAlchemyError, OSError) as error:
@@ -110,12 +114,12 @@ class LineageStore:
     def start_run(self, run_id: str, kind: str, collection: str, settings: dict[str, Any]) -> None:
         with self._tx() as tx:
             tx.execute(insert(runs).values(run_id=run_id, kind=kind, collection=collection, status="running",
-                                           started_at=_now(), settings=settings))  # fmt: skip
+                                           started_at=utc_now(), settings=settings))  # fmt: skip
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
         with self._tx() as tx:
             tx.execute(update(runs).where(runs.c.run_id == run_id)
-                       .values(status=status, finished_at=_now(), counts=counts))  # fmt: skip
+                       .values(status=status, finished_at=utc_now(), counts=counts))  # fmt: skip
 
     # --- documents -------------------------------------------------------------------------------
 
@@ -148,7 +152,7 @@ class LineageStore:
         with self._tx() as tx:
             tx.execute(insert(document_versions).values(
                 collection=collection, doc_id=doc_id, version=version, content_hash=content_hash, status=PENDING,
-                run_id=run_id, chunk_count=len(rows), created_at=_now(), report=report,
+                run_id=run_id, chunk_count=len(rows), created_at=utc_now(), report=report,
             ))  # fmt: skip
             if rows:
                 tx.execute(insert(chunks), [
@@ -156,9 +160,15 @@ class LineageStore:
                      "chunk_index": r.chunk_index, "token_count": r.token_count} for r in rows
                 ])  # fmt: skip
             entity_rows = [
-                {"point_id": r.point_id, "fingerprint": fp, "entity_type": kind, "token": token}
+                {
+                    "point_id": r.point_id,
+                    "fingerprint": fp,
+                    "entity_type": kind,
+                    "token": token,
+                    "variant": variant,
+                }
                 for r in rows
-                for fp, kind, token in r.entities
+                for fp, kind, token, variant in r.entities
             ]
             if entity_rows:
                 tx.execute(insert(chunk_entities), entity_rows)
@@ -167,7 +177,7 @@ class LineageStore:
         self, collection: str, doc_id: str, version: int, content_hash: str, source_masked: str, run_id: str
     ) -> list[VersionRef]:
         """Mark ``version`` committed and the versions it replaces superseded; returns those (to delete)."""
-        now = _now()
+        now = utc_now()
         with self._tx() as tx:
             tx.execute(update(document_versions).where(
                 document_versions.c.collection == collection, document_versions.c.doc_id == doc_id,
@@ -187,7 +197,7 @@ class LineageStore:
         version: int | None = None, content_hash: str | None = None, report: dict[str, Any] | None = None,
     ) -> None:  # fmt: skip
         """A document that was quarantined or failed: its last status (and the quarantined version's report)."""
-        now = _now()
+        now = utc_now()
         with self._tx() as tx:
             if version is not None and content_hash is not None:
                 tx.execute(insert(document_versions).values(

@@ -6,7 +6,22 @@ tokens, counts, and masking reports (which never carry values).
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+)
 
 metadata = MetaData()
 
@@ -80,6 +95,86 @@ chunk_entities = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("entity_type", String(64), nullable=False),
     Column("token", String(96), nullable=False),
+    # True for a name variant's fingerprint (the surname of a full name): an erasure by another full
+    # name with the same surname must not match it, one by the surname alone may (0002)
+    Column("variant", Boolean, nullable=False, server_default=false()),
     Index("ix_chunk_entities_fingerprint", "fingerprint"),
     Index("ix_chunk_entities_point", "point_id"),
+)
+
+# --- erasure (0002) ---------------------------------------------------------------------------------
+
+erasure_requests = Table(
+    "erasure_requests",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("collection", String(256), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False),  # subject | document
+    Column("mode", String(16), nullable=False),  # redact | delete
+    Column("purge", Boolean, nullable=False),
+    Column("identifier_types", JSON, nullable=False),  # ["email", "name"]: types, never values
+    Column("fingerprints", JSON, nullable=False),  # {"strong": [...], "weak": [...]}: keyed hashes
+    Column("document_ids", JSON, nullable=False),  # opaque doc ids (document requests)
+    Column("status", String(16), nullable=False),  # registered | completed | failed
+    Column("purge_level", String(16)),  # unreachable | purged, once completed
+    Column("completed_at", DateTime(timezone=True)),
+)
+
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("receipt_id", String(64), nullable=False, unique=True),
+    Column("request_id", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),  # the receipt's canonical JSON, hash included
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("collection", String(256), nullable=False),
+    Column("kind", String(16), nullable=False),  # strong | weak (subject fingerprints) | document
+    Column("key", String(64), nullable=False),  # a fingerprint or a doc id
+    Column("content_hash", String(64)),  # documents: the erased content, so a changed source comes back
+    Column("request_id", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("collection", "kind", "key", name="uq_tombstones_key"),
+)
+
+vault_keys = Table(
+    "vault_keys",
+    metadata,
+    Column("collection", String(256), primary_key=True),
+    Column("doc_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("master_key_id", String(32), nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False),  # the document's AES-GCM data key, wrapped
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+vault_entries = Table(
+    "vault_entries",
+    metadata,
+    Column("collection", String(256), primary_key=True),
+    Column("doc_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("token", String(96), primary_key=True),
+    Column("sealed", LargeBinary, nullable=False),  # nonce + AES-GCM ciphertext of the value
+)
+
+vault_access = Table(
+    "vault_access",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("collection", String(256), nullable=False),
+    Column("doc_id", String(64), nullable=False),
+    Column("tokens", Integer, nullable=False),  # how many tokens were rehydrated
 )

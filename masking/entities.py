@@ -54,5 +54,5 @@ class MaskedEntity:
     token: str
     entity_type: str
     action: str
-    fingerprints: list[str] = field(default_factory=list)
+    fingerprints: list[str] = field(default_factory=list)  # the value's own first, then its name variants'
     occurrences: int = 0

@@ -1,0 +1,40 @@
+"""The Prefect ``erase`` flow: carries out a registered erasure request by its opaque id.
+
+The flow never takes an identifier: ``ragmask erase --email ...`` (or the API) registers the request
+first, fingerprints only, and the flow (from the CLI or the UI's form) gets the request id. The receipt
+summary artifact carries counts and the verification result, never a value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+
+from flows.erasing import run_erase
+from flows.settings import IngestSettings, StoreSettings
+
+
+def receipt_markdown(receipt: dict[str, Any]) -> str:
+    matched, request = receipt["matched"], receipt["request"]
+    return (
+        f"# ragmask erase `{request['request_id']}`\n\n"
+        f"Receipt `{receipt['receipt_id']}` ({request['kind']}, mode {request['mode']}, identifier types "
+        f"{', '.join(request['identifier_types']) or '-'}): matched {matched['documents']} documents, "
+        f"{matched['chunks']} chunks, {matched['points']} points. Verified: **{receipt['verified']}**. "
+        f"Purge level: **{receipt['purge_level']}**. Chain hash `{receipt['hash'][:16]}…`.\n"
+    )
+
+
+@flow(name="erase", persist_result=False)
+def erase_flow(
+    request_id: str, collection: str | None = None, data_dir: str | None = None, qdrant_url: str | None = None,
+    qdrant_path: str | None = None, lineage_url: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Erase what a registered request names; returns its receipt (ids, counts and hashes only)."""
+    stores = StoreSettings.from_env(data_dir=data_dir, collection=collection, qdrant_url=qdrant_url,
+                                    qdrant_path=qdrant_path, lineage_url=lineage_url)  # fmt: skip
+    receipt = run_erase(IngestSettings(stores=stores), request_id)
+    create_markdown_artifact(receipt_markdown(receipt), key="erase-receipt", description="erasure receipt")
+    return receipt

@@ -1,0 +1,115 @@
+"""Erasure requests from identifiers, and running them: the CLI's direct path and the erase flow's body.
+
+A request is registered first (identifier types and keyed fingerprints only, in the lineage store);
+the work then needs nothing but its opaque request id, which is all the Prefect flow ever sees.
+Kept free of Prefect imports, like flows/runner.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from flows.settings import IngestSettings, StoreSettings
+from indexers.embedding import Embedder
+from indexers.erasure import Eraser, ErasureError, new_request_id
+from indexers.erasure_store import DELETE, DOCUMENT, REDACT, SUBJECT, ErasureRequest, ErasureStore
+from indexers.lineage import LineageStore
+from indexers.qdrant_store import VectorStore
+from indexers.receipts import ChainCheck, verify_chain
+from indexers.sources import SkippedDocument, SourceFile, doc_id_for, read_documents
+from masking import MaskingKeys
+from masking.fingerprints import REQUEST_TYPES, SubjectFingerprints, subject_fingerprints
+
+MODES = (REDACT, DELETE)
+
+
+def parse_identifier(spec: str) -> tuple[str, str]:
+    """``TYPE=VALUE`` of --id into (entity type, value)."""
+    kind, separator, value = spec.partition("=")
+    if not separator or not kind.strip() or not value.strip():
+        raise ErasureError("--id takes TYPE=VALUE, e.g. --id US_SSN=123-45-6789")
+    return kind.strip().upper(), value.strip()
+
+
+def subject_request_fingerprints(
+    keys: MaskingKeys, identifiers: Iterable[tuple[str, str]]
+) -> tuple[SubjectFingerprints, list[str]]:
+    """(fingerprints, identifier types) for (request type or entity type, value) pairs."""
+    subjects = SubjectFingerprints(frozenset())
+    types: list[str] = []
+    for kind, value in identifiers:
+        entity_type = REQUEST_TYPES.get(kind, kind)
+        subjects = subjects | subject_fingerprints(keys.fingerprint_key, entity_type, value)
+        types.append(kind)
+    return subjects, sorted(set(types))
+
+
+def document_ids_for(keys: MaskingKeys, document: str) -> list[str]:
+    """Doc ids a --document value may denote: a doc id itself, or a source path under any of its
+    ancestor folders (the ingest root is not known here; the lineage says which id exists)."""
+    if document.startswith("doc_") and not Path(document).exists():
+        return [document]
+    path = Path(document).expanduser().resolve()
+    candidates: list[str] = []
+    for root in path.parents:
+        source = SourceFile(path, root)
+        if path.is_file():
+            candidates += [d.doc_id for d in read_documents(source, keys.source_key)
+                           if not isinstance(d, SkippedDocument)]  # fmt: skip
+        candidates.append(doc_id_for(keys.source_key, source.uri))
+    return list(dict.fromkeys(candidates))
+
+
+def register_request(
+    stores: StoreSettings, keys: MaskingKeys, *, identifiers: Sequence[tuple[str, str]] = (),
+    documents: Sequence[str] = (), mode: str = REDACT, purge: bool = False,
+) -> str:  # fmt: skip
+    """Store the request (no values) and return its id."""
+    if bool(identifiers) == bool(documents):
+        raise ErasureError("name a subject (--email, --phone, --name, --id) or a --document, not both")
+    if mode not in MODES:
+        raise ErasureError(f"--mode must be one of {', '.join(MODES)}")
+    lineage = LineageStore(stores.lineage)
+    lineage.check_key(keys.key_id)
+    erasures = ErasureStore(lineage)
+    request_id = new_request_id()
+    if identifiers:
+        subjects, types = subject_request_fingerprints(keys, identifiers)
+        request = ErasureRequest(request_id, stores.collection, SUBJECT, mode, purge, types, subjects)
+    else:
+        candidates = [doc_id for document in documents for doc_id in document_ids_for(keys, document)]
+        known = sorted(erasures.document_points(stores.collection, candidates))
+        if not known:
+            raise ErasureError(
+                f"no document of collection {stores.collection!r} matches the --document given"
+            )
+        request = ErasureRequest(request_id, stores.collection, DOCUMENT, DELETE, purge, ["document"],
+                                 document_ids=known)  # fmt: skip
+    erasures.register(request)
+    return request_id
+
+
+def eraser_for(settings: IngestSettings) -> Eraser:
+    """An eraser on the settings' stores; the embedder loads only if a redaction needs it."""
+    stores = settings.stores
+    return Eraser(
+        LineageStore(stores.lineage),
+        lambda: VectorStore(stores.qdrant, stores.collection),
+        lambda: Embedder(settings.embedding_model, settings.device, settings.embed_batch_size),
+    )
+
+
+def run_erase(settings: IngestSettings, request_id: str) -> dict[str, Any]:
+    """Carry out a registered request; returns the receipt (``ragmask erase --json``)."""
+    return eraser_for(settings).erase(request_id)
+
+
+def run_compact(settings: IngestSettings) -> dict[str, Any]:
+    """Purge everything erased since the last purge; returns the compaction's receipt."""
+    return eraser_for(settings).compact()
+
+
+def verify_receipts(stores: StoreSettings) -> ChainCheck:
+    return verify_chain(ErasureStore(LineageStore(stores.lineage)).receipts())

@@ -1,0 +1,260 @@
+"""Erasure of a subject or a document: find, delete or redact, verify, purge, and a receipt.
+
+Order: match through the lineage (fingerprints or doc ids) -> change Qdrant (delete points, or rewrite
+the chunks with unlinkable ``<TYPE>`` markers, re-embedded) -> delete the lineage rows and vault
+entries -> tombstone the subject or document -> verify against Qdrant again (retrieve by id, count by
+filter, scan payloads for the erased tokens) -> purge if asked -> append the receipt to the chain.
+The receipt holds counts, opaque ids and identifier types, never a value.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from qdrant_client import models
+
+from indexers.embedding import Embedder
+from indexers.erasure_store import (
+    DELETE,
+    DOCUMENT,
+    PURGED,
+    UNREACHABLE,
+    EntityMatch,
+    ErasureRequest,
+    ErasureStore,
+)
+from indexers.lineage import LineageStore, utc_now
+from indexers.purge import purge_lineage, purge_local_qdrant
+from indexers.qdrant_store import DOC_ID_FIELD, Point, VectorStore
+from masking.errors import MaskingError
+from masking.suppression import redact_markers, replace_tokens
+
+RESIDUAL_LOCAL = [
+    "the file system's free blocks and any backups or copies of the data directory (not checked)"
+]
+RESIDUAL_SERVER = [
+    "Qdrant segments and WAL until the server's optimizer rewrites them (purge rebuild not available yet)",
+    "Qdrant snapshots",
+    "replicas (not checked)",
+]
+
+
+class ErasureError(MaskingError):
+    """An erasure request cannot be carried out; one line, no values."""
+
+
+def new_request_id() -> str:
+    return f"er_{uuid.uuid4().hex}"
+
+
+class Eraser:
+    """Carries out registered requests against one collection."""
+
+    def __init__(
+        self,
+        lineage: LineageStore,
+        store_factory: Callable[[], VectorStore],
+        embedder_factory: Callable[[], Embedder],
+    ) -> None:
+        self.erasures = ErasureStore(lineage)
+        self.lineage = lineage
+        self._store_factory = store_factory
+        self._embedder_factory = embedder_factory
+        self.store = store_factory()
+
+    def erase(self, request_id: str) -> dict[str, Any]:
+        """Carry out a registered request; returns its sealed receipt."""
+        request = self.erasures.request(request_id)
+        if request is None:
+            raise ErasureError(f"no erasure request {request_id} in the lineage store")
+        if request.collection != self.store.collection:
+            raise ErasureError(f"request {request_id} is for collection {request.collection!r}")
+        try:
+            if request.kind == DOCUMENT:
+                matched, deleted, verified = self._erase_documents(request)
+            else:
+                matched, deleted, verified = self._erase_subject(request)
+            purge_level, purge_done = UNREACHABLE, dict[str, Any]()
+            if request.purge:
+                purge_level, purge_done = self._purge()
+        except Exception:
+            self.erasures.complete(request_id, "failed", None)
+            raise
+        self.erasures.complete(request_id, "completed", purge_level)
+        if purge_level == PURGED:
+            self.erasures.mark_purged(self.erasures.unpurged(request.collection))
+        body = {
+            "receipt_id": f"rcpt_{uuid.uuid4().hex}",
+            "created_at": utc_now().isoformat(),
+            "request": {"request_id": request.request_id, "kind": request.kind, "mode": request.mode,
+                        "identifier_types": request.identifier_types, "collection": request.collection,
+                        "registered_at": request.created_at.isoformat()},
+            "matched": matched,
+            "deleted": deleted | ({"purge": purge_done} if purge_done else {}),
+            "verified": verified,
+            "purge_level": purge_level,
+            "residual": self._residual(purge_level),
+        }  # fmt: skip
+        return self.erasures.append_receipt(body)
+
+    def compact(self) -> dict[str, Any]:
+        """Purge for every erasure since the last purge, with a receipt of its own."""
+        pending = self.erasures.unpurged(self.store.collection)
+        purge_level, purge_done = self._purge()
+        if purge_level == PURGED:
+            self.erasures.mark_purged(pending)
+        body = {
+            "receipt_id": f"rcpt_{uuid.uuid4().hex}",
+            "created_at": utc_now().isoformat(),
+            "request": {"request_id": f"compact_{uuid.uuid4().hex}", "kind": "compact", "mode": "purge",
+                        "identifier_types": [], "collection": self.store.collection, "covers": pending},
+            "matched": {"documents": 0, "chunks": 0, "points": 0},
+            "deleted": {"purge": purge_done},
+            "verified": True,
+            "purge_level": purge_level,
+            "residual": self._residual(purge_level),
+        }  # fmt: skip
+        return self.erasures.append_receipt(body)
+
+    # --- subjects ------------------------------------------------------------------------------
+
+    def _erase_subject(self, request: ErasureRequest) -> tuple[dict[str, int], dict[str, Any], bool]:
+        matches = self.erasures.subject_matches(request.collection, request.subjects)
+        point_ids = sorted({m.point_id for m in matches})
+        matched = {"documents": len({m.doc_id for m in matches}), "chunks": len(point_ids), "points": 0}
+        tokens = sorted({m.token for m in matches})
+        if request.mode == DELETE:
+            matched["points"] = len(self.store.existing(point_ids))
+            self.store.delete(point_ids)
+            lineage_done = self.erasures.delete_chunks(request.collection, point_ids)
+            qdrant_done: dict[str, Any] = {"points_deleted": matched["points"], "point_ids": point_ids}
+            verified = self._verify_gone(point_ids) and self._verify_no_tokens(tokens)
+        else:
+            rewritten = self._redact_points(matches)
+            matched["points"] = rewritten
+            lineage_done = self.erasures.forget_tokens(request.collection, matches)
+            qdrant_done = {"points_rewritten": rewritten, "point_ids": point_ids}
+            verified = self._verify_no_tokens(tokens)
+        tombstoned = self.erasures.add_tombstones(request.collection, request.request_id, request.subjects)
+        deleted = {"qdrant": qdrant_done, "lineage": lineage_done | {"tombstones_added": tombstoned},
+                   "document_ids": sorted({m.doc_id for m in matches})}  # fmt: skip
+        return matched, deleted, verified
+
+    def _redact_points(self, matches: Sequence[EntityMatch]) -> int:
+        """Rewrite each matched chunk with ``<TYPE>`` for the subject's tokens, re-embedded, same point id."""
+        by_point: dict[str, dict[str, str]] = defaultdict(dict)
+        for m in matches:
+            by_point[m.point_id].update(redact_markers([(m.token, m.entity_type)]))
+        if not by_point:
+            return 0
+        records = self.store.client.retrieve(self.store.collection, ids=sorted(by_point), with_payload=True)
+        rewritten: list[tuple[str, dict[str, Any]]] = []
+        for record in records:
+            markers = by_point[str(record.id)]
+            payload = json.loads(replace_tokens(json.dumps(record.payload or {}), markers))
+            metadata = payload.get("metadata", {})
+            metadata["tokens"] = [t for t in metadata.get("tokens", []) if t not in markers]
+            rewritten.append((str(record.id), payload))
+        vectors = self._embedder_factory().embed([str(p.get("page_content", "")) for _, p in rewritten])
+        self.store.upsert(
+            [Point(pid, vector, payload) for (pid, payload), vector in zip(rewritten, vectors, strict=True)]
+        )
+        return len(rewritten)
+
+    # --- documents -----------------------------------------------------------------------------
+
+    def _erase_documents(self, request: ErasureRequest) -> tuple[dict[str, int], dict[str, Any], bool]:
+        points_by_doc = self.erasures.document_points(request.collection, request.document_ids)
+        point_ids = sorted(pid for ids in points_by_doc.values() for pid in ids)
+        present = self.store.existing(point_ids)
+        hashes = {
+            doc_id: self.erasures.content_hash(request.collection, doc_id) for doc_id in request.document_ids
+        }
+        self.store.delete(point_ids)
+        by_filter = 0
+        for doc_id in request.document_ids:  # points the lineage does not know of (a crash, another writer)
+            by_filter += self._delete_by_doc_filter(doc_id)
+        lineage_done: dict[str, int] = defaultdict(int)
+        for doc_id in request.document_ids:
+            for name, count in self.erasures.delete_document(request.collection, doc_id).items():
+                lineage_done[name] += count
+        tombstoned = self.erasures.add_tombstones(request.collection, request.request_id,
+                                                  request.subjects, documents_erased=hashes)  # fmt: skip
+        verified = self._verify_gone(point_ids) and all(self._count_doc(d) == 0 for d in request.document_ids)
+        matched = {
+            "documents": len(points_by_doc),
+            "chunks": len(point_ids),
+            "points": len(present) + by_filter,
+        }
+        deleted = {
+            "qdrant": {"points_deleted": len(present) + by_filter, "point_ids": point_ids},
+            "lineage": dict(lineage_done) | {"tombstones_added": tombstoned},
+            "document_ids": sorted(points_by_doc),
+        }
+        return matched, deleted, verified
+
+    def _doc_filter(self, doc_id: str) -> models.Filter:
+        return models.Filter(
+            must=[models.FieldCondition(key=DOC_ID_FIELD, match=models.MatchValue(value=doc_id))]
+        )
+
+    def _count_doc(self, doc_id: str) -> int:
+        return int(
+            self.store.client.count(
+                self.store.collection, count_filter=self._doc_filter(doc_id), exact=True
+            ).count
+        )
+
+    def _delete_by_doc_filter(self, doc_id: str) -> int:
+        found = self._count_doc(doc_id)
+        if found:
+            self.store.client.delete(self.store.collection, points_selector=models.FilterSelector(
+                filter=self._doc_filter(doc_id)), wait=True)  # fmt: skip
+        return found
+
+    # --- verification and purge ----------------------------------------------------------------
+
+    def _verify_gone(self, point_ids: Sequence[str]) -> bool:
+        if not point_ids:
+            return True
+        by_id = models.Filter(must=[models.HasIdCondition(has_id=list(point_ids))])
+        counted = self.store.client.count(self.store.collection, count_filter=by_id, exact=True).count
+        return not self.store.existing(point_ids) and counted == 0
+
+    def _verify_no_tokens(self, tokens: Sequence[str]) -> bool:
+        """No payload in the collection mentions an erased token (a full scan of the payloads)."""
+        if not tokens:
+            return True
+        wanted = set(tokens)
+        for record in self.store.scroll():
+            serialised = json.dumps(record.payload or {})
+            if any(token in serialised for token in wanted):
+                return False
+        return True
+
+    def _purge(self) -> tuple[str, dict[str, Any]]:
+        location = self.store.location
+        if not location.is_local:
+            return UNREACHABLE, {
+                "qdrant": "not purged: server rebuild not available yet",
+                "lineage": "not purged",
+            }
+        files = purge_local_qdrant(location)
+        lineage_done = purge_lineage(self.lineage)
+        self.store = self._store_factory()  # the purge closed the local client
+        level = UNREACHABLE if lineage_done.startswith("not purged") else PURGED
+        return level, {"qdrant": f"sqlite vacuum of {files} file(s)", "lineage": lineage_done}
+
+    def _residual(self, purge_level: str) -> list[str]:
+        if not self.store.location.is_local:
+            return RESIDUAL_SERVER
+        residual = list(RESIDUAL_LOCAL)
+        if purge_level != PURGED:
+            residual.insert(
+                0, "freed pages of Qdrant's local SQLite file until `ragmask compact` (or --purge)"
+            )
+        return residual

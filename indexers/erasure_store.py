@@ -1,0 +1,296 @@
+"""The lineage store's erasure side: requests, matches by fingerprint, row deletion, tombstones, receipts.
+
+Everything here is keyed hashes, opaque ids and counts. Matching uses the indexed fingerprint column,
+so finding a subject's chunks stays fast at millions of rows (bench/erasure.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, or_, select, update
+
+from indexers.lineage import COMMITTED, LineageStore, utc_now
+from indexers.lineage_schema import (
+    chunk_entities,
+    chunks,
+    document_versions,
+    documents,
+    erasure_requests,
+    receipts,
+    tombstones,
+    vault_entries,
+    vault_keys,
+)
+from indexers.receipts import GENESIS_HASH, StoredReceipt, seal
+from masking.fingerprints import SubjectFingerprints
+
+SUBJECT, DOCUMENT = "subject", "document"
+REDACT, DELETE = "redact", "delete"
+UNREACHABLE, PURGED = "unreachable", "purged"
+STRONG, WEAK = "strong", "weak"
+
+
+@dataclass(frozen=True)
+class ErasureRequest:
+    """What to erase, as stored: identifier types and keyed fingerprints, never the values."""
+
+    request_id: str
+    collection: str
+    kind: str  # subject | document
+    mode: str  # redact | delete
+    purge: bool
+    identifier_types: list[str]
+    subjects: SubjectFingerprints = field(default_factory=lambda: SubjectFingerprints(frozenset()))
+    document_ids: list[str] = field(default_factory=list)
+    created_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class EntityMatch:
+    point_id: str
+    doc_id: str
+    version: int
+    token: str
+    entity_type: str
+
+
+class ErasureStore:
+    def __init__(self, lineage: LineageStore) -> None:
+        self.lineage = lineage
+        self.engine = lineage.engine
+
+    # --- requests ------------------------------------------------------------------------------
+
+    def register(self, request: ErasureRequest) -> None:
+        fingerprints = {STRONG: sorted(request.subjects.strong), WEAK: sorted(request.subjects.weak)}
+        with self.engine.begin() as tx:
+            tx.execute(insert(erasure_requests).values(
+                request_id=request.request_id, collection=request.collection, created_at=request.created_at,
+                kind=request.kind, mode=request.mode, purge=request.purge,
+                identifier_types=request.identifier_types, fingerprints=fingerprints,
+                document_ids=request.document_ids, status="registered",
+            ))  # fmt: skip
+
+    def request(self, request_id: str) -> ErasureRequest | None:
+        with self.engine.begin() as tx:
+            row = tx.execute(
+                select(erasure_requests).where(erasure_requests.c.request_id == request_id)
+            ).first()
+        if row is None:
+            return None
+        subjects = SubjectFingerprints(frozenset(row.fingerprints[STRONG]), frozenset(row.fingerprints[WEAK]))
+        return ErasureRequest(row.request_id, row.collection, row.kind, row.mode, bool(row.purge),
+                              list(row.identifier_types), subjects, list(row.document_ids),
+                              row.created_at)  # fmt: skip
+
+    def complete(self, request_id: str, status: str, purge_level: str | None) -> None:
+        with self.engine.begin() as tx:
+            tx.execute(update(erasure_requests).where(erasure_requests.c.request_id == request_id)
+                       .values(status=status, purge_level=purge_level, completed_at=utc_now()))  # fmt: skip
+
+    def unpurged(self, collection: str) -> list[str]:
+        """Completed requests whose bytes may still be on disk (what ``compact`` purges)."""
+        with self.engine.begin() as tx:
+            return list(tx.scalars(select(erasure_requests.c.request_id).where(
+                erasure_requests.c.collection == collection, erasure_requests.c.status == "completed",
+                erasure_requests.c.purge_level == UNREACHABLE,
+            ).order_by(erasure_requests.c.created_at)))  # fmt: skip
+
+    def mark_purged(self, request_ids: Sequence[str]) -> None:
+        with self.engine.begin() as tx:
+            tx.execute(update(erasure_requests).where(erasure_requests.c.request_id.in_(list(request_ids)))
+                       .values(purge_level=PURGED))  # fmt: skip
+
+    # --- matching ------------------------------------------------------------------------------
+
+    def subject_matches(self, collection: str, subjects: SubjectFingerprints) -> list[EntityMatch]:
+        """Entity rows of committed chunks that are this subject (the rule of SubjectFingerprints)."""
+        conditions: list[ColumnElement[bool]] = []
+        if subjects.strong:
+            conditions.append(chunk_entities.c.fingerprint.in_(sorted(subjects.strong)))
+        if subjects.weak:
+            conditions.append(
+                and_(
+                    chunk_entities.c.fingerprint.in_(sorted(subjects.weak)),
+                    chunk_entities.c.variant.is_(False),
+                )
+            )
+        if not conditions:
+            return []
+        query = (
+            select(
+                chunks.c.point_id,
+                chunks.c.doc_id,
+                chunks.c.version,
+                chunk_entities.c.token,
+                chunk_entities.c.entity_type,
+            )
+            .join(chunks, chunks.c.point_id == chunk_entities.c.point_id)
+            .join(
+                document_versions,
+                and_(
+                    document_versions.c.collection == chunks.c.collection,
+                    document_versions.c.doc_id == chunks.c.doc_id,
+                    document_versions.c.version == chunks.c.version,
+                ),
+            )
+            .where(
+                or_(*conditions), chunks.c.collection == collection, document_versions.c.status == COMMITTED
+            )
+            .distinct()
+        )
+        with self.engine.begin() as tx:
+            return [EntityMatch(*row) for row in tx.execute(query).all()]
+
+    def document_points(self, collection: str, doc_ids: Sequence[str]) -> dict[str, list[str]]:
+        """doc_id -> point ids of every version the lineage knows, for the documents it knows."""
+        found: dict[str, list[str]] = {}
+        with self.engine.begin() as tx:
+            known = tx.scalars(select(documents.c.doc_id).where(
+                documents.c.collection == collection, documents.c.doc_id.in_(list(doc_ids))))  # fmt: skip
+            for doc_id in known:
+                found[doc_id] = list(tx.scalars(select(chunks.c.point_id).where(
+                    chunks.c.collection == collection, chunks.c.doc_id == doc_id)))  # fmt: skip
+        return found
+
+    def content_hash(self, collection: str, doc_id: str) -> str | None:
+        with self.engine.begin() as tx:
+            value = tx.scalar(select(documents.c.content_hash).where(
+                documents.c.collection == collection, documents.c.doc_id == doc_id))  # fmt: skip
+        return str(value) if value else None
+
+    # --- deletion ------------------------------------------------------------------------------
+
+    def forget_tokens(self, collection: str, matches: Iterable[EntityMatch]) -> dict[str, int]:
+        """Redact mode: drop the subject's entity rows (all of its tokens' fingerprints) and vault entries."""
+        pairs = {(m.point_id, m.token) for m in matches}
+        doc_tokens = {(m.doc_id, m.version, m.token) for m in matches}
+        entity_rows = vault_rows = 0
+        with self.engine.begin() as tx:
+            for point_id, token in sorted(pairs):
+                entity_rows += tx.execute(delete(chunk_entities).where(
+                    chunk_entities.c.point_id == point_id, chunk_entities.c.token == token)).rowcount  # fmt: skip
+            for doc_id, version, token in sorted(doc_tokens):
+                vault_rows += tx.execute(delete(vault_entries).where(
+                    vault_entries.c.collection == collection, vault_entries.c.doc_id == doc_id,
+                    vault_entries.c.version == version, vault_entries.c.token == token,
+                )).rowcount  # fmt: skip
+        return {"entity_rows": entity_rows, "vault_entries": vault_rows}
+
+    def delete_chunks(self, collection: str, point_ids: Sequence[str]) -> dict[str, int]:
+        """Delete mode: the chunks' rows and entity rows; their versions' chunk counts follow."""
+        with self.engine.begin() as tx:
+            affected = tx.execute(select(chunks.c.doc_id, chunks.c.version).where(
+                chunks.c.point_id.in_(list(point_ids))).distinct()).all()  # fmt: skip
+            entity_rows = tx.execute(delete(chunk_entities).where(
+                chunk_entities.c.point_id.in_(list(point_ids)))).rowcount  # fmt: skip
+            chunk_rows = tx.execute(delete(chunks).where(chunks.c.point_id.in_(list(point_ids)))).rowcount
+            for doc_id, version in affected:
+                remaining = (
+                    select(func.count())
+                    .select_from(chunks)
+                    .where(
+                        chunks.c.collection == collection,
+                        chunks.c.doc_id == doc_id,
+                        chunks.c.version == version,
+                    )
+                    .scalar_subquery()
+                )
+                tx.execute(update(document_versions).where(
+                    document_versions.c.collection == collection, document_versions.c.doc_id == doc_id,
+                    document_versions.c.version == version,
+                ).values(chunk_count=remaining))  # fmt: skip
+        return {"chunk_rows": chunk_rows, "entity_rows": entity_rows}
+
+    def delete_document(self, collection: str, doc_id: str) -> dict[str, int]:
+        """Every row of a document: versions (and their masking reports), chunks, entities, vault key."""
+        with self.engine.begin() as tx:
+            point_ids = select(chunks.c.point_id).where(
+                chunks.c.collection == collection, chunks.c.doc_id == doc_id
+            )
+            counts = {
+                "entity_rows": tx.execute(delete(chunk_entities).where(chunk_entities.c.point_id.in_(point_ids))).rowcount,
+                "chunk_rows": tx.execute(delete(chunks).where(chunks.c.collection == collection,
+                                                              chunks.c.doc_id == doc_id)).rowcount,
+                "version_rows": _delete_doc_rows(tx, document_versions, collection, doc_id),
+                "document_rows": _delete_doc_rows(tx, documents, collection, doc_id),
+                "vault_entries": _delete_doc_rows(tx, vault_entries, collection, doc_id),
+                "vault_keys": _delete_doc_rows(tx, vault_keys, collection, doc_id),
+            }  # fmt: skip
+        return counts
+
+    # --- tombstones ----------------------------------------------------------------------------
+
+    def add_tombstones(
+        self, collection: str, request_id: str, subjects: SubjectFingerprints,
+        documents_erased: dict[str, str | None] | None = None,
+    ) -> int:  # fmt: skip
+        """Suppress the subject's fingerprints and the erased documents (doc id -> erased content hash)."""
+        rows: list[tuple[str, str, str | None]] = [(STRONG, fp, None) for fp in sorted(subjects.strong)]
+        rows += [(WEAK, fp, None) for fp in sorted(subjects.weak)]
+        rows += [(DOCUMENT, doc_id, content) for doc_id, content in sorted((documents_erased or {}).items())]
+        added = 0
+        with self.engine.begin() as tx:
+            for kind, key, content in rows:
+                where = (
+                    tombstones.c.collection == collection,
+                    tombstones.c.kind == kind,
+                    tombstones.c.key == key,
+                )
+                if tx.scalar(select(func.count()).select_from(tombstones).where(*where)):
+                    if content is not None:
+                        tx.execute(update(tombstones).where(*where).values(content_hash=content))
+                    continue
+                tx.execute(insert(tombstones).values(collection=collection, kind=kind, key=key, content_hash=content,
+                                                     request_id=request_id, created_at=utc_now()))  # fmt: skip
+                added += 1
+        return added
+
+    def suppressed_subjects(self, collection: str) -> SubjectFingerprints:
+        with self.engine.begin() as tx:
+            rows = tx.execute(select(tombstones.c.kind, tombstones.c.key).where(
+                tombstones.c.collection == collection, tombstones.c.kind.in_([STRONG, WEAK]))).all()  # fmt: skip
+        return SubjectFingerprints(frozenset(k for kind, k in rows if kind == STRONG),
+                                   frozenset(k for kind, k in rows if kind == WEAK))  # fmt: skip
+
+    def erased_documents(self, collection: str, doc_ids: Sequence[str]) -> dict[str, str | None]:
+        """doc_id -> the content hash it had when erased, for the erased ones among ``doc_ids``."""
+        if not doc_ids:
+            return {}
+        with self.engine.begin() as tx:
+            rows = tx.execute(select(tombstones.c.key, tombstones.c.content_hash).where(
+                tombstones.c.collection == collection, tombstones.c.kind == DOCUMENT,
+                tombstones.c.key.in_(list(doc_ids)))).all()  # fmt: skip
+        return {key: content for key, content in rows}
+
+    # --- receipts ------------------------------------------------------------------------------
+
+    def append_receipt(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Seal ``body`` onto the chain and store it; returns the sealed receipt."""
+        with self.engine.begin() as tx:
+            if tx.dialect.name == "postgresql":  # one writer at a time extends the chain
+                tx.exec_driver_sql("LOCK TABLE receipts IN EXCLUSIVE MODE")
+            prev = tx.scalar(select(receipts.c.hash).order_by(receipts.c.seq.desc()).limit(1))
+            sealed = seal(body, prev or GENESIS_HASH)
+            tx.execute(insert(receipts).values(
+                receipt_id=sealed["receipt_id"], request_id=sealed["request"]["request_id"], created_at=utc_now(),
+                body=json.dumps(sealed, sort_keys=True), prev_hash=sealed["prev_hash"], hash=sealed["hash"],
+            ))  # fmt: skip
+        return sealed
+
+    def receipts(self) -> list[StoredReceipt]:
+        with self.engine.begin() as tx:
+            rows = tx.execute(select(receipts.c.receipt_id, receipts.c.body, receipts.c.prev_hash, receipts.c.hash)
+                              .order_by(receipts.c.seq)).all()  # fmt: skip
+        return [StoredReceipt(*row) for row in rows]
+
+
+def _delete_doc_rows(tx: Connection, table: Any, collection: str, doc_id: str) -> int:
+    return int(
+        tx.execute(delete(table).where(table.c.collection == collection, table.c.doc_id == doc_id)).rowcount
+    )

@@ -1,0 +1,229 @@
+"""Erasure on real components (Presidio, MiniLM, Qdrant local mode, SQLite): subjects in both modes,
+documents, normalisation variants, tombstones across re-ingests, receipts and their chain, purge.
+Invariant 5. Synthetic data: Faker with a fixed seed."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from faker import Faker
+
+from flows.cli import cli
+from flows.erasing import register_request, run_compact, run_erase, verify_receipts
+from flows.runner import run_ingest
+from flows.settings import IngestSettings, StoreSettings
+from indexers.erasure_store import ErasureStore
+from indexers.lineage import LineageStore
+from indexers.qdrant_store import VectorStore, close_local_clients
+from masking import MaskingKeys
+from masking.fingerprints import subject_fingerprints
+from tests.conftest import TEST_SECRET
+
+KEYS = MaskingKeys(TEST_SECRET.encode())
+
+
+def people() -> dict[str, str]:
+    fake = Faker("en_US")
+    fake.seed_instance(4242)
+    surname = fake.last_name()
+    return {
+        "first": fake.first_name_female(), "other_first": fake.first_name_male(), "surname": surname,
+        "email": f"{fake.user_name()}@example.com", "bystander": fake.name(),
+        "filler": fake.paragraph(nb_sentences=4),
+    }  # fmt: skip
+
+
+P = people()
+SUBJECT = f"{P['first']} {P['surname']}"
+RELATIVE = f"{P['other_first']} {P['surname']}"  # same surname, another person
+
+
+def write_corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "a_full.txt").write_text(
+        f"{SUBJECT} wrote from {P['email']} and can be called on 555-010-2000. {P['filler']} "
+        f"Later Ms {P['surname']} confirmed the refund.", encoding="utf-8")  # fmt: skip
+    (folder / "b_surname_only.txt").write_text(
+        f"Ms {P['surname']} called again about the invoice. {P['filler']}", encoding="utf-8"
+    )
+    (folder / "c_relative.txt").write_text(
+        f"{RELATIVE} asked for a new contract. {P['filler']} {P['bystander']} agreed.", encoding="utf-8"
+    )
+    return folder
+
+
+def settings_for(data_dir: Path) -> IngestSettings:
+    return IngestSettings(stores=StoreSettings(data_dir=data_dir))
+
+
+def payloads(settings: IngestSettings) -> dict[str, dict[str, Any]]:
+    store = VectorStore(settings.stores.qdrant, settings.stores.collection)
+    return {str(r.id): dict(r.payload or {}) for r in store.scroll()}
+
+
+def by_source(settings: IngestSettings) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for payload in payloads(settings).values():
+        grouped.setdefault(payload["metadata"]["source"], []).append(payload)
+    return grouped
+
+
+def subject_tokens(settings: IngestSettings) -> set[str]:
+    lineage = LineageStore(settings.stores.lineage)
+    subjects = subject_fingerprints(KEYS.fingerprint_key, "PERSON", SUBJECT) | subject_fingerprints(
+        KEYS.fingerprint_key, "EMAIL_ADDRESS", P["email"]
+    )
+    return {m.token for m in ErasureStore(lineage).subject_matches("ragmask", subjects)}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[tuple[Path, IngestSettings]]:
+    corpus = write_corpus(tmp_path / "corpus")
+    settings = settings_for(tmp_path / "data")
+    run_ingest([corpus], settings, keys=KEYS)
+    yield corpus, settings
+    close_local_clients()
+
+
+def erase(settings: IngestSettings, **request: Any) -> dict[str, Any]:
+    request_id = register_request(settings.stores, KEYS, **request)
+    return run_erase(settings, request_id)
+
+
+def test_subject_redaction_by_name_variant_and_email(workspace: tuple[Path, IngestSettings]) -> None:
+    _, settings = workspace
+    tokens = subject_tokens(settings)
+    before = by_source(settings)
+    relative_before = before["c_relative.txt"][0]["page_content"]
+    assert len(tokens) >= 3  # the person's token in two documents, the e-mail's
+
+    receipt = erase(settings, identifiers=[("name", f"Ms {SUBJECT.upper()}"), ("email", P["email"].upper())])
+
+    assert receipt["verified"] is True
+    assert receipt["matched"]["documents"] == 2  # the full mention and the surname-only one
+    after = by_source(settings)
+    text = json.dumps(after)
+    assert not any(token in text for token in tokens)
+    assert "<PERSON>" in after["a_full.txt"][0]["page_content"]
+    assert "<EMAIL_ADDRESS>" in after["a_full.txt"][0]["page_content"]
+    assert "<PERSON>" in after["b_surname_only.txt"][0]["page_content"]
+    assert after["c_relative.txt"][0]["page_content"] == relative_before  # another person, same surname
+    assert subject_tokens(settings) == set()  # fingerprints gone from the lineage
+    assert verify_receipts(settings.stores).valid
+
+
+def test_phone_normalisation_finds_another_format(workspace: tuple[Path, IngestSettings]) -> None:
+    _, settings = workspace
+    receipt = erase(settings, identifiers=[("phone", "+1 (555) 010-2000")], mode="delete")
+    assert receipt["matched"] == {"documents": 1, "chunks": 1, "points": 1}
+    remaining = by_source(settings)
+    assert "a_full.txt" not in remaining and "b_surname_only.txt" in remaining
+    lineage = LineageStore(settings.stores.lineage)
+    assert lineage.table_counts()["chunks"] == len(payloads(settings))
+
+
+def test_document_erasure_and_its_tombstone(workspace: tuple[Path, IngestSettings]) -> None:
+    corpus, settings = workspace
+    receipt = erase(settings, documents=[str(corpus / "c_relative.txt")])
+    assert receipt["verified"] and receipt["request"]["kind"] == "document"
+    assert receipt["matched"]["documents"] == 1 and receipt["deleted"]["lineage"]["version_rows"] == 1
+    assert "c_relative.txt" not in by_source(settings)
+
+    again = run_ingest([corpus], settings, keys=KEYS)  # unchanged source: stays erased
+    assert again.counts.documents_indexed == 0 and "c_relative.txt" not in by_source(settings)
+    edited = corpus / "c_relative.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + " A new paragraph.", encoding="utf-8")
+    changed = run_ingest([corpus], settings, keys=KEYS)  # a changed source is a new document
+    assert changed.counts.documents_indexed == 1 and "c_relative.txt" in by_source(settings)
+
+
+def test_erased_subject_stays_redacted_on_reingest(workspace: tuple[Path, IngestSettings]) -> None:
+    corpus, settings = workspace
+    erase(settings, identifiers=[("name", SUBJECT), ("email", P["email"])])
+    source = corpus / "a_full.txt"
+    source.write_text(source.read_text(encoding="utf-8") + f" {SUBJECT} signed.", encoding="utf-8")
+    result = run_ingest([corpus], settings, keys=KEYS)
+    assert result.counts.documents_indexed == 1
+    content = by_source(settings)["a_full.txt"][0]["page_content"]
+    assert "<PERSON>" in content and "<EMAIL_ADDRESS>" in content
+    assert "<PERSON_" not in content and "<EMAIL_ADDRESS_" not in content
+    assert subject_tokens(settings) == set()
+
+
+def test_receipt_tampering_is_detected(workspace: tuple[Path, IngestSettings]) -> None:
+    _, settings = workspace
+    first = erase(settings, identifiers=[("email", P["email"])])
+    second = erase(settings, identifiers=[("phone", "555-010-2000")], mode="delete")
+    assert second["prev_hash"] == first["hash"]
+    runner = CliRunner()
+    data_dir = str(settings.stores.data_dir)
+    ok = runner.invoke(cli, ["receipts", "verify", "--data-dir", data_dir, "--json"])
+    assert ok.exit_code == 0 and json.loads(ok.output) == {"receipts": 2, "valid": True, "first_bad": None}
+
+    database = settings.stores.data_dir / "lineage.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE receipts SET body = replace(body, '\"verified\": true', '\"verified\": false') "
+                           "WHERE receipt_id = ?", (first["receipt_id"],))  # fmt: skip
+    broken = runner.invoke(cli, ["receipts", "verify", "--data-dir", data_dir, "--json"])
+    assert broken.exit_code == 1
+    assert json.loads(broken.stdout.splitlines()[0])["first_bad"] == first["receipt_id"]
+
+
+def test_purge_leaves_no_erased_bytes_and_receipts_hold_no_values(
+    workspace: tuple[Path, IngestSettings],
+) -> None:
+    _, settings = workspace
+    tokens = subject_tokens(settings)
+    deleted_text = by_source(settings)["b_surname_only.txt"][0]["page_content"]
+    receipt = erase(settings, identifiers=[("name", SUBJECT), ("email", P["email"])], purge=True)
+    assert receipt["purge_level"] == "purged"
+    erase(settings, documents=["b_surname_only.txt"])
+    close_local_clients()
+    compacted = run_compact(settings)
+    assert compacted["purge_level"] == "purged"
+    close_local_clients()
+    needles = [t.encode() for t in tokens] + [deleted_text.encode()]
+    for path in (p for p in settings.stores.data_dir.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        assert not [n for n in needles if n in data], path.name
+    receipts_text = " ".join(
+        r.body for r in ErasureStore(LineageStore(settings.stores.lineage)).receipts()
+    ).lower()
+    for value in (SUBJECT, P["email"], P["surname"], "555-010-2000"):
+        assert value.lower() not in receipts_text
+
+
+def test_vacuum_removes_freed_bytes_where_secure_delete_is_off(tmp_path: Path) -> None:
+    """This machine's SQLite zeroes deleted rows by default (SQLITE_SECURE_DELETE); other builds do not,
+    and there only the purge's VACUUM takes the bytes away."""
+    from indexers.purge import vacuum_sqlite
+
+    database, secret = tmp_path / "store.sqlite", b"erased-chunk-text-" * 50
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA secure_delete=OFF")
+        connection.execute("CREATE TABLE points (id INTEGER PRIMARY KEY, payload BLOB)")
+        connection.executemany("INSERT INTO points VALUES (?, ?)", [(1, secret), (2, b"kept" * 300)])
+        connection.commit()
+        connection.execute("DELETE FROM points WHERE id = 1")
+        connection.commit()
+    connection.close()
+    assert secret in database.read_bytes()  # deleted, unreachable, still on disk
+    vacuum_sqlite(database)
+    assert secret not in database.read_bytes()
+
+
+def test_erase_usage_errors_are_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    nothing = runner.invoke(cli, ["erase", "--data-dir", str(tmp_path)])
+    assert nothing.exit_code == 2
+    unknown = runner.invoke(
+        cli, ["erase", "--document", "doc_000000000000000000000000", "--data-dir", str(tmp_path)]
+    )
+    assert unknown.exit_code == 1
+    assert unknown.output.strip().count("\n") == 0 and "no document" in unknown.output
