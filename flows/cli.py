@@ -177,12 +177,12 @@ def _ingest_as_flow_run(paths: Sequence[Path], settings: IngestSettings) -> dict
     """With PREFECT_API_URL set, a real flow run, visible in the UI with its artifacts."""
     from flows.ingest import ingest_flow
 
-    stores = settings.stores
     result: dict[str, Any] = ingest_flow(
-        [str(p) for p in paths], collection=stores.collection, data_dir=str(stores.data_dir),
-        qdrant_url=stores.qdrant_url, qdrant_path=str(stores.qdrant_path) if stores.qdrant_path else None,
-        lineage_url=stores.lineage_url, policy=settings.policy, batch_documents=settings.batch_documents,
-    )  # fmt: skip
+        [str(p) for p in paths],
+        **settings.stores.flow_parameters(),
+        policy=settings.policy,
+        batch_documents=settings.batch_documents,
+    )
     return result
 
 
@@ -305,7 +305,7 @@ def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[
         if os.environ.get("PREFECT_API_URL"):
             from flows.erase import erase_flow
 
-            receipt = erase_flow(request_id, **_flow_store_parameters(settings.stores))
+            receipt = erase_flow(request_id, **settings.stores.flow_parameters())
         else:
             receipt = run_erase(settings, request_id)
     if as_json:
@@ -314,12 +314,6 @@ def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[
         _print_receipt(receipt)
     if not receipt["verified"]:
         raise CliError(f"erasure {receipt['receipt_id']} did not verify: erased data is still reachable")
-
-
-def _flow_store_parameters(stores: StoreSettings) -> dict[str, Any]:
-    return {"collection": stores.collection, "data_dir": str(stores.data_dir), "qdrant_url": stores.qdrant_url,
-            "qdrant_path": str(stores.qdrant_path) if stores.qdrant_path else None,
-            "lineage_url": stores.lineage_url}  # fmt: skip
 
 
 @cli.group("receipts")

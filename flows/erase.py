@@ -27,6 +27,10 @@ def receipt_markdown(receipt: dict[str, Any]) -> str:
     )
 
 
+class ErasureFailedError(RuntimeError):
+    """An erasure failed; the message names the request and the exception type only."""
+
+
 @flow(name="erase", persist_result=False)
 def erase_flow(
     request_id: str, collection: str | None = None, data_dir: str | None = None, qdrant_url: str | None = None,
@@ -35,6 +39,9 @@ def erase_flow(
     """Erase what a registered request names; returns its receipt (ids, counts and hashes only)."""
     stores = StoreSettings.from_env(data_dir=data_dir, collection=collection, qdrant_url=qdrant_url,
                                     qdrant_path=qdrant_path, lineage_url=lineage_url)  # fmt: skip
-    receipt = run_erase(IngestSettings(stores=stores), request_id)
+    try:
+        receipt = run_erase(IngestSettings(stores=stores), request_id)
+    except Exception as error:  # Prefect stores exception messages in states, logs and events
+        raise ErasureFailedError(f"erasure {request_id} failed: {type(error).__name__}") from None
     create_markdown_artifact(receipt_markdown(receipt), key="erase-receipt", description="erasure receipt")
     return receipt

@@ -87,19 +87,11 @@ class Eraser:
         self.erasures.complete(request_id, "completed", purge_level)
         if purge_level == PURGED:
             self.erasures.mark_purged(self.erasures.unpurged(request.collection))
-        body = {
-            "receipt_id": f"rcpt_{uuid.uuid4().hex}",
-            "created_at": utc_now().isoformat(),
-            "request": {"request_id": request.request_id, "kind": request.kind, "mode": request.mode,
-                        "identifier_types": request.identifier_types, "collection": request.collection,
-                        "registered_at": request.created_at.isoformat()},
-            "matched": matched,
-            "deleted": deleted | ({"purge": purge_done} if purge_done else {}),
-            "verified": verified,
-            "purge_level": purge_level,
-            "residual": self._residual(purge_level),
-        }  # fmt: skip
-        return self.erasures.append_receipt(body)
+        described = {"request_id": request.request_id, "kind": request.kind, "mode": request.mode,
+                     "identifier_types": request.identifier_types, "collection": request.collection,
+                     "registered_at": request.created_at.isoformat()}  # fmt: skip
+        deleted |= {"purge": purge_done} if purge_done else {}
+        return self._receipt(described, matched, deleted, verified, purge_level)
 
     def compact(self) -> dict[str, Any]:
         """Purge for every erasure since the last purge, with a receipt of its own."""
@@ -107,15 +99,19 @@ class Eraser:
         purge_level, purge_done = self._purge()
         if purge_level == PURGED:
             self.erasures.mark_purged(pending)
+        described = {"request_id": f"compact_{uuid.uuid4().hex}", "kind": "compact", "mode": "purge",
+                     "identifier_types": [], "collection": self.store.collection, "covers": pending}  # fmt: skip
+        nothing = {"documents": 0, "chunks": 0, "points": 0}
+        return self._receipt(described, nothing, {"purge": purge_done}, True, purge_level)
+
+    def _receipt(
+        self, request: dict[str, Any], matched: dict[str, int], deleted: dict[str, Any], verified: bool,
+        purge_level: str,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Seal a receipt (the shape of `ragmask erase --json`) onto the chain."""
         body = {
-            "receipt_id": f"rcpt_{uuid.uuid4().hex}",
-            "created_at": utc_now().isoformat(),
-            "request": {"request_id": f"compact_{uuid.uuid4().hex}", "kind": "compact", "mode": "purge",
-                        "identifier_types": [], "collection": self.store.collection, "covers": pending},
-            "matched": {"documents": 0, "chunks": 0, "points": 0},
-            "deleted": {"purge": purge_done},
-            "verified": True,
-            "purge_level": purge_level,
+            "receipt_id": f"rcpt_{uuid.uuid4().hex}", "created_at": utc_now().isoformat(), "request": request,
+            "matched": matched, "deleted": deleted, "verified": verified, "purge_level": purge_level,
             "residual": self._residual(purge_level),
         }  # fmt: skip
         return self.erasures.append_receipt(body)

@@ -55,11 +55,11 @@ def _as_server_user() -> list[str]:
     return ["runuser", "-u", "postgres", "--"]
 
 
-def _run(command: list[str]) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+def _run(prefix: list[str], program: Path, *arguments: str) -> None:
+    done = subprocess.run([*prefix, str(program), *arguments], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:]
-        raise PostgresUnavailableError(f"{Path(command[len(_as_server_user())]).name} failed: {last}")
+        raise PostgresUnavailableError(f"{program.name} failed: {last}")
 
 
 @contextmanager
@@ -74,10 +74,20 @@ def postgres_server() -> Iterator[str]:
         os.chown(root, postgres.pw_uid, postgres.pw_gid)
     data, port = root / "data", _free_port()
     try:
-        _run([*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8"])
+        _run(prefix, bin_dir / "initdb", "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8")
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-        _run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options,
-              "-l", str(root / "server.log"), "-w", "start"])  # fmt: skip
+        _run(
+            prefix,
+            bin_dir / "pg_ctl",
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(root / "server.log"),
+            "-w",
+            "start",
+        )
         try:
             with psycopg.connect(
                 host="127.0.0.1", port=port, user=USER, dbname="postgres", autocommit=True

@@ -16,19 +16,31 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD_VALUES, leaked_values
+from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD, GOLD_VALUES, leaked_values
 
 FLOW_SCRIPT = """
 import json, sys
+from pathlib import Path
+from flows.erase import erase_flow
+from flows.erasing import register_request
 from flows.ingest import ingest_flow
+from flows.settings import StoreSettings
+from masking import load_keys
 from prefect.client.orchestration import get_client
 result = ingest_flow([sys.argv[1]], data_dir=sys.argv[2], batch_documents=4)
+# the identifier goes to the lineage store as fingerprints; the flow gets the request id only
+request_id = register_request(StoreSettings(data_dir=Path(sys.argv[2])), load_keys(),
+                              identifiers=[("email", sys.argv[3])])
+receipt = erase_flow(request_id, data_dir=sys.argv[2])
 with get_client(sync_client=True) as client:
     artifacts = client.read_artifacts()
     runs = client.read_flow_runs()
-print(json.dumps({"result": result, "artifacts": sorted({a.key for a in artifacts if a.key}),
+print(json.dumps({"result": result, "receipt": receipt, "artifacts": sorted({a.key for a in artifacts if a.key}),
                   "states": [r.state_type.value for r in runs if r.state_type]}))
 """
+
+
+ERASED_EMAIL = next(v for v in GOLD["hr/offer_letter.txt"] if "@" in v)  # in the indexed text
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -46,14 +58,17 @@ def _env(tmp_path: Path) -> dict[str, str]:
 def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> None:
     shutil.copytree(CORPUS, tmp_path / "corpus")
     done = subprocess.run(
-        [sys.executable, "-c", FLOW_SCRIPT, str(tmp_path / "corpus"), str(tmp_path / "data")],
+        [sys.executable, "-c", FLOW_SCRIPT, str(tmp_path / "corpus"), str(tmp_path / "data"), ERASED_EMAIL],
         capture_output=True, text=True, env=_env(tmp_path), cwd=REPO, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS
-    assert report["states"] == ["COMPLETED"]
-    assert {"ingest-summary", "ingest-entities", "ingest-progress"} <= set(report["artifacts"])
+    assert report["states"] == ["COMPLETED", "COMPLETED"]  # ingest, then erase
+    assert {"ingest-summary", "ingest-entities", "ingest-progress", "erase-receipt"} <= set(
+        report["artifacts"]
+    )
+    assert report["receipt"]["verified"] is True and report["receipt"]["matched"]["chunks"] >= 1
     assert (tmp_path / "prefect_home" / "prefect.db").is_file()
     assert leaked_values(tmp_path / "prefect_home") == []
     assert leaked_values(tmp_path / "data") == []

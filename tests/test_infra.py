@@ -62,3 +62,14 @@ def test_flow_store_settings_fall_back_to_the_environment(monkeypatch: pytest.Mo
     assert from_env.collection == DEFAULT_COLLECTION
     given = StoreSettings.from_env(collection="other", lineage_url="sqlite:///x.db")
     assert (given.collection, given.lineage) == ("other", "sqlite:///x.db")
+
+
+def test_flow_parameters_round_trip_without_the_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAGMASK_QDRANT_API_KEY", raising=False)
+    stores = StoreSettings(data_dir=Path("/srv/data"), collection="c", qdrant_url="http://q:6333",
+                           qdrant_api_key="secret-key", lineage_url="sqlite:///l.db")  # fmt: skip
+    parameters = stores.flow_parameters()
+    assert "secret-key" not in str(parameters)
+    again = StoreSettings.from_env(**parameters)
+    assert again == StoreSettings(data_dir=Path("/srv/data"), collection="c", qdrant_url="http://q:6333",
+                                  lineage_url="sqlite:///l.db")  # fmt: skip
