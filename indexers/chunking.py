@@ -69,13 +69,15 @@ class Chunker:
 
     def chunk(self, text: str) -> list[Chunk]:
         chunks: list[Chunk] = []
-        search_from = 0
+        search_from = previous_end = 0
         for piece, tokens in self._split(text, self.max_tokens):
-            start = text.find(piece, search_from)
+            # A chunk starts after the previous one starts (overlap) and ends after it ends: a short piece
+            # like "a" must not be found inside the previous chunk's text.
+            start = text.find(piece, max(search_from, previous_end - len(piece) + 1))
             if start < 0:  # the splitter returns substrings; anything else is a bug, not bad input
                 raise RuntimeError("chunk not found in its text")
             chunks.append(Chunk(len(chunks), piece, start, start + len(piece), tokens))
-            search_from = start + 1
+            search_from, previous_end = start + 1, start + len(piece)
         return chunks
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
@@ -50,6 +50,8 @@ def token_spans(text: str) -> list[tuple[int, int]]:
 
 @settings(max_examples=150, deadline=None)
 @given(masked_texts, st.integers(min_value=0, max_value=8))
+# CI found it: the last chunk "a" was located inside the previous chunk's token (offsets, not text)
+@example(".  a aaaa aaaaaa .  .  bhb <<, <EMAIL_ADDRESS_0a021061> <EMAIL_ADDRESS_0a61a000>\na ", 0)
 def test_no_chunk_splits_a_token_or_exceeds_the_limit(text: str, overlap: int) -> None:
     chunks = Chunker(count, MAX_TOKENS, overlap).chunk(text)
     for chunk in chunks:
