@@ -54,13 +54,14 @@ class Propagation:
 
 
 def name_variants(full_name: str) -> list[str]:
-    """Surface forms that denote the same person: first name, surname, first + last."""
+    """Surface forms that denote the same person: first name, surname, first + last; for a titled
+    surname alone ("Ms Doe", "Dr J. Doe") the bare surname."""
     words = [w for w in re.split(r"\s+", full_name.strip()) if w]
     while words and words[0].casefold().rstrip(".") in TITLES:
         words.pop(0)
     words = [w for w in words if not re.fullmatch(r"\w\.?", w)]  # initials are not variants
     if len(words) < 2:
-        return []
+        return [words[0]] if words and words[0] != full_name.strip() else []
     variants = [words[0], words[-1], f"{words[0]} {words[-1]}"]
     return [v for v in dict.fromkeys(variants) if v != full_name.strip()]
 

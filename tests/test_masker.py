@@ -51,6 +51,7 @@ def synthetic_document(seed: int) -> tuple[str, dict[str, str]]:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(min_value=0, max_value=10_000))
 @example(216)  # surname "May": a stop word, so guard 2 keeps it out of propagation
+@example(163)  # only "Ms Bryant" detected: the bare surname in "Amber Bryant" is its variant (CI found it)
 def test_masked_text_never_contains_a_detected_value(masker: Masker, seed: int) -> None:
     text, values = synthetic_document(seed)
     result = masker.mask(f"doc-{seed}", text)

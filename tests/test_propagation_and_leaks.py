@@ -21,6 +21,7 @@ def surfaces(text: str, spans: list[DetectedSpan]) -> list[str]:
 def test_name_variants() -> None:
     assert name_variants("Dr Jane Q. Doe") == ["Jane", "Doe", "Jane Doe"]
     assert name_variants("Cher") == []
+    assert name_variants("Ms Bryant") == name_variants("Dr J. Bryant") == ["Bryant"]
 
 
 def test_variants_of_a_detected_full_name_share_its_canonical_value() -> None:
