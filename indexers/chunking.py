@@ -71,14 +71,23 @@ class Chunker:
         chunks: list[Chunk] = []
         search_from = previous_end = 0
         for piece, tokens in self._split(text, self.max_tokens):
-            # A chunk starts after the previous one starts (overlap) and ends after it ends: a short piece
-            # like "a" must not be found inside the previous chunk's text.
-            start = text.find(piece, max(search_from, previous_end - len(piece) + 1))
-            if start < 0:  # the splitter returns substrings; anything else is a bug, not bad input
-                raise RuntimeError("chunk not found in its text")
+            start = self._locate(text, piece, search_from, previous_end)
             chunks.append(Chunk(len(chunks), piece, start, start + len(piece), tokens))
             search_from, previous_end = start + 1, start + len(piece)
         return chunks
+
+    def _locate(self, text: str, piece: str, search_from: int, previous_end: int) -> int:
+        """Where ``piece`` sits in ``text``: after the previous chunk's start, ending after its end, and
+        overlapping it by no more than the overlap allows. Repeated text has several candidates ("<T_1>\n<"
+        twice); the first that fits is the splitter's, else the first after the previous start."""
+        first = start = text.find(piece, max(search_from, previous_end - len(piece) + 1))
+        while start >= 0:
+            if start >= previous_end or self.count_tokens(text[start:previous_end]) <= self.overlap_tokens:
+                return start
+            start = text.find(piece, start + 1)
+        if first < 0:  # the splitter returns substrings; anything else is a bug, not bad input
+            raise RuntimeError("chunk not found in its text")
+        return first
 
 
 def tokens_in(text: str) -> list[str]:
