@@ -89,6 +89,8 @@ SPACY_MODEL = _option("--spacy-model", envvar="RAGMASK_SPACY_MODEL", default=DEF
                       show_default=True, help="Installed spaCy model name or path.")  # fmt: skip
 KEY_FILE = _option("--key-file", envvar="RAGMASK_KEY_FILE", type=click.Path(path_type=Path), default=None,
                    help="Masking key file (outside the data directory).")  # fmt: skip
+VAULT_KEY_FILE = _option("--vault-key-file", envvar="RAGMASK_VAULT_KEY_FILE", type=click.Path(path_type=Path),
+                         default=None, help="Vault master key file (outside the data directory).")  # fmt: skip
 DATA_DIR = _option("--data-dir", envvar="RAGMASK_DATA_DIR", type=click.Path(path_type=Path),
                    default=DEFAULT_DATA_DIR, show_default=True, help="Data directory.")  # fmt: skip
 JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
@@ -182,6 +184,7 @@ def _ingest_as_flow_run(paths: Sequence[Path], settings: IngestSettings) -> dict
         **settings.stores.flow_parameters(),
         policy=settings.policy,
         batch_documents=settings.batch_documents,
+        vault=settings.vault,
     )
     return result
 
@@ -209,13 +212,18 @@ def _ingest_directly(paths: Sequence[Path], settings: IngestSettings) -> dict[st
 @KEY_FILE
 @_option("--batch-documents", envvar="RAGMASK_BATCH_DOCUMENTS", type=click.IntRange(1), default=32,
          show_default=True, help="Documents per batch (one Prefect task run each).")  # fmt: skip
+@_option("--vault", envvar="RAGMASK_VAULT", is_flag=True,
+         help="Keep token -> value maps, envelope-encrypted, for `ragmask rehydrate`.")  # fmt: skip
+@VAULT_KEY_FILE
 @JSON
 def ingest_command(paths: Sequence[Path], policy: str | None, spacy_model: str, key_file: Path | None,
-                   batch_documents: int, as_json: bool, **store: Any) -> None:  # fmt: skip
+                   batch_documents: int, vault: bool, vault_key_file: Path | None, as_json: bool,
+                   **store: Any) -> None:  # fmt: skip
     """Mask, chunk, embed and index files and directories (txt, md, html, pdf, docx, json, jsonl)."""
     settings = IngestSettings(stores=_stores(store), policy=policy, spacy_model=spacy_model,
                               embedding_model=store["embedding_model"], key_file=key_file,
-                              batch_documents=batch_documents)  # fmt: skip
+                              batch_documents=batch_documents, vault=vault,
+                              vault_key_file=vault_key_file)  # fmt: skip
     try:
         if os.environ.get("PREFECT_API_URL"):
             result = _ingest_as_flow_run(paths, settings)
@@ -351,6 +359,29 @@ def compact_command(as_json: bool, **store: Any) -> None:
         click.echo(json.dumps(receipt))
     else:
         _print_receipt(receipt)
+
+
+@cli.command("rehydrate")
+@click.option("--document", required=True, metavar="DOC_ID|PATH", help="The document the text comes from.")
+@click.option("--reason", required=True, help="Why (written to the access log).")
+@_option("--actor", envvar="RAGMASK_ACTOR", default=None,
+         help="Who, for the access log (default: the login name).")  # fmt: skip
+@store_options
+@KEY_FILE
+@VAULT_KEY_FILE
+def rehydrate_command(document: str, reason: str, actor: str | None, key_file: Path | None,
+                      vault_key_file: Path | None, **store: Any) -> None:  # fmt: skip
+    """Put a document's vaulted values back into masked text (stdin -> stdout); every call is logged."""
+    from flows.rehydrating import run_rehydrate
+
+    if not reason.strip():
+        raise click.UsageError("--reason must say why (it goes into the access log)")
+    text = sys.stdin.read()
+    with _one_line_errors():
+        result = run_rehydrate(_stores(store), document, text, reason=reason, actor=actor, key_file=key_file,
+                               vault_key_file=vault_key_file)  # fmt: skip
+    click.echo(result.text, nl=False)
+    click.echo(f"ragmask: {result.tokens} tokens of {result.doc_id} rehydrated; access logged", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -46,10 +46,15 @@ def subject_request_fingerprints(
     return subjects, sorted(set(types))
 
 
+def is_doc_id(document: str) -> bool:
+    """A --document value that is a doc id, not a path (a doc id needs no key to resolve)."""
+    return document.startswith("doc_") and not Path(document).exists()
+
+
 def document_ids_for(keys: MaskingKeys, document: str) -> list[str]:
     """Doc ids a --document value may denote: a doc id itself, or a source path under any of its
     ancestor folders (the ingest root is not known here; the lineage says which id exists)."""
-    if document.startswith("doc_") and not Path(document).exists():
+    if is_doc_id(document):
         return [document]
     path = Path(document).expanduser().resolve()
     candidates: list[str] = []

@@ -68,15 +68,16 @@ def summary_markdown(result: IngestResult) -> str:
 def ingest_flow(
     paths: list[str], collection: str | None = None, data_dir: str | None = None, qdrant_url: str | None = None,
     qdrant_path: str | None = None, lineage_url: str | None = None, policy: str | None = None,
-    batch_documents: int = 32,
+    batch_documents: int = 32, vault: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """Ingest files and directories into a masked collection; returns the counts of `ragmask ingest --json`.
-    Store options left empty come from the worker's RAGMASK_* variables (defaults: ./.ragmask, local)."""
+    Store options left empty come from the worker's RAGMASK_* variables (defaults: ./.ragmask, local).
+    ``vault`` keeps token -> value maps sealed for rehydration (master key: the worker's RAGMASK_VAULT_KEY)."""
     stores = StoreSettings.from_env(
         data_dir=data_dir, collection=collection, qdrant_url=qdrant_url, qdrant_path=qdrant_path,
         lineage_url=lineage_url,
     )  # fmt: skip
-    settings = IngestSettings(stores=stores, policy=policy, batch_documents=batch_documents)
+    settings = IngestSettings(stores=stores, policy=policy, batch_documents=batch_documents, vault=vault)
     run_id = uuid.uuid4().hex
     progress_id = create_progress_artifact(0.0, key="ingest-progress", description="files processed")
     assert isinstance(progress_id, UUID)  # the synchronous API inside a synchronous flow

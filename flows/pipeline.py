@@ -22,11 +22,13 @@ from indexers.erasure_store import ErasureStore
 from indexers.lineage import FAILED, QUARANTINED, ChunkRow, LineageStore
 from indexers.qdrant_store import Point, VectorStore, point_id
 from indexers.sources import SkippedDocument, SourceDocument, SourceFile, iter_source_files, read_documents
+from indexers.vault_store import VaultStore
 from masking import MaskedDocument, Masker, MaskingKeys, TextDocument, load_keys, load_policy
 from masking.detector import DetectorConfig
 from masking.report import package_version
 from masking.suppression import suppress
 from masking.tokens import TOKEN_PATTERN
+from masking.vault import VaultAddress, load_vault_key, seal_values
 
 logger = logging.getLogger(__name__)
 PIPELINE_VERSION = f"ragmask {package_version('ragmask')}"
@@ -84,8 +86,14 @@ class IngestPipeline:
         self.lineage.check_key(self.keys.key_id)
         self.erasures = ErasureStore(self.lineage)
         self.policy = load_policy(settings.policy)
+        self.vault_key = (
+            load_vault_key(key_file=settings.vault_key_file, data_dir=stores.data_dir, create_missing=True)
+            if settings.vault
+            else None
+        )
+        self.vault = VaultStore(self.lineage)
         self.masker = Masker(self.keys, self.policy, detector_config=DetectorConfig(model=settings.spacy_model),
-                             run_id=run_id)  # fmt: skip
+                             run_id=run_id, keep_values=settings.vault)  # fmt: skip
         self.embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
         limit = self.embedder.max_chunk_tokens
         chunk_tokens = min(settings.chunk_tokens or limit, limit)
@@ -222,6 +230,7 @@ class IngestPipeline:
         self.lineage.write_pending(self.collection, document.doc_id, version, document.content_hash, self.run_id,
                                    result.report.to_dict(), rows)  # fmt: skip
         try:
+            self._seal_values(document.doc_id, version, result)
             self.store.upsert(points)
         except Exception:
             self.store.delete(p.id for p in points)
@@ -232,3 +241,12 @@ class IngestPipeline:
         for ref in superseded:
             self.store.delete(ref.point_ids)
             self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
+
+    def _seal_values(self, doc_id: str, version: int, result: MaskedDocument) -> None:
+        """With the vault on, seal the version's token -> value map; the clear map is dropped at once."""
+        if self.vault_key is None:
+            return
+        address = VaultAddress(self.collection, doc_id, version)
+        values = {e.token: result.values[e.token] for e in result.entities if e.token in result.values}
+        result.values.clear()
+        self.vault.put(address, seal_values(self.vault_key, address, values))

@@ -83,6 +83,8 @@ class IngestSettings:
     chunk_overlap: int = 32
     batch_documents: int = 32
     key_file: Path | None = None
+    vault: bool = False  # keep token -> value maps, envelope-encrypted, for rehydration
+    vault_key_file: Path | None = None
     reader: ReaderOptions = field(default_factory=ReaderOptions)
 
     def describe(self) -> dict[str, Any]:
@@ -93,5 +95,6 @@ class IngestSettings:
             "embedding_model": self.embedding_model,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
+            "vault": self.vault,
             "qdrant": self.stores.qdrant.describe(),
         }

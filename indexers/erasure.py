@@ -1,9 +1,10 @@
 """Erasure of a subject or a document: find, delete or redact, verify, purge, and a receipt.
 
 Order: match through the lineage (fingerprints or doc ids) -> change Qdrant (delete points, or rewrite
-the chunks with unlinkable ``<TYPE>`` markers, re-embedded) -> delete the lineage rows and vault
-entries -> tombstone the subject or document -> verify against Qdrant again (retrieve by id, count by
-filter, scan payloads for the erased tokens) -> purge if asked -> append the receipt to the chain.
+the chunks with unlinkable ``<TYPE>`` markers, re-embedded) -> delete the lineage rows and the vault's
+sealed values (for a document, its data keys too: crypto-shredding) -> tombstone the subject or
+document -> verify against Qdrant again (retrieve by id, count by filter, scan payloads for the erased
+tokens) -> purge if asked -> append the receipt to the chain.
 The receipt holds counts, opaque ids and identifier types, never a value.
 """
 
@@ -45,6 +46,12 @@ RESIDUAL_SERVER = [
 
 class ErasureError(MaskingError):
     """An erasure request cannot be carried out; one line, no values."""
+
+
+def _vault_summary(done: dict[str, int]) -> dict[str, Any]:
+    """The receipt's vault part: destroyed data keys mean their sealed values are crypto-shredded."""
+    return {"entries_destroyed": done["entries_destroyed"], "data_keys_destroyed": done["data_keys_destroyed"],
+            "crypto_shredded": done["data_keys_destroyed"] > 0}  # fmt: skip
 
 
 def new_request_id() -> str:
@@ -132,12 +139,13 @@ class Eraser:
         else:
             rewritten = self._redact_points(matches)
             matched["points"] = rewritten
-            lineage_done = self.erasures.forget_tokens(request.collection, matches)
+            lineage_done = self.erasures.forget_tokens(matches)
             qdrant_done = {"points_rewritten": rewritten, "point_ids": point_ids}
             verified = self._verify_no_tokens(tokens)
+        vault_done = self.erasures.destroy_vault_entries(request.collection, matches)
         tombstoned = self.erasures.add_tombstones(request.collection, request.request_id, request.subjects)
         deleted = {"qdrant": qdrant_done, "lineage": lineage_done | {"tombstones_added": tombstoned},
-                   "document_ids": sorted({m.doc_id for m in matches})}  # fmt: skip
+                   "vault": _vault_summary(vault_done), "document_ids": sorted({m.doc_id for m in matches})}  # fmt: skip
         return matched, deleted, verified
 
     def _redact_points(self, matches: Sequence[EntityMatch]) -> int:
@@ -175,9 +183,12 @@ class Eraser:
         for doc_id in request.document_ids:  # points the lineage does not know of (a crash, another writer)
             by_filter += self._delete_by_doc_filter(doc_id)
         lineage_done: dict[str, int] = defaultdict(int)
+        vault_done: dict[str, int] = defaultdict(int)
         for doc_id in request.document_ids:
             for name, count in self.erasures.delete_document(request.collection, doc_id).items():
                 lineage_done[name] += count
+            for name, count in self.erasures.destroy_document_vault(request.collection, doc_id).items():
+                vault_done[name] += count
         tombstoned = self.erasures.add_tombstones(request.collection, request.request_id,
                                                   request.subjects, documents_erased=hashes)  # fmt: skip
         verified = self._verify_gone(point_ids) and all(self._count_doc(d) == 0 for d in request.document_ids)
@@ -189,6 +200,7 @@ class Eraser:
         deleted = {
             "qdrant": {"points_deleted": len(present) + by_filter, "point_ids": point_ids},
             "lineage": dict(lineage_done) | {"tombstones_added": tombstoned},
+            "vault": _vault_summary(vault_done),
             "document_ids": sorted(points_by_doc),
         }
         return matched, deleted, verified

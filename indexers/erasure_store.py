@@ -166,21 +166,32 @@ class ErasureStore:
 
     # --- deletion ------------------------------------------------------------------------------
 
-    def forget_tokens(self, collection: str, matches: Iterable[EntityMatch]) -> dict[str, int]:
-        """Redact mode: drop the subject's entity rows (all of its tokens' fingerprints) and vault entries."""
+    def forget_tokens(self, matches: Iterable[EntityMatch]) -> dict[str, int]:
+        """Redact mode: drop the subject's entity rows (all of its tokens' fingerprints)."""
         pairs = {(m.point_id, m.token) for m in matches}
-        doc_tokens = {(m.doc_id, m.version, m.token) for m in matches}
-        entity_rows = vault_rows = 0
+        entity_rows = 0
         with self.engine.begin() as tx:
             for point_id, token in sorted(pairs):
                 entity_rows += tx.execute(delete(chunk_entities).where(
                     chunk_entities.c.point_id == point_id, chunk_entities.c.token == token)).rowcount  # fmt: skip
-            for doc_id, version, token in sorted(doc_tokens):
-                vault_rows += tx.execute(delete(vault_entries).where(
+        return {"entity_rows": entity_rows}
+
+    def destroy_vault_entries(self, collection: str, matches: Iterable[EntityMatch]) -> dict[str, int]:
+        """A subject's sealed values (both modes); the documents' data keys stay for their other values."""
+        entries = 0
+        with self.engine.begin() as tx:
+            for doc_id, version, token in sorted({(m.doc_id, m.version, m.token) for m in matches}):
+                entries += tx.execute(delete(vault_entries).where(
                     vault_entries.c.collection == collection, vault_entries.c.doc_id == doc_id,
                     vault_entries.c.version == version, vault_entries.c.token == token,
                 )).rowcount  # fmt: skip
-        return {"entity_rows": entity_rows, "vault_entries": vault_rows}
+        return {"entries_destroyed": entries, "data_keys_destroyed": 0}
+
+    def destroy_document_vault(self, collection: str, doc_id: str) -> dict[str, int]:
+        """A document's data keys (crypto-shredding: its sealed values can no longer be opened) and entries."""
+        with self.engine.begin() as tx:
+            return {"entries_destroyed": _delete_doc_rows(tx, vault_entries, collection, doc_id),
+                    "data_keys_destroyed": _delete_doc_rows(tx, vault_keys, collection, doc_id)}  # fmt: skip
 
     def delete_chunks(self, collection: str, point_ids: Sequence[str]) -> dict[str, int]:
         """Delete mode: the chunks' rows and entity rows; their versions' chunk counts follow."""
@@ -208,7 +219,7 @@ class ErasureStore:
         return {"chunk_rows": chunk_rows, "entity_rows": entity_rows}
 
     def delete_document(self, collection: str, doc_id: str) -> dict[str, int]:
-        """Every row of a document: versions (and their masking reports), chunks, entities, vault key."""
+        """Every lineage row of a document: versions (and their masking reports), chunks, entities."""
         with self.engine.begin() as tx:
             point_ids = select(chunks.c.point_id).where(
                 chunks.c.collection == collection, chunks.c.doc_id == doc_id
@@ -219,8 +230,6 @@ class ErasureStore:
                                                               chunks.c.doc_id == doc_id)).rowcount,
                 "version_rows": _delete_doc_rows(tx, document_versions, collection, doc_id),
                 "document_rows": _delete_doc_rows(tx, documents, collection, doc_id),
-                "vault_entries": _delete_doc_rows(tx, vault_entries, collection, doc_id),
-                "vault_keys": _delete_doc_rows(tx, vault_keys, collection, doc_id),
             }  # fmt: skip
         return counts
 

@@ -20,7 +20,16 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from indexers.lineage_schema import chunk_entities, chunks, document_versions, documents, runs, store_settings
+from indexers.lineage_schema import (
+    chunk_entities,
+    chunks,
+    document_versions,
+    documents,
+    runs,
+    store_settings,
+    vault_entries,
+    vault_keys,
+)
 from masking.errors import MaskingError
 
 PENDING, COMMITTED, SUPERSEDED, QUARANTINED, FAILED = (
@@ -242,8 +251,13 @@ class LineageStore:
         return refs
 
     def drop_version(self, collection: str, doc_id: str, version: int) -> None:
-        """Delete a version's rows (after its points are gone from the collection)."""
+        """Delete a version's rows (after its points are gone from the collection), its vault included."""
         with self._tx() as tx:
+            for vault_table in (vault_entries, vault_keys):
+                tx.execute(delete(vault_table).where(
+                    vault_table.c.collection == collection, vault_table.c.doc_id == doc_id,
+                    vault_table.c.version == version,
+                ))  # fmt: skip
             point_ids = select(chunks.c.point_id).where(
                 chunks.c.collection == collection, chunks.c.doc_id == doc_id, chunks.c.version == version
             )

@@ -30,6 +30,10 @@ from masking.recognizers import build_registry
 from masking.windows import DEFAULT_OVERLAP_CHARS, DEFAULT_WINDOW_CHARS, windows
 
 logger = logging.getLogger(__name__)
+# Presidio logs context words and matched text at DEBUG/INFO. Capped here, where the analyzer is built,
+# so that no logging setup of a host application (a Prefect worker, a notebook at DEBUG) can route
+# document text into its logs; flows/logging_setup.py caps it again for the CLI.
+PRESIDIO_LOGGERS = ("presidio-analyzer", "presidio_analyzer")
 
 # spaCy labels that Presidio ignores by default but a policy may ask for.
 _LABELS_FOR_TYPE = {"ORGANIZATION": frozenset({"ORG", "ORGANIZATION"})}
@@ -76,6 +80,8 @@ class Detector:
         extra_recognizers: Iterable[EntityRecognizer] = (),
     ) -> None:
         self.config = config or DetectorConfig()
+        for name in PRESIDIO_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
         unignore = frozenset().union(*(_LABELS_FOR_TYPE.get(t, frozenset()) for t in policy.masked_types))
         nlp_engine = load_nlp_engine(self.config.model, unignore)
         registry = build_registry([*extra_recognizers, *_deny_list_recognizers(policy)])

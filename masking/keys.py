@@ -15,6 +15,7 @@ import secrets
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from masking.errors import KeyConfigError
 
@@ -25,24 +26,53 @@ KEY_FILE_ENV = "RAGMASK_KEY_FILE"
 MIN_SECRET_BYTES = 16
 
 
-def default_key_file() -> Path:
-    """``$XDG_CONFIG_HOME/ragmask/secret.key``: beside the user's config, never in a data directory."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "ragmask" / "secret.key"
+@dataclass(frozen=True)
+class SecretSource:
+    """Where one secret comes from: an environment variable, else a key file (a variable names its path)."""
+
+    name: str  # for messages: "masking key", "vault key"
+    env: str
+    file_env: str
+    file_name: str
+    lost_warning: str  # what losing the key costs, said when a key file is created
+
+    def default_file(self) -> Path:
+        """``$XDG_CONFIG_HOME/ragmask/<file>``: beside the user's config, never in a data directory."""
+        base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        return Path(base) / "ragmask" / self.file_name
+
+
+MASKING_SECRET = SecretSource(
+    "masking key", SECRET_ENV, KEY_FILE_ENV, "secret.key",
+    "tokens and erasure fingerprints depend on it, and a lost key makes earlier data unfindable for erasure",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
-class MaskingKeys:
-    """Derived keys. ``key_id`` is a public label of the secret for reports, not the secret itself."""
+class DerivedKeys:
+    """A secret and the sub-keys derived from it, one per purpose (HMAC-SHA256), so that no two uses
+    share a key. ``key_id`` is a public label of the secret for reports, not the secret itself."""
 
     secret: bytes = field(repr=False)
+    namespace: ClassVar[str] = ""  # prefixes each purpose: keys of different secrets never coincide
+    kind: ClassVar[str] = "masking secret"
 
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_SECRET_BYTES:
-            raise KeyConfigError(f"the masking secret must be at least {MIN_SECRET_BYTES} bytes")
+            raise KeyConfigError(f"the {self.kind} must be at least {MIN_SECRET_BYTES} bytes")
 
     def _derive(self, purpose: str) -> bytes:
-        return hmac.new(self.secret, f"ragmask/{purpose}/v1".encode(), hashlib.sha256).digest()
+        message = f"ragmask/{self.namespace}{purpose}/v1".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).digest()
+
+    @property
+    def key_id(self) -> str:
+        return self._derive("key-id").hex()[:12]
+
+
+@dataclass(frozen=True)
+class MaskingKeys(DerivedKeys):
+    """The masking secret's keys: tokens, fingerprints, document ids."""
 
     @property
     def token_key(self) -> bytes:
@@ -57,10 +87,6 @@ class MaskingKeys:
         """Keys document ids: a file name can itself be personal data ("jane_doe_cv.txt")."""
         return self._derive("source")
 
-    @property
-    def key_id(self) -> str:
-        return self._derive("key-id").hex()[:12]
-
 
 def _read_key_file(path: Path) -> bytes:
     mode = stat.S_IMODE(path.stat().st_mode)
@@ -73,16 +99,14 @@ def _read_key_file(path: Path) -> bytes:
         return text.encode()
 
 
-def _create_key_file(path: Path) -> bytes:
+def _create_key_file(path: Path, source: SecretSource) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret = secrets.token_bytes(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(secret.hex() + "\n")
     logger.warning(
-        "created a new masking key at %s (mode 0600). Back it up: tokens and erasure fingerprints "
-        "depend on it, and a lost key makes earlier data unfindable for erasure.",
-        path,
+        "created a new %s at %s (mode 0600). Back it up: %s.", source.name, path, source.lost_warning
     )
     return secret
 
@@ -95,18 +119,27 @@ def _inside(path: Path, directory: Path) -> bool:
     return True
 
 
+def load_secret(
+    source: SecretSource, *, key_file: Path | None = None, data_dir: Path | None = None,
+    create_missing: bool = False,
+) -> bytes:  # fmt: skip
+    """The secret from its variable, else from its key file (created 0600 if ``create_missing``)."""
+    from_env = os.environ.get(source.env)
+    if from_env:
+        return from_env.encode()
+    path = key_file or Path(os.environ.get(source.file_env) or source.default_file())
+    if data_dir is not None and _inside(path, data_dir):
+        raise KeyConfigError(f"key file {path} must not live inside the data directory {data_dir}")
+    if path.exists():
+        return _read_key_file(path)
+    if create_missing:
+        return _create_key_file(path, source)
+    raise KeyConfigError(f"no {source.name}: set {source.env} or create the key file {path}")
+
+
 def load_keys(
     *, key_file: Path | None = None, data_dir: Path | None = None, create_missing: bool = False
 ) -> MaskingKeys:
     """Keys from RAGMASK_SECRET_KEY, else from the key file (created 0600 if ``create_missing``)."""
-    from_env = os.environ.get(SECRET_ENV)
-    if from_env:
-        return MaskingKeys(from_env.encode())
-    path = key_file or Path(os.environ.get(KEY_FILE_ENV) or default_key_file())
-    if data_dir is not None and _inside(path, data_dir):
-        raise KeyConfigError(f"key file {path} must not live inside the data directory {data_dir}")
-    if path.exists():
-        return MaskingKeys(_read_key_file(path))
-    if create_missing:
-        return MaskingKeys(_create_key_file(path))
-    raise KeyConfigError(f"no masking key: set {SECRET_ENV} or create the key file {path}")
+    return MaskingKeys(load_secret(MASKING_SECRET, key_file=key_file, data_dir=data_dir,
+                                   create_missing=create_missing))  # fmt: skip

@@ -45,7 +45,9 @@ class TextDocument:
 @dataclass
 class MaskedDocument:
     """The masked text, its entities (tokens and fingerprints) and report; ``spans`` are the masked
-    ranges of the original text (offsets and types only, kept in memory for previews and benchmarks)."""
+    ranges of the original text (offsets and types only, kept in memory for previews and benchmarks).
+    ``values`` (token -> original value) is filled only by a masker built with ``keep_values`` for the
+    vault, which seals it at once; it is never logged, stored in clear or passed on."""
 
     doc_id: str
     masked_text: str | None
@@ -53,6 +55,7 @@ class MaskedDocument:
     report: MaskingReport
     spans: list[DetectedSpan] = field(default_factory=list)
     masked_fields: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def quarantined(self) -> bool:
@@ -96,8 +99,10 @@ class Masker:
         detector_config: DetectorConfig | None = None,
         extra_recognizers: Iterable[EntityRecognizer] = (),
         run_id: str | None = None,
+        keep_values: bool = False,
     ) -> None:
         self.keys = keys
+        self.keep_values = keep_values
         self.policy = policy or load_policy()
         self.detector = Detector(self.policy, detector_config, extra_recognizers)
         self.run_id = run_id or uuid.uuid4().hex
@@ -215,6 +220,7 @@ class Masker:
             for r in replacements
             if self.policy.rule(r.entity_type).action is Action.TOKENIZE
         )
+        values = self._surface_forms(minter, text, replacements)
         masked_text = splice(text, ((r.start, r.end, self._render(minter, r)) for r in replacements))
 
         findings = leak_check(masked_text, types=self.policy.masked_types)
@@ -233,6 +239,7 @@ class Masker:
                 )
                 for f in findings
             ]
+            values = self._surface_forms(minter, masked_text, misses) | values
             masked_text = splice(masked_text, ((m.start, m.end, self._render(minter, m)) for m in misses))
             replacements += misses
 
@@ -242,7 +249,26 @@ class Masker:
         if parts is None:
             return self._quarantine(document, report, "a masked value crossed the field separator")
         body, masked_fields = parts
-        return MaskedDocument(document.doc_id, body, entities, report, list(spans), masked_fields)
+        return MaskedDocument(document.doc_id, body, entities, report, list(spans), masked_fields, values)
+
+    def _surface_forms(
+        self, minter: TokenMinter, text: str, replacements: Sequence[_Replacement]
+    ) -> dict[str, str]:
+        """token -> the value as written, for the vault (empty unless ``keep_values``): the first
+        occurrence written in the canonical form ("Jane Doe", not "Ms Doe"), else the first one."""
+        if not self.keep_values:
+            return {}
+        forms: dict[str, str] = {}
+        for r in sorted(replacements, key=lambda r: r.start):
+            if self.policy.rule(r.entity_type).action is not Action.TOKENIZE:
+                continue
+            token, surface = minter.token(r.entity_type, r.value_key), text[r.start : r.end]
+            if token not in forms or (
+                normalise(r.entity_type, surface) == r.value_key
+                and normalise(r.entity_type, forms[token]) != r.value_key
+            ):
+                forms[token] = surface
+        return forms
 
     def _entities(self, minter: TokenMinter, replacements: Sequence[_Replacement]) -> list[MaskedEntity]:
         by_token: dict[str, MaskedEntity] = {}

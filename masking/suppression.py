@@ -38,6 +38,7 @@ def suppress(result: MaskedDocument, subjects: SubjectFingerprints) -> tuple[Mas
     markers = redact_markers((e.token, e.entity_type) for e in erased)
     kept = [e for e in result.entities if e.token not in markers]
     fields = {name: replace_tokens(value, markers) for name, value in result.masked_fields.items()}
+    values = {token: value for token, value in result.values.items() if token not in markers}  # never vaulted
     masked = replace(result, masked_text=replace_tokens(result.masked_text, markers), entities=kept,
-                     masked_fields=fields)  # fmt: skip
+                     masked_fields=fields, values=values)  # fmt: skip
     return masked, len(erased)

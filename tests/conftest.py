@@ -21,6 +21,8 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("RAGMASK_SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
     monkeypatch.delenv("RAGMASK_KEY_FILE", raising=False)
+    monkeypatch.delenv("RAGMASK_VAULT_KEY", raising=False)
+    monkeypatch.delenv("RAGMASK_VAULT_KEY_FILE", raising=False)
     monkeypatch.delenv("RAGMASK_POLICY", raising=False)
 
 

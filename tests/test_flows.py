@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -27,7 +29,7 @@ from flows.ingest import ingest_flow
 from flows.settings import StoreSettings
 from masking import load_keys
 from prefect.client.orchestration import get_client
-result = ingest_flow([sys.argv[1]], data_dir=sys.argv[2], batch_documents=4)
+result = ingest_flow([sys.argv[1]], data_dir=sys.argv[2], batch_documents=4, vault=True)
 # the identifier goes to the lineage store as fingerprints; the flow gets the request id only
 request_id = register_request(StoreSettings(data_dir=Path(sys.argv[2])), load_keys(),
                               identifiers=[("email", sys.argv[3])])
@@ -51,6 +53,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_API_URL": "",
         "PREFECT_LOGGING_LEVEL": "INFO",
+        "RAGMASK_VAULT_KEY": "flow-test-vault-key-not-for-production",
     }
 
 
@@ -70,8 +73,10 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     )
     assert report["receipt"]["verified"] is True and report["receipt"]["matched"]["chunks"] >= 1
     assert (tmp_path / "prefect_home" / "prefect.db").is_file()
+    with closing(sqlite3.connect(tmp_path / "data" / "lineage.db")) as lineage:
+        assert lineage.execute("SELECT count(*) FROM vault_keys").fetchone()[0] == CORPUS_DOCUMENTS
     assert leaked_values(tmp_path / "prefect_home") == []
-    assert leaked_values(tmp_path / "data") == []
+    assert leaked_values(tmp_path / "data") == []  # the vault holds the values sealed only
     assert not [v for v in GOLD_VALUES if v in done.stdout or v in done.stderr]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -163,6 +164,16 @@ def test_a_detector_error_quarantines_only_that_document(
         and bad.report.quarantine_reason == "detector failed: RuntimeError"
     )
     assert "jane@example.com" not in caplog.text and "EXPLODE" not in caplog.text
+
+
+def test_nothing_of_the_text_is_logged_even_at_debug(
+    masker: Masker, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Presidio's context enhancer logs the words around a match at DEBUG (with the value among them)
+    caplog.set_level(logging.DEBUG)
+    result = masker.mask("doc", "Please write to Jane Porter at jane.porter@example.com about the refund.")
+    assert result.report.entity_counts == {"EMAIL_ADDRESS": 1, "PERSON": 1}
+    assert "porter" not in caplog.text.lower() and "refund" not in caplog.text
 
 
 def test_leak_check_remasks_a_miss_and_strict_mode_quarantines(keys: MaskingKeys) -> None:
