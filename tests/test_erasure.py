@@ -19,7 +19,7 @@ from flows.erasing import register_request, run_compact, run_erase, verify_recei
 from flows.runner import run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.erasure_store import ErasureStore
-from indexers.lineage import LineageStore
+from indexers.lineage import ChunkRow, LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
 from masking.fingerprints import subject_fingerprints
@@ -227,3 +227,28 @@ def test_erase_usage_errors_are_one_line(tmp_path: Path) -> None:
     )
     assert unknown.exit_code == 1
     assert unknown.output.strip().count("\n") == 0 and "no document" in unknown.output
+
+
+def test_subject_matches_only_committed_chunks_of_the_collection(tmp_path: Path) -> None:
+    """The lookup filters collection and status itself (bench/erasure.py says why): a pending version,
+    a superseded one and another collection's chunks with the subject's fingerprint are not matches."""
+    lineage = LineageStore(f"sqlite:///{tmp_path / 'lineage.db'}")
+    subject = subject_fingerprints(KEYS.fingerprint_key, "EMAIL_ADDRESS", P["email"])
+    (fp,) = subject.strong
+
+    def write(collection: str, doc_id: str, version: int, commit: bool) -> str:
+        point = f"{collection}-{doc_id}-{version}"
+        row = ChunkRow(point, 0, 10, [(fp, "EMAIL_ADDRESS", f"<EMAIL_ADDRESS_{version:08x}>", False)])
+        lineage.write_pending(collection, doc_id, version, "h", "run", {}, [row])
+        if commit:
+            lineage.commit_version(collection, doc_id, version, "h", "", "run")
+        return point
+
+    write("ragmask", "doc_a", 1, commit=True)
+    current = write("ragmask", "doc_a", 2, commit=True)  # version 1 is superseded now
+    write("ragmask", "doc_b", 1, commit=False)  # pending: a crash before its upsert
+    write("other", "doc_c", 1, commit=True)
+    matches = ErasureStore(lineage).subject_matches("ragmask", subject)
+    assert [(m.point_id, m.doc_id, m.version, m.token) for m in matches] == [
+        (current, "doc_a", 2, "<EMAIL_ADDRESS_00000002>")
+    ]
