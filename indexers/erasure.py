@@ -31,6 +31,7 @@ from indexers.erasure_store import (
 from indexers.lineage import LineageStore, utc_now
 from indexers.purge import purge_lineage, purge_local_qdrant
 from indexers.qdrant_store import DOC_ID_FIELD, Point, VectorStore
+from indexers.rebuild import rebuild_collection
 from masking.errors import MaskingError
 from masking.suppression import redact_markers, replace_tokens
 
@@ -38,10 +39,13 @@ RESIDUAL_LOCAL = [
     "the file system's free blocks and any backups or copies of the data directory (not checked)"
 ]
 RESIDUAL_SERVER = [
-    "Qdrant segments and WAL until the server's optimizer rewrites them (purge rebuild not available yet)",
     "Qdrant snapshots",
     "replicas (not checked)",
+    "the server's free disk blocks and backups (not checked)",
 ]
+UNPURGED_SERVER = "Qdrant segments and WAL until `ragmask compact` (or --purge) rebuilds the collection"
+UNPURGED_LOCAL = "freed pages of Qdrant's local SQLite file until `ragmask compact` (or --purge)"
+VACUUM, REBUILD = "vacuum", "rebuild"
 
 
 class ErasureError(MaskingError):
@@ -66,8 +70,12 @@ class Eraser:
         lineage: LineageStore,
         store_factory: Callable[[], VectorStore],
         embedder_factory: Callable[[], Embedder],
+        purge_method: str | None = None,
     ) -> None:
+        """``purge_method``: ``vacuum`` (local mode's files) or ``rebuild`` (a fresh collection and an alias
+        swap: a server's only way); by default the one that fits the store."""
         self.erasures = ErasureStore(lineage)
+        self.purge_method = purge_method
         self.lineage = lineage
         self._store_factory = store_factory
         self._embedder_factory = embedder_factory
@@ -245,24 +253,22 @@ class Eraser:
         return True
 
     def _purge(self) -> tuple[str, dict[str, Any]]:
-        location = self.store.location
-        if not location.is_local:
-            return UNREACHABLE, {
-                "qdrant": "not purged: server rebuild not available yet",
-                "lineage": "not purged",
-            }
-        files = purge_local_qdrant(location)
+        method = self.purge_method or (VACUUM if self.store.location.is_local else REBUILD)
+        if method == REBUILD:
+            rebuilt = rebuild_collection(self.store.client, self.store.collection)
+            qdrant_done = (f"rebuilt into {rebuilt.new_collection} ({rebuilt.points} points), alias swapped, "
+                           f"{rebuilt.old_collection} deleted")  # fmt: skip
+        else:
+            files = purge_local_qdrant(self.store.location)
+            self.store = self._store_factory()  # the purge closed the local client
+            qdrant_done = f"sqlite vacuum of {files} file(s)"
         lineage_done = purge_lineage(self.lineage)
-        self.store = self._store_factory()  # the purge closed the local client
         level = UNREACHABLE if lineage_done.startswith("not purged") else PURGED
-        return level, {"qdrant": f"sqlite vacuum of {files} file(s)", "lineage": lineage_done}
+        return level, {"qdrant": qdrant_done, "lineage": lineage_done}
 
     def _residual(self, purge_level: str) -> list[str]:
-        if not self.store.location.is_local:
-            return RESIDUAL_SERVER
-        residual = list(RESIDUAL_LOCAL)
+        local = self.store.location.is_local
+        residual = list(RESIDUAL_LOCAL if local else RESIDUAL_SERVER)
         if purge_level != PURGED:
-            residual.insert(
-                0, "freed pages of Qdrant's local SQLite file until `ragmask compact` (or --purge)"
-            )
+            residual.insert(0, UNPURGED_LOCAL if local else UNPURGED_SERVER)
         return residual

@@ -3,8 +3,7 @@
 A delete in Qdrant's local mode removes a row from its SQLite file, whose freed pages keep the bytes;
 SQLite's lineage file does the same. Purging rewrites those files: ``secure_delete`` zeroes what is
 freed from then on and ``VACUUM`` rebuilds the file from live rows only. PostgreSQL: ``VACUUM FULL``
-rewrites the erasure-affected tables. (A Qdrant server needs its collection rebuilt into a fresh one
-and the alias swapped; not done yet: such a store reports the level ``unreachable``.)
+rewrites the erasure-affected tables. A Qdrant server's collection is rebuilt instead (indexers/rebuild.py).
 """
 
 from __future__ import annotations

@@ -84,6 +84,15 @@ def close_local_clients() -> None:
         _local_clients.clear()
 
 
+def physical_collection(client: QdrantClient, name: str) -> str | None:
+    """The collection behind ``name``: itself, or the one its alias points at (a rebuild or a full
+    re-index swaps an alias); None if neither exists."""
+    for alias in client.get_aliases().aliases:
+        if alias.alias_name == name:
+            return alias.collection_name
+    return name if client.collection_exists(name) else None
+
+
 @dataclass(frozen=True)
 class Point:
     id: str
@@ -106,8 +115,9 @@ class VectorStore:
         self.client = open_client(location)
 
     def ensure_collection(self, dimension: int) -> None:
-        if self.client.collection_exists(self.collection):
-            info = self.client.get_collection(self.collection)
+        physical = physical_collection(self.client, self.collection)
+        if physical is not None:
+            info = self.client.get_collection(physical)
             vectors = info.config.params.vectors
             size = vectors.size if isinstance(vectors, models.VectorParams) else None
             if size is not None and size != dimension:
@@ -124,7 +134,7 @@ class VectorStore:
             self.client.create_payload_index(self.collection, DOC_ID_FIELD, models.PayloadSchemaType.KEYWORD)
 
     def exists(self) -> bool:
-        return bool(self.client.collection_exists(self.collection))
+        return physical_collection(self.client, self.collection) is not None
 
     def upsert(self, points: Sequence[Point]) -> None:
         for start in range(0, len(points), UPSERT_BATCH):

@@ -17,10 +17,13 @@ from faker import Faker
 from flows.cli import cli
 from flows.erasing import register_request, run_compact, run_erase, verify_receipts
 from flows.runner import run_ingest
+from flows.search import search
 from flows.settings import IngestSettings, StoreSettings
+from indexers.embedding import Embedder
+from indexers.erasure import Eraser
 from indexers.erasure_store import ErasureStore
 from indexers.lineage import ChunkRow, LineageStore
-from indexers.qdrant_store import VectorStore, close_local_clients
+from indexers.qdrant_store import VectorStore, close_local_clients, physical_collection
 from masking import MaskingKeys
 from masking.fingerprints import subject_fingerprints
 from tests.conftest import TEST_SECRET
@@ -197,6 +200,44 @@ def test_purge_leaves_no_erased_bytes_and_receipts_hold_no_values(
     ).lower()
     for value in (SUBJECT, P["email"], P["surname"], "555-010-2000"):
         assert value.lower() not in receipts_text
+
+
+def test_rebuild_purge_swaps_an_alias_and_the_store_keeps_working(
+    workspace: tuple[Path, IngestSettings],
+) -> None:
+    """A server's purge (rebuild into a fresh collection, swap the alias, drop the old one), run through
+    the same client API on local mode: twice (a plain collection becoming an alias, then an alias swap)."""
+    corpus, settings = workspace
+    stores = settings.stores
+    deleted_text = by_source(settings)["b_surname_only.txt"][0]["page_content"]
+    before = payloads(settings)
+    eraser = Eraser(LineageStore(stores.lineage), lambda: VectorStore(stores.qdrant, stores.collection),
+                    lambda: Embedder(settings.embedding_model), purge_method="rebuild")  # fmt: skip
+    request_id = register_request(stores, KEYS, identifiers=[("name", SUBJECT)], mode="delete", purge=True)
+    receipt = eraser.erase(request_id)
+
+    assert receipt["purge_level"] == "purged" and receipt["verified"]
+    assert receipt["deleted"]["purge"]["qdrant"].startswith("rebuilt into ragmask__")
+    assert not any("rebuilds the collection" in r for r in receipt["residual"])
+    client = VectorStore(stores.qdrant, stores.collection).client
+    first = physical_collection(client, "ragmask")
+    assert first is not None and first.startswith("ragmask__")
+    after = payloads(settings)
+    erased = set(receipt["deleted"]["qdrant"]["point_ids"])
+    assert erased and set(after) == set(before) - erased  # every live point copied, none of the erased
+    assert not any(deleted_text in p["page_content"] for p in after.values())
+
+    compacted = eraser.compact()  # now an alias: swapped in one operation, the first rebuild dropped
+    second = physical_collection(client, "ragmask")
+    assert compacted["purge_level"] == "purged" and second not in (None, first)
+    assert {c.name for c in client.get_collections().collections} == {second}
+    assert set(payloads(settings)) == set(after)
+
+    edited = corpus / "c_relative.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + " A new paragraph.", encoding="utf-8")
+    result = run_ingest([corpus], settings, keys=KEYS)  # ingest and search go through the alias
+    assert result.counts.documents_indexed == 1 and result.points_total == len(after)
+    assert search("contract", stores, settings.embedding_model, 1)[0]["doc_id"].startswith("doc_")
 
 
 def test_vacuum_removes_freed_bytes_where_secure_delete_is_off(tmp_path: Path) -> None:
