@@ -4,6 +4,8 @@ Real components (Presidio, MiniLM, Qdrant local mode, SQLite); synthetic data (F
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,12 +24,13 @@ from indexers.lineage import LineageStore
 from indexers.lineage_schema import vault_entries, vault_keys
 from indexers.qdrant_store import VectorStore, close_local_clients
 from indexers.vault_store import VaultStore
-from masking import Masker, MaskingKeys, load_policy
+from masking import KeyConfigError, Masker, MaskingKeys, load_policy
 from masking.vault import (
     SealedValues,
     VaultAddress,
     VaultError,
     VaultKey,
+    load_vault_key,
     open_values,
     rehydrate_text,
     seal_values,
@@ -83,6 +86,21 @@ def test_sealed_values_open_only_with_their_key_address_and_bytes() -> None:
     flipped[-1] ^= 1
     with pytest.raises(VaultError, match="does not authenticate"):
         open_values(master, ADDRESS, SealedValues(sealed.master_key_id, bytes(flipped), sealed.entries))
+
+
+def test_vault_key_file_is_created_0600_outside_the_data_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("RAGMASK_VAULT_KEY")
+    data_dir = tmp_path / "data"
+    with pytest.raises(KeyConfigError, match="inside the data directory"):
+        load_vault_key(key_file=data_dir / "vault.key", data_dir=data_dir, create_missing=True)
+    with pytest.raises(KeyConfigError, match="no vault key: set RAGMASK_VAULT_KEY"):
+        load_vault_key(data_dir=data_dir)  # rehydration never creates one
+    created = load_vault_key(data_dir=data_dir, create_missing=True)  # the default file, in the config dir
+    path = Path(os.environ["XDG_CONFIG_HOME"]) / "ragmask" / "vault.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and "created a new vault key" in caplog.text
+    assert load_vault_key(data_dir=data_dir).key_id == created.key_id != VaultKey(KEYS.secret).key_id
 
 
 def test_rehydrate_text_puts_back_known_tokens_only() -> None:
