@@ -35,9 +35,14 @@ def resolve_document(
     else:
         candidates = document_ids_for(load_keys(key_file=key_file, data_dir=stores.data_dir), document)
     known = sorted(ErasureStore(lineage).document_points(stores.collection, candidates))
-    if len(known) != 1:
-        found = "no document" if not known else f"{len(known)} documents"
-        raise VaultError(f"--document matches {found} of collection {stores.collection!r}; give one doc id")
+    if not known:
+        raise VaultError(
+            f"--document matches no document of collection {stores.collection!r} (not ingested, or erased)"
+        )
+    if len(known) > 1:
+        raise VaultError(
+            f"--document matches {len(known)} documents of collection {stores.collection!r}; give a doc id"
+        )
     return known[0]
 
 
