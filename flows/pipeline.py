@@ -209,7 +209,7 @@ class IngestPipeline:
         rows, points = [], []
         fields = {name: value for name, value in result.masked_fields.items() if value}
         for chunk, vector in zip(chunks, vectors, strict=True):
-            pid = point_id(document.doc_id, version, chunk.index)
+            pid = point_id(self.collection, document.doc_id, version, chunk.index)
             tokens = tokens_in(chunk.text)
             entities = [
                 (fp, by_token[t].entity_type, t, position > 0)  # the first is the value's own

@@ -31,9 +31,11 @@ class StoreError(MaskingError):
     """The vector store cannot be opened or used; one line."""
 
 
-def point_id(doc_id: str, doc_version: int, chunk_index: int) -> str:
-    """uuid5 of (doc_id, version, chunk index): the same chunk of the same version always has the same id."""
-    return str(uuid.uuid5(POINT_NAMESPACE, f"{doc_id}|{doc_version}|{chunk_index}"))
+def point_id(collection: str, doc_id: str, doc_version: int, chunk_index: int) -> str:
+    """uuid5 of (collection, doc_id, version, chunk index): the same chunk of the same version always has
+    the same id (idempotent upserts), and the same document in two collections of one lineage store
+    (a second index, a full re-index) gets two ids: the lineage keys chunks by point id."""
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{collection}|{doc_id}|{doc_version}|{chunk_index}"))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -293,3 +294,16 @@ def test_subject_matches_only_committed_chunks_of_the_collection(tmp_path: Path)
     assert [(m.point_id, m.doc_id, m.version, m.token) for m in matches] == [
         (current, "doc_a", 2, "<EMAIL_ADDRESS_00000002>")
     ]
+
+
+def test_one_lineage_store_serves_two_collections(workspace: tuple[Path, IngestSettings]) -> None:
+    """The same documents in a second collection (a second index, a full re-index) get their own point
+    ids, and erasing from one collection leaves the other alone."""
+    corpus, settings = workspace
+    second = IngestSettings(stores=replace(settings.stores, collection="second"))
+    result = run_ingest([corpus], second, keys=KEYS)
+    assert (result.counts.documents_indexed, result.counts.documents_failed) == (3, 0)
+    assert not set(payloads(second)) & set(payloads(settings))
+    receipt = erase(second, identifiers=[("email", P["email"])], mode="delete")
+    assert receipt["verified"] and receipt["matched"]["documents"] == 1
+    assert len(payloads(settings)) == 3 and len(payloads(second)) == 2

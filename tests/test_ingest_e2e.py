@@ -166,7 +166,7 @@ def test_a_crash_left_pending_is_rolled_back(
     settings = settings_for(workspace / "data")
     lineage = LineageStore(settings.stores.lineage)
     store = VectorStore(settings.stores.qdrant, "ragmask")
-    orphan = point_id("doc_crashed", 1, 0)
+    orphan = point_id("ragmask", "doc_crashed", 1, 0)
     lineage.write_pending("ragmask", "doc_crashed", 1, "0" * 64, "crashed-run", {}, [ChunkRow(orphan, 0, 3)])
     store.upsert(
         [

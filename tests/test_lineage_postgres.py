@@ -1,5 +1,5 @@
 """The lineage store on PostgreSQL (a real server on loopback): the same migrations, the same ingest
-bookkeeping as on SQLite, idempotent re-runs and an edited document replaced."""
+bookkeeping as on SQLite, idempotent re-runs and an edited document replaced; the vault and erasure."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ import pytest
 from faker import Faker
 from sqlalchemy import create_engine, text
 
+from flows.erasing import register_request, run_erase
+from flows.rehydrating import run_rehydrate
 from flows.runner import IngestResult, run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
-from indexers.qdrant_store import close_local_clients
+from indexers.qdrant_store import VectorStore, close_local_clients
+from indexers.vault_store import VaultStore
 from masking import MaskingKeys
 from tests.conftest import REPO
 
@@ -66,3 +69,27 @@ def test_rerun_and_edit_on_postgres(corpus: Path, workspace: Path, postgres_url:
     assert (after_edit.counts.documents_indexed, after_edit.counts.documents_unchanged) == (1, 2)
     counts = LineageStore(postgres_url).table_counts()
     assert counts["document_versions"] == 3  # the superseded version's rows are gone
+
+
+def test_vault_and_erasure_on_postgres(
+    corpus: Path, workspace: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAGMASK_VAULT_KEY", "postgres-test-vault-key-not-secret")
+    stores = StoreSettings(data_dir=workspace / "vaulted", collection="vaulted", lineage_url=postgres_url)
+    settings = IngestSettings(stores=stores, vault=True)
+    assert run_ingest([corpus], settings, keys=KEYS).counts.documents_indexed == 3
+    record = next(VectorStore(stores.qdrant, stores.collection).scroll())
+    payload = record.payload or {}
+    doc_id, masked = payload["metadata"]["doc_id"], payload["page_content"]
+    person = next(t for t in payload["metadata"]["tokens"] if t.startswith("<PERSON_"))
+
+    rehydrated = run_rehydrate(stores, doc_id, masked, reason="pg check", actor="tester")
+    assert rehydrated.tokens >= 2 and person not in rehydrated.text and "@" in rehydrated.text
+
+    email = next(v for v in rehydrated.text.split() if "@" in v).rstrip(".")
+    subject = run_erase(settings, register_request(stores, KEYS, identifiers=[("email", email.upper())]))
+    assert subject["verified"] and subject["matched"]["documents"] == 1
+    assert subject["deleted"]["vault"]["entries_destroyed"] == 1
+    document = run_erase(settings, register_request(stores, KEYS, documents=[doc_id]))
+    assert document["deleted"]["vault"]["data_keys_destroyed"] == 1
+    assert VaultStore(LineageStore(postgres_url)).access_log("vaulted")[0].actor == "tester"
