@@ -33,7 +33,8 @@ from indexers.purge import purge_lineage, purge_local_qdrant
 from indexers.qdrant_store import DOC_ID_FIELD, Point, VectorStore
 from indexers.rebuild import rebuild_collection
 from masking.errors import MaskingError
-from masking.suppression import redact_markers, replace_tokens
+from masking.suppression import redact_markers
+from masking.tokens import substitute_tokens
 
 RESIDUAL_LOCAL = [
     "the file system's free blocks and any backups or copies of the data directory (not checked)"
@@ -167,9 +168,7 @@ class Eraser:
         rewritten: list[tuple[str, dict[str, Any]]] = []
         for record in records:
             markers = by_point[str(record.id)]
-            payload = json.loads(replace_tokens(json.dumps(record.payload or {}), markers))
-            metadata = payload.get("metadata", {})
-            metadata["tokens"] = [t for t in metadata.get("tokens", []) if t not in markers]
+            payload = json.loads(substitute_tokens(json.dumps(record.payload or {}), markers)[0])
             rewritten.append((str(record.id), payload))
         vectors = self._embedder_factory().embed([str(p.get("page_content", "")) for _, p in rewritten])
         self.store.upsert(

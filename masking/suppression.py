@@ -13,14 +13,7 @@ from dataclasses import replace
 
 from masking.fingerprints import SubjectFingerprints
 from masking.masker import MaskedDocument
-from masking.tokens import redaction_marker
-
-
-def replace_tokens(text: str, markers: dict[str, str]) -> str:
-    """``text`` with each token of ``markers`` replaced by its marker (tokens never overlap)."""
-    for token, marker in markers.items():
-        text = text.replace(token, marker)
-    return text
+from masking.tokens import redaction_marker, substitute_tokens
 
 
 def redact_markers(tokens: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -37,8 +30,8 @@ def suppress(result: MaskedDocument, subjects: SubjectFingerprints) -> tuple[Mas
         return result, 0
     markers = redact_markers((e.token, e.entity_type) for e in erased)
     kept = [e for e in result.entities if e.token not in markers]
-    fields = {name: replace_tokens(value, markers) for name, value in result.masked_fields.items()}
+    fields = {name: substitute_tokens(value, markers)[0] for name, value in result.masked_fields.items()}
     values = {token: value for token, value in result.values.items() if token not in markers}  # never vaulted
-    masked = replace(result, masked_text=replace_tokens(result.masked_text, markers), entities=kept,
+    masked = replace(result, masked_text=substitute_tokens(result.masked_text, markers)[0], entities=kept,
                      masked_fields=fields, values=values)  # fmt: skip
     return masked, len(erased)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 TOKEN_HEX_LENGTH = 8
@@ -70,6 +70,23 @@ class TokenMinter:
                 self._by_token[candidate] = wanted
                 return candidate
         raise RuntimeError("token space exhausted")  # a full SHA-256 collision: unreachable in practice
+
+
+def substitute_tokens(text: str, replacements: Mapping[str, str]) -> tuple[str, int]:
+    """``text`` with every token that ``replacements`` names replaced in one pass (others, and redaction
+    markers, stay); returns it and how many occurrences were replaced. Redaction on erasure and
+    rehydration from the vault both go through here."""
+    replaced = 0
+
+    def substitute(match: re.Match[str]) -> str:
+        nonlocal replaced
+        token = match.group(0)
+        if token in replacements:
+            replaced += 1
+            return replacements[token]
+        return token
+
+    return TOKEN_PATTERN.sub(substitute, text), replaced
 
 
 def find_tokens(text: str) -> list[re.Match[str]]:

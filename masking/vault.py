@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from masking.errors import MaskingError
 from masking.keys import DerivedKeys, SecretSource, load_secret
-from masking.tokens import TOKEN_PATTERN
+from masking.tokens import substitute_tokens
 
 NONCE_BYTES = 12
 VAULT_SECRET = SecretSource(
@@ -116,14 +115,4 @@ def open_values(master: VaultKey, address: VaultAddress, sealed: SealedValues) -
 
 def rehydrate_text(text: str, values: Mapping[str, str]) -> tuple[str, int]:
     """``text`` with each token found in ``values`` put back; returns it and how many were replaced."""
-    replaced = 0
-
-    def put_back(match: re.Match[str]) -> str:
-        nonlocal replaced
-        token = match.group(0)
-        if token in values:
-            replaced += 1
-            return values[token]
-        return token
-
-    return TOKEN_PATTERN.sub(put_back, text), replaced
+    return substitute_tokens(text, values)
