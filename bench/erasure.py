@@ -37,8 +37,7 @@ from indexers.erasure_store import ErasureStore  # noqa: E402
 from indexers.lineage import COMMITTED, LineageStore, utc_now  # noqa: E402
 from indexers.lineage_schema import chunk_entities, chunks, document_versions, documents  # noqa: E402
 from masking import MaskingKeys  # noqa: E402
-from masking.fingerprints import fingerprint, subject_fingerprints  # noqa: E402
-from masking.masker import person_fingerprint_values  # noqa: E402
+from masking.fingerprints import entity_fingerprints, subject_fingerprints  # noqa: E402
 from masking.normalise import normalise  # noqa: E402
 
 KEYS = MaskingKeys(b"bench-erasure-key-not-a-secret")
@@ -58,10 +57,8 @@ class EntityRows:
         """(fingerprint, variant) of a value: a name's own first, then its variants'."""
         cached = self._cache.get((entity_type, value))
         if cached is None:
-            normalised = normalise(entity_type, value)
-            group = {"PERSON": "name", "EMAIL_ADDRESS": "email", "PHONE_NUMBER": "phone"}[entity_type]
-            values = person_fingerprint_values(normalised) if entity_type == "PERSON" else [normalised]
-            cached = [(fingerprint(KEYS.fingerprint_key, group, v), i > 0) for i, v in enumerate(values)]
+            found = entity_fingerprints(KEYS.fingerprint_key, entity_type, normalise(entity_type, value))
+            cached = [(fp, i > 0) for i, fp in enumerate(found)]
             self._cache[(entity_type, value)] = cached
         return cached
 

@@ -21,6 +21,19 @@ def fingerprint(key: bytes, group: str, normalised: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def person_fingerprint_values(full_name: str) -> list[str]:
+    """The normalised full name and its usable variants: erasure by any of them finds the person."""
+    variants = [v for v in name_variants(full_name) if is_usable_variant(v)]
+    return list(dict.fromkeys([full_name, *variants]))
+
+
+def entity_fingerprints(key: bytes, entity_type: str, normalised: str) -> list[str]:
+    """What ingestion stores for one distinct value: its own fingerprint first, then its name variants'."""
+    values = person_fingerprint_values(normalised) if entity_type == "PERSON" else [normalised]
+    group = type_group(entity_type)
+    return [fingerprint(key, group, v) for v in values]
+
+
 def fingerprint_value(key: bytes, entity_type: str, value: str) -> str:
     """The fingerprint of a raw value as an erasure request would name it (normalised here)."""
     return fingerprint(key, type_group(entity_type), normalise(entity_type, value))
@@ -56,7 +69,7 @@ def subject_fingerprints(key: bytes, entity_type: str, value: str) -> SubjectFin
     if entity_type != "PERSON":
         return SubjectFingerprints(frozenset({fingerprint(key, group, normalised)}))
     words = normalised.split()
-    variants = [v for v in name_variants(normalised) if is_usable_variant(v)]
+    variants = person_fingerprint_values(normalised)[1:]
     first_and_last = [v for v in variants if " " in v]
     surname = [v for v in variants if " " not in v and v != words[0]]
     return SubjectFingerprints(

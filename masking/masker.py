@@ -16,15 +16,15 @@ from datetime import UTC, datetime
 from presidio_analyzer import EntityRecognizer
 
 from masking.detector import Detection, Detector, DetectorConfig
-from masking.entities import DetectedSpan, MaskedEntity, type_group
+from masking.entities import DetectedSpan, MaskedEntity
 from masking.errors import DetectorError
 from masking.fields import join_fields, split_fields
-from masking.fingerprints import fingerprint
+from masking.fingerprints import entity_fingerprints
 from masking.keys import MaskingKeys
 from masking.leak_check import leak_check
 from masking.normalise import normalise
 from masking.policy import Action, Policy, load_policy
-from masking.propagation import PROPAGATED, is_usable_variant, name_variants, propagate
+from masking.propagation import PROPAGATED, propagate
 from masking.report import MaskingReport, RedactionMiss, ScoreSummary, detector_versions
 from masking.spans import drop_false_positives, resolve_overlaps, trim
 from masking.tokens import TokenMinter, redaction_marker
@@ -80,12 +80,6 @@ def splice(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:
         position = end
     pieces.append(text[position:])
     return "".join(pieces)
-
-
-def person_fingerprint_values(full_name: str) -> list[str]:
-    """The normalised full name and its usable variants: erasure by any of them finds the person."""
-    variants = [v for v in name_variants(full_name) if is_usable_variant(v)]
-    return list(dict.fromkeys([full_name, *variants]))
 
 
 class Masker:
@@ -272,19 +266,14 @@ class Masker:
 
     def _entities(self, minter: TokenMinter, replacements: Sequence[_Replacement]) -> list[MaskedEntity]:
         by_token: dict[str, MaskedEntity] = {}
-        key = self.keys.fingerprint_key
         for r in replacements:
             if self.policy.rule(r.entity_type).action is not Action.TOKENIZE:
                 continue
             token = minter.token(r.entity_type, r.value_key)
             entity = by_token.get(token)
             if entity is None:
-                values = (
-                    person_fingerprint_values(r.value_key) if r.entity_type == "PERSON" else [r.value_key]
-                )
-                group = type_group(r.entity_type)
-                entity = MaskedEntity(token, r.entity_type, Action.TOKENIZE.value,
-                                      [fingerprint(key, group, v) for v in values])  # fmt: skip
+                fingerprints = entity_fingerprints(self.keys.fingerprint_key, r.entity_type, r.value_key)
+                entity = MaskedEntity(token, r.entity_type, Action.TOKENIZE.value, fingerprints)
                 by_token[token] = entity
             entity.occurrences += 1
         return sorted(by_token.values(), key=lambda e: e.token)
