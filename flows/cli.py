@@ -272,7 +272,11 @@ def _erase_settings(store: dict[str, Any], key_file: Path | None = None) -> Inge
     return IngestSettings(stores=_stores(store), embedding_model=store["embedding_model"], key_file=key_file)
 
 
-def _print_receipt(receipt: dict[str, Any]) -> None:
+def _show_receipt(receipt: dict[str, Any], as_json: bool) -> None:
+    """The receipt as ``--json`` (exactly the stored object) or as a summary with its residual copies."""
+    if as_json:
+        click.echo(json.dumps(receipt))
+        return
     matched, request = receipt["matched"], receipt["request"]
     click.echo(
         f"receipt {receipt['receipt_id']} ({request['kind']}, {request['mode']}): {matched['documents']} documents, "
@@ -316,10 +320,7 @@ def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[
             receipt = erase_flow(request_id, **settings.stores.flow_parameters())
         else:
             receipt = run_erase(settings, request_id)
-    if as_json:
-        click.echo(json.dumps(receipt))
-    else:
-        _print_receipt(receipt)
+    _show_receipt(receipt, as_json)
     if not receipt["verified"]:
         raise CliError(f"erasure {receipt['receipt_id']} did not verify: erased data is still reachable")
 
@@ -355,10 +356,7 @@ def compact_command(as_json: bool, **store: Any) -> None:
 
     with _one_line_errors():
         receipt = run_compact(_erase_settings(store))
-    if as_json:
-        click.echo(json.dumps(receipt))
-    else:
-        _print_receipt(receipt)
+    _show_receipt(receipt, as_json)
 
 
 @cli.command("rehydrate")

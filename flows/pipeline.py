@@ -144,9 +144,7 @@ class IngestPipeline:
         changed = [d for d in readable if committed.get(d.doc_id) != d.content_hash]
         erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
         changed = [d for d in changed if d.doc_id not in erased or erased[d.doc_id] != d.content_hash]
-        counts.documents_unchanged += len(readable) - len(
-            changed
-        )  # erased and unchanged since: not re-indexed
+        counts.documents_unchanged += len(readable) - len(changed)  # an erased one unchanged since counts too
         masked = self.masker.mask_many([TextDocument(d.doc_id, d.text, d.metadata) for d in changed])
         to_index: list[tuple[SourceDocument, MaskedDocument, list[Chunk]]] = []
         for document, masked_result in zip(changed, masked, strict=True):

@@ -182,9 +182,8 @@ class Eraser:
         points_by_doc = self.erasures.document_points(request.collection, request.document_ids)
         point_ids = sorted(pid for ids in points_by_doc.values() for pid in ids)
         present = self.store.existing(point_ids)
-        hashes = {
-            doc_id: self.erasures.content_hash(request.collection, doc_id) for doc_id in request.document_ids
-        }
+        committed = self.lineage.committed_hashes(request.collection, request.document_ids)
+        hashes = {doc_id: committed.get(doc_id) for doc_id in request.document_ids}
         self.store.delete(point_ids)
         by_filter = 0
         for doc_id in request.document_ids:  # points the lineage does not know of (a crash, another writer)

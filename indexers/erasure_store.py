@@ -161,12 +161,6 @@ class ErasureStore:
                     chunks.c.collection == collection, chunks.c.doc_id == doc_id)))  # fmt: skip
         return found
 
-    def content_hash(self, collection: str, doc_id: str) -> str | None:
-        with self.engine.begin() as tx:
-            value = tx.scalar(select(documents.c.content_hash).where(
-                documents.c.collection == collection, documents.c.doc_id == doc_id))  # fmt: skip
-        return str(value) if value else None
-
     # --- deletion ------------------------------------------------------------------------------
 
     def forget_tokens(self, matches: Iterable[EntityMatch]) -> dict[str, int]:
