@@ -1,6 +1,7 @@
 """The ragmask command line. Errors are one line on stderr; --json prints exactly one object on stdout.
 
-Exit codes: 0 ok, 1 failure, 2 usage error. Every option can also come from a RAGMASK_* variable.
+Exit codes: 0 ok, 1 the command failed, 2 usage error, 3 done but some documents failed or were
+quarantined (each named on its own line). Every option can also come from a RAGMASK_* variable.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, IngestSettings,
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
 from indexers.sources import (
     SkippedDocument,
+    SkippedFile,
     SourceDocument,
     SourceError,
     SourceFile,
@@ -43,10 +45,29 @@ class CliError(click.ClickException):
         click.echo(f"ragmask: error: {self.message}", err=True)
 
 
+class IncompleteRunError(CliError):
+    """The command did its work, but some documents failed or were quarantined: exit code 3."""
+
+    exit_code = 3
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"ragmask: {self.message}", err=True)
+
+
+def _readable(sources: Iterator[SourceFile | SkippedFile]) -> Iterator[SourceFile]:
+    """The files to read; each skipped one is said on stderr (its path relative to its root)."""
+    for source in sources:
+        if isinstance(source, SkippedFile):
+            click.echo(f"ragmask: skipped: {source.error}", err=True)
+        else:
+            yield source
+
+
 def _batches(
-    sources: Iterator[SourceFile], source_key: bytes
+    sources: Iterator[SourceFile | SkippedFile], source_key: bytes
 ) -> Iterator[list[SourceDocument | SkippedDocument]]:
-    return batched((d for source in sources for d in read_documents(source, source_key)), BATCH_DOCUMENTS)
+    documents = (d for source in _readable(sources) for d in read_documents(source, source_key))
+    return batched(documents, BATCH_DOCUMENTS)
 
 
 def _failed_entry(document: SkippedDocument) -> dict[str, Any]:
@@ -160,8 +181,9 @@ def mask_command(
         raise CliError(str(error)) from None
     if as_json:
         click.echo(json.dumps({"documents": entries}, ensure_ascii=False))
-    if entries and all(e["report"]["status"] != "masked" for e in entries):
-        raise CliError("no document could be masked")
+    failed = sum(e["report"]["status"] != "masked" for e in entries)
+    if failed:
+        raise IncompleteRunError(f"{failed} of {len(entries)} documents could not be masked")
 
 
 def _print_ingest(result: dict[str, Any]) -> None:
@@ -169,7 +191,8 @@ def _print_ingest(result: dict[str, Any]) -> None:
     click.echo(
         f"run {result['run_id']}: collection {result['collection']}: {result['documents_seen']} documents seen, "
         f"{result['documents_indexed']} indexed, {result['documents_unchanged']} unchanged, "
-        f"{result['documents_quarantined']} quarantined, {result['documents_failed']} failed; "
+        f"{result['documents_quarantined']} quarantined, {result['documents_failed']} failed, "
+        f"{result['files_skipped']} files skipped; "
         f"{result['chunks_indexed']} chunks indexed, {result['points_total']} points in the collection\n"
         f"entities masked: {entities}"
     )
@@ -235,6 +258,13 @@ def ingest_command(paths: Sequence[Path], policy: str | None, spacy_model: str, 
         click.echo(json.dumps(result))
     else:
         _print_ingest(result)
+    _exit_if_incomplete(result)
+
+
+def _exit_if_incomplete(result: dict[str, Any]) -> None:
+    failed, quarantined = result["documents_failed"], result["documents_quarantined"]
+    if failed or quarantined:
+        raise IncompleteRunError(f"done, but {failed} documents failed and {quarantined} were quarantined")
 
 
 @cli.command("search")
@@ -334,7 +364,8 @@ def receipts_group() -> None:
 @store_options
 @JSON
 def receipts_verify_command(as_json: bool, **store: Any) -> None:
-    """Recompute the receipt chain; fails naming the first receipt that does not check."""
+    """Check every receipt's link, hash and signature, and the chain against its newest exported head
+    (RAGMASK_RECEIPT_KEY or its key file, and RAGMASK_RECEIPT_LOG); fails saying what does not check."""
     from flows.erasing import verify_receipts
 
     with _one_line_errors():
@@ -342,9 +373,9 @@ def receipts_verify_command(as_json: bool, **store: Any) -> None:
     if as_json:
         click.echo(json.dumps(check.to_dict()))
     elif check.valid:
-        click.echo(f"{check.receipts} receipts, chain valid")
+        click.echo(f"{check.receipts} receipts, chain valid, {check.anchored} anchored by the exported head")
     if not check.valid:
-        raise CliError(f"receipt chain broken at {check.first_bad} ({check.receipts} receipts)")
+        raise CliError(f"receipt chain invalid ({check.receipts} receipts): {check.reason}")
 
 
 @cli.command("compact")

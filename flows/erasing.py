@@ -17,7 +17,14 @@ from indexers.erasure import Eraser, ErasureError, new_request_id
 from indexers.erasure_store import DELETE, DOCUMENT, REDACT, SUBJECT, ErasureRequest, ErasureStore
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore
-from indexers.receipts import ChainCheck, verify_chain
+from indexers.receipts import (
+    ChainCheck,
+    HeadLog,
+    ReceiptSigner,
+    default_head_log,
+    load_receipt_key,
+    verify_chain,
+)
 from indexers.sources import SkippedDocument, SourceFile, doc_id_for, read_documents
 from masking import MaskingKeys
 from masking.fingerprints import REQUEST_TYPES, SubjectFingerprints, subject_fingerprints
@@ -96,19 +103,42 @@ def register_request(
     return request_id
 
 
+def receipt_signer(
+    stores: StoreSettings, lineage: LineageStore, *, create_missing: bool = False
+) -> ReceiptSigner:
+    """The receipt key (RAGMASK_RECEIPT_KEY or its key file) and head log (RAGMASK_RECEIPT_LOG), both
+    outside the data directory, with the lineage store's identity."""
+    key = load_receipt_key(data_dir=stores.data_dir, create_missing=create_missing)
+    head_log = default_head_log()
+    if head_log.resolve().is_relative_to(stores.data_dir.resolve()):
+        raise ErasureError(f"the receipt head log {head_log} must not live inside the data directory")
+    return ReceiptSigner(key, lineage.store_id(), lineage.url, HeadLog(head_log, key))
+
+
 def eraser_for(settings: IngestSettings) -> Eraser:
     """An eraser on the settings' stores; the embedder loads only if a redaction needs it."""
     stores = settings.stores
+    lineage = LineageStore(stores.lineage)
     return Eraser(
-        LineageStore(stores.lineage),
+        lineage,
         lambda: VectorStore(stores.qdrant, stores.collection),
         lambda: Embedder(settings.embedding_model, settings.device, settings.embed_batch_size),
+        receipt_signer(stores, lineage, create_missing=True),
     )
 
 
 def run_erase(settings: IngestSettings, request_id: str) -> dict[str, Any]:
-    """Carry out a registered request; returns the receipt (``ragmask erase --json``)."""
-    return eraser_for(settings).erase(request_id)
+    """Carry out a registered request; returns the receipt (``ragmask erase --json``). Whatever breaks,
+    the request does not stay "registered": it is marked failed (and may be run again)."""
+    try:
+        return eraser_for(settings).erase(request_id)
+    except BaseException:
+        lineage = LineageStore(settings.stores.lineage)
+        try:
+            ErasureStore(lineage).fail_if_open(request_id)
+        finally:
+            lineage.close()
+        raise
 
 
 def run_compact(settings: IngestSettings) -> dict[str, Any]:
@@ -117,4 +147,9 @@ def run_compact(settings: IngestSettings) -> dict[str, Any]:
 
 
 def verify_receipts(stores: StoreSettings) -> ChainCheck:
-    return verify_chain(ErasureStore(LineageStore(stores.lineage)).receipts())
+    """The chain, each signature, and the newest exported head (needs the receipt key and the head log)."""
+    lineage = LineageStore(stores.lineage)
+    try:
+        return verify_chain(ErasureStore(lineage).receipts(), receipt_signer(stores, lineage))
+    finally:
+        lineage.close()

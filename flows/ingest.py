@@ -25,10 +25,9 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.pipeline import IngestCounts, IngestPipeline
+from flows.pipeline import IngestCounts, IngestPipeline, SourceEntry
 from flows.runner import IngestResult, run_ingest
 from flows.settings import IngestSettings, StoreSettings
-from indexers.sources import SourceFile
 
 
 class BatchFailedError(RuntimeError):
@@ -36,7 +35,7 @@ class BatchFailedError(RuntimeError):
 
 
 _pipelines: dict[str, IngestPipeline] = {}
-_batches: dict[str, list[SourceFile]] = {}
+_batches: dict[str, list[SourceEntry]] = {}
 
 
 @task(name="ingest-batch", persist_result=False, cache_policy=NO_CACHE)
@@ -82,7 +81,7 @@ def ingest_flow(
     progress_id = create_progress_artifact(0.0, key="ingest-progress", description="files processed")
     assert isinstance(progress_id, UUID)  # the synchronous API inside a synchronous flow
 
-    def run_as_task(pipeline: IngestPipeline, files: list[SourceFile]) -> IngestCounts:
+    def run_as_task(pipeline: IngestPipeline, files: list[SourceEntry]) -> IngestCounts:
         _pipelines[run_id] = pipeline
         batch_ref = f"batch-{len(_batches)}-{uuid.uuid4().hex[:8]}"
         _batches[batch_ref] = files

@@ -10,24 +10,33 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
 from flows.settings import IngestSettings
-from indexers.chunking import Chunk, Chunker, tokens_in
+from indexers.chunking import Chunk, Chunker
 from indexers.embedding import Embedder
 from indexers.erasure_store import ErasureStore
-from indexers.lineage import FAILED, QUARANTINED, ChunkRow, LineageStore
-from indexers.qdrant_store import Point, VectorStore, point_id
-from indexers.sources import SkippedDocument, SourceDocument, SourceFile, iter_source_files, read_documents
+from indexers.index_writer import DocumentVersion, IndexWriter
+from indexers.lineage import FAILED, QUARANTINED, LineageStore
+from indexers.qdrant_store import VectorStore
+from indexers.sources import (
+    SkippedDocument,
+    SkippedFile,
+    SourceDocument,
+    SourceFile,
+    doc_id_for,
+    iter_source_files,
+    read_documents,
+)
 from indexers.vault_store import VaultStore
 from masking import MaskedDocument, Masker, MaskingKeys, TextDocument, load_keys, load_policy
 from masking.detector import DetectorConfig
 from masking.report import package_version
 from masking.suppression import suppress
-from masking.tokens import TOKEN_PATTERN
 from masking.vault import VaultAddress, load_vault_key, seal_values
 
 logger = logging.getLogger(__name__)
@@ -35,6 +44,8 @@ PIPELINE_VERSION = f"ragmask {package_version('ragmask')}"
 
 T = TypeVar("T")
 ErrorSink = Callable[[str, str, str], None]  # (doc_id, source uri, one-line reason without content)
+SourceEntry = SourceFile | SkippedFile
+LONG_DOCUMENT_CHARS = 1_000_000  # said in the log before masking: detection runs at about 20k chars/s here
 
 
 @dataclass
@@ -47,21 +58,27 @@ class IngestCounts:
     documents_quarantined: int = 0
     documents_failed: int = 0
     chunks_indexed: int = 0
+    files_skipped: int = 0  # under an ingested directory, not read: unsupported type, symlink, duplicate
     entities: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: IngestCounts) -> None:
         for name in ("documents_seen", "documents_indexed", "documents_unchanged", "documents_quarantined",
-                     "documents_failed", "chunks_indexed"):  # fmt: skip
+                     "documents_failed", "chunks_indexed", "files_skipped"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.entities.update(other.entities)
+
+    @property
+    def incomplete(self) -> bool:
+        """Some document failed or was quarantined: the run is done, but exit code 3."""
+        return bool(self.documents_failed or self.documents_quarantined)
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "entities"}
         return data | {"entities": dict(sorted(self.entities.items()))}
 
 
-def source_files(paths: Iterable[Path]) -> list[SourceFile]:
-    """The files to read (paths only: cheap, and gives the progress bar its total)."""
+def source_files(paths: Iterable[Path]) -> list[SourceEntry]:
+    """The files to read and those skipped (paths only: cheap, and gives the progress bar its total)."""
     return list(iter_source_files(paths))
 
 
@@ -100,6 +117,7 @@ class IngestPipeline:
         self.chunker = Chunker(self.embedder.count_tokens, chunk_tokens, settings.chunk_overlap)
         self.store = VectorStore(stores.qdrant, stores.collection)
         self.store.ensure_collection(self.embedder.info.dimension)
+        self.writer = IndexWriter(self.lineage, self.store, PIPELINE_VERSION)
         self.collection = stores.collection
         self.suppressed = self.erasures.suppressed_subjects(self.collection)  # erased subjects stay erased
 
@@ -117,21 +135,30 @@ class IngestPipeline:
         self.lineage.start_run(
             self.run_id, "ingest", self.collection, self.settings.describe() | self.provenance()
         )
-        unfinished = self.lineage.unfinished(self.collection)
-        for ref in unfinished:
-            self.store.delete(ref.point_ids)
-            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
-        if unfinished:
-            logger.info("rolled back %d unfinished document versions from an earlier run", len(unfinished))
-        return len(unfinished)
+        reconciled = self.writer.reconcile()
+        if reconciled.rolled_back:
+            logger.info(
+                "rolled back %d unfinished document versions from an earlier run", reconciled.rolled_back
+            )
+        if reconciled.in_progress:
+            logger.warning("%d other runs are still writing to collection %s",
+                           len(reconciled.in_progress), self.collection)  # fmt: skip
+        return reconciled.rolled_back
 
     def finish(self, counts: IngestCounts, status: str = "completed") -> None:
         self.lineage.finish_run(self.run_id, status, counts.to_dict())
 
-    def run_batch(self, files: Sequence[SourceFile], on_error: ErrorSink | None = None) -> IngestCounts:
+    def run_batch(self, files: Sequence[SourceEntry], on_error: ErrorSink | None = None) -> IngestCounts:
         counts = IngestCounts()
         readable: list[SourceDocument] = []
         for source in files:
+            if isinstance(source, SkippedFile):
+                counts.files_skipped += 1
+                if on_error:
+                    on_error(
+                        doc_id_for(self.keys.source_key, source.uri), source.uri, f"skipped: {source.reason}"
+                    )
+                continue
             for document in read_documents(source, self.keys.source_key, self.settings.reader):
                 counts.documents_seen += 1
                 if isinstance(document, SkippedDocument):
@@ -140,11 +167,16 @@ class IngestPipeline:
                         on_error(document.doc_id, document.uri, f"skipped: {document.reason}")
                 else:
                     readable.append(document)
+        readable = self._known_files(readable)
         committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
         changed = [d for d in readable if committed.get(d.doc_id) != d.content_hash]
         erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
         changed = [d for d in changed if d.doc_id not in erased or erased[d.doc_id] != d.content_hash]
         counts.documents_unchanged += len(readable) - len(changed)  # an erased one unchanged since counts too
+        for document in changed:
+            if len(document.text) >= LONG_DOCUMENT_CHARS:
+                logger.info("%s: %d characters to mask (about %d s)", document.doc_id, len(document.text),
+                            len(document.text) // 20_000)  # fmt: skip
         masked = self.masker.mask_many([TextDocument(d.doc_id, d.text, d.metadata) for d in changed])
         to_index: list[tuple[SourceDocument, MaskedDocument, list[Chunk]]] = []
         for document, masked_result in zip(changed, masked, strict=True):
@@ -163,7 +195,16 @@ class IngestPipeline:
                 continue
             to_index.append((document, result, self.chunker.chunk(result.masked_text or "")))
         self._index(to_index, counts, on_error)
+        self.lineage.heartbeat(self.run_id)
         return counts
+
+    def _known_files(self, documents: list[SourceDocument]) -> list[SourceDocument]:
+        """A file already indexed under another root keeps the doc id it has (never indexed twice)."""
+        known = self.lineage.documents_by_file(self.collection, [d.file_key for d in documents if d.file_key])
+        return [
+            replace(d, doc_id=known[d.file_key]) if known.get(d.file_key, d.doc_id) != d.doc_id else d
+            for d in documents
+        ]
 
     def _failed(self, doc_id: str, reason: str, counts: IngestCounts) -> None:
         counts.documents_failed += 1
@@ -175,16 +216,24 @@ class IngestPipeline:
     ) -> None:  # fmt: skip
         try:
             vectors = iter(self.embedder.embed([c.text for _, _, chunks in work for c in chunks]))
-        except (
-            Exception
-        ) as error:  # the embedder broke: every document of the batch fails, nothing is written
+        except Exception as error:
+            # the embedder broke: every document of the batch fails, nothing is written
             for document, _, _ in work:
                 self._failed(document.doc_id, f"embedding failed: {type(error).__name__}", counts)
             return
         for document, result, chunks in work:
-            doc_vectors = [next(vectors) for _ in chunks]
+            version = DocumentVersion(
+                document.doc_id, document.content_hash, result.report.to_dict(), chunks,
+                [next(vectors) for _ in chunks], result.entities,
+                {name: value for name, value in result.masked_fields.items() if value},
+                {"policy_version": self.policy.version, "detector": result.report.detector,
+                 "embedding_model": self.embedder.info.model, "key_id": self.keys.key_id, "run_id": self.run_id},
+                document.file_key or None,
+            )  # fmt: skip
             try:
-                self._index_document(document, result, chunks, doc_vectors)
+                self.writer.write(
+                    version, self.run_id, partial(self._seal_values, document.doc_id, result=result)
+                )
             except Exception as error:
                 reason = f"indexing failed: {type(error).__name__}"
                 self._failed(document.doc_id, reason, counts)
@@ -194,51 +243,6 @@ class IngestPipeline:
             counts.documents_indexed += 1
             counts.chunks_indexed += len(chunks)
             counts.entities.update(result.report.entity_counts)
-
-    def _index_document(
-        self,
-        document: SourceDocument,
-        result: MaskedDocument,
-        chunks: Sequence[Chunk],
-        vectors: Sequence[list[float]],
-    ) -> None:
-        version = self.lineage.next_version(self.collection, document.doc_id)
-        by_token = {e.token: e for e in result.entities}
-        rows, points = [], []
-        fields = {name: value for name, value in result.masked_fields.items() if value}
-        for chunk, vector in zip(chunks, vectors, strict=True):
-            pid = point_id(self.collection, document.doc_id, version, chunk.index)
-            tokens = tokens_in(chunk.text)
-            entities = [
-                (fp, by_token[t].entity_type, t, position > 0)  # the first is the value's own
-                for t in tokens
-                if t in by_token
-                for position, fp in enumerate(by_token[t].fingerprints)
-            ]
-            rows.append(ChunkRow(pid, chunk.index, chunk.token_count, entities))
-            metadata = {
-                "doc_id": document.doc_id, "chunk_index": chunk.index, "doc_version": version, "tokens": tokens,
-                "entity_types": sorted({m.group(1) for m in map(TOKEN_PATTERN.match, tokens) if m}),
-                "masked": True, "pipeline_version": PIPELINE_VERSION, **fields,
-                "provenance": {"policy_version": self.policy.version, "detector": result.report.detector,
-                               "embedding_model": self.embedder.info.model, "key_id": self.keys.key_id,
-                               "run_id": self.run_id},
-            }  # fmt: skip
-            points.append(Point(pid, vector, {"page_content": chunk.text, "metadata": metadata}))
-        self.lineage.write_pending(self.collection, document.doc_id, version, document.content_hash, self.run_id,
-                                   result.report.to_dict(), rows)  # fmt: skip
-        try:
-            self._seal_values(document.doc_id, version, result)
-            self.store.upsert(points)
-        except Exception:
-            self.store.delete(p.id for p in points)
-            self.lineage.drop_version(self.collection, document.doc_id, version)
-            raise
-        superseded = self.lineage.commit_version(self.collection, document.doc_id, version, document.content_hash,
-                                                 fields.get("source", ""), self.run_id)  # fmt: skip
-        for ref in superseded:
-            self.store.delete(ref.point_ids)
-            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
 
     def _seal_values(self, doc_id: str, version: int, result: MaskedDocument) -> None:
         """With the vault on, seal the version's token -> value map; the clear map is dropped at once."""

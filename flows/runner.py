@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.pipeline import ErrorSink, IngestCounts, IngestPipeline, batched, source_files
+from flows.pipeline import ErrorSink, IngestCounts, IngestPipeline, SourceEntry, batched, source_files
 from flows.settings import IngestSettings
-from indexers.sources import SourceFile
 from masking import MaskingKeys
 
 logger = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ class IngestResult:
                 "points_total": self.points_total, "entities": entities}  # fmt: skip
 
 
-BatchRunner = Callable[[IngestPipeline, list[SourceFile]], IngestCounts]
+BatchRunner = Callable[[IngestPipeline, list[SourceEntry]], IngestCounts]
 
 
 def run_ingest(

@@ -85,7 +85,7 @@ class IngestSettings:
     key_file: Path | None = None
     vault: bool = False  # keep token -> value maps, envelope-encrypted, for rehydration
     vault_key_file: Path | None = None
-    reader: ReaderOptions = field(default_factory=ReaderOptions)
+    reader: ReaderOptions = field(default_factory=ReaderOptions.from_env)
 
     def describe(self) -> dict[str, Any]:
         """For the run record: no secrets, no paths of documents."""

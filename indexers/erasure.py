@@ -1,10 +1,12 @@
 """Erasure of a subject or a document: find, delete or redact, verify, purge, and a receipt.
 
-Order: match through the lineage (fingerprints or doc ids) -> change Qdrant (delete points, or rewrite
+Order: reconcile what crashed runs left half-written (indexers/index_writer.py; refused while another
+run is still writing to the collection) -> match through the lineage (fingerprints or doc ids) -> change Qdrant (delete points, or rewrite
 the chunks with unlinkable ``<TYPE>`` markers, re-embedded) -> delete the lineage rows and the vault's
 sealed values (for a document, its data keys too: crypto-shredding) -> tombstone the subject or
 document -> verify against Qdrant again (retrieve by id, count by filter, scan payloads for the erased
-tokens) -> purge if asked -> append the receipt to the chain.
+tokens; no lineage row of any version may still carry the subject) -> purge if asked -> append the
+receipt to the chain. A request that fails is marked failed and may be run again; a completed one not.
 The receipt holds counts, opaque ids and identifier types, never a value.
 """
 
@@ -20,18 +22,22 @@ from qdrant_client import models
 
 from indexers.embedding import Embedder
 from indexers.erasure_store import (
+    COMPLETED_REQUEST,
     DELETE,
     DOCUMENT,
+    FAILED_REQUEST,
     PURGED,
     UNREACHABLE,
     EntityMatch,
     ErasureRequest,
     ErasureStore,
 )
+from indexers.index_writer import IndexWriter
 from indexers.lineage import LineageStore, utc_now
 from indexers.purge import purge_lineage, purge_local_qdrant
 from indexers.qdrant_store import DOC_ID_FIELD, Point, VectorStore
 from indexers.rebuild import rebuild_collection
+from indexers.receipts import ReceiptSigner
 from masking.errors import MaskingError
 from masking.suppression import redact_markers
 from masking.tokens import substitute_tokens
@@ -71,11 +77,13 @@ class Eraser:
         lineage: LineageStore,
         store_factory: Callable[[], VectorStore],
         embedder_factory: Callable[[], Embedder],
+        signer: ReceiptSigner,
         purge_method: str | None = None,
     ) -> None:
         """``purge_method``: ``vacuum`` (local mode's files) or ``rebuild`` (a fresh collection and an alias
         swap: a server's only way); by default the one that fits the store."""
         self.erasures = ErasureStore(lineage)
+        self.signer = signer
         self.purge_method = purge_method
         self.lineage = lineage
         self._store_factory = store_factory
@@ -89,7 +97,10 @@ class Eraser:
             raise ErasureError(f"no erasure request {request_id} in the lineage store")
         if request.collection != self.store.collection:
             raise ErasureError(f"request {request_id} is for collection {request.collection!r}")
+        if request.status == COMPLETED_REQUEST:
+            raise ErasureError(f"request {request_id} is already completed (see `ragmask receipts verify`)")
         try:
+            self._reconcile()
             if request.kind == DOCUMENT:
                 matched, deleted, verified = self._erase_documents(request)
             else:
@@ -98,9 +109,9 @@ class Eraser:
             if request.purge:
                 purge_level, purge_done = self._purge()
         except Exception:
-            self.erasures.complete(request_id, "failed", None)
+            self.erasures.complete(request_id, FAILED_REQUEST, None)
             raise
-        self.erasures.complete(request_id, "completed", purge_level)
+        self.erasures.complete(request_id, COMPLETED_REQUEST, purge_level)
         if purge_level == PURGED:
             self.erasures.mark_purged(self.erasures.unpurged(request.collection))
         described = {"request_id": request.request_id, "kind": request.kind, "mode": request.mode,
@@ -124,13 +135,25 @@ class Eraser:
         self, request: dict[str, Any], matched: dict[str, int], deleted: dict[str, Any], verified: bool,
         purge_level: str,
     ) -> dict[str, Any]:  # fmt: skip
-        """Seal a receipt (the shape of `ragmask erase --json`) onto the chain."""
+        """Seal a receipt (the shape of `ragmask erase --json`) onto the chain and export the new head."""
         body = {
             "receipt_id": f"rcpt_{uuid.uuid4().hex}", "created_at": utc_now().isoformat(), "request": request,
             "matched": matched, "deleted": deleted, "verified": verified, "purge_level": purge_level,
             "residual": self._residual(purge_level),
         }  # fmt: skip
-        return self.erasures.append_receipt(body)
+        receipt, length = self.erasures.append_receipt(body, self.signer)
+        self.signer.export_head(length, receipt)
+        return receipt
+
+    def _reconcile(self) -> None:
+        """Roll back versions that crashed runs left (their chunks could hold the subject unseen by the
+        lookup); refuse while a live run is still writing, rather than give a receipt that misses it."""
+        reconciled = IndexWriter(self.lineage, self.store).reconcile()
+        if reconciled.in_progress:
+            runs = ", ".join(sorted(reconciled.in_progress))
+            raise ErasureError(
+                f"run {runs} is still writing to collection {self.store.collection!r}; erase when it has finished"
+            )
 
     # --- subjects ------------------------------------------------------------------------------
 
@@ -151,8 +174,14 @@ class Eraser:
             lineage_done = self.erasures.forget_tokens(matches)
             qdrant_done = {"points_rewritten": rewritten, "point_ids": point_ids}
             verified = self._verify_no_tokens(tokens)
+        markers = redact_markers({(m.token, m.entity_type) for m in matches})
+        lineage_done["sources_redacted"] = self.erasures.redact_sources(
+            request.collection, {m.doc_id for m in matches}, markers
+        )
         vault_done = self.erasures.destroy_vault_entries(request.collection, matches)
         tombstoned = self.erasures.add_tombstones(request.collection, request.request_id, request.subjects)
+        left = self.erasures.subject_matches(request.collection, request.subjects, committed_only=False)
+        verified = verified and not left  # no row of any version still links a chunk to the subject
         deleted = {"qdrant": qdrant_done, "lineage": lineage_done | {"tombstones_added": tombstoned},
                    "vault": _vault_summary(vault_done), "document_ids": sorted({m.doc_id for m in matches})}  # fmt: skip
         return matched, deleted, verified

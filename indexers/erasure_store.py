@@ -26,10 +26,12 @@ from indexers.lineage_schema import (
     vault_entries,
     vault_keys,
 )
-from indexers.receipts import GENESIS_HASH, StoredReceipt, seal
+from indexers.receipts import GENESIS_HASH, ReceiptSigner, StoredReceipt
 from masking.fingerprints import SubjectFingerprints
+from masking.tokens import substitute_tokens
 
 SUBJECT, DOCUMENT = "subject", "document"
+REGISTERED, COMPLETED_REQUEST, FAILED_REQUEST = "registered", "completed", "failed"
 REDACT, DELETE = "redact", "delete"
 UNREACHABLE, PURGED = "unreachable", "purged"
 STRONG, WEAK = "strong", "weak"
@@ -49,6 +51,7 @@ class ErasureRequest:
     subjects: SubjectFingerprints = field(default_factory=lambda: SubjectFingerprints(frozenset()))
     document_ids: list[str] = field(default_factory=list)
     created_at: datetime = field(default_factory=utc_now)
+    status: str = REGISTERED  # registered | completed | failed (a failed request may be run again)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class ErasureStore:
                 request_id=request.request_id, collection=request.collection, created_at=request.created_at,
                 kind=request.kind, mode=request.mode, purge=request.purge,
                 identifier_types=request.identifier_types, fingerprints=fingerprints,
-                document_ids=request.document_ids, status="registered",
+                document_ids=request.document_ids, status=REGISTERED,
             ))  # fmt: skip
 
     def request(self, request_id: str) -> ErasureRequest | None:
@@ -87,18 +90,25 @@ class ErasureStore:
         subjects = SubjectFingerprints(frozenset(row.fingerprints[STRONG]), frozenset(row.fingerprints[WEAK]))
         return ErasureRequest(row.request_id, row.collection, row.kind, row.mode, bool(row.purge),
                               list(row.identifier_types), subjects, list(row.document_ids),
-                              row.created_at)  # fmt: skip
+                              row.created_at, row.status)  # fmt: skip
 
     def complete(self, request_id: str, status: str, purge_level: str | None) -> None:
         with self.engine.begin() as tx:
             tx.execute(update(erasure_requests).where(erasure_requests.c.request_id == request_id)
                        .values(status=status, purge_level=purge_level, completed_at=utc_now()))  # fmt: skip
 
+    def fail_if_open(self, request_id: str) -> None:
+        """A request whose run broke before the eraser could record it (the store would not open, say)."""
+        with self.engine.begin() as tx:
+            tx.execute(update(erasure_requests).where(
+                erasure_requests.c.request_id == request_id, erasure_requests.c.status == REGISTERED,
+            ).values(status=FAILED_REQUEST, completed_at=utc_now()))  # fmt: skip
+
     def unpurged(self, collection: str) -> list[str]:
         """Completed requests whose bytes may still be on disk (what ``compact`` purges)."""
         with self.engine.begin() as tx:
             return list(tx.scalars(select(erasure_requests.c.request_id).where(
-                erasure_requests.c.collection == collection, erasure_requests.c.status == "completed",
+                erasure_requests.c.collection == collection, erasure_requests.c.status == COMPLETED_REQUEST,
                 erasure_requests.c.purge_level == UNREACHABLE,
             ).order_by(erasure_requests.c.created_at)))  # fmt: skip
 
@@ -109,8 +119,11 @@ class ErasureStore:
 
     # --- matching ------------------------------------------------------------------------------
 
-    def subject_matches(self, collection: str, subjects: SubjectFingerprints) -> list[EntityMatch]:
-        """Entity rows of committed chunks that are this subject (the rule of SubjectFingerprints).
+    def subject_matches(
+        self, collection: str, subjects: SubjectFingerprints, *, committed_only: bool = True
+    ) -> list[EntityMatch]:
+        """Entity rows of committed chunks that are this subject (the rule of SubjectFingerprints); with
+        ``committed_only`` off, of chunks of any version (what verification must find none of).
 
         Three lookups, each by the one key it can use (fingerprint, point id, doc id), the rest filtered
         here: as one join, or with the collection and status in the WHERE, SQLite (no statistics) planned
@@ -140,7 +153,9 @@ class ErasureStore:
             versions = _in_batches(tx, sorted({row.doc_id for row in located}), lambda ids: select(
                 document_versions.c.doc_id, document_versions.c.version, document_versions.c.status,
             ).where(document_versions.c.collection == collection, document_versions.c.doc_id.in_(ids)))  # fmt: skip
-        live = {(row.doc_id, row.version) for row in versions if row.status == COMMITTED}
+        live = {
+            (row.doc_id, row.version) for row in versions if row.status == COMMITTED or not committed_only
+        }
         committed = {
             row.point_id: (row.doc_id, row.version) for row in located if (row.doc_id, row.version) in live
         }
@@ -172,6 +187,20 @@ class ErasureStore:
                 entity_rows += tx.execute(delete(chunk_entities).where(
                     chunk_entities.c.point_id == point_id, chunk_entities.c.token == token)).rowcount  # fmt: skip
         return {"entity_rows": entity_rows}
+
+    def redact_sources(self, collection: str, doc_ids: Iterable[str], markers: dict[str, str]) -> int:
+        """The masked source URIs of ``doc_ids`` with the subject's tokens made ``<TYPE>``; returns how
+        many changed."""
+        changed = 0
+        with self.engine.begin() as tx:
+            for doc_id in sorted(set(doc_ids)):
+                key = (documents.c.collection == collection) & (documents.c.doc_id == doc_id)
+                source = tx.scalar(select(documents.c.source_masked).where(key))
+                redacted, count = substitute_tokens(source or "", markers)
+                if count:
+                    tx.execute(update(documents).where(key).values(source_masked=redacted))
+                    changed += 1
+        return changed
 
     def destroy_vault_entries(self, collection: str, matches: Iterable[EntityMatch]) -> dict[str, int]:
         """A subject's sealed values (both modes); the documents' data keys stay for their other values."""
@@ -276,18 +305,19 @@ class ErasureStore:
 
     # --- receipts ------------------------------------------------------------------------------
 
-    def append_receipt(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Seal ``body`` onto the chain and store it; returns the sealed receipt."""
+    def append_receipt(self, body: dict[str, Any], signer: ReceiptSigner) -> tuple[dict[str, Any], int]:
+        """Seal and sign ``body`` onto the chain and store it; returns the receipt and the chain's length."""
         with self.engine.begin() as tx:
             if tx.dialect.name == "postgresql":  # one writer at a time extends the chain
                 tx.exec_driver_sql("LOCK TABLE receipts IN EXCLUSIVE MODE")
             prev = tx.scalar(select(receipts.c.hash).order_by(receipts.c.seq.desc()).limit(1))
-            sealed = seal(body, prev or GENESIS_HASH)
+            length = int(tx.scalar(select(func.count()).select_from(receipts)) or 0) + 1
+            sealed = signer.seal(body, prev or GENESIS_HASH)
             tx.execute(insert(receipts).values(
                 receipt_id=sealed["receipt_id"], request_id=sealed["request"]["request_id"], created_at=utc_now(),
                 body=json.dumps(sealed, sort_keys=True), prev_hash=sealed["prev_hash"], hash=sealed["hash"],
             ))  # fmt: skip
-        return sealed
+        return sealed, length
 
     def receipts(self) -> list[StoredReceipt]:
         with self.engine.begin() as tx:

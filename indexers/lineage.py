@@ -8,10 +8,13 @@ crash left, so the next run can roll it back: nothing is left that a re-run cann
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -39,7 +42,12 @@ PENDING, COMMITTED, SUPERSEDED, QUARANTINED, FAILED = (
     "quarantined",
     "failed",
 )
+RUNNING, COMPLETED, INTERRUPTED = "running", "completed", "interrupted"
 KEY_ID_SETTING = "key_id"
+STORE_ID_SETTING = "store_id"
+# A run on another host whose heartbeat is older than this is taken for dead (a run on this host is
+# judged by its process id). Runs beat after every batch.
+STALE_AFTER = timedelta(hours=1)
 
 
 class LineageError(MaskingError):
@@ -61,10 +69,26 @@ class VersionRef:
     version: int
     status: str
     point_ids: list[str]
+    run_id: str = ""
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for what was written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -120,10 +144,50 @@ class LineageStore:
                     "tokens and fingerprints would not match; use the original key or a new data directory"
                 )
 
-    def start_run(self, run_id: str, kind: str, collection: str, settings: dict[str, Any]) -> None:
+    def store_id(self) -> str:
+        """This store's identity (created on first use), written into every receipt and chain head."""
         with self._tx() as tx:
-            tx.execute(insert(runs).values(run_id=run_id, kind=kind, collection=collection, status="running",
-                                           started_at=utc_now(), settings=settings))  # fmt: skip
+            stored = tx.scalar(
+                select(store_settings.c.value).where(store_settings.c.name == STORE_ID_SETTING)
+            )
+            if stored is None:
+                stored = f"ls_{uuid.uuid4().hex}"
+                tx.execute(insert(store_settings).values(name=STORE_ID_SETTING, value=stored))
+        return str(stored)
+
+    def start_run(self, run_id: str, kind: str, collection: str, settings: dict[str, Any]) -> None:
+        now = utc_now()
+        with self._tx() as tx:
+            tx.execute(insert(runs).values(run_id=run_id, kind=kind, collection=collection, status=RUNNING,
+                                           started_at=now, settings=settings, host=socket.gethostname(),
+                                           pid=os.getpid(), heartbeat_at=now))  # fmt: skip
+
+    def heartbeat(self, run_id: str) -> None:
+        with self._tx() as tx:
+            tx.execute(update(runs).where(runs.c.run_id == run_id).values(heartbeat_at=utc_now()))
+
+    def live_runs(self, collection: str) -> set[str]:
+        """The collection's runs whose process still lives; "running" runs whose process is gone (killed,
+        crashed) are marked interrupted here, so no run stays "running" forever."""
+        host, now = socket.gethostname(), utc_now()
+        with self._tx() as tx:
+            rows = tx.execute(select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.heartbeat_at).where(
+                runs.c.collection == collection, runs.c.status == RUNNING)).all()  # fmt: skip
+            live = {
+                row.run_id for row in rows
+                if (row.host == host and row.pid is not None and _process_alive(row.pid))
+                or (row.host not in (None, host) and row.heartbeat_at is not None
+                    and now - _aware(row.heartbeat_at) < STALE_AFTER)
+            }  # fmt: skip
+            dead = [row.run_id for row in rows if row.run_id not in live]
+            if dead:
+                tx.execute(update(runs).where(runs.c.run_id.in_(dead)).values(status=INTERRUPTED))
+        return live
+
+    def run_status(self, run_id: str) -> str | None:
+        with self._tx() as tx:
+            status: str | None = tx.scalar(select(runs.c.status).where(runs.c.run_id == run_id))
+        return status
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
         with self._tx() as tx:
@@ -143,6 +207,16 @@ class LineageStore:
         )
         with self._tx() as tx:
             return {row.doc_id: row.content_hash for row in tx.execute(query)}
+
+    def documents_by_file(self, collection: str, file_keys: Sequence[str]) -> dict[str, str]:
+        """file key -> doc id, for files already known under some doc id (perhaps from another root)."""
+        if not file_keys:
+            return {}
+        query = select(documents.c.file_key, documents.c.doc_id).where(
+            documents.c.collection == collection, documents.c.file_key.in_(list(file_keys))
+        )
+        with self._tx() as tx:
+            return {row.file_key: row.doc_id for row in tx.execute(query)}
 
     def next_version(self, collection: str, doc_id: str) -> int:
         with self._tx() as tx:
@@ -183,8 +257,9 @@ class LineageStore:
                 tx.execute(insert(chunk_entities), entity_rows)
 
     def commit_version(
-        self, collection: str, doc_id: str, version: int, content_hash: str, source_masked: str, run_id: str
-    ) -> list[VersionRef]:
+        self, collection: str, doc_id: str, version: int, content_hash: str, source_masked: str, run_id: str,
+        file_key: str | None = None,
+    ) -> list[VersionRef]:  # fmt: skip
         """Mark ``version`` committed and the versions it replaces superseded; returns those (to delete)."""
         now = utc_now()
         with self._tx() as tx:
@@ -198,7 +273,7 @@ class LineageStore:
             ).values(status=COMMITTED, committed_at=now))  # fmt: skip
             self._set_document(tx, collection, doc_id, run_id, now, current_version=version,
                                content_hash=content_hash, source_masked=source_masked,
-                               last_status=COMMITTED, last_error=None)  # fmt: skip
+                               last_status=COMMITTED, last_error=None, file_key=file_key)  # fmt: skip
             return self._versions(tx, collection, [SUPERSEDED], doc_id)
 
     def record_outcome(
@@ -229,7 +304,8 @@ class LineageStore:
     # --- reconciliation --------------------------------------------------------------------------
 
     def unfinished(self, collection: str) -> list[VersionRef]:
-        """Pending versions (a crash before commit) and superseded ones (a crash before their delete)."""
+        """Pending versions (a crash before commit, or a run still writing) and superseded ones (a crash
+        before their delete)."""
         with self._tx() as tx:
             return self._versions(tx, collection, [PENDING, SUPERSEDED])
 
@@ -238,7 +314,10 @@ class LineageStore:
         tx: Connection, collection: str, statuses: Iterable[str], doc_id: str | None = None
     ) -> list[VersionRef]:
         query = select(
-            document_versions.c.doc_id, document_versions.c.version, document_versions.c.status
+            document_versions.c.doc_id,
+            document_versions.c.version,
+            document_versions.c.status,
+            document_versions.c.run_id,
         ).where(document_versions.c.collection == collection, document_versions.c.status.in_(list(statuses)))
         if doc_id is not None:
             query = query.where(document_versions.c.doc_id == doc_id)
@@ -247,7 +326,7 @@ class LineageStore:
             point_ids = tx.scalars(select(chunks.c.point_id).where(
                 chunks.c.collection == collection, chunks.c.doc_id == row.doc_id, chunks.c.version == row.version
             ).order_by(chunks.c.chunk_index)).all()  # fmt: skip
-            refs.append(VersionRef(row.doc_id, row.version, row.status, list(point_ids)))
+            refs.append(VersionRef(row.doc_id, row.version, row.status, list(point_ids), row.run_id))
         return refs
 
     def drop_version(self, collection: str, doc_id: str, version: int) -> None:

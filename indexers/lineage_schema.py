@@ -38,11 +38,16 @@ runs = Table(
     Column("run_id", String(64), primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("collection", String(256), nullable=False),
-    Column("status", String(16), nullable=False),  # running | completed | failed
+    Column("status", String(16), nullable=False),  # running | completed | failed | interrupted
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
     Column("settings", JSON, nullable=False),  # policy, models, embedder location, key id; no secrets
     Column("counts", JSON),
+    # liveness (0003): a "running" run whose process is gone is marked interrupted, and what it left
+    # half-written is rolled back; one whose process lives is left alone
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("heartbeat_at", DateTime(timezone=True)),
 )
 
 documents = Table(
@@ -57,6 +62,10 @@ documents = Table(
     Column("last_error", Text),  # one line, no content
     Column("last_run_id", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # keyed hash of the file's resolved path (+ record key), so the same file met under another root is
+    # recognised as this document and not indexed twice (0003)
+    Column("file_key", String(64)),
+    Index("ix_documents_file_key", "collection", "file_key"),
 )
 
 document_versions = Table(
@@ -177,4 +186,17 @@ vault_access = Table(
     Column("collection", String(256), nullable=False),
     Column("doc_id", String(64), nullable=False),
     Column("tokens", Integer, nullable=False),  # how many tokens were rehydrated
+)
+
+# --- flow inputs (0003) -------------------------------------------------------------------------------
+
+source_refs = Table(
+    "source_refs",
+    metadata,
+    Column("ref_id", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    # the paths a CLI run hands to its flow, AES-GCM sealed: file names can be personal data, and
+    # Prefect stores flow parameters verbatim, so the flow gets only ref_id
+    Column("sealed", LargeBinary, nullable=False),
 )

@@ -22,11 +22,13 @@ from indexers.readers.base import SourceError
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "SkippedDocument",
+    "SkippedFile",
     "SourceDocument",
     "SourceError",
     "SourceFile",
     "content_hash",
     "doc_id_for",
+    "file_key_for",
     "iter_source_files",
     "read_documents",
 ]
@@ -44,6 +46,23 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class SkippedFile:
+    """A path under an ingested directory that is not read, and why (counted, reported, never fatal)."""
+
+    path: Path
+    root: Path
+    reason: str
+
+    @property
+    def uri(self) -> str:
+        return self.path.relative_to(self.root).as_posix()
+
+    @property
+    def error(self) -> str:
+        return f"{self.uri}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class SourceDocument:
     """A readable document: raw text and metadata stay in memory and go to the masker only."""
 
@@ -53,6 +72,7 @@ class SourceDocument:
     text: str = field(repr=False)
     metadata: dict[str, str] = field(repr=False)
     content_hash: str
+    file_key: str = ""  # keyed hash of the resolved path (+ record key): the same file under any root
 
 
 @dataclass(frozen=True)
@@ -74,6 +94,13 @@ def doc_id_for(source_key: bytes, uri: str) -> str:
     return "doc_" + hmac.new(source_key, uri.encode(), hashlib.sha256).hexdigest()[:24]
 
 
+def file_key_for(source_key: bytes, path: Path, record_key: str | None) -> str:
+    """The file's identity on this machine, whatever root it was found under (a keyed hash: a path can
+    name a person)."""
+    identity = f"{path.resolve()}#{record_key or ''}"
+    return hmac.new(source_key, b"file\x00" + identity.encode(), hashlib.sha256).hexdigest()
+
+
 def content_hash(source_key: bytes, text: str, metadata: dict[str, str]) -> str:
     payload = json.dumps([text, metadata], sort_keys=True, ensure_ascii=False).encode()
     return hmac.new(source_key, b"content\x00" + payload, hashlib.sha256).hexdigest()
@@ -81,44 +108,92 @@ def content_hash(source_key: bytes, text: str, metadata: dict[str, str]) -> str:
 
 def iter_source_files(
     paths: Iterable[Path], suffixes: frozenset[str] = SUPPORTED_SUFFIXES
-) -> Iterator[SourceFile]:
-    """Files named directly, and files with a supported suffix under directories (sorted, recursive).
+) -> Iterator[SourceFile | SkippedFile]:
+    """Files named directly, and files under directories (sorted, recursive, hidden names left out).
 
-    A file named directly has its parent as root; files under a directory have that directory.
+    A file named directly has its parent as root; files under a directory have that directory. What is
+    not read comes out as a SkippedFile with its reason: unsupported types, symlinks that leave the tree
+    or loop, special files, unreadable directories, and a file already met under another path or root
+    (read once per run). A path that does not exist is a SourceError: the run cannot mean it.
     """
+    seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-                if child.suffix.lower() in suffixes:
-                    yield SourceFile(child, path)
+            yield from _walk(path, path, suffixes, seen, {path.resolve()})
         elif path.is_file():
-            yield SourceFile(path, path.parent)
+            yield _once(SourceFile(path, path.parent), seen)
         else:
             raise SourceError(f"{path}: no such file or directory")
+
+
+def _once(source: SourceFile, seen: set[Path]) -> SourceFile | SkippedFile:
+    real = source.path.resolve()
+    if real in seen:
+        return SkippedFile(source.path, source.root, "the same file was already read under another path")
+    seen.add(real)
+    return source
+
+
+def _walk(
+    directory: Path, root: Path, suffixes: frozenset[str], seen: set[Path], open_dirs: set[Path]
+) -> Iterator[SourceFile | SkippedFile]:
+    """Depth first, sorted by name; ``open_dirs`` (resolved) are the directories on the current path."""
+    real_root = root.resolve()
+    try:
+        children = sorted(directory.iterdir(), key=lambda p: p.name)
+    except OSError as error:
+        yield SkippedFile(
+            directory, root, f"cannot list directory ({error.strerror or type(error).__name__})"
+        )
+        return
+    for child in children:
+        if child.name.startswith("."):
+            continue
+        try:
+            real = child.resolve(strict=True)
+        except (OSError, RuntimeError):
+            yield SkippedFile(child, root, "broken or looping symlink")
+            continue
+        if child.is_symlink() and not real.is_relative_to(real_root):
+            yield SkippedFile(child, root, "symlink leads outside the ingested tree (not followed)")
+        elif real.is_dir():
+            if real in open_dirs:
+                yield SkippedFile(child, root, "symlink loop (not followed)")
+            else:
+                yield from _walk(child, root, suffixes, seen, open_dirs | {real})
+        elif not real.is_file():
+            yield SkippedFile(child, root, "not a regular file")
+        elif child.suffix.lower() not in suffixes:
+            yield SkippedFile(child, root, f"unsupported file type {child.suffix or '(none)'!r}")
+        else:
+            yield _once(SourceFile(child, root), seen)
 
 
 def read_documents(
     source: SourceFile, source_key: bytes, options: ReaderOptions | None = None
 ) -> Iterator[SourceDocument | SkippedDocument]:
-    """The documents of one file (one, or one per JSON record); unreadable ones as SkippedDocument."""
+    """The documents of one file (one, or one per JSON record); unreadable ones as SkippedDocument.
+
+    Whatever a reader raises (a parser's own errors, RecursionError, MemoryError) is this file's
+    failure, reported by exception type: the run's other files go on."""
     options = options or ReaderOptions()
     file_id = doc_id_for(source_key, source.uri)
     reader = READERS.get(source.path.suffix.lower())
     if reader is None:
         suffix = source.path.suffix or "(none)"
-        yield SkippedDocument(
-            file_id, source.uri, source.path, f"{source.uri}: unsupported file type {suffix!r}"
-        )
+        yield SkippedDocument(file_id, source.uri, source.path, f"unsupported file type {suffix!r}")
         return
     try:
         for item in reader(source.path, options):
-            yield _document(source, source_key, item)
+            yield _document(source, source_key, item, options)
     except SourceError as error:
         yield SkippedDocument(file_id, source.uri, source.path, str(error))
+    except Exception as error:  # RecursionError and MemoryError included: one file, never the run
+        yield SkippedDocument(file_id, source.uri, source.path, f"unreadable ({type(error).__name__})")
 
 
 def _document(
-    source: SourceFile, source_key: bytes, item: Record | RecordError
+    source: SourceFile, source_key: bytes, item: Record | RecordError, options: ReaderOptions
 ) -> SourceDocument | SkippedDocument:
     key = item.key
     uri = source.uri if key is None else f"{source.uri}#{key}"
@@ -127,7 +202,12 @@ def _document(
         return SkippedDocument(doc_id, uri, source.path, item.reason)
     if not item.text.strip():
         return SkippedDocument(doc_id, uri, source.path, "empty document")
+    if len(item.text) > options.max_document_chars:
+        reason = (f"document too long ({len(item.text):,} characters > {options.max_document_chars:,}; "
+                  "RAGMASK_MAX_DOCUMENT_CHARS raises it)")  # fmt: skip
+        return SkippedDocument(doc_id, uri, source.path, reason)
+    # the hash leaves the URI out: the same file met under another root is unchanged
+    hashed = content_hash(source_key, item.text, item.metadata)
     metadata = {"source": uri, **item.metadata}
-    return SourceDocument(
-        doc_id, uri, source.path, item.text, metadata, content_hash(source_key, item.text, metadata)
-    )
+    file_key = file_key_for(source_key, source.path, key)
+    return SourceDocument(doc_id, uri, source.path, item.text, metadata, hashed, file_key)

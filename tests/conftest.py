@@ -17,9 +17,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test gets the test secret and a private config directory (no real key file is touched)."""
+    """Every test gets the test secret and private config and state directories (no real key file or
+    receipt head log is touched)."""
     monkeypatch.setenv("RAGMASK_SECRET_KEY", TEST_SECRET)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.delenv("RAGMASK_RECEIPT_KEY", raising=False)
+    monkeypatch.delenv("RAGMASK_RECEIPT_KEY_FILE", raising=False)
+    monkeypatch.delenv("RAGMASK_RECEIPT_LOG", raising=False)
     monkeypatch.delenv("RAGMASK_KEY_FILE", raising=False)
     monkeypatch.delenv("RAGMASK_VAULT_KEY", raising=False)
     monkeypatch.delenv("RAGMASK_VAULT_KEY_FILE", raising=False)

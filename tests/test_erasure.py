@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 from faker import Faker
 
 from flows.cli import cli
-from flows.erasing import register_request, run_compact, run_erase, verify_receipts
+from flows.erasing import receipt_signer, register_request, run_compact, run_erase, verify_receipts
 from flows.runner import run_ingest
 from flows.search import search
 from flows.settings import IngestSettings, StoreSettings
@@ -25,6 +26,7 @@ from indexers.erasure import Eraser
 from indexers.erasure_store import ErasureStore
 from indexers.lineage import ChunkRow, LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients, physical_collection
+from indexers.receipts import GENESIS_HASH, default_head_log, receipt_hash
 from masking import MaskingKeys
 from masking.fingerprints import subject_fingerprints
 from tests.conftest import TEST_SECRET
@@ -160,23 +162,72 @@ def test_erased_subject_stays_redacted_on_reingest(workspace: tuple[Path, Ingest
     assert subject_tokens(settings) == set()
 
 
+def rewrite_chain(connection: sqlite3.Connection, mutate: Callable[[dict[str, Any]], None]) -> None:
+    """The attacker who can write the database: edits every body and recomputes every hash and link
+    (the algorithm is public; the receipt key is not)."""
+    prev = GENESIS_HASH
+    for seq, body in connection.execute("SELECT seq, body FROM receipts ORDER BY seq").fetchall():
+        receipt = json.loads(body)
+        mutate(receipt)
+        receipt["prev_hash"] = prev
+        receipt["hash"] = receipt_hash(receipt)
+        connection.execute("UPDATE receipts SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                           (json.dumps(receipt, sort_keys=True), prev, receipt["hash"], seq))  # fmt: skip
+        prev = receipt["hash"]
+
+
 def test_receipt_tampering_is_detected(workspace: tuple[Path, IngestSettings]) -> None:
     _, settings = workspace
     first = erase(settings, identifiers=[("email", P["email"])])
     second = erase(settings, identifiers=[("phone", "555-010-2000")], mode="delete")
-    assert second["prev_hash"] == first["hash"]
+    assert second["prev_hash"] == first["hash"] and len(first["signature"]) == 64
     runner = CliRunner()
     data_dir = str(settings.stores.data_dir)
-    ok = runner.invoke(cli, ["receipts", "verify", "--data-dir", data_dir, "--json"])
-    assert ok.exit_code == 0 and json.loads(ok.output) == {"receipts": 2, "valid": True, "first_bad": None}
 
+    def verify() -> tuple[int, dict[str, Any]]:
+        done = runner.invoke(cli, ["receipts", "verify", "--data-dir", data_dir, "--json"])
+        return done.exit_code, json.loads(done.stdout.splitlines()[0])
+
+    code, ok = verify()
+    assert code == 0 and ok == {
+        "receipts": 2,
+        "valid": True,
+        "first_bad": None,
+        "reason": None,
+        "anchored": 2,
+    }
     database = settings.stores.data_dir / "lineage.db"
-    with sqlite3.connect(database) as connection:
-        connection.execute("UPDATE receipts SET body = replace(body, '\"verified\": true', '\"verified\": false') "
-                           "WHERE receipt_id = ?", (first["receipt_id"],))  # fmt: skip
-    broken = runner.invoke(cli, ["receipts", "verify", "--data-dir", data_dir, "--json"])
-    assert broken.exit_code == 1
-    assert json.loads(broken.stdout.splitlines()[0])["first_bad"] == first["receipt_id"]
+    pristine = database.read_bytes()
+
+    def attacked(sql: Callable[[sqlite3.Connection], Any]) -> dict[str, Any]:
+        database.write_bytes(pristine)
+        with closing(sqlite3.connect(database)) as connection, connection:
+            sql(connection)
+        code, result = verify()
+        assert code == 1 and result["valid"] is False
+        return result
+
+    edited = attacked(lambda c: c.execute(
+        "UPDATE receipts SET body = replace(body, '\"verified\": true', '\"verified\": false') WHERE receipt_id = ?",
+        (first["receipt_id"],)))  # fmt: skip
+    assert edited["first_bad"] == first["receipt_id"] and "edited" in edited["reason"]
+    rehashed = attacked(lambda c: rewrite_chain(c, lambda r: r.update(verified=False)))
+    assert rehashed["first_bad"] == first["receipt_id"] and "signature" in rehashed["reason"]
+    newest_dropped = attacked(lambda c: c.execute("DELETE FROM receipts WHERE receipt_id = ?",
+                                                  (second["receipt_id"],)))  # fmt: skip
+    assert newest_dropped["reason"] == "1 receipt(s) missing: the exported head has 2"
+    all_gone = attacked(lambda c: c.execute("DELETE FROM receipts"))
+    assert all_gone["receipts"] == 0 and "2 receipt(s) missing" in all_gone["reason"]
+    new_identity = attacked(lambda c: (c.execute("DELETE FROM receipts"),
+                                       c.execute("DELETE FROM store_settings WHERE name = 'store_id'")))  # fmt: skip
+    assert "another store id" in new_identity["reason"]
+
+    database.write_bytes(pristine)
+    head_log = default_head_log()
+    lines = head_log.read_text(encoding="ascii").splitlines()
+    head_log.write_text("\n".join([*lines[:-1], lines[-1].replace('"length": 2', '"length": 1')]) + "\n")
+    code, forged_head = verify()
+    assert code == 1 and "do not authenticate" in forged_head["reason"]
 
 
 def test_purge_leaves_no_erased_bytes_and_receipts_hold_no_values(
@@ -212,8 +263,10 @@ def test_rebuild_purge_swaps_an_alias_and_the_store_keeps_working(
     stores = settings.stores
     deleted_text = by_source(settings)["b_surname_only.txt"][0]["page_content"]
     before = payloads(settings)
-    eraser = Eraser(LineageStore(stores.lineage), lambda: VectorStore(stores.qdrant, stores.collection),
-                    lambda: Embedder(settings.embedding_model), purge_method="rebuild")  # fmt: skip
+    lineage = LineageStore(stores.lineage)
+    eraser = Eraser(lineage, lambda: VectorStore(stores.qdrant, stores.collection),
+                    lambda: Embedder(settings.embedding_model), receipt_signer(stores, lineage, create_missing=True),
+                    purge_method="rebuild")  # fmt: skip
     request_id = register_request(stores, KEYS, identifiers=[("name", SUBJECT)], mode="delete", purge=True)
     receipt = eraser.erase(request_id)
 

@@ -1,25 +1,53 @@
-"""What every reader returns, and the checks every reader shares (size limit, readable bytes)."""
+"""What every reader returns, and the bounds every reader shares.
+
+A source file is untrusted input: a few kilobytes can expand to gigabytes (a zip bomb in a DOCX, a
+deflate bomb in a PDF) or nest deeper than a parser's stack (JSON). Each bound below turns such a file
+into that file's one-line failure before it can cost the run its memory or its other documents.
+"""
 
 from __future__ import annotations
 
+import io
+import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 64 * 1024 * 1024  # bytes read from disk per file
+MAX_EXPANDED_BYTES = 128 * 1024 * 1024  # bytes a DOCX (a zip) may declare once decompressed
+MAX_ARCHIVE_MEMBERS = 10_000  # parts of a DOCX
+MAX_JSON_DEPTH = 64  # nesting of objects and arrays in a JSON record file
+MAX_PDF_PAGES = 5_000
+MAX_DOCUMENT_CHARS = 10_000_000  # characters of text per document (about 8 minutes of detection here)
 
 
 class SourceError(Exception):
-    """A file that cannot be read; the message is one line and quotes no content."""
+    """A file that cannot be read; the message is one line and quotes neither content nor the file name."""
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else default
 
 
 @dataclass(frozen=True)
 class ReaderOptions:
-    """Options for record files (JSON/JSONL): which field holds the text, the id, the metadata."""
+    """Which record fields hold the text, the id, the metadata; and the bounds on what a file may expand to."""
 
     text_field: str = "text"
     id_field: str = "id"
     metadata_fields: tuple[str, ...] = ()
     max_file_bytes: int = MAX_FILE_BYTES
+    max_expanded_bytes: int = MAX_EXPANDED_BYTES
+    max_json_depth: int = MAX_JSON_DEPTH
+    max_pdf_pages: int = MAX_PDF_PAGES
+    max_document_chars: int = MAX_DOCUMENT_CHARS
+
+    @classmethod
+    def from_env(cls) -> ReaderOptions:
+        """The two bounds a user may need to raise: RAGMASK_MAX_FILE_BYTES and RAGMASK_MAX_DOCUMENT_CHARS."""
+        return cls(max_file_bytes=_env_int("RAGMASK_MAX_FILE_BYTES", MAX_FILE_BYTES),
+                   max_document_chars=_env_int("RAGMASK_MAX_DOCUMENT_CHARS", MAX_DOCUMENT_CHARS))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -44,7 +72,9 @@ def read_bytes(path: Path, options: ReaderOptions) -> bytes:
     try:
         size = path.stat().st_size
         if size > options.max_file_bytes:
-            raise SourceError(f"file too large ({size} bytes > {options.max_file_bytes})")
+            raise SourceError(
+                f"file too large ({size:,} bytes > {options.max_file_bytes:,}; RAGMASK_MAX_FILE_BYTES raises it)"
+            )
         return path.read_bytes()
     except OSError as error:
         raise SourceError(f"cannot read ({error.strerror or type(error).__name__})") from None
@@ -58,3 +88,22 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise SourceError(f"not valid UTF-8 (byte offset {error.start})") from None
+
+
+def check_archive(data: bytes, options: ReaderOptions, kind: str) -> None:
+    """Refuse a zip container (DOCX) whose parts declare more than the bound once decompressed.
+
+    zipfile never yields more than a member's declared size (a lie fails its CRC), so the declared
+    total bounds what a parser can be made to hold."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as error:
+        raise SourceError(f"malformed {kind} ({type(error).__name__})") from None
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise SourceError(f"{kind} has {len(members):,} parts (> {MAX_ARCHIVE_MEMBERS:,})")
+    expanded = sum(member.file_size for member in members)
+    if expanded > options.max_expanded_bytes:
+        raise SourceError(
+            f"{kind} expands to {expanded:,} bytes (> {options.max_expanded_bytes:,}): a decompression bomb?"
+        )

@@ -1,0 +1,117 @@
+"""The write protocol, in one place: how a document version reaches Qdrant and the lineage, and how what a
+crash left half-written is rolled back.
+
+Order: payload built from masked chunks -> lineage rows written ``pending`` -> (vault sealed) -> points
+upserted -> version ``committed`` -> the versions it replaces ``superseded``, their points deleted, their
+rows dropped. A crash at any step leaves pending or superseded versions; ``reconcile`` deletes their
+points and rows, except a pending version of a run whose process still lives (it is still writing).
+Ingest reconciles when it starts, erasure before it matches (so no half-written version can hide a
+subject from an erasure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from indexers.chunking import Chunk, tokens_in
+from indexers.lineage import PENDING, ChunkRow, LineageStore
+from indexers.qdrant_store import Point, VectorStore, point_id
+from masking.entities import MaskedEntity
+from masking.tokens import TOKEN_PATTERN
+
+
+@dataclass(frozen=True)
+class DocumentVersion:
+    """One document version ready to write: masked chunks, their vectors, and what they mention."""
+
+    doc_id: str
+    content_hash: str
+    report: dict[str, Any]
+    chunks: Sequence[Chunk] = field(repr=False)
+    vectors: Sequence[list[float]] = field(repr=False)
+    entities: Sequence[MaskedEntity] = field(repr=False)
+    fields: Mapping[str, str] = field(default_factory=dict, repr=False)  # masked source, title
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    file_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    rolled_back: int  # versions whose points and rows were removed
+    in_progress: frozenset[str]  # runs still writing pending versions (left alone)
+
+
+class IndexWriter:
+    """Writes document versions of one collection; the only code that orders lineage and Qdrant writes."""
+
+    def __init__(self, lineage: LineageStore, store: VectorStore, pipeline_version: str = "") -> None:
+        self.lineage = lineage
+        self.store = store
+        self.collection = store.collection
+        self.pipeline_version = pipeline_version
+
+    def reconcile(self) -> Reconciled:
+        """Roll back what crashed runs left; a live run's pending versions are reported, not touched."""
+        live = self.lineage.live_runs(self.collection)
+        busy: set[str] = set()
+        rolled_back = 0
+        for ref in self.lineage.unfinished(self.collection):
+            if ref.status == PENDING and ref.run_id in live:
+                busy.add(ref.run_id)
+                continue
+            self.store.delete(ref.point_ids)
+            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
+            rolled_back += 1
+        return Reconciled(rolled_back, frozenset(busy))
+
+    def points(self, document: DocumentVersion, version: int) -> tuple[list[ChunkRow], list[Point]]:
+        """The lineage rows and Qdrant points of a version (LangChain-shaped payloads)."""
+        by_token = {e.token: e for e in document.entities}
+        rows, points = [], []
+        for chunk, vector in zip(document.chunks, document.vectors, strict=True):
+            pid = point_id(self.collection, document.doc_id, version, chunk.index)
+            tokens = tokens_in(chunk.text)
+            entities = [
+                (fp, by_token[t].entity_type, t, position > 0)  # the first is the value's own
+                for t in tokens
+                if t in by_token
+                for position, fp in enumerate(by_token[t].fingerprints)
+            ]
+            rows.append(ChunkRow(pid, chunk.index, chunk.token_count, entities))
+            metadata = {
+                "doc_id": document.doc_id, "chunk_index": chunk.index, "doc_version": version, "tokens": tokens,
+                "entity_types": sorted({m.group(1) for m in map(TOKEN_PATTERN.match, tokens) if m}),
+                "masked": True, "pipeline_version": self.pipeline_version, **document.fields,
+                "provenance": dict(document.provenance),
+            }  # fmt: skip
+            points.append(Point(pid, vector, {"page_content": chunk.text, "metadata": metadata}))
+        return rows, points
+
+    def write(
+        self, document: DocumentVersion, run_id: str, before_upsert: Callable[[int], None] | None = None
+    ) -> int:
+        """Write a new version (pending -> upsert -> commit -> supersede); returns its number.
+        ``before_upsert(version)`` runs after the pending rows (the vault seals there); if it or the
+        upsert fails, the version's points and rows are removed and the error goes on."""
+        version = self.lineage.next_version(self.collection, document.doc_id)
+        rows, points = self.points(document, version)
+        self.lineage.write_pending(self.collection, document.doc_id, version, document.content_hash, run_id,
+                                   document.report, rows)  # fmt: skip
+        try:
+            if before_upsert is not None:
+                before_upsert(version)
+            self.store.upsert(points)
+        except Exception:
+            self.store.delete(p.id for p in points)
+            self.lineage.drop_version(self.collection, document.doc_id, version)
+            raise
+        superseded = self.lineage.commit_version(
+            self.collection, document.doc_id, version, document.content_hash,
+            document.fields.get("source", ""), run_id, document.file_key,
+        )  # fmt: skip
+        for ref in superseded:
+            self.store.delete(ref.point_ids)
+            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
+        return version

@@ -1,0 +1,122 @@
+"""Erasure after a crash: a run killed with SIGKILL between upsert and commit leaves a pending version
+whose points are searchable; erasing its subject must find them (reconcile first), never answer
+"matched 0, verified". A run whose process lives is not rolled back: the erasure refuses instead, with
+no receipt. Killed runs do not stay "running". Real components; synthetic data (Faker, fixed seed)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from faker import Faker
+
+from flows.erasing import register_request, run_erase
+from flows.runner import run_ingest
+from flows.settings import IngestSettings, StoreSettings
+from indexers.erasure import ErasureError
+from indexers.erasure_store import ErasureStore
+from indexers.lineage import INTERRUPTED, RUNNING, ChunkRow, LineageStore
+from indexers.qdrant_store import VectorStore, close_local_clients
+from masking import MaskingKeys
+from tests.conftest import REPO, TEST_SECRET
+
+KEYS = MaskingKeys(TEST_SECRET.encode())
+
+CRASH_BEFORE_COMMIT = """
+import os, signal, sys
+from pathlib import Path
+from flows.runner import run_ingest
+from flows.settings import IngestSettings, StoreSettings
+from indexers.lineage import LineageStore
+
+def killed(*_args, **_kwargs):  # the process dies after the upsert, before the commit
+    os.kill(os.getpid(), signal.SIGKILL)
+
+LineageStore.commit_version = killed
+run_ingest([Path(sys.argv[1])], IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2]))))
+"""
+
+
+def subject() -> dict[str, str]:
+    fake = Faker("en_US")
+    fake.seed_instance(5151)
+    return {"name": fake.name(), "email": f"{fake.user_name()}@example.com", "filler": fake.paragraph()}
+
+
+S = subject()
+
+
+def settings_for(data_dir: Path) -> IngestSettings:
+    return IngestSettings(stores=StoreSettings(data_dir=data_dir))
+
+
+def payload_text(settings: IngestSettings) -> str:
+    store = VectorStore(settings.stores.qdrant, settings.stores.collection)
+    return json.dumps([r.payload for r in store.scroll()])
+
+
+def test_erasure_after_a_killed_ingest_finds_the_half_written_version(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text(f"{S['name']} wrote from {S['email']}. {S['filler']}", encoding="utf-8")
+    data = tmp_path / "data"
+    crashed = subprocess.run([sys.executable, "-c", CRASH_BEFORE_COMMIT, str(corpus), str(data)],
+                             capture_output=True, text=True, cwd=REPO, timeout=600, check=False)  # fmt: skip
+    assert crashed.returncode == -9, crashed.stderr[-2000:]
+    settings = settings_for(data)
+    lineage = LineageStore(settings.stores.lineage)
+    [pending] = lineage.unfinished("ragmask")
+    store = VectorStore(settings.stores.qdrant, "ragmask")
+    assert store.existing(pending.point_ids) == set(pending.point_ids)  # searchable, though never committed
+
+    request_id = register_request(settings.stores, KEYS, identifiers=[("email", S["email"])])
+    receipt = run_erase(settings, request_id)
+
+    assert receipt["verified"] is True
+    assert store.existing(pending.point_ids) == set()
+    assert lineage.unfinished("ragmask") == []
+    assert lineage.run_status(pending.run_id) == INTERRUPTED  # not "running" forever
+    assert "<EMAIL_ADDRESS_" not in payload_text(settings)
+    with pytest.raises(ErasureError, match="already completed"):
+        run_erase(settings, request_id)
+    close_local_clients()
+
+
+def test_erasure_refuses_while_a_live_run_writes_and_can_run_again(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text(f"{S['name']} wrote from {S['email']}. {S['filler']}", encoding="utf-8")
+    settings = settings_for(tmp_path / "data")
+    run_ingest([corpus], settings, keys=KEYS)
+    lineage = LineageStore(settings.stores.lineage)
+    lineage.start_run("live-run", "ingest", "ragmask", {})  # this process: alive
+    lineage.write_pending("ragmask", "doc_busy", 1, "0" * 64, "live-run", {}, [ChunkRow("busy-point", 0, 1)])
+    erasures = ErasureStore(lineage)
+    receipts_before = len(erasures.receipts())
+    request_id = register_request(settings.stores, KEYS, identifiers=[("email", S["email"])])
+
+    with pytest.raises(ErasureError, match="live-run is still writing"):
+        run_erase(settings, request_id)
+    assert len(erasures.receipts()) == receipts_before  # no receipt for what was not done
+    request = erasures.request(request_id)
+    assert request is not None and request.status == "failed" and lineage.run_status("live-run") == RUNNING
+
+    lineage.finish_run("live-run", "completed", {})
+    lineage.drop_version("ragmask", "doc_busy", 1)
+    receipt = run_erase(settings, request_id)  # a failed request may be run again
+    assert receipt["verified"] is True and receipt["matched"]["documents"] == 1
+    close_local_clients()
+
+
+def test_a_dead_process_on_this_host_is_interrupted(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lineage.db'}"
+    starts_and_dies = f"from indexers.lineage import LineageStore; LineageStore({url!r}).start_run('gone', 'ingest', 'ragmask', {{}})"
+    subprocess.run([sys.executable, "-c", starts_and_dies], cwd=REPO, check=True, timeout=120)
+    lineage = LineageStore(url)
+    assert lineage.run_status("gone") == RUNNING
+    lineage.start_run("mine", "ingest", "ragmask", {})
+    assert lineage.live_runs("ragmask") == {"mine"}  # this process lives; the other is gone
+    assert lineage.run_status("gone") == INTERRUPTED
