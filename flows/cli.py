@@ -18,6 +18,7 @@ import click
 
 from flows.logging_setup import configure_logging
 from flows.pipeline import batched
+from flows.process import harden_process
 from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, IngestSettings, StoreSettings
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
 from indexers.sources import (
@@ -177,7 +178,7 @@ def mask_command(
                 if not as_json:
                     _print_human(entry)
             click.echo(f"ragmask: {len(entries)} documents processed", err=True)
-    except (MaskingError, SourceError, OSError) as error:
+    except (MaskingError, OSError) as error:
         raise CliError(str(error)) from None
     if as_json:
         click.echo(json.dumps({"documents": entries}, ensure_ascii=False))
@@ -198,12 +199,25 @@ def _print_ingest(result: dict[str, Any]) -> None:
     )
 
 
-def _ingest_as_flow_run(paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
-    """With PREFECT_API_URL set, a real flow run, visible in the UI with its artifacts."""
+def ingest_as_flow_run(paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
+    """With PREFECT_API_URL set, a real flow run, visible in the UI with its artifacts. The paths go to
+    the flow as a sealed source reference: Prefect stores parameters verbatim, and names can be personal."""
     from flows.ingest import ingest_flow
+    from indexers.lineage import LineageStore
+    from indexers.source_refs import SourceRefs
 
+    for path in paths:
+        if not path.exists():
+            raise SourceError(f"{path}: no such file or directory")
+    keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
+    lineage = LineageStore(settings.stores.lineage)
+    try:
+        source_ref = SourceRefs(lineage, keys).register(paths)
+    finally:
+        lineage.close()
     result: dict[str, Any] = ingest_flow(
-        [str(p) for p in paths],
+        None,  # no paths: the reference
+        source_ref,
         **settings.stores.flow_parameters(),
         policy=settings.policy,
         batch_documents=settings.batch_documents,
@@ -249,10 +263,10 @@ def ingest_command(paths: Sequence[Path], policy: str | None, spacy_model: str, 
                               vault_key_file=vault_key_file)  # fmt: skip
     try:
         if os.environ.get("PREFECT_API_URL"):
-            result = _ingest_as_flow_run(paths, settings)
+            result = ingest_as_flow_run(paths, settings)
         else:
             result = _ingest_directly(paths, settings)
-    except (MaskingError, SourceError, OSError) as error:
+    except (MaskingError, OSError) as error:
         raise CliError(str(error)) from None
     if as_json:
         click.echo(json.dumps(result))
@@ -414,8 +428,9 @@ def rehydrate_command(document: str, reason: str, actor: str | None, key_file: P
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console entry point: one-line errors, no traceback unless RAGMASK_DEBUG is set."""
+    """Console entry point: one-line errors, no traceback unless RAGMASK_DEBUG is set; owner-only files."""
     configure_logging()
+    harden_process()
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="ragmask", standalone_mode=True)
     except SystemExit:

@@ -13,7 +13,11 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from flows.erasing import run_erase
+from flows.process import harden_process
 from flows.settings import IngestSettings, StoreSettings
+from masking import MaskingError
+
+harden_process()  # a worker imports this module before it runs the flow
 
 
 def receipt_markdown(receipt: dict[str, Any]) -> str:
@@ -23,11 +27,13 @@ def receipt_markdown(receipt: dict[str, Any]) -> str:
         f"Receipt `{receipt['receipt_id']}` ({request['kind']}, mode {request['mode']}, identifier types "
         f"{', '.join(request['identifier_types']) or '-'}): matched {matched['documents']} documents, "
         f"{matched['chunks']} chunks, {matched['points']} points. Verified: **{receipt['verified']}**. "
-        f"Purge level: **{receipt['purge_level']}**. Chain hash `{receipt['hash'][:16]}…`.\n"
+        f"Purge level: **{receipt['purge_level']}**.\n\n"
+        f"Receipt chain head (also appended to the receipt head log): `{receipt['hash']}`, signed with "
+        f"receipt key `{receipt['signing_key_id']}` for lineage store `{receipt['store_id']}`.\n"
     )
 
 
-class ErasureFailedError(RuntimeError):
+class ErasureFailedError(MaskingError):
     """An erasure failed; the message names the request and the exception type only."""
 
 

@@ -26,7 +26,7 @@ from indexers.receipts import (
     verify_chain,
 )
 from indexers.sources import SkippedDocument, SourceFile, doc_id_for, read_documents
-from masking import MaskingKeys
+from masking import KeyConfigError, MaskingKeys
 from masking.fingerprints import REQUEST_TYPES, SubjectFingerprints, subject_fingerprints
 
 MODES = (REDACT, DELETE)
@@ -78,7 +78,8 @@ def register_request(
     stores: StoreSettings, keys: MaskingKeys, *, identifiers: Sequence[tuple[str, str]] = (),
     documents: Sequence[str] = (), mode: str = REDACT, purge: bool = False,
 ) -> str:  # fmt: skip
-    """Store the request (no values) and return its id."""
+    """Store the request (no values) and return its id; an identical request that never completed (a
+    killed or failed run) is returned instead, so running the same command again finishes the job."""
     if bool(identifiers) == bool(documents):
         raise ErasureError("name a subject (--email, --phone, --name, --id) or a --document, not both")
     if mode not in MODES:
@@ -92,13 +93,17 @@ def register_request(
         request = ErasureRequest(request_id, stores.collection, SUBJECT, mode, purge, types, subjects)
     else:
         candidates = [doc_id for document in documents for doc_id in document_ids_for(keys, document)]
-        known = sorted(erasures.document_points(stores.collection, candidates))
+        unfinished = erasures.open_document_ids(stores.collection) & set(candidates)
+        known = sorted(set(erasures.document_points(stores.collection, candidates)) | unfinished)
         if not known:
             raise ErasureError(
                 f"no document of collection {stores.collection!r} matches the --document given"
             )
         request = ErasureRequest(request_id, stores.collection, DOCUMENT, DELETE, purge, ["document"],
                                  document_ids=known)  # fmt: skip
+    earlier = erasures.open_request(request)
+    if earlier is not None:
+        return earlier
     erasures.register(request)
     return request_id
 
@@ -150,6 +155,13 @@ def verify_receipts(stores: StoreSettings) -> ChainCheck:
     """The chain, each signature, and the newest exported head (needs the receipt key and the head log)."""
     lineage = LineageStore(stores.lineage)
     try:
-        return verify_chain(ErasureStore(lineage).receipts(), receipt_signer(stores, lineage))
+        stored = ErasureStore(lineage).receipts()
+        try:
+            signer = receipt_signer(stores, lineage)
+        except KeyConfigError:
+            if stored:
+                raise
+            return ChainCheck(0, True, None, "no receipts yet (no receipt key either)")
+        return verify_chain(stored, signer)
     finally:
         lineage.close()

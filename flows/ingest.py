@@ -1,10 +1,11 @@
 """The Prefect ``ingest`` flow: the run of flows/runner.py with each batch as a task, plus artifacts.
 
 Prefect stores flow parameters verbatim, exception messages in states, logs and events, and (if
-enabled) pickled results. So: parameters are paths and store names, never text or secrets (the Qdrant
-API key comes from RAGMASK_QDRANT_API_KEY inside the run); a task gets a batch reference, not file
-names (which can hold personal data); tasks keep no results and no cache; exceptions are re-raised as
-their type only; logs and artifacts carry ids and counts. Batches run one at a time: the models and a
+enabled) pickled results. So: the CLI hands its paths over as a sealed source reference (file names can
+be personal data; indexers/source_refs.py), a deployment's form takes the directories to read; never
+text or secrets (the Qdrant API key comes from RAGMASK_QDRANT_API_KEY inside the run); a task gets a
+batch reference, not file names; tasks keep no results and no cache; every exception leaves the flow as
+its type only; logs go through the allowlist of flows/logging_setup.py; artifacts carry ids and counts. Batches run one at a time: the models and a
 local Qdrant folder belong to one process (batch references resolve in this process's memory).
 """
 
@@ -26,12 +27,22 @@ from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.pipeline import IngestCounts, IngestPipeline, SourceEntry
+from flows.process import harden_process
 from flows.runner import IngestResult, run_ingest
 from flows.settings import IngestSettings, StoreSettings
+from indexers.lineage import LineageStore
+from indexers.source_refs import SourceRefs
+from masking import MaskingError, MaskingKeys, load_keys
+
+harden_process()  # a worker imports this module before it runs the flow
 
 
-class BatchFailedError(RuntimeError):
+class BatchFailedError(MaskingError):
     """A batch failed for a reason outside any one document; the message names the type only."""
+
+
+class IngestFailedError(MaskingError):
+    """The ingest flow failed; the message names the exception type only (Prefect stores messages)."""
 
 
 _pipelines: dict[str, IngestPipeline] = {}
@@ -63,20 +74,61 @@ def summary_markdown(result: IngestResult) -> str:
     )
 
 
+def resolve_source(stores: StoreSettings, keys: MaskingKeys, source_ref: str) -> list[Path]:
+    lineage = LineageStore(stores.lineage)
+    try:
+        return SourceRefs(lineage, keys).resolve(source_ref)
+    finally:
+        lineage.close()
+
+
+def discard_source(stores: StoreSettings, keys: MaskingKeys, source_ref: str) -> None:
+    lineage = LineageStore(stores.lineage)
+    try:
+        SourceRefs(lineage, keys).discard(source_ref)
+    finally:
+        lineage.close()
+
+
 @flow(name="ingest", persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]
 def ingest_flow(
-    paths: list[str], collection: str | None = None, data_dir: str | None = None, qdrant_url: str | None = None,
-    qdrant_path: str | None = None, lineage_url: str | None = None, policy: str | None = None,
-    batch_documents: int = 32, vault: bool = False,
+    paths: list[str] | None = None, source_ref: str | None = None, collection: str | None = None,
+    data_dir: str | None = None, qdrant_url: str | None = None, qdrant_path: str | None = None,
+    lineage_url: str | None = None, policy: str | None = None, batch_documents: int = 32, vault: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """Ingest files and directories into a masked collection; returns the counts of `ragmask ingest --json`.
-    Store options left empty come from the worker's RAGMASK_* variables (defaults: ./.ragmask, local).
-    ``vault`` keeps token -> value maps sealed for rehydration (master key: the worker's RAGMASK_VAULT_KEY)."""
+    ``paths``: the directories to read (a deployment's form); ``source_ref``: a sealed reference the CLI
+    registered instead (file names stay out of Prefect). Store options left empty come from the worker's
+    RAGMASK_* variables (defaults: ./.ragmask, local). ``vault`` keeps token -> value maps sealed for
+    rehydration (master key: the worker's RAGMASK_VAULT_KEY)."""
     stores = StoreSettings.from_env(
         data_dir=data_dir, collection=collection, qdrant_url=qdrant_url, qdrant_path=qdrant_path,
         lineage_url=lineage_url,
     )  # fmt: skip
     settings = IngestSettings(stores=stores, policy=policy, batch_documents=batch_documents, vault=vault)
+    try:
+        return _ingest(settings, paths, source_ref)
+    except Exception as error:  # Prefect keeps messages in states, logs and events: the type only
+        raise IngestFailedError(f"ingest failed: {type(error).__name__}") from None
+
+
+def _ingest(settings: IngestSettings, paths: list[str] | None, source_ref: str | None) -> dict[str, Any]:
+    if bool(paths) == bool(source_ref):
+        raise ValueError("give the paths to read, or a registered source reference, not both")
+    keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
+    try:
+        sources = (
+            resolve_source(settings.stores, keys, source_ref)
+            if source_ref
+            else [Path(p) for p in paths or []]
+        )
+        return _run(settings, keys, sources)
+    finally:
+        if source_ref:
+            discard_source(settings.stores, keys, source_ref)
+
+
+def _run(settings: IngestSettings, keys: MaskingKeys, sources: list[Path]) -> dict[str, Any]:
     run_id = uuid.uuid4().hex
     progress_id = create_progress_artifact(0.0, key="ingest-progress", description="files processed")
     assert isinstance(progress_id, UUID)  # the synchronous API inside a synchronous flow
@@ -91,7 +143,7 @@ def ingest_flow(
         update_progress_artifact(progress_id, 100.0 * done / max(total, 1))
 
     try:
-        result = run_ingest([Path(p) for p in paths], settings, run_id=run_id, batch_runner=run_as_task,
+        result = run_ingest(sources, settings, run_id=run_id, keys=keys, batch_runner=run_as_task,
                             progress=report_progress)  # fmt: skip
     finally:
         _pipelines.pop(run_id, None)

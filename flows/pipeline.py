@@ -196,6 +196,8 @@ class IngestPipeline:
             to_index.append((document, result, self.chunker.chunk(result.masked_text or "")))
         self._index(to_index, counts, on_error)
         self.lineage.heartbeat(self.run_id)
+        logger.debug("batch of %d files: %d documents read, %d changed, %d indexed, %d chunks", len(files),
+                     counts.documents_seen, len(changed), counts.documents_indexed, counts.chunks_indexed)  # fmt: skip
         return counts
 
     def _known_files(self, documents: list[SourceDocument]) -> list[SourceDocument]:

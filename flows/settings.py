@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
+from indexers.files import private_directory
 from indexers.qdrant_store import QdrantLocation
 from indexers.readers import ReaderOptions
 from masking.nlp import DEFAULT_SPACY_MODEL
@@ -65,7 +66,7 @@ class StoreSettings:
     def lineage(self) -> str:
         if self.lineage_url:
             return self.lineage_url
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(self.data_dir)
         return f"sqlite:///{(self.data_dir / 'lineage.db').resolve()}"
 
 

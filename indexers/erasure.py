@@ -27,6 +27,7 @@ from indexers.erasure_store import (
     DOCUMENT,
     FAILED_REQUEST,
     PURGED,
+    REGISTERED,
     UNREACHABLE,
     EntityMatch,
     ErasureRequest,
@@ -99,6 +100,10 @@ class Eraser:
             raise ErasureError(f"request {request_id} is for collection {request.collection!r}")
         if request.status == COMPLETED_REQUEST:
             raise ErasureError(f"request {request_id} is already completed (see `ragmask receipts verify`)")
+        resumed = (
+            request.status != REGISTERED
+        )  # an earlier attempt failed or was killed: done again, idempotently
+        self.erasures.mark_running(request_id)
         try:
             self._reconcile()
             if request.kind == DOCUMENT:
@@ -116,7 +121,7 @@ class Eraser:
             self.erasures.mark_purged(self.erasures.unpurged(request.collection))
         described = {"request_id": request.request_id, "kind": request.kind, "mode": request.mode,
                      "identifier_types": request.identifier_types, "collection": request.collection,
-                     "registered_at": request.created_at.isoformat()}  # fmt: skip
+                     "registered_at": request.created_at.isoformat(), "resumed": resumed}  # fmt: skip
         deleted |= {"purge": purge_done} if purge_done else {}
         return self._receipt(described, matched, deleted, verified, purge_level)
 
@@ -213,6 +218,9 @@ class Eraser:
         present = self.store.existing(point_ids)
         committed = self.lineage.committed_hashes(request.collection, request.document_ids)
         hashes = {doc_id: committed.get(doc_id) for doc_id in request.document_ids}
+        # tombstones first: a run killed after the deletes must not let an unchanged source come back
+        tombstoned = self.erasures.add_tombstones(request.collection, request.request_id,
+                                                  request.subjects, documents_erased=hashes)  # fmt: skip
         self.store.delete(point_ids)
         by_filter = 0
         for doc_id in request.document_ids:  # points the lineage does not know of (a crash, another writer)
@@ -224,8 +232,6 @@ class Eraser:
                 lineage_done[name] += count
             for name, count in self.erasures.destroy_document_vault(request.collection, doc_id).items():
                 vault_done[name] += count
-        tombstoned = self.erasures.add_tombstones(request.collection, request.request_id,
-                                                  request.subjects, documents_erased=hashes)  # fmt: skip
         verified = self._verify_gone(point_ids) and all(self._count_doc(d) == 0 for d in request.document_ids)
         matched = {
             "documents": len(points_by_doc),

@@ -31,7 +31,13 @@ from masking.fingerprints import SubjectFingerprints
 from masking.tokens import substitute_tokens
 
 SUBJECT, DOCUMENT = "subject", "document"
-REGISTERED, COMPLETED_REQUEST, FAILED_REQUEST = "registered", "completed", "failed"
+REGISTERED, RUNNING_REQUEST, COMPLETED_REQUEST, FAILED_REQUEST = (
+    "registered",
+    "running",
+    "completed",
+    "failed",
+)
+OPEN_REQUEST = (REGISTERED, RUNNING_REQUEST, FAILED_REQUEST)  # not completed: may be (re)run
 REDACT, DELETE = "redact", "delete"
 UNREACHABLE, PURGED = "unreachable", "purged"
 STRONG, WEAK = "strong", "weak"
@@ -51,7 +57,7 @@ class ErasureRequest:
     subjects: SubjectFingerprints = field(default_factory=lambda: SubjectFingerprints(frozenset()))
     document_ids: list[str] = field(default_factory=list)
     created_at: datetime = field(default_factory=utc_now)
-    status: str = REGISTERED  # registered | completed | failed (a failed request may be run again)
+    status: str = REGISTERED  # registered | running | completed | failed (all but completed may be run again)
 
 
 @dataclass(frozen=True)
@@ -97,11 +103,38 @@ class ErasureStore:
             tx.execute(update(erasure_requests).where(erasure_requests.c.request_id == request_id)
                        .values(status=status, purge_level=purge_level, completed_at=utc_now()))  # fmt: skip
 
+    def open_request(self, request: ErasureRequest) -> str | None:
+        """An earlier request for the same thing that never completed (killed, failed): the one to resume."""
+        with self.engine.begin() as tx:
+            rows = tx.execute(select(erasure_requests).where(
+                erasure_requests.c.collection == request.collection, erasure_requests.c.kind == request.kind,
+                erasure_requests.c.mode == request.mode, erasure_requests.c.status.in_(OPEN_REQUEST),
+            ).order_by(erasure_requests.c.created_at)).all()  # fmt: skip
+        wanted = ({STRONG: sorted(request.subjects.strong), WEAK: sorted(request.subjects.weak)},
+                  sorted(request.document_ids))  # fmt: skip
+        for row in rows:
+            if (row.fingerprints, sorted(row.document_ids)) == wanted:
+                return str(row.request_id)
+        return None
+
+    def open_document_ids(self, collection: str) -> set[str]:
+        """Doc ids named by document requests that never completed (their rows may be gone already)."""
+        with self.engine.begin() as tx:
+            rows = tx.scalars(select(erasure_requests.c.document_ids).where(
+                erasure_requests.c.collection == collection, erasure_requests.c.kind == DOCUMENT,
+                erasure_requests.c.status.in_(OPEN_REQUEST))).all()  # fmt: skip
+        return {doc_id for ids in rows for doc_id in ids}
+
+    def mark_running(self, request_id: str) -> None:
+        with self.engine.begin() as tx:
+            tx.execute(update(erasure_requests).where(erasure_requests.c.request_id == request_id)
+                       .values(status=RUNNING_REQUEST))  # fmt: skip
+
     def fail_if_open(self, request_id: str) -> None:
         """A request whose run broke before the eraser could record it (the store would not open, say)."""
         with self.engine.begin() as tx:
             tx.execute(update(erasure_requests).where(
-                erasure_requests.c.request_id == request_id, erasure_requests.c.status == REGISTERED,
+                erasure_requests.c.request_id == request_id, erasure_requests.c.status.in_(OPEN_REQUEST),
             ).values(status=FAILED_REQUEST, completed_at=utc_now()))  # fmt: skip
 
     def unpurged(self, collection: str) -> list[str]:

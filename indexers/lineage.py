@@ -76,7 +76,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """SQLite hands back naive datetimes for what was written in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -177,7 +177,7 @@ class LineageStore:
                 row.run_id for row in rows
                 if (row.host == host and row.pid is not None and _process_alive(row.pid))
                 or (row.host not in (None, host) and row.heartbeat_at is not None
-                    and now - _aware(row.heartbeat_at) < STALE_AFTER)
+                    and now - as_utc(row.heartbeat_at) < STALE_AFTER)
             }  # fmt: skip
             dead = [row.run_id for row in rows if row.run_id not in live]
             if dead:
@@ -349,6 +349,21 @@ class LineageStore:
             ))  # fmt: skip
 
     # --- read side -------------------------------------------------------------------------------
+
+    def committed_point_ids(self, collection: str) -> set[str]:
+        """Point ids of the collection's committed versions: exactly what Qdrant should hold."""
+        query = (
+            select(chunks.c.point_id)
+            .join(
+                document_versions,
+                (document_versions.c.collection == chunks.c.collection)
+                & (document_versions.c.doc_id == chunks.c.doc_id)
+                & (document_versions.c.version == chunks.c.version),
+            )
+            .where(chunks.c.collection == collection, document_versions.c.status == COMMITTED)
+        )
+        with self._tx() as tx:
+            return set(tx.scalars(query))
 
     def table_counts(self) -> dict[str, int]:
         with self._tx() as tx:

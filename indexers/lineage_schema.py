@@ -125,7 +125,7 @@ erasure_requests = Table(
     Column("identifier_types", JSON, nullable=False),  # ["email", "name"]: types, never values
     Column("fingerprints", JSON, nullable=False),  # {"strong": [...], "weak": [...]}: keyed hashes
     Column("document_ids", JSON, nullable=False),  # opaque doc ids (document requests)
-    Column("status", String(16), nullable=False),  # registered | completed | failed
+    Column("status", String(16), nullable=False),  # registered | running | completed | failed
     Column("purge_level", String(16)),  # unreachable | purged, once completed
     Column("completed_at", DateTime(timezone=True)),
 )

@@ -17,6 +17,7 @@ from typing import Any
 
 from qdrant_client import QdrantClient, models
 
+from indexers.files import private_directory
 from masking.errors import MaskingError
 
 POINT_NAMESPACE = uuid.UUID("6f1c2d3e-7a8b-5c9d-8e0f-1a2b3c4d5e6f")
@@ -64,7 +65,7 @@ def open_client(location: QdrantLocation) -> QdrantClient:
     with _local_lock:
         client = _local_clients.get(folder)
         if client is None:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_directory(folder)
             try:
                 client = QdrantClient(path=str(folder))
             except RuntimeError as error:  # the folder's lock is held by another process

@@ -87,6 +87,11 @@ class MaskingKeys(DerivedKeys):
         """Keys document ids: a file name can itself be personal data ("jane_doe_cv.txt")."""
         return self._derive("source")
 
+    @property
+    def reference_key(self) -> bytes:
+        """Seals the paths a CLI run hands its flow run (a source reference): AES-256-GCM, 32 bytes."""
+        return self._derive("source-reference")
+
 
 def _read_key_file(path: Path) -> bytes:
     mode = stat.S_IMODE(path.stat().st_mode)

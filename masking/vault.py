@@ -11,20 +11,16 @@ Storage is the caller's business (indexers/vault_store.py); nothing here logs.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from masking.errors import MaskingError
 from masking.keys import DerivedKeys, SecretSource, load_secret
+from masking.sealing import InvalidTag, new_key, open_sealed, seal
 from masking.tokens import substitute_tokens
 
-NONCE_BYTES = 12
 VAULT_SECRET = SecretSource(
     "vault key", "RAGMASK_VAULT_KEY", "RAGMASK_VAULT_KEY_FILE", "vault.key",
     "without it no vaulted value can be rehydrated; keep it apart from the data and its backups",
@@ -76,23 +72,14 @@ class SealedValues:
     entries: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
-def _seal(key: bytes, plaintext: bytes, associated: bytes) -> bytes:
-    nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, associated)
-
-
-def _open(key: bytes, sealed: bytes, associated: bytes) -> bytes:
-    return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated)
-
-
 def seal_values(master: VaultKey, address: VaultAddress, values: Mapping[str, str]) -> SealedValues:
     """Seal ``values`` (token -> original value) under a fresh data key wrapped by ``master``."""
-    data_key = AESGCM.generate_key(bit_length=256)
+    data_key = new_key()
     entries = {
-        token: _seal(data_key, value.encode(), address.associated_data(token))
+        token: seal(data_key, value.encode(), address.associated_data(token))
         for token, value in sorted(values.items())
     }
-    wrapped = _seal(master.wrapping_key, data_key, address.associated_data())
+    wrapped = seal(master.wrapping_key, data_key, address.associated_data())
     return SealedValues(master.key_id, wrapped, entries)
 
 
@@ -104,9 +91,9 @@ def open_values(master: VaultKey, address: VaultAddress, sealed: SealedValues) -
             f"this vault key is {master.key_id}"
         )
     try:
-        data_key = _open(master.wrapping_key, sealed.wrapped_key, address.associated_data())
+        data_key = open_sealed(master.wrapping_key, sealed.wrapped_key, address.associated_data())
         return {
-            token: _open(data_key, value, address.associated_data(token)).decode()
+            token: open_sealed(data_key, value, address.associated_data(token)).decode()
             for token, value in sealed.entries.items()
         }
     except InvalidTag:

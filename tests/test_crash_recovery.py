@@ -120,3 +120,45 @@ def test_a_dead_process_on_this_host_is_interrupted(tmp_path: Path) -> None:
     lineage.start_run("mine", "ingest", "ragmask", {})
     assert lineage.live_runs("ragmask") == {"mine"}  # this process lives; the other is gone
     assert lineage.run_status("gone") == INTERRUPTED
+
+
+KILLED_DOCUMENT_ERASURE = """
+import os, signal, sys
+from pathlib import Path
+from flows.erasing import register_request, run_erase
+from flows.settings import IngestSettings, StoreSettings
+from indexers.erasure_store import ErasureStore
+from masking import load_keys
+
+def killed(*_args, **_kwargs):  # dies after the points and rows are deleted, before the receipt
+    os.kill(os.getpid(), signal.SIGKILL)
+
+ErasureStore.destroy_document_vault = killed
+settings = IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2])))
+run_erase(settings, register_request(settings.stores, load_keys(), documents=[sys.argv[1]]))
+"""
+
+
+def test_a_killed_document_erasure_is_finished_by_running_it_again(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text(f"{S['name']} wrote from {S['email']}. {S['filler']}", encoding="utf-8")
+    (corpus / "other.txt").write_text(f"Nothing personal here. {S['filler']}", encoding="utf-8")
+    settings = settings_for(tmp_path / "data")
+    run_ingest([corpus], settings, keys=KEYS)
+    close_local_clients()
+    killed = subprocess.run([sys.executable, "-c", KILLED_DOCUMENT_ERASURE, str(corpus / "note.txt"),
+                             str(tmp_path / "data")], capture_output=True, text=True, cwd=REPO, timeout=600,
+                            check=False)  # fmt: skip
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    erasures = ErasureStore(LineageStore(settings.stores.lineage))
+    assert erasures.receipts() == []  # the work was half done, and no receipt says otherwise
+
+    request_id = register_request(settings.stores, KEYS, documents=[str(corpus / "note.txt")])
+    receipt = run_erase(settings, request_id)  # the same command again resumes the same request
+    assert receipt["request"]["resumed"] is True and receipt["verified"] is True
+    again = run_ingest([corpus], settings, keys=KEYS)  # the unchanged source stays erased
+    assert again.counts.documents_indexed == 0 and again.counts.documents_unchanged == 2
+    store = VectorStore(settings.stores.qdrant, "ragmask")
+    assert {r.payload["metadata"]["source"] for r in store.scroll() if r.payload} == {"other.txt"}
+    close_local_clients()

@@ -6,6 +6,7 @@ neither that database nor anything under PREFECT_HOME, nor the run's own output,
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -23,13 +24,15 @@ from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD, GOLD_VALUES, l
 FLOW_SCRIPT = """
 import json, sys
 from pathlib import Path
+from flows.cli import ingest_as_flow_run
 from flows.erase import erase_flow
 from flows.erasing import register_request
-from flows.ingest import ingest_flow
-from flows.settings import StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from masking import load_keys
 from prefect.client.orchestration import get_client
-result = ingest_flow([sys.argv[1]], data_dir=sys.argv[2], batch_documents=4, vault=True)
+# the CLI's flow path: the paths go to Prefect as a sealed source reference
+settings = IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2])), batch_documents=4, vault=True)
+result = ingest_as_flow_run([Path(sys.argv[1])], settings)
 # the identifier goes to the lineage store as fingerprints; the flow gets the request id only
 request_id = register_request(StoreSettings(data_dir=Path(sys.argv[2])), load_keys(),
                               identifiers=[("email", sys.argv[3])])
@@ -43,6 +46,8 @@ print(json.dumps({"result": result, "receipt": receipt, "artifacts": sorted({a.k
 
 
 ERASED_EMAIL = next(v for v in GOLD["hr/offer_letter.txt"] if "@" in v)  # in the indexed text
+PERSONAL_FILE_NAME = "Maria Gonzalez maria.gonzalez@example.com"  # a file name is personal data too
+AUTH_STRING = "ragmask-admin:flow-test-auth-not-for-production"
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -52,7 +57,12 @@ def _env(tmp_path: Path) -> dict[str, str]:
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home}/prefect.db",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_API_URL": "",
-        "PREFECT_LOGGING_LEVEL": "INFO",
+        # everything at DEBUG: websockets then logs the API's Authorization header, pypdf and Prefect more
+        "PREFECT_LOGGING_LEVEL": "DEBUG",
+        "PREFECT_LOGGING_ROOT_LEVEL": "DEBUG",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",  # migrations log every statement
+        "PREFECT_API_AUTH_STRING": AUTH_STRING,
+        "PREFECT_SERVER_API_AUTH_STRING": AUTH_STRING,
         "RAGMASK_VAULT_KEY": "flow-test-vault-key-not-for-production",
     }
 
@@ -60,13 +70,15 @@ def _env(tmp_path: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> None:
     shutil.copytree(CORPUS, tmp_path / "corpus")
+    named = tmp_path / "corpus" / "notes" / f"{PERSONAL_FILE_NAME}.txt"
+    named.write_text("Call back about the refund before Friday.\n", encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-c", FLOW_SCRIPT, str(tmp_path / "corpus"), str(tmp_path / "data"), ERASED_EMAIL],
         capture_output=True, text=True, env=_env(tmp_path), cwd=REPO, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS
+    assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS + 1
     assert report["states"] == ["COMPLETED", "COMPLETED"]  # ingest, then erase
     assert {"ingest-summary", "ingest-entities", "ingest-progress", "erase-receipt"} <= set(
         report["artifacts"]
@@ -74,10 +86,12 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     assert report["receipt"]["verified"] is True and report["receipt"]["matched"]["chunks"] >= 1
     assert (tmp_path / "prefect_home" / "prefect.db").is_file()
     with closing(sqlite3.connect(tmp_path / "data" / "lineage.db")) as lineage:
-        assert lineage.execute("SELECT count(*) FROM vault_keys").fetchone()[0] == CORPUS_DOCUMENTS
-    assert leaked_values(tmp_path / "prefect_home") == []
-    assert leaked_values(tmp_path / "data") == []  # the vault holds the values sealed only
-    assert not [v for v in GOLD_VALUES if v in done.stdout or v in done.stderr]
+        assert lineage.execute("SELECT count(*) FROM vault_keys").fetchone()[0] == CORPUS_DOCUMENTS + 1
+    secrets = [*GOLD_VALUES, PERSONAL_FILE_NAME, AUTH_STRING, base64.b64encode(AUTH_STRING.encode()).decode()]
+    assert leaked_values(tmp_path / "prefect_home", secrets) == []
+    assert leaked_values(tmp_path / "data", secrets) == []  # the vault holds the values sealed only
+    assert not [v for v in secrets if v in done.stdout or v in done.stderr]
+    assert "message withheld (third-party logger)" in done.stderr  # DEBUG was on, and filtered
 
 
 def test_cli_ingest_and_search_json(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from masking.errors import MaskingError
+
 MAX_FILE_BYTES = 64 * 1024 * 1024  # bytes read from disk per file
 MAX_EXPANDED_BYTES = 128 * 1024 * 1024  # bytes a DOCX (a zip) may declare once decompressed
 MAX_ARCHIVE_MEMBERS = 10_000  # parts of a DOCX
@@ -21,7 +23,7 @@ MAX_PDF_PAGES = 5_000
 MAX_DOCUMENT_CHARS = 10_000_000  # characters of text per document (about 8 minutes of detection here)
 
 
-class SourceError(Exception):
+class SourceError(MaskingError):
     """A file that cannot be read; the message is one line and quotes neither content nor the file name."""
 
 
