@@ -348,6 +348,7 @@ def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[
                   **store: Any) -> None:  # fmt: skip
     """Erase a subject or a document from the collection and the lineage, verified, with a receipt."""
     from flows.erasing import parse_identifier, register_request, run_erase
+    from indexers.erasure import AlreadyErasedError
 
     if not (emails or phones or names or ids or documents):
         raise click.UsageError("name a subject (--email, --phone, --name, --id) or a --document")
@@ -356,8 +357,14 @@ def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[
         identifiers = [("email", v) for v in emails] + [("phone", v) for v in phones]
         identifiers += [("name", v) for v in names] + [parse_identifier(v) for v in ids]
         keys = load_keys(key_file=key_file, data_dir=settings.stores.data_dir)
-        request_id = register_request(settings.stores, keys, identifiers=identifiers, documents=documents,
-                                      mode=mode, purge=purge)  # fmt: skip
+        try:
+            request_id = register_request(settings.stores, keys, identifiers=identifiers, documents=documents,
+                                          mode=mode, purge=purge)  # fmt: skip
+        except AlreadyErasedError as done:  # running the same erasure again is not a failure
+            click.echo(f"ragmask: {done}", err=True)
+            if as_json:
+                click.echo(json.dumps({"already_erased_by": done.request_id}))
+            return
         if os.environ.get("PREFECT_API_URL"):
             from flows.erase import erase_flow
 

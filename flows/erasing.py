@@ -13,7 +13,7 @@ from typing import Any
 
 from flows.settings import IngestSettings, StoreSettings
 from indexers.embedding import Embedder
-from indexers.erasure import Eraser, ErasureError, new_request_id
+from indexers.erasure import AlreadyErasedError, Eraser, ErasureError, new_request_id
 from indexers.erasure_store import DELETE, DOCUMENT, REDACT, SUBJECT, ErasureRequest, ErasureStore
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore
@@ -96,6 +96,9 @@ def register_request(
         unfinished = erasures.open_document_ids(stores.collection) & set(candidates)
         known = sorted(set(erasures.document_points(stores.collection, candidates)) | unfinished)
         if not known:
+            erased_by = erasures.erasing_requests(stores.collection, candidates)
+            if erased_by:
+                raise AlreadyErasedError(sorted(erased_by.values())[0])
             raise ErasureError(
                 f"no document of collection {stores.collection!r} matches the --document given"
             )

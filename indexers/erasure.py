@@ -60,6 +60,14 @@ class ErasureError(MaskingError):
     """An erasure request cannot be carried out; one line, no values."""
 
 
+class AlreadyErasedError(ErasureError):
+    """What the request names was erased before, by ``request_id``: nothing left to do."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"the --document given was already erased (request {request_id}); nothing to do")
+        self.request_id = request_id
+
+
 def _vault_summary(done: dict[str, int]) -> dict[str, Any]:
     """The receipt's vault part: destroyed data keys mean their sealed values are crypto-shredded."""
     return {"entries_destroyed": done["entries_destroyed"], "data_keys_destroyed": done["data_keys_destroyed"],

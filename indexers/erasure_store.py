@@ -326,6 +326,16 @@ class ErasureStore:
         return SubjectFingerprints(frozenset(k for kind, k in rows if kind == STRONG),
                                    frozenset(k for kind, k in rows if kind == WEAK))  # fmt: skip
 
+    def erasing_requests(self, collection: str, doc_ids: Sequence[str]) -> dict[str, str]:
+        """doc_id -> the request that erased it, for the erased ones among ``doc_ids``."""
+        if not doc_ids:
+            return {}
+        with self.engine.begin() as tx:
+            rows = tx.execute(select(tombstones.c.key, tombstones.c.request_id).where(
+                tombstones.c.collection == collection, tombstones.c.kind == DOCUMENT,
+                tombstones.c.key.in_(list(doc_ids)))).all()  # fmt: skip
+        return {key: request_id for key, request_id in rows}
+
     def erased_documents(self, collection: str, doc_ids: Sequence[str]) -> dict[str, str | None]:
         """doc_id -> the content hash it had when erased, for the erased ones among ``doc_ids``."""
         if not doc_ids:

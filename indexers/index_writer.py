@@ -69,13 +69,16 @@ class IndexWriter:
     def points(self, document: DocumentVersion, version: int) -> tuple[list[ChunkRow], list[Point]]:
         """The lineage rows and Qdrant points of a version (LangChain-shaped payloads)."""
         by_token = {e.token: e for e in document.entities}
+        # every payload carries the masked fields (source path, title): their tokens belong to every chunk,
+        # so an erasure by subject finds a name that only a file name or a title holds
+        field_tokens = [t for value in document.fields.values() for t in tokens_in(value)]
         rows, points = [], []
         for chunk, vector in zip(document.chunks, document.vectors, strict=True):
             pid = point_id(self.collection, document.doc_id, version, chunk.index)
             tokens = tokens_in(chunk.text)
             entities = [
                 (fp, by_token[t].entity_type, t, position > 0)  # the first is the value's own
-                for t in tokens
+                for t in dict.fromkeys([*tokens, *field_tokens])
                 if t in by_token
                 for position, fp in enumerate(by_token[t].fingerprints)
             ]

@@ -94,6 +94,18 @@ def doc_id_for(source_key: bytes, uri: str) -> str:
     return "doc_" + hmac.new(source_key, uri.encode(), hashlib.sha256).hexdigest()[:24]
 
 
+def source_words(uri: str) -> str:
+    """The source URI as the masker sees it: "hr/Jane_Doe.txt#7" -> "hr / Jane Doe .txt #7". NER finds a
+    name glued to its suffix ("Jane Doe.txt") only some of the time; as words it finds it reliably. This
+    masked form is what the payload and the lineage keep as ``source`` (the raw URI only keys the doc id)."""
+    path, hash_mark, record = uri.partition("#")
+    parts = path.split("/")
+    stem, dot, suffix = parts[-1].rpartition(".")
+    parts[-1] = f"{stem} .{suffix}" if dot and stem else parts[-1]
+    words = " / ".join(part.replace("_", " ") for part in parts)
+    return f"{words} #{record}" if hash_mark else words
+
+
 def file_key_for(source_key: bytes, path: Path, record_key: str | None) -> str:
     """The file's identity on this machine, whatever root it was found under (a keyed hash: a path can
     name a person)."""
@@ -208,6 +220,6 @@ def _document(
         return SkippedDocument(doc_id, uri, source.path, reason)
     # the hash leaves the URI out: the same file met under another root is unchanged
     hashed = content_hash(source_key, item.text, item.metadata)
-    metadata = {"source": uri, **item.metadata}
+    metadata = {"source": source_words(uri), **item.metadata}
     file_key = file_key_for(source_key, source.path, key)
     return SourceDocument(doc_id, uri, source.path, item.text, metadata, hashed, file_key)

@@ -16,7 +16,7 @@ from faker import Faker
 from flows.erasing import register_request, run_erase
 from flows.runner import run_ingest
 from flows.settings import IngestSettings, StoreSettings
-from indexers.erasure import ErasureError
+from indexers.erasure import AlreadyErasedError, ErasureError
 from indexers.erasure_store import ErasureStore
 from indexers.lineage import INTERRUPTED, RUNNING, ChunkRow, LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -160,5 +160,18 @@ def test_a_killed_document_erasure_is_finished_by_running_it_again(tmp_path: Pat
     again = run_ingest([corpus], settings, keys=KEYS)  # the unchanged source stays erased
     assert again.counts.documents_indexed == 0 and again.counts.documents_unchanged == 2
     store = VectorStore(settings.stores.qdrant, "ragmask")
-    assert {r.payload["metadata"]["source"] for r in store.scroll() if r.payload} == {"other.txt"}
+    assert {r.payload["metadata"]["source"] for r in store.scroll() if r.payload} == {"other .txt"}
+    close_local_clients()
+
+
+def test_erasing_an_erased_document_again_is_a_clear_no_op(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text(f"{S['name']} wrote from {S['email']}. {S['filler']}", encoding="utf-8")
+    settings = settings_for(tmp_path / "data")
+    run_ingest([corpus], settings, keys=KEYS)
+    first = run_erase(settings, register_request(settings.stores, KEYS, documents=[str(corpus / "note.txt")]))
+    with pytest.raises(AlreadyErasedError) as again:
+        register_request(settings.stores, KEYS, documents=[str(corpus / "note.txt")])
+    assert again.value.request_id == first["request"]["request_id"]
     close_local_clients()

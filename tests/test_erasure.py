@@ -5,6 +5,7 @@ Invariant 5. Synthetic data: Faker with a fixed seed."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -27,6 +28,7 @@ from indexers.erasure_store import ErasureStore
 from indexers.lineage import ChunkRow, LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients, physical_collection
 from indexers.receipts import GENESIS_HASH, default_head_log, receipt_hash
+from indexers.sources import source_words
 from masking import MaskingKeys
 from masking.fingerprints import subject_fingerprints
 from tests.conftest import TEST_SECRET
@@ -73,10 +75,15 @@ def payloads(settings: IngestSettings) -> dict[str, dict[str, Any]]:
     return {str(r.id): dict(r.payload or {}) for r in store.scroll()}
 
 
+FILE_NAMES = {source_words(name): name for name in ("a_full.txt", "b_surname_only.txt", "c_relative.txt")}
+
+
 def by_source(settings: IngestSettings) -> dict[str, list[dict[str, Any]]]:
+    """Payloads by the corpus file they come from (the payload keeps the masked source's words)."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for payload in payloads(settings).values():
-        grouped.setdefault(payload["metadata"]["source"], []).append(payload)
+        source = payload["metadata"]["source"]
+        grouped.setdefault(FILE_NAMES.get(source, source), []).append(payload)
     return grouped
 
 
@@ -360,3 +367,27 @@ def test_one_lineage_store_serves_two_collections(workspace: tuple[Path, IngestS
     receipt = erase(second, identifiers=[("email", P["email"])], mode="delete")
     assert receipt["verified"] and receipt["matched"]["documents"] == 1
     assert len(payloads(settings)) == 3 and len(payloads(second)) == 2
+
+
+STABLE_TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*_[0-9a-f]{8,64}>")  # not a bare <TYPE> marker
+
+
+def test_a_subjects_token_leaves_the_masked_source_uri(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / f"{SUBJECT}.txt").write_text(f"Notes for the renewal. {P['filler']}", encoding="utf-8")
+    settings = settings_for(tmp_path / "data")
+    run_ingest([corpus], settings, keys=KEYS)
+
+    def sources() -> list[str]:  # read as an auditor would, straight from the file
+        with closing(sqlite3.connect(settings.stores.data_dir / "lineage.db")) as connection:
+            return [row[0] for row in connection.execute("SELECT source_masked FROM documents")]
+
+    [before] = sources()
+    assert STABLE_TOKEN.search(before) and SUBJECT not in before  # the name is only in the file name
+    receipt = erase(settings, identifiers=[("name", SUBJECT)])
+    assert receipt["verified"] and receipt["deleted"]["lineage"]["sources_redacted"] == 1
+    [after] = sources()
+    assert not STABLE_TOKEN.search(after) and "<PERSON>" in after
+    assert not any(STABLE_TOKEN.search(p["metadata"]["source"]) for p in payloads(settings).values())
+    close_local_clients()

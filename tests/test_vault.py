@@ -23,6 +23,7 @@ from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.lineage_schema import vault_entries, vault_keys
 from indexers.qdrant_store import VectorStore, close_local_clients
+from indexers.sources import source_words
 from indexers.vault_store import VaultStore
 from masking import KeyConfigError, Masker, MaskingKeys, load_policy
 from masking.vault import (
@@ -152,7 +153,7 @@ def chunk_of(settings: IngestSettings, source: str) -> tuple[str, str]:
     store = VectorStore(settings.stores.qdrant, settings.stores.collection)
     for record in store.scroll():
         payload = record.payload or {}
-        if payload["metadata"]["source"] == source and payload["metadata"]["chunk_index"] == 0:
+        if payload["metadata"]["source"] == source_words(source) and payload["metadata"]["chunk_index"] == 0:
             return payload["metadata"]["doc_id"], payload["page_content"]
     raise AssertionError(f"no chunk of {source}")
 
