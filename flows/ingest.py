@@ -5,8 +5,9 @@ enabled) pickled results. So: the CLI hands its paths over as a sealed source re
 be personal data; indexers/source_refs.py), a deployment's form takes the directories to read; never
 text or secrets (the Qdrant API key comes from RAGMASK_QDRANT_API_KEY inside the run); a task gets a
 batch reference, not file names; tasks keep no results and no cache; every exception leaves the flow as
-its type only; logs go through the allowlist of flows/logging_setup.py; artifacts carry ids and counts. Batches run one at a time: the models and a
-local Qdrant folder belong to one process (batch references resolve in this process's memory).
+its type only; logs go through the allowlist of flows/logging_setup.py; artifacts carry ids and counts.
+Batches run one at a time: the models and a local Qdrant folder belong to one process (batch references
+resolve in this process's memory).
 """
 
 from __future__ import annotations

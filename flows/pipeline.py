@@ -67,11 +67,6 @@ class IngestCounts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.entities.update(other.entities)
 
-    @property
-    def incomplete(self) -> bool:
-        """Some document failed or was quarantined: the run is done, but exit code 3."""
-        return bool(self.documents_failed or self.documents_quarantined)
-
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "entities"}
         return data | {"entities": dict(sorted(self.entities.items()))}

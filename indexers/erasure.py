@@ -1,12 +1,13 @@
 """Erasure of a subject or a document: find, delete or redact, verify, purge, and a receipt.
 
 Order: reconcile what crashed runs left half-written (indexers/index_writer.py; refused while another
-run is still writing to the collection) -> match through the lineage (fingerprints or doc ids) -> change Qdrant (delete points, or rewrite
-the chunks with unlinkable ``<TYPE>`` markers, re-embedded) -> delete the lineage rows and the vault's
-sealed values (for a document, its data keys too: crypto-shredding) -> tombstone the subject or
-document -> verify against Qdrant again (retrieve by id, count by filter, scan payloads for the erased
-tokens; no lineage row of any version may still carry the subject) -> purge if asked -> append the
-receipt to the chain. A request that fails is marked failed and may be run again; a completed one not.
+run is still writing to the collection) -> match through the lineage (fingerprints or doc ids) -> change
+Qdrant (delete points, or rewrite the chunks with unlinkable ``<TYPE>`` markers, re-embedded) -> delete
+the lineage rows and the vault's sealed values (for a document, its data keys too: crypto-shredding;
+its tombstone comes first, so a kill cannot let an unchanged source back) -> tombstone the subject ->
+verify against Qdrant again (retrieve by id, count by filter, scan payloads for the erased tokens; no
+lineage row of any version may still carry the subject) -> purge if asked -> append the receipt to the
+chain. A request that fails (or is killed while running) may be run again; a completed one not.
 The receipt holds counts, opaque ids and identifier types, never a value.
 """
 
@@ -108,9 +109,8 @@ class Eraser:
             raise ErasureError(f"request {request_id} is for collection {request.collection!r}")
         if request.status == COMPLETED_REQUEST:
             raise ErasureError(f"request {request_id} is already completed (see `ragmask receipts verify`)")
-        resumed = (
-            request.status != REGISTERED
-        )  # an earlier attempt failed or was killed: done again, idempotently
+        # an earlier attempt failed or was killed: every step is done again, idempotently
+        resumed = request.status != REGISTERED
         self.erasures.mark_running(request_id)
         try:
             self._reconcile()
