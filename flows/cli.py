@@ -411,6 +411,38 @@ def compact_command(as_json: bool, **store: Any) -> None:
     _show_receipt(receipt, as_json)
 
 
+@cli.command("audit")
+@store_options
+@POLICY
+@SPACY_MODEL
+@JSON
+def audit_command(policy: str | None, spacy_model: str, as_json: bool, **store: Any) -> None:
+    """Scan every payload of a collection for unmasked personal data; exit 1 if anything is suspected."""
+    stores = _stores(store)
+    with _one_line_errors():
+        if os.environ.get("PREFECT_API_URL"):
+            from flows.audit import audit_flow
+
+            report: dict[str, Any] = audit_flow(**stores.flow_parameters(exclude=("lineage_url",)), policy=policy,
+                                                fail_on_findings=False)  # fmt: skip
+        else:
+            from flows.auditing import run_audit
+
+            def progress(points: int) -> None:
+                click.echo(f"ragmask: {points} points scanned", err=True)
+
+            report = run_audit(stores, policy=policy, spacy_model=spacy_model, progress=progress).to_dict()
+    if as_json:
+        click.echo(json.dumps(report))
+    else:
+        click.echo(f"collection {report['collection']}: {report['points_scanned']} points scanned, "
+                   f"{report['suspected']} suspected values in {len(report['point_ids'])} points")  # fmt: skip
+        for name, count in [*report["by_type"].items(), *report["by_path"].items()]:
+            click.echo(f"  {name}: {count}")
+    if report["suspected"]:
+        raise CliError(f"audit of {report['collection']}: {report['suspected']} suspected unmasked values")
+
+
 @cli.command("rehydrate")
 @click.option("--document", required=True, metavar="DOC_ID|PATH", help="The document the text comes from.")
 @click.option("--reason", required=True, help="Why (written to the access log).")

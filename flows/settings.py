@@ -50,11 +50,13 @@ class StoreSettings:
             lineage_url=pick(lineage_url, "RAGMASK_LINEAGE_URL"),
         )
 
-    def flow_parameters(self) -> dict[str, str | None]:
-        """The store parameters of a flow run (the inverse of ``from_env``; the API key stays out)."""
-        return {"collection": self.collection, "data_dir": str(self.data_dir), "qdrant_url": self.qdrant_url,
-                "qdrant_path": str(self.qdrant_path) if self.qdrant_path else None,
-                "lineage_url": self.lineage_url}  # fmt: skip
+    def flow_parameters(self, exclude: tuple[str, ...] = ()) -> dict[str, str | None]:
+        """The store parameters of a flow run (the inverse of ``from_env``; the API key stays out);
+        ``exclude`` drops those a flow does not take."""
+        parameters = {"collection": self.collection, "data_dir": str(self.data_dir), "qdrant_url": self.qdrant_url,
+                      "qdrant_path": str(self.qdrant_path) if self.qdrant_path else None,
+                      "lineage_url": self.lineage_url}  # fmt: skip
+        return {name: value for name, value in parameters.items() if name not in exclude}
 
     @property
     def qdrant(self) -> QdrantLocation:

@@ -25,6 +25,7 @@ FLOW_SCRIPT = """
 import json, sys
 from pathlib import Path
 from flows.cli import ingest_as_flow_run
+from flows.audit import audit_flow
 from flows.erase import erase_flow
 from flows.erasing import register_request
 from flows.settings import IngestSettings, StoreSettings
@@ -37,10 +38,11 @@ result = ingest_as_flow_run([Path(sys.argv[1])], settings)
 request_id = register_request(StoreSettings(data_dir=Path(sys.argv[2])), load_keys(),
                               identifiers=[("email", sys.argv[3])])
 receipt = erase_flow(request_id, data_dir=sys.argv[2])
+audit = audit_flow(data_dir=sys.argv[2])
 with get_client(sync_client=True) as client:
     artifacts = client.read_artifacts()
     runs = client.read_flow_runs()
-print(json.dumps({"result": result, "receipt": receipt, "artifacts": sorted({a.key for a in artifacts if a.key}),
+print(json.dumps({"result": result, "receipt": receipt, "audit": audit, "artifacts": sorted({a.key for a in artifacts if a.key}),
                   "states": [r.state_type.value for r in runs if r.state_type]}))
 """
 
@@ -79,10 +81,10 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS + 1
-    assert report["states"] == ["COMPLETED", "COMPLETED"]  # ingest, then erase
-    assert {"ingest-summary", "ingest-entities", "ingest-progress", "erase-receipt"} <= set(
-        report["artifacts"]
-    )
+    assert report["states"] == ["COMPLETED"] * 3  # ingest, erase, audit
+    assert {"ingest-summary", "ingest-entities", "ingest-progress", "erase-receipt", "audit-summary",
+            "audit-findings"} <= set(report["artifacts"])  # fmt: skip
+    assert report["audit"]["suspected"] == 0 and report["audit"]["points_scanned"] >= CORPUS_DOCUMENTS
     assert report["receipt"]["verified"] is True and report["receipt"]["matched"]["chunks"] >= 1
     assert (tmp_path / "prefect_home" / "prefect.db").is_file()
     with closing(sqlite3.connect(tmp_path / "data" / "lineage.db")) as lineage:
