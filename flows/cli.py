@@ -443,6 +443,70 @@ def audit_command(policy: str | None, spacy_model: str, as_json: bool, **store: 
         raise CliError(f"audit of {report['collection']}: {report['suspected']} suspected unmasked values")
 
 
+@cli.command("scrub")
+@click.option(
+    "--source-collection", required=True, help="The collection that holds raw text (left as it is)."
+)
+@click.option(
+    "--target-collection", required=True, help="The masked copy, written in the same payload format."
+)
+@click.option(
+    "--format",
+    "payload_format",
+    type=click.Choice(["auto", "langchain", "llamaindex", "haystack", "raw"]),
+    default="auto",
+    show_default=True,
+    help="The source's payload format.",
+)
+@click.option("--text-field", default=None, help="raw format: the payload field with the chunk text.")
+@click.option(
+    "--doc-key", default=None, metavar="PATH", help="Payload path naming a point's document (dotted)."
+)
+@click.option("--alias", default=None, help="Point this alias at the target once it audits clean.")
+@click.option("--delete-source", is_flag=True, help="Delete the source once the target audits clean.")
+@click.option(
+    "--dry-run", is_flag=True, help="Read and mask, write nothing; counts and a few masked samples."
+)
+@store_options
+@POLICY
+@SPACY_MODEL
+@KEY_FILE
+@JSON
+def scrub_command(source_collection: str, target_collection: str, payload_format: str, text_field: str | None,
+                  doc_key: str | None, alias: str | None, delete_source: bool, dry_run: bool, policy: str | None,
+                  spacy_model: str, key_file: Path | None, as_json: bool, **store: Any) -> None:  # fmt: skip
+    """Mask and re-embed an existing collection (LangChain, LlamaIndex, Haystack or raw payloads) into a new one."""
+    from flows.scrubbing import ScrubRequest, run_scrub
+
+    settings = IngestSettings(stores=_stores(store), policy=policy, spacy_model=spacy_model,
+                              embedding_model=store["embedding_model"], key_file=key_file)  # fmt: skip
+    request = ScrubRequest(source_collection, target_collection, payload_format, text_field, doc_key, alias,
+                           delete_source, dry_run)  # fmt: skip
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"ragmask: scrub: {done}/{total} documents", err=True)
+
+    with _one_line_errors():
+        result = run_scrub(settings, request, progress)
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(f"scrub {result['run_id']}: {result['source']} -> {result['target']} ({result['format']}): "
+                   f"{result['points_read']} points read, {result['points_written']} written, "
+                   f"{result['points_quarantined']} quarantined; {result['documents']} documents")  # fmt: skip
+        for sample in result.get("samples", []):
+            click.echo(f"  sample: {sample[:200]}")
+    audit = result.get("audit")
+    if audit and audit["suspected"]:
+        raise CliError(
+            f"the target audits with {audit['suspected']} suspected values: not swapped, source kept"
+        )
+    if result["points_quarantined"]:
+        raise IncompleteRunError(
+            f"{result['points_quarantined']} points quarantined: not swapped, source kept"
+        )
+
+
 @cli.command("rehydrate")
 @click.option("--document", required=True, metavar="DOC_ID|PATH", help="The document the text comes from.")
 @click.option("--reason", required=True, help="Why (written to the access log).")

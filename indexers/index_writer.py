@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from indexers.chunking import Chunk, tokens_in
@@ -20,6 +21,8 @@ from indexers.lineage import PENDING, ChunkRow, LineageStore
 from indexers.qdrant_store import Point, VectorStore, point_id
 from masking.entities import MaskedEntity
 from masking.tokens import TOKEN_PATTERN
+
+VersionBuilder = Callable[[int], tuple[list[ChunkRow], list[Point]]]  # version -> its rows and points
 
 
 @dataclass(frozen=True)
@@ -95,25 +98,34 @@ class IndexWriter:
     def write(
         self, document: DocumentVersion, run_id: str, before_upsert: Callable[[int], None] | None = None
     ) -> int:
-        """Write a new version (pending -> upsert -> commit -> supersede); returns its number.
-        ``before_upsert(version)`` runs after the pending rows (the vault seals there); if it or the
-        upsert fails, the version's points and rows are removed and the error goes on."""
-        version = self.lineage.next_version(self.collection, document.doc_id)
-        rows, points = self.points(document, version)
-        self.lineage.write_pending(self.collection, document.doc_id, version, document.content_hash, run_id,
-                                   document.report, rows)  # fmt: skip
+        """Write a new version of an ingested document in ragmask's own payload format."""
+        return self.write_version(
+            document.doc_id, document.content_hash, document.report, run_id, partial(self.points, document),
+            source_masked=document.fields.get("source", ""), file_key=document.file_key,
+            before_upsert=before_upsert,
+        )  # fmt: skip
+
+    def write_version(
+        self, doc_id: str, content_hash: str, report: dict[str, Any], run_id: str, build: VersionBuilder, *,
+        source_masked: str = "", file_key: str | None = None, before_upsert: Callable[[int], None] | None = None,
+    ) -> int:  # fmt: skip
+        """Write a new version (pending -> upsert -> commit -> supersede); returns its number. ``build(version)``
+        gives the version's lineage rows and points (any payload format). ``before_upsert(version)`` runs
+        after the pending rows (the vault seals there); if it or the upsert fails, the version's points and
+        rows are removed and the error goes on."""
+        version = self.lineage.next_version(self.collection, doc_id)
+        rows, points = build(version)
+        self.lineage.write_pending(self.collection, doc_id, version, content_hash, run_id, report, rows)
         try:
             if before_upsert is not None:
                 before_upsert(version)
             self.store.upsert(points)
         except Exception:
             self.store.delete(p.id for p in points)
-            self.lineage.drop_version(self.collection, document.doc_id, version)
+            self.lineage.drop_version(self.collection, doc_id, version)
             raise
-        superseded = self.lineage.commit_version(
-            self.collection, document.doc_id, version, document.content_hash,
-            document.fields.get("source", ""), run_id, document.file_key,
-        )  # fmt: skip
+        superseded = self.lineage.commit_version(self.collection, doc_id, version, content_hash, source_masked,
+                                                 run_id, file_key)  # fmt: skip
         for ref in superseded:
             self.store.delete(ref.point_ids)
             self.lineage.drop_version(self.collection, ref.doc_id, ref.version)

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from qdrant_client import QdrantClient, models
 
@@ -99,7 +99,7 @@ def physical_collection(client: QdrantClient, name: str) -> str | None:
 @dataclass(frozen=True)
 class Point:
     id: str
-    vector: list[float] = field(repr=False)
+    vector: list[float] | dict[str, list[float]] = field(repr=False)  # a dict for named vectors
     payload: dict[str, Any] = field(repr=False)
 
 
@@ -116,6 +116,30 @@ class VectorStore:
         self.location = location
         self.collection = collection
         self.client = open_client(location)
+
+    def vector_names(self) -> list[str] | None:
+        """The dense vector names of the collection (None: one unnamed vector)."""
+        vectors = self.client.get_collection(self.physical()).config.params.vectors
+        return sorted(vectors) if isinstance(vectors, dict) else None
+
+    def distance(self) -> models.Distance:
+        vectors = self.client.get_collection(self.physical()).config.params.vectors
+        params = next(iter(vectors.values())) if isinstance(vectors, dict) and vectors else vectors
+        return params.distance if isinstance(params, models.VectorParams) else models.Distance.COSINE
+
+    def physical(self) -> str:
+        name = physical_collection(self.client, self.collection)
+        if name is None:
+            raise StoreError(f"collection {self.collection!r} does not exist")
+        return name
+
+    def create(self, dimension: int, names: list[str] | None, distance: models.Distance) -> None:
+        """A new collection with dense vectors of ``dimension`` under ``names`` (None: unnamed)."""
+        params = models.VectorParams(size=dimension, distance=distance)
+        config: models.VectorParams | dict[str, models.VectorParams] = (
+            params if names is None else {name: params for name in names}
+        )
+        self.client.create_collection(self.collection, vectors_config=config)
 
     def ensure_collection(self, dimension: int) -> None:
         physical = physical_collection(self.client, self.collection)
@@ -144,7 +168,10 @@ class VectorStore:
             batch = points[start : start + UPSERT_BATCH]
             self.client.upsert(
                 self.collection,
-                points=[models.PointStruct(id=p.id, vector=p.vector, payload=p.payload) for p in batch],
+                points=[
+                    models.PointStruct(id=p.id, vector=cast(models.VectorStruct, p.vector), payload=p.payload)
+                    for p in batch
+                ],
                 wait=True,
             )
 
@@ -167,6 +194,30 @@ class VectorStore:
             )
             found.update(str(r.id) for r in records)
         return found
+
+    def records(self, ids: Sequence[models.ExtendedPointId]) -> list[models.Record]:
+        """The points of ``ids`` with their payloads (no vectors)."""
+        found: list[models.Record] = []
+        for start in range(0, len(ids), UPSERT_BATCH):
+            found += self.client.retrieve(self.collection, ids=list(ids[start : start + UPSERT_BATCH]),
+                                          with_payload=True, with_vectors=False)  # fmt: skip
+        return found
+
+    def first_payload(self) -> dict[str, Any] | None:
+        records, _ = self.client.scroll(self.collection, limit=1, with_payload=True, with_vectors=False)
+        return dict(records[0].payload or {}) if records else None
+
+    def set_alias(self, alias: str) -> None:
+        """Point ``alias`` at this collection, replacing where it pointed before, in one operation."""
+        operations: list[models.AliasOperations] = []
+        if any(a.alias_name == alias for a in self.client.get_aliases().aliases):
+            operations.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
+        operations.append(models.CreateAliasOperation(
+            create_alias=models.CreateAlias(collection_name=self.physical(), alias_name=alias)))  # fmt: skip
+        self.client.update_collection_aliases(change_aliases_operations=operations)
+
+    def drop(self) -> None:
+        self.client.delete_collection(self.physical())
 
     def count(self) -> int:
         if not self.exists():

@@ -1,0 +1,101 @@
+"""``ragmask scrub``'s body (kept free of Prefect imports): read a collection that holds raw text, write a
+masked, re-embedded copy in the same payload format, audit it, and only then swap an alias or delete the
+source. The source stays untouched by default.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flows.settings import IngestSettings
+from indexers.audit import Auditor
+from indexers.embedding import Embedder
+from indexers.lineage import LineageStore
+from indexers.payload_formats import FORMATS, PayloadFormatError, detect_format, raw_format, value_at
+from indexers.qdrant_store import StoreError, VectorStore
+from indexers.scrub import Progress, Scrubber, ScrubCounts
+from masking import Masker, load_keys, load_policy
+from masking.detector import DetectorConfig
+
+
+@dataclass(frozen=True)
+class ScrubRequest:
+    """What to scrub into what; the stores, models and keys come from the IngestSettings beside it."""
+
+    source: str
+    target: str
+    payload_format: str = "auto"
+    text_field: str | None = None
+    doc_key: str | None = None
+    alias: str | None = None
+    delete_source: bool = False
+    dry_run: bool = False
+
+
+def run_scrub(
+    settings: IngestSettings, request: ScrubRequest, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Scrub, audit, then (if clean) swap the alias and delete the source; the `ragmask scrub --json` object."""
+    if request.source == request.target:
+        raise StoreError("the target collection must differ from the source")
+    location = settings.stores.qdrant
+    source = VectorStore(location, request.source)
+    if not source.exists():
+        raise StoreError(f"source collection {request.source!r} does not exist")
+    sample = source.first_payload()
+    if sample is None:
+        raise StoreError(f"source collection {request.source!r} is empty")
+    name = detect_format(sample) if request.payload_format == "auto" else request.payload_format
+    fmt = raw_format(request.text_field, request.doc_key, sample) if name == "raw" else FORMATS[name]
+    if not isinstance(value_at(sample, fmt.text_path), str):
+        raise PayloadFormatError(
+            f"points of {request.source!r} have no text at {fmt.text_path!r} (format {name})"
+        )
+    keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
+    embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+    target = VectorStore(location, request.target)
+    if not request.dry_run and not target.exists():
+        target.create(embedder.info.dimension, source.vector_names(), source.distance())
+    lineage = LineageStore(settings.stores.lineage)
+    lineage.check_key(keys.key_id)
+    masker = Masker(
+        keys, load_policy(settings.policy), detector_config=DetectorConfig(model=settings.spacy_model)
+    )
+    run_id = uuid.uuid4().hex
+    result: dict[str, Any] = {
+        "run_id": run_id,
+        "source": request.source,
+        "target": request.target,
+        "format": name,
+    }
+    scrubber = Scrubber(source, target, fmt, masker, embedder, lineage, keys, run_id, doc_key=request.doc_key)
+    if request.dry_run:
+        counts = scrubber.run(dry_run=True, progress=progress)
+        return result | _counts(counts) | {"samples": counts.samples, "audit": None, "alias_swapped": False,
+                                            "source_deleted": False, "dry_run": True}  # fmt: skip
+    lineage.start_run(
+        run_id, "scrub", request.target, {"source": request.source, "format": name} | settings.describe()
+    )
+    try:
+        scrubber.writer.reconcile()
+        counts = scrubber.run(progress=progress)
+    except BaseException:
+        lineage.finish_run(run_id, "failed", {})
+        raise
+    lineage.finish_run(run_id, "completed", _counts(counts))
+    audit = Auditor(masker).audit(target).to_dict()
+    clean = audit["suspected"] == 0 and counts.points_quarantined == 0
+    if request.alias and clean:
+        target.set_alias(request.alias)
+    if request.delete_source and clean:
+        source.drop()
+    return result | _counts(counts) | {"audit": audit, "alias_swapped": bool(request.alias and clean),
+                                        "source_deleted": bool(request.delete_source and clean)}  # fmt: skip
+
+
+def _counts(counts: ScrubCounts) -> dict[str, Any]:
+    return {"points_read": counts.points_read, "points_written": counts.points_written,
+            "points_quarantined": counts.points_quarantined, "documents": counts.documents,
+            "documents_unchanged": counts.documents_unchanged, "entities": dict(sorted(counts.entities.items()))}  # fmt: skip

@@ -1,0 +1,246 @@
+"""Scrub: an existing collection that holds raw text, masked and re-embedded into a new collection in the
+same payload format, so the application that reads it keeps working.
+
+Per document (the points that share a document key, indexers/payload_formats.py): every content string
+of every point, nested metadata and JSON-in-strings included, is masked as one document (one value, one
+token; names propagate across chunks; the leak check runs); ids and raw-content hashes are re-keyed with
+a keyed HMAC (consistently, so references between points hold, and unlinkably: a hash of raw text
+would confirm a guess); raw bytes are dropped; structure strings are kept. The chunk text is embedded
+again with the configured model: no source vector, dense or sparse, is copied. The target's points are
+written through the write protocol (indexers/index_writer.py) with lineage and entity fingerprints, so
+an erasure finds subjects in scrubbed collections, a killed run is rolled back and finished by the next,
+and a second run finds every document unchanged. Nothing is deduplicated by text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from qdrant_client import models
+
+from indexers.chunking import tokens_in
+from indexers.embedding import Embedder
+from indexers.index_writer import IndexWriter
+from indexers.lineage import QUARANTINED, ChunkRow, LineageStore
+from indexers.payload_formats import PayloadFormat, leaves, path_matches, rewrite, value_at
+from indexers.qdrant_store import Point, VectorStore
+from masking import MaskedDocument, Masker, MaskingKeys, TextDocument
+from masking.entities import MaskedEntity
+
+SCRUB_NAMESPACE = uuid.UUID("0b6d2f61-4f0e-5a8e-9a43-5c9d0e1f2a3b")
+DOCUMENTS_PER_BATCH = 16
+Progress = Callable[[int, int], None]  # (documents done, documents in all)
+KEEP, MASK, ID, HASH = "keep", "mask", "id", "hash"
+
+
+@dataclass
+class ScrubCounts:
+    points_read: int = 0
+    points_written: int = 0
+    points_quarantined: int = 0
+    documents: int = 0
+    documents_unchanged: int = 0
+    entities: Counter[str] = field(default_factory=Counter)
+    samples: list[str] = field(default_factory=list)  # dry run: a few masked chunk texts
+
+
+@dataclass(frozen=True)
+class SourcePoint:
+    id: str
+    payload: dict[str, Any] = field(repr=False)
+
+
+@dataclass
+class DocumentWork:
+    """One source document on its way: its points, the masked result, the embedded texts."""
+
+    key: str = field(repr=False)
+    doc_id: str
+    points: list[SourcePoint] = field(repr=False)
+    content_hash: str
+    kinds: list[list[str]] = field(default_factory=list)  # per point, per leaf: keep | mask | id | hash
+    masked: MaskedDocument | None = None
+
+
+class Scrubber:
+    """Scrubs ``source`` into ``target`` (both Qdrant collections) in ``fmt``."""
+
+    def __init__(
+        self, source: VectorStore, target: VectorStore, fmt: PayloadFormat, masker: Masker, embedder: Embedder,
+        lineage: LineageStore, keys: MaskingKeys, run_id: str, *, doc_key: str | None = None,
+    ) -> None:  # fmt: skip
+        self.source, self.target, self.fmt = source, target, fmt
+        self.masker, self.embedder, self.lineage, self.keys = masker, embedder, lineage, keys
+        self.run_id = run_id
+        self.doc_keys = (doc_key,) if doc_key else fmt.doc_keys
+        self.writer = IndexWriter(lineage, target, f"scrub {fmt.name}")
+        self.key = hmac.new(keys.source_key, f"scrub|{target.collection}".encode(), hashlib.sha256).digest()
+
+    # --- keys --------------------------------------------------------------------------------------
+
+    def _mac(self, text: str) -> str:
+        return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
+
+    def rekey_id(self, value: str, version: int) -> str:
+        return str(uuid.uuid5(SCRUB_NAMESPACE, self._mac(f"id|{version}|{value}")))
+
+    def document_key(self, point: SourcePoint) -> str:
+        for path in self.doc_keys:
+            value = value_at(point.payload, path)
+            if isinstance(value, str | int) and str(value):
+                return str(value)
+        return f"point:{point.id}"  # no key: each point is its own document
+
+    # --- plan --------------------------------------------------------------------------------------
+
+    def plan(self) -> dict[str, list[models.ExtendedPointId]]:
+        """Document key -> point ids, in scroll order (ids and keys only, held in memory)."""
+        documents: dict[str, list[models.ExtendedPointId]] = defaultdict(list)
+        for record in self.source.scroll():
+            documents[self.document_key(SourcePoint(str(record.id), dict(record.payload or {})))].append(
+                record.id
+            )
+        return dict(documents)
+
+    # --- the work ----------------------------------------------------------------------------------
+
+    def run(self, dry_run: bool = False, progress: Progress | None = None) -> ScrubCounts:
+        plan = self.plan()
+        counts = ScrubCounts(documents=len(plan))
+        batch: list[DocumentWork] = []
+        done = 0
+        for key, ids in plan.items():
+            batch.append(self._load(key, ids, counts))
+            if len(batch) == DOCUMENTS_PER_BATCH:
+                self._process(batch, counts, dry_run)
+                done += len(batch)
+                batch = []
+                if progress:
+                    progress(done, len(plan))
+        if batch:
+            self._process(batch, counts, dry_run)
+            if progress:
+                progress(len(plan), len(plan))
+        return counts
+
+    def _load(self, key: str, ids: list[models.ExtendedPointId], counts: ScrubCounts) -> DocumentWork:
+        records = self.source.records(ids)
+        points = sorted((SourcePoint(str(r.id), dict(r.payload or {})) for r in records), key=lambda p: p.id)
+        counts.points_read += len(points)
+        content = json.dumps([[p.id, p.payload] for p in points], sort_keys=True)
+        doc_id = "doc_" + self._mac(f"doc|{self.source.collection}|{key}")[:24]
+        return DocumentWork(key, doc_id, points, self._mac(f"content|{content}"))
+
+    def _classify(self, path: str) -> str:
+        fmt = self.fmt
+        if path_matches(path, fmt.ids):
+            return ID
+        if path_matches(path, fmt.hashes):
+            return HASH
+        if path_matches(path, fmt.structure):
+            return KEEP
+        return MASK
+
+    def _process(self, batch: list[DocumentWork], counts: ScrubCounts, dry_run: bool) -> None:
+        committed = self.lineage.committed_hashes(self.target.collection, [w.doc_id for w in batch])
+        work = [w for w in batch if committed.get(w.doc_id) != w.content_hash]
+        counts.documents_unchanged += len(batch) - len(work)
+        documents = []
+        for item in work:
+            fields: dict[str, str] = {}
+            for number, point in enumerate(item.points):
+                kinds = []
+                for leaf, (path, value) in enumerate(leaves(point.payload)):
+                    kind = self._classify(path)
+                    kinds.append(kind)
+                    if kind == MASK:
+                        fields[f"{number}.{leaf}"] = value
+                item.kinds.append(kinds)
+            documents.append(TextDocument(item.doc_id, "", fields))
+        for item, masked in zip(work, self.masker.mask_many(documents), strict=True):
+            item.masked = masked
+        writable = []
+        for item in work:
+            assert item.masked is not None
+            if item.masked.quarantined:
+                counts.points_quarantined += len(item.points)
+                self.lineage.record_outcome(self.target.collection, item.doc_id, QUARANTINED, self.run_id,
+                                            item.masked.report.quarantine_reason)  # fmt: skip
+                continue
+            writable.append(item)
+        payloads = {item.doc_id: [self._payload(item, n, version=0) for n in range(len(item.points))]
+                    for item in writable}  # fmt: skip
+        texts = [
+            str(value_at(p, self.fmt.text_path) or "") for item in writable for p in payloads[item.doc_id]
+        ]
+        if dry_run:
+            counts.samples += texts[: max(0, 3 - len(counts.samples))]
+            for item in writable:
+                counts.entities.update(item.masked.report.entity_counts if item.masked else {})
+            return
+        vectors = iter(self.embedder.embed(texts))
+        names = self.target.vector_names()
+        for item in writable:
+            assert item.masked is not None
+            vectors_of = [next(vectors) for _ in item.points]
+            self.writer.write_version(
+                item.doc_id, item.content_hash, item.masked.report.to_dict(), self.run_id,
+                partial(self._build, item, vectors=vectors_of, names=names),
+                source_masked=self._masked_key(item),
+            )  # fmt: skip
+            counts.points_written += len(item.points)
+            counts.entities.update(item.masked.report.entity_counts)
+
+    def _payload(self, item: DocumentWork, number: int, version: int) -> dict[str, Any]:
+        """Point ``number`` of the document rewritten: masked strings, re-keyed ids and hashes, bytes dropped."""
+        assert item.masked is not None
+        masked_fields = item.masked.masked_fields
+        kinds = iter(enumerate(item.kinds[number]))
+
+        def change(_path: str, value: str) -> str:
+            leaf, kind = next(kinds)
+            if kind == MASK:
+                return masked_fields[f"{number}.{leaf}"]
+            if kind == ID:
+                return self.rekey_id(value, version)
+            if kind == HASH:
+                return self._mac(f"hash|{value}")
+            return value
+
+        payload: dict[str, Any] = rewrite(item.points[number].payload, change)
+        for name in self.fmt.dropped:
+            if name in payload:
+                payload[name] = None
+        return payload
+
+    def _build(
+        self, item: DocumentWork, version: int, *, vectors: Sequence[list[float]], names: list[str] | None
+    ) -> tuple[list[ChunkRow], list[Point]]:
+        assert item.masked is not None
+        by_token: dict[str, MaskedEntity] = {e.token: e for e in item.masked.entities}
+        rows, points = [], []
+        for number, (point, vector) in enumerate(zip(item.points, vectors, strict=True)):
+            payload = self._payload(item, number, version)
+            pid = self.fmt.point_id(payload, self.rekey_id(point.id, version))
+            tokens = [t for t in dict.fromkeys(tokens_in(json.dumps(payload))) if t in by_token]
+            entities = [(fp, by_token[t].entity_type, t, position > 0) for t in tokens
+                        for position, fp in enumerate(by_token[t].fingerprints)]  # fmt: skip
+            rows.append(ChunkRow(pid, number, 0, entities))
+            points.append(Point(pid, vector if names is None else dict.fromkeys(names, vector), payload))
+        return rows, points
+
+    def _masked_key(self, item: DocumentWork) -> str:
+        """The document key as masked (for the lineage's source column), or its keyed hash."""
+        for leaf_path in self.doc_keys:
+            for leaf, (path, _value) in enumerate(leaves(item.points[0].payload)):
+                if path == leaf_path and item.masked is not None:
+                    return item.masked.masked_fields.get(f"0.{leaf}", "")
+        return ""

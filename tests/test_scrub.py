@@ -1,0 +1,210 @@
+"""Scrub on real components, with sources written by each framework through its own Qdrant integration
+(LangChain, LlamaIndex, Haystack; fake embeddings of the right dimension) and by hand (raw payloads, integer
+ids), read back through the same framework after the scrub. Invariant 8: no raw value, no source vector
+and no raw-content hash survives into the target. Synthetic data (Faker, fixed seed)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faker import Faker
+from qdrant_client import models
+
+from flows.erasing import register_request, run_erase
+from flows.scrubbing import ScrubRequest, run_scrub
+from flows.settings import IngestSettings, StoreSettings
+from indexers.qdrant_store import VectorStore, close_local_clients
+from masking import MaskingKeys
+from tests.conftest import REPO, TEST_SECRET
+
+KEYS = MaskingKeys(TEST_SECRET.encode())
+FAKE_DIM = 8
+
+
+def people() -> list[dict[str, str]]:
+    fake = Faker("en_US")
+    fake.seed_instance(6060)
+    return [{"name": fake.name(), "email": f"{fake.user_name()}@example.com", "phone": f"212-555-01{n:02d}",
+             "file": f"/data/{fake.last_name().lower()}-{n}.txt", "filler": fake.paragraph(nb_sentences=3)}
+            for n in range(3)]  # fmt: skip
+
+
+PEOPLE = people()
+VALUES = [v for p in PEOPLE for k, v in p.items() if k in ("name", "email", "phone")]
+
+
+def chunks(person: dict[str, str]) -> list[str]:
+    return [f"{person['name']} wrote from {person['email']} about the invoice. {person['filler']}",
+            f"Later {person['name'].split()[-1]} called from {person['phone']} to confirm the refund."]  # fmt: skip
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Iterator[IngestSettings]:
+    yield IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    close_local_clients()
+
+
+def client_of(settings: IngestSettings) -> Any:
+    return VectorStore(settings.stores.qdrant, "probe").client  # the frameworks take a client
+
+
+def target_dump(settings: IngestSettings, name: str) -> tuple[str, list[models.Record]]:
+    store = VectorStore(settings.stores.qdrant, name)
+    records, _ = store.client.scroll(name, limit=1000, with_payload=True, with_vectors=True)
+    return json.dumps([r.payload for r in records]), records
+
+
+def assert_scrubbed(result: dict[str, Any], text: str, points: int) -> None:
+    assert result["points_read"] == result["points_written"] == points, result
+    assert result["audit"]["suspected"] == 0, result["audit"]
+    assert not [v for v in VALUES if v in text or v.lower() in text.lower()]
+    assert "<PERSON_" in text and "<EMAIL_ADDRESS_" in text
+
+
+def test_langchain_collection(settings: IngestSettings) -> None:
+    from langchain_core.documents import Document
+    from langchain_core.embeddings import FakeEmbeddings
+    from langchain_qdrant import QdrantVectorStore
+
+    client = client_of(settings)  # langchain-qdrant creates its collections with one vector named ""
+    client.create_collection(
+        "lc_src", vectors_config={"": models.VectorParams(size=FAKE_DIM, distance=models.Distance.COSINE)}
+    )
+    writer = QdrantVectorStore(
+        client=client, collection_name="lc_src", embedding=FakeEmbeddings(size=FAKE_DIM)
+    )
+    writer.add_documents([Document(page_content=text, metadata={"source": p["file"], "author": p["name"], "page": n})
+                          for p in PEOPLE for n, text in enumerate(chunks(p))])  # fmt: skip
+
+    result = run_scrub(settings, ScrubRequest("lc_src", "lc_dst", alias="lc"))
+    text, records = target_dump(settings, "lc_dst")
+    assert result["format"] == "langchain" and result["documents"] == 3 and result["alias_swapped"]
+    assert_scrubbed(result, text, 6)
+    assert all(isinstance(r.vector, list) and len(r.vector) == 384 for r in records)  # "" is the default name
+
+    again = run_scrub(settings, ScrubRequest("lc_src", "lc_dst"))  # a second run is a no-op
+    assert again["points_written"] == 0 and again["documents_unchanged"] == 3
+
+    from langchain_core.embeddings import Embeddings
+
+    from indexers.embedding import Embedder
+
+    embedder = Embedder()
+
+    class MiniLM(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return embedder.embed(texts)
+
+        def embed_query(self, text: str) -> list[float]:
+            return embedder.embed([text])[0]
+
+    reader = QdrantVectorStore(client=client, collection_name="lc", embedding=MiniLM())  # through the alias
+    found = reader.similarity_search("refund confirmed by phone", k=3)
+    assert len(found) == 3 and all("<PERSON_" in d.page_content for d in found)
+    assert {"source", "author", "page"} <= set(found[0].metadata)
+
+    subject = PEOPLE[0]
+    on_target = IngestSettings(stores=StoreSettings(data_dir=settings.stores.data_dir, collection="lc_dst"))
+    request_id = register_request(on_target.stores, KEYS, identifiers=[("email", subject["email"])])
+    receipt = run_erase(on_target, request_id)
+    assert receipt["verified"] and receipt["matched"]["documents"] == 1  # lineage finds scrubbed subjects
+
+
+def test_llamaindex_collection(settings: IngestSettings) -> None:
+    from llama_index.core import Document, StorageContext, VectorStoreIndex
+    from llama_index.core.embeddings import MockEmbedding
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.vector_stores.qdrant import QdrantVectorStore
+
+    client = client_of(settings)
+    documents = [Document(text="\n\n".join(chunks(p)), metadata={"file_path": p["file"], "author": p["name"]})
+                 for p in PEOPLE]  # fmt: skip
+    VectorStoreIndex.from_documents(
+        documents, storage_context=StorageContext.from_defaults(vector_store=QdrantVectorStore(client=client, collection_name="li_src")),
+        embed_model=MockEmbedding(embed_dim=FAKE_DIM), transformations=[SentenceSplitter(chunk_size=48, chunk_overlap=0)],
+    )  # fmt: skip
+    source_points = VectorStore(settings.stores.qdrant, "li_src").count()
+
+    result = run_scrub(settings, ScrubRequest("li_src", "li_dst"))
+    text, _records = target_dump(settings, "li_dst")
+    assert result["format"] == "llamaindex" and result["documents"] == 3
+    assert_scrubbed(result, text, source_points)
+    raw_hashes = {relation["hash"] for r in VectorStore(settings.stores.qdrant, "li_src").scroll()
+                  for relation in json.loads((r.payload or {})["_node_content"])["relationships"].values()}  # fmt: skip
+    assert raw_hashes and not [h for h in raw_hashes if h in text]
+
+    index = VectorStoreIndex.from_vector_store(QdrantVectorStore(client=client, collection_name="li_dst"),
+                                               embed_model=MockEmbedding(embed_dim=384))  # fmt: skip
+    nodes = index.as_retriever(similarity_top_k=4).retrieve("invoice")
+    read = json.dumps([[n.node.get_content(), n.node.metadata] for n in nodes])
+    assert len(nodes) == 4 and "<PERSON_" in read and not [v for v in VALUES if v in read]
+    assert all(set(n.node.metadata) == {"file_path", "author"} for n in nodes)
+
+
+HAYSTACK_WRITE = """
+import json, sys
+from haystack import Document
+from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
+store = QdrantDocumentStore(path=sys.argv[1], index="hs_src", embedding_dim=8, recreate_index=True)
+documents = [Document(content=c["content"], meta=c["meta"], embedding=[0.1] * 8) for c in json.loads(sys.argv[2])]
+print(store.write_documents(documents))
+"""
+HAYSTACK_READ = """
+import json, sys
+from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
+store = QdrantDocumentStore(path=sys.argv[1], index="hs_dst", embedding_dim=384)
+print(json.dumps([{"id": d.id, "content": d.content, "meta": d.meta} for d in store.filter_documents()]))
+"""
+
+
+def test_haystack_collection(settings: IngestSettings) -> None:
+    folder = str(settings.stores.qdrant.path)
+    written = [{"content": text, "meta": {"file_path": p["file"], "split_id": n, "source_id": f"{p['name']}-src",
+                                          "_split_overlap": [{"doc_id": f"{p['email']}-prev", "range": [0, 4]}]}}
+               for p in PEOPLE for n, text in enumerate(chunks(p))]  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", HAYSTACK_WRITE, folder, json.dumps(written)], capture_output=True,
+                          text=True, cwd=REPO, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    result = run_scrub(settings, ScrubRequest("hs_src", "hs_dst"))
+    text, _records = target_dump(settings, "hs_dst")
+    assert result["format"] == "haystack" and result["documents"] == 3
+    assert_scrubbed(result, text, 6)
+    close_local_clients()  # the folder belongs to one process at a time
+    read = subprocess.run([sys.executable, "-c", HAYSTACK_READ, folder], capture_output=True, text=True, cwd=REPO,
+                          timeout=300, check=False)  # fmt: skip
+    assert read.returncode == 0, read.stderr[-2000:]
+    documents = json.loads(read.stdout.strip().splitlines()[-1])
+    assert len(documents) == 6 and all("<PERSON_" in d["content"] or "<" in d["content"] for d in documents)
+    assert not [v for v in VALUES if v in read.stdout]
+    assert {d["meta"]["split_id"] for d in documents} == {0, 1}
+
+
+def test_raw_collection_with_integer_ids_and_a_dry_run(settings: IngestSettings) -> None:
+    client = client_of(settings)
+    client.create_collection(
+        "raw_src", vectors_config=models.VectorParams(size=FAKE_DIM, distance=models.Distance.DOT)
+    )
+    client.upsert("raw_src", points=[
+        models.PointStruct(id=number, vector=[0.5] * FAKE_DIM, payload={"chunk_text": text, "ticket": p["file"], "n": 1})
+        for number, (p, text) in enumerate(((p, t) for p in PEOPLE for t in chunks(p)), start=1)
+    ])  # fmt: skip
+
+    preview = run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket", dry_run=True))
+    assert preview["points_read"] == 6 and preview["points_written"] == 0 and len(preview["samples"]) == 3
+    assert not VectorStore(settings.stores.qdrant, "raw_dst").exists()
+    assert not [v for v in VALUES if v in json.dumps(preview)]
+
+    result = run_scrub(
+        settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket", delete_source=True)
+    )
+    text, _ = target_dump(settings, "raw_dst")
+    assert result["format"] == "raw" and result["documents"] == 3 and result["source_deleted"]
+    assert_scrubbed(result, text, 6)
+    assert not VectorStore(settings.stores.qdrant, "raw_src").exists()
