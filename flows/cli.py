@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -478,7 +479,8 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
     """Mask and re-embed an existing collection (LangChain, LlamaIndex, Haystack or raw payloads) into a new one."""
     from flows.scrubbing import ScrubRequest, run_scrub
 
-    settings = IngestSettings(stores=_stores(store), policy=policy, spacy_model=spacy_model,
+    stores = replace(_stores(store), collection=target_collection)  # the lineage records the target
+    settings = IngestSettings(stores=stores, policy=policy, spacy_model=spacy_model,
                               embedding_model=store["embedding_model"], key_file=key_file)  # fmt: skip
     request = ScrubRequest(source_collection, target_collection, payload_format, text_field, doc_key, alias,
                            delete_source, dry_run)  # fmt: skip
@@ -487,7 +489,14 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
         click.echo(f"ragmask: scrub: {done}/{total} documents", err=True)
 
     with _one_line_errors():
-        result = run_scrub(settings, request, progress)
+        if os.environ.get("PREFECT_API_URL"):
+            from flows.scrub import scrub_flow
+
+            result = scrub_flow(source_collection, target_collection, payload_format, text_field, doc_key, alias,
+                                delete_source, dry_run, **settings.stores.flow_parameters(exclude=("collection",)),
+                                policy=policy)  # fmt: skip
+        else:
+            result = run_scrub(settings, request, progress)
     if as_json:
         click.echo(json.dumps(result))
     else:

@@ -56,7 +56,12 @@ def run_scrub(
     keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
     embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
     target = VectorStore(location, request.target)
-    if not request.dry_run and not target.exists():
+    if target.exists():
+        dimension = target.dimension()
+        if dimension != embedder.info.dimension:
+            raise StoreError(f"target collection {request.target!r} holds {dimension}-dimensional vectors; "
+                             f"the embedding model makes {embedder.info.dimension}")  # fmt: skip
+    elif not request.dry_run:
         target.create(embedder.info.dimension, source.vector_names(), source.distance())
     lineage = LineageStore(settings.stores.lineage)
     lineage.check_key(keys.key_id)

@@ -122,10 +122,19 @@ class VectorStore:
         vectors = self.client.get_collection(self.physical()).config.params.vectors
         return sorted(vectors) if isinstance(vectors, dict) else None
 
-    def distance(self) -> models.Distance:
+    def _dense_params(self) -> models.VectorParams | None:
+        """The parameters of the collection's (first) dense vector."""
         vectors = self.client.get_collection(self.physical()).config.params.vectors
         params = next(iter(vectors.values())) if isinstance(vectors, dict) and vectors else vectors
-        return params.distance if isinstance(params, models.VectorParams) else models.Distance.COSINE
+        return params if isinstance(params, models.VectorParams) else None
+
+    def dimension(self) -> int | None:
+        params = self._dense_params()
+        return params.size if params else None
+
+    def distance(self) -> models.Distance:
+        params = self._dense_params()
+        return params.distance if params else models.Distance.COSINE
 
     def physical(self) -> str:
         name = physical_collection(self.client, self.collection)

@@ -27,7 +27,7 @@ from masking.policy import Action, Policy, load_policy
 from masking.propagation import PROPAGATED, propagate
 from masking.report import MaskingReport, RedactionMiss, ScoreSummary, detector_versions
 from masking.spans import drop_false_positives, resolve_overlaps, trim
-from masking.tokens import TokenMinter, redaction_marker
+from masking.tokens import TOKEN_PATTERN, TokenMinter, redaction_marker
 
 MASKED = "masked"
 QUARANTINED = "quarantined"
@@ -80,6 +80,10 @@ def splice(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:
         position = end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def _overlaps(span: DetectedSpan, ranges: Sequence[tuple[int, int]]) -> bool:
+    return any(span.start < end and start < span.end for start, end in ranges)
 
 
 class Masker:
@@ -169,13 +173,16 @@ class Masker:
     def _select_spans(
         self, text: str, detected: Sequence[DetectedSpan]
     ) -> tuple[list[DetectedSpan], dict[tuple[str, str], str]]:
-        candidates = [s for s in drop_false_positives(text, detected) if self._keeps(text, s)]
+        tokens = [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]  # already masked: keep whole
+        candidates = [s for s in drop_false_positives(text, detected)
+                      if self._keeps(text, s) and not _overlaps(s, tokens)]  # fmt: skip
         spans = resolve_overlaps(t for s in candidates if (t := trim(text, s)) is not None)
         canonical: dict[tuple[str, str], str] = {}
         if self.policy.propagate:
             propagation = propagate(text, spans)
             canonical = propagation.canonical
-            extra = [s for s in propagation.spans if not self.policy.is_allowed(text[s.start : s.end])]
+            extra = [s for s in propagation.spans
+                     if not self.policy.is_allowed(text[s.start : s.end]) and not _overlaps(s, tokens)]  # fmt: skip
             spans = resolve_overlaps([*spans, *extra])
         return spans, canonical
 

@@ -22,15 +22,18 @@ from tests.conftest import REPO
 from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD, GOLD_VALUES, leaked_values
 
 FLOW_SCRIPT = """
-import json, sys
+import json, sys, uuid
 from pathlib import Path
-from flows.cli import ingest_as_flow_run
+from prefect.client.orchestration import get_client
+from qdrant_client import models
 from flows.audit import audit_flow
+from flows.cli import ingest_as_flow_run
 from flows.erase import erase_flow
 from flows.erasing import register_request
+from flows.scrub import scrub_flow
 from flows.settings import IngestSettings, StoreSettings
+from indexers.qdrant_store import Point, VectorStore
 from masking import load_keys
-from prefect.client.orchestration import get_client
 # the CLI's flow path: the paths go to Prefect as a sealed source reference
 settings = IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2])), batch_documents=4, vault=True)
 result = ingest_as_flow_run([Path(sys.argv[1])], settings)
@@ -39,10 +42,15 @@ request_id = register_request(StoreSettings(data_dir=Path(sys.argv[2])), load_ke
                               identifiers=[("email", sys.argv[3])])
 receipt = erase_flow(request_id, data_dir=sys.argv[2])
 audit = audit_flow(data_dir=sys.argv[2])
+# a hand-rolled collection with a raw value, scrubbed by the flow; the source goes once the target audits clean
+raw = VectorStore(StoreSettings(data_dir=Path(sys.argv[2])).qdrant, "raw_notes")
+raw.create(4, None, models.Distance.COSINE)
+raw.upsert([Point(str(uuid.uuid4()), [0.1] * 4, {"text": f"Write to {sys.argv[3]} today.", "ticket": "T-1"})])
+scrub = scrub_flow("raw_notes", "notes_masked", "raw", doc_key="ticket", delete_source=True, data_dir=sys.argv[2])
 with get_client(sync_client=True) as client:
     artifacts = client.read_artifacts()
     runs = client.read_flow_runs()
-print(json.dumps({"result": result, "receipt": receipt, "audit": audit, "artifacts": sorted({a.key for a in artifacts if a.key}),
+print(json.dumps({"result": result, "receipt": receipt, "audit": audit, "scrub": scrub, "artifacts": sorted({a.key for a in artifacts if a.key}),
                   "states": [r.state_type.value for r in runs if r.state_type]}))
 """
 
@@ -81,9 +89,13 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS + 1
-    assert report["states"] == ["COMPLETED"] * 3  # ingest, erase, audit
+    assert report["states"] == ["COMPLETED"] * 4  # ingest, erase, audit, scrub
     assert {"ingest-summary", "ingest-entities", "ingest-progress", "erase-receipt", "audit-summary",
-            "audit-findings"} <= set(report["artifacts"])  # fmt: skip
+            "audit-findings", "scrub-summary", "scrub-entities"} <= set(report["artifacts"])  # fmt: skip
+    scrub = report["scrub"]
+    assert (
+        scrub["points_written"] == 1 and scrub["entities"] == {"EMAIL_ADDRESS": 1} and scrub["source_deleted"]
+    )
     assert report["audit"]["suspected"] == 0 and report["audit"]["points_scanned"] >= CORPUS_DOCUMENTS
     assert report["receipt"]["verified"] is True and report["receipt"]["matched"]["chunks"] >= 1
     assert (tmp_path / "prefect_home" / "prefect.db").is_file()

@@ -103,22 +103,12 @@ def test_payload_is_langchain_shaped_and_masked(first_run: IngestResult, workspa
 
 
 def test_langchain_qdrant_reads_the_collection(first_run: IngestResult, workspace: Path) -> None:
-    from langchain_core.embeddings import Embeddings
     from langchain_qdrant import QdrantVectorStore
 
-    from indexers.embedding import Embedder
-
-    embedder = Embedder()
-
-    class MiniLM(Embeddings):
-        def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            return embedder.embed(texts)
-
-        def embed_query(self, text: str) -> list[float]:
-            return embedder.embed([text])[0]
+    from tests.frameworks import MiniLMEmbeddings
 
     store = VectorStore(settings_for(workspace / "data").stores.qdrant, "ragmask")
-    langchain_store = QdrantVectorStore(client=store.client, collection_name="ragmask", embedding=MiniLM(),
+    langchain_store = QdrantVectorStore(client=store.client, collection_name="ragmask", embedding=MiniLMEmbeddings(),
                                         content_payload_key="page_content", metadata_payload_key="metadata")  # fmt: skip
     documents = langchain_store.similarity_search("card charged twice, refund to IBAN", k=2)
     assert documents

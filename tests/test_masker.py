@@ -258,3 +258,15 @@ def test_a_long_text_is_masked_in_bounded_memory() -> None:
     assert row["windows"] >= 100
     assert row["left"] == 0
     assert row["peak_rss_mb"] - row["rss_after_model_load_mb"] < 1024
+
+
+def test_masking_masked_text_keeps_its_tokens_whole(masker: Masker, fake: Faker) -> None:
+    """A partly masked text (a scrub source, a re-masked chunk): spaCy calls the inside of a token a
+    person; the token stays whole and only the raw value is masked."""
+    name, email = fake.name(), fake.email()
+    first = masker.mask("doc-a", f"{name} wrote from {email} on Monday. {name.split()[-1]} agreed.")
+    assert first.masked_text is not None and "<PERSON_" in first.masked_text
+    again = masker.mask("doc-a", f"Call from {first.masked_text} Later {fake.name()} called.")
+    assert again.masked_text is not None
+    assert first.masked_text in again.masked_text  # every token untouched, none nested
+    assert "<<" not in again.masked_text and again.report.entity_counts == {"PERSON": 1}

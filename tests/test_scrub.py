@@ -91,20 +91,11 @@ def test_langchain_collection(settings: IngestSettings) -> None:
     again = run_scrub(settings, ScrubRequest("lc_src", "lc_dst"))  # a second run is a no-op
     assert again["points_written"] == 0 and again["documents_unchanged"] == 3
 
-    from langchain_core.embeddings import Embeddings
+    from tests.frameworks import MiniLMEmbeddings
 
-    from indexers.embedding import Embedder
-
-    embedder = Embedder()
-
-    class MiniLM(Embeddings):
-        def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            return embedder.embed(texts)
-
-        def embed_query(self, text: str) -> list[float]:
-            return embedder.embed([text])[0]
-
-    reader = QdrantVectorStore(client=client, collection_name="lc", embedding=MiniLM())  # through the alias
+    reader = QdrantVectorStore(
+        client=client, collection_name="lc", embedding=MiniLMEmbeddings()
+    )  # through the alias
     found = reader.similarity_search("refund confirmed by phone", k=3)
     assert len(found) == 3 and all("<PERSON_" in d.page_content for d in found)
     assert {"source", "author", "page"} <= set(found[0].metadata)
@@ -208,3 +199,82 @@ def test_raw_collection_with_integer_ids_and_a_dry_run(settings: IngestSettings)
     assert result["format"] == "raw" and result["documents"] == 3 and result["source_deleted"]
     assert_scrubbed(result, text, 6)
     assert not VectorStore(settings.stores.qdrant, "raw_src").exists()
+
+
+KILLED_SCRUB = """
+import os, signal, sys
+from pathlib import Path
+from flows.scrubbing import ScrubRequest, run_scrub
+from flows.settings import IngestSettings, StoreSettings
+from indexers.index_writer import IndexWriter
+
+original, written = IndexWriter.write_version, []
+
+def dies_on_the_second(self, *args, **kwargs):  # killed after the first document's commit
+    if written:
+        os.kill(os.getpid(), signal.SIGKILL)
+    written.append(original(self, *args, **kwargs))
+    return written[-1]
+
+IndexWriter.write_version = dies_on_the_second
+settings = IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[1]), collection="raw_dst"))
+run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket"))
+"""
+
+
+def raw_source(settings: IngestSettings) -> None:
+    client = client_of(settings)
+    client.create_collection(
+        "raw_src", vectors_config=models.VectorParams(size=FAKE_DIM, distance=models.Distance.DOT)
+    )
+    client.upsert("raw_src", points=[
+        models.PointStruct(id=number, vector=[0.5] * FAKE_DIM, payload={"chunk_text": text, "ticket": p["file"]})
+        for number, (p, text) in enumerate(((p, t) for p in PEOPLE for t in chunks(p)), start=1)
+    ])  # fmt: skip
+
+
+def test_a_scrub_killed_half_way_finishes_with_no_duplicate_and_no_gap(settings: IngestSettings) -> None:
+    raw_source(settings)
+    close_local_clients()  # the folder belongs to one process at a time
+    killed = subprocess.run([sys.executable, "-c", KILLED_SCRUB, str(settings.stores.data_dir)], capture_output=True,
+                            text=True, cwd=REPO, timeout=600, check=False)  # fmt: skip
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert VectorStore(settings.stores.qdrant, "raw_dst").count() == 2  # one document of three
+
+    result = run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket"))
+    assert result["documents_unchanged"] == 1 and result["points_written"] == 4
+    target = VectorStore(settings.stores.qdrant, "raw_dst")
+    texts = sorted(str((r.payload or {})["chunk_text"]) for r in target.scroll())
+    assert len(texts) == 6 and len(set(texts)) == 6
+
+
+def test_bad_requests_are_one_line_errors_before_anything_is_written(settings: IngestSettings) -> None:
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
+    raw_source(settings)
+    data = ["--data-dir", str(settings.stores.data_dir)]
+
+    def scrub(*args: str) -> tuple[int, str]:
+        done = CliRunner().invoke(cli, ["scrub", "--source-collection", "raw_src", *args, *data],
+                                  env={"PREFECT_API_URL": ""})  # fmt: skip
+        return done.exit_code, done.stderr.strip()
+
+    assert scrub("--target-collection", "t1", "--format", "langchain") == (
+        1,
+        "ragmask: error: points of 'raw_src' have no text at 'page_content' (format langchain)",
+    )
+    assert scrub("--target-collection", "t1", "--format", "raw", "--text-field", "body") == (
+        1,
+        "ragmask: error: points of 'raw_src' have no text at 'body' (format raw)",
+    )
+    code, error = scrub("--target-collection", "t1")  # auto: nothing it knows
+    assert code == 1 and error.startswith("ragmask: error: unknown payload format")
+    client_of(settings).create_collection(
+        "t2", vectors_config=models.VectorParams(size=FAKE_DIM, distance=models.Distance.COSINE)
+    )
+    code, error = scrub("--target-collection", "t2", "--format", "raw", "--text-field", "chunk_text")
+    assert code == 1 and "holds 8-dimensional vectors; the embedding model makes 384" in error
+    assert not VectorStore(settings.stores.qdrant, "t1").exists()
+    assert VectorStore(settings.stores.qdrant, "t2").count() == 0

@@ -1,0 +1,63 @@
+"""The Prefect ``scrub`` flow: a collection that holds raw text, masked and re-embedded into a new one in
+the same payload format (flows/scrubbing.py), with a summary artifact.
+
+Parameters are collection names, a format and payload paths: nothing derived from a document. The
+result and the artifacts carry counts and entity types; the dry run's masked samples stay out of
+Prefect (they are masked, but they are text). Every exception leaves the flow as its type only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from flows.process import harden_process
+from flows.scrubbing import ScrubRequest, run_scrub
+from flows.settings import IngestSettings, StoreSettings
+from masking import MaskingError
+
+harden_process()  # a worker imports this module before it runs the flow
+
+
+class ScrubFailedError(MaskingError):
+    """The scrub failed; the message names the exception type only."""
+
+
+def scrub_markdown(result: dict[str, Any]) -> str:
+    audit = result.get("audit") or {}
+    return (
+        f"# ragmask scrub `{result['run_id']}`\n\n`{result['source']}` -> `{result['target']}` "
+        f"({result['format']}): {result['points_read']} points read, {result['points_written']} written, "
+        f"{result['points_quarantined']} quarantined, {result['documents']} documents. Audit of the target: "
+        f"**{audit.get('suspected', 'not run')}** suspected. Alias swapped: {result['alias_swapped']}; "
+        f"source deleted: {result['source_deleted']}.\n"
+    )
+
+
+@flow(name="scrub", persist_result=False)
+def scrub_flow(
+    source_collection: str, target_collection: str, payload_format: str = "auto", text_field: str | None = None,
+    doc_key: str | None = None, alias: str | None = None, delete_source: bool = False, dry_run: bool = False,
+    data_dir: str | None = None, qdrant_url: str | None = None, qdrant_path: str | None = None,
+    lineage_url: str | None = None, policy: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Mask and re-embed ``source_collection`` into ``target_collection``; audit it; swap ``alias`` and
+    delete the source only if it audits clean. Returns the counts of `ragmask scrub --json`."""
+    stores = StoreSettings.from_env(data_dir=data_dir, collection=target_collection, qdrant_url=qdrant_url,
+                                    qdrant_path=qdrant_path, lineage_url=lineage_url)  # fmt: skip
+    request = ScrubRequest(source_collection, target_collection, payload_format, text_field, doc_key, alias,
+                           delete_source, dry_run)  # fmt: skip
+    logger = get_run_logger()
+    try:
+        result = run_scrub(IngestSettings(stores=stores, policy=policy), request,
+                           lambda done, total: logger.info("%d of %d documents scrubbed", done, total))  # fmt: skip
+    except Exception as error:  # Prefect stores messages in states, logs and events
+        raise ScrubFailedError(f"scrub failed: {type(error).__name__}") from None
+    result.pop("samples", None)
+    create_markdown_artifact(scrub_markdown(result), key="scrub-summary", description="scrub summary")
+    create_table_artifact([{"entity_type": t, "count": n} for t, n in result["entities"].items()]
+                          or [{"entity_type": "(none)", "count": 0}], key="scrub-entities",
+                          description="entities masked, by type")  # fmt: skip
+    return result
