@@ -36,6 +36,7 @@ from indexers.erasure_store import (
 )
 from indexers.index_writer import IndexWriter
 from indexers.lineage import LineageStore, utc_now
+from indexers.payload_formats import FORMATS, detect_format, value_at
 from indexers.purge import purge_lineage, purge_local_qdrant
 from indexers.qdrant_store import DOC_ID_FIELD, Point, VectorStore
 from indexers.rebuild import rebuild_collection
@@ -206,16 +207,17 @@ class Eraser:
             by_point[m.point_id].update(redact_markers([(m.token, m.entity_type)]))
         if not by_point:
             return 0
-        records = self.store.client.retrieve(self.store.collection, ids=sorted(by_point), with_payload=True)
         rewritten: list[tuple[str, dict[str, Any]]] = []
-        for record in records:
+        for record in self.store.records(sorted(by_point)):
             markers = by_point[str(record.id)]
             payload = json.loads(substitute_tokens(json.dumps(record.payload or {}), markers)[0])
             rewritten.append((str(record.id), payload))
-        vectors = self._embedder_factory().embed([str(p.get("page_content", "")) for _, p in rewritten])
-        self.store.upsert(
-            [Point(pid, vector, payload) for (pid, payload), vector in zip(rewritten, vectors, strict=True)]
-        )
+        # the chunk text is where the payload's format keeps it (a scrubbed collection keeps its framework's)
+        texts = [str(value_at(p, FORMATS[detect_format(p)].text_path) or "") for _, p in rewritten]
+        vectors = self._embedder_factory().embed(texts)
+        names = self.store.vector_names()
+        self.store.upsert([Point(pid, vector if names is None else dict.fromkeys(names, vector), payload)
+                           for (pid, payload), vector in zip(rewritten, vectors, strict=True)])  # fmt: skip
         return len(rewritten)
 
     # --- documents -----------------------------------------------------------------------------

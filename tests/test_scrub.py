@@ -137,6 +137,14 @@ def test_llamaindex_collection(settings: IngestSettings) -> None:
     assert len(nodes) == 4 and "<PERSON_" in read and not [v for v in VALUES if v in read]
     assert all(set(n.node.metadata) == {"file_path", "author"} for n in nodes)
 
+    on_target = IngestSettings(stores=StoreSettings(data_dir=settings.stores.data_dir, collection="li_dst"))
+    receipt = run_erase(
+        on_target, register_request(on_target.stores, KEYS, identifiers=[("name", PEOPLE[1]["name"])])
+    )
+    assert receipt["verified"] and receipt["matched"]["documents"] == 1 and receipt["matched"]["points"] >= 1
+    redacted = index.as_retriever(similarity_top_k=50).retrieve("invoice")  # still LlamaIndex nodes
+    assert len(redacted) == source_points and any("<PERSON>" in n.node.get_content() for n in redacted)
+
 
 HAYSTACK_WRITE = """
 import json, sys
