@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Tests and the demo run with a fixed, throwaway key unless the caller brings one.
 DEMO_KEY_FILE ?= $(HOME)/.config/ragmask/demo.key
 
-.PHONY: demo test lint typecheck unit bench-accuracy bench-long-text bench-throughput bench-erasure bench-soak clean
+.PHONY: demo test lint typecheck unit bench-accuracy bench-long-text bench-throughput bench-erasure bench-soak bench-scrub clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench-erasure: $(STAMP)
 
 bench-soak: $(STAMP)
 	$(BIN)/python bench/soak.py
+
+bench-scrub: $(STAMP)
+	$(BIN)/python bench/scrub.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .ragmask
