@@ -96,9 +96,9 @@ def register_request(
         unfinished = erasures.open_document_ids(stores.collection) & set(candidates)
         known = sorted(set(erasures.document_points(stores.collection, candidates)) | unfinished)
         if not known:
-            erased_by = erasures.erasing_requests(stores.collection, candidates)
-            if erased_by:
-                raise AlreadyErasedError(sorted(erased_by.values())[0])
+            erased = erasures.erased_documents(stores.collection, candidates)
+            if erased:
+                raise AlreadyErasedError(sorted(t.request_id for t in erased.values())[0])
             raise ErasureError(
                 f"no document of collection {stores.collection!r} matches the --document given"
             )

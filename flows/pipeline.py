@@ -166,7 +166,9 @@ class IngestPipeline:
         committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
         changed = [d for d in readable if committed.get(d.doc_id) != d.content_hash]
         erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
-        changed = [d for d in changed if d.doc_id not in erased or erased[d.doc_id] != d.content_hash]
+        changed = [
+            d for d in changed if d.doc_id not in erased or erased[d.doc_id].content_hash != d.content_hash
+        ]
         counts.documents_unchanged += len(readable) - len(changed)  # an erased one unchanged since counts too
         for document in changed:
             if len(document.text) >= LONG_DOCUMENT_CHARS:

@@ -61,6 +61,12 @@ class ErasureRequest:
 
 
 @dataclass(frozen=True)
+class DocumentTombstone:
+    content_hash: str | None  # of the erased content
+    request_id: str
+
+
+@dataclass(frozen=True)
 class EntityMatch:
     point_id: str
     doc_id: str
@@ -326,25 +332,16 @@ class ErasureStore:
         return SubjectFingerprints(frozenset(k for kind, k in rows if kind == STRONG),
                                    frozenset(k for kind, k in rows if kind == WEAK))  # fmt: skip
 
-    def erasing_requests(self, collection: str, doc_ids: Sequence[str]) -> dict[str, str]:
-        """doc_id -> the request that erased it, for the erased ones among ``doc_ids``."""
+    def erased_documents(self, collection: str, doc_ids: Sequence[str]) -> dict[str, DocumentTombstone]:
+        """The tombstones of the erased ones among ``doc_ids``: the content hash each had when erased (a
+        changed source comes back) and the request that erased it."""
         if not doc_ids:
             return {}
         with self.engine.begin() as tx:
-            rows = tx.execute(select(tombstones.c.key, tombstones.c.request_id).where(
+            rows = tx.execute(select(tombstones.c.key, tombstones.c.content_hash, tombstones.c.request_id).where(
                 tombstones.c.collection == collection, tombstones.c.kind == DOCUMENT,
                 tombstones.c.key.in_(list(doc_ids)))).all()  # fmt: skip
-        return {key: request_id for key, request_id in rows}
-
-    def erased_documents(self, collection: str, doc_ids: Sequence[str]) -> dict[str, str | None]:
-        """doc_id -> the content hash it had when erased, for the erased ones among ``doc_ids``."""
-        if not doc_ids:
-            return {}
-        with self.engine.begin() as tx:
-            rows = tx.execute(select(tombstones.c.key, tombstones.c.content_hash).where(
-                tombstones.c.collection == collection, tombstones.c.kind == DOCUMENT,
-                tombstones.c.key.in_(list(doc_ids)))).all()  # fmt: skip
-        return {key: content for key, content in rows}
+        return {key: DocumentTombstone(content, request_id) for key, content, request_id in rows}
 
     # --- receipts ------------------------------------------------------------------------------
 
