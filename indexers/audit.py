@@ -2,8 +2,7 @@
 
 Every string a payload holds is checked, nested ones included, and strings that are themselves JSON
 (LlamaIndex's ``_node_content``) are opened and walked. Two detectors look: the masker's (Presidio and
-the policy's recognizers; a detection that overlaps a token, such as spaCy calling the inside of
-``<PERSON_3f9a1c2e>`` a person, does not count) and the independent
+the policy's recognizers; it keeps existing tokens whole, so only values outside them count) and the independent
 leak check (validated e-mail, phone, card, SSN, IBAN, IP and secret formats). NER needs context: on an id,
 a version or a type name alone ("ragmask 0.1.0", "PHONE_NUMBER") spaCy says PERSON, so the masker reads
 only strings of two words or more (split at white space); the leak check reads every string. The report holds entity
@@ -23,7 +22,6 @@ from typing import Any
 
 from indexers.qdrant_store import VectorStore
 from masking import Masker, TextDocument, leak_check
-from masking.tokens import TOKEN_PATTERN
 
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 WORD = re.compile(r"[^\W\d_]{2,}")
@@ -88,10 +86,8 @@ class Auditor:
         found = []
         for i, text in enumerate(texts):
             by_masker: Counter[str] = Counter()
-            if i in masked:
-                tokens = [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]
-                by_masker.update(span.entity_type for span in masked[i].spans
-                                 if not any(span.start < end and start < span.end for start, end in tokens))  # fmt: skip
+            if i in masked:  # the masker leaves existing tokens whole: its spans are values outside them
+                by_masker.update(span.entity_type for span in masked[i].spans)
                 by_masker["DETECTOR_ERROR"] += masked[i].quarantined
             found.append(+(by_masker | Counter(f.entity_type for f in leak_check(text))))
         return found
