@@ -96,6 +96,16 @@ def physical_collection(client: QdrantClient, name: str) -> str | None:
     return name if client.collection_exists(name) else None
 
 
+def point_alias(client: QdrantClient, alias: str, collection: str) -> None:
+    """Point ``alias`` at ``collection``, replacing where it pointed before, in one atomic operation."""
+    operations: list[models.AliasOperations] = []
+    if any(a.alias_name == alias for a in client.get_aliases().aliases):
+        operations.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
+    operations.append(models.CreateAliasOperation(
+        create_alias=models.CreateAlias(collection_name=collection, alias_name=alias)))  # fmt: skip
+    client.update_collection_aliases(change_aliases_operations=operations)
+
+
 @dataclass(frozen=True)
 class Point:
     id: str
@@ -217,13 +227,7 @@ class VectorStore:
         return dict(records[0].payload or {}) if records else None
 
     def set_alias(self, alias: str) -> None:
-        """Point ``alias`` at this collection, replacing where it pointed before, in one operation."""
-        operations: list[models.AliasOperations] = []
-        if any(a.alias_name == alias for a in self.client.get_aliases().aliases):
-            operations.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
-        operations.append(models.CreateAliasOperation(
-            create_alias=models.CreateAlias(collection_name=self.physical(), alias_name=alias)))  # fmt: skip
-        self.client.update_collection_aliases(change_aliases_operations=operations)
+        point_alias(self.client, alias, self.physical())
 
     def drop(self) -> None:
         self.client.delete_collection(self.physical())

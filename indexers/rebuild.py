@@ -20,7 +20,7 @@ from typing import cast
 
 from qdrant_client import QdrantClient, models
 
-from indexers.qdrant_store import UPSERT_BATCH, StoreError, physical_collection
+from indexers.qdrant_store import UPSERT_BATCH, StoreError, physical_collection, point_alias
 
 Progress = Callable[[int, int], None]  # (points copied, points in all)
 
@@ -83,20 +83,16 @@ def rebuild_collection(client: QdrantClient, name: str, progress: Progress | Non
     except BaseException:
         client.delete_collection(new)
         raise
-    create = models.CreateAliasOperation(
-        create_alias=models.CreateAlias(collection_name=new, alias_name=name)
-    )
     if old == name:  # a plain collection becomes an alias
         client.delete_collection(old)
         try:
-            client.update_collection_aliases(change_aliases_operations=[create])
+            point_alias(client, name, new)
         except Exception as error:
             raise StoreError(
                 f"rebuilt {name!r} into {new!r} but could not create the alias ({type(error).__name__}): "
                 f"create alias {name!r} -> {new!r} by hand"
             ) from None
     else:
-        drop = models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=name))
-        client.update_collection_aliases(change_aliases_operations=[drop, create])  # atomic
+        point_alias(client, name, new)  # atomic
         client.delete_collection(old)
     return Rebuilt(name, old, new, copied)
