@@ -73,12 +73,12 @@ def install_log_guard() -> None:
 
 
 def configure_logging(level: str | None = None) -> None:
-    """The CLI's logging: everything to stderr through the guard; third-party loggers kept quiet."""
+    """The CLI's logging: everything to stderr, third-party loggers kept quiet (the guard comes with
+    flows.process.harden_process, which the CLI runs next)."""
     level_name = (level or os.environ.get("RAGMASK_LOG_LEVEL") or "INFO").upper()
     logging.basicConfig(
         stream=sys.stderr, level=level_name, format="ragmask: %(levelname)s: %(message)s", force=True
     )
-    install_log_guard()
     for name in CAPPED_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # model loading bars are noise on stderr
