@@ -53,15 +53,30 @@ def settings_for(data_dir: Path) -> IngestSettings:
     return IngestSettings(stores=StoreSettings(data_dir=data_dir))
 
 
+def note_corpus(tmp_path: Path, other: str | None = None) -> Path:
+    """A corpus of note.txt naming the subject (and other.txt, if given)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text(f"{S['name']} wrote from {S['email']}. {S['filler']}", encoding="utf-8")
+    if other is not None:
+        (corpus / "other.txt").write_text(other, encoding="utf-8")
+    return corpus
+
+
+def ingested(tmp_path: Path, other: str | None = None) -> tuple[Path, IngestSettings]:
+    corpus = note_corpus(tmp_path, other)
+    settings = settings_for(tmp_path / "data")
+    run_ingest([corpus], settings, keys=KEYS)
+    return corpus, settings
+
+
 def payload_text(settings: IngestSettings) -> str:
     store = VectorStore(settings.stores.qdrant, settings.stores.collection)
     return json.dumps([r.payload for r in store.scroll()])
 
 
 def test_erasure_after_a_killed_ingest_finds_the_half_written_version(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "note.txt").write_text(f"{S['name']} wrote from {S['email']}. {S['filler']}", encoding="utf-8")
+    corpus = note_corpus(tmp_path)
     data = tmp_path / "data"
     crashed = subprocess.run([sys.executable, "-c", CRASH_BEFORE_COMMIT, str(corpus), str(data)],
                              capture_output=True, text=True, cwd=REPO, timeout=600, check=False)  # fmt: skip
@@ -86,11 +101,7 @@ def test_erasure_after_a_killed_ingest_finds_the_half_written_version(tmp_path: 
 
 
 def test_erasure_refuses_while_a_live_run_writes_and_can_run_again(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "note.txt").write_text(f"{S['name']} wrote from {S['email']}. {S['filler']}", encoding="utf-8")
-    settings = settings_for(tmp_path / "data")
-    run_ingest([corpus], settings, keys=KEYS)
+    _corpus, settings = ingested(tmp_path)
     lineage = LineageStore(settings.stores.lineage)
     lineage.start_run("live-run", "ingest", "ragmask", {})  # this process: alive
     lineage.write_pending("ragmask", "doc_busy", 1, "0" * 64, "live-run", {}, [ChunkRow("busy-point", 0, 1)])
@@ -140,12 +151,7 @@ run_erase(settings, register_request(settings.stores, load_keys(), documents=[sy
 
 
 def test_a_killed_document_erasure_is_finished_by_running_it_again(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "note.txt").write_text(f"{S['name']} wrote from {S['email']}. {S['filler']}", encoding="utf-8")
-    (corpus / "other.txt").write_text(f"Nothing personal here. {S['filler']}", encoding="utf-8")
-    settings = settings_for(tmp_path / "data")
-    run_ingest([corpus], settings, keys=KEYS)
+    corpus, settings = ingested(tmp_path, other=f"Nothing personal here. {S['filler']}")
     close_local_clients()
     killed = subprocess.run([sys.executable, "-c", KILLED_DOCUMENT_ERASURE, str(corpus / "note.txt"),
                              str(tmp_path / "data")], capture_output=True, text=True, cwd=REPO, timeout=600,
@@ -165,11 +171,7 @@ def test_a_killed_document_erasure_is_finished_by_running_it_again(tmp_path: Pat
 
 
 def test_erasing_an_erased_document_again_is_a_clear_no_op(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "note.txt").write_text(f"{S['name']} wrote from {S['email']}. {S['filler']}", encoding="utf-8")
-    settings = settings_for(tmp_path / "data")
-    run_ingest([corpus], settings, keys=KEYS)
+    corpus, settings = ingested(tmp_path)
     first = run_erase(settings, register_request(settings.stores, KEYS, documents=[str(corpus / "note.txt")]))
     with pytest.raises(AlreadyErasedError) as again:
         register_request(settings.stores, KEYS, documents=[str(corpus / "note.txt")])
