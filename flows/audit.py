@@ -15,6 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from flows.auditing import run_audit
 from flows.process import harden_process
 from flows.settings import StoreSettings
+from indexers.payload_formats import FormatChoice
 from masking import MaskingError
 
 harden_process()  # a worker imports this module before it runs the flow
@@ -40,16 +41,17 @@ def audit_markdown(report: dict[str, Any]) -> str:
 def audit_flow(
     collection: str | None = None, data_dir: str | None = None, qdrant_url: str | None = None,
     qdrant_path: str | None = None, policy: str | None = None, fail_on_findings: bool = True,
+    payload_format: FormatChoice = "auto",
 ) -> dict[str, Any]:  # fmt: skip
     """Scan every payload of a collection (nested strings and JSON-in-strings included) with the masker's
-    detectors and the leak check; returns the counts of `ragmask audit --json`."""
+    detectors and the leak check; returns the counts of `ragmask audit --json`. ``payload_format``: the
+    collection's layout (auto: detected), whose bookkeeping strings (type names, ids) are passed over."""
     stores = StoreSettings.from_env(data_dir=data_dir, collection=collection, qdrant_url=qdrant_url,
                                     qdrant_path=qdrant_path)  # fmt: skip
     logger = get_run_logger()
     try:
-        report = run_audit(
-            stores, policy=policy, progress=lambda n: logger.info("%d points scanned", n)
-        ).to_dict()
+        report = run_audit(stores, payload_format=payload_format, policy=policy,
+                           progress=lambda n: logger.info("%d points scanned", n)).to_dict()  # fmt: skip
     except Exception as error:  # Prefect stores messages in states, logs and events
         raise AuditFailedError(f"audit failed: {type(error).__name__}") from None
     create_markdown_artifact(audit_markdown(report), key="audit-summary", description="audit summary")

@@ -10,6 +10,7 @@ import secrets
 
 from flows.settings import StoreSettings
 from indexers.audit import Auditor, AuditReport, Progress
+from indexers.payload_formats import CHOICES, FORMATS, PayloadFormat, PayloadFormatError, detect_format
 from indexers.qdrant_store import StoreError, VectorStore
 from masking import Masker, MaskingKeys, load_policy
 from masking.detector import DetectorConfig
@@ -17,13 +18,28 @@ from masking.nlp import DEFAULT_SPACY_MODEL
 
 
 def run_audit(
-    stores: StoreSettings, *, policy: str | None = None, spacy_model: str = DEFAULT_SPACY_MODEL,
-    progress: Progress | None = None,
+    stores: StoreSettings, *, payload_format: str = "auto", policy: str | None = None,
+    spacy_model: str = DEFAULT_SPACY_MODEL, progress: Progress | None = None,
 ) -> AuditReport:  # fmt: skip
-    """Scan every payload of the collection; the report holds types, paths and point ids only."""
+    """Scan every payload of the collection; the report holds types, paths and point ids only.
+    ``payload_format`` (auto: detected; raw: none) says which strings are bookkeeping, not content."""
     store = VectorStore(stores.qdrant, stores.collection)
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist")
     masker = Masker(MaskingKeys(secrets.token_bytes(32)), load_policy(policy),
                     detector_config=DetectorConfig(model=spacy_model))  # fmt: skip
-    return Auditor(masker).audit(store, progress)
+    return Auditor(masker, _format_of(store, payload_format)).audit(store, progress)
+
+
+def _format_of(store: VectorStore, name: str) -> PayloadFormat | None:
+    if name == "raw":
+        return None
+    if name != "auto":
+        if name not in FORMATS:
+            raise PayloadFormatError(f"unknown payload format {name!r}: choose one of {', '.join(CHOICES)}")
+        return FORMATS[name]
+    sample = store.first_payload()
+    try:
+        return FORMATS[detect_format(sample)] if sample is not None else None
+    except PayloadFormatError:  # an unknown layout: every string is read
+        return None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -22,6 +22,7 @@ from flows.pipeline import batched
 from flows.process import harden_process
 from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, IngestSettings, StoreSettings
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
+from indexers.payload_formats import CHOICES, WRITABLE, FormatChoice, WritableFormat
 from indexers.sources import (
     SkippedDocument,
     SkippedFile,
@@ -223,6 +224,7 @@ def ingest_as_flow_run(paths: Sequence[Path], settings: IngestSettings) -> dict[
         policy=settings.policy,
         batch_documents=settings.batch_documents,
         vault=settings.vault,
+        payload_format=settings.payload_format,
     )
     return result
 
@@ -253,15 +255,19 @@ def _ingest_directly(paths: Sequence[Path], settings: IngestSettings) -> dict[st
 @_option("--vault", envvar="RAGMASK_VAULT", is_flag=True,
          help="Keep token -> value maps, envelope-encrypted, for `ragmask rehydrate`.")  # fmt: skip
 @VAULT_KEY_FILE
+@_option("--payload-format", envvar="RAGMASK_PAYLOAD_FORMAT", type=click.Choice(WRITABLE), default="langchain",
+         show_default=True, help="Lay points out as this framework's Qdrant integration does, so its readers "
+         "(a LangChain vector store, a LlamaIndex retriever, a Haystack document store) read the collection.")  # fmt: skip
 @JSON
 def ingest_command(paths: Sequence[Path], policy: str | None, spacy_model: str, key_file: Path | None,
-                   batch_documents: int, vault: bool, vault_key_file: Path | None, as_json: bool,
-                   **store: Any) -> None:  # fmt: skip
+                   batch_documents: int, vault: bool, vault_key_file: Path | None, payload_format: str,
+                   as_json: bool, **store: Any) -> None:  # fmt: skip
     """Mask, chunk, embed and index files and directories (txt, md, html, pdf, docx, json, jsonl)."""
     settings = IngestSettings(stores=_stores(store), policy=policy, spacy_model=spacy_model,
                               embedding_model=store["embedding_model"], key_file=key_file,
                               batch_documents=batch_documents, vault=vault,
-                              vault_key_file=vault_key_file)  # fmt: skip
+                              vault_key_file=vault_key_file,
+                              payload_format=cast(WritableFormat, payload_format))  # fmt: skip
     try:
         if os.environ.get("PREFECT_API_URL"):
             result = ingest_as_flow_run(paths, settings)
@@ -414,10 +420,14 @@ def compact_command(as_json: bool, **store: Any) -> None:
 
 @cli.command("audit")
 @store_options
+@click.option("--format", "payload_format", type=click.Choice(CHOICES), default="auto", show_default=True,
+              help="The collection's payload format (its type names and ids are not read as content).")  # fmt: skip
 @POLICY
 @SPACY_MODEL
 @JSON
-def audit_command(policy: str | None, spacy_model: str, as_json: bool, **store: Any) -> None:
+def audit_command(
+    payload_format: str, policy: str | None, spacy_model: str, as_json: bool, **store: Any
+) -> None:
     """Scan every payload of a collection for unmasked personal data; exit 1 if anything is suspected."""
     stores = _stores(store)
     with _one_line_errors():
@@ -425,14 +435,16 @@ def audit_command(policy: str | None, spacy_model: str, as_json: bool, **store: 
             from flows.audit import audit_flow
 
             report: dict[str, Any] = audit_flow(**stores.flow_parameters(exclude=("lineage_url",)), policy=policy,
-                                                fail_on_findings=False)  # fmt: skip
+                                                fail_on_findings=False,
+                                                payload_format=cast(FormatChoice, payload_format))  # fmt: skip
         else:
             from flows.auditing import run_audit
 
             def progress(points: int) -> None:
                 click.echo(f"ragmask: {points} points scanned", err=True)
 
-            report = run_audit(stores, policy=policy, spacy_model=spacy_model, progress=progress).to_dict()
+            report = run_audit(stores, payload_format=payload_format, policy=policy, spacy_model=spacy_model,
+                               progress=progress).to_dict()  # fmt: skip
     if as_json:
         click.echo(json.dumps(report))
     else:
@@ -454,7 +466,7 @@ def audit_command(policy: str | None, spacy_model: str, as_json: bool, **store: 
 @click.option(
     "--format",
     "payload_format",
-    type=click.Choice(["auto", "langchain", "llamaindex", "haystack", "raw"]),
+    type=click.Choice(CHOICES),
     default="auto",
     show_default=True,
     help="The source's payload format.",
@@ -492,7 +504,7 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
         if os.environ.get("PREFECT_API_URL"):
             from flows.scrub import scrub_flow
 
-            result = scrub_flow(source_collection, target_collection, payload_format, text_field, doc_key, alias,
+            result = scrub_flow(source_collection, target_collection, cast(FormatChoice, payload_format), text_field, doc_key, alias,
                                 delete_source, dry_run, **settings.stores.flow_parameters(exclude=("collection",)),
                                 policy=policy)  # fmt: skip
         else:
@@ -505,6 +517,9 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
                    f"{result['points_quarantined']} quarantined; {result['documents']} documents")  # fmt: skip
         for sample in result.get("samples", []):
             click.echo(f"  sample: {sample[:200]}")
+        if result["sparse_vectors_dropped"]:
+            click.echo(f"  sparse vectors not copied (raw words): {', '.join(result['sparse_vectors_dropped'])}; "
+                       "refill them from the masked text with your app's sparse encoder")  # fmt: skip
     audit = result.get("audit")
     if audit and audit["suspected"]:
         raise CliError(

@@ -32,6 +32,7 @@ from flows.process import harden_process
 from flows.runner import IngestResult, run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
+from indexers.payload_formats import WritableFormat
 from indexers.source_refs import SourceRefs
 from masking import MaskingError, MaskingKeys, load_keys
 
@@ -96,17 +97,20 @@ def ingest_flow(
     paths: list[str] | None = None, source_ref: str | None = None, collection: str | None = None,
     data_dir: str | None = None, qdrant_url: str | None = None, qdrant_path: str | None = None,
     lineage_url: str | None = None, policy: str | None = None, batch_documents: int = 32, vault: bool = False,
+    payload_format: WritableFormat = "langchain",
 ) -> dict[str, Any]:  # fmt: skip
     """Ingest files and directories into a masked collection; returns the counts of `ragmask ingest --json`.
     ``paths``: the directories to read (a deployment's form); ``source_ref``: a sealed reference the CLI
     registered instead (file names stay out of Prefect). Store options left empty come from the worker's
     RAGMASK_* variables (defaults: ./.ragmask, local). ``vault`` keeps token -> value maps sealed for
-    rehydration (master key: the worker's RAGMASK_VAULT_KEY)."""
+    rehydration (master key: the worker's RAGMASK_VAULT_KEY). ``payload_format``: the framework whose
+    readers will read the collection."""
     stores = StoreSettings.from_env(
         data_dir=data_dir, collection=collection, qdrant_url=qdrant_url, qdrant_path=qdrant_path,
         lineage_url=lineage_url,
     )  # fmt: skip
-    settings = IngestSettings(stores=stores, policy=policy, batch_documents=batch_documents, vault=vault)
+    settings = IngestSettings(stores=stores, policy=policy, batch_documents=batch_documents, vault=vault,
+                              payload_format=payload_format)  # fmt: skip
     try:
         return _ingest(settings, paths, source_ref)
     except Exception as error:  # Prefect keeps messages in states, logs and events: the type only

@@ -22,6 +22,7 @@ from indexers.embedding import Embedder
 from indexers.erasure_store import ErasureStore
 from indexers.index_writer import DocumentVersion, IndexWriter
 from indexers.lineage import FAILED, QUARANTINED, LineageStore
+from indexers.payload_formats import writable_format
 from indexers.qdrant_store import VectorStore
 from indexers.sources import (
     SkippedDocument,
@@ -111,8 +112,10 @@ class IngestPipeline:
         chunk_tokens = min(settings.chunk_tokens or limit, limit)
         self.chunker = Chunker(self.embedder.count_tokens, chunk_tokens, settings.chunk_overlap)
         self.store = VectorStore(stores.qdrant, stores.collection)
-        self.store.ensure_collection(self.embedder.info.dimension)
-        self.writer = IndexWriter(self.lineage, self.store, PIPELINE_VERSION)
+        payload_format = writable_format(settings.payload_format)
+        self.writer = IndexWriter(self.lineage, self.store, PIPELINE_VERSION, payload_format)
+        self.writer.check_format()
+        self.store.ensure_collection(self.embedder.info.dimension, payload_format.doc_id_path)
         self.collection = stores.collection
         self.suppressed = self.erasures.suppressed_subjects(self.collection)  # erased subjects stay erased
 

@@ -16,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from flows.process import harden_process
 from flows.scrubbing import ScrubRequest, run_scrub
 from flows.settings import IngestSettings, StoreSettings
+from indexers.payload_formats import FormatChoice
 from masking import MaskingError
 
 harden_process()  # a worker imports this module before it runs the flow
@@ -33,12 +34,17 @@ def scrub_markdown(result: dict[str, Any]) -> str:
         f"{result['points_quarantined']} quarantined, {result['documents']} documents. Audit of the target: "
         f"**{audit.get('suspected', 'not run')}** suspected. Alias swapped: {result['alias_swapped']}; "
         f"source deleted: {result['source_deleted']}.\n"
+        + (
+            f"\nSparse vectors not copied (bags of raw words): {', '.join(result['sparse_vectors_dropped'])}.\n"
+            if result["sparse_vectors_dropped"]
+            else ""
+        )
     )
 
 
 @flow(name="scrub", persist_result=False)
 def scrub_flow(
-    source_collection: str, target_collection: str, payload_format: str = "auto", text_field: str | None = None,
+    source_collection: str, target_collection: str, payload_format: FormatChoice = "auto", text_field: str | None = None,
     doc_key: str | None = None, alias: str | None = None, delete_source: bool = False, dry_run: bool = False,
     data_dir: str | None = None, qdrant_url: str | None = None, qdrant_path: str | None = None,
     lineage_url: str | None = None, policy: str | None = None,

@@ -62,7 +62,11 @@ def run_scrub(
             raise StoreError(f"target collection {request.target!r} holds {dimension}-dimensional vectors; "
                              f"the embedding model makes {embedder.info.dimension}")  # fmt: skip
     elif not request.dry_run:
-        target.create(embedder.info.dimension, source.vector_names(), source.distance())
+        # sparse vectors are bags of the raw words: their configs are kept (a hybrid app checks them), their
+        # values are not copied; the app's own sparse encoder refills them from the masked text
+        target.create(
+            embedder.info.dimension, source.vector_names(), source.distance(), source.sparse_vectors()
+        )
     lineage = LineageStore(settings.stores.lineage)
     lineage.check_key(keys.key_id)
     masker = Masker(
@@ -74,6 +78,7 @@ def run_scrub(
         "source": request.source,
         "target": request.target,
         "format": name,
+        "sparse_vectors_dropped": sorted(source.sparse_vectors()),
     }
     scrubber = Scrubber(source, target, fmt, masker, embedder, lineage, keys, run_id, doc_key=request.doc_key)
     if request.dry_run:
@@ -90,7 +95,7 @@ def run_scrub(
         lineage.finish_run(run_id, "failed", {})
         raise
     lineage.finish_run(run_id, "completed", _counts(counts))
-    audit = Auditor(masker).audit(target).to_dict()
+    audit = Auditor(masker, None if name == "raw" else fmt).audit(target).to_dict()
     clean = audit["suspected"] == 0 and counts.points_quarantined == 0
     if request.alias and clean:
         target.set_alias(request.alias)

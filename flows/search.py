@@ -6,7 +6,8 @@ from typing import Any
 
 from flows.settings import StoreSettings
 from indexers.embedding import Embedder
-from indexers.qdrant_store import StoreError, VectorStore
+from indexers.payload_formats import FORMATS, PayloadFormatError, detect_format, value_at
+from indexers.qdrant_store import SearchHit, StoreError, VectorStore
 
 
 def search(query: str, stores: StoreSettings, embedding_model: str, limit: int) -> list[dict[str, Any]]:
@@ -14,12 +15,15 @@ def search(query: str, stores: StoreSettings, embedding_model: str, limit: int) 
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist; run ragmask ingest first")
     vector = Embedder(embedding_model).embed([query])[0]
-    return [
-        {
-            "score": round(hit.score, 4),
-            "doc_id": hit.payload.get("metadata", {}).get("doc_id"),
-            "chunk_index": hit.payload.get("metadata", {}).get("chunk_index"),
-            "page_content": hit.payload.get("page_content", ""),
-        }
-        for hit in store.search(vector, limit)
-    ]
+    return [_result(hit) for hit in store.search(vector, limit)]
+
+
+def _result(hit: SearchHit) -> dict[str, Any]:
+    """A hit in any payload format: the chunk text where the format keeps it, ragmask's ids if it wrote it."""
+    try:
+        fmt = FORMATS[detect_format(hit.payload)]
+    except PayloadFormatError:
+        return {"score": round(hit.score, 4), "doc_id": None, "chunk_index": None, "page_content": ""}
+    metadata = fmt.metadata(hit.payload)
+    return {"score": round(hit.score, 4), "doc_id": metadata.get("doc_id"), "chunk_index": metadata.get("chunk_index"),
+            "page_content": str(value_at(hit.payload, fmt.text_path) or "")}  # fmt: skip

@@ -10,6 +10,7 @@ from typing import Any
 
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
 from indexers.files import private_directory
+from indexers.payload_formats import WritableFormat
 from indexers.qdrant_store import QdrantLocation
 from indexers.readers import ReaderOptions
 from masking.nlp import DEFAULT_SPACY_MODEL
@@ -88,6 +89,7 @@ class IngestSettings:
     key_file: Path | None = None
     vault: bool = False  # keep token -> value maps, envelope-encrypted, for rehydration
     vault_key_file: Path | None = None
+    payload_format: WritableFormat = "langchain"  # how points are laid out: whose readers read them
     reader: ReaderOptions = field(default_factory=ReaderOptions.from_env)
 
     def describe(self) -> dict[str, Any]:
@@ -99,5 +101,6 @@ class IngestSettings:
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
             "vault": self.vault,
+            "payload_format": self.payload_format,
             "qdrant": self.stores.qdrant.describe(),
         }

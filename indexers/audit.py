@@ -12,7 +12,6 @@ is shown as ``?`` (a hand-rolled payload could use a value as a key).
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from indexers.payload_formats import PayloadFormat, leaves
 from indexers.qdrant_store import VectorStore
 from masking import Masker, TextDocument, leak_check
 
@@ -30,25 +30,14 @@ PAGE_POINTS = 256  # points read and checked at a time
 Progress = Callable[[int], None]  # points scanned so far
 
 
-def payload_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """(path, string) for every string in a payload; JSON held in a string is walked as ``path#json``."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            name = key if isinstance(key, str) and FIELD_NAME.match(key) else "?"
-            yield from payload_strings(item, f"{path}.{name}" if path else name)
-    elif isinstance(value, list):
-        for item in value:
-            yield from payload_strings(item, f"{path}[]")
-    elif isinstance(value, str) and value.strip():
-        if value[:1] in "{[":
-            try:
-                nested = json.loads(value)
-            except ValueError:
-                nested = None
-            if isinstance(nested, dict | list):
-                yield from payload_strings(nested, f"{path}#json")
-                return
-        yield path, value
+def shown_key(key: str) -> str:
+    return key if FIELD_NAME.match(key) else "?"
+
+
+def payload_strings(payload: Any) -> Iterator[tuple[str, str]]:
+    """(path, string) for every non-blank string in a payload; JSON held in a string is walked as
+    ``path#json``; keys that do not look like field names are shown as ``?``."""
+    return ((path, text) for path, text in leaves(payload, key_name=shown_key) if text.strip())
 
 
 @dataclass
@@ -56,6 +45,7 @@ class AuditReport:
     """What ``ragmask audit --json`` prints: counts by type and by payload path, and the points."""
 
     collection: str
+    payload_format: str | None = None  # the format whose bookkeeping strings were passed over
     points_scanned: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
     by_path: Counter[str] = field(default_factory=Counter)
@@ -66,16 +56,20 @@ class AuditReport:
         return sum(self.by_type.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"collection": self.collection, "points_scanned": self.points_scanned, "suspected": self.suspected,
+        return {"collection": self.collection, "format": self.payload_format,
+                "points_scanned": self.points_scanned, "suspected": self.suspected,
                 "by_type": dict(sorted(self.by_type.items())), "by_path": dict(sorted(self.by_path.items())),
                 "point_ids": sorted(self.point_ids)[:MAX_POINT_IDS]}  # fmt: skip
 
 
 class Auditor:
-    """Scans a collection page by page (memory bounded by a page) with a masker built for the purpose."""
+    """Scans a collection page by page (memory bounded by a page) with a masker built for the purpose.
+    Given the collection's payload format, its bookkeeping strings (type names, templates, and ids and
+    hashes that look like ids) are passed over; everything else is read."""
 
-    def __init__(self, masker: Masker) -> None:
+    def __init__(self, masker: Masker, payload_format: PayloadFormat | None = None) -> None:
         self.masker = masker
+        self.payload_format = payload_format
 
     def findings(self, texts: list[str]) -> list[Counter[str]]:
         """Entity types found in each text outside tokens, by either detector (the larger count per type);
@@ -93,11 +87,15 @@ class Auditor:
         return found
 
     def audit(self, store: VectorStore, progress: Progress | None = None) -> AuditReport:
-        report = AuditReport(store.collection)
+        fmt = self.payload_format
+        report = AuditReport(store.collection, fmt.name if fmt else None)
         records = store.scroll()
         while page := list(islice(records, PAGE_POINTS)):
             strings = [
-                (str(r.id), path, text) for r in page for path, text in payload_strings(r.payload or {})
+                (str(r.id), path, text)
+                for r in page
+                for path, text in payload_strings(r.payload or {})
+                if not (fmt and fmt.is_bookkeeping(path, text))
             ]
             for (point, path, _), found in zip(
                 strings, self.findings([t for _, _, t in strings]), strict=True

@@ -19,8 +19,6 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from qdrant_client import models
-
 from indexers.embedding import Embedder
 from indexers.erasure_store import (
     COMPLETED_REQUEST,
@@ -36,10 +34,9 @@ from indexers.erasure_store import (
 )
 from indexers.index_writer import IndexWriter
 from indexers.lineage import LineageStore, utc_now
-from indexers.payload_formats import FORMATS, detect_format, value_at
+from indexers.payload_formats import DOC_ID_PATHS, FORMATS, detect_format, value_at
 from indexers.purge import purge_lineage, purge_local_qdrant
-from indexers.qdrant_store import DOC_ID_FIELD, Point, VectorStore
-from indexers.rebuild import rebuild_collection
+from indexers.qdrant_store import Point, VectorStore
 from indexers.receipts import ReceiptSigner
 from masking.errors import MaskingError
 from masking.suppression import redact_markers
@@ -256,33 +253,18 @@ class Eraser:
         }
         return matched, deleted, verified
 
-    def _doc_filter(self, doc_id: str) -> models.Filter:
-        return models.Filter(
-            must=[models.FieldCondition(key=DOC_ID_FIELD, match=models.MatchValue(value=doc_id))]
-        )
-
     def _count_doc(self, doc_id: str) -> int:
-        return int(
-            self.store.client.count(
-                self.store.collection, count_filter=self._doc_filter(doc_id), exact=True
-            ).count
-        )
+        return self.store.count_matching(DOC_ID_PATHS, doc_id)
 
     def _delete_by_doc_filter(self, doc_id: str) -> int:
-        found = self._count_doc(doc_id)
-        if found:
-            self.store.client.delete(self.store.collection, points_selector=models.FilterSelector(
-                filter=self._doc_filter(doc_id)), wait=True)  # fmt: skip
-        return found
+        return self.store.delete_matching(DOC_ID_PATHS, doc_id)
 
     # --- verification and purge ----------------------------------------------------------------
 
     def _verify_gone(self, point_ids: Sequence[str]) -> bool:
         if not point_ids:
             return True
-        by_id = models.Filter(must=[models.HasIdCondition(has_id=list(point_ids))])
-        counted = self.store.client.count(self.store.collection, count_filter=by_id, exact=True).count
-        return not self.store.existing(point_ids) and counted == 0
+        return not self.store.existing(point_ids) and self.store.count_ids(point_ids) == 0
 
     def _verify_no_tokens(self, tokens: Sequence[str]) -> bool:
         """No payload in the collection mentions an erased token (a full scan of the payloads)."""
@@ -298,7 +280,7 @@ class Eraser:
     def _purge(self) -> tuple[str, dict[str, Any]]:
         method = self.purge_method or (VACUUM if self.store.location.is_local else REBUILD)
         if method == REBUILD:
-            rebuilt = rebuild_collection(self.store.client, self.store.collection)
+            rebuilt = self.store.rebuild()
             qdrant_done = (f"rebuilt into {rebuilt.new_collection} ({rebuilt.points} points), alias swapped, "
                            f"{rebuilt.old_collection} deleted")  # fmt: skip
         else:

@@ -18,6 +18,7 @@ from typing import Any
 
 from indexers.chunking import Chunk, tokens_in
 from indexers.lineage import PENDING, ChunkRow, LineageStore
+from indexers.payload_formats import FORMATS, ChunkPayload, PayloadFormat, PayloadFormatError, detect_format
 from indexers.qdrant_store import Point, VectorStore, point_id
 from masking.entities import MaskedEntity
 from masking.tokens import TOKEN_PATTERN
@@ -49,11 +50,28 @@ class Reconciled:
 class IndexWriter:
     """Writes document versions of one collection; the only code that orders lineage and Qdrant writes."""
 
-    def __init__(self, lineage: LineageStore, store: VectorStore, pipeline_version: str = "") -> None:
+    def __init__(
+        self, lineage: LineageStore, store: VectorStore, pipeline_version: str = "",
+        payload_format: PayloadFormat = FORMATS["langchain"],
+    ) -> None:  # fmt: skip
         self.lineage = lineage
         self.store = store
         self.collection = store.collection
         self.pipeline_version = pipeline_version
+        self.payload_format = payload_format
+
+    def check_format(self) -> None:
+        """A collection holds one payload format (its framework reads every point): refuse to add another."""
+        sample = self.store.first_payload() if self.store.exists() else None
+        if sample is None:
+            return
+        try:
+            held = detect_format(sample)
+        except PayloadFormatError:
+            held = "unknown"
+        if held != self.payload_format.name:
+            raise PayloadFormatError(f"collection {self.collection!r} holds {held} payloads; write it with "
+                                     f"--payload-format {held} or use another collection")  # fmt: skip
 
     def reconcile(self) -> Reconciled:
         """Roll back what crashed runs left; a live run's pending versions are reported, not touched."""
@@ -70,14 +88,17 @@ class IndexWriter:
         return Reconciled(rolled_back, frozenset(busy))
 
     def points(self, document: DocumentVersion, version: int) -> tuple[list[ChunkRow], list[Point]]:
-        """The lineage rows and Qdrant points of a version (LangChain-shaped payloads)."""
+        """The lineage rows and Qdrant points of a version, laid out in the writer's payload format."""
+        compose = self.payload_format.compose
+        if compose is None:
+            raise PayloadFormatError(f"ragmask does not write {self.payload_format.name} payloads")
         by_token = {e.token: e for e in document.entities}
         # every payload carries the masked fields (source path, title): their tokens belong to every chunk,
         # so an erasure by subject finds a name that only a file name or a title holds
         field_tokens = [t for value in document.fields.values() for t in tokens_in(value)]
+        ids = [point_id(self.collection, document.doc_id, version, chunk.index) for chunk in document.chunks]
         rows, points = [], []
         for chunk, vector in zip(document.chunks, document.vectors, strict=True):
-            pid = point_id(self.collection, document.doc_id, version, chunk.index)
             tokens = tokens_in(chunk.text)
             entities = [
                 (fp, by_token[t].entity_type, t, position > 0)  # the first is the value's own
@@ -85,14 +106,18 @@ class IndexWriter:
                 if t in by_token
                 for position, fp in enumerate(by_token[t].fingerprints)
             ]
-            rows.append(ChunkRow(pid, chunk.index, chunk.token_count, entities))
             metadata = {
                 "doc_id": document.doc_id, "chunk_index": chunk.index, "doc_version": version, "tokens": tokens,
                 "entity_types": sorted({m.group(1) for m in map(TOKEN_PATTERN.match, tokens) if m}),
                 "masked": True, "pipeline_version": self.pipeline_version, **document.fields,
                 "provenance": dict(document.provenance),
             }  # fmt: skip
-            points.append(Point(pid, vector, {"page_content": chunk.text, "metadata": metadata}))
+            pid, payload = compose(ChunkPayload(
+                ids[chunk.index], document.doc_id, chunk.text, chunk.start, chunk.end, metadata, document.content_hash,
+                ids[chunk.index - 1] if chunk.index else None, ids[chunk.index + 1] if chunk.index + 1 < len(ids) else None,
+            ))  # fmt: skip
+            rows.append(ChunkRow(pid, chunk.index, chunk.token_count, entities))
+            points.append(Point(pid, vector, payload))
         return rows, points
 
     def write(

@@ -1,5 +1,7 @@
 """Payload formats of the RAG frameworks' Qdrant integrations, as data: where the chunk text is, what names
-the document, which values are ids or raw-content hashes, which strings are structure, what to drop.
+the document, which values are ids or raw-content hashes, which strings are structure, what to drop; and,
+for the three frameworks, how ragmask lays out a chunk it writes (``compose``), so ``ragmask ingest
+--payload-format`` serves each framework's own readers and scrub keeps a source's format.
 
 Measured by writing through each framework's own API (tests/test_scrub.py builds its sources that way):
 - langchain (langchain-qdrant): ``page_content`` + nested ``metadata``; random uuid4 point ids.
@@ -16,15 +18,17 @@ Paths are dotted, ``#json`` opens a string holding JSON, ``[]`` a list's items, 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Literal, get_args
 
 from masking.errors import MaskingError
 
 HAYSTACK_NAMESPACE = uuid.UUID("3896d314-1e95-4a3a-b45a-945f9f0b541d")  # qdrant-haystack's convert_id
+ID_LIKE = re.compile(r"^(doc_)?[0-9a-fA-F-]{16,}$")  # a uuid, a hex digest, a ragmask doc id
 TEXT_FIELDS = ("text", "content", "chunk_text", "page_content", "chunk", "body")
 
 
@@ -33,18 +37,54 @@ class PayloadFormatError(MaskingError):
 
 
 @dataclass(frozen=True)
+class ChunkPayload:
+    """One masked chunk as ragmask writes it, before a format lays it out; nothing here is raw text."""
+
+    point_id: str  # qdrant_store.point_id: deterministic, never derived from content
+    doc_id: str
+    text: str = field(repr=False)
+    start: int  # character offsets in the masked document
+    end: int
+    metadata: dict[str, Any] = field(repr=False)  # ragmask's: doc_id, chunk_index, tokens, masked fields...
+    content_hash: str  # the document's keyed content hash
+    previous_id: str | None = None  # the neighbouring chunks' point ids
+    next_id: str | None = None
+
+
+Composer = Callable[[ChunkPayload], tuple[str, dict[str, Any]]]  # -> (Qdrant point id, payload)
+
+
+@dataclass(frozen=True)
 class PayloadFormat:
     name: str
     text_path: str  # the chunk text: what is embedded
+    metadata_path: str = "metadata"  # where ragmask keeps its metadata in points it writes ("": top level)
     doc_keys: tuple[str, ...] = ()  # paths tried in order for the document a point belongs to
     ids: tuple[str, ...] = ()  # ids (a hash of raw content in some formats): re-keyed, consistently
     hashes: tuple[str, ...] = ()  # raw-content hashes: re-keyed
     structure: tuple[str, ...] = ()  # strings that are structure, not content: kept as they are
     dropped: tuple[str, ...] = ()  # set to None (raw bytes)
     point_id_from: str | None = None  # the point id is derived from this (re-keyed) payload id
+    compose: Composer | None = None  # how ragmask writes a chunk in this format (None: it does not)
 
     def matches(self, payload: dict[str, Any]) -> bool:
         return value_at(payload, self.text_path) is not None
+
+    @property
+    def doc_id_path(self) -> str:
+        """Where points ragmask wrote in this format hold their doc id."""
+        return f"{self.metadata_path}.doc_id" if self.metadata_path else "doc_id"
+
+    def is_bookkeeping(self, path: str, value: str) -> bool:
+        """A structure string (a type name, a template), or an id or hash that looks like one: not content."""
+        if path_matches(path, self.structure):
+            return True
+        return path_matches(path, self.ids + self.hashes) and bool(ID_LIKE.match(value))
+
+    def metadata(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """ragmask's metadata of a point it wrote (empty for anything else)."""
+        found = value_at(payload, self.metadata_path) if self.metadata_path else payload
+        return found if isinstance(found, dict) else {}
 
     def point_id(self, payload: dict[str, Any], rekeyed_point_id: str) -> str:
         if self.point_id_from == "haystack":
@@ -52,32 +92,87 @@ class PayloadFormat:
         return rekeyed_point_id
 
 
+def langchain_point(chunk: ChunkPayload) -> tuple[str, dict[str, Any]]:
+    """langchain-qdrant's layout: ``page_content`` and ``metadata``."""
+    return chunk.point_id, {"page_content": chunk.text, "metadata": chunk.metadata}
+
+
+LLAMA_SHOWN = ("source", "title")  # metadata shown to a LlamaIndex app's LLM; the rest is bookkeeping
+
+
+def llamaindex_point(chunk: ChunkPayload) -> tuple[str, dict[str, Any]]:
+    """llama-index-vector-stores-qdrant's layout (``node_to_metadata_dict``): the TextNode as JSON in
+    ``_node_content``, flat metadata at the top level, the document as the node's source relationship
+    (``ref_doc_id`` = ragmask's doc id) and the neighbouring chunks as previous/next."""
+    hidden = sorted(key for key in chunk.metadata if key not in LLAMA_SHOWN)
+    relationships: dict[str, Any] = {"1": {"node_id": chunk.doc_id, "node_type": "4", "metadata": {},
+                                           "hash": chunk.content_hash, "class_name": "RelatedNodeInfo"}}  # fmt: skip
+    for key, neighbour in (("2", chunk.previous_id), ("3", chunk.next_id)):
+        if neighbour:
+            relationships[key] = {"node_id": neighbour, "node_type": "1", "metadata": {}, "hash": None,
+                                  "class_name": "RelatedNodeInfo"}  # fmt: skip
+    node = {
+        "id_": chunk.point_id, "embedding": None, "metadata": chunk.metadata,
+        "excluded_embed_metadata_keys": hidden, "excluded_llm_metadata_keys": hidden,
+        "relationships": relationships, "metadata_template": "{key}: {value}", "metadata_separator": "\n",
+        "text": chunk.text, "mimetype": "text/plain", "start_char_idx": chunk.start, "end_char_idx": chunk.end,
+        "text_template": "{metadata_str}\n\n{content}", "class_name": "TextNode",
+    }  # fmt: skip
+    ids = dict.fromkeys(("document_id", "doc_id", "ref_doc_id"), chunk.doc_id)
+    node_fields = {"_node_content": json.dumps(node), "_node_type": "TextNode"}
+    return chunk.point_id, chunk.metadata | node_fields | ids
+
+
+def haystack_point(chunk: ChunkPayload) -> tuple[str, dict[str, Any]]:
+    """qdrant-haystack's layout (``Document.to_dict(flatten=False)`` less the embedding): the point id is
+    uuid5 of the document id, as its ``convert_id`` makes it; the split fields order the chunks."""
+    document_id = uuid.UUID(chunk.point_id).hex
+    meta = chunk.metadata | {"source_id": chunk.doc_id, "split_id": chunk.metadata.get("chunk_index"),
+                             "split_idx_start": chunk.start}  # fmt: skip
+    payload = {"id": document_id, "content": chunk.text, "blob": None, "meta": meta, "score": None,
+               "sparse_embedding": None}  # fmt: skip
+    return str(uuid.uuid5(HAYSTACK_NAMESPACE, document_id)), payload
+
+
 LLAMA_NODE = "_node_content#json"
 FORMATS: dict[str, PayloadFormat] = {
     "langchain": PayloadFormat(
         "langchain", "page_content", doc_keys=("metadata.source", "metadata.file_path", "metadata.doc_id"),
+        compose=langchain_point,
     ),
     "llamaindex": PayloadFormat(
-        "llamaindex", f"{LLAMA_NODE}.text", doc_keys=("file_path", "ref_doc_id", "doc_id", "document_id"),
+        "llamaindex", f"{LLAMA_NODE}.text", "", doc_keys=("file_path", "ref_doc_id", "doc_id", "document_id"),
         ids=(f"{LLAMA_NODE}.id_", f"{LLAMA_NODE}.relationships.*.node_id", "ref_doc_id", "doc_id", "document_id"),
         hashes=(f"{LLAMA_NODE}.relationships.*.hash",),
         structure=("_node_type", f"{LLAMA_NODE}.class_name", f"{LLAMA_NODE}.mimetype",
                    f"{LLAMA_NODE}.metadata_template", f"{LLAMA_NODE}.metadata_separator",
                    f"{LLAMA_NODE}.text_template", f"{LLAMA_NODE}.relationships.*.node_type",
                    f"{LLAMA_NODE}.relationships.*.class_name", f"{LLAMA_NODE}.excluded_*"),
+        compose=llamaindex_point,
     ),
     "llamaindex-legacy": PayloadFormat(
-        "llamaindex-legacy", "text", doc_keys=("file_path", "ref_doc_id", "doc_id", "document_id"),
+        "llamaindex-legacy", "text", "", doc_keys=("file_path", "ref_doc_id", "doc_id", "document_id"),
         ids=("ref_doc_id", "doc_id", "document_id"), structure=("_node_type",),
     ),
     "haystack": PayloadFormat(
-        "haystack", "content", doc_keys=("meta.file_path", "meta.source_id", "id"),
+        "haystack", "content", "meta", doc_keys=("meta.file_path", "meta.source_id", "id"),
         ids=("id", "meta.source_id", "meta._split_overlap[].doc_id"), dropped=("blob", "sparse_embedding"),
-        point_id_from="haystack",
+        point_id_from="haystack", compose=haystack_point,
     ),
 }  # fmt: skip
+WritableFormat = Literal["langchain", "llamaindex", "haystack"]  # what ingest --payload-format takes
+WRITABLE: tuple[WritableFormat, ...] = get_args(WritableFormat)
+DOC_ID_PATHS = tuple(dict.fromkeys(FORMATS[name].doc_id_path for name in WRITABLE))
 DETECTION_ORDER = ("llamaindex", "haystack", "langchain", "llamaindex-legacy")
-CHOICES = ("auto", "langchain", "llamaindex", "haystack", "raw")  # what --format takes
+FormatChoice = Literal["auto", "langchain", "llamaindex", "haystack", "raw"]  # what --format takes
+CHOICES: tuple[FormatChoice, ...] = get_args(FormatChoice)
+
+
+def writable_format(name: str) -> PayloadFormat:
+    """The format ragmask writes under ``name`` (ingest's --payload-format)."""
+    if name not in WRITABLE:
+        raise PayloadFormatError(f"unknown payload format {name!r}: choose one of {', '.join(WRITABLE)}")
+    return FORMATS[name]
 
 
 def raw_format(text_field: str | None, doc_key: str | None, sample: dict[str, Any]) -> PayloadFormat:
@@ -112,18 +207,20 @@ def value_at(payload: Any, path: str) -> Any:
     return value
 
 
-def leaves(payload: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """(path, string) for every string of a payload, JSON held in strings opened (``#json``)."""
+def leaves(payload: Any, path: str = "", key_name: Callable[[str], str] = str) -> Iterator[tuple[str, str]]:
+    """(path, string) for every string of a payload, JSON held in strings opened (``#json``); ``key_name``
+    shows a key in the path (the audit hides keys that are not field names)."""
     if isinstance(payload, dict):
         for key, item in payload.items():
-            yield from leaves(item, f"{path}.{key}" if path else str(key))
+            name = key_name(key)
+            yield from leaves(item, f"{path}.{name}" if path else name, key_name)
     elif isinstance(payload, list):
         for item in payload:
-            yield from leaves(item, f"{path}[]")
+            yield from leaves(item, f"{path}[]", key_name)
     elif isinstance(payload, str):
         parsed = _json_container(payload)
         if parsed is not None:
-            yield from leaves(parsed, f"{path}#json")
+            yield from leaves(parsed, f"{path}#json", key_name)
         else:
             yield path, payload
 

@@ -13,15 +13,18 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from qdrant_client import QdrantClient, models
 
 from indexers.files import private_directory
 from masking.errors import MaskingError
 
+if TYPE_CHECKING:
+    from indexers.rebuild import Rebuilt
+
 POINT_NAMESPACE = uuid.UUID("6f1c2d3e-7a8b-5c9d-8e0f-1a2b3c4d5e6f")
-DOC_ID_FIELD = "metadata.doc_id"
+DOC_ID_FIELD = "metadata.doc_id"  # where LangChain-shaped points keep ragmask's doc id (the default format)
 UPSERT_BATCH = 256
 
 _local_clients: dict[Path, QdrantClient] = {}
@@ -132,6 +135,10 @@ class VectorStore:
         vectors = self.client.get_collection(self.physical()).config.params.vectors
         return sorted(vectors) if isinstance(vectors, dict) else None
 
+    def sparse_vectors(self) -> dict[str, models.SparseVectorParams]:
+        """The sparse vector configs of the collection (hybrid search), by name."""
+        return dict(self.client.get_collection(self.physical()).config.params.sparse_vectors or {})
+
     def _dense_params(self) -> models.VectorParams | None:
         """The parameters of the collection's (first) dense vector."""
         vectors = self.client.get_collection(self.physical()).config.params.vectors
@@ -152,15 +159,21 @@ class VectorStore:
             raise StoreError(f"collection {self.collection!r} does not exist")
         return name
 
-    def create(self, dimension: int, names: list[str] | None, distance: models.Distance) -> None:
-        """A new collection with dense vectors of ``dimension`` under ``names`` (None: unnamed)."""
+    def create(
+        self, dimension: int, names: list[str] | None, distance: models.Distance,
+        sparse: dict[str, models.SparseVectorParams] | None = None,
+    ) -> None:  # fmt: skip
+        """A new collection with dense vectors of ``dimension`` under ``names`` (None: unnamed), and the
+        sparse vector configs given (a hybrid app checks they exist)."""
         params = models.VectorParams(size=dimension, distance=distance)
         config: models.VectorParams | dict[str, models.VectorParams] = (
             params if names is None else {name: params for name in names}
         )
-        self.client.create_collection(self.collection, vectors_config=config)
+        self.client.create_collection(
+            self.collection, vectors_config=config, sparse_vectors_config=sparse or None
+        )
 
-    def ensure_collection(self, dimension: int) -> None:
+    def ensure_collection(self, dimension: int, doc_id_field: str = DOC_ID_FIELD) -> None:
         physical = physical_collection(self.client, self.collection)
         if physical is not None:
             info = self.client.get_collection(physical)
@@ -177,7 +190,7 @@ class VectorStore:
             vectors_config=models.VectorParams(size=dimension, distance=models.Distance.COSINE),
         )
         if not self.location.is_local:  # local mode has no payload indexes (it scans); a server uses this one
-            self.client.create_payload_index(self.collection, DOC_ID_FIELD, models.PayloadSchemaType.KEYWORD)
+            self.client.create_payload_index(self.collection, doc_id_field, models.PayloadSchemaType.KEYWORD)
 
     def exists(self) -> bool:
         return physical_collection(self.client, self.collection) is not None
@@ -200,6 +213,31 @@ class VectorStore:
             self.client.delete(
                 self.collection, points_selector=models.PointIdsList(points=id_list), wait=True
             )
+
+    @staticmethod
+    def _any_of(fields: Sequence[str], value: str) -> models.Filter:
+        return models.Filter(
+            should=[models.FieldCondition(key=name, match=models.MatchValue(value=value)) for name in fields]
+        )
+
+    def count_matching(self, fields: Sequence[str], value: str) -> int:
+        """Points whose payload holds ``value`` at any of ``fields`` (dotted paths)."""
+        return int(
+            self.client.count(self.collection, count_filter=self._any_of(fields, value), exact=True).count
+        )
+
+    def delete_matching(self, fields: Sequence[str], value: str) -> int:
+        """Delete the points ``count_matching`` counts; returns how many there were."""
+        found = self.count_matching(fields, value)
+        if found:
+            selector = models.FilterSelector(filter=self._any_of(fields, value))
+            self.client.delete(self.collection, points_selector=selector, wait=True)
+        return found
+
+    def count_ids(self, ids: Sequence[str]) -> int:
+        """How many of ``ids`` the collection counts (a second check beside ``existing``'s retrieve)."""
+        by_id = models.Filter(must=[models.HasIdCondition(has_id=list(ids))])
+        return int(self.client.count(self.collection, count_filter=by_id, exact=True).count)
 
     def existing(self, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` are in the collection."""
@@ -228,6 +266,12 @@ class VectorStore:
 
     def set_alias(self, alias: str) -> None:
         point_alias(self.client, alias, self.physical())
+
+    def rebuild(self) -> Rebuilt:
+        """Copy the live points into a fresh collection behind this name (a server's purge)."""
+        from indexers.rebuild import rebuild_collection  # rebuild.py builds on this module
+
+        return rebuild_collection(self.client, self.collection)
 
     def drop(self) -> None:
         self.client.delete_collection(self.physical())

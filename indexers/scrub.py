@@ -9,7 +9,8 @@ would confirm a guess); raw bytes are dropped; structure strings are kept. The c
 again with the configured model: no source vector, dense or sparse, is copied. The target's points are
 written through the write protocol (indexers/index_writer.py) with lineage and entity fingerprints, so
 an erasure finds subjects in scrubbed collections, a killed run is rolled back and finished by the next,
-and a second run finds every document unchanged. Nothing is deduplicated by text.
+and a second run finds every document unchanged. Nothing is deduplicated by text. The grouping of points
+by document waits on disk (indexers/scrub_plan.py): memory is bounded by a page and a batch of documents.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import islice
 from typing import Any
 
 from qdrant_client import models
@@ -32,11 +34,13 @@ from indexers.index_writer import IndexWriter
 from indexers.lineage import QUARANTINED, ChunkRow, LineageStore
 from indexers.payload_formats import PayloadFormat, leaves, path_matches, rewrite, value_at
 from indexers.qdrant_store import Point, VectorStore
+from indexers.scrub_plan import ScrubPlan
 from masking import MaskedDocument, Masker, MaskingKeys, TextDocument
 from masking.entities import MaskedEntity
 
 SCRUB_NAMESPACE = uuid.UUID("0b6d2f61-4f0e-5a8e-9a43-5c9d0e1f2a3b")
 DOCUMENTS_PER_BATCH = 16
+PLAN_PAGE = 1024  # points read at a time while planning
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
 KEEP, MASK, ID, HASH = "keep", "mask", "id", "hash"
 
@@ -62,7 +66,6 @@ class SourcePoint:
 class DocumentWork:
     """One source document on its way: its points, the masked result, the embedded texts."""
 
-    key: str = field(repr=False)
     doc_id: str
     points: list[SourcePoint] = field(repr=False)
     content_hash: str
@@ -101,43 +104,46 @@ class Scrubber:
 
     # --- plan --------------------------------------------------------------------------------------
 
-    def plan(self) -> dict[str, list[models.ExtendedPointId]]:
-        """Document key -> point ids, in scroll order (ids and keys only, held in memory)."""
-        documents: dict[str, list[models.ExtendedPointId]] = defaultdict(list)
-        for record in self.source.scroll():
-            documents[self.document_key(SourcePoint(str(record.id), dict(record.payload or {})))].append(
-                record.id
-            )
-        return dict(documents)
+    def doc_id(self, point: SourcePoint) -> str:
+        """The target's doc id of the document a point belongs to (a keyed hash of its document key)."""
+        return "doc_" + self._mac(f"doc|{self.source.collection}|{self.document_key(point)}")[:24]
+
+    def plan(self) -> ScrubPlan:
+        """Point ids grouped by doc id, on disk (memory bounded by a page, not the collection)."""
+        plan = ScrubPlan()
+        records = self.source.scroll()
+        while page := list(islice(records, PLAN_PAGE)):
+            plan.add((self.doc_id(SourcePoint(str(r.id), dict(r.payload or {}))), r.id) for r in page)
+        return plan
 
     # --- the work ----------------------------------------------------------------------------------
 
     def run(self, dry_run: bool = False, progress: Progress | None = None) -> ScrubCounts:
-        plan = self.plan()
-        counts = ScrubCounts(documents=len(plan))
-        batch: list[DocumentWork] = []
-        done = 0
-        for key, ids in plan.items():
-            batch.append(self._load(key, ids, counts))
-            if len(batch) == DOCUMENTS_PER_BATCH:
+        with self.plan() as plan:
+            total = plan.documents()
+            counts = ScrubCounts(documents=total)
+            batch: list[DocumentWork] = []
+            done = 0
+            for doc_id, ids in plan:
+                batch.append(self._load(doc_id, ids, counts))
+                if len(batch) == DOCUMENTS_PER_BATCH:
+                    self._process(batch, counts, dry_run)
+                    done += len(batch)
+                    batch = []
+                    if progress:
+                        progress(done, total)
+            if batch:
                 self._process(batch, counts, dry_run)
-                done += len(batch)
-                batch = []
                 if progress:
-                    progress(done, len(plan))
-        if batch:
-            self._process(batch, counts, dry_run)
-            if progress:
-                progress(len(plan), len(plan))
+                    progress(total, total)
         return counts
 
-    def _load(self, key: str, ids: list[models.ExtendedPointId], counts: ScrubCounts) -> DocumentWork:
+    def _load(self, doc_id: str, ids: list[models.ExtendedPointId], counts: ScrubCounts) -> DocumentWork:
         records = self.source.records(ids)
         points = sorted((SourcePoint(str(r.id), dict(r.payload or {})) for r in records), key=lambda p: p.id)
         counts.points_read += len(points)
         content = json.dumps([[p.id, p.payload] for p in points], sort_keys=True)
-        doc_id = "doc_" + self._mac(f"doc|{self.source.collection}|{key}")[:24]
-        return DocumentWork(key, doc_id, points, self._mac(f"content|{content}"))
+        return DocumentWork(doc_id, points, self._mac(f"content|{content}"))
 
     def _classify(self, path: str) -> str:
         fmt = self.fmt

@@ -18,6 +18,7 @@ from flows.runner import run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.audit import payload_strings
 from indexers.embedding import Embedder
+from indexers.payload_formats import FORMATS
 from indexers.qdrant_store import Point, VectorStore, close_local_clients
 from masking import MaskingKeys
 from tests.conftest import REPO, TEST_SECRET
@@ -42,6 +43,16 @@ def test_payload_strings_walks_nesting_and_json_in_strings() -> None:
         ("_node_content#json.metadata.author", "f"), ("_node_content#json.text", "e"),
         ("metadata.?", "d"), ("metadata.tags[]", "b"), ("metadata.tags[].x", "c"), ("text", "a"),
     ]  # fmt: skip
+
+
+def test_bookkeeping_strings_are_passed_over_only_when_they_look_like_ids() -> None:
+    fmt = FORMATS["llamaindex"]
+    assert fmt.is_bookkeeping("_node_type", "TextNode")
+    assert fmt.is_bookkeeping("ref_doc_id", str(uuid.uuid4()))
+    assert fmt.is_bookkeeping("_node_content#json.relationships.?.hash", "ab" * 32)
+    assert not fmt.is_bookkeeping("ref_doc_id", V["email"])  # an id field holding a value is read
+    assert not fmt.is_bookkeeping("_node_content#json.text", str(uuid.uuid4()))
+    assert not FORMATS["langchain"].is_bookkeeping("metadata.doc_id", "doc_" + "0" * 24)
 
 
 def audit(data_dir: Path) -> tuple[int, dict[str, Any], str]:

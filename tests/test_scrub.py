@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import zlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -286,3 +288,72 @@ def test_bad_requests_are_one_line_errors_before_anything_is_written(settings: I
     assert code == 1 and "holds 8-dimensional vectors; the embedding model makes 384" in error
     assert not VectorStore(settings.stores.qdrant, "t1").exists()
     assert VectorStore(settings.stores.qdrant, "t2").count() == 0
+
+
+def word_bag(text: str) -> tuple[list[int], list[float]]:
+    """A sparse vector as hybrid apps make them: a bag of the raw words (here hashed with zlib)."""
+    counts = Counter(zlib.crc32(word.lower().encode()) % 100_000 for word in text.split())
+    return sorted(counts), [float(counts[i]) for i in sorted(counts)]
+
+
+def test_hybrid_collections_keep_their_sparse_configs_but_no_sparse_vector(settings: IngestSettings) -> None:
+    from langchain_core.documents import Document
+    from langchain_core.embeddings import FakeEmbeddings
+    from langchain_qdrant import QdrantVectorStore, RetrievalMode, SparseEmbeddings, SparseVector
+    from llama_index.core import Document as LlamaDocument
+    from llama_index.core import StorageContext, VectorStoreIndex
+    from llama_index.core.embeddings import MockEmbedding
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.vector_stores.qdrant import QdrantVectorStore as LlamaQdrant
+
+    from tests.frameworks import MiniLMEmbeddings
+
+    class WordBag(SparseEmbeddings):
+        def embed_documents(self, texts: list[str]) -> list[SparseVector]:
+            return [self.embed_query(text) for text in texts]
+
+        def embed_query(self, text: str) -> SparseVector:
+            indices, values = word_bag(text)
+            return SparseVector(indices=indices, values=values)
+
+    def bags(texts: list[str]) -> tuple[list[list[int]], list[list[float]]]:
+        pairs = [word_bag(text) for text in texts]
+        return [i for i, _ in pairs], [v for _, v in pairs]
+
+    client = client_of(settings)
+    client.create_collection(  # langchain-qdrant's hybrid layout: dense "" + sparse "langchain-sparse"
+        "lch_src",
+        vectors_config={"": models.VectorParams(size=FAKE_DIM, distance=models.Distance.COSINE)},
+        sparse_vectors_config={"langchain-sparse": models.SparseVectorParams()},
+    )
+    QdrantVectorStore(client=client, collection_name="lch_src", embedding=FakeEmbeddings(size=FAKE_DIM),
+                      sparse_embedding=WordBag(), retrieval_mode=RetrievalMode.HYBRID).add_documents(
+        [Document(page_content=text, metadata={"source": p["file"]}) for p in PEOPLE for text in chunks(p)])  # fmt: skip
+    VectorStoreIndex.from_documents(  # LlamaIndex's: dense "text-dense" + sparse "text-sparse-new"
+        [LlamaDocument(text="\n\n".join(chunks(p)), metadata={"file_path": p["file"]}) for p in PEOPLE],
+        storage_context=StorageContext.from_defaults(vector_store=LlamaQdrant(
+            client=client, collection_name="lih_src", enable_hybrid=True, sparse_doc_fn=bags, sparse_query_fn=bags)),
+        embed_model=MockEmbedding(embed_dim=FAKE_DIM), transformations=[SentenceSplitter(chunk_size=48, chunk_overlap=0)],
+    )  # fmt: skip
+
+    for source, target in (("lch_src", "lch_dst"), ("lih_src", "lih_dst")):
+        sparse_names = sorted(VectorStore(settings.stores.qdrant, source).sparse_vectors())
+        assert sparse_names, f"{source} is a hybrid collection"
+        result = run_scrub(settings, ScrubRequest(source, target))
+        text, records = target_dump(settings, target)
+        assert_scrubbed(result, text, VectorStore(settings.stores.qdrant, source).count())
+        assert result["sparse_vectors_dropped"] == sparse_names
+        scrubbed = VectorStore(settings.stores.qdrant, target)
+        assert sorted(scrubbed.sparse_vectors()) == sparse_names  # the configs a hybrid app checks
+        assert scrubbed.vector_names() == VectorStore(settings.stores.qdrant, source).vector_names()
+        for record in records:  # only the re-embedded dense vector: no bag of raw words came across
+            vectors = (
+                record.vector if isinstance(record.vector, dict) else {"": record.vector}
+            )  # "" comes bare
+            assert set(vectors) == set(scrubbed.vector_names() or [""])
+            assert all(isinstance(v, list) and len(v) == 384 for v in vectors.values())
+
+    reader = QdrantVectorStore(client=client, collection_name="lch_dst", embedding=MiniLMEmbeddings(),
+                               sparse_embedding=WordBag(), retrieval_mode=RetrievalMode.HYBRID)  # fmt: skip
+    found = reader.similarity_search("refund confirmed by phone", k=2)  # the hybrid app reads it unchanged
+    assert len(found) == 2 and all("<PERSON_" in d.page_content for d in found)
