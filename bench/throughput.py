@@ -103,7 +103,7 @@ def recall(gold: dict[str, list[list[str]]], texts: Iterable[str]) -> tuple[floa
 
 
 def run_ragmask(corpus: Path, work: Path) -> dict[str, Any]:
-    from flows.runner import run_ingest
+    from flows.ingesting import run_ingest
     from flows.settings import IngestSettings, StoreSettings
     from masking import MaskingKeys
 

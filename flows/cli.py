@@ -193,7 +193,8 @@ def _print_ingest(result: dict[str, Any]) -> None:
     entities = ", ".join(f"{t}={n}" for t, n in result["entities"].items()) or "none"
     click.echo(
         f"run {result['run_id']}: collection {result['collection']}: {result['documents_seen']} documents seen, "
-        f"{result['documents_indexed']} indexed, {result['documents_unchanged']} unchanged, "
+        f"{result['documents_indexed']} indexed ({result['documents_added']} new, {result['documents_changed']} "
+        f"changed), {result['documents_unchanged']} unchanged, "
         f"{result['documents_quarantined']} quarantined, {result['documents_failed']} failed, "
         f"{result['files_skipped']} files skipped; "
         f"{result['chunks_indexed']} chunks indexed, {result['points_total']} points in the collection\n"
@@ -201,10 +202,10 @@ def _print_ingest(result: dict[str, Any]) -> None:
     )
 
 
-def ingest_as_flow_run(paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
-    """With PREFECT_API_URL set, a real flow run, visible in the UI with its artifacts. The paths go to
-    the flow as a sealed source reference: Prefect stores parameters verbatim, and names can be personal."""
-    from flows.ingest import ingest_flow
+def as_flow_run(operation: str, paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
+    """With PREFECT_API_URL set, a real flow run of ``operation`` (ingest or reindex), visible in the UI with
+    its artifacts. The paths go to the flow as a sealed source reference: Prefect stores parameters
+    verbatim, and names can be personal."""
     from indexers.lineage import LineageStore
     from indexers.source_refs import SourceRefs
 
@@ -217,68 +218,102 @@ def ingest_as_flow_run(paths: Sequence[Path], settings: IngestSettings) -> dict[
         source_ref = SourceRefs(lineage, keys).register(paths)
     finally:
         lineage.close()
-    result: dict[str, Any] = ingest_flow(
-        None,  # no paths: the reference
-        source_ref,
-        **settings.stores.flow_parameters(),
-        policy=settings.policy,
-        batch_documents=settings.batch_documents,
-        vault=settings.vault,
-        payload_format=settings.payload_format,
-    )
-    return result
+    parameters: dict[str, Any] = {
+        "paths": None, "source_ref": source_ref, **settings.stores.flow_parameters(), "policy": settings.policy,
+        "batch_documents": settings.batch_documents, "vault": settings.vault, "payload_format": settings.payload_format,
+    }  # fmt: skip
+    if operation == "reindex":
+        from flows.reindex import reindex_flow
+
+        return dict(reindex_flow(**parameters))
+    from flows.ingest import ingest_flow
+
+    return dict(ingest_flow(**parameters))
 
 
-def _ingest_directly(paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
-    from flows.runner import run_ingest
+def run_directly(operation: str, paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
+    """The pipeline in this process, with a progress bar and one line per skipped file on stderr."""
+    from flows.ingesting import run_ingest
+    from flows.reindexing import run_reindex
 
     def on_error(_doc_id: str, uri: str, reason: str) -> None:
         click.echo(f"\nragmask: {uri}: {reason}", err=True)
 
-    with click.progressbar(length=1, label="ragmask: ingest", file=sys.stderr, show_pos=True) as bar:
+    with click.progressbar(length=1, label=f"ragmask: {operation}", file=sys.stderr, show_pos=True) as bar:
 
         def progress(done: int, total: int, _counts: Any) -> None:
             bar.length = total
             bar.update(done - bar.pos)
 
+        if operation == "reindex":
+            return run_reindex(paths, settings, on_error=on_error, progress=progress).to_dict()
         return run_ingest(paths, settings, on_error=on_error, progress=progress).to_dict()
 
 
-@cli.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@store_options
-@POLICY
-@SPACY_MODEL
-@KEY_FILE
-@_option("--batch-documents", envvar="RAGMASK_BATCH_DOCUMENTS", type=click.IntRange(1), default=32,
-         show_default=True, help="Documents per batch (one Prefect task run each).")  # fmt: skip
-@_option("--vault", envvar="RAGMASK_VAULT", is_flag=True,
-         help="Keep token -> value maps, envelope-encrypted, for `ragmask rehydrate`.")  # fmt: skip
-@VAULT_KEY_FILE
-@_option("--payload-format", envvar="RAGMASK_PAYLOAD_FORMAT", type=click.Choice(WRITABLE), default="langchain",
-         show_default=True, help="Lay points out as this framework's Qdrant integration does, so its readers "
-         "(a LangChain vector store, a LlamaIndex retriever, a Haystack document store) read the collection.")  # fmt: skip
-@JSON
-def ingest_command(paths: Sequence[Path], policy: str | None, spacy_model: str, key_file: Path | None,
-                   batch_documents: int, vault: bool, vault_key_file: Path | None, payload_format: str,
-                   as_json: bool, **store: Any) -> None:  # fmt: skip
-    """Mask, chunk, embed and index files and directories (txt, md, html, pdf, docx, json, jsonl)."""
-    settings = IngestSettings(stores=_stores(store), policy=policy, spacy_model=spacy_model,
-                              embedding_model=store["embedding_model"], key_file=key_file,
-                              batch_documents=batch_documents, vault=vault,
-                              vault_key_file=vault_key_file,
-                              payload_format=cast(WritableFormat, payload_format))  # fmt: skip
+def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of ingest and reindex: what to read, where to write, how to mask and lay out."""
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+        click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)), store_options, POLICY,
+        SPACY_MODEL, KEY_FILE,
+        _option("--batch-documents", envvar="RAGMASK_BATCH_DOCUMENTS", type=click.IntRange(1), default=32,
+                show_default=True, help="Documents per batch (one Prefect task run each)."),
+        _option("--vault", envvar="RAGMASK_VAULT", is_flag=True,
+                help="Keep token -> value maps, envelope-encrypted, for `ragmask rehydrate`."),
+        VAULT_KEY_FILE,
+        _option("--payload-format", envvar="RAGMASK_PAYLOAD_FORMAT", type=click.Choice(WRITABLE),
+                default="langchain", show_default=True,
+                help="Lay points out as this framework's Qdrant integration does, so its readers (a LangChain "
+                "vector store, a LlamaIndex retriever, a Haystack document store) read the collection."),
+        JSON,
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def ingest_settings(options: dict[str, Any]) -> IngestSettings:
+    return IngestSettings(
+        stores=_stores(options), policy=options["policy"], spacy_model=options["spacy_model"],
+        embedding_model=options["embedding_model"], key_file=options["key_file"],
+        batch_documents=options["batch_documents"], vault=options["vault"], vault_key_file=options["vault_key_file"],
+        payload_format=cast(WritableFormat, options["payload_format"]),
+    )  # fmt: skip
+
+
+def _ingest_like(operation: str, paths: Sequence[Path], options: dict[str, Any]) -> dict[str, Any]:
+    settings = ingest_settings(options)
     try:
         if os.environ.get("PREFECT_API_URL"):
-            result = ingest_as_flow_run(paths, settings)
-        else:
-            result = _ingest_directly(paths, settings)
+            return as_flow_run(operation, paths, settings)
+        return run_directly(operation, paths, settings)
     except (MaskingError, OSError) as error:
         raise CliError(str(error)) from None
+
+
+@cli.command("ingest")
+@ingest_options
+def ingest_command(paths: Sequence[Path], as_json: bool, **options: Any) -> None:
+    """Mask, chunk, embed and index files and directories (txt, md, html, pdf, docx, json, jsonl)."""
+    result = _ingest_like("ingest", paths, options)
     if as_json:
         click.echo(json.dumps(result))
     else:
         _print_ingest(result)
+    _exit_if_incomplete(result)
+
+
+@cli.command("reindex")
+@ingest_options
+def reindex_command(paths: Sequence[Path], as_json: bool, **options: Any) -> None:
+    """Bring the collection in line with these paths: add new documents, replace changed ones, erase
+    (with receipts) the ones that vanished from them."""
+    result = _ingest_like("reindex", paths, options)
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        _print_ingest(result)
+        click.echo(f"{result['documents_removed']} documents removed (receipts: "
+                   f"{', '.join(result['receipts']) or 'none'})")  # fmt: skip
     _exit_if_incomplete(result)
 
 
@@ -295,10 +330,10 @@ def _exit_if_incomplete(result: dict[str, Any]) -> None:
 @JSON
 def search_command(query: str, limit: int, as_json: bool, **store: Any) -> None:
     """Search the masked collection (what a RAG app retrieves)."""
-    from flows.search import search
+    from flows.searching import run_search
 
     try:
-        results = search(query, _stores(store), store["embedding_model"], limit)
+        results = run_search(query, _stores(store), store["embedding_model"], limit)
     except (MaskingError, OSError) as error:
         raise CliError(str(error)) from None
     if as_json:

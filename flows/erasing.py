@@ -2,7 +2,7 @@
 
 A request is registered first (identifier types and keyed fingerprints only, in the lineage store);
 the work then needs nothing but its opaque request id, which is all the Prefect flow ever sees.
-Kept free of Prefect imports, like flows/runner.py.
+Kept free of Prefect imports, like flows/ingesting.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Prefect ``ingest`` flow: the run of flows/runner.py with each batch as a task, plus artifacts.
+"""The Prefect ``ingest`` flow: the run of flows/ingesting.py with each batch as a task, plus artifacts.
 
 Prefect stores flow parameters verbatim, exception messages in states, logs and events, and (if
 enabled) pickled results. So: the CLI hands its paths over as a sealed source reference (file names can
@@ -13,6 +13,8 @@ resolve in this process's memory).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -27,9 +29,9 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.ingesting import IngestResult, run_ingest
 from flows.pipeline import IngestCounts, IngestPipeline, SourceEntry
 from flows.process import harden_process
-from flows.runner import IngestResult, run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.payload_formats import WritableFormat
@@ -66,30 +68,79 @@ def ingest_batch(run_id: str, batch_ref: str) -> IngestCounts:
         raise BatchFailedError(f"{batch_ref} failed: {type(error).__name__}") from None
 
 
-def summary_markdown(result: IngestResult) -> str:
+def summary_markdown(result: IngestResult, operation: str = "ingest") -> str:
     c = result.counts
     return (
-        f"# ragmask ingest `{result.run_id}`\n\n"
-        f"Collection **{result.collection}**: {c.documents_seen} documents seen, {c.documents_indexed} indexed, "
-        f"{c.documents_unchanged} unchanged, {c.documents_quarantined} quarantined, {c.documents_failed} failed; "
+        f"# ragmask {operation} `{result.run_id}`\n\n"
+        f"Collection **{result.collection}**: {c.documents_seen} documents seen, {c.documents_indexed} indexed "
+        f"({c.documents_added} new, {c.documents_changed} changed), {c.documents_unchanged} unchanged, "
+        f"{c.documents_quarantined} quarantined, {c.documents_failed} failed; "
         f"{c.chunks_indexed} chunks indexed, {result.points_total} points in the collection.\n"
     )
 
 
-def resolve_source(stores: StoreSettings, keys: MaskingKeys, source_ref: str) -> list[Path]:
+@contextmanager
+def flow_sources(
+    stores: StoreSettings, keys: MaskingKeys, paths: list[str] | None, source_ref: str | None
+) -> Iterator[list[Path]]:
+    """The paths a flow reads: typed into a deployment's form, or a sealed reference the CLI registered
+    (resolved here, deleted when the run ends)."""
+    if bool(paths) == bool(source_ref):
+        raise ValueError("give the paths to read, or a registered source reference, not both")
     lineage = LineageStore(stores.lineage)
     try:
-        return SourceRefs(lineage, keys).resolve(source_ref)
+        yield SourceRefs(lineage, keys).resolve(source_ref) if source_ref else [Path(p) for p in paths or []]
     finally:
+        if source_ref:
+            SourceRefs(lineage, keys).discard(source_ref)
         lineage.close()
 
 
-def discard_source(stores: StoreSettings, keys: MaskingKeys, source_ref: str) -> None:
-    lineage = LineageStore(stores.lineage)
-    try:
-        SourceRefs(lineage, keys).discard(source_ref)
-    finally:
-        lineage.close()
+class BatchTasks:
+    """Runs each batch of an ingest-like run as an ``ingest-batch`` task run (batch references, never file
+    names, cross the task boundary) and keeps a progress artifact."""
+
+    def __init__(self) -> None:
+        self.run_id = uuid.uuid4().hex
+        progress_id = create_progress_artifact(0.0, key="ingest-progress", description="files processed")
+        assert isinstance(progress_id, UUID)  # the synchronous API inside a synchronous flow
+        self.progress_id = progress_id
+
+    def run(self, pipeline: IngestPipeline, files: list[SourceEntry]) -> IngestCounts:
+        _pipelines[self.run_id] = pipeline
+        batch_ref = f"batch-{len(_batches)}-{uuid.uuid4().hex[:8]}"
+        _batches[batch_ref] = files
+        return ingest_batch(self.run_id, batch_ref)
+
+    def progress(self, done: int, total: int, _counts: IngestCounts) -> None:
+        update_progress_artifact(self.progress_id, 100.0 * done / max(total, 1))
+
+    def __enter__(self) -> BatchTasks:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        _pipelines.pop(self.run_id, None)
+
+
+def ingest_artifacts(result: IngestResult, operation: str = "ingest") -> None:
+    create_markdown_artifact(summary_markdown(result, operation), key=f"{operation}-summary",
+                             description=f"{operation} run summary")  # fmt: skip
+    create_table_artifact(
+        [{"entity_type": t, "count": n} for t, n in sorted(result.counts.entities.items())]
+        or [{"entity_type": "(none)", "count": 0}],
+        key=f"{operation}-entities", description="entities masked, by type",
+    )  # fmt: skip
+
+
+def flow_settings(
+    collection: str | None, data_dir: str | None, qdrant_url: str | None, qdrant_path: str | None,
+    lineage_url: str | None, policy: str | None, batch_documents: int, vault: bool, payload_format: WritableFormat,
+) -> IngestSettings:  # fmt: skip
+    """An ingest-like flow's settings: its parameters, store options left empty from RAGMASK_* variables."""
+    stores = StoreSettings.from_env(data_dir=data_dir, collection=collection, qdrant_url=qdrant_url,
+                                    qdrant_path=qdrant_path, lineage_url=lineage_url)  # fmt: skip
+    return IngestSettings(stores=stores, policy=policy, batch_documents=batch_documents, vault=vault,
+                          payload_format=payload_format)  # fmt: skip
 
 
 @flow(name="ingest", persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]
@@ -105,57 +156,14 @@ def ingest_flow(
     RAGMASK_* variables (defaults: ./.ragmask, local). ``vault`` keeps token -> value maps sealed for
     rehydration (master key: the worker's RAGMASK_VAULT_KEY). ``payload_format``: the framework whose
     readers will read the collection."""
-    stores = StoreSettings.from_env(
-        data_dir=data_dir, collection=collection, qdrant_url=qdrant_url, qdrant_path=qdrant_path,
-        lineage_url=lineage_url,
-    )  # fmt: skip
-    settings = IngestSettings(stores=stores, policy=policy, batch_documents=batch_documents, vault=vault,
-                              payload_format=payload_format)  # fmt: skip
+    settings = flow_settings(collection, data_dir, qdrant_url, qdrant_path, lineage_url, policy, batch_documents,
+                             vault, payload_format)  # fmt: skip
     try:
-        return _ingest(settings, paths, source_ref)
+        keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
+        with flow_sources(settings.stores, keys, paths, source_ref) as sources, BatchTasks() as tasks:
+            result = run_ingest(sources, settings, run_id=tasks.run_id, keys=keys, batch_runner=tasks.run,
+                                progress=tasks.progress)  # fmt: skip
+        ingest_artifacts(result)
     except Exception as error:  # Prefect keeps messages in states, logs and events: the type only
         raise IngestFailedError(f"ingest failed: {type(error).__name__}") from None
-
-
-def _ingest(settings: IngestSettings, paths: list[str] | None, source_ref: str | None) -> dict[str, Any]:
-    if bool(paths) == bool(source_ref):
-        raise ValueError("give the paths to read, or a registered source reference, not both")
-    keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
-    try:
-        sources = (
-            resolve_source(settings.stores, keys, source_ref)
-            if source_ref
-            else [Path(p) for p in paths or []]
-        )
-        return _run(settings, keys, sources)
-    finally:
-        if source_ref:
-            discard_source(settings.stores, keys, source_ref)
-
-
-def _run(settings: IngestSettings, keys: MaskingKeys, sources: list[Path]) -> dict[str, Any]:
-    run_id = uuid.uuid4().hex
-    progress_id = create_progress_artifact(0.0, key="ingest-progress", description="files processed")
-    assert isinstance(progress_id, UUID)  # the synchronous API inside a synchronous flow
-
-    def run_as_task(pipeline: IngestPipeline, files: list[SourceEntry]) -> IngestCounts:
-        _pipelines[run_id] = pipeline
-        batch_ref = f"batch-{len(_batches)}-{uuid.uuid4().hex[:8]}"
-        _batches[batch_ref] = files
-        return ingest_batch(run_id, batch_ref)
-
-    def report_progress(done: int, total: int, _counts: IngestCounts) -> None:
-        update_progress_artifact(progress_id, 100.0 * done / max(total, 1))
-
-    try:
-        result = run_ingest(sources, settings, run_id=run_id, keys=keys, batch_runner=run_as_task,
-                            progress=report_progress)  # fmt: skip
-    finally:
-        _pipelines.pop(run_id, None)
-    create_markdown_artifact(summary_markdown(result), key="ingest-summary", description="ingest run summary")
-    create_table_artifact(
-        [{"entity_type": t, "count": n} for t, n in sorted(result.counts.entities.items())]
-        or [{"entity_type": "(none)", "count": 0}],
-        key="ingest-entities", description="entities masked, by type",
-    )  # fmt: skip
     return result.to_dict()

@@ -30,11 +30,13 @@ from indexers.sources import (
     SourceDocument,
     SourceFile,
     doc_id_for,
+    file_key_for,
     iter_source_files,
+    origin_of,
     read_documents,
 )
 from indexers.vault_store import VaultStore
-from masking import MaskedDocument, Masker, MaskingKeys, TextDocument, load_keys, load_policy
+from masking import MaskedDocument, Masker, MaskingError, MaskingKeys, TextDocument, load_keys, load_policy
 from masking.detector import DetectorConfig
 from masking.report import package_version
 from masking.suppression import suppress
@@ -54,7 +56,9 @@ class IngestCounts:
     """What a run (or one batch of it) did; the ``ragmask ingest --json`` object is built from this."""
 
     documents_seen: int = 0
-    documents_indexed: int = 0
+    documents_indexed: int = 0  # added + changed
+    documents_added: int = 0  # new to the collection
+    documents_changed: int = 0  # a new version replaced the committed one
     documents_unchanged: int = 0
     documents_quarantined: int = 0
     documents_failed: int = 0
@@ -63,14 +67,34 @@ class IngestCounts:
     entities: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: IngestCounts) -> None:
-        for name in ("documents_seen", "documents_indexed", "documents_unchanged", "documents_quarantined",
-                     "documents_failed", "chunks_indexed", "files_skipped"):  # fmt: skip
+        for name in ("documents_seen", "documents_indexed", "documents_added", "documents_changed",
+                     "documents_unchanged", "documents_quarantined", "documents_failed", "chunks_indexed",
+                     "files_skipped"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.entities.update(other.entities)
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "entities"}
         return data | {"entities": dict(sorted(self.entities.items()))}
+
+
+class SettingsChangedError(MaskingError):
+    """The collection was indexed with other settings; an incremental run would mix versions in it."""
+
+
+PROFILE_NAMES = {"pipeline_version": "ragmask version", "policy": "policy", "detector": "detector (spaCy model, "
+                 "Presidio, masker)", "embedding_model": "embedding model", "dimension": "embedding dimension",
+                 "key_id": "masking key", "payload_format": "payload format"}  # fmt: skip
+
+
+@dataclass
+class SourceScan:
+    """What a run found under the paths it was given: the re-index's view of what vanished. Keyed hashes
+    and doc ids only."""
+
+    seen: set[str] = field(default_factory=set)  # doc ids read (or failed) this run
+    protected_origins: set[str] = field(default_factory=set)  # files found but not (fully) read
+    incomplete_scopes: set[str] = field(default_factory=set)  # a directory under them could not be listed
 
 
 def source_files(paths: Iterable[Path]) -> list[SourceEntry]:
@@ -88,9 +112,13 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 class IngestPipeline:
     """Holds the loaded models and open stores for one process; ``run_batch`` does the work."""
 
-    def __init__(self, settings: IngestSettings, run_id: str, keys: MaskingKeys | None = None) -> None:
+    def __init__(
+        self, settings: IngestSettings, run_id: str, keys: MaskingKeys | None = None, kind: str = "ingest"
+    ) -> None:
         self.settings = settings
         self.run_id = run_id
+        self.kind = kind
+        self.scan = SourceScan()
         stores = settings.stores
         self.keys = keys or load_keys(
             key_file=settings.key_file, data_dir=stores.data_dir, create_missing=True
@@ -128,10 +156,33 @@ class IngestPipeline:
             "key_id": self.keys.key_id,
         }
 
+    def profile(self) -> dict[str, Any]:
+        """What must not change within a collection: a change needs a full re-index."""
+        return {
+            "pipeline_version": PIPELINE_VERSION, "policy": {"name": self.policy.name, "version": self.policy.version},
+            "detector": self.masker.versions, "embedding_model": self.embedder.info.model,
+            "dimension": self.embedder.info.dimension, "key_id": self.keys.key_id,
+            "payload_format": self.settings.payload_format,
+        }  # fmt: skip
+
+    def check_profile(self) -> None:
+        """Refuse to mix versions in one collection; the first run records the profile."""
+        profile, recorded = self.profile(), self.lineage.profile(self.collection)
+        if recorded is None:
+            self.lineage.set_profile(self.collection, profile)
+            return
+        changed = [PROFILE_NAMES.get(name, name) for name in profile if recorded.get(name) != profile[name]]
+        if changed:
+            raise SettingsChangedError(
+                f"collection {self.collection!r} was indexed with another {', '.join(changed)}: an incremental "
+                "run would mix versions; run `ragmask reindex --full` (or use another collection)"
+            )
+
     def start(self) -> int:
         """Record the run and roll back what an earlier crash left half done; returns versions rolled back."""
+        self.check_profile()
         self.lineage.start_run(
-            self.run_id, "ingest", self.collection, self.settings.describe() | self.provenance()
+            self.run_id, self.kind, self.collection, self.settings.describe() | self.provenance()
         )
         reconciled = self.writer.reconcile()
         if reconciled.rolled_back:
@@ -150,6 +201,7 @@ class IngestPipeline:
         counts = IngestCounts()
         readable: list[SourceDocument] = []
         for source in files:
+            self._scan(source)
             if isinstance(source, SkippedFile):
                 counts.files_skipped += 1
                 if on_error:
@@ -159,13 +211,16 @@ class IngestPipeline:
                 continue
             for document in read_documents(source, self.keys.source_key, self.settings.reader):
                 counts.documents_seen += 1
+                self.scan.seen.add(document.doc_id)
                 if isinstance(document, SkippedDocument):
+                    self.scan.protected_origins.add(file_key_for(self.keys.source_key, source.path, None))
                     self._failed(document.doc_id, document.reason, counts)
                     if on_error:
                         on_error(document.doc_id, document.uri, f"skipped: {document.reason}")
                 else:
                     readable.append(document)
         readable = self._known_files(readable)
+        self.scan.seen.update(d.doc_id for d in readable)  # under the doc id a file already has
         committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
         changed = [d for d in readable if committed.get(d.doc_id) != d.content_hash]
         erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
@@ -194,11 +249,18 @@ class IngestPipeline:
                     on_error(document.doc_id, document.uri, f"quarantined: {result.report.quarantine_reason}")
                 continue
             to_index.append((document, result, self.chunker.chunk(result.masked_text or "")))
-        self._index(to_index, counts, on_error)
+        self._index(to_index, counts, on_error, replacing=set(committed))
         self.lineage.heartbeat(self.run_id)
         logger.debug("batch of %d files: %d documents read, %d changed, %d indexed, %d chunks", len(files),
                      counts.documents_seen, len(changed), counts.documents_indexed, counts.chunks_indexed)  # fmt: skip
         return counts
+
+    def _scan(self, source: SourceEntry) -> None:
+        if isinstance(source, SkippedFile):  # found, not read: its documents did not vanish
+            origin = origin_of(self.keys.source_key, source.path, source.root)  # root: the directory given
+            self.scan.protected_origins.add(origin.origin_key)
+            if source.unlisted_directory:
+                self.scan.incomplete_scopes.add(origin.scope_key)
 
     def _known_files(self, documents: list[SourceDocument]) -> list[SourceDocument]:
         """A file already indexed under another root keeps the doc id it has (never indexed twice)."""
@@ -214,7 +276,7 @@ class IngestPipeline:
 
     def _index(
         self, work: Sequence[tuple[SourceDocument, MaskedDocument, list[Chunk]]], counts: IngestCounts,
-        on_error: ErrorSink | None,
+        on_error: ErrorSink | None, replacing: set[str],
     ) -> None:  # fmt: skip
         try:
             vectors = iter(self.embedder.embed([c.text for _, _, chunks in work for c in chunks]))
@@ -230,7 +292,7 @@ class IngestPipeline:
                 {name: value for name, value in result.masked_fields.items() if value},
                 {"policy_version": self.policy.version, "detector": result.report.detector,
                  "embedding_model": self.embedder.info.model, "key_id": self.keys.key_id, "run_id": self.run_id},
-                document.file_key or None,
+                document.file_key or None, document.origin.keys() if document.origin else None,
             )  # fmt: skip
             try:
                 self.writer.write(
@@ -243,6 +305,10 @@ class IngestPipeline:
                     on_error(document.doc_id, document.uri, f"failed: {reason}")
                 continue
             counts.documents_indexed += 1
+            if document.doc_id in replacing:
+                counts.documents_changed += 1
+            else:
+                counts.documents_added += 1
             counts.chunks_indexed += len(chunks)
             counts.entities.update(result.report.entity_counts)
 

@@ -108,4 +108,5 @@ def run_scrub(
 def _counts(counts: ScrubCounts) -> dict[str, Any]:
     return {"points_read": counts.points_read, "points_written": counts.points_written,
             "points_quarantined": counts.points_quarantined, "documents": counts.documents,
-            "documents_unchanged": counts.documents_unchanged, "entities": dict(sorted(counts.entities.items()))}  # fmt: skip
+            "documents_unchanged": counts.documents_unchanged, "documents_masked_whole": counts.documents_masked_whole,
+            "entities": dict(sorted(counts.entities.items()))}  # fmt: skip

@@ -39,6 +39,7 @@ class DocumentVersion:
     fields: Mapping[str, str] = field(default_factory=dict, repr=False)  # masked source, title
     provenance: Mapping[str, Any] = field(default_factory=dict)
     file_key: str | None = None
+    origin: tuple[str, str] | None = None  # (scope key, origin key): where it was read
 
 
 @dataclass(frozen=True)
@@ -127,12 +128,13 @@ class IndexWriter:
         return self.write_version(
             document.doc_id, document.content_hash, document.report, run_id, partial(self.points, document),
             source_masked=document.fields.get("source", ""), file_key=document.file_key,
-            before_upsert=before_upsert,
+            origin=document.origin, before_upsert=before_upsert,
         )  # fmt: skip
 
     def write_version(
         self, doc_id: str, content_hash: str, report: dict[str, Any], run_id: str, build: VersionBuilder, *,
-        source_masked: str = "", file_key: str | None = None, before_upsert: Callable[[int], None] | None = None,
+        source_masked: str = "", file_key: str | None = None, origin: tuple[str, str] | None = None,
+        before_upsert: Callable[[int], None] | None = None,
     ) -> int:  # fmt: skip
         """Write a new version (pending -> upsert -> commit -> supersede); returns its number. ``build(version)``
         gives the version's lineage rows and points (any payload format). ``before_upsert(version)`` runs
@@ -150,7 +152,7 @@ class IndexWriter:
             self.lineage.drop_version(self.collection, doc_id, version)
             raise
         superseded = self.lineage.commit_version(self.collection, doc_id, version, content_hash, source_masked,
-                                                 run_id, file_key)  # fmt: skip
+                                                 run_id, file_key, origin)  # fmt: skip
         for ref in superseded:
             self.store.delete(ref.point_ids)
             self.lineage.drop_version(self.collection, ref.doc_id, ref.version)

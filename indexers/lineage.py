@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from indexers.lineage_schema import (
     chunk_entities,
     chunks,
+    collection_profiles,
     document_versions,
     documents,
     runs,
@@ -258,9 +259,10 @@ class LineageStore:
 
     def commit_version(
         self, collection: str, doc_id: str, version: int, content_hash: str, source_masked: str, run_id: str,
-        file_key: str | None = None,
+        file_key: str | None = None, origin: tuple[str, str] | None = None,
     ) -> list[VersionRef]:  # fmt: skip
-        """Mark ``version`` committed and the versions it replaces superseded; returns those (to delete)."""
+        """Mark ``version`` committed and the versions it replaces superseded; returns those (to delete).
+        ``origin``: (scope key, origin key), where the document was read."""
         now = utc_now()
         with self._tx() as tx:
             tx.execute(update(document_versions).where(
@@ -273,8 +275,39 @@ class LineageStore:
             ).values(status=COMMITTED, committed_at=now))  # fmt: skip
             self._set_document(tx, collection, doc_id, run_id, now, current_version=version,
                                content_hash=content_hash, source_masked=source_masked,
-                               last_status=COMMITTED, last_error=None, file_key=file_key)  # fmt: skip
+                               last_status=COMMITTED, last_error=None, file_key=file_key,
+                               **(dict(zip(("scope_key", "origin_key"), origin, strict=True)) if origin else {}))  # fmt: skip
             return self._versions(tx, collection, [SUPERSEDED], doc_id)
+
+    def documents_in_scopes(self, collection: str, scope_keys: Sequence[str]) -> dict[str, str | None]:
+        """doc id -> origin key of the committed documents last read under one of ``scope_keys``."""
+        if not scope_keys:
+            return {}
+        query = select(documents.c.doc_id, documents.c.origin_key).where(
+            documents.c.collection == collection, documents.c.scope_key.in_(list(scope_keys)),
+            documents.c.current_version.is_not(None),
+        )  # fmt: skip
+        with self._tx() as tx:
+            return {row.doc_id: row.origin_key for row in tx.execute(query)}
+
+    # --- the settings a collection was indexed with -----------------------------------------------
+
+    def profile(self, collection: str) -> dict[str, Any] | None:
+        with self._tx() as tx:
+            found = tx.scalar(select(collection_profiles.c.profile).where(
+                collection_profiles.c.collection == collection))  # fmt: skip
+        return dict(found) if found is not None else None
+
+    def set_profile(self, collection: str, profile: dict[str, Any]) -> None:
+        with self._tx() as tx:
+            key = collection_profiles.c.collection == collection
+            if tx.scalar(select(func.count()).select_from(collection_profiles).where(key)):
+                tx.execute(
+                    update(collection_profiles).where(key).values(profile=profile, updated_at=utc_now())
+                )
+            else:
+                tx.execute(insert(collection_profiles).values(collection=collection, profile=profile,
+                                                              updated_at=utc_now()))  # fmt: skip
 
     def record_outcome(
         self, collection: str, doc_id: str, status: str, run_id: str, error: str | None = None,

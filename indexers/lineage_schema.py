@@ -65,7 +65,23 @@ documents = Table(
     # keyed hash of the file's resolved path (+ record key), so the same file met under another root is
     # recognised as this document and not indexed twice (0003)
     Column("file_key", String(64)),
+    # keyed hashes of the path a run was given (the directory, or the file named) and of the file itself
+    # (without a record key): a re-index of that path erases the documents it no longer finds, except
+    # those of a file it found but could not read (0004)
+    Column("scope_key", String(64)),
+    Column("origin_key", String(64)),
     Index("ix_documents_file_key", "collection", "file_key"),
+    Index("ix_documents_scope_key", "collection", "scope_key"),
+)
+
+# the settings a collection was indexed with (policy, detector, embedder, key id, pipeline version): an
+# incremental run with other settings would mix versions in one collection and is refused (0004)
+collection_profiles = Table(
+    "collection_profiles",
+    metadata,
+    Column("collection", String(256), primary_key=True),
+    Column("profile", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 document_versions = Table(

@@ -66,6 +66,7 @@ class PayloadFormat:
     dropped: tuple[str, ...] = ()  # set to None (raw bytes)
     point_id_from: str | None = None  # the point id is derived from this (re-keyed) payload id
     compose: Composer | None = None  # how ragmask writes a chunk in this format (None: it does not)
+    offsets: tuple[str, str] | None = None  # the chunk's [start, end) in its source document, if recorded
 
     def matches(self, payload: dict[str, Any]) -> bool:
         return value_at(payload, self.text_path) is not None
@@ -148,7 +149,7 @@ FORMATS: dict[str, PayloadFormat] = {
                    f"{LLAMA_NODE}.metadata_template", f"{LLAMA_NODE}.metadata_separator",
                    f"{LLAMA_NODE}.text_template", f"{LLAMA_NODE}.relationships.*.node_type",
                    f"{LLAMA_NODE}.relationships.*.class_name", f"{LLAMA_NODE}.excluded_*"),
-        compose=llamaindex_point,
+        compose=llamaindex_point, offsets=(f"{LLAMA_NODE}.start_char_idx", f"{LLAMA_NODE}.end_char_idx"),
     ),
     "llamaindex-legacy": PayloadFormat(
         "llamaindex-legacy", "text", "", doc_keys=("file_path", "ref_doc_id", "doc_id", "document_id"),

@@ -34,6 +34,7 @@ from indexers.index_writer import IndexWriter
 from indexers.lineage import QUARANTINED, ChunkRow, LineageStore
 from indexers.payload_formats import PayloadFormat, leaves, path_matches, rewrite, value_at
 from indexers.qdrant_store import Point, VectorStore
+from indexers.rebuilt_document import Piece, cut, rebuild
 from indexers.scrub_plan import ScrubPlan
 from masking import MaskedDocument, Masker, MaskingKeys, TextDocument
 from masking.entities import MaskedEntity
@@ -52,6 +53,7 @@ class ScrubCounts:
     points_quarantined: int = 0
     documents: int = 0
     documents_unchanged: int = 0
+    documents_masked_whole: int = 0  # rebuilt from their chunks' offsets and masked as one text
     entities: Counter[str] = field(default_factory=Counter)
     samples: list[str] = field(default_factory=list)  # dry run: a few masked chunk texts
 
@@ -70,6 +72,7 @@ class DocumentWork:
     points: list[SourcePoint] = field(repr=False)
     content_hash: str
     kinds: list[list[str]] = field(default_factory=list)  # per point, per leaf: keep | mask | id | hash
+    pieces: dict[str, Piece] = field(default_factory=dict, repr=False)  # chunk texts cut from the whole
     masked: MaskedDocument | None = None
 
 
@@ -162,6 +165,7 @@ class Scrubber:
         documents = []
         for item in work:
             fields: dict[str, str] = {}
+            pieces: dict[str, Piece] = {}  # the chunk texts, where the format records their offsets
             for number, point in enumerate(item.points):
                 kinds = []
                 for leaf, (path, value) in enumerate(leaves(point.payload)):
@@ -169,10 +173,21 @@ class Scrubber:
                     kinds.append(kind)
                     if kind == MASK:
                         fields[f"{number}.{leaf}"] = value
+                        if path == self.fmt.text_path and self.fmt.offsets:
+                            start, end = (value_at(point.payload, name) for name in self.fmt.offsets)
+                            pieces[f"{number}.{leaf}"] = (start, end, value)
                 item.kinds.append(kinds)
-            documents.append(TextDocument(item.doc_id, "", fields))
-        for item, masked in zip(work, self.masker.mask_many(documents), strict=True):
+            whole = rebuild(list(pieces.values())) if len(pieces) == len(item.points) else None
+            if whole is not None:  # masked whole, the chunks cut back out of it after
+                item.pieces = pieces
+                fields = {key: value for key, value in fields.items() if key not in pieces}
+            documents.append(TextDocument(item.doc_id, whole or "", fields))
+        for item, document, masked in zip(work, documents, self.masker.mask_many(documents), strict=True):
             item.masked = masked
+            if item.pieces and not masked.quarantined:
+                counts.documents_masked_whole += 1
+                for key, (start, end, _text) in item.pieces.items():
+                    masked.masked_fields[key] = cut(document.text, masked.edits, start, end)
         writable = []
         for item in work:
             assert item.masked is not None

@@ -30,6 +30,7 @@ __all__ = [
     "doc_id_for",
     "file_key_for",
     "iter_source_files",
+    "origin_of",
     "read_documents",
 ]
 
@@ -38,6 +39,12 @@ __all__ = [
 class SourceFile:
     path: Path
     root: Path
+    scope: Path | None = None  # the path the run was given, when not the root (a file named directly)
+
+    @property
+    def scope_path(self) -> Path:
+        """What a re-index of this path covers: the directory given, or the file named."""
+        return self.scope or self.root
 
     @property
     def uri(self) -> str:
@@ -52,6 +59,7 @@ class SkippedFile:
     path: Path
     root: Path
     reason: str
+    unlisted_directory: bool = False  # a directory that could not be listed: its files are unknown
 
     @property
     def uri(self) -> str:
@@ -60,6 +68,17 @@ class SkippedFile:
     @property
     def error(self) -> str:
         return f"{self.uri}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class SourceOrigin:
+    """Where a document was read: keyed hashes of the path the run was given and of the file."""
+
+    scope_key: str
+    origin_key: str
+
+    def keys(self) -> tuple[str, str]:
+        return self.scope_key, self.origin_key
 
 
 @dataclass(frozen=True)
@@ -73,6 +92,7 @@ class SourceDocument:
     metadata: dict[str, str] = field(repr=False)
     content_hash: str
     file_key: str = ""  # keyed hash of the resolved path (+ record key): the same file under any root
+    origin: SourceOrigin | None = None  # where it was read (re-index: what vanished)
 
 
 @dataclass(frozen=True)
@@ -113,6 +133,12 @@ def file_key_for(source_key: bytes, path: Path, record_key: str | None) -> str:
     return hmac.new(source_key, b"file\x00" + identity.encode(), hashlib.sha256).hexdigest()
 
 
+def origin_of(source_key: bytes, path: Path, scope: Path) -> SourceOrigin:
+    """Keyed hashes of the path a run was given and of the file (a path can name a person)."""
+    scope_key = hmac.new(source_key, b"scope\x00" + str(scope.resolve()).encode(), hashlib.sha256).hexdigest()
+    return SourceOrigin(scope_key, file_key_for(source_key, path, None))
+
+
 def content_hash(source_key: bytes, text: str, metadata: dict[str, str]) -> str:
     payload = json.dumps([text, metadata], sort_keys=True, ensure_ascii=False).encode()
     return hmac.new(source_key, b"content\x00" + payload, hashlib.sha256).hexdigest()
@@ -133,7 +159,7 @@ def iter_source_files(
         if path.is_dir():
             yield from _walk(path, path, suffixes, seen, {path.resolve()})
         elif path.is_file():
-            yield _once(SourceFile(path, path.parent), seen)
+            yield _once(SourceFile(path, path.parent, scope=path), seen)
         else:
             raise SourceError(f"{path}: no such file or directory")
 
@@ -154,9 +180,8 @@ def _walk(
     try:
         children = sorted(directory.iterdir(), key=lambda p: p.name)
     except OSError as error:
-        yield SkippedFile(
-            directory, root, f"cannot list directory ({error.strerror or type(error).__name__})"
-        )
+        reason = f"cannot list directory ({error.strerror or type(error).__name__})"
+        yield SkippedFile(directory, root, reason, unlisted_directory=True)
         return
     for child in children:
         if child.name.startswith("."):
@@ -222,4 +247,5 @@ def _document(
     hashed = content_hash(source_key, item.text, item.metadata)
     metadata = {"source": source_words(uri), **item.metadata}
     file_key = file_key_for(source_key, source.path, key)
-    return SourceDocument(doc_id, uri, source.path, item.text, metadata, hashed, file_key)
+    origin = origin_of(source_key, source.path, source.scope_path)
+    return SourceDocument(doc_id, uri, source.path, item.text, metadata, hashed, file_key, origin)

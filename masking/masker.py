@@ -45,7 +45,9 @@ class TextDocument:
 @dataclass
 class MaskedDocument:
     """The masked text, its entities (tokens and fingerprints) and report; ``spans`` are the masked
-    ranges of the original text (offsets and types only, kept in memory for previews and benchmarks).
+    ranges of the original text (offsets and types only, kept in memory for previews and benchmarks);
+    ``edits`` are the replacements, (start, end, token) in the original text with its fields joined
+    (``splice(text, edits)`` is the masked text), kept in memory for cutting a document into slices.
     ``values`` (token -> original value) is filled only by a masker built with ``keep_values`` for the
     vault, which seals it at once; it is never logged, stored in clear or passed on."""
 
@@ -56,6 +58,7 @@ class MaskedDocument:
     spans: list[DetectedSpan] = field(default_factory=list)
     masked_fields: dict[str, str] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict, repr=False)
+    edits: list[tuple[int, int, str]] = field(default_factory=list, repr=False)  # see Masker._apply
 
     @property
     def quarantined(self) -> bool:
@@ -80,6 +83,36 @@ def splice(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:
         position = end
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+def merge_edits(
+    first_pass: list[tuple[int, int, str]], second_pass: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """Every replacement in the original text's coordinates: ``second_pass`` ranges (in the text the first
+    pass produced) mapped back through ``first_pass``; a range that reaches into a first-pass token takes
+    in that token's original range. Lets a caller cut any slice of the original text and mask it exactly
+    as the whole was masked (scrub cuts a rebuilt document back into its chunks)."""
+
+    def original(position: int, is_end: bool) -> int:
+        shift = 0
+        for start, end, rendered in first_pass:
+            token_start = start + shift
+            if position < token_start or (is_end and position == token_start):
+                break
+            if position < token_start + len(rendered) or (not is_end and position == token_start):
+                return end if is_end else start
+            shift += len(rendered) - (end - start)
+        return position - shift
+
+    mapped = [(original(start, False), original(end, True), rendered) for start, end, rendered in second_pass]
+    merged: list[tuple[int, int, str]] = []
+    for start, end, rendered in sorted([*first_pass, *mapped]):
+        if merged and start < merged[-1][1]:  # a second-pass range took in a first-pass token: it wins
+            if end - start > merged[-1][1] - merged[-1][0]:
+                merged[-1] = (start, end, rendered)
+            continue
+        merged.append((start, end, rendered))
+    return merged
 
 
 def _overlaps(span: DetectedSpan, ranges: Sequence[tuple[int, int]]) -> bool:
@@ -222,7 +255,9 @@ class Masker:
             if self.policy.rule(r.entity_type).action is Action.TOKENIZE
         )
         values = self._surface_forms(minter, text, replacements)
-        masked_text = splice(text, ((r.start, r.end, self._render(minter, r)) for r in replacements))
+        first_pass = sorted((r.start, r.end, self._render(minter, r)) for r in replacements)
+        masked_text = splice(text, first_pass)
+        edits = list(first_pass)
 
         findings = leak_check(masked_text, types=self.policy.masked_types)
         report.redaction_misses = [RedactionMiss(f.entity_type, f.start) for f in findings]
@@ -242,6 +277,7 @@ class Masker:
             ]
             values = self._surface_forms(minter, masked_text, misses) | values
             masked_text = splice(masked_text, ((m.start, m.end, self._render(minter, m)) for m in misses))
+            edits = merge_edits(first_pass, [(m.start, m.end, self._render(minter, m)) for m in misses])
             replacements += misses
 
         entities = self._entities(minter, replacements)
@@ -250,7 +286,9 @@ class Masker:
         if parts is None:
             return self._quarantine(document, report, "a masked value crossed the field separator")
         body, masked_fields = parts
-        return MaskedDocument(document.doc_id, body, entities, report, list(spans), masked_fields, values)
+        return MaskedDocument(
+            document.doc_id, body, entities, report, list(spans), masked_fields, values, edits
+        )
 
     def _surface_forms(
         self, minter: TokenMinter, text: str, replacements: Sequence[_Replacement]

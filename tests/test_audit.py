@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from faker import Faker
 
 from flows.cli import cli
-from flows.runner import run_ingest
+from flows.ingesting import run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.audit import payload_strings
 from indexers.embedding import Embedder

@@ -14,7 +14,7 @@ import pytest
 from faker import Faker
 
 from flows.erasing import register_request, run_erase
-from flows.runner import run_ingest
+from flows.ingesting import run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.erasure import AlreadyErasedError, ErasureError
 from indexers.erasure_store import ErasureStore
@@ -28,7 +28,7 @@ KEYS = MaskingKeys(TEST_SECRET.encode())
 CRASH_BEFORE_COMMIT = """
 import os, signal, sys
 from pathlib import Path
-from flows.runner import run_ingest
+from flows.ingesting import run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 

@@ -19,8 +19,8 @@ from faker import Faker
 
 from flows.cli import cli
 from flows.erasing import receipt_signer, register_request, run_compact, run_erase, verify_receipts
-from flows.runner import run_ingest
-from flows.search import search
+from flows.ingesting import run_ingest
+from flows.searching import run_search
 from flows.settings import IngestSettings, StoreSettings
 from indexers.embedding import Embedder
 from indexers.erasure import Eraser
@@ -298,7 +298,7 @@ def test_rebuild_purge_swaps_an_alias_and_the_store_keeps_working(
     edited.write_text(edited.read_text(encoding="utf-8") + " A new paragraph.", encoding="utf-8")
     result = run_ingest([corpus], settings, keys=KEYS)  # ingest and search go through the alias
     assert result.counts.documents_indexed == 1 and result.points_total == len(after)
-    assert search("contract", stores, settings.embedding_model, 1)[0]["doc_id"].startswith("doc_")
+    assert run_search("contract", stores, settings.embedding_model, 1)[0]["doc_id"].startswith("doc_")
 
 
 def test_vacuum_removes_freed_bytes_where_secure_delete_is_off(tmp_path: Path) -> None:

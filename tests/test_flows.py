@@ -27,7 +27,7 @@ from pathlib import Path
 from prefect.client.orchestration import get_client
 from qdrant_client import models
 from flows.audit import audit_flow
-from flows.cli import ingest_as_flow_run
+from flows.cli import as_flow_run
 from flows.erase import erase_flow
 from flows.erasing import register_request
 from flows.scrub import scrub_flow
@@ -36,7 +36,10 @@ from indexers.qdrant_store import Point, VectorStore
 from masking import load_keys
 # the CLI's flow path: the paths go to Prefect as a sealed source reference
 settings = IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2])), batch_documents=4, vault=True)
-result = ingest_as_flow_run([Path(sys.argv[1])], settings)
+result = as_flow_run("ingest", [Path(sys.argv[1])], settings)
+# a file vanishes from the source: the reindex flow erases its document, with a receipt
+next(Path(sys.argv[1]).glob("notes/*@*.txt")).unlink()
+reindex = as_flow_run("reindex", [Path(sys.argv[1])], settings)
 # the identifier goes to the lineage store as fingerprints; the flow gets the request id only
 request_id = register_request(StoreSettings(data_dir=Path(sys.argv[2])), load_keys(),
                               identifiers=[("email", sys.argv[3])])
@@ -50,7 +53,7 @@ scrub = scrub_flow("raw_notes", "notes_masked", "raw", doc_key="ticket", delete_
 with get_client(sync_client=True) as client:
     artifacts = client.read_artifacts()
     runs = client.read_flow_runs()
-print(json.dumps({"result": result, "receipt": receipt, "audit": audit, "scrub": scrub, "artifacts": sorted({a.key for a in artifacts if a.key}),
+print(json.dumps({"result": result, "reindex": reindex, "receipt": receipt, "audit": audit, "scrub": scrub, "artifacts": sorted({a.key for a in artifacts if a.key}),
                   "states": [r.state_type.value for r in runs if r.state_type]}))
 """
 
@@ -89,9 +92,13 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS + 1
-    assert report["states"] == ["COMPLETED"] * 4  # ingest, erase, audit, scrub
-    assert {"ingest-summary", "ingest-entities", "ingest-progress", "erase-receipt", "audit-summary",
-            "audit-findings", "scrub-summary", "scrub-entities"} <= set(report["artifacts"])  # fmt: skip
+    assert report["states"] == ["COMPLETED"] * 5  # ingest, reindex, erase, audit, scrub
+    assert {"ingest-summary", "ingest-entities", "ingest-progress", "reindex-summary", "reindex-removals",
+            "erase-receipt", "audit-summary", "audit-findings", "scrub-summary", "scrub-entities"} <= set(
+        report["artifacts"])  # fmt: skip
+    reindex = report["reindex"]
+    assert reindex["documents_removed"] == 1 and len(reindex["receipts"]) == 1
+    assert reindex["documents_unchanged"] == CORPUS_DOCUMENTS and reindex["documents_indexed"] == 0
     scrub = report["scrub"]
     assert (
         scrub["points_written"] == 1 and scrub["entities"] == {"EMAIL_ADDRESS": 1} and scrub["source_deleted"]
@@ -100,7 +107,9 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     assert report["receipt"]["verified"] is True and report["receipt"]["matched"]["chunks"] >= 1
     assert (tmp_path / "prefect_home" / "prefect.db").is_file()
     with closing(sqlite3.connect(tmp_path / "data" / "lineage.db")) as lineage:
-        assert lineage.execute("SELECT count(*) FROM vault_keys").fetchone()[0] == CORPUS_DOCUMENTS + 1
+        assert (
+            lineage.execute("SELECT count(*) FROM vault_keys").fetchone()[0] == CORPUS_DOCUMENTS
+        )  # one erased
     secrets = [*GOLD_VALUES, PERSONAL_FILE_NAME, AUTH_STRING, base64.b64encode(AUTH_STRING.encode()).decode()]
     assert leaked_values(tmp_path / "prefect_home", secrets) == []
     assert leaked_values(tmp_path / "data", secrets) == []  # the vault holds the values sealed only
@@ -115,10 +124,10 @@ def test_cli_ingest_and_search_json(tmp_path: Path) -> None:
                             capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)  # fmt: skip
     assert ingest.returncode == 0, ingest.stderr[-2000:]
     result = json.loads(ingest.stdout)
-    assert set(result) == {"run_id", "collection", "documents_seen", "documents_indexed", "documents_unchanged",
-                           "documents_quarantined", "documents_failed", "chunks_indexed", "points_total", "entities",
-                           "files_skipped"}  # fmt: skip
-    assert result["documents_indexed"] == CORPUS_DOCUMENTS
+    assert set(result) == {"run_id", "collection", "documents_seen", "documents_indexed", "documents_added",
+                           "documents_changed", "documents_unchanged", "documents_quarantined", "documents_failed",
+                           "chunks_indexed", "points_total", "entities", "files_skipped"}  # fmt: skip
+    assert result["documents_indexed"] == result["documents_added"] == CORPUS_DOCUMENTS
     search = subprocess.run([*command, "search", "card charged twice", "--data-dir", str(tmp_path / "d"), "-k", "3",
                              "--json"], capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)  # fmt: skip
     assert search.returncode == 0, search.stderr[-2000:]

@@ -18,7 +18,7 @@ import docx
 import pytest
 from faker import Faker
 
-from flows.runner import run_ingest
+from flows.ingesting import run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers import readers
 from indexers.qdrant_store import VectorStore, close_local_clients

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from flows.runner import IngestResult, run_ingest
+from flows.ingesting import IngestResult, run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import ChunkRow, LineageError, LineageStore
 from indexers.qdrant_store import Point, VectorStore, close_local_clients, point_id

@@ -11,8 +11,8 @@ from faker import Faker
 from sqlalchemy import create_engine, text
 
 from flows.erasing import register_request, run_erase
+from flows.ingesting import IngestResult, run_ingest
 from flows.rehydrating import run_rehydrate
-from flows.runner import IngestResult, run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients

@@ -19,6 +19,7 @@ from presidio_analyzer import RecognizerResult
 from masking import Masker, MaskingKeys, TextDocument, load_policy
 from masking.detector import DetectorConfig
 from masking.fingerprints import fingerprint_value
+from masking.masker import splice
 from masking.policy import policy_from_mapping
 from masking.propagation import is_usable_variant
 from masking.recognizers.base import RuleRecognizer
@@ -57,6 +58,7 @@ def test_masked_text_never_contains_a_detected_value(masker: Masker, seed: int) 
     text, values = synthetic_document(seed)
     result = masker.mask(f"doc-{seed}", text)
     assert result.masked_text is not None
+    assert splice(text, result.edits) == result.masked_text  # the edits say exactly what was replaced
     for span in result.spans:
         assert text[span.start : span.end] not in result.masked_text
     for key, value in values.items():
@@ -182,6 +184,7 @@ def test_leak_check_remasks_a_miss_and_strict_mode_quarantines(keys: MaskingKeys
     text = "The server 192.168.10.4 belongs to Jane Porter."
     result = Masker(keys, lenient).mask("d", text)
     assert "192.168.10.4" not in (result.masked_text or "")
+    assert splice(text, result.edits) == result.masked_text  # the second pass's edit is in the text's offsets
     assert [(m.entity_type) for m in result.report.redaction_misses] == ["IP_ADDRESS"]
     strict = policy_from_mapping({"strict": True}, base=lenient)
     quarantined = Masker(keys, strict).mask("d", text)

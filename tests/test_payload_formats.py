@@ -18,8 +18,8 @@ from faker import Faker
 
 from flows.auditing import run_audit
 from flows.erasing import register_request, run_erase
-from flows.runner import IngestResult, run_ingest
-from flows.search import search
+from flows.ingesting import IngestResult, run_ingest
+from flows.searching import run_search
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.payload_formats import FORMATS, PayloadFormatError
@@ -103,7 +103,7 @@ def test_search_and_erasure_work_on_a_llamaindex_collection(
     llamaindex_run: tuple[IngestSettings, IngestResult],
 ) -> None:
     settings, _ = llamaindex_run
-    hits = search("refund to IBAN", settings.stores, settings.embedding_model, 2)
+    hits = run_search("refund to IBAN", settings.stores, settings.embedding_model, 2)
     assert hits[0]["doc_id"].startswith("doc_") and "<" in hits[0]["page_content"]
     doc_id = hits[0]["doc_id"]
     store = VectorStore(settings.stores.qdrant, "ragmask")

@@ -126,7 +126,7 @@ def test_llamaindex_collection(settings: IngestSettings) -> None:
 
     result = run_scrub(settings, ScrubRequest("li_src", "li_dst"))
     text, _records = target_dump(settings, "li_dst")
-    assert result["format"] == "llamaindex" and result["documents"] == 3
+    assert result["format"] == "llamaindex" and result["documents"] == 3 == result["documents_masked_whole"]
     assert_scrubbed(result, text, source_points)
     raw_hashes = {relation["hash"] for r in VectorStore(settings.stores.qdrant, "li_src").scroll()
                   for relation in json.loads((r.payload or {})["_node_content"])["relationships"].values()}  # fmt: skip
@@ -357,3 +357,33 @@ def test_hybrid_collections_keep_their_sparse_configs_but_no_sparse_vector(setti
                                sparse_embedding=WordBag(), retrieval_mode=RetrievalMode.HYBRID)  # fmt: skip
     found = reader.similarity_search("refund confirmed by phone", k=2)  # the hybrid app reads it unchanged
     assert len(found) == 2 and all("<PERSON_" in d.page_content for d in found)
+
+
+def test_llamaindex_chunks_with_offsets_are_masked_as_one_document(settings: IngestSettings) -> None:
+    """A name cut in two by a chunk boundary (as a token splitter cuts) is one token on both sides."""
+    from llama_index.core.schema import BaseNode, NodeRelationship, RelatedNodeInfo, TextNode
+    from llama_index.vector_stores.qdrant import QdrantVectorStore
+
+    person = PEOPLE[2]
+    text = f"Yesterday {person['name']} wrote from {person['email']} about the invoice. {person['filler']}"
+    name_at = text.index(person["name"])
+    boundary = name_at + 3  # inside the first name
+    source = RelatedNodeInfo(node_id="source-document")
+    nodes: list[BaseNode] = [TextNode(text=text[start:end], start_char_idx=start, end_char_idx=end, embedding=[0.1] * FAKE_DIM,
+                      metadata={"file_path": person["file"]}, relationships={NodeRelationship.SOURCE: source})
+             for start, end in ((0, boundary), (boundary, len(text)))]  # fmt: skip
+    QdrantVectorStore(client=client_of(settings), collection_name="lis_src").add(nodes)
+
+    result = run_scrub(settings, ScrubRequest("lis_src", "lis_dst"))
+    assert (
+        result["documents"] == 1 and result["documents_masked_whole"] == 1 and result["points_written"] == 2
+    )
+    _, records = target_dump(settings, "lis_dst")
+    by_start = {}
+    for record in records:
+        node = json.loads((record.payload or {})["_node_content"])
+        by_start[node["start_char_idx"]] = node["text"]
+    first, second = by_start[0], by_start[boundary]
+    token = first[first.rindex("<") :]
+    assert token.startswith("<PERSON_") and second.startswith(token)  # the same token on both sides
+    assert text[name_at:boundary] not in first and person["name"][3:] not in second

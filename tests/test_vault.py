@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from flows.cli import cli
 from flows.erasing import register_request, run_erase
+from flows.ingesting import run_ingest
 from flows.rehydrating import default_actor, run_rehydrate
-from flows.runner import run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.lineage_schema import vault_entries, vault_keys

@@ -9,11 +9,19 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows.pipeline import ErrorSink, IngestCounts, IngestPipeline, SourceEntry, batched, source_files
+from flows.pipeline import (
+    ErrorSink,
+    IngestCounts,
+    IngestPipeline,
+    SourceEntry,
+    SourceScan,
+    batched,
+    source_files,
+)
 from flows.settings import IngestSettings
 from masking import MaskingKeys
 
@@ -27,6 +35,7 @@ class IngestResult:
     collection: str
     counts: IngestCounts
     points_total: int
+    scan: SourceScan = field(default_factory=SourceScan, repr=False)  # for the re-index: what vanished
 
     def to_dict(self) -> dict[str, Any]:
         counts = self.counts.to_dict()
@@ -41,11 +50,13 @@ BatchRunner = Callable[[IngestPipeline, list[SourceEntry]], IngestCounts]
 def run_ingest(
     paths: Sequence[Path], settings: IngestSettings, *, run_id: str | None = None, keys: MaskingKeys | None = None,
     on_error: ErrorSink | None = None, progress: Progress | None = None, batch_runner: BatchRunner | None = None,
+    kind: str = "ingest",
 ) -> IngestResult:  # fmt: skip
-    """Ingest ``paths`` batch by batch; ``batch_runner`` lets the flow run each batch as a task."""
+    """Ingest ``paths`` batch by batch; ``batch_runner`` lets the flow run each batch as a task; ``kind``
+    names the run in the lineage (a re-index runs this too)."""
     run_id = run_id or uuid.uuid4().hex
     files = source_files(paths)
-    pipeline = IngestPipeline(settings, run_id, keys)
+    pipeline = IngestPipeline(settings, run_id, keys, kind)
     pipeline.start()
     totals = IngestCounts()
     done = 0
@@ -63,4 +74,4 @@ def run_ingest(
         pipeline.finish(totals, "failed")
         raise
     pipeline.finish(totals)
-    return IngestResult(run_id, settings.stores.collection, totals, pipeline.store.count())
+    return IngestResult(run_id, settings.stores.collection, totals, pipeline.store.count(), pipeline.scan)

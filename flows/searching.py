@@ -10,7 +10,7 @@ from indexers.payload_formats import FORMATS, PayloadFormatError, detect_format,
 from indexers.qdrant_store import SearchHit, StoreError, VectorStore
 
 
-def search(query: str, stores: StoreSettings, embedding_model: str, limit: int) -> list[dict[str, Any]]:
+def run_search(query: str, stores: StoreSettings, embedding_model: str, limit: int) -> list[dict[str, Any]]:
     store = VectorStore(stores.qdrant, stores.collection)
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist; run ragmask ingest first")
