@@ -11,7 +11,8 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -202,7 +203,20 @@ def _print_ingest(result: dict[str, Any]) -> None:
     )
 
 
-def as_flow_run(operation: str, paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReindexChoices:
+    """What reindex adds to ingest's options."""
+
+    full: bool = False
+    keep_previous_hours: float = 24
+
+
+def as_flow_run(
+    operation: str,
+    paths: Sequence[Path],
+    settings: IngestSettings,
+    choices: ReindexChoices = ReindexChoices(),
+) -> dict[str, Any]:
     """With PREFECT_API_URL set, a real flow run of ``operation`` (ingest or reindex), visible in the UI with
     its artifacts. The paths go to the flow as a sealed source reference: Prefect stores parameters
     verbatim, and names can be personal."""
@@ -225,13 +239,20 @@ def as_flow_run(operation: str, paths: Sequence[Path], settings: IngestSettings)
     if operation == "reindex":
         from flows.reindex import reindex_flow
 
-        return dict(reindex_flow(**parameters))
+        return dict(
+            reindex_flow(**parameters, full=choices.full, keep_previous_hours=choices.keep_previous_hours)
+        )
     from flows.ingest import ingest_flow
 
     return dict(ingest_flow(**parameters))
 
 
-def run_directly(operation: str, paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
+def run_directly(
+    operation: str,
+    paths: Sequence[Path],
+    settings: IngestSettings,
+    choices: ReindexChoices = ReindexChoices(),
+) -> dict[str, Any]:
     """The pipeline in this process, with a progress bar and one line per skipped file on stderr."""
     from flows.ingesting import run_ingest
     from flows.reindexing import run_reindex
@@ -246,7 +267,8 @@ def run_directly(operation: str, paths: Sequence[Path], settings: IngestSettings
             bar.update(done - bar.pos)
 
         if operation == "reindex":
-            return run_reindex(paths, settings, on_error=on_error, progress=progress).to_dict()
+            return run_reindex(paths, settings, on_error=on_error, progress=progress, full=choices.full,
+                               keep_previous=timedelta(hours=choices.keep_previous_hours)).to_dict()  # fmt: skip
         return run_ingest(paths, settings, on_error=on_error, progress=progress).to_dict()
 
 
@@ -280,12 +302,14 @@ def ingest_settings(options: dict[str, Any]) -> IngestSettings:
     )  # fmt: skip
 
 
-def _ingest_like(operation: str, paths: Sequence[Path], options: dict[str, Any]) -> dict[str, Any]:
+def _ingest_like(
+    operation: str, paths: Sequence[Path], options: dict[str, Any], choices: ReindexChoices = ReindexChoices()
+) -> dict[str, Any]:
     settings = ingest_settings(options)
     try:
         if os.environ.get("PREFECT_API_URL"):
-            return as_flow_run(operation, paths, settings)
-        return run_directly(operation, paths, settings)
+            return as_flow_run(operation, paths, settings, choices)
+        return run_directly(operation, paths, settings, choices)
     except (MaskingError, OSError) as error:
         raise CliError(str(error)) from None
 
@@ -304,16 +328,24 @@ def ingest_command(paths: Sequence[Path], as_json: bool, **options: Any) -> None
 
 @cli.command("reindex")
 @ingest_options
-def reindex_command(paths: Sequence[Path], as_json: bool, **options: Any) -> None:
+@click.option("--full", is_flag=True, help="Rebuild into a fresh collection, swapped in once it audits clean "
+              "(needed after a change of policy, model or key); the paths are then the whole source.")  # fmt: skip
+@_option("--keep-previous-hours", envvar="RAGMASK_KEEP_PREVIOUS_HOURS", type=click.FloatRange(min=0), default=24,
+         show_default=True, help="--full: keep the replaced collection this long for a rollback (0: drop it).")  # fmt: skip
+def reindex_command(paths: Sequence[Path], as_json: bool, full: bool, keep_previous_hours: float,
+                    **options: Any) -> None:  # fmt: skip
     """Bring the collection in line with these paths: add new documents, replace changed ones, erase
     (with receipts) the ones that vanished from them."""
-    result = _ingest_like("reindex", paths, options)
+    result = _ingest_like("reindex", paths, options, ReindexChoices(full, keep_previous_hours))
     if as_json:
         click.echo(json.dumps(result))
     else:
         _print_ingest(result)
         click.echo(f"{result['documents_removed']} documents removed (receipts: "
                    f"{', '.join(result['receipts']) or 'none'})")  # fmt: skip
+        if result["full"]:
+            click.echo(f"full re-index: {result['collection']} now serves {result['swapped_in']}; previous kept: "
+                       f"{result['previous_kept'] or 'none'}")  # fmt: skip
     _exit_if_incomplete(result)
 
 

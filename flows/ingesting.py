@@ -36,6 +36,7 @@ class IngestResult:
     counts: IngestCounts
     points_total: int
     scan: SourceScan = field(default_factory=SourceScan, repr=False)  # for the re-index: what vanished
+    pipeline: IngestPipeline | None = field(default=None, repr=False)  # a full re-index's, its run still open
 
     def to_dict(self) -> dict[str, Any]:
         counts = self.counts.to_dict()
@@ -50,13 +51,14 @@ BatchRunner = Callable[[IngestPipeline, list[SourceEntry]], IngestCounts]
 def run_ingest(
     paths: Sequence[Path], settings: IngestSettings, *, run_id: str | None = None, keys: MaskingKeys | None = None,
     on_error: ErrorSink | None = None, progress: Progress | None = None, batch_runner: BatchRunner | None = None,
-    kind: str = "ingest",
+    kind: str = "ingest", target: str | None = None,
 ) -> IngestResult:  # fmt: skip
     """Ingest ``paths`` batch by batch; ``batch_runner`` lets the flow run each batch as a task; ``kind``
-    names the run in the lineage (a re-index runs this too)."""
+    names the run in the lineage (a re-index runs this too). With a ``target`` (a full re-index) every
+    document is written there with its commit held back, and the run is left open for the caller."""
     run_id = run_id or uuid.uuid4().hex
     files = source_files(paths)
-    pipeline = IngestPipeline(settings, run_id, keys, kind)
+    pipeline = IngestPipeline(settings, run_id, keys, kind, target)
     pipeline.start()
     totals = IngestCounts()
     done = 0
@@ -73,5 +75,8 @@ def run_ingest(
     except BaseException:
         pipeline.finish(totals, "failed")
         raise
+    if target is not None:
+        return IngestResult(run_id, settings.stores.collection, totals, pipeline.store.count(), pipeline.scan,
+                            pipeline)  # fmt: skip
     pipeline.finish(totals)
     return IngestResult(run_id, settings.stores.collection, totals, pipeline.store.count(), pipeline.scan)

@@ -113,11 +113,19 @@ class IngestPipeline:
     """Holds the loaded models and open stores for one process; ``run_batch`` does the work."""
 
     def __init__(
-        self, settings: IngestSettings, run_id: str, keys: MaskingKeys | None = None, kind: str = "ingest"
+        self,
+        settings: IngestSettings,
+        run_id: str,
+        keys: MaskingKeys | None = None,
+        kind: str = "ingest",
+        target: str | None = None,
     ) -> None:
+        """``target``: a fresh physical collection to write every document into, its commits held back
+        until it replaces the collection (a full re-index, flows/reindexing.py)."""
         self.settings = settings
         self.run_id = run_id
         self.kind = kind
+        self.full = target is not None
         self.scan = SourceScan()
         stores = settings.stores
         self.keys = keys or load_keys(
@@ -139,9 +147,10 @@ class IngestPipeline:
         limit = self.embedder.max_chunk_tokens
         chunk_tokens = min(settings.chunk_tokens or limit, limit)
         self.chunker = Chunker(self.embedder.count_tokens, chunk_tokens, settings.chunk_overlap)
-        self.store = VectorStore(stores.qdrant, stores.collection)
+        self.store = VectorStore(stores.qdrant, target or stores.collection)
         payload_format = writable_format(settings.payload_format)
-        self.writer = IndexWriter(self.lineage, self.store, PIPELINE_VERSION, payload_format)
+        self.writer = IndexWriter(self.lineage, self.store, PIPELINE_VERSION, payload_format,
+                                  collection=stores.collection, defer_commits=self.full)  # fmt: skip
         self.writer.check_format()
         self.store.ensure_collection(self.embedder.info.dimension, payload_format.doc_id_path)
         self.collection = stores.collection
@@ -180,7 +189,8 @@ class IngestPipeline:
 
     def start(self) -> int:
         """Record the run and roll back what an earlier crash left half done; returns versions rolled back."""
-        self.check_profile()
+        if not self.full:  # a full re-index is how the profile changes
+            self.check_profile()
         self.lineage.start_run(
             self.run_id, self.kind, self.collection, self.settings.describe() | self.provenance()
         )
@@ -222,7 +232,7 @@ class IngestPipeline:
         readable = self._known_files(readable)
         self.scan.seen.update(d.doc_id for d in readable)  # under the doc id a file already has
         committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
-        changed = [d for d in readable if committed.get(d.doc_id) != d.content_hash]
+        changed = [d for d in readable if self.full or committed.get(d.doc_id) != d.content_hash]
         erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
         changed = [
             d for d in changed if d.doc_id not in erased or erased[d.doc_id].content_hash != d.content_hash

@@ -7,6 +7,7 @@ or a sealed reference from the CLI, never text or secrets in parameters, failure
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -31,11 +32,12 @@ def reindex_flow(
     paths: list[str] | None = None, source_ref: str | None = None, collection: str | None = None,
     data_dir: str | None = None, qdrant_url: str | None = None, qdrant_path: str | None = None,
     lineage_url: str | None = None, policy: str | None = None, batch_documents: int = 32, vault: bool = False,
-    payload_format: WritableFormat = "langchain",
+    payload_format: WritableFormat = "langchain", full: bool = False, keep_previous_hours: float = 24,
 ) -> dict[str, Any]:  # fmt: skip
     """Bring a collection in line with its sources: add new documents, replace changed ones, erase the ones
     that vanished (one signed receipt per batch of removals); returns `ragmask reindex --json`. Parameters
-    as the ingest flow's."""
+    as the ingest flow's; ``full`` rebuilds into a fresh collection swapped in once it audits clean,
+    keeping the replaced one ``keep_previous_hours``."""
     settings = flow_settings(collection, data_dir, qdrant_url, qdrant_path, lineage_url, policy, batch_documents,
                              vault, payload_format)  # fmt: skip
     logger = get_run_logger()
@@ -43,7 +45,8 @@ def reindex_flow(
         keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
         with flow_sources(settings.stores, keys, paths, source_ref) as sources, BatchTasks() as tasks:
             result = run_reindex(sources, settings, run_id=tasks.run_id, keys=keys, batch_runner=tasks.run,
-                                 progress=tasks.progress,
+                                 progress=tasks.progress, full=full,
+                                 keep_previous=timedelta(hours=keep_previous_hours),
                                  on_removed=lambda done, total: logger.info("%d of %d vanished documents erased",
                                                                             done, total))  # fmt: skip
         ingest_artifacts(result.ingest, "reindex")

@@ -36,7 +36,7 @@ from indexers.index_writer import IndexWriter
 from indexers.lineage import LineageStore, utc_now
 from indexers.payload_formats import DOC_ID_PATHS, FORMATS, detect_format, value_at
 from indexers.purge import purge_lineage, purge_local_qdrant
-from indexers.qdrant_store import Point, VectorStore
+from indexers.qdrant_store import Point, QdrantLocation, VectorStore
 from indexers.receipts import ReceiptSigner
 from masking.errors import MaskingError
 from masking.suppression import redact_markers
@@ -71,6 +71,21 @@ def _vault_summary(done: dict[str, int]) -> dict[str, Any]:
     """The receipt's vault part: destroyed data keys mean their sealed values are crypto-shredded."""
     return {"entries_destroyed": done["entries_destroyed"], "data_keys_destroyed": done["data_keys_destroyed"],
             "crypto_shredded": done["data_keys_destroyed"] > 0}  # fmt: skip
+
+
+def drop_retired_collections(
+    lineage: LineageStore, location: QdrantLocation, collection: str, due_only: bool = False
+) -> list[str]:
+    """Drop the collections full re-indexes replaced and kept for a rollback (``due_only``: those past their
+    time). The lineage does not track their points, so an erasure, which cannot reach into them, drops
+    them all."""
+    names = lineage.retired(collection, due_only=due_only)
+    for name in names:
+        retired = VectorStore(location, name)
+        if retired.exists():
+            retired.drop()
+    lineage.forget_retired(names)
+    return names
 
 
 def new_request_id() -> str:
@@ -116,6 +131,9 @@ class Eraser:
                 matched, deleted, verified = self._erase_documents(request)
             else:
                 matched, deleted, verified = self._erase_subject(request)
+            dropped = drop_retired_collections(self.lineage, self.store.location, request.collection)
+            if dropped:
+                deleted["previous_collections_dropped"] = dropped
             purge_level, purge_done = UNREACHABLE, dict[str, Any]()
             if request.purge:
                 purge_level, purge_done = self._purge()

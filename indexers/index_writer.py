@@ -43,6 +43,19 @@ class DocumentVersion:
 
 
 @dataclass(frozen=True)
+class PendingCommit:
+    """A version written and upserted, its commit held back (a full re-index commits all at the swap)."""
+
+    doc_id: str
+    version: int
+    content_hash: str
+    source_masked: str = field(repr=False)
+    file_key: str | None
+    origin: tuple[str, str] | None
+    run_id: str
+
+
+@dataclass(frozen=True)
 class Reconciled:
     rolled_back: int  # versions whose points and rows were removed
     in_progress: frozenset[str]  # runs still writing pending versions (left alone)
@@ -53,13 +66,19 @@ class IndexWriter:
 
     def __init__(
         self, lineage: LineageStore, store: VectorStore, pipeline_version: str = "",
-        payload_format: PayloadFormat = FORMATS["langchain"],
+        payload_format: PayloadFormat = FORMATS["langchain"], *, collection: str | None = None,
+        defer_commits: bool = False,
     ) -> None:  # fmt: skip
+        """``collection``: the name the lineage and the point ids use when ``store`` is a fresh physical
+        collection that will take it over (a full re-index); ``defer_commits``: versions stay pending until
+        ``commit_deferred`` (after the new collection audits clean) or ``abandon_deferred``."""
         self.lineage = lineage
         self.store = store
-        self.collection = store.collection
+        self.collection = collection or store.collection
         self.pipeline_version = pipeline_version
         self.payload_format = payload_format
+        self.defer_commits = defer_commits
+        self.deferred: list[PendingCommit] = []
 
     def check_format(self) -> None:
         """A collection holds one payload format (its framework reads every point): refuse to add another."""
@@ -151,9 +170,31 @@ class IndexWriter:
             self.store.delete(p.id for p in points)
             self.lineage.drop_version(self.collection, doc_id, version)
             raise
-        superseded = self.lineage.commit_version(self.collection, doc_id, version, content_hash, source_masked,
-                                                 run_id, file_key, origin)  # fmt: skip
-        for ref in superseded:
-            self.store.delete(ref.point_ids)
-            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
+        pending = PendingCommit(doc_id, version, content_hash, source_masked, file_key, origin, run_id)
+        if self.defer_commits:
+            self.deferred.append(pending)
+        else:
+            self._commit(pending)
         return version
+
+    def _commit(self, pending: PendingCommit) -> None:
+        superseded = self.lineage.commit_version(self.collection, pending.doc_id, pending.version,
+                                                 pending.content_hash, pending.source_masked, pending.run_id,
+                                                 pending.file_key, pending.origin)  # fmt: skip
+        for ref in superseded:
+            self.store.delete(ref.point_ids)  # a full re-index: they are in the collection being replaced
+            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
+
+    def commit_deferred(self) -> int:
+        """Commit the versions held back, superseding the ones they replace; returns how many."""
+        done, self.deferred = self.deferred, []
+        for pending in done:
+            self._commit(pending)
+        return len(done)
+
+    def abandon_deferred(self) -> int:
+        """Drop the versions held back (their points go with the collection they were written to)."""
+        done, self.deferred = self.deferred, []
+        for pending in done:
+            self.lineage.drop_version(self.collection, pending.doc_id, pending.version)
+        return len(done)

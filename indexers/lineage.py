@@ -29,6 +29,7 @@ from indexers.lineage_schema import (
     collection_profiles,
     document_versions,
     documents,
+    retired_collections,
     runs,
     store_settings,
     vault_entries,
@@ -279,6 +280,14 @@ class LineageStore:
                                **(dict(zip(("scope_key", "origin_key"), origin, strict=True)) if origin else {}))  # fmt: skip
             return self._versions(tx, collection, [SUPERSEDED], doc_id)
 
+    def documents_in_collection(self, collection: str) -> list[str]:
+        """The doc ids with a committed version in ``collection``."""
+        query = select(documents.c.doc_id).where(
+            documents.c.collection == collection, documents.c.current_version.is_not(None)
+        )
+        with self._tx() as tx:
+            return [row.doc_id for row in tx.execute(query)]
+
     def documents_in_scopes(self, collection: str, scope_keys: Sequence[str]) -> dict[str, str | None]:
         """doc id -> origin key of the committed documents last read under one of ``scope_keys``."""
         if not scope_keys:
@@ -289,6 +298,27 @@ class LineageStore:
         )  # fmt: skip
         with self._tx() as tx:
             return {row.doc_id: row.origin_key for row in tx.execute(query)}
+
+    # --- collections a full re-index replaced ------------------------------------------------------
+
+    def retire(self, name: str, collection: str, keep: timedelta) -> None:
+        now = utc_now()
+        with self._tx() as tx:
+            tx.execute(insert(retired_collections).values(name=name, collection=collection, retired_at=now,
+                                                          delete_after=now + keep))  # fmt: skip
+
+    def retired(self, collection: str, due_only: bool = False) -> list[str]:
+        """The retired physical collections of ``collection`` (``due_only``: those past their time)."""
+        query = select(retired_collections.c.name, retired_collections.c.delete_after).where(
+            retired_collections.c.collection == collection)  # fmt: skip
+        with self._tx() as tx:
+            rows = tx.execute(query).all()
+        now = utc_now()
+        return sorted(row.name for row in rows if not due_only or as_utc(row.delete_after) <= now)
+
+    def forget_retired(self, names: Sequence[str]) -> None:
+        with self._tx() as tx:
+            tx.execute(delete(retired_collections).where(retired_collections.c.name.in_(list(names))))
 
     # --- the settings a collection was indexed with -----------------------------------------------
 

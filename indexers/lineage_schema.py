@@ -84,6 +84,17 @@ collection_profiles = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# the physical collections a full re-index swapped out, kept until ``delete_after`` for a rollback; the
+# lineage no longer tracks their points, so an erasure drops them all (0004)
+retired_collections = Table(
+    "retired_collections",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("collection", String(256), nullable=False),
+    Column("retired_at", DateTime(timezone=True), nullable=False),
+    Column("delete_after", DateTime(timezone=True), nullable=False),
+)
+
 document_versions = Table(
     "document_versions",
     metadata,

@@ -8,6 +8,7 @@ here). Production: a server URL (+ API key).
 from __future__ import annotations
 
 import atexit
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 POINT_NAMESPACE = uuid.UUID("6f1c2d3e-7a8b-5c9d-8e0f-1a2b3c4d5e6f")
 DOC_ID_FIELD = "metadata.doc_id"  # where LangChain-shaped points keep ragmask's doc id (the default format)
 UPSERT_BATCH = 256
+FRESH_SUFFIX = r"__\d{8}T\d{6}_[0-9a-f]{6}"  # indexers/rebuild.py's fresh_name
 
 _local_clients: dict[Path, QdrantClient] = {}
 _local_lock = threading.Lock()
@@ -107,6 +109,23 @@ def point_alias(client: QdrantClient, alias: str, collection: str) -> None:
     operations.append(models.CreateAliasOperation(
         create_alias=models.CreateAlias(collection_name=collection, alias_name=alias)))  # fmt: skip
     client.update_collection_aliases(change_aliases_operations=operations)
+
+
+def swap_in(client: QdrantClient, name: str, new: str) -> str | None:
+    """Make ``name`` an alias of ``new``. Returns the collection ``name`` pointed at before, still there for
+    the caller to keep or drop; None when there was none, or when ``name`` was a plain collection, which is
+    deleted (Qdrant cannot rename, and the alias needs its name: the name does not resolve for a moment)."""
+    old = physical_collection(client, name)
+    if old != name:
+        point_alias(client, name, new)  # atomic
+        return old
+    client.delete_collection(old)
+    try:
+        point_alias(client, name, new)
+    except Exception as error:
+        raise StoreError(f"{name!r} was deleted but the alias to {new!r} could not be created "
+                         f"({type(error).__name__}): create it by hand") from None  # fmt: skip
+    return None
 
 
 @dataclass(frozen=True)
@@ -263,6 +282,15 @@ class VectorStore:
     def first_payload(self) -> dict[str, Any] | None:
         records, _ = self.client.scroll(self.collection, limit=1, with_payload=True, with_vectors=False)
         return dict(records[0].payload or {}) if records else None
+
+    def swap_in(self, new: str) -> str | None:
+        """Point this name at collection ``new`` (see ``swap_in``); returns the collection it replaced."""
+        return swap_in(self.client, self.collection, new)
+
+    def siblings(self) -> list[str]:
+        """The fresh copies rebuilds and full re-indexes made of this name (``<name>__<time>_<hex>``)."""
+        pattern = re.compile(re.escape(self.collection) + FRESH_SUFFIX)
+        return sorted(c.name for c in self.client.get_collections().collections if pattern.fullmatch(c.name))
 
     def set_alias(self, alias: str) -> None:
         point_alias(self.client, alias, self.physical())

@@ -20,7 +20,7 @@ from typing import cast
 
 from qdrant_client import QdrantClient, models
 
-from indexers.qdrant_store import UPSERT_BATCH, StoreError, physical_collection, point_alias
+from indexers.qdrant_store import UPSERT_BATCH, StoreError, physical_collection, swap_in
 
 Progress = Callable[[int, int], None]  # (points copied, points in all)
 
@@ -83,16 +83,7 @@ def rebuild_collection(client: QdrantClient, name: str, progress: Progress | Non
     except BaseException:
         client.delete_collection(new)
         raise
-    if old == name:  # a plain collection becomes an alias
-        client.delete_collection(old)
-        try:
-            point_alias(client, name, new)
-        except Exception as error:
-            raise StoreError(
-                f"rebuilt {name!r} into {new!r} but could not create the alias ({type(error).__name__}): "
-                f"create alias {name!r} -> {new!r} by hand"
-            ) from None
-    else:
-        point_alias(client, name, new)  # atomic
-        client.delete_collection(old)
+    previous = swap_in(client, name, new)  # a plain collection becomes an alias
+    if previous is not None:
+        client.delete_collection(previous)
     return Rebuilt(name, old, new, copied)

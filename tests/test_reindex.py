@@ -19,7 +19,7 @@ from flows.cli import cli
 from flows.erasing import verify_receipts
 from flows.ingesting import run_ingest
 from flows.pipeline import SettingsChangedError
-from flows.reindexing import run_reindex
+from flows.reindexing import FullReindexRefusedError, run_reindex
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageError, LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -144,3 +144,50 @@ def test_cli_reindex_json(settings: IngestSettings, corpus: Path) -> None:
         .splitlines()[-1]
         .startswith("ragmask: error: collection 'ragmask' was indexed with another policy")
     )
+
+
+def test_a_full_reindex_swaps_in_a_fresh_collection_and_keeps_the_previous_one(
+    settings: IngestSettings, corpus: Path
+) -> None:
+    run_ingest([corpus], settings, keys=KEYS)  # a plain collection, as ingest makes it
+    hipaa = replace(settings, policy="hipaa")
+    with pytest.raises(SettingsChangedError):
+        run_reindex([corpus], hipaa, keys=KEYS)
+
+    first = run_reindex([corpus], hipaa, keys=KEYS, full=True)
+    live = VectorStore(settings.stores.qdrant, "ragmask")
+    assert first.full and first.swapped_in is not None and first.swapped_in.startswith("ragmask__")
+    assert live.physical() == first.swapped_in and first.previous_kept is None  # a plain one cannot be kept
+    assert first.points_total == live.count() == first.ingest.counts.chunks_indexed
+    assert set(doc_points(settings)) == set(
+        LineageStore(settings.stores.lineage).documents_in_collection("ragmask")
+    )
+    assert run_reindex([corpus], hipaa, keys=KEYS).ingest.counts.documents_unchanged == CORPUS_DOCUMENTS
+
+    (corpus / "clinic" / "visit_note.txt").unlink()
+    second = run_reindex([corpus], settings, keys=KEYS, full=True)  # back to the default policy
+    assert second.previous_kept == first.swapped_in and live.physical() == second.swapped_in
+    assert second.documents_removed == 1 and len(second.receipts) == 1
+    # the removal was an erasure: it dropped the kept collection, which the lineage cannot reach into
+    assert live.siblings() == [second.swapped_in]
+    assert LineageStore(settings.stores.lineage).retired("ragmask") == []
+    close_local_clients()
+    assert leaked_values(settings.stores.data_dir) == []
+
+
+def test_a_full_reindex_that_does_not_audit_clean_changes_nothing(
+    settings: IngestSettings, corpus: Path, tmp_path: Path
+) -> None:
+    run_ingest([corpus], settings, keys=KEYS)
+    live = VectorStore(settings.stores.qdrant, "ragmask")
+    points, physical = doc_points(settings), live.physical()
+    lineage_before = LineageStore(settings.stores.lineage).table_counts()
+    careless = (
+        tmp_path / "careless.yaml"
+    )  # a policy that keeps e-mail addresses: the audit's leak check finds them
+    careless.write_text("name: careless\nextends: default\nentities:\n  EMAIL_ADDRESS: keep\n")
+    with pytest.raises(FullReindexRefusedError, match="suspected values: dropped; 'ragmask' is unchanged"):
+        run_reindex([corpus], replace(settings, policy=str(careless)), keys=KEYS, full=True)
+    assert live.physical() == physical and doc_points(settings) == points and live.siblings() == []
+    lineage_after = LineageStore(settings.stores.lineage).table_counts()
+    assert lineage_after == lineage_before | {"runs": lineage_before["runs"] + 1}
