@@ -226,6 +226,7 @@ def as_flow_run(
     for path in paths:
         if not path.exists():
             raise SourceError(f"{path}: no such file or directory")
+    store_parameters = settings.stores.flow_parameters()  # refuses a password before anything is written
     keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
     lineage = LineageStore(settings.stores.lineage)
     try:
@@ -233,7 +234,7 @@ def as_flow_run(
     finally:
         lineage.close()
     parameters: dict[str, Any] = {
-        "paths": None, "source_ref": source_ref, **settings.stores.flow_parameters(), "policy": settings.policy,
+        "paths": None, "source_ref": source_ref, **store_parameters, "policy": settings.policy,
         "batch_documents": settings.batch_documents, "vault": settings.vault, "payload_format": settings.payload_format,
     }  # fmt: skip
     if operation == "reindex":

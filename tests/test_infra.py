@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from prefect import Flow
 
-from flows.settings import DEFAULT_COLLECTION, StoreSettings
+from flows.cli import cli
+from flows.settings import DEFAULT_COLLECTION, SettingsError, StoreSettings
 from tests.conftest import REPO
 
 INFRA = REPO / "infra"
@@ -73,3 +75,39 @@ def test_flow_parameters_round_trip_without_the_api_key(monkeypatch: pytest.Monk
     again = StoreSettings.from_env(**parameters)
     assert again == StoreSettings(data_dir=Path("/srv/data"), collection="c", qdrant_url="http://q:6333",
                                   lineage_url="sqlite:///l.db")  # fmt: skip
+
+
+def test_a_url_with_a_password_is_never_a_flow_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "postgresql+psycopg://ragmask:s3cret-pw@db:5432/ragmask"
+    monkeypatch.delenv("RAGMASK_LINEAGE_URL", raising=False)
+    stores = StoreSettings(data_dir=Path("/srv/data"), lineage_url=url)
+    with pytest.raises(SettingsError, match="set RAGMASK_LINEAGE_URL in the environment instead") as refused:
+        stores.flow_parameters()
+    assert "s3cret-pw" not in str(refused.value)
+    assert stores.flow_parameters(exclude=("lineage_url",))["data_dir"] == "/srv/data"  # not passed: no harm
+    monkeypatch.setenv("RAGMASK_LINEAGE_URL", url)  # the worker's own variable: left out, read there
+    parameters = stores.flow_parameters()
+    assert parameters["lineage_url"] is None and "s3cret-pw" not in str(parameters)
+    assert StoreSettings.from_env(**parameters).lineage == url
+
+
+def test_the_cli_refuses_a_password_for_a_flow_run_before_it_writes(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://ragmask:s3cret-pw@127.0.0.1:1/ragmask"
+    done = CliRunner().invoke(
+        cli,
+        [
+            "ingest",
+            str(REPO / "examples" / "corpus"),
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--lineage-url",
+            url,
+        ],
+        env={"PREFECT_API_URL": "http://127.0.0.1:1/api", "RAGMASK_LINEAGE_URL": ""},
+    )
+    assert done.exit_code == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ragmask: error: --lineage-url holds a password, and Prefect stores flow parameters verbatim: "
+        "set RAGMASK_LINEAGE_URL in the environment instead"
+    )
+    assert not (tmp_path / "d").exists()
