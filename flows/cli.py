@@ -599,6 +599,34 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
         )
 
 
+@cli.command("report")
+@click.option(
+    "--document", required=True, metavar="DOC_ID|PATH", help="The document: its doc id or source path."
+)
+@store_options
+@KEY_FILE
+@JSON
+def report_command(document: str, key_file: Path | None, as_json: bool, **store: Any) -> None:
+    """The masking receipt of a document's indexed version: when, which entity types and how many, the
+    actions, score ranges, policy and model versions, key id. Never a value."""
+    from flows.reporting import run_report
+
+    stores = _stores(store)
+    with _one_line_errors():
+        report = run_report(stores, load_keys(key_file=key_file, data_dir=stores.data_dir), document)
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    details = report["report"]
+    click.echo(f"{report['doc_id']} version {report['version']} ({report['status']}), committed "
+               f"{report['committed_at'] or '-'} by run {report['run_id']}: {report['chunks']} chunks")  # fmt: skip
+    click.echo(f"policy {details['policy']}; detector {details['detector']}; key {details['key_id']}")
+    for entity_type, count in sorted((details["entity_counts"] or {}).items()):
+        score = (details["scores"] or {}).get(entity_type) or {}
+        click.echo(f"  {entity_type}: {count} ({(details['actions'] or {}).get(entity_type)}, score "
+                   f"{score.get('min')}-{score.get('max')})")  # fmt: skip
+
+
 @cli.command("rehydrate")
 @click.option("--document", required=True, metavar="DOC_ID|PATH", help="The document the text comes from.")
 @click.option("--reason", required=True, help="Why (written to the access log).")

@@ -32,6 +32,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.ingesting import IngestResult, run_ingest
 from flows.pipeline import IngestCounts, IngestPipeline, SourceEntry
 from flows.process import harden_process
+from flows.reporting import summary_row
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.payload_formats import WritableFormat
@@ -122,9 +123,21 @@ class BatchTasks:
         _pipelines.pop(self.run_id, None)
 
 
-def ingest_artifacts(result: IngestResult, operation: str = "ingest") -> None:
+def ingest_artifacts(result: IngestResult, stores: StoreSettings, operation: str = "ingest") -> None:
     create_markdown_artifact(summary_markdown(result, operation), key=f"{operation}-summary",
                              description=f"{operation} run summary")  # fmt: skip
+    lineage = LineageStore(stores.lineage)
+    try:
+        versions = lineage.version_reports(result.collection, run_id=result.run_id)
+    finally:
+        lineage.close()
+    create_table_artifact(  # `ragmask report` per document of the run: counts and versions, never a value
+        [summary_row(v) | {"entities": ", ".join(f"{t}={n}" for t, n in sorted(v["report"].get("entity_counts", {}).items())),
+                           "policy": "{name} {version}".format(**v["report"].get("policy", {"name": "-", "version": ""})),
+                           "key_id": v["report"].get("key_id")} for v in versions]
+        or [{"doc_id": "(no document indexed)"}],
+        key=f"{operation}-reports", description="masking report of each document version this run wrote",
+    )  # fmt: skip
     create_table_artifact(
         [{"entity_type": t, "count": n} for t, n in sorted(result.counts.entities.items())]
         or [{"entity_type": "(none)", "count": 0}],
@@ -163,7 +176,7 @@ def ingest_flow(
         with flow_sources(settings.stores, keys, paths, source_ref) as sources, BatchTasks() as tasks:
             result = run_ingest(sources, settings, run_id=tasks.run_id, keys=keys, batch_runner=tasks.run,
                                 progress=tasks.progress)  # fmt: skip
-        ingest_artifacts(result)
+        ingest_artifacts(result, settings.stores)
     except Exception as error:  # Prefect keeps messages in states, logs and events: the type only
         raise IngestFailedError(f"ingest failed: {type(error).__name__}") from None
     return result.to_dict()

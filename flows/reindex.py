@@ -49,7 +49,7 @@ def reindex_flow(
                                  keep_previous=timedelta(hours=keep_previous_hours),
                                  on_removed=lambda done, total: logger.info("%d of %d vanished documents erased",
                                                                             done, total))  # fmt: skip
-        ingest_artifacts(result.ingest, "reindex")
+        ingest_artifacts(result.ingest, settings.stores, "reindex")
         create_table_artifact(
             [{"receipt_id": r} for r in result.receipts] or [{"receipt_id": "(nothing vanished)"}],
             key="reindex-removals", description=f"{result.documents_removed} vanished documents erased",

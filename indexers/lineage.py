@@ -299,6 +299,27 @@ class LineageStore:
         with self._tx() as tx:
             return {row.doc_id: row.origin_key for row in tx.execute(query)}
 
+    # --- masking reports ---------------------------------------------------------------------------
+
+    def version_reports(
+        self, collection: str, *, doc_ids: Sequence[str] | None = None, run_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The committed or quarantined versions of ``doc_ids`` (or those ``run_id`` wrote), each with its
+        masking report: counts, scores, actions and versions, never a value."""
+        query = select(document_versions).where(
+            document_versions.c.collection == collection, document_versions.c.status.in_([COMMITTED, QUARANTINED])
+        )  # fmt: skip
+        if doc_ids is not None:
+            query = query.where(document_versions.c.doc_id.in_(list(doc_ids)))
+        if run_id is not None:
+            query = query.where(document_versions.c.run_id == run_id)
+        with self._tx() as tx:
+            rows = tx.execute(query.order_by(document_versions.c.doc_id, document_versions.c.version)).all()
+        return [{"doc_id": r.doc_id, "version": r.version, "status": r.status, "run_id": r.run_id,
+                 "chunks": r.chunk_count, "created_at": as_utc(r.created_at).isoformat(),
+                 "committed_at": as_utc(r.committed_at).isoformat() if r.committed_at else None,
+                 "report": dict(r.report or {})} for r in rows]  # fmt: skip
+
     # --- collections a full re-index replaced ------------------------------------------------------
 
     def retire(self, name: str, collection: str, keep: timedelta) -> None:

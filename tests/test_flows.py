@@ -93,7 +93,8 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS + 1
     assert report["states"] == ["COMPLETED"] * 5  # ingest, reindex, erase, audit, scrub
-    assert {"ingest-summary", "ingest-entities", "ingest-progress", "reindex-summary", "reindex-removals",
+    assert {"ingest-summary", "ingest-entities", "ingest-progress", "ingest-reports", "reindex-summary",
+            "reindex-reports", "reindex-removals",
             "erase-receipt", "audit-summary", "audit-findings", "scrub-summary", "scrub-entities"} <= set(
         report["artifacts"])  # fmt: skip
     reindex = report["reindex"]
