@@ -599,6 +599,44 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
         )
 
 
+@cli.command("expire")
+@store_options
+@_option("--retention-days", envvar="RAGMASK_RETENTION_DAYS", type=click.FloatRange(min=0, min_open=True),
+         required=True, help="Erase documents indexed longer ago than this (with receipts).")  # fmt: skip
+@_option("--access-log-retention-days", envvar="RAGMASK_ACCESS_LOG_RETENTION_DAYS",
+         type=click.FloatRange(min=0, min_open=True), default=None,
+         help="Also delete vault access-log rows older than this (kept forever if not set).")  # fmt: skip
+@KEY_FILE
+@click.option("--dry-run", is_flag=True, help="Count what would expire; erase nothing.")
+@JSON
+def expire_command(retention_days: float, access_log_retention_days: float | None, key_file: Path | None,
+                   dry_run: bool, as_json: bool, **store: Any) -> None:  # fmt: skip
+    """Enforce retention: erase documents past it through the erasure path, and age out ragmask's records."""
+    settings = IngestSettings(stores=_stores(store), key_file=key_file)
+    with _one_line_errors():
+        if os.environ.get("PREFECT_API_URL"):
+            from flows.expire import expire_flow
+
+            result: dict[str, Any] = expire_flow(
+                retention_days, **settings.stores.flow_parameters(),
+                access_log_retention_days=access_log_retention_days, dry_run=dry_run,
+            )  # fmt: skip
+        else:
+            from flows.expiring import run_expire
+
+            access_log = timedelta(days=access_log_retention_days) if access_log_retention_days else None
+            result = run_expire(settings, timedelta(days=retention_days), access_log_retention=access_log,
+                                dry_run=dry_run).to_dict()  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        verb = "would expire" if dry_run else "expired"
+        click.echo(f"collection {result['collection']}: {result['documents_expired']} documents {verb} (indexed "
+                   f"before {result['cutoff']}); receipts: {', '.join(result['receipts']) or 'none'}; "
+                   f"{result['run_rows_deleted']} run records and {result['access_log_rows_deleted']} access-log "
+                   "rows aged out")  # fmt: skip
+
+
 @cli.command("report")
 @click.option(
     "--document", required=True, metavar="DOC_ID|PATH", help="The document: its doc id or source path."

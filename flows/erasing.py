@@ -7,7 +7,7 @@ Kept free of Prefect imports, like flows/ingesting.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +147,29 @@ def run_erase(settings: IngestSettings, request_id: str) -> dict[str, Any]:
         finally:
             lineage.close()
         raise
+
+
+DOCUMENTS_PER_REQUEST = 500  # documents per erasure request (one receipt each)
+Erased = Callable[[int, int], None]  # (documents erased so far, documents to erase)
+
+
+def erase_documents(
+    settings: IngestSettings, keys: MaskingKeys, doc_ids: Sequence[str], on_erased: Erased | None = None
+) -> list[str]:
+    """Erase documents by id through the erasure path (delete mode), a request and a signed receipt per
+    batch; returns the receipt ids. A receipt that does not verify stops it (ErasureError)."""
+    receipts: list[str] = []
+    for start in range(0, len(doc_ids), DOCUMENTS_PER_REQUEST):
+        batch = list(doc_ids[start : start + DOCUMENTS_PER_REQUEST])
+        receipt = run_erase(settings, register_request(settings.stores, keys, documents=batch, mode=DELETE))
+        if not receipt["verified"]:
+            raise ErasureError(
+                f"the erasure of {len(batch)} documents did not verify (receipt {receipt['receipt_id']})"
+            )
+        receipts.append(receipt["receipt_id"])
+        if on_erased:
+            on_erased(start + len(batch), len(doc_ids))
+    return receipts
 
 
 def run_compact(settings: IngestSettings) -> dict[str, Any]:

@@ -25,19 +25,19 @@ collection (what ingest creates) cannot be kept: Qdrant cannot rename it, and it
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flows.auditing import run_audit
-from flows.erasing import register_request, run_erase
+from flows.erasing import Erased, erase_documents
 from flows.ingesting import BatchRunner, IngestResult, Progress, run_ingest
-from flows.pipeline import ErrorSink, IngestPipeline, batched
+from flows.pipeline import ErrorSink, IngestPipeline
 from flows.settings import IngestSettings
-from indexers.erasure import ErasureError, drop_retired_collections
-from indexers.erasure_store import DELETE, ErasureStore
+from indexers.erasure import drop_retired_collections
+from indexers.erasure_store import ErasureStore
 from indexers.lineage import COMPLETED, FAILED, LineageStore
 from indexers.qdrant_store import VectorStore
 from indexers.rebuild import fresh_name
@@ -45,8 +45,6 @@ from indexers.sources import origin_of
 from masking import MaskingError, MaskingKeys, load_keys
 
 logger = logging.getLogger(__name__)
-REMOVAL_BATCH = 500  # documents per erasure request (one receipt each)
-Removed = Callable[[int, int], None]  # (documents removed so far, documents to remove)
 
 
 DEFAULT_KEEP_PREVIOUS = timedelta(hours=24)
@@ -84,7 +82,7 @@ def scope_keys(keys: MaskingKeys, paths: Sequence[Path]) -> set[str]:
 def run_reindex(
     paths: Sequence[Path], settings: IngestSettings, *, run_id: str | None = None, keys: MaskingKeys | None = None,
     on_error: ErrorSink | None = None, progress: Progress | None = None, batch_runner: BatchRunner | None = None,
-    on_removed: Removed | None = None, full: bool = False, keep_previous: timedelta = DEFAULT_KEEP_PREVIOUS,
+    on_removed: Erased | None = None, full: bool = False, keep_previous: timedelta = DEFAULT_KEEP_PREVIOUS,
 ) -> ReindexResult:  # fmt: skip
     """Re-index ``paths`` into the settings' collection: add, replace, then erase what vanished; ``full``
     rebuilds it into a fresh collection swapped in once it audits clean."""
@@ -108,23 +106,19 @@ def run_reindex(
 
 def _remove_vanished(
     settings: IngestSettings, lineage: LineageStore, keys: MaskingKeys, paths: Sequence[Path], result: ReindexResult,
-    on_removed: Removed | None,
+    on_removed: Erased | None,
 ) -> None:  # fmt: skip
-    """Erase what vanished, a batch per request and receipt; then close the run with the final counts."""
+    """Erase what vanished (a request and receipt per batch); then close the run with the final counts."""
     ingested = result.ingest
     vanished = _vanished(lineage, settings, keys, paths, ingested, whole_collection=result.full)
+
+    def removed(done: int, total: int) -> None:
+        result.documents_removed = done
+        if on_removed:
+            on_removed(done, total)
+
     try:
-        for batch in batched(vanished, REMOVAL_BATCH):
-            receipt = run_erase(
-                settings, register_request(settings.stores, keys, documents=batch, mode=DELETE)
-            )
-            if not receipt["verified"]:
-                raise ErasureError(f"the removal of {len(batch)} vanished documents did not verify "
-                                   f"(receipt {receipt['receipt_id']})")  # fmt: skip
-            result.receipts.append(receipt["receipt_id"])
-            result.documents_removed += len(batch)
-            if on_removed:
-                on_removed(result.documents_removed, len(vanished))
+        result.receipts = erase_documents(settings, keys, vanished, removed)
     finally:
         result.points_total = VectorStore(settings.stores.qdrant, settings.stores.collection).count()
         status = COMPLETED if result.documents_removed == len(vanished) else FAILED

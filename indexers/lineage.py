@@ -299,6 +299,23 @@ class LineageStore:
         with self._tx() as tx:
             return {row.doc_id: row.origin_key for row in tx.execute(query)}
 
+    # --- retention ---------------------------------------------------------------------------------
+
+    def documents_indexed_before(self, collection: str, cutoff: datetime) -> list[str]:
+        """Doc ids whose committed version was committed before ``cutoff`` (a changed document is new)."""
+        query = select(documents.c.doc_id).join(document_versions, (document_versions.c.collection == documents.c.collection)
+                                                & (document_versions.c.doc_id == documents.c.doc_id)
+                                                & (document_versions.c.version == documents.c.current_version)).where(
+            documents.c.collection == collection, document_versions.c.committed_at < cutoff)  # fmt: skip
+        with self._tx() as tx:
+            return sorted(row.doc_id for row in tx.execute(query))
+
+    def prune_runs(self, cutoff: datetime) -> int:
+        """Delete the records of runs that finished before ``cutoff``; returns how many."""
+        with self._tx() as tx:
+            done = tx.execute(delete(runs).where(runs.c.status != RUNNING, runs.c.finished_at < cutoff))
+        return int(done.rowcount or 0)
+
     # --- masking reports ---------------------------------------------------------------------------
 
     def version_reports(

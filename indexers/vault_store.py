@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from indexers.lineage import LineageStore, utc_now
 from indexers.lineage_schema import documents, vault_access, vault_entries, vault_keys
@@ -97,6 +97,12 @@ class VaultStore:
             query = query.where(vault_access.c.collection == collection)
         with self.engine.begin() as tx:
             return [AccessRecord(*row) for row in tx.execute(query).all()]
+
+    def prune_access_log(self, cutoff: datetime) -> int:
+        """Delete access-log rows older than ``cutoff`` (a retention setting); returns how many."""
+        with self.engine.begin() as tx:
+            done = tx.execute(delete(vault_access).where(vault_access.c.at < cutoff))
+        return int(done.rowcount or 0)
 
 
 class Rehydrator:

@@ -30,6 +30,7 @@ from flows.audit import audit_flow
 from flows.cli import as_flow_run
 from flows.erase import erase_flow
 from flows.erasing import register_request
+from flows.expire import expire_flow
 from flows.scrub import scrub_flow
 from flows.settings import IngestSettings, StoreSettings
 from indexers.qdrant_store import Point, VectorStore
@@ -45,6 +46,7 @@ request_id = register_request(StoreSettings(data_dir=Path(sys.argv[2])), load_ke
                               identifiers=[("email", sys.argv[3])])
 receipt = erase_flow(request_id, data_dir=sys.argv[2])
 audit = audit_flow(data_dir=sys.argv[2])
+expire = expire_flow(3650, data_dir=sys.argv[2], dry_run=True)  # retention as a scheduled run would do it
 # a hand-rolled collection with a raw value, scrubbed by the flow; the source goes once the target audits clean
 raw = VectorStore(StoreSettings(data_dir=Path(sys.argv[2])).qdrant, "raw_notes")
 raw.create(4, None, models.Distance.COSINE)
@@ -53,7 +55,7 @@ scrub = scrub_flow("raw_notes", "notes_masked", "raw", doc_key="ticket", delete_
 with get_client(sync_client=True) as client:
     artifacts = client.read_artifacts()
     runs = client.read_flow_runs()
-print(json.dumps({"result": result, "reindex": reindex, "receipt": receipt, "audit": audit, "scrub": scrub, "artifacts": sorted({a.key for a in artifacts if a.key}),
+print(json.dumps({"result": result, "reindex": reindex, "expire": expire, "receipt": receipt, "audit": audit, "scrub": scrub, "artifacts": sorted({a.key for a in artifacts if a.key}),
                   "states": [r.state_type.value for r in runs if r.state_type]}))
 """
 
@@ -92,11 +94,12 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS + 1
-    assert report["states"] == ["COMPLETED"] * 5  # ingest, reindex, erase, audit, scrub
+    assert report["states"] == ["COMPLETED"] * 6  # ingest, reindex, erase, audit, expire, scrub
     assert {"ingest-summary", "ingest-entities", "ingest-progress", "ingest-reports", "reindex-summary",
-            "reindex-reports", "reindex-removals",
+            "reindex-reports", "reindex-removals", "expire-receipts",
             "erase-receipt", "audit-summary", "audit-findings", "scrub-summary", "scrub-entities"} <= set(
         report["artifacts"])  # fmt: skip
+    assert report["expire"]["documents_expired"] == 0 and report["expire"]["dry_run"] is True
     reindex = report["reindex"]
     assert reindex["documents_removed"] == 1 and len(reindex["receipts"]) == 1
     assert reindex["documents_unchanged"] == CORPUS_DOCUMENTS and reindex["documents_indexed"] == 0

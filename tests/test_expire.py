@@ -1,0 +1,71 @@
+"""`ragmask expire`: documents indexed before the retention's cutoff are erased through the erasure path
+with verified receipts and tombstones; newer ones stay; run records age out; a dry run only counts; the
+flow runs under Prefect with its receipts artifact. Synthetic corpus (examples/corpus)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from flows.cli import cli
+from flows.erasing import verify_receipts
+from flows.expiring import RetentionError, run_expire
+from flows.ingesting import run_ingest
+from flows.settings import IngestSettings, StoreSettings
+from indexers.lineage import LineageStore
+from indexers.qdrant_store import VectorStore, close_local_clients
+from masking import MaskingKeys
+from tests.conftest import TEST_SECRET
+from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, leaked_values
+
+KEYS = MaskingKeys(TEST_SECRET.encode())  # RAGMASK_SECRET_KEY in the test environment
+
+
+def test_documents_past_their_retention_are_erased_with_receipts(tmp_path: Path) -> None:
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    run_ingest([tmp_path / "corpus" / "hr"], settings, keys=KEYS)
+    time.sleep(2.0)
+    run_ingest([tmp_path / "corpus" / "notes"], settings, keys=KEYS)  # two seconds younger
+    store = VectorStore(settings.stores.qdrant, "ragmask")
+    before = store.count()
+
+    preview = run_expire(settings, timedelta(seconds=1.5), dry_run=True)
+    assert preview.documents_expired == 1 and preview.receipts == [] and store.count() == before
+
+    done = run_expire(settings, timedelta(seconds=1.5))
+    assert done.documents_expired == 1 and len(done.receipts) == 1
+    assert 0 < store.count() < before  # hr's document gone, notes' kept
+    assert (
+        LineageStore(settings.stores.lineage).documents_in_collection("ragmask")
+        and verify_receipts(settings.stores).valid
+    )
+    assert done.run_rows_deleted == 1  # the first ingest's run record; the second finished after the cutoff
+    again = run_ingest([tmp_path / "corpus" / "hr"], settings, keys=KEYS)  # unchanged: stays erased
+    assert again.counts.documents_indexed == 0 and again.counts.documents_unchanged == 1
+    with pytest.raises(RetentionError):
+        run_expire(settings, timedelta(0))
+    close_local_clients()
+    assert leaked_values(settings.stores.data_dir) == []
+
+
+def test_cli_expire_json(tmp_path: Path) -> None:
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    run_ingest([CORPUS], settings, keys=KEYS)
+    close_local_clients()
+    done = CliRunner().invoke(cli, ["expire", "--retention-days", "30", "--data-dir", str(tmp_path / "data"), "--json"],
+                              env={"PREFECT_API_URL": ""})  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["documents_expired"] == 0 and result["retention_days"] == 30 and result["receipts"] == []
+    assert VectorStore(settings.stores.qdrant, "ragmask").count() >= CORPUS_DOCUMENTS
+    refused = CliRunner().invoke(
+        cli, ["expire", "--retention-days", "0", "--data-dir", str(tmp_path / "data")]
+    )
+    assert refused.exit_code == 2  # a usage error: the retention must be longer than zero
