@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.auditing import run_audit
+from flows.flow_runs import run_name
 from flows.process import harden_process
 from flows.settings import StoreSettings
 from indexers.payload_formats import FormatChoice
@@ -37,7 +38,7 @@ def audit_markdown(report: dict[str, Any]) -> str:
     )
 
 
-@flow(name="audit", persist_result=False)
+@flow(name="audit", flow_run_name=run_name("audit"), persist_result=False)
 def audit_flow(
     collection: str | None = None, data_dir: str | None = None, qdrant_url: str | None = None,
     qdrant_path: str | None = None, policy: str | None = None, fail_on_findings: bool = True,

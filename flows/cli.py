@@ -237,15 +237,17 @@ def as_flow_run(
         "paths": None, "source_ref": source_ref, **store_parameters, "policy": settings.policy,
         "batch_documents": settings.batch_documents, "vault": settings.vault, "payload_format": settings.payload_format,
     }  # fmt: skip
-    if operation == "reindex":
-        from flows.reindex import reindex_flow
+    from prefect import tags
 
-        return dict(
-            reindex_flow(**parameters, full=choices.full, keep_previous_hours=choices.keep_previous_hours)
-        )
-    from flows.ingest import ingest_flow
+    with tags("ragmask", operation):  # the UI filters runs by these
+        if operation == "reindex":
+            from flows.reindex import reindex_flow
 
-    return dict(ingest_flow(**parameters))
+            return dict(reindex_flow(**parameters, full=choices.full,
+                                     keep_previous_hours=choices.keep_previous_hours))  # fmt: skip
+        from flows.ingest import ingest_flow
+
+        return dict(ingest_flow(**parameters))
 
 
 def run_directly(

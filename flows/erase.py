@@ -13,6 +13,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
 from flows.erasing import run_erase
+from flows.flow_runs import run_name
 from flows.process import harden_process
 from flows.settings import IngestSettings, StoreSettings
 from masking import MaskingError
@@ -37,7 +38,7 @@ class ErasureFailedError(MaskingError):
     """An erasure failed; the message names the request and the exception type only."""
 
 
-@flow(name="erase", persist_result=False)
+@flow(name="erase", flow_run_name=run_name("erase"), persist_result=False)
 def erase_flow(
     request_id: str, collection: str | None = None, data_dir: str | None = None, qdrant_url: str | None = None,
     qdrant_path: str | None = None, lineage_url: str | None = None,

@@ -11,6 +11,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from flows.expiring import run_expire
+from flows.flow_runs import run_name
 from flows.process import harden_process
 from flows.settings import IngestSettings, StoreSettings
 from masking import MaskingError
@@ -22,7 +23,7 @@ class ExpireFailedError(MaskingError):
     """The expire flow failed; the message names the exception type only (Prefect stores messages)."""
 
 
-@flow(name="expire", persist_result=False)
+@flow(name="expire", flow_run_name=run_name("expire"), persist_result=False)
 def expire_flow(
     retention_days: float, collection: str | None = None, data_dir: str | None = None,
     qdrant_url: str | None = None, qdrant_path: str | None = None, lineage_url: str | None = None,

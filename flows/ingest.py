@@ -29,6 +29,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.flow_runs import prefect_link, run_name
 from flows.ingesting import IngestResult, run_ingest
 from flows.pipeline import IngestCounts, IngestPipeline, SourceEntry
 from flows.process import harden_process
@@ -156,7 +157,12 @@ def flow_settings(
                           payload_format=payload_format)  # fmt: skip
 
 
-@flow(name="ingest", persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]
+@flow(
+    name="ingest",
+    flow_run_name=run_name("ingest"),
+    persist_result=False,
+    task_runner=ThreadPoolTaskRunner(max_workers=1),  # type: ignore[arg-type]
+)
 def ingest_flow(
     paths: list[str] | None = None, source_ref: str | None = None, collection: str | None = None,
     data_dir: str | None = None, qdrant_url: str | None = None, qdrant_path: str | None = None,
@@ -175,7 +181,7 @@ def ingest_flow(
         keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
         with flow_sources(settings.stores, keys, paths, source_ref) as sources, BatchTasks() as tasks:
             result = run_ingest(sources, settings, run_id=tasks.run_id, keys=keys, batch_runner=tasks.run,
-                                progress=tasks.progress)  # fmt: skip
+                                progress=tasks.progress, links=prefect_link())  # fmt: skip
         ingest_artifacts(result, settings.stores)
     except Exception as error:  # Prefect keeps messages in states, logs and events: the type only
         raise IngestFailedError(f"ingest failed: {type(error).__name__}") from None

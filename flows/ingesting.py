@@ -51,14 +51,15 @@ BatchRunner = Callable[[IngestPipeline, list[SourceEntry]], IngestCounts]
 def run_ingest(
     paths: Sequence[Path], settings: IngestSettings, *, run_id: str | None = None, keys: MaskingKeys | None = None,
     on_error: ErrorSink | None = None, progress: Progress | None = None, batch_runner: BatchRunner | None = None,
-    kind: str = "ingest", target: str | None = None,
+    kind: str = "ingest", target: str | None = None, links: dict[str, str] | None = None,
 ) -> IngestResult:  # fmt: skip
     """Ingest ``paths`` batch by batch; ``batch_runner`` lets the flow run each batch as a task; ``kind``
     names the run in the lineage (a re-index runs this too). With a ``target`` (a full re-index) every
-    document is written there with its commit held back, and the run is left open for the caller."""
+    document is written there with its commit held back, and the run is left open for the caller.
+    ``links``: ids of this run elsewhere (a Prefect flow run's), for the lineage's run record."""
     run_id = run_id or uuid.uuid4().hex
     files = source_files(paths)
-    pipeline = IngestPipeline(settings, run_id, keys, kind, target)
+    pipeline = IngestPipeline(settings, run_id, keys, kind, target, links)
     pipeline.start()
     totals = IngestCounts()
     done = 0

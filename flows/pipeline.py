@@ -119,12 +119,15 @@ class IngestPipeline:
         keys: MaskingKeys | None = None,
         kind: str = "ingest",
         target: str | None = None,
+        links: dict[str, str] | None = None,
     ) -> None:
         """``target``: a fresh physical collection to write every document into, its commits held back
-        until it replaces the collection (a full re-index, flows/reindexing.py)."""
+        until it replaces the collection (a full re-index, flows/reindexing.py); ``links``: ids of the
+        run elsewhere (the Prefect flow run's), kept in the run record."""
         self.settings = settings
         self.run_id = run_id
         self.kind = kind
+        self.links = dict(links or {})
         self.full = target is not None
         self.scan = SourceScan()
         stores = settings.stores
@@ -192,7 +195,7 @@ class IngestPipeline:
         if not self.full:  # a full re-index is how the profile changes
             self.check_profile()
         self.lineage.start_run(
-            self.run_id, self.kind, self.collection, self.settings.describe() | self.provenance()
+            self.run_id, self.kind, self.collection, self.settings.describe() | self.provenance() | self.links
         )
         reconciled = self.writer.reconcile()
         if reconciled.rolled_back:

@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.flow_runs import prefect_link, run_name
 from flows.ingest import BatchTasks, flow_settings, flow_sources, ingest_artifacts
 from flows.process import harden_process
 from flows.reindexing import run_reindex
@@ -27,7 +28,12 @@ class ReindexFailedError(MaskingError):
     """The reindex flow failed; the message names the exception type only (Prefect stores messages)."""
 
 
-@flow(name="reindex", persist_result=False, task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]
+@flow(
+    name="reindex",
+    flow_run_name=run_name("reindex"),
+    persist_result=False,
+    task_runner=ThreadPoolTaskRunner(max_workers=1),  # type: ignore[arg-type]
+)
 def reindex_flow(
     paths: list[str] | None = None, source_ref: str | None = None, collection: str | None = None,
     data_dir: str | None = None, qdrant_url: str | None = None, qdrant_path: str | None = None,
@@ -45,7 +51,7 @@ def reindex_flow(
         keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
         with flow_sources(settings.stores, keys, paths, source_ref) as sources, BatchTasks() as tasks:
             result = run_reindex(sources, settings, run_id=tasks.run_id, keys=keys, batch_runner=tasks.run,
-                                 progress=tasks.progress, full=full,
+                                 progress=tasks.progress, full=full, links=prefect_link(),
                                  keep_previous=timedelta(hours=keep_previous_hours),
                                  on_removed=lambda done, total: logger.info("%d of %d vanished documents erased",
                                                                             done, total))  # fmt: skip

@@ -83,6 +83,7 @@ def run_reindex(
     paths: Sequence[Path], settings: IngestSettings, *, run_id: str | None = None, keys: MaskingKeys | None = None,
     on_error: ErrorSink | None = None, progress: Progress | None = None, batch_runner: BatchRunner | None = None,
     on_removed: Erased | None = None, full: bool = False, keep_previous: timedelta = DEFAULT_KEEP_PREVIOUS,
+    links: dict[str, str] | None = None,
 ) -> ReindexResult:  # fmt: skip
     """Re-index ``paths`` into the settings' collection: add, replace, then erase what vanished; ``full``
     rebuilds it into a fresh collection swapped in once it audits clean."""
@@ -94,7 +95,8 @@ def run_reindex(
         drop_retired_collections(lineage, settings.stores.qdrant, settings.stores.collection, due_only=True)
         target = _fresh_target(settings, lineage) if full else None
         ingested = run_ingest(paths, settings, run_id=run_id, keys=keys, on_error=on_error, progress=progress,
-                              batch_runner=batch_runner, kind="reindex-full" if full else "reindex", target=target)  # fmt: skip
+                              batch_runner=batch_runner, kind="reindex-full" if full else "reindex", target=target,
+                              links=links)  # fmt: skip
         result = ReindexResult(ingested, points_total=ingested.points_total, full=full)
         if ingested.pipeline is not None:
             _swap_in(settings, lineage, ingested.pipeline, result, keep_previous)

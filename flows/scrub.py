@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from flows.flow_runs import run_name
 from flows.process import harden_process
 from flows.scrubbing import ScrubRequest, run_scrub
 from flows.settings import IngestSettings, StoreSettings
@@ -42,7 +43,7 @@ def scrub_markdown(result: dict[str, Any]) -> str:
     )
 
 
-@flow(name="scrub", persist_result=False)
+@flow(name="scrub", flow_run_name=run_name("scrub", "target_collection"), persist_result=False)
 def scrub_flow(
     source_collection: str, target_collection: str, payload_format: FormatChoice = "auto", text_field: str | None = None,
     doc_key: str | None = None, alias: str | None = None, delete_source: bool = False, dry_run: bool = False,

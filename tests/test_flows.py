@@ -56,7 +56,8 @@ with get_client(sync_client=True) as client:
     artifacts = client.read_artifacts()
     runs = client.read_flow_runs()
 print(json.dumps({"result": result, "reindex": reindex, "expire": expire, "receipt": receipt, "audit": audit, "scrub": scrub, "artifacts": sorted({a.key for a in artifacts if a.key}),
-                  "states": [r.state_type.value for r in runs if r.state_type]}))
+                  "states": [r.state_type.value for r in runs if r.state_type],
+                  "runs": [[r.name, str(r.id), sorted(r.tags)] for r in runs]}))
 """
 
 
@@ -100,6 +101,15 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
             "erase-receipt", "audit-summary", "audit-findings", "scrub-summary", "scrub-entities"} <= set(
         report["artifacts"])  # fmt: skip
     assert report["expire"]["documents_expired"] == 0 and report["expire"]["dry_run"] is True
+    runs = {name: (run_id, tags) for name, run_id, tags in report["runs"]}
+    assert {"ingest ragmask", "reindex ragmask", "erase ragmask", "audit ragmask", "expire ragmask",
+            "scrub notes_masked"} == set(runs)  # fmt: skip
+    assert runs["ingest ragmask"][1] == ["ingest", "ragmask"]  # the CLI tags its runs
+    with closing(sqlite3.connect(tmp_path / "data" / "lineage.db")) as lineage:
+        linked = dict(
+            lineage.execute("SELECT kind, json_extract(settings, '$.prefect_flow_run_id') FROM runs")
+        )
+    assert linked["ingest"] == runs["ingest ragmask"][0] and linked["reindex"] == runs["reindex ragmask"][0]
     reindex = report["reindex"]
     assert reindex["documents_removed"] == 1 and len(reindex["receipts"]) == 1
     assert reindex["documents_unchanged"] == CORPUS_DOCUMENTS and reindex["documents_indexed"] == 0
