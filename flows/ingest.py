@@ -55,19 +55,25 @@ _pipelines: dict[str, IngestPipeline] = {}
 _batches: dict[str, list[SourceEntry]] = {}
 
 
-@task(name="ingest-batch", persist_result=False, cache_policy=NO_CACHE)
+# A retry is safe: documents an attempt committed are unchanged for the next (content hashes), and a
+# version an attempt left pending is rolled back by the next run's reconcile (never indexed twice).
+@task(name="ingest-batch", persist_result=False, cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def ingest_batch(run_id: str, batch_ref: str) -> IngestCounts:
-    """Mask, chunk, embed, upsert and commit one batch; returns counts only."""
-    pipeline, files = _pipelines[run_id], _batches.pop(batch_ref)
+    """Mask, chunk, embed, upsert and commit one batch; returns counts only (and logs them)."""
+    pipeline, files = _pipelines[run_id], _batches[batch_ref]
     task_logger = get_run_logger()
 
     def log_error(doc_id: str, _uri: str, reason: str) -> None:
         task_logger.warning("%s: %s", doc_id, reason)  # the doc id, never the source name
 
     try:
-        return pipeline.run_batch(files, log_error)
+        counts = pipeline.run_batch(files, log_error)
     except Exception as error:
         raise BatchFailedError(f"{batch_ref} failed: {type(error).__name__}") from None
+    task_logger.info("%s: %d documents seen, %d indexed, %d unchanged, %d quarantined, %d failed, %d chunks",
+                     batch_ref, counts.documents_seen, counts.documents_indexed, counts.documents_unchanged,
+                     counts.documents_quarantined, counts.documents_failed, counts.chunks_indexed)  # fmt: skip
+    return counts
 
 
 def summary_markdown(result: IngestResult, operation: str = "ingest") -> str:
@@ -110,9 +116,12 @@ class BatchTasks:
 
     def run(self, pipeline: IngestPipeline, files: list[SourceEntry]) -> IngestCounts:
         _pipelines[self.run_id] = pipeline
-        batch_ref = f"batch-{len(_batches)}-{uuid.uuid4().hex[:8]}"
+        batch_ref = f"batch-{uuid.uuid4().hex[:8]}"
         _batches[batch_ref] = files
-        return ingest_batch(self.run_id, batch_ref)
+        try:
+            return ingest_batch(self.run_id, batch_ref)
+        finally:
+            _batches.pop(batch_ref, None)  # kept across the task's retries, dropped after
 
     def progress(self, done: int, total: int, _counts: IngestCounts) -> None:
         update_progress_artifact(self.progress_id, 100.0 * done / max(total, 1))

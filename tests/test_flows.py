@@ -55,9 +55,11 @@ scrub = scrub_flow("raw_notes", "notes_masked", "raw", doc_key="ticket", delete_
 with get_client(sync_client=True) as client:
     artifacts = client.read_artifacts()
     runs = client.read_flow_runs()
+    logs = [log.message for log in client.read_logs()]
 print(json.dumps({"result": result, "reindex": reindex, "expire": expire, "receipt": receipt, "audit": audit, "scrub": scrub, "artifacts": sorted({a.key for a in artifacts if a.key}),
                   "states": [r.state_type.value for r in runs if r.state_type],
-                  "runs": [[r.name, str(r.id), sorted(r.tags)] for r in runs]}))
+                  "runs": [[r.name, str(r.id), sorted(r.tags)] for r in runs],
+                  "batch_logs": [m for m in logs if m.startswith("batch-") and "documents seen" in m]}))
 """
 
 
@@ -110,6 +112,7 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
             lineage.execute("SELECT kind, json_extract(settings, '$.prefect_flow_run_id') FROM runs")
         )
     assert linked["ingest"] == runs["ingest ragmask"][0] and linked["reindex"] == runs["reindex ragmask"][0]
+    assert len(report["batch_logs"]) >= 2 * (CORPUS_DOCUMENTS // 4)  # ingest's and reindex's batches of 4
     reindex = report["reindex"]
     assert reindex["documents_removed"] == 1 and len(reindex["receipts"]) == 1
     assert reindex["documents_unchanged"] == CORPUS_DOCUMENTS and reindex["documents_indexed"] == 0
