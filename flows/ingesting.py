@@ -76,8 +76,8 @@ def run_ingest(
     except BaseException:
         pipeline.finish(totals, "failed")
         raise
-    if target is not None:
-        return IngestResult(run_id, settings.stores.collection, totals, pipeline.store.count(), pipeline.scan,
-                            pipeline)  # fmt: skip
-    pipeline.finish(totals)
-    return IngestResult(run_id, settings.stores.collection, totals, pipeline.store.count(), pipeline.scan)
+    held_open = target is not None  # a full re-index closes the run once the swap is done
+    if not held_open:
+        pipeline.finish(totals)
+    return IngestResult(run_id, settings.stores.collection, totals, pipeline.store.count(), pipeline.scan,
+                        pipeline if held_open else None)  # fmt: skip

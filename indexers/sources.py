@@ -220,9 +220,10 @@ def read_documents(
         suffix = source.path.suffix or "(none)"
         yield SkippedDocument(file_id, source.uri, source.path, f"unsupported file type {suffix!r}")
         return
+    origin = origin_of(source_key, source.path, source.scope_path)  # one file: once, not per record
     try:
         for item in reader(source.path, options):
-            yield _document(source, source_key, item, options)
+            yield _document(source, source_key, item, options, origin)
     except SourceError as error:
         yield SkippedDocument(file_id, source.uri, source.path, str(error))
     except Exception as error:  # RecursionError and MemoryError included: one file, never the run
@@ -230,7 +231,11 @@ def read_documents(
 
 
 def _document(
-    source: SourceFile, source_key: bytes, item: Record | RecordError, options: ReaderOptions
+    source: SourceFile,
+    source_key: bytes,
+    item: Record | RecordError,
+    options: ReaderOptions,
+    origin: SourceOrigin,
 ) -> SourceDocument | SkippedDocument:
     key = item.key
     uri = source.uri if key is None else f"{source.uri}#{key}"
@@ -247,5 +252,4 @@ def _document(
     hashed = content_hash(source_key, item.text, item.metadata)
     metadata = {"source": source_words(uri), **item.metadata}
     file_key = file_key_for(source_key, source.path, key)
-    origin = origin_of(source_key, source.path, source.scope_path)
     return SourceDocument(doc_id, uri, source.path, item.text, metadata, hashed, file_key, origin)
