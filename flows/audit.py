@@ -14,9 +14,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows.auditing import run_audit
 from flows.flow_runs import run_name
+from flows.parameters import AuditParameters
 from flows.process import harden_process
-from flows.settings import StoreSettings
-from indexers.payload_formats import FormatChoice
 from masking import MaskingError
 
 harden_process()  # a worker imports this module before it runs the flow
@@ -39,19 +38,19 @@ def audit_markdown(report: dict[str, Any]) -> str:
 
 
 @flow(name="audit", flow_run_name=run_name("audit"), persist_result=False)
-def audit_flow(
-    collection: str | None = None, data_dir: str | None = None, qdrant_url: str | None = None,
-    qdrant_path: str | None = None, policy: str | None = None, fail_on_findings: bool = True,
-    payload_format: FormatChoice = "auto",
-) -> dict[str, Any]:  # fmt: skip
+def audit_flow(settings: AuditParameters = AuditParameters()) -> dict[str, Any]:
     """Scan every payload of a collection (nested strings and JSON-in-strings included) with the masker's
-    detectors and the leak check; returns the counts of `ragmask audit --json`. ``payload_format``: the
-    collection's layout (auto: detected), whose bookkeeping strings (type names, ids) are passed over."""
-    stores = StoreSettings.from_env(data_dir=data_dir, collection=collection, qdrant_url=qdrant_url,
-                                    qdrant_path=qdrant_path)  # fmt: skip
+    detectors and the leak check; returns `ragmask audit --json`. Read-only: it takes no write slot.
+
+    Args:
+        settings: The run's settings, the same object the CLI builds. Store fields left empty come
+            from the worker's RAGMASK_* variables; secrets are never parameters.
+    """
     logger = get_run_logger()
     try:
-        report = run_audit(stores, payload_format=payload_format, policy=policy,
+        settings.stores.for_flow_run()
+        report = run_audit(settings.stores.settings(), payload_format=settings.payload_format,
+                           policy=settings.policy_spec, spacy_model=settings.spacy_model,
                            progress=lambda n: logger.info("%d points scanned", n)).to_dict()  # fmt: skip
     except Exception as error:  # Prefect stores messages in states, logs and events
         raise AuditFailedError(f"audit failed: {type(error).__name__}") from None
@@ -60,8 +59,8 @@ def audit_flow(
     rows += [{"kind": "payload path", "name": k, "count": n} for k, n in report["by_path"].items()]
     create_table_artifact(rows or [{"kind": "-", "name": "(nothing suspected)", "count": 0}],
                           key="audit-findings", description="suspected values by type and by payload path")  # fmt: skip
-    if report["suspected"] and fail_on_findings:
+    if report["suspected"] and settings.fail_on_findings:
         raise SuspectedValuesError(
             f"{report['suspected']} suspected values in {len(report['point_ids'])} points"
         )
-    return report
+    return report | {"settings": settings.effective()}

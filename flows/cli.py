@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -19,6 +18,18 @@ from typing import Any, cast
 import click
 
 from flows.logging_setup import configure_logging
+from flows.parameters import (
+    AuditParameters,
+    CompactParameters,
+    EraseParameters,
+    ExpireParameters,
+    IngestParameters,
+    ReindexParameters,
+    ScrubParameters,
+    StoreParameters,
+    absolute_path,
+    policy_fields,
+)
 from flows.pipeline import batched
 from flows.process import harden_process
 from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, IngestSettings, StoreSettings
@@ -203,58 +214,41 @@ def _print_ingest(result: dict[str, Any]) -> None:
     )
 
 
-@dataclass(frozen=True)
-class ReindexChoices:
-    """What reindex adds to ingest's options."""
-
-    full: bool = False
-    keep_previous_hours: float = 24
-
-
 def as_flow_run(
-    operation: str,
-    paths: Sequence[Path],
-    settings: IngestSettings,
-    choices: ReindexChoices = ReindexChoices(),
+    operation: str, paths: Sequence[Path], parameters: IngestParameters, api_key: str | None = None
 ) -> dict[str, Any]:
     """With PREFECT_API_URL set, a real flow run of ``operation`` (ingest or reindex), visible in the UI with
-    its artifacts. The paths go to the flow as a sealed source reference: Prefect stores parameters
-    verbatim, and names can be personal."""
+    its artifacts, given the whole settings object. The paths go to the flow as a sealed source reference:
+    Prefect stores parameters verbatim, and names can be personal."""
+    from prefect import tags
+
     from indexers.lineage import LineageStore
     from indexers.source_refs import SourceRefs
 
     for path in paths:
         if not path.exists():
             raise SourceError(f"{path}: no such file or directory")
-    store_parameters = settings.stores.flow_parameters()  # refuses a password before anything is written
+    # refuses a password or an API key before anything is written
+    parameters = parameters.model_copy(update={"stores": parameters.stores.for_flow_run(api_key)})
+    settings = parameters.settings(api_key)
     keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
     lineage = LineageStore(settings.stores.lineage)
     try:
         source_ref = SourceRefs(lineage, keys).register(paths)
     finally:
         lineage.close()
-    parameters: dict[str, Any] = {
-        "paths": None, "source_ref": source_ref, **store_parameters, "policy": settings.policy,
-        "batch_documents": settings.batch_documents, "vault": settings.vault, "payload_format": settings.payload_format,
-    }  # fmt: skip
-    from prefect import tags
-
     with tags("ragmask", operation):  # the UI filters runs by these
-        if operation == "reindex":
+        if isinstance(parameters, ReindexParameters):
             from flows.reindex import reindex_flow
 
-            return dict(reindex_flow(**parameters, full=choices.full,
-                                     keep_previous_hours=choices.keep_previous_hours))  # fmt: skip
+            return dict(reindex_flow(source_ref=source_ref, settings=parameters))
         from flows.ingest import ingest_flow
 
-        return dict(ingest_flow(**parameters))
+        return dict(ingest_flow(source_ref=source_ref, settings=parameters))
 
 
 def run_directly(
-    operation: str,
-    paths: Sequence[Path],
-    settings: IngestSettings,
-    choices: ReindexChoices = ReindexChoices(),
+    paths: Sequence[Path], parameters: IngestParameters, api_key: str | None = None
 ) -> dict[str, Any]:
     """The pipeline in this process, with a progress bar and one line per skipped file on stderr."""
     from flows.ingesting import run_ingest
@@ -263,16 +257,20 @@ def run_directly(
     def on_error(_doc_id: str, uri: str, reason: str) -> None:
         click.echo(f"\nragmask: {uri}: {reason}", err=True)
 
+    settings = parameters.settings(api_key)
+    operation = "reindex" if isinstance(parameters, ReindexParameters) else "ingest"
     with click.progressbar(length=1, label=f"ragmask: {operation}", file=sys.stderr, show_pos=True) as bar:
 
         def progress(done: int, total: int, _counts: Any) -> None:
             bar.length = total
             bar.update(done - bar.pos)
 
-        if operation == "reindex":
-            return run_reindex(paths, settings, on_error=on_error, progress=progress, full=choices.full,
-                               keep_previous=timedelta(hours=choices.keep_previous_hours)).to_dict()  # fmt: skip
-        return run_ingest(paths, settings, on_error=on_error, progress=progress).to_dict()
+        if isinstance(parameters, ReindexParameters):
+            result = run_reindex(paths, settings, on_error=on_error, progress=progress, full=parameters.full,
+                                 keep_previous=timedelta(hours=parameters.keep_previous_hours)).to_dict()  # fmt: skip
+        else:
+            result = run_ingest(paths, settings, on_error=on_error, progress=progress).to_dict()
+    return result | {"settings": parameters.effective()}
 
 
 def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -296,23 +294,24 @@ def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def ingest_settings(options: dict[str, Any]) -> IngestSettings:
-    return IngestSettings(
+def ingest_parameters(options: dict[str, Any]) -> IngestParameters:
+    """Ingest's and reindex's options as the one settings object both paths run with."""
+    return IngestParameters.from_settings(IngestSettings(
         stores=_stores(options), policy=options["policy"], spacy_model=options["spacy_model"],
         embedding_model=options["embedding_model"], key_file=options["key_file"],
         batch_documents=options["batch_documents"], vault=options["vault"], vault_key_file=options["vault_key_file"],
         payload_format=cast(WritableFormat, options["payload_format"]),
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def _ingest_like(
-    operation: str, paths: Sequence[Path], options: dict[str, Any], choices: ReindexChoices = ReindexChoices()
+    paths: Sequence[Path], options: dict[str, Any], parameters: IngestParameters
 ) -> dict[str, Any]:
-    settings = ingest_settings(options)
     try:
         if os.environ.get("PREFECT_API_URL"):
-            return as_flow_run(operation, paths, settings, choices)
-        return run_directly(operation, paths, settings, choices)
+            operation = "reindex" if isinstance(parameters, ReindexParameters) else "ingest"
+            return as_flow_run(operation, paths, parameters, options["qdrant_api_key"])
+        return run_directly(paths, parameters, options["qdrant_api_key"])
     except (MaskingError, OSError) as error:
         raise CliError(str(error)) from None
 
@@ -321,7 +320,7 @@ def _ingest_like(
 @ingest_options
 def ingest_command(paths: Sequence[Path], as_json: bool, **options: Any) -> None:
     """Mask, chunk, embed and index files and directories (txt, md, html, pdf, docx, json, jsonl)."""
-    result = _ingest_like("ingest", paths, options)
+    result = _ingest_like(paths, options, ingest_parameters(options))
     if as_json:
         click.echo(json.dumps(result))
     else:
@@ -339,7 +338,9 @@ def reindex_command(paths: Sequence[Path], as_json: bool, full: bool, keep_previ
                     **options: Any) -> None:  # fmt: skip
     """Bring the collection in line with these paths: add new documents, replace changed ones, erase
     (with receipts) the ones that vanished from them."""
-    result = _ingest_like("reindex", paths, options, ReindexChoices(full, keep_previous_hours))
+    ingest = ingest_parameters(options)
+    parameters = ReindexParameters(**dict(ingest), full=full, keep_previous_hours=keep_previous_hours)
+    result = _ingest_like(paths, options, parameters)
     if as_json:
         click.echo(json.dumps(result))
     else:
@@ -442,12 +443,14 @@ def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[
             if as_json:
                 click.echo(json.dumps({"already_erased_by": done.request_id}))
             return
+        parameters, api_key = EraseParameters.from_settings(settings), store["qdrant_api_key"]
         if os.environ.get("PREFECT_API_URL"):
             from flows.erase import erase_flow
 
-            receipt = erase_flow(request_id, **settings.stores.flow_parameters())
+            stores = parameters.stores.for_flow_run(api_key)
+            receipt = erase_flow(request_id, settings=parameters.model_copy(update={"stores": stores}))
         else:
-            receipt = run_erase(settings, request_id)
+            receipt = run_erase(parameters.settings(api_key), request_id)
     _show_receipt(receipt, as_json)
     if not receipt["verified"]:
         raise CliError(f"erasure {receipt['receipt_id']} did not verify: erased data is still reachable")
@@ -481,10 +484,17 @@ def receipts_verify_command(as_json: bool, **store: Any) -> None:
 @JSON
 def compact_command(as_json: bool, **store: Any) -> None:
     """Purge the bytes of every erasure since the last purge, with a receipt."""
-    from flows.erasing import run_compact
-
+    parameters, api_key = CompactParameters.from_settings(_erase_settings(store)), store["qdrant_api_key"]
     with _one_line_errors():
-        receipt = run_compact(_erase_settings(store))
+        if os.environ.get("PREFECT_API_URL"):
+            from flows.compact import compact_flow
+
+            stores = parameters.stores.for_flow_run(api_key)
+            receipt = compact_flow(settings=parameters.model_copy(update={"stores": stores}))
+        else:
+            from flows.compacting import run_compact
+
+            receipt = run_compact(parameters.settings(api_key))
     _show_receipt(receipt, as_json)
 
 
@@ -499,22 +509,25 @@ def audit_command(
     payload_format: str, policy: str | None, spacy_model: str, as_json: bool, **store: Any
 ) -> None:
     """Scan every payload of a collection for unmasked personal data; exit 1 if anything is suspected."""
-    stores = _stores(store)
+    api_key = store["qdrant_api_key"]
     with _one_line_errors():
+        parameters = AuditParameters(stores=StoreParameters.of(_stores(store)), **policy_fields(policy),
+                                     payload_format=cast(FormatChoice, payload_format), spacy_model=spacy_model,
+                                     fail_on_findings=False)  # fmt: skip
         if os.environ.get("PREFECT_API_URL"):
             from flows.audit import audit_flow
 
-            report: dict[str, Any] = audit_flow(**stores.flow_parameters(exclude=("lineage_url",)), policy=policy,
-                                                fail_on_findings=False,
-                                                payload_format=cast(FormatChoice, payload_format))  # fmt: skip
+            stores = parameters.stores.for_flow_run(api_key)
+            report: dict[str, Any] = audit_flow(settings=parameters.model_copy(update={"stores": stores}))
         else:
             from flows.auditing import run_audit
 
             def progress(points: int) -> None:
                 click.echo(f"ragmask: {points} points scanned", err=True)
 
-            report = run_audit(stores, payload_format=payload_format, policy=policy, spacy_model=spacy_model,
-                               progress=progress).to_dict()  # fmt: skip
+            report = run_audit(parameters.stores.settings(api_key), payload_format=parameters.payload_format,
+                               policy=parameters.policy_spec, spacy_model=parameters.spacy_model,
+                               progress=progress).to_dict() | {"settings": parameters.effective()}  # fmt: skip
     if as_json:
         click.echo(json.dumps(report))
     else:
@@ -561,24 +574,28 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
     """Mask and re-embed an existing collection (LangChain, LlamaIndex, Haystack or raw payloads) into a new one."""
     from flows.scrubbing import ScrubRequest, run_scrub
 
-    stores = replace(_stores(store), collection=target_collection)  # the lineage records the target
-    settings = IngestSettings(stores=stores, policy=policy, spacy_model=spacy_model,
-                              embedding_model=store["embedding_model"], key_file=key_file)  # fmt: skip
-    request = ScrubRequest(source_collection, target_collection, payload_format, text_field, doc_key, alias,
-                           delete_source, dry_run)  # fmt: skip
+    api_key = store["qdrant_api_key"]
 
     def progress(done: int, total: int) -> None:
         click.echo(f"ragmask: scrub: {done}/{total} documents", err=True)
 
     with _one_line_errors():
+        stores = StoreParameters.of(_stores(store)).model_copy(update={"collection": None})  # the target's
+        parameters = ScrubParameters(
+            source_collection=source_collection, target_collection=target_collection,
+            payload_format=cast(FormatChoice, payload_format), text_field=text_field, doc_key=doc_key, alias=alias,
+            delete_source=delete_source, dry_run=dry_run, stores=stores, **policy_fields(policy),
+            spacy_model=spacy_model, embedding_model=store["embedding_model"], key_file=absolute_path(key_file),
+        )  # fmt: skip
         if os.environ.get("PREFECT_API_URL"):
             from flows.scrub import scrub_flow
 
-            result = scrub_flow(source_collection, target_collection, cast(FormatChoice, payload_format), text_field, doc_key, alias,
-                                delete_source, dry_run, **settings.stores.flow_parameters(exclude=("collection",)),
-                                policy=policy)  # fmt: skip
+            result = scrub_flow(
+                settings=parameters.model_copy(update={"stores": stores.for_flow_run(api_key)})
+            )
         else:
-            result = run_scrub(settings, request, progress)
+            result = run_scrub(parameters.settings(api_key), ScrubRequest.of(parameters), progress)
+            result |= {"settings": parameters.effective()}
     if as_json:
         click.echo(json.dumps(result))
     else:
@@ -614,21 +631,23 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
 def expire_command(retention_days: float, access_log_retention_days: float | None, key_file: Path | None,
                    dry_run: bool, as_json: bool, **store: Any) -> None:  # fmt: skip
     """Enforce retention: erase documents past it through the erasure path, and age out ragmask's records."""
-    settings = IngestSettings(stores=_stores(store), key_file=key_file)
+    api_key = store["qdrant_api_key"]
     with _one_line_errors():
+        erase = EraseParameters.from_settings(_erase_settings(store, key_file))
+        parameters = ExpireParameters(**dict(erase), retention_days=retention_days,
+                                      access_log_retention_days=access_log_retention_days, dry_run=dry_run)  # fmt: skip
         if os.environ.get("PREFECT_API_URL"):
             from flows.expire import expire_flow
 
-            result: dict[str, Any] = expire_flow(
-                retention_days, **settings.stores.flow_parameters(),
-                access_log_retention_days=access_log_retention_days, dry_run=dry_run,
-            )  # fmt: skip
+            stores = parameters.stores.for_flow_run(api_key)
+            result: dict[str, Any] = expire_flow(settings=parameters.model_copy(update={"stores": stores}))
         else:
             from flows.expiring import run_expire
 
-            access_log = timedelta(days=access_log_retention_days) if access_log_retention_days else None
-            result = run_expire(settings, timedelta(days=retention_days), access_log_retention=access_log,
-                                dry_run=dry_run).to_dict()  # fmt: skip
+            result = run_expire(
+                parameters.settings(api_key), *parameters.retention(), dry_run=dry_run
+            ).to_dict()
+            result |= {"settings": parameters.effective()}
     if as_json:
         click.echo(json.dumps(result))
     else:
@@ -688,6 +707,70 @@ def rehydrate_command(document: str, reason: str, actor: str | None, key_file: P
                                vault_key_file=vault_key_file)  # fmt: skip
     click.echo(result.text, nl=False)
     click.echo(f"ragmask: {result.tokens} tokens of {result.doc_id} rehydrated; access logged", err=True)
+
+
+CRON_HELP = "Cron expression (in --timezone), e.g. '0 2 * * *'."
+
+
+@cli.command("serve")
+@click.option("--source", "sources", multiple=True, envvar="RAGMASK_SOURCES", show_envvar=True,
+              help="A source directory, as this machine sees it (repeatable): the default paths of the ingest "
+              "and reindex forms, and what the scheduled re-index reads.")  # fmt: skip
+@store_options
+@_option(
+    "--reindex-cron", envvar="RAGMASK_REINDEX_CRON", default=None, help=f"Re-index schedule. {CRON_HELP}"
+)
+@_option("--expire-cron", envvar="RAGMASK_EXPIRE_CRON", default=None, help=f"Retention schedule. {CRON_HELP}")
+@_option("--retention-days", envvar="RAGMASK_RETENTION_DAYS", type=click.FloatRange(min=0, min_open=True),
+         default=None, help="The expire form's default retention (needed with --expire-cron).")  # fmt: skip
+@_option("--audit-cron", envvar="RAGMASK_AUDIT_CRON", default=None, help=f"Audit schedule. {CRON_HELP}")
+@_option(
+    "--compact-cron", envvar="RAGMASK_COMPACT_CRON", default=None, help=f"Compaction schedule. {CRON_HELP}"
+)
+@_option("--timezone", envvar="RAGMASK_TIMEZONE", default="UTC", show_default=True, help="Of the schedules.")
+@_option("--limit", envvar="RAGMASK_SERVE_LIMIT", type=click.IntRange(1), default=1, show_default=True,
+         help="Flow runs at a time (each loads the models).")  # fmt: skip
+@click.option("--reset", is_flag=True, help="Overwrite schedules, pause state and default parameters that were "
+              "edited in the UI (by default a restart leaves them as they are).")  # fmt: skip
+def serve_command(sources: Sequence[str], reindex_cron: str | None, expire_cron: str | None,
+                  retention_days: float | None, audit_cron: str | None, compact_cron: str | None, timezone: str,
+                  limit: int, reset: bool, **store: Any) -> None:  # fmt: skip
+    """Serve every operation as a Prefect deployment (ingest, reindex, expire, audit, compact, erase,
+    scrub), with forms in the UI and the schedules given; runs them in this process's environment until
+    stopped. Needs PREFECT_API_URL (a `prefect server start` or Prefect Cloud)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        raise CliError("serve needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api "
+                       "after `prefect server start`)")  # fmt: skip
+    from prefect import serve
+
+    from flows.deployments import ServePlan, build_deployments, deployed_names
+
+    with _one_line_errors():
+        # the runs this process starts read the stores from its environment, never from parameters
+        for name, value in [("RAGMASK_DATA_DIR", absolute_path(store["data_dir"])),
+                            ("RAGMASK_QDRANT_URL", store["qdrant_url"]),
+                            ("RAGMASK_QDRANT_API_KEY", store["qdrant_api_key"]),
+                            ("RAGMASK_QDRANT_PATH", absolute_path(store["qdrant_path"])),
+                            ("RAGMASK_LINEAGE_URL", store["lineage_url"])]:  # fmt: skip
+            if value:
+                os.environ[name] = value
+        plan = ServePlan(tuple(absolute_path(s) or s for s in sources), store["collection"], reindex_cron,
+                         expire_cron, retention_days, audit_cron, compact_cron, timezone)  # fmt: skip
+        existing = deployed_names(plan)
+        deployments = build_deployments(plan, existing, reset)
+    for deployment in deployments:
+        kept = (
+            " (schedule and defaults as set in the UI)"
+            if deployment.name
+            and not reset
+            and any(
+                d.endswith(f"/{deployment.name}") and d.startswith(f"{deployment.flow_name}/")
+                for d in existing
+            )
+            else ""
+        )
+        click.echo(f"ragmask: serving {deployment.flow_name}/{deployment.name}{kept}", err=True)
+    serve(*deployments, limit=limit, pause_on_shutdown=False, print_starting_message=False)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -12,10 +12,11 @@ from typing import Any
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 
+from flows.collection_slots import collection_slot
 from flows.erasing import run_erase
 from flows.flow_runs import run_name
+from flows.parameters import EraseParameters
 from flows.process import harden_process
-from flows.settings import IngestSettings, StoreSettings
 from masking import MaskingError
 
 harden_process()  # a worker imports this module before it runs the flow
@@ -39,15 +40,21 @@ class ErasureFailedError(MaskingError):
 
 
 @flow(name="erase", flow_run_name=run_name("erase"), persist_result=False)
-def erase_flow(
-    request_id: str, collection: str | None = None, data_dir: str | None = None, qdrant_url: str | None = None,
-    qdrant_path: str | None = None, lineage_url: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """Erase what a registered request names; returns its receipt (ids, counts and hashes only)."""
-    stores = StoreSettings.from_env(data_dir=data_dir, collection=collection, qdrant_url=qdrant_url,
-                                    qdrant_path=qdrant_path, lineage_url=lineage_url)  # fmt: skip
+def erase_flow(request_id: str, settings: EraseParameters = EraseParameters()) -> dict[str, Any]:
+    """Erase what a registered request names; returns its receipt (ids, counts and hashes only).
+
+    Args:
+        request_id: The id `ragmask erase` printed when it registered the request (er_...); the
+            identifiers themselves never reach Prefect.
+        settings: The run's settings, the same object the CLI builds. Store fields left empty come
+            from the worker's RAGMASK_* variables; secrets are never parameters. The embedding model must be the
+            collection's: redacted chunks are re-embedded with it.
+    """
     try:
-        receipt = run_erase(IngestSettings(stores=stores), request_id)
+        settings.stores.for_flow_run()
+        erase = settings.settings()
+        with collection_slot(erase.stores.collection):
+            receipt = run_erase(erase, request_id)
     except Exception as error:  # Prefect stores exception messages in states, logs and events
         raise ErasureFailedError(f"erasure {request_id} failed: {type(error).__name__}") from None
     create_markdown_artifact(receipt_markdown(receipt), key="erase-receipt", description="erasure receipt")

@@ -172,11 +172,6 @@ def erase_documents(
     return receipts
 
 
-def run_compact(settings: IngestSettings) -> dict[str, Any]:
-    """Purge everything erased since the last purge; returns the compaction's receipt."""
-    return eraser_for(settings).compact()
-
-
 def verify_receipts(stores: StoreSettings) -> ChainCheck:
     """The chain, each signature, and the newest exported head (needs the receipt key and the head log)."""
     lineage = LineageStore(stores.lineage)

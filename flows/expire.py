@@ -4,16 +4,16 @@ the receipts that prove it. Parameters are a collection name and durations: noth
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
+from flows.collection_slots import collection_slot
 from flows.expiring import run_expire
 from flows.flow_runs import run_name
+from flows.parameters import ExpireParameters
 from flows.process import harden_process
-from flows.settings import IngestSettings, StoreSettings
 from masking import MaskingError
 
 harden_process()  # a worker imports this module before it runs the flow
@@ -24,28 +24,27 @@ class ExpireFailedError(MaskingError):
 
 
 @flow(name="expire", flow_run_name=run_name("expire"), persist_result=False)
-def expire_flow(
-    retention_days: float, collection: str | None = None, data_dir: str | None = None,
-    qdrant_url: str | None = None, qdrant_path: str | None = None, lineage_url: str | None = None,
-    access_log_retention_days: float | None = None, dry_run: bool = False,
-) -> dict[str, Any]:  # fmt: skip
-    """Erase the documents indexed more than ``retention_days`` ago (one signed receipt per batch), and
-    age out run records, the vault access log (``access_log_retention_days``) and replaced collections;
-    returns `ragmask expire --json`. ``dry_run`` only counts."""
-    stores = StoreSettings.from_env(data_dir=data_dir, collection=collection, qdrant_url=qdrant_url,
-                                    qdrant_path=qdrant_path, lineage_url=lineage_url)  # fmt: skip
+def expire_flow(settings: ExpireParameters) -> dict[str, Any]:
+    """Erase the documents indexed longer ago than the retention (one signed receipt per batch), and age
+    out run records, the vault access log and replaced collections; returns `ragmask expire --json`.
+
+    Args:
+        settings: The run's settings, the same object the CLI builds. Store fields left empty come
+            from the worker's RAGMASK_* variables; secrets are never parameters.
+    """
     logger = get_run_logger()
     try:
-        access_log = timedelta(days=access_log_retention_days) if access_log_retention_days else None
-        result = run_expire(IngestSettings(stores=stores), timedelta(days=retention_days),
-                            access_log_retention=access_log, dry_run=dry_run,
-                            on_erased=lambda done, total: logger.info("%d of %d expired documents erased", done, total))  # fmt: skip
+        settings.stores.for_flow_run()
+        expire = settings.settings()
+        with collection_slot(expire.stores.collection):
+            result = run_expire(expire, *settings.retention(), dry_run=settings.dry_run,
+                                on_erased=lambda done, total: logger.info("%d of %d expired documents erased", done, total))  # fmt: skip
     except Exception as error:  # Prefect keeps messages in states, logs and events: the type only
         raise ExpireFailedError(f"expire failed: {type(error).__name__}") from None
     create_table_artifact(
         [{"receipt_id": r} for r in result.receipts] or [{"receipt_id": "(nothing expired)"}],
         key="expire-receipts",
-        description=f"{result.documents_expired} documents past {retention_days} days erased"
-        + (" (dry run: counted only)" if dry_run else ""),
+        description=f"{result.documents_expired} documents past {settings.retention_days} days erased"
+        + (" (dry run: counted only)" if settings.dry_run else ""),
     )
-    return result.to_dict()
+    return result.to_dict() | {"settings": settings.effective()}

@@ -43,7 +43,7 @@ class ExpireResult:
 
 
 def run_expire(
-    settings: IngestSettings, retention: timedelta, *, access_log_retention: timedelta | None = None,
+    settings: IngestSettings, retention: timedelta, access_log_retention: timedelta | None = None, *,
     dry_run: bool = False, on_erased: Erased | None = None,
 ) -> ExpireResult:  # fmt: skip
     """Erase the collection's documents indexed before now - ``retention`` and age out ragmask's records."""

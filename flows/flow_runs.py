@@ -12,17 +12,22 @@ import os
 from collections.abc import Callable
 
 from prefect.runtime import flow_run
+from pydantic import BaseModel
 
 from flows.settings import DEFAULT_COLLECTION
 
 
-def run_name(operation: str, parameter: str = "collection") -> Callable[[], str]:
-    """A ``flow_run_name`` for ``@flow``: the operation and the collection (named by ``parameter``)."""
+def run_name(operation: str) -> Callable[[], str]:
+    """A ``flow_run_name`` for ``@flow``: the operation and the collection its ``settings`` parameter
+    names (scrub: the target), else the worker's RAGMASK_COLLECTION."""
 
     def name() -> str:
-        parameters = flow_run.parameters or {}
-        collection = parameters.get(parameter) or os.environ.get("RAGMASK_COLLECTION") or DEFAULT_COLLECTION
-        return f"{operation} {collection}"
+        settings = (flow_run.parameters or {}).get("settings")
+        if isinstance(settings, BaseModel):
+            settings = settings.model_dump()
+        settings = settings if isinstance(settings, dict) else {}
+        collection = settings.get("target_collection") or (settings.get("stores") or {}).get("collection")
+        return f"{operation} {collection or os.environ.get('RAGMASK_COLLECTION') or DEFAULT_COLLECTION}"
 
     return name
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -29,14 +30,15 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.collection_slots import collection_slot
 from flows.flow_runs import prefect_link, run_name
 from flows.ingesting import IngestResult, run_ingest
+from flows.parameters import IngestParameters
 from flows.pipeline import IngestCounts, IngestPipeline, SourceEntry
 from flows.process import harden_process
 from flows.reporting import summary_row
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
-from indexers.payload_formats import WritableFormat
 from indexers.source_refs import SourceRefs
 from masking import MaskingError, MaskingKeys, load_keys
 
@@ -133,6 +135,34 @@ class BatchTasks:
         _pipelines.pop(self.run_id, None)
 
 
+@dataclass(frozen=True)
+class IngestRun:
+    """What an ingest-like flow run works with, resolved on the worker."""
+
+    settings: IngestSettings
+    keys: MaskingKeys
+    sources: list[Path]
+    tasks: BatchTasks
+
+
+@contextmanager
+def ingest_run(
+    parameters: IngestParameters, paths: list[str] | None, source_ref: str | None
+) -> Iterator[IngestRun]:
+    """An ingest or reindex flow run's settings resolved from its parameters (a password typed into the
+    form is refused, not used), its keys, its sources and batch tasks, with the collection's write slot
+    held for the whole run."""
+    parameters.stores.for_flow_run()
+    settings = parameters.settings()
+    keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
+    with (
+        collection_slot(settings.stores.collection),
+        flow_sources(settings.stores, keys, paths, source_ref) as sources,
+        BatchTasks() as tasks,
+    ):
+        yield IngestRun(settings, keys, sources, tasks)
+
+
 def ingest_artifacts(result: IngestResult, stores: StoreSettings, operation: str = "ingest") -> None:
     create_markdown_artifact(summary_markdown(result, operation), key=f"{operation}-summary",
                              description=f"{operation} run summary")  # fmt: skip
@@ -155,17 +185,6 @@ def ingest_artifacts(result: IngestResult, stores: StoreSettings, operation: str
     )  # fmt: skip
 
 
-def flow_settings(
-    collection: str | None, data_dir: str | None, qdrant_url: str | None, qdrant_path: str | None,
-    lineage_url: str | None, policy: str | None, batch_documents: int, vault: bool, payload_format: WritableFormat,
-) -> IngestSettings:  # fmt: skip
-    """An ingest-like flow's settings: its parameters, store options left empty from RAGMASK_* variables."""
-    stores = StoreSettings.from_env(data_dir=data_dir, collection=collection, qdrant_url=qdrant_url,
-                                    qdrant_path=qdrant_path, lineage_url=lineage_url)  # fmt: skip
-    return IngestSettings(stores=stores, policy=policy, batch_documents=batch_documents, vault=vault,
-                          payload_format=payload_format)  # fmt: skip
-
-
 @flow(
     name="ingest",
     flow_run_name=run_name("ingest"),
@@ -173,25 +192,24 @@ def flow_settings(
     task_runner=ThreadPoolTaskRunner(max_workers=1),  # type: ignore[arg-type]
 )
 def ingest_flow(
-    paths: list[str] | None = None, source_ref: str | None = None, collection: str | None = None,
-    data_dir: str | None = None, qdrant_url: str | None = None, qdrant_path: str | None = None,
-    lineage_url: str | None = None, policy: str | None = None, batch_documents: int = 32, vault: bool = False,
-    payload_format: WritableFormat = "langchain",
-) -> dict[str, Any]:  # fmt: skip
-    """Ingest files and directories into a masked collection; returns the counts of `ragmask ingest --json`.
-    ``paths``: the directories to read (a deployment's form); ``source_ref``: a sealed reference the CLI
-    registered instead (file names stay out of Prefect). Store options left empty come from the worker's
-    RAGMASK_* variables (defaults: ./.ragmask, local). ``vault`` keeps token -> value maps sealed for
-    rehydration (master key: the worker's RAGMASK_VAULT_KEY). ``payload_format``: the framework whose
-    readers will read the collection."""
-    settings = flow_settings(collection, data_dir, qdrant_url, qdrant_path, lineage_url, policy, batch_documents,
-                             vault, payload_format)  # fmt: skip
+    paths: list[str] | None = None,
+    settings: IngestParameters = IngestParameters(),
+    source_ref: str | None = None,
+) -> dict[str, Any]:
+    """Ingest files and directories into a masked collection; returns `ragmask ingest --json`.
+
+    Args:
+        paths: Directories or files to read, as the worker sees them (e.g. /sources/hr).
+        settings: The run's settings, the same object the CLI builds. Store fields left empty come
+            from the worker's RAGMASK_* variables; secrets are never parameters.
+        source_ref: Set by the CLI instead of paths: a sealed reference to the files it registered
+            (file names stay out of Prefect). Leave it empty in the form.
+    """
     try:
-        keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
-        with flow_sources(settings.stores, keys, paths, source_ref) as sources, BatchTasks() as tasks:
-            result = run_ingest(sources, settings, run_id=tasks.run_id, keys=keys, batch_runner=tasks.run,
-                                progress=tasks.progress, links=prefect_link())  # fmt: skip
-        ingest_artifacts(result, settings.stores)
+        with ingest_run(settings, paths, source_ref) as run:
+            result = run_ingest(run.sources, run.settings, run_id=run.tasks.run_id, keys=run.keys,
+                                batch_runner=run.tasks.run, progress=run.tasks.progress, links=prefect_link())  # fmt: skip
+        ingest_artifacts(result, run.settings.stores)
     except Exception as error:  # Prefect keeps messages in states, logs and events: the type only
         raise IngestFailedError(f"ingest failed: {type(error).__name__}") from None
-    return result.to_dict()
+    return result.to_dict() | {"settings": settings.effective()}

@@ -15,11 +15,11 @@ from prefect.artifacts import create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.flow_runs import prefect_link, run_name
-from flows.ingest import BatchTasks, flow_settings, flow_sources, ingest_artifacts
+from flows.ingest import ingest_artifacts, ingest_run
+from flows.parameters import ReindexParameters
 from flows.process import harden_process
 from flows.reindexing import run_reindex
-from indexers.payload_formats import WritableFormat
-from masking import MaskingError, load_keys
+from masking import MaskingError
 
 harden_process()  # a worker imports this module before it runs the flow
 
@@ -35,31 +35,34 @@ class ReindexFailedError(MaskingError):
     task_runner=ThreadPoolTaskRunner(max_workers=1),  # type: ignore[arg-type]
 )
 def reindex_flow(
-    paths: list[str] | None = None, source_ref: str | None = None, collection: str | None = None,
-    data_dir: str | None = None, qdrant_url: str | None = None, qdrant_path: str | None = None,
-    lineage_url: str | None = None, policy: str | None = None, batch_documents: int = 32, vault: bool = False,
-    payload_format: WritableFormat = "langchain", full: bool = False, keep_previous_hours: float = 24,
-) -> dict[str, Any]:  # fmt: skip
+    paths: list[str] | None = None,
+    settings: ReindexParameters = ReindexParameters(),
+    source_ref: str | None = None,
+) -> dict[str, Any]:
     """Bring a collection in line with its sources: add new documents, replace changed ones, erase the ones
-    that vanished (one signed receipt per batch of removals); returns `ragmask reindex --json`. Parameters
-    as the ingest flow's; ``full`` rebuilds into a fresh collection swapped in once it audits clean,
-    keeping the replaced one ``keep_previous_hours``."""
-    settings = flow_settings(collection, data_dir, qdrant_url, qdrant_path, lineage_url, policy, batch_documents,
-                             vault, payload_format)  # fmt: skip
+    that vanished (one signed receipt per batch of removals); returns `ragmask reindex --json`. A full
+    re-index rebuilds into a fresh collection, swapped in once it audits clean.
+
+    Args:
+        paths: The whole source: directories or files to read, as the worker sees them (e.g. /sources/hr).
+        settings: The run's settings, the same object the CLI builds. Store fields left empty come
+            from the worker's RAGMASK_* variables; secrets are never parameters.
+        source_ref: Set by the CLI instead of paths: a sealed reference to the files it registered
+            (file names stay out of Prefect). Leave it empty in the form.
+    """
     logger = get_run_logger()
     try:
-        keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
-        with flow_sources(settings.stores, keys, paths, source_ref) as sources, BatchTasks() as tasks:
-            result = run_reindex(sources, settings, run_id=tasks.run_id, keys=keys, batch_runner=tasks.run,
-                                 progress=tasks.progress, full=full, links=prefect_link(),
-                                 keep_previous=timedelta(hours=keep_previous_hours),
+        with ingest_run(settings, paths, source_ref) as run:
+            result = run_reindex(run.sources, run.settings, run_id=run.tasks.run_id, keys=run.keys,
+                                 batch_runner=run.tasks.run, progress=run.tasks.progress, full=settings.full,
+                                 links=prefect_link(), keep_previous=timedelta(hours=settings.keep_previous_hours),
                                  on_removed=lambda done, total: logger.info("%d of %d vanished documents erased",
                                                                             done, total))  # fmt: skip
-        ingest_artifacts(result.ingest, settings.stores, "reindex")
+        ingest_artifacts(result.ingest, run.settings.stores, "reindex")
         create_table_artifact(
             [{"receipt_id": r} for r in result.receipts] or [{"receipt_id": "(nothing vanished)"}],
             key="reindex-removals", description=f"{result.documents_removed} vanished documents erased",
         )  # fmt: skip
     except Exception as error:  # Prefect keeps messages in states, logs and events: the type only
         raise ReindexFailedError(f"reindex failed: {type(error).__name__}") from None
-    return result.to_dict()
+    return result.to_dict() | {"settings": settings.effective()}

@@ -13,11 +13,11 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from flows.collection_slots import collection_slot
 from flows.flow_runs import run_name
+from flows.parameters import ScrubParameters
 from flows.process import harden_process
 from flows.scrubbing import ScrubRequest, run_scrub
-from flows.settings import IngestSettings, StoreSettings
-from indexers.payload_formats import FormatChoice
 from masking import MaskingError
 
 harden_process()  # a worker imports this module before it runs the flow
@@ -43,23 +43,22 @@ def scrub_markdown(result: dict[str, Any]) -> str:
     )
 
 
-@flow(name="scrub", flow_run_name=run_name("scrub", "target_collection"), persist_result=False)
-def scrub_flow(
-    source_collection: str, target_collection: str, payload_format: FormatChoice = "auto", text_field: str | None = None,
-    doc_key: str | None = None, alias: str | None = None, delete_source: bool = False, dry_run: bool = False,
-    data_dir: str | None = None, qdrant_url: str | None = None, qdrant_path: str | None = None,
-    lineage_url: str | None = None, policy: str | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """Mask and re-embed ``source_collection`` into ``target_collection``; audit it; swap ``alias`` and
-    delete the source only if it audits clean. Returns the counts of `ragmask scrub --json`."""
-    stores = StoreSettings.from_env(data_dir=data_dir, collection=target_collection, qdrant_url=qdrant_url,
-                                    qdrant_path=qdrant_path, lineage_url=lineage_url)  # fmt: skip
-    request = ScrubRequest(source_collection, target_collection, payload_format, text_field, doc_key, alias,
-                           delete_source, dry_run)  # fmt: skip
+@flow(name="scrub", flow_run_name=run_name("scrub"), persist_result=False)
+def scrub_flow(settings: ScrubParameters) -> dict[str, Any]:
+    """Mask and re-embed a collection that holds raw text into a new one; audit it; swap the alias and
+    delete the source only if it audits clean. Returns `ragmask scrub --json`.
+
+    Args:
+        settings: The run's settings, the same object the CLI builds. Store fields left empty come
+            from the worker's RAGMASK_* variables; secrets are never parameters.
+    """
+    request = ScrubRequest.of(settings)
     logger = get_run_logger()
     try:
-        result = run_scrub(IngestSettings(stores=stores, policy=policy), request,
-                           lambda done, total: logger.info("%d of %d documents scrubbed", done, total))  # fmt: skip
+        settings.stores.for_flow_run()
+        with collection_slot(settings.target_collection):
+            result = run_scrub(settings.settings(), request,
+                               lambda done, total: logger.info("%d of %d documents scrubbed", done, total))  # fmt: skip
     except Exception as error:  # Prefect stores messages in states, logs and events
         raise ScrubFailedError(f"scrub failed: {type(error).__name__}") from None
     result.pop("samples", None)
@@ -67,4 +66,4 @@ def scrub_flow(
     create_table_artifact([{"entity_type": t, "count": n} for t, n in result["entities"].items()]
                           or [{"entity_type": "(none)", "count": 0}], key="scrub-entities",
                           description="entities masked, by type")  # fmt: skip
-    return result
+    return result | {"settings": settings.effective()}

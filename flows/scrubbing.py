@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from flows.parameters import ScrubParameters
 from flows.settings import IngestSettings
 from indexers.audit import Auditor
 from indexers.embedding import Embedder
@@ -32,6 +33,13 @@ class ScrubRequest:
     alias: str | None = None
     delete_source: bool = False
     dry_run: bool = False
+
+    @classmethod
+    def of(cls, parameters: ScrubParameters) -> ScrubRequest:
+        """The request a scrub's settings object (the CLI's or a deployment form's) makes."""
+        return cls(parameters.source_collection, parameters.target_collection, parameters.payload_format,
+                   parameters.text_field, parameters.doc_key, parameters.alias, parameters.delete_source,
+                   parameters.dry_run)  # fmt: skip
 
 
 def run_scrub(

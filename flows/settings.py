@@ -7,7 +7,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
 from indexers.files import private_directory
@@ -22,13 +21,6 @@ DEFAULT_DATA_DIR = Path(".ragmask")
 
 class SettingsError(MaskingError):
     """A setting that cannot be used as given; one line, no secret in it."""
-
-
-def _holds_password(url: str) -> bool:
-    try:
-        return bool(urlsplit(url).password)
-    except ValueError:  # unparseable: treat as secret-bearing, never a parameter
-        return True
 
 
 DEFAULT_COLLECTION = "ragmask"
@@ -65,25 +57,6 @@ class StoreSettings:
             qdrant_path=Path(path) if path else None,
             lineage_url=pick(lineage_url, "RAGMASK_LINEAGE_URL"),
         )
-
-    def flow_parameters(self, exclude: tuple[str, ...] = ()) -> dict[str, str | None]:
-        """The store parameters of a flow run (the inverse of ``from_env``; the API key stays out);
-        ``exclude`` drops those a flow does not take. Prefect stores parameters verbatim: a URL that holds
-        a password is never one. When it is the worker's own RAGMASK_* variable it is left out (the run
-        reads it there); given any other way it is refused."""
-        parameters = {"collection": self.collection, "data_dir": str(self.data_dir), "qdrant_url": self.qdrant_url,
-                      "qdrant_path": str(self.qdrant_path) if self.qdrant_path else None,
-                      "lineage_url": self.lineage_url}  # fmt: skip
-        parameters = {name: value for name, value in parameters.items() if name not in exclude}
-        for name in ("qdrant_url", "lineage_url"):
-            url = parameters.get(name)
-            if url and _holds_password(url):
-                variable = f"RAGMASK_{name.upper()}"
-                if os.environ.get(variable) != url:
-                    raise SettingsError(f"--{name.replace('_', '-')} holds a password, and Prefect stores flow "
-                                        f"parameters verbatim: set {variable} in the environment instead")  # fmt: skip
-                parameters[name] = None  # from_env reads it from the environment
-        return parameters
 
     @property
     def qdrant(self) -> QdrantLocation:

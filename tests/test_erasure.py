@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from faker import Faker
 
 from flows.cli import cli
-from flows.erasing import receipt_signer, register_request, run_compact, run_erase, verify_receipts
+from flows.compacting import run_compact
+from flows.erasing import receipt_signer, register_request, run_erase, verify_receipts
 from flows.ingesting import run_ingest
 from flows.searching import run_search
 from flows.settings import IngestSettings, StoreSettings

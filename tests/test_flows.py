@@ -28,35 +28,42 @@ from prefect.client.orchestration import get_client
 from qdrant_client import models
 from flows.audit import audit_flow
 from flows.cli import as_flow_run
+from flows.compact import compact_flow
 from flows.erase import erase_flow
 from flows.erasing import register_request
 from flows.expire import expire_flow
+from flows.parameters import (AuditParameters, CompactParameters, EraseParameters, ExpireParameters,
+                              IngestParameters, ReindexParameters, ScrubParameters, StoreParameters)
 from flows.scrub import scrub_flow
-from flows.settings import IngestSettings, StoreSettings
+from flows.settings import StoreSettings
 from indexers.qdrant_store import Point, VectorStore
 from masking import load_keys
-# the CLI's flow path: the paths go to Prefect as a sealed source reference
-settings = IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2])), batch_documents=4, vault=True)
+# the CLI's flow path: the settings object crosses whole, the paths as a sealed source reference
+stores = StoreParameters(data_dir=sys.argv[2])
+settings = IngestParameters(stores=stores, batch_documents=4, vault=True)
 result = as_flow_run("ingest", [Path(sys.argv[1])], settings)
 # a file vanishes from the source: the reindex flow erases its document, with a receipt
 next(Path(sys.argv[1]).glob("notes/*@*.txt")).unlink()
-reindex = as_flow_run("reindex", [Path(sys.argv[1])], settings)
+reindex = as_flow_run("reindex", [Path(sys.argv[1])], ReindexParameters(**dict(settings)))
 # the identifier goes to the lineage store as fingerprints; the flow gets the request id only
 request_id = register_request(StoreSettings(data_dir=Path(sys.argv[2])), load_keys(),
                               identifiers=[("email", sys.argv[3])])
-receipt = erase_flow(request_id, data_dir=sys.argv[2])
-audit = audit_flow(data_dir=sys.argv[2])
-expire = expire_flow(3650, data_dir=sys.argv[2], dry_run=True)  # retention as a scheduled run would do it
+receipt = erase_flow(request_id, settings=EraseParameters(stores=stores))
+compact = compact_flow(settings=CompactParameters(stores=stores))
+audit = audit_flow(settings=AuditParameters(stores=stores))
+# retention as a scheduled run would do it
+expire = expire_flow(settings=ExpireParameters(stores=stores, retention_days=3650, dry_run=True))
 # a hand-rolled collection with a raw value, scrubbed by the flow; the source goes once the target audits clean
 raw = VectorStore(StoreSettings(data_dir=Path(sys.argv[2])).qdrant, "raw_notes")
 raw.create(4, None, models.Distance.COSINE)
 raw.upsert([Point(str(uuid.uuid4()), [0.1] * 4, {"text": f"Write to {sys.argv[3]} today.", "ticket": "T-1"})])
-scrub = scrub_flow("raw_notes", "notes_masked", "raw", doc_key="ticket", delete_source=True, data_dir=sys.argv[2])
+scrub = scrub_flow(settings=ScrubParameters(source_collection="raw_notes", target_collection="notes_masked",
+                                            payload_format="raw", doc_key="ticket", delete_source=True, stores=stores))
 with get_client(sync_client=True) as client:
     artifacts = client.read_artifacts()
     runs = client.read_flow_runs()
     logs = [log.message for log in client.read_logs()]
-print(json.dumps({"result": result, "reindex": reindex, "expire": expire, "receipt": receipt, "audit": audit, "scrub": scrub, "artifacts": sorted({a.key for a in artifacts if a.key}),
+print(json.dumps({"result": result, "reindex": reindex, "compact": compact, "expire": expire, "receipt": receipt, "audit": audit, "scrub": scrub, "artifacts": sorted({a.key for a in artifacts if a.key}),
                   "states": [r.state_type.value for r in runs if r.state_type],
                   "runs": [[r.name, str(r.id), sorted(r.tags)] for r in runs],
                   "batch_logs": [m for m in logs if m.startswith("batch-") and "documents seen" in m]}))
@@ -97,15 +104,16 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS + 1
-    assert report["states"] == ["COMPLETED"] * 6  # ingest, reindex, erase, audit, expire, scrub
+    assert report["states"] == ["COMPLETED"] * 7  # ingest, reindex, erase, compact, audit, expire, scrub
     assert {"ingest-summary", "ingest-entities", "ingest-progress", "ingest-reports", "reindex-summary",
-            "reindex-reports", "reindex-removals", "expire-receipts",
+            "reindex-reports", "reindex-removals", "expire-receipts", "compact-receipt",
             "erase-receipt", "audit-summary", "audit-findings", "scrub-summary", "scrub-entities"} <= set(
         report["artifacts"])  # fmt: skip
     assert report["expire"]["documents_expired"] == 0 and report["expire"]["dry_run"] is True
     runs = {name: (run_id, tags) for name, run_id, tags in report["runs"]}
-    assert {"ingest ragmask", "reindex ragmask", "erase ragmask", "audit ragmask", "expire ragmask",
-            "scrub notes_masked"} == set(runs)  # fmt: skip
+    assert {"ingest ragmask", "reindex ragmask", "erase ragmask", "compact ragmask", "audit ragmask",
+            "expire ragmask", "scrub notes_masked"} == set(runs)  # fmt: skip
+    assert report["compact"]["request"]["kind"] == "compact" and report["compact"]["verified"] is True
     assert runs["ingest ragmask"][1] == ["ingest", "ragmask"]  # the CLI tags its runs
     with closing(sqlite3.connect(tmp_path / "data" / "lineage.db")) as lineage:
         linked = dict(
@@ -143,7 +151,7 @@ def test_cli_ingest_and_search_json(tmp_path: Path) -> None:
     result = json.loads(ingest.stdout)
     assert set(result) == {"run_id", "collection", "documents_seen", "documents_indexed", "documents_added",
                            "documents_changed", "documents_unchanged", "documents_quarantined", "documents_failed",
-                           "chunks_indexed", "points_total", "entities", "files_skipped"}  # fmt: skip
+                           "chunks_indexed", "points_total", "entities", "files_skipped", "settings"}  # fmt: skip
     assert result["documents_indexed"] == result["documents_added"] == CORPUS_DOCUMENTS
     search = subprocess.run([*command, "search", "card charged twice", "--data-dir", str(tmp_path / "d"), "-k", "3",
                              "--json"], capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)  # fmt: skip

@@ -1,9 +1,11 @@
 """infra/ cannot run here (no Docker engine), so check what can break without one: the compose file's
-services and secrets, the deployments' entrypoints, and the settings a deployed flow reads."""
+services, commands, health checks, restart policies and secrets; the build context; prefect.yaml against
+what `ragmask serve` deploys; the forms' bounds; and the settings a deployed flow reads."""
 
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -11,13 +13,29 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from prefect import Flow
+from pydantic import ValidationError
 
 from flows.cli import cli
+from flows.deployments import ServePlan, deployment_specs
+from flows.parameters import (
+    AuditParameters,
+    CompactParameters,
+    EraseParameters,
+    ExpireParameters,
+    IngestParameters,
+    Parameters,
+    ReindexParameters,
+    ScrubParameters,
+    StoreParameters,
+)
 from flows.settings import DEFAULT_COLLECTION, SettingsError, StoreSettings
 from tests.conftest import REPO
 
 INFRA = REPO / "infra"
+SETTINGS_MODELS: dict[str, type[Parameters]] = {
+    "ingest": IngestParameters, "reindex": ReindexParameters, "expire": ExpireParameters, "audit": AuditParameters,
+    "compact": CompactParameters, "erase": EraseParameters, "scrub": ScrubParameters,
+}  # fmt: skip
 
 
 def load(name: str) -> dict[str, Any]:
@@ -27,25 +45,104 @@ def load(name: str) -> dict[str, Any]:
 
 def test_compose_runs_the_stack_with_secrets_from_the_environment() -> None:
     compose = load("docker-compose.yml")
-    assert set(compose["services"]) == {"qdrant", "postgres", "prefect-server", "worker"}
-    worker_env = compose["services"]["worker"]["environment"]
+    services = compose["services"]
+    assert set(services) == {"qdrant", "postgres", "prefect-server", "worker"}
+    worker_env = services["worker"]["environment"]
     assert worker_env["RAGMASK_SECRET_KEY"].startswith("${RAGMASK_SECRET_KEY:?")  # required, never a literal
     assert worker_env["RAGMASK_LINEAGE_URL"].startswith("postgresql+psycopg://")
     assert worker_env["PREFECT_API_URL"] == "http://prefect-server:4200/api"
-    for service in compose["services"].values():
+    for service in services.values():
+        assert service["restart"] == "unless-stopped"
         for port in service.get("ports", []):
             assert port.startswith("127.0.0.1:")  # nothing published beyond the host
+    text = (INFRA / "docker-compose.yml").read_text(encoding="utf-8")
+    for secret in ("RAGMASK_SECRET_KEY", "QDRANT_API_KEY", "POSTGRES_PASSWORD"):
+        assert f"${{{secret}:?" in text and f"${{{secret}:-" not in text  # no silent default password
 
 
-def test_deployments_point_at_real_flows_and_carry_no_secrets() -> None:
-    deployments = load("prefect.yaml")["deployments"]
-    assert any(schedule.get("cron") for d in deployments for schedule in d.get("schedules", []))
-    for deployment in deployments:
-        module_path, function = deployment["entrypoint"].split(":")
-        module = importlib.import_module(Path(module_path).with_suffix("").as_posix().replace("/", "."))
-        assert isinstance(getattr(module, function), Flow)
-        for name in deployment.get("parameters", {}):
-            assert not re.search(r"url|key|secret|password", name)  # Prefect stores parameters verbatim
+def test_compose_commands_work_as_documented() -> None:
+    compose_text = (INFRA / "docker-compose.yml").read_text(encoding="utf-8")
+    services = load("docker-compose.yml")["services"]
+    worker = services["worker"]
+    # the image's entrypoint is `ragmask`, so `docker compose run --rm worker ingest /sources` runs
+    # `ragmask ingest /sources`; the service serves the deployments (no `prefect deploy` at every start,
+    # which would overwrite schedules edited in the UI)
+    assert "entrypoint" not in worker
+    assert re.search(r'^ENTRYPOINT \["ragmask"\]$', (INFRA / "Dockerfile").read_text(encoding="utf-8"), re.M)
+    assert worker["command"][0] == "serve" and "deploy" not in " ".join(worker["command"])
+    assert CliRunner().invoke(cli, ["serve", "--help"]).exit_code == 0
+    assert "api/health" in " ".join(services["prefect-server"]["healthcheck"]["test"])
+    assert worker["depends_on"]["prefect-server"] == {"condition": "service_healthy"}
+    documented = re.findall(r"compose -f infra/docker-compose.yml run --rm worker (\w+)", compose_text)
+    assert documented and set(documented) <= set(cli.commands)
+
+
+def test_the_qdrant_server_matches_the_client_minor_version() -> None:
+    image = load("docker-compose.yml")["services"]["qdrant"]["image"]
+    server = re.fullmatch(r"qdrant/qdrant:v(\d+)\.(\d+)\.\d+", image)
+    pin = re.search(
+        r'"qdrant-client>=(\d+)\.(\d+),<(\d+)\.(\d+)"', (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    )
+    assert server and pin and server.groups() == pin.groups()[:2]
+    assert (int(pin.group(3)), int(pin.group(4))) == (int(pin.group(1)), int(pin.group(2)) + 1)  # one minor
+
+
+def test_the_build_context_leaves_local_state_out() -> None:
+    ignored = set((REPO / ".dockerignore").read_text(encoding="utf-8").split())
+    assert {".venv/", ".ragmask/", ".git/", "*.key"} <= ignored
+
+
+def test_prefect_yaml_declares_what_serve_serves() -> None:
+    config = load("prefect.yaml")
+    assert "pull" not in config  # no fixed directory: `prefect deploy` records where it ran
+    declared = {d["entrypoint"]: d for d in config["deployments"]}
+    specs = {
+        f"{s.flow.fn.__module__}.{s.flow.fn.__name__}": s for s in deployment_specs(ServePlan(("/sources",)))
+    }
+    assert set(declared) == set(specs)
+    for entrypoint, spec in specs.items():
+        deployment = declared[entrypoint]
+        module, function = entrypoint.rsplit(".", 1)
+        assert getattr(importlib.import_module(module), function) is spec.flow
+        assert deployment["name"] == spec.name and deployment["work_pool"]["name"] == "ragmask"
+        assert deployment["description"] == spec.description
+        parameters = deployment.get("parameters", {})
+        assert not re.search(r"url|key|secret|password", json.dumps(parameters))  # stored verbatim
+        if "settings" in parameters:  # every default is valid for the flow's own settings model
+            SETTINGS_MODELS[spec.flow.name].model_validate(parameters["settings"])
+    schedules = {e: d.get("schedules", []) for e, d in declared.items()}
+    assert schedules["flows.reindex.reindex_flow"][0]["cron"] == "0 2 * * *"
+    assert schedules["flows.expire.expire_flow"][0]["active"] is False  # retention is turned on deliberately
+
+
+def test_serve_plans_every_operation_with_valid_defaults() -> None:
+    plan = ServePlan(
+        ("/sources",), "docs", reindex_cron="0 2 * * *", expire_cron="0 3 * * *", retention_days=30
+    )
+    specs = {s.flow.name: s for s in deployment_specs(plan)}
+    assert set(specs) == {"ingest", "reindex", "expire", "audit", "compact", "erase", "scrub"}
+    for name, spec in specs.items():
+        if "settings" in spec.parameters:
+            settings = SETTINGS_MODELS[name].model_validate(spec.parameters["settings"])
+            assert settings.stores.collection == "docs"  # type: ignore[attr-defined]
+    assert specs["reindex"].cron == "0 2 * * *" and specs["reindex"].parameters["paths"] == ["/sources"]
+    assert specs["expire"].parameters["settings"]["retention_days"] == 30
+    with pytest.raises(SettingsError, match="needs a retention"):
+        deployment_specs(ServePlan(("/sources",), expire_cron="0 3 * * *"))
+    with pytest.raises(SettingsError, match="needs the source directories"):
+        deployment_specs(ServePlan(reindex_cron="0 2 * * *"))
+
+
+def test_forms_refuse_what_would_do_nothing_or_harm() -> None:
+    with pytest.raises(ValidationError):
+        IngestParameters(batch_documents=0)
+    with pytest.raises(ValidationError):
+        IngestParameters.model_validate({"policy": "lenient"})  # presets are choices
+    with pytest.raises(ValidationError):
+        IngestParameters.model_validate({"stores": {"colection": "typo"}})  # unknown fields are errors
+    with pytest.raises(ValidationError):
+        ExpireParameters.model_validate({"retention_days": 0})
+    assert IngestParameters.model_validate({"policy": "strict"}).settings().policy == "strict"
 
 
 def test_dockerfile_pins_the_torch_of_pyproject() -> None:
@@ -70,25 +167,28 @@ def test_flow_parameters_round_trip_without_the_api_key(monkeypatch: pytest.Monk
     monkeypatch.delenv("RAGMASK_QDRANT_API_KEY", raising=False)
     stores = StoreSettings(data_dir=Path("/srv/data"), collection="c", qdrant_url="http://q:6333",
                            qdrant_api_key="secret-key", lineage_url="sqlite:///l.db")  # fmt: skip
-    parameters = stores.flow_parameters()
-    assert "secret-key" not in str(parameters)
-    again = StoreSettings.from_env(**parameters)
-    assert again == StoreSettings(data_dir=Path("/srv/data"), collection="c", qdrant_url="http://q:6333",
-                                  lineage_url="sqlite:///l.db")  # fmt: skip
+    parameters = StoreParameters.of(stores)
+    assert "secret-key" not in parameters.model_dump_json()
+    with pytest.raises(SettingsError, match="set RAGMASK_QDRANT_API_KEY in the environment instead"):
+        parameters.for_flow_run(api_key="secret-key")  # given as an option: it would not reach the run
+    monkeypatch.setenv("RAGMASK_QDRANT_API_KEY", "secret-key")  # the worker's own: read there
+    assert parameters.for_flow_run(api_key="secret-key") == parameters
+    assert parameters.settings() == stores  # the worker resolves the same settings, key from its environment
 
 
 def test_a_url_with_a_password_is_never_a_flow_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
     url = "postgresql+psycopg://ragmask:s3cret-pw@db:5432/ragmask"
     monkeypatch.delenv("RAGMASK_LINEAGE_URL", raising=False)
-    stores = StoreSettings(data_dir=Path("/srv/data"), lineage_url=url)
+    parameters = StoreParameters.of(StoreSettings(data_dir=Path("/srv/data"), lineage_url=url))
     with pytest.raises(SettingsError, match="set RAGMASK_LINEAGE_URL in the environment instead") as refused:
-        stores.flow_parameters()
+        parameters.for_flow_run()
     assert "s3cret-pw" not in str(refused.value)
-    assert stores.flow_parameters(exclude=("lineage_url",))["data_dir"] == "/srv/data"  # not passed: no harm
+    assert "s3cret-pw" not in json.dumps(parameters.effective())  # shown with the password redacted
+    assert parameters.effective()["lineage_url"] == "postgresql+psycopg://ragmask:***@db:5432/ragmask"
     monkeypatch.setenv("RAGMASK_LINEAGE_URL", url)  # the worker's own variable: left out, read there
-    parameters = stores.flow_parameters()
-    assert parameters["lineage_url"] is None and "s3cret-pw" not in str(parameters)
-    assert StoreSettings.from_env(**parameters).lineage == url
+    sent = parameters.for_flow_run()
+    assert sent.lineage_url is None and "s3cret-pw" not in sent.model_dump_json()
+    assert sent.settings().lineage == url
 
 
 def test_the_cli_refuses_a_password_for_a_flow_run_before_it_writes(tmp_path: Path) -> None:

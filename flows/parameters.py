@@ -1,0 +1,321 @@
+"""One settings object per operation, carried whole from the CLI, or a deployment's form, to the flow
+and into its body.
+
+The CLI builds an ``<Operation>Parameters`` from its options; run in this process, the body gets
+``parameters.settings()``; run through Prefect, the flow gets the same object as its ``settings``
+parameter and its body gets the same ``settings()``. So the two paths cannot drift apart, and the form
+in the Prefect UI is these models: typed fields with titles, descriptions, bounds, presets as choices.
+
+Prefect stores parameters verbatim, so nothing here is a secret or a document's content: store fields
+left empty are read from the worker's RAGMASK_* variables, a URL that holds a password is refused (unless
+it is the worker's own variable, then it is left out), and the Qdrant API key never crosses.
+
+Example::
+
+    parameters = IngestParameters(stores=StoreParameters(collection="hr"), policy="strict")
+    run_ingest([Path("/sources/hr")], parameters.settings())      # here
+    ingest_flow(paths=["/sources/hr"], settings=parameters)         # through Prefect: the same settings
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self, TypedDict
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, IngestSettings, SettingsError, StoreSettings
+from indexers.embedding import DEFAULT_EMBEDDING_MODEL
+from indexers.payload_formats import FormatChoice, WritableFormat
+from indexers.readers import ReaderOptions
+from masking.nlp import DEFAULT_SPACY_MODEL
+from masking.policy import PRESETS
+
+PresetName = Literal["default", "strict", "hipaa"]
+
+COLLECTION_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+SECRET_URLS = ("qdrant_url", "lineage_url")
+
+
+def _holds_password(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:  # unparseable: treat as secret-bearing
+        return True
+
+
+def redacted_url(url: str | None) -> str | None:
+    """A URL as it may be shown: its password replaced by ``***``."""
+    if not url or not _holds_password(url):
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def absolute_path(path: Path | str | None) -> str | None:
+    """Paths cross to a worker absolute: a relative one would be read from the worker's directory."""
+    return str(Path(path).expanduser().resolve()) if path else None
+
+
+class Parameters(BaseModel):
+    """The base of every operation's settings object: frozen, no unknown fields (a typo is an error)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def effective(self) -> dict[str, Any]:
+        """What a run really uses, as JSON (store fields resolved from RAGMASK_* variables, passwords
+        redacted): the same on both paths, printed as ``settings`` in the command's ``--json``."""
+        values = self.model_dump(mode="json")
+        values["stores"] = getattr(self, "stores", StoreParameters()).effective()
+        return values
+
+
+class StoreParameters(Parameters):
+    """Where a run reads and writes. Every field left empty comes from the worker's RAGMASK_* variable,
+    else its default; server URLs with passwords belong there, never here."""
+
+    collection: Annotated[str | None, Field(title="Collection", max_length=200, pattern=COLLECTION_NAME,
+                                            description="Qdrant collection (its logical name). Empty: "
+                                            f"RAGMASK_COLLECTION, else {DEFAULT_COLLECTION!r}.")] = None  # fmt: skip
+    data_dir: Annotated[str | None, Field(title="Data directory", description="Where keys, the local lineage "
+                                          f"store and local Qdrant live. Empty: RAGMASK_DATA_DIR, else "
+                                          f"{str(DEFAULT_DATA_DIR)!r} in the worker's directory.")] = None  # fmt: skip
+    qdrant_url: Annotated[str | None, Field(title="Qdrant URL", description="Qdrant server URL, without "
+                                            "credentials. Empty: RAGMASK_QDRANT_URL, else local mode.")] = None  # fmt: skip
+    qdrant_path: Annotated[str | None, Field(title="Qdrant local folder", description="Local-mode folder. "
+                                             "Empty: RAGMASK_QDRANT_PATH, else <data directory>/qdrant.")] = None  # fmt: skip
+    lineage_url: Annotated[str | None, Field(title="Lineage store URL", description="SQLAlchemy URL without "
+                                             "a password. Empty: RAGMASK_LINEAGE_URL, else SQLite in the "
+                                             "data directory.")] = None  # fmt: skip
+
+    @classmethod
+    def of(cls, stores: StoreSettings) -> StoreParameters:
+        """The CLI's store settings as parameters (paths absolute, the API key left behind)."""
+        return cls(collection=stores.collection, data_dir=absolute_path(stores.data_dir), qdrant_url=stores.qdrant_url,
+                   qdrant_path=absolute_path(stores.qdrant_path), lineage_url=stores.lineage_url)  # fmt: skip
+
+    def for_flow_run(self, api_key: str | None = None) -> StoreParameters:
+        """These parameters as Prefect may store them: a URL with a password is left out when it is the
+        worker's own RAGMASK_* variable (the run reads it there) and refused otherwise; so is an API key
+        given other than by RAGMASK_QDRANT_API_KEY."""
+        if api_key and api_key != os.environ.get("RAGMASK_QDRANT_API_KEY"):
+            raise SettingsError("--qdrant-api-key cannot go to a flow run (Prefect stores parameters verbatim): "
+                                "set RAGMASK_QDRANT_API_KEY in the environment instead")  # fmt: skip
+        cleared: dict[str, None] = {}
+        for name in SECRET_URLS:
+            url = getattr(self, name)
+            if url and _holds_password(url):
+                variable = f"RAGMASK_{name.upper()}"
+                if os.environ.get(variable) != url:
+                    raise SettingsError(f"--{name.replace('_', '-')} holds a password, and Prefect stores flow "
+                                        f"parameters verbatim: set {variable} in the environment instead")  # fmt: skip
+                cleared[name] = None
+        return self.model_copy(update=cleared)
+
+    def settings(self, api_key: str | None = None) -> StoreSettings:
+        """The store settings of the run: these fields, the empty ones from RAGMASK_* variables."""
+        resolved = StoreSettings.from_env(data_dir=self.data_dir, collection=self.collection, qdrant_url=self.qdrant_url,
+                                          qdrant_path=self.qdrant_path, lineage_url=self.lineage_url)  # fmt: skip
+        if api_key:
+            return StoreSettings(**{**resolved.__dict__, "qdrant_api_key": api_key})
+        return resolved
+
+    def effective(self) -> dict[str, Any]:
+        stores = self.settings()
+        return {"collection": stores.collection, "data_dir": absolute_path(stores.data_dir),
+                "qdrant_url": redacted_url(stores.qdrant_url), "qdrant_path": absolute_path(stores.qdrant_path),
+                "lineage_url": redacted_url(stores.lineage_url)}  # fmt: skip
+
+
+Stores = Annotated[
+    StoreParameters, Field(title="Stores", description="Collection, Qdrant and lineage store.")
+]
+KeyFile = Annotated[str | None, Field(title="Masking key file", description="A path on the worker, outside the "
+                                      "data directory. Empty: RAGMASK_SECRET_KEY / RAGMASK_KEY_FILE, else the "
+                                      "data directory's key.")]  # fmt: skip
+EmbeddingModel = Annotated[str, Field(title="Embedding model", min_length=1,
+                                      description="sentence-transformers model name or path on the worker.")]  # fmt: skip
+SpacyModel = Annotated[str, Field(title="spaCy model", min_length=1,
+                                  description="Installed spaCy model name or path (NER).")]  # fmt: skip
+Policy = Annotated[PresetName, Field(title="Masking policy", description="Preset: default (mask PII), strict "
+                                     "(mask more, lower thresholds), hipaa (the 18 identifiers).")]  # fmt: skip
+PolicyFile = Annotated[str | None, Field(title="Policy file", description="A YAML/TOML policy file on the "
+                                         "worker; replaces the preset when given.")]  # fmt: skip
+
+
+class PolicyFields(TypedDict):
+    policy: PresetName
+    policy_file: str | None
+
+
+PRESET_NAMES: dict[str, PresetName] = {"default": "default", "strict": "strict", "hipaa": "hipaa"}
+assert set(PRESET_NAMES) == set(PRESETS)  # one list of presets: masking.policy's
+
+
+def policy_fields(policy: str | None) -> PolicyFields:
+    """The CLI's --policy (a preset name or a file) as the form's two fields."""
+    preset = PRESET_NAMES.get(policy or "default")
+    if preset:
+        return {"policy": preset, "policy_file": None}
+    return {"policy": "default", "policy_file": absolute_path(policy)}
+
+
+class IngestParameters(Parameters):
+    """How an ingest reads, masks, chunks, embeds and lays out documents, and where it writes them."""
+
+    stores: Stores = StoreParameters()
+    policy: Policy = "default"
+    policy_file: PolicyFile = None
+    spacy_model: SpacyModel = DEFAULT_SPACY_MODEL
+    embedding_model: EmbeddingModel = DEFAULT_EMBEDDING_MODEL
+    key_file: KeyFile = None
+    batch_documents: Annotated[int, Field(title="Documents per batch", ge=1, le=10_000,
+                                          description="One Prefect task run each.")] = 32  # fmt: skip
+    chunk_tokens: Annotated[int | None, Field(title="Chunk size (tokens)", ge=16, le=8192,
+                                              description="Empty: the embedding model's limit.")] = None  # fmt: skip
+    chunk_overlap: Annotated[int, Field(title="Chunk overlap (tokens)", ge=0, le=1024,
+                                         description="Tokens a chunk repeats from the one before.")] = 32  # fmt: skip
+    payload_format: Annotated[WritableFormat, Field(title="Payload format", description="Lay points out as this "
+                                                    "framework's Qdrant integration does, so its readers read the "
+                                                    "collection.")] = "langchain"  # fmt: skip
+    vault: Annotated[bool, Field(title="Vault", description="Keep token -> value maps, envelope-encrypted, for "
+                                 "`ragmask rehydrate` (master key: the worker's RAGMASK_VAULT_KEY).")] = False  # fmt: skip
+    vault_key_file: Annotated[str | None, Field(title="Vault master key file",
+                                                description="A path on the worker.")] = None  # fmt: skip
+    max_file_bytes: Annotated[int, Field(title="Largest file (bytes)", ge=1,
+                                         description="Larger files are skipped, each with one line.")] = ReaderOptions().max_file_bytes  # fmt: skip
+    max_document_chars: Annotated[int, Field(title="Longest document (characters)", ge=1,
+                                             description="Longer documents are skipped.")] = ReaderOptions().max_document_chars  # fmt: skip
+
+    @classmethod
+    def from_settings(cls, settings: IngestSettings) -> IngestParameters:
+        return cls(stores=StoreParameters.of(settings.stores), **policy_fields(settings.policy),
+                   spacy_model=settings.spacy_model, embedding_model=settings.embedding_model,
+                   key_file=absolute_path(settings.key_file), batch_documents=settings.batch_documents,
+                   chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap,
+                   payload_format=settings.payload_format, vault=settings.vault,
+                   vault_key_file=absolute_path(settings.vault_key_file), max_file_bytes=settings.reader.max_file_bytes,
+                   max_document_chars=settings.reader.max_document_chars)  # fmt: skip
+
+    def settings(self, api_key: str | None = None) -> IngestSettings:
+        reader = ReaderOptions(max_file_bytes=self.max_file_bytes, max_document_chars=self.max_document_chars)
+        return IngestSettings(stores=self.stores.settings(api_key), policy=self.policy_file or self.policy,
+                              spacy_model=self.spacy_model, embedding_model=self.embedding_model,
+                              chunk_tokens=self.chunk_tokens, chunk_overlap=self.chunk_overlap,
+                              batch_documents=self.batch_documents, key_file=_path(self.key_file), vault=self.vault,
+                              vault_key_file=_path(self.vault_key_file), payload_format=self.payload_format,
+                              reader=reader)  # fmt: skip
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+class ReindexParameters(IngestParameters):
+    """An ingest's settings, plus how a full re-index swaps collections."""
+
+    full: Annotated[bool, Field(title="Full re-index", description="Rebuild into a fresh collection, swapped in "
+                                "once it audits clean (needed after a change of policy, model or key); the "
+                                "paths are then the whole source.")] = False  # fmt: skip
+    keep_previous_hours: Annotated[float, Field(title="Keep the replaced collection (hours)", ge=0, le=24 * 365,
+                                                description="Full re-index: kept this long for a rollback "
+                                                "(0: dropped at once).")] = 24  # fmt: skip
+
+
+class EraseParameters(Parameters):
+    """Where an erasure runs, and the embedding model that re-embeds redacted chunks (the collection's)."""
+
+    stores: Stores = StoreParameters()
+    embedding_model: EmbeddingModel = DEFAULT_EMBEDDING_MODEL
+    key_file: KeyFile = None
+
+    @classmethod
+    def from_settings(cls, settings: IngestSettings) -> Self:
+        return cls(stores=StoreParameters.of(settings.stores), embedding_model=settings.embedding_model,
+                   key_file=absolute_path(settings.key_file))  # fmt: skip
+
+    def settings(self, api_key: str | None = None) -> IngestSettings:
+        return IngestSettings(stores=self.stores.settings(api_key), embedding_model=self.embedding_model,
+                              key_file=_path(self.key_file))  # fmt: skip
+
+
+class CompactParameters(EraseParameters):
+    """Where a compaction runs (it purges what erasures left behind)."""
+
+
+class ExpireParameters(EraseParameters):
+    """Retention of one collection: documents older than it are erased, with receipts."""
+
+    retention_days: Annotated[float, Field(title="Retention (days)", gt=0, le=36_500,
+                                           description="Erase documents indexed longer ago than this.")]  # fmt: skip
+    access_log_retention_days: Annotated[float | None, Field(title="Vault access-log retention (days)", gt=0,
+                                                             description="Empty: the access log is kept.")] = None  # fmt: skip
+    dry_run: Annotated[
+        bool, Field(title="Dry run", description="Count what would expire; erase nothing.")
+    ] = False
+
+    def retention(self) -> tuple[timedelta, timedelta | None]:
+        """The documents' retention and the access log's (None: kept)."""
+        access_log = self.access_log_retention_days
+        return timedelta(days=self.retention_days), timedelta(days=access_log) if access_log else None
+
+
+class AuditParameters(Parameters):
+    """What an audit scans and with which detectors."""
+
+    stores: Stores = StoreParameters()
+    payload_format: Annotated[FormatChoice, Field(title="Payload format", description="The collection's layout "
+                                                  "(auto: detected); its type names and ids are not read as "
+                                                  "content.")] = "auto"  # fmt: skip
+    policy: Policy = "default"
+    policy_file: PolicyFile = None
+    spacy_model: SpacyModel = DEFAULT_SPACY_MODEL
+    fail_on_findings: Annotated[bool, Field(title="Fail the run on findings", description="A scheduled audit "
+                                            "that finds something fails, so an alert on failed runs catches "
+                                            "it.")] = True  # fmt: skip
+
+    @property
+    def policy_spec(self) -> str:
+        return self.policy_file or self.policy
+
+
+class ScrubParameters(Parameters):
+    """A collection that holds raw text, masked and re-embedded into a new one in the same layout."""
+
+    source_collection: Annotated[str, Field(title="Source collection", pattern=COLLECTION_NAME,
+                                            description="Holds raw text; left as it is unless deleted below.")]  # fmt: skip
+    target_collection: Annotated[str, Field(title="Target collection", pattern=COLLECTION_NAME,
+                                            description="The masked copy.")]  # fmt: skip
+    payload_format: Annotated[FormatChoice, Field(title="Source payload format",
+                                                  description="auto: detected from a point.")] = "auto"  # fmt: skip
+    text_field: Annotated[str | None, Field(title="Text field", description="raw format: the payload field "
+                                            "with the chunk text.")] = None  # fmt: skip
+    doc_key: Annotated[str | None, Field(title="Document key", description="Payload path (dotted) naming a "
+                                         "point's document.")] = None  # fmt: skip
+    alias: Annotated[str | None, Field(title="Alias", description="Point this alias at the target once it "
+                                       "audits clean.")] = None  # fmt: skip
+    delete_source: Annotated[bool, Field(title="Delete the source", description="Once the target audits "
+                                         "clean.")] = False  # fmt: skip
+    dry_run: Annotated[bool, Field(title="Dry run", description="Read and mask, write nothing.")] = False
+    stores: Annotated[StoreParameters, Field(title="Stores", description="Qdrant and lineage store (the "
+                                             "collection is the target).")] = StoreParameters()  # fmt: skip
+    policy: Policy = "default"
+    policy_file: PolicyFile = None
+    spacy_model: SpacyModel = DEFAULT_SPACY_MODEL
+    embedding_model: EmbeddingModel = DEFAULT_EMBEDDING_MODEL
+    key_file: KeyFile = None
+
+    def settings(self, api_key: str | None = None) -> IngestSettings:
+        stores = self.stores.model_copy(
+            update={"collection": self.target_collection}
+        )  # the lineage records it
+        return IngestSettings(stores=stores.settings(api_key), policy=self.policy_file or self.policy,
+                              spacy_model=self.spacy_model, embedding_model=self.embedding_model,
+                              key_file=_path(self.key_file))  # fmt: skip

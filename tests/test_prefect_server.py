@@ -1,0 +1,132 @@
+"""Against a real ``prefect server start``: ``ragmask serve`` deploys every operation with a typed form,
+the scheduler turns the cron schedules into runs, a re-index triggered through the API with parameters
+runs to completion with its artifacts, a bound in the form is enforced, schedules edited in the UI
+survive a restart of ``serve``, and the Prefect database holds none of the corpus's personal data."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.prefect_server import prefect_server, ragmask_serve
+from tests.test_flows import PERSONAL_FILE_NAME
+from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD_VALUES, leaked_values
+
+T = TypeVar("T")
+OPERATIONS = {"ingest", "reindex", "expire", "audit", "compact", "erase", "scrub"}
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def deployments(api: httpx.Client) -> dict[str, dict[str, Any]]:
+    """The served deployments by flow name."""
+    flows = {f["id"]: f["name"] for f in api.post("/flows/filter", json={}).json()}
+    return {flows[d["flow_id"]]: d for d in api.post("/deployments/filter", json={}).json()}
+
+
+def all_served(api: httpx.Client) -> dict[str, dict[str, Any]] | None:
+    served = deployments(api)
+    return served if set(served) == OPERATIONS else None
+
+
+def finished_run(api: httpx.Client, run_id: str) -> dict[str, Any] | None:
+    run: dict[str, Any] = api.get(f"/flow_runs/{run_id}").json()
+    return run if run["state_type"] in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"} else None
+
+
+def reset_to(api: httpx.Client, deployment_id: str, cron: str) -> bool:
+    return [s["schedule"]["cron"] for s in api.get(f"/deployments/{deployment_id}/schedules").json()] == [
+        cron
+    ]
+
+
+def runs_of(api: httpx.Client, deployment_id: str, state: str | None = None) -> list[dict[str, Any]]:
+    query: dict[str, Any] = {"flow_runs": {"deployment_id": {"any_": [deployment_id]}}}
+    if state:
+        query["flow_runs"]["state"] = {"type": {"any_": [state]}}
+    runs: list[dict[str, Any]] = api.post("/flow_runs/filter", json=query).json()
+    return runs
+
+
+@pytest.mark.slow
+def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> None:
+    corpus, data = tmp_path / "sources", tmp_path / "data"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "notes" / f"{PERSONAL_FILE_NAME}.txt").write_text(
+        "Call back about the refund.\n", encoding="utf-8"
+    )
+    serve_args = ["--source", str(corpus), "--data-dir", str(data), "--collection", "docs",
+                  "--reindex-cron", "0 2 * * *", "--expire-cron", "30 3 * * *", "--retention-days", "3650"]  # fmt: skip
+    with prefect_server(tmp_path / "prefect") as env:
+        api = httpx.Client(base_url=env["PREFECT_API_URL"], timeout=30)
+        with ragmask_serve(serve_args, env, tmp_path / "serve.log"):
+            served = wait_for(lambda: all_served(api), 300, "the deployments")
+            reindex = served["reindex"]
+            # the form: typed, described, bounded; presets as choices; defaults from serve's options
+            form = reindex["parameter_openapi_schema"]["definitions"]["ReindexParameters"]["properties"]
+            assert form["batch_documents"]["minimum"] == 1
+            assert form["policy"]["enum"] == ["default", "strict", "hipaa"]
+            assert all(field.get("title") and field.get("description") for field in form.values())
+            assert reindex["parameters"]["paths"] == [str(corpus)]
+            assert reindex["parameters"]["settings"]["stores"]["collection"] == "docs"
+            assert served["expire"]["parameters"]["settings"]["retention_days"] == 3650
+            assert served["erase"]["parameter_openapi_schema"]["required"] == ["request_id"]
+            # the scheduler turns the cron schedule into runs
+            scheduled = wait_for(
+                lambda: runs_of(api, reindex["id"], "SCHEDULED"), 120, "scheduled re-index runs"
+            )
+            assert {run["expected_start_time"][11:16] for run in scheduled} == {"02:00"}
+            assert runs_of(api, served["expire"]["id"], "SCHEDULED")
+            # a bound in the form holds for the API too: no run that would do nothing
+            refused = api.post(f"/deployments/{reindex['id']}/create_flow_run",
+                               json={"parameters": {"settings": {"batch_documents": 0}}})  # fmt: skip
+            assert refused.status_code in {409, 422}, refused.text
+            # a re-index triggered through the API with parameters, run by the served process
+            run = api.post(f"/deployments/{reindex['id']}/create_flow_run", json={
+                "parameters": {"paths": [str(corpus)], "settings": {"stores": {"collection": "docs"}, "batch_documents": 4}},
+            }).json()  # fmt: skip
+            finished = wait_for(lambda: finished_run(api, run["id"]), 480, "the triggered re-index")
+            assert finished["state_type"] == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
+            assert finished["name"] == "reindex docs" and {"ragmask", "reindex"} <= set(finished["tags"])
+            artifacts = api.post(
+                "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}
+            ).json()
+            assert {"reindex-summary", "reindex-reports", "reindex-entities", "reindex-removals"} <= {
+                a["key"] for a in artifacts
+            }
+            summary = next(a for a in artifacts if a["key"] == "reindex-summary")["data"]
+            assert f"{CORPUS_DOCUMENTS + 1} indexed ({CORPUS_DOCUMENTS + 1} new" in summary
+            slot = api.get("/v2/concurrency_limits/ragmask-write-docs").json()
+            assert slot["limit"] == 1 and slot["active_slots"] == 0  # held during the run, released after
+            # an operator moves the schedule in the UI
+            schedule = api.get(f"/deployments/{reindex['id']}/schedules").json()[0]
+            edited = api.patch(f"/deployments/{reindex['id']}/schedules/{schedule['id']}",
+                               json={"schedule": {"cron": "15 4 * * *", "timezone": "UTC"}})  # fmt: skip
+            assert edited.is_success, edited.text
+        # serve restarts (a new worker image, a reboot): the operator's schedule stays
+        with ragmask_serve(serve_args, env, tmp_path / "serve.log"):
+            wait_for(lambda: "(schedule and defaults as set in the UI)" in (tmp_path / "serve.log").read_text(),
+                     120, "serve to start again")  # fmt: skip
+            time.sleep(5)
+            schedules = api.get(f"/deployments/{reindex['id']}/schedules").json()
+            assert [s["schedule"]["cron"] for s in schedules] == ["15 4 * * *"]
+            assert api.get(f"/deployments/{reindex['id']}").json()["paused"] is False
+        with ragmask_serve([*serve_args, "--reset"], env, tmp_path / "serve.log"):  # serve's own back
+            wait_for(lambda: reset_to(api, reindex["id"], "0 2 * * *"), 120, "the reset schedule")
+    # nothing personal in Prefect's database, logs or home: parameters are paths and settings
+    secrets = [*GOLD_VALUES, PERSONAL_FILE_NAME]
+    assert leaked_values(tmp_path / "prefect", secrets) == []

