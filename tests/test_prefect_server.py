@@ -54,6 +54,11 @@ def reset_to(api: httpx.Client, deployment_id: str, cron: str) -> bool:
     ]
 
 
+def released_slot(api: httpx.Client, name: str) -> dict[str, Any] | None:
+    slot: dict[str, Any] = api.get(f"/v2/concurrency_limits/{name}").json()
+    return slot if slot["active_slots"] == 0 else None
+
+
 def runs_of(api: httpx.Client, deployment_id: str, state: str | None = None) -> list[dict[str, Any]]:
     query: dict[str, Any] = {"flow_runs": {"deployment_id": {"any_": [deployment_id]}}}
     if state:
@@ -90,7 +95,7 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
                 lambda: runs_of(api, reindex["id"], "SCHEDULED"), 120, "scheduled re-index runs"
             )
             assert {run["expected_start_time"][11:16] for run in scheduled} == {"02:00"}
-            assert runs_of(api, served["expire"]["id"], "SCHEDULED")
+            wait_for(lambda: runs_of(api, served["expire"]["id"], "SCHEDULED"), 60, "scheduled expire runs")
             # a bound in the form holds for the API too: no run that would do nothing
             refused = api.post(f"/deployments/{reindex['id']}/create_flow_run",
                                json={"parameters": {"settings": {"batch_documents": 0}}})  # fmt: skip
@@ -99,7 +104,13 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
             run = api.post(f"/deployments/{reindex['id']}/create_flow_run", json={
                 "parameters": {"paths": [str(corpus)], "settings": {"stores": {"collection": "docs"}, "batch_documents": 4}},
             }).json()  # fmt: skip
-            finished = wait_for(lambda: finished_run(api, run["id"]), 480, "the triggered re-index")
+            held = []  # the write slot's occupancy while the run works
+
+            def finished_holding() -> dict[str, Any] | None:
+                held.append(api.get("/v2/concurrency_limits/ragmask-write-docs").json().get("active_slots"))
+                return finished_run(api, run["id"])
+
+            finished = wait_for(finished_holding, 480, "the triggered re-index")
             assert finished["state_type"] == "COMPLETED", (tmp_path / "serve.log").read_text()[-3000:]
             assert finished["name"] == "reindex docs" and {"ragmask", "reindex"} <= set(finished["tags"])
             artifacts = api.post(
@@ -110,8 +121,10 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
             }
             summary = next(a for a in artifacts if a["key"] == "reindex-summary")["data"]
             assert f"{CORPUS_DOCUMENTS + 1} indexed ({CORPUS_DOCUMENTS + 1} new" in summary
-            slot = api.get("/v2/concurrency_limits/ragmask-write-docs").json()
-            assert slot["limit"] == 1 and slot["active_slots"] == 0  # held during the run, released after
+            slot = wait_for(lambda: released_slot(api, "ragmask-write-docs"), 60, "the write slot")
+            assert (
+                slot["limit"] == 1 and 1 in held
+            )  # held during the run (one writer per collection), released after
             # an operator moves the schedule in the UI
             schedule = api.get(f"/deployments/{reindex['id']}/schedules").json()[0]
             edited = api.patch(f"/deployments/{reindex['id']}/schedules/{schedule['id']}",
