@@ -70,9 +70,7 @@ def main() -> None:
                     2000,
                 )
                 screenshot(f"{ui}/deployments", args.out / "deployments.png", 900)
-                screenshot(
-                    f"{ui}/runs/flow-run/{run['id']}?tab=Artifacts", args.out / "reindex-artifacts.png", 1100
-                )
+                screenshot(f"{ui}/runs/flow-run/{run['id']}", args.out / "reindex-run.png", 1100)
                 artifacts = api.post(
                     "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}
                 ).json()

@@ -580,10 +580,10 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
         click.echo(f"ragmask: scrub: {done}/{total} documents", err=True)
 
     with _one_line_errors():
-        stores = StoreParameters.of(_stores(store)).model_copy(update={"collection": None})  # the target's
+        stores = StoreParameters.of(_stores(store)).model_copy(update={"collection": ""})  # the target's
         parameters = ScrubParameters(
             source_collection=source_collection, target_collection=target_collection,
-            payload_format=cast(FormatChoice, payload_format), text_field=text_field, doc_key=doc_key, alias=alias,
+            payload_format=cast(FormatChoice, payload_format), text_field=text_field or "", doc_key=doc_key or "", alias=alias or "",
             delete_source=delete_source, dry_run=dry_run, stores=stores, **policy_fields(policy),
             spacy_model=spacy_model, embedding_model=store["embedding_model"], key_file=absolute_path(key_file),
         )  # fmt: skip
@@ -635,7 +635,7 @@ def expire_command(retention_days: float, access_log_retention_days: float | Non
     with _one_line_errors():
         erase = EraseParameters.from_settings(_erase_settings(store, key_file))
         parameters = ExpireParameters(**dict(erase), retention_days=retention_days,
-                                      access_log_retention_days=access_log_retention_days, dry_run=dry_run)  # fmt: skip
+                                      access_log_retention_days=access_log_retention_days or 0, dry_run=dry_run)  # fmt: skip
         if os.environ.get("PREFECT_API_URL"):
             from flows.expire import expire_flow
 

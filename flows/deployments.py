@@ -78,7 +78,7 @@ class DeploymentSpec:
 def deployment_specs(plan: ServePlan) -> list[DeploymentSpec]:
     """Every operation's deployment; named after its flow (``ingest/ragmask`` and so on)."""
     plan.check()
-    stores = StoreParameters(collection=plan.collection)
+    stores = StoreParameters(collection=plan.collection or "")
     ingest = IngestParameters(stores=stores)
     settings = {"settings": ingest.model_dump(mode="json")}
     paths = {"paths": list(plan.sources)} if plan.sources else {}

@@ -13,7 +13,7 @@ resolve in this process's memory).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +91,7 @@ def summary_markdown(result: IngestResult, operation: str = "ingest") -> str:
 
 @contextmanager
 def flow_sources(
-    stores: StoreSettings, keys: MaskingKeys, paths: list[str] | None, source_ref: str | None
+    stores: StoreSettings, keys: MaskingKeys, paths: Sequence[str], source_ref: str
 ) -> Iterator[list[Path]]:
     """The paths a flow reads: typed into a deployment's form, or a sealed reference the CLI registered
     (resolved here, deleted when the run ends)."""
@@ -146,9 +146,7 @@ class IngestRun:
 
 
 @contextmanager
-def ingest_run(
-    parameters: IngestParameters, paths: list[str] | None, source_ref: str | None
-) -> Iterator[IngestRun]:
+def ingest_run(parameters: IngestParameters, paths: Sequence[str], source_ref: str) -> Iterator[IngestRun]:
     """An ingest or reindex flow run's settings resolved from its parameters (a password typed into the
     form is refused, not used), its keys, its sources and batch tasks, with the collection's write slot
     held for the whole run."""
@@ -192,9 +190,9 @@ def ingest_artifacts(result: IngestResult, stores: StoreSettings, operation: str
     task_runner=ThreadPoolTaskRunner(max_workers=1),  # type: ignore[arg-type]
 )
 def ingest_flow(
-    paths: list[str] | None = None,
+    paths: tuple[str, ...] = (),
     settings: IngestParameters = IngestParameters(),
-    source_ref: str | None = None,
+    source_ref: str = "",
 ) -> dict[str, Any]:
     """Ingest files and directories into a masked collection; returns `ragmask ingest --json`.
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, IngestSettings, SettingsError, StoreSettings
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
@@ -36,8 +36,9 @@ from masking.policy import PRESETS
 
 PresetName = Literal["default", "strict", "hipaa"]
 
-COLLECTION_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+COLLECTION_NAME = r"^([A-Za-z0-9][A-Za-z0-9_.-]*)?$"  # empty: from the environment
 SECRET_URLS = ("qdrant_url", "lineage_url")
+MIN_CHUNK_TOKENS = 16
 
 
 def _holds_password(url: str) -> bool:
@@ -59,9 +60,9 @@ def redacted_url(url: str | None) -> str | None:
     return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
-def absolute_path(path: Path | str | None) -> str | None:
+def absolute_path(path: Path | str | None) -> str:
     """Paths cross to a worker absolute: a relative one would be read from the worker's directory."""
-    return str(Path(path).expanduser().resolve()) if path else None
+    return str(Path(path).expanduser().resolve()) if path else ""
 
 
 class Parameters(BaseModel):
@@ -81,25 +82,26 @@ class StoreParameters(Parameters):
     """Where a run reads and writes. Every field left empty comes from the worker's RAGMASK_* variable,
     else its default; server URLs with passwords belong there, never here."""
 
-    collection: Annotated[str | None, Field(title="Collection", max_length=200, pattern=COLLECTION_NAME,
+    collection: Annotated[str, Field(title="Collection", max_length=200, pattern=COLLECTION_NAME,
                                             description="Qdrant collection (its logical name). Empty: "
-                                            f"RAGMASK_COLLECTION, else {DEFAULT_COLLECTION!r}.")] = None  # fmt: skip
-    data_dir: Annotated[str | None, Field(title="Data directory", description="Where keys, the local lineage "
+                                            f"RAGMASK_COLLECTION, else {DEFAULT_COLLECTION!r}.")] = ""  # fmt: skip
+    data_dir: Annotated[str, Field(title="Data directory", description="Where keys, the local lineage "
                                           f"store and local Qdrant live. Empty: RAGMASK_DATA_DIR, else "
-                                          f"{str(DEFAULT_DATA_DIR)!r} in the worker's directory.")] = None  # fmt: skip
-    qdrant_url: Annotated[str | None, Field(title="Qdrant URL", description="Qdrant server URL, without "
-                                            "credentials. Empty: RAGMASK_QDRANT_URL, else local mode.")] = None  # fmt: skip
-    qdrant_path: Annotated[str | None, Field(title="Qdrant local folder", description="Local-mode folder. "
-                                             "Empty: RAGMASK_QDRANT_PATH, else <data directory>/qdrant.")] = None  # fmt: skip
-    lineage_url: Annotated[str | None, Field(title="Lineage store URL", description="SQLAlchemy URL without "
+                                          f"{str(DEFAULT_DATA_DIR)!r} in the worker's directory.")] = ""  # fmt: skip
+    qdrant_url: Annotated[str, Field(title="Qdrant URL", description="Qdrant server URL, without "
+                                            "credentials. Empty: RAGMASK_QDRANT_URL, else local mode.")] = ""  # fmt: skip
+    qdrant_path: Annotated[str, Field(title="Qdrant local folder", description="Local-mode folder. "
+                                             "Empty: RAGMASK_QDRANT_PATH, else qdrant/ in the data directory.")] = ""  # fmt: skip
+    lineage_url: Annotated[str, Field(title="Lineage store URL", description="SQLAlchemy URL without "
                                              "a password. Empty: RAGMASK_LINEAGE_URL, else SQLite in the "
-                                             "data directory.")] = None  # fmt: skip
+                                             "data directory.")] = ""  # fmt: skip
 
     @classmethod
     def of(cls, stores: StoreSettings) -> StoreParameters:
         """The CLI's store settings as parameters (paths absolute, the API key left behind)."""
-        return cls(collection=stores.collection, data_dir=absolute_path(stores.data_dir), qdrant_url=stores.qdrant_url,
-                   qdrant_path=absolute_path(stores.qdrant_path), lineage_url=stores.lineage_url)  # fmt: skip
+        return cls(collection=stores.collection, data_dir=absolute_path(stores.data_dir),
+                   qdrant_url=stores.qdrant_url or "", qdrant_path=absolute_path(stores.qdrant_path),
+                   lineage_url=stores.lineage_url or "")  # fmt: skip
 
     def for_flow_run(self, api_key: str | None = None) -> StoreParameters:
         """These parameters as Prefect may store them: a URL with a password is left out when it is the
@@ -108,7 +110,7 @@ class StoreParameters(Parameters):
         if api_key and api_key != os.environ.get("RAGMASK_QDRANT_API_KEY"):
             raise SettingsError("--qdrant-api-key cannot go to a flow run (Prefect stores parameters verbatim): "
                                 "set RAGMASK_QDRANT_API_KEY in the environment instead")  # fmt: skip
-        cleared: dict[str, None] = {}
+        cleared: dict[str, str] = {}
         for name in SECRET_URLS:
             url = getattr(self, name)
             if url and _holds_password(url):
@@ -116,13 +118,14 @@ class StoreParameters(Parameters):
                 if os.environ.get(variable) != url:
                     raise SettingsError(f"--{name.replace('_', '-')} holds a password, and Prefect stores flow "
                                         f"parameters verbatim: set {variable} in the environment instead")  # fmt: skip
-                cleared[name] = None
+                cleared[name] = ""
         return self.model_copy(update=cleared)
 
     def settings(self, api_key: str | None = None) -> StoreSettings:
         """The store settings of the run: these fields, the empty ones from RAGMASK_* variables."""
-        resolved = StoreSettings.from_env(data_dir=self.data_dir, collection=self.collection, qdrant_url=self.qdrant_url,
-                                          qdrant_path=self.qdrant_path, lineage_url=self.lineage_url)  # fmt: skip
+        resolved = StoreSettings.from_env(data_dir=self.data_dir or None, collection=self.collection or None,
+                                          qdrant_url=self.qdrant_url or None, qdrant_path=self.qdrant_path or None,
+                                          lineage_url=self.lineage_url or None)  # fmt: skip
         if api_key:
             return StoreSettings(**{**resolved.__dict__, "qdrant_api_key": api_key})
         return resolved
@@ -130,14 +133,14 @@ class StoreParameters(Parameters):
     def effective(self) -> dict[str, Any]:
         stores = self.settings()
         return {"collection": stores.collection, "data_dir": absolute_path(stores.data_dir),
-                "qdrant_url": redacted_url(stores.qdrant_url), "qdrant_path": absolute_path(stores.qdrant_path),
+                "qdrant_url": redacted_url(stores.qdrant_url), "qdrant_path": absolute_path(stores.qdrant_path) or None,
                 "lineage_url": redacted_url(stores.lineage_url)}  # fmt: skip
 
 
 Stores = Annotated[
     StoreParameters, Field(title="Stores", description="Collection, Qdrant and lineage store.")
 ]
-KeyFile = Annotated[str | None, Field(title="Masking key file", description="A path on the worker, outside the "
+KeyFile = Annotated[str, Field(title="Masking key file", description="A path on the worker, outside the "
                                       "data directory. Empty: RAGMASK_SECRET_KEY / RAGMASK_KEY_FILE, else the "
                                       "data directory's key.")]  # fmt: skip
 EmbeddingModel = Annotated[str, Field(title="Embedding model", min_length=1,
@@ -146,13 +149,13 @@ SpacyModel = Annotated[str, Field(title="spaCy model", min_length=1,
                                   description="Installed spaCy model name or path (NER).")]  # fmt: skip
 Policy = Annotated[PresetName, Field(title="Masking policy", description="Preset: default (mask PII), strict "
                                      "(mask more, lower thresholds), hipaa (the 18 identifiers).")]  # fmt: skip
-PolicyFile = Annotated[str | None, Field(title="Policy file", description="A YAML/TOML policy file on the "
+PolicyFile = Annotated[str, Field(title="Policy file", description="A YAML/TOML policy file on the "
                                          "worker; replaces the preset when given.")]  # fmt: skip
 
 
 class PolicyFields(TypedDict):
     policy: PresetName
-    policy_file: str | None
+    policy_file: str
 
 
 PRESET_NAMES: dict[str, PresetName] = {"default": "default", "strict": "strict", "hipaa": "hipaa"}
@@ -163,7 +166,7 @@ def policy_fields(policy: str | None) -> PolicyFields:
     """The CLI's --policy (a preset name or a file) as the form's two fields."""
     preset = PRESET_NAMES.get(policy or "default")
     if preset:
-        return {"policy": preset, "policy_file": None}
+        return {"policy": preset, "policy_file": ""}
     return {"policy": "default", "policy_file": absolute_path(policy)}
 
 
@@ -172,14 +175,14 @@ class IngestParameters(Parameters):
 
     stores: Stores = StoreParameters()
     policy: Policy = "default"
-    policy_file: PolicyFile = None
+    policy_file: PolicyFile = ""
     spacy_model: SpacyModel = DEFAULT_SPACY_MODEL
     embedding_model: EmbeddingModel = DEFAULT_EMBEDDING_MODEL
-    key_file: KeyFile = None
+    key_file: KeyFile = ""
     batch_documents: Annotated[int, Field(title="Documents per batch", ge=1, le=10_000,
                                           description="One Prefect task run each.")] = 32  # fmt: skip
-    chunk_tokens: Annotated[int | None, Field(title="Chunk size (tokens)", ge=16, le=8192,
-                                              description="Empty: the embedding model's limit.")] = None  # fmt: skip
+    chunk_tokens: Annotated[int, Field(title="Chunk size (tokens)", ge=0, le=8192,
+                                       description="0: the embedding model's limit; else at least 16.")] = 0  # fmt: skip
     chunk_overlap: Annotated[int, Field(title="Chunk overlap (tokens)", ge=0, le=1024,
                                          description="Tokens a chunk repeats from the one before.")] = 32  # fmt: skip
     payload_format: Annotated[WritableFormat, Field(title="Payload format", description="Lay points out as this "
@@ -187,19 +190,28 @@ class IngestParameters(Parameters):
                                                     "collection.")] = "langchain"  # fmt: skip
     vault: Annotated[bool, Field(title="Vault", description="Keep token -> value maps, envelope-encrypted, for "
                                  "`ragmask rehydrate` (master key: the worker's RAGMASK_VAULT_KEY).")] = False  # fmt: skip
-    vault_key_file: Annotated[str | None, Field(title="Vault master key file",
-                                                description="A path on the worker.")] = None  # fmt: skip
+    vault_key_file: Annotated[str, Field(title="Vault master key file",
+                                                description="A path on the worker.")] = ""  # fmt: skip
     max_file_bytes: Annotated[int, Field(title="Largest file (bytes)", ge=1,
                                          description="Larger files are skipped, each with one line.")] = ReaderOptions().max_file_bytes  # fmt: skip
     max_document_chars: Annotated[int, Field(title="Longest document (characters)", ge=1,
                                              description="Longer documents are skipped.")] = ReaderOptions().max_document_chars  # fmt: skip
+
+    @field_validator("chunk_tokens")
+    @classmethod
+    def _chunk_size(cls, value: int) -> int:
+        if 0 < value < MIN_CHUNK_TOKENS:
+            raise ValueError(
+                f"a chunk of fewer than {MIN_CHUNK_TOKENS} tokens holds no context (0: the model's limit)"
+            )
+        return value
 
     @classmethod
     def from_settings(cls, settings: IngestSettings) -> IngestParameters:
         return cls(stores=StoreParameters.of(settings.stores), **policy_fields(settings.policy),
                    spacy_model=settings.spacy_model, embedding_model=settings.embedding_model,
                    key_file=absolute_path(settings.key_file), batch_documents=settings.batch_documents,
-                   chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap,
+                   chunk_tokens=settings.chunk_tokens or 0, chunk_overlap=settings.chunk_overlap,
                    payload_format=settings.payload_format, vault=settings.vault,
                    vault_key_file=absolute_path(settings.vault_key_file), max_file_bytes=settings.reader.max_file_bytes,
                    max_document_chars=settings.reader.max_document_chars)  # fmt: skip
@@ -208,13 +220,13 @@ class IngestParameters(Parameters):
         reader = ReaderOptions(max_file_bytes=self.max_file_bytes, max_document_chars=self.max_document_chars)
         return IngestSettings(stores=self.stores.settings(api_key), policy=self.policy_file or self.policy,
                               spacy_model=self.spacy_model, embedding_model=self.embedding_model,
-                              chunk_tokens=self.chunk_tokens, chunk_overlap=self.chunk_overlap,
+                              chunk_tokens=self.chunk_tokens or None, chunk_overlap=self.chunk_overlap,
                               batch_documents=self.batch_documents, key_file=_path(self.key_file), vault=self.vault,
                               vault_key_file=_path(self.vault_key_file), payload_format=self.payload_format,
                               reader=reader)  # fmt: skip
 
 
-def _path(value: str | None) -> Path | None:
+def _path(value: str) -> Path | None:
     return Path(value) if value else None
 
 
@@ -234,7 +246,7 @@ class EraseParameters(Parameters):
 
     stores: Stores = StoreParameters()
     embedding_model: EmbeddingModel = DEFAULT_EMBEDDING_MODEL
-    key_file: KeyFile = None
+    key_file: KeyFile = ""
 
     @classmethod
     def from_settings(cls, settings: IngestSettings) -> Self:
@@ -255,8 +267,8 @@ class ExpireParameters(EraseParameters):
 
     retention_days: Annotated[float, Field(title="Retention (days)", gt=0, le=36_500,
                                            description="Erase documents indexed longer ago than this.")]  # fmt: skip
-    access_log_retention_days: Annotated[float | None, Field(title="Vault access-log retention (days)", gt=0,
-                                                             description="Empty: the access log is kept.")] = None  # fmt: skip
+    access_log_retention_days: Annotated[float, Field(title="Vault access-log retention (days)", ge=0, le=36_500,
+                                                      description="0: the access log is kept.")] = 0  # fmt: skip
     dry_run: Annotated[
         bool, Field(title="Dry run", description="Count what would expire; erase nothing.")
     ] = False
@@ -275,7 +287,7 @@ class AuditParameters(Parameters):
                                                   "(auto: detected); its type names and ids are not read as "
                                                   "content.")] = "auto"  # fmt: skip
     policy: Policy = "default"
-    policy_file: PolicyFile = None
+    policy_file: PolicyFile = ""
     spacy_model: SpacyModel = DEFAULT_SPACY_MODEL
     fail_on_findings: Annotated[bool, Field(title="Fail the run on findings", description="A scheduled audit "
                                             "that finds something fails, so an alert on failed runs catches "
@@ -295,22 +307,22 @@ class ScrubParameters(Parameters):
                                             description="The masked copy.")]  # fmt: skip
     payload_format: Annotated[FormatChoice, Field(title="Source payload format",
                                                   description="auto: detected from a point.")] = "auto"  # fmt: skip
-    text_field: Annotated[str | None, Field(title="Text field", description="raw format: the payload field "
-                                            "with the chunk text.")] = None  # fmt: skip
-    doc_key: Annotated[str | None, Field(title="Document key", description="Payload path (dotted) naming a "
-                                         "point's document.")] = None  # fmt: skip
-    alias: Annotated[str | None, Field(title="Alias", description="Point this alias at the target once it "
-                                       "audits clean.")] = None  # fmt: skip
+    text_field: Annotated[str, Field(title="Text field", description="raw format: the payload field "
+                                            "with the chunk text.")] = ""  # fmt: skip
+    doc_key: Annotated[str, Field(title="Document key", description="Payload path (dotted) naming a "
+                                         "point's document.")] = ""  # fmt: skip
+    alias: Annotated[str, Field(title="Alias", description="Point this alias at the target once it "
+                                       "audits clean.")] = ""  # fmt: skip
     delete_source: Annotated[bool, Field(title="Delete the source", description="Once the target audits "
                                          "clean.")] = False  # fmt: skip
     dry_run: Annotated[bool, Field(title="Dry run", description="Read and mask, write nothing.")] = False
     stores: Annotated[StoreParameters, Field(title="Stores", description="Qdrant and lineage store (the "
                                              "collection is the target).")] = StoreParameters()  # fmt: skip
     policy: Policy = "default"
-    policy_file: PolicyFile = None
+    policy_file: PolicyFile = ""
     spacy_model: SpacyModel = DEFAULT_SPACY_MODEL
     embedding_model: EmbeddingModel = DEFAULT_EMBEDDING_MODEL
-    key_file: KeyFile = None
+    key_file: KeyFile = ""
 
     def settings(self, api_key: str | None = None) -> IngestSettings:
         stores = self.stores.model_copy(

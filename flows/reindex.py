@@ -35,9 +35,9 @@ class ReindexFailedError(MaskingError):
     task_runner=ThreadPoolTaskRunner(max_workers=1),  # type: ignore[arg-type]
 )
 def reindex_flow(
-    paths: list[str] | None = None,
+    paths: tuple[str, ...] = (),
     settings: ReindexParameters = ReindexParameters(),
-    source_ref: str | None = None,
+    source_ref: str = "",
 ) -> dict[str, Any]:
     """Bring a collection in line with its sources: add new documents, replace changed ones, erase the ones
     that vanished (one signed receipt per batch of removals); returns `ragmask reindex --json`. A full

@@ -38,8 +38,8 @@ class ScrubRequest:
     def of(cls, parameters: ScrubParameters) -> ScrubRequest:
         """The request a scrub's settings object (the CLI's or a deployment form's) makes."""
         return cls(parameters.source_collection, parameters.target_collection, parameters.payload_format,
-                   parameters.text_field, parameters.doc_key, parameters.alias, parameters.delete_source,
-                   parameters.dry_run)  # fmt: skip
+                   parameters.text_field or None, parameters.doc_key or None, parameters.alias or None,
+                   parameters.delete_source, parameters.dry_run)  # fmt: skip
 
 
 def run_scrub(

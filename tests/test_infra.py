@@ -187,7 +187,7 @@ def test_a_url_with_a_password_is_never_a_flow_parameter(monkeypatch: pytest.Mon
     assert parameters.effective()["lineage_url"] == "postgresql+psycopg://ragmask:***@db:5432/ragmask"
     monkeypatch.setenv("RAGMASK_LINEAGE_URL", url)  # the worker's own variable: left out, read there
     sent = parameters.for_flow_run()
-    assert sent.lineage_url is None and "s3cret-pw" not in sent.model_dump_json()
+    assert sent.lineage_url == "" and "s3cret-pw" not in sent.model_dump_json()
     assert sent.settings().lineage == url
 
 

@@ -6,6 +6,7 @@ survive a restart of ``serve``, and the Prefect database holds none of the corpu
 from __future__ import annotations
 
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from tests.prefect_server import prefect_server, ragmask_serve
+from tests.conftest import REPO
+from tests.prefect_server import BIN, prefect_server, ragmask_serve
 from tests.test_flows import PERSONAL_FILE_NAME
 from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD_VALUES, leaked_values
 
@@ -67,6 +69,27 @@ def runs_of(api: httpx.Client, deployment_id: str, state: str | None = None) -> 
     return runs
 
 
+def check_forms(served: dict[str, dict[str, Any]], corpus: Path) -> None:
+    """The forms: typed, described, bounded; presets as choices; defaults from serve's options."""
+    reindex = served["reindex"]
+    # the form: typed, described, bounded; presets as choices; defaults from serve's options
+    form = reindex["parameter_openapi_schema"]["definitions"]["ReindexParameters"]["properties"]
+    assert form["batch_documents"]["minimum"] == 1
+    assert form["policy"]["enum"] == ["default", "strict", "hipaa"]
+    assert all(field.get("title") and field.get("description") for field in form.values())
+    # no "str | None" toggles ("Property is type None" under each field): empty means the default
+    schema = reindex["parameter_openapi_schema"]
+    fields = [
+        *schema["properties"].values(),
+        *(f for d in schema["definitions"].values() for f in d["properties"].values()),
+    ]
+    assert not [field for field in fields if "anyOf" in field]
+    assert reindex["parameters"]["paths"] == [str(corpus)]
+    assert reindex["parameters"]["settings"]["stores"]["collection"] == "docs"
+    assert served["expire"]["parameters"]["settings"]["retention_days"] == 3650
+    assert served["erase"]["parameter_openapi_schema"]["required"] == ["request_id"]
+
+
 @pytest.mark.slow
 def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> None:
     corpus, data = tmp_path / "sources", tmp_path / "data"
@@ -81,15 +104,7 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
         with ragmask_serve(serve_args, env, tmp_path / "serve.log"):
             served = wait_for(lambda: all_served(api), 300, "the deployments")
             reindex = served["reindex"]
-            # the form: typed, described, bounded; presets as choices; defaults from serve's options
-            form = reindex["parameter_openapi_schema"]["definitions"]["ReindexParameters"]["properties"]
-            assert form["batch_documents"]["minimum"] == 1
-            assert form["policy"]["enum"] == ["default", "strict", "hipaa"]
-            assert all(field.get("title") and field.get("description") for field in form.values())
-            assert reindex["parameters"]["paths"] == [str(corpus)]
-            assert reindex["parameters"]["settings"]["stores"]["collection"] == "docs"
-            assert served["expire"]["parameters"]["settings"]["retention_days"] == 3650
-            assert served["erase"]["parameter_openapi_schema"]["required"] == ["request_id"]
+            check_forms(served, corpus)
             # the scheduler turns the cron schedule into runs
             scheduled = wait_for(
                 lambda: runs_of(api, reindex["id"], "SCHEDULED"), 120, "scheduled re-index runs"
@@ -143,3 +158,29 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
     # nothing personal in Prefect's database, logs or home: parameters are paths and settings
     secrets = [*GOLD_VALUES, PERSONAL_FILE_NAME]
     assert leaked_values(tmp_path / "prefect", secrets) == []
+
+
+@pytest.mark.slow
+def test_prefect_yaml_deploys_to_a_process_pool_whose_worker_runs_the_flows(tmp_path: Path) -> None:
+    """infra/prefect.yaml outside Docker: deployed from the repository, run by a plain process worker
+    started elsewhere (no fixed /app directory)."""
+    with prefect_server(tmp_path / "prefect") as env:
+        api = httpx.Client(base_url=env["PREFECT_API_URL"], timeout=30)
+        prefect = [str(BIN / "prefect"), "--no-prompt"]
+        for command in (["work-pool", "create", "ragmask", "--type", "process"],
+                        ["deploy", "--all", "--prefect-file", str(REPO / "infra" / "prefect.yaml")]):  # fmt: skip
+            done = subprocess.run([*prefect, *command], env=env, cwd=REPO, capture_output=True, text=True,
+                                  timeout=300, check=False)  # fmt: skip
+            assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        served = wait_for(lambda: all_served(api), 60, "the deployments")
+        assert {d["work_pool_name"] for d in served.values()} == {"ragmask"}
+        schedules = api.get(f"/deployments/{served['expire']['id']}/schedules").json()
+        assert [s["active"] for s in schedules] == [False]  # retention is turned on deliberately
+        run = api.post(f"/deployments/{served['compact']['id']}/create_flow_run",
+                       json={"parameters": {"settings": {"stores": {"data_dir": str(tmp_path / "data")}}}}).json()  # fmt: skip
+        worker_env = env | {"HOME": str(tmp_path / "home")}  # its receipt key, not the user's
+        done = subprocess.run([*prefect, "worker", "start", "--pool", "ragmask", "--run-once"], env=worker_env,
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+        finished = wait_for(lambda: finished_run(api, run["id"]), 120, "the compact run")
+        assert finished["state_type"] == "COMPLETED", done.stdout[-2000:] + done.stderr[-2000:]
+        assert finished["name"] == "compact ragmask"
