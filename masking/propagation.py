@@ -25,6 +25,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from masking.entities import DetectedSpan
 from masking.literals import collapse_whitespace, literal_key, literal_union
 from masking.normalise import TITLES, normalise, normalise_name
+from masking.spans import NOT_A_PERSON
 
 MIN_VARIANT_LETTERS = 3
 PROPAGATED = "propagation"
@@ -137,13 +138,15 @@ _COORDINATED_NAME = rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}}"
 _AFTER = re.compile(
     rf"(?:,[ \t]*|[ \t]+(?:and|or|&)[ \t]+|,[ \t]*(?:and|or)[ \t]+)(?P<name>{_COORDINATED_NAME})"
 )
-_BEFORE = re.compile(rf"(?P<name>{_COORDINATED_NAME})(?:[ \t]*,[ \t]*|[ \t]+(?:and|or|&)[ \t]+)$")
+_BEFORE = re.compile(
+    rf"(?P<name>{_COORDINATED_NAME})(?:[ \t]*,[ \t]*|[ \t]+(?:and|or|&)[ \t]+)\Z"
+)  # \Z: not "Regards,\n"
 MAX_COORDINATION_ROUNDS = 8
 
 
 def _plausible_name(words: str) -> bool:
     first = words.split(maxsplit=1)[0].casefold()
-    return first not in STOP_WORDS and first not in COMMON_WORD_NAMES and first not in TITLES
+    return not ({first} & (STOP_WORDS | COMMON_WORD_NAMES | TITLES | NOT_A_PERSON))
 
 
 def coordinated_persons(text: str, spans: Sequence[DetectedSpan]) -> list[DetectedSpan]:

@@ -19,14 +19,44 @@ _CONTEXT: dict[str, re.Pattern[str]] = {
 }
 CONTEXT_WINDOW = 48
 _TRIM_CHARS = " \t\r\n,;:"
-# Words spaCy's small model tags as PERSON at the start of a line or message ("Email: ...").
+# Words spaCy's small model tags as PERSON at the start of a line or message ("Email: ...", "Regards,\nAnna",
+# "Secretary: ..."): form labels, salutations, sign-offs and the roles of minutes and records. Never a
+# name on their own; at the start of a PERSON span they are cut off ("Regards Anna" -> "Anna").
 NOT_A_PERSON = frozenset(
-    {
-        "email", "e-mail", "phone", "tel", "mobile", "address", "name", "dear", "hi", "hello", "thanks",
-        "regards", "subject", "re", "fwd", "cc", "bcc", "attn", "date", "dob", "ssn", "iban", "note",
-        "patient", "customer", "client", "user", "admin", "sir", "madam",
-    }
-)  # fmt: skip
+    """
+    email e-mail phone tel mobile fax address name dear hi hello hey thanks thank regards kind best warm
+    sincerely cheers yours respectfully subject re fwd cc bcc attn date dob ssn iban note notes patient
+    customer client user admin sir madam chair chairman chairperson chairwoman secretary treasurer minutes
+    attendees attendee apologies absent present action actions agenda item agent status manager supervisor
+    employee history plan attending physician nurse doctor consultant owner reporter assignee approver
+    reviewer sender recipient from to signed signature summary discharge diagnosis medication allergies
+    ticket priority resolution department team lead director president member members guest guests
+    """.split()
+)
+_FORM_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
+
+
+def cut_form_words(text: str, span: DetectedSpan) -> DetectedSpan | None:
+    """A PERSON span without the form words it starts with and without what follows a line break in it
+    (None if nothing else is left)."""
+    start = span.start
+    while start < span.end and not text[start].isalnum():  # "> Regards", "**Chair"
+        start += 1
+    while match := _FORM_WORD.match(text, start, span.end):
+        if match.group().casefold() not in NOT_A_PERSON:
+            break
+        start = match.end()
+        while start < span.end and not text[start].isalnum():
+            start += 1
+    end = text.find("\n", start, span.end)  # a name does not run over a line break ("Alex Caro\nEmployee")
+    end = span.end if end < 0 else end
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    if start >= end:
+        return None
+    if (start, end) == (span.start, span.end):
+        return span
+    return DetectedSpan(start, end, span.entity_type, span.score, span.recognizer)
 
 
 def _has_context(text: str, span: DetectedSpan) -> bool:
@@ -46,7 +76,7 @@ def drop_false_positives(text: str, spans: Sequence[DetectedSpan]) -> list[Detec
     - UK_NHS on a number that is also a phone number, without NHS context (a US phone is 3-3-4 too);
     - DATE_TIME with neither digits in date form nor a month/day name ("the weekend", "years", "901820");
     - US_BANK_NUMBER / US_DRIVER_LICENSE / US_PASSPORT on a digit run with no such word before it;
-    - PERSON on a form word ("Email", "Dear").
+    - PERSON on a form word ("Email", "Dear", "Secretary"), or starting with one ("Regards,\nAnna").
     """
     emails = [s for s in spans if s.entity_type == "EMAIL_ADDRESS"]
     phones = [s for s in spans if s.entity_type == "PHONE_NUMBER"]
@@ -62,7 +92,10 @@ def drop_false_positives(text: str, spans: Sequence[DetectedSpan]) -> list[Detec
             continue
         if kind in {"US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_PASSPORT"} and not _has_context(text, span):
             continue
-        if kind == "PERSON" and value.strip().casefold() in NOT_A_PERSON:
+        if kind == "PERSON":
+            cut = cut_form_words(text, span)
+            if cut is not None:
+                kept.append(cut)
             continue
         kept.append(span)
     return kept

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from faker import Faker
+
+from masking import Masker
 from masking.entities import DetectedSpan
 from masking.leak_check import leak_check
 from masking.propagation import coordinated_persons, is_usable_variant, name_variants, propagate
@@ -80,3 +83,19 @@ def test_leak_check_finds_validated_values_outside_tokens() -> None:
     assert kinds == ["EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS", "PHONE_NUMBER"]
     assert leak_check(text, types={"US_SSN"})[0].entity_type == "US_SSN"
     assert leak_check("only tokens <PERSON_deadbeef> and <US_SSN> here, version 1.2.3, 555-12") == []
+
+
+def test_form_words_tagged_as_persons_are_not_propagated(masker: Masker, fake: Faker) -> None:
+    """Salutations, sign-offs and roles that spaCy tags as persons at a line start stay words: one false
+    positive must not turn every occurrence of "Regards" or "Secretary" into a token (issue 13)."""
+    first, other = fake.first_name(), fake.name()
+    rounds = [
+        f"Hi {first},\nInvoices go out monthly.\nSecretary: {other}\nMinutes approved.\n\nRegards,\n{first}\n"
+        for _ in range(4)
+    ]
+    text = "\n> ".join(rounds) + "\nEmployee record\nAgent: noted.\nChair closed the meeting.\n"
+    masked = masker.mask("doc-form-words", text).masked_text
+    assert masked is not None
+    for word in ("Invoices", "Secretary", "Regards", "Minutes", "Employee", "Agent", "Chair"):
+        assert masked.count(word) == text.count(word), word
+    assert first not in masked and other not in masked
