@@ -16,6 +16,7 @@ from masking.recognizers.identifiers import (
     VehicleIdRecognizer,
     vin_valid,
 )
+from masking.recognizers.labelled import LabelledAddressRecognizer, LabelledPersonRecognizer
 from masking.recognizers.person import PersonCueRecognizer
 from masking.recognizers.phone import LabelledPhoneRecognizer, NorthAmericanPhoneRecognizer
 from masking.recognizers.secrets import SecretRecognizer
@@ -185,3 +186,52 @@ def test_overlaps_merge_into_their_union_typed_by_the_longer() -> None:
     assert [(s.start, s.end, s.entity_type) for s in merged] == [(0, 30, "STREET_ADDRESS"), (40, 45, "URL")]
     same_length = resolve_overlaps([span(0, 10, "US_SSN", 0.4), span(0, 10, "PHONE_NUMBER", 0.75)])
     assert [s.entity_type for s in same_length] == ["PHONE_NUMBER"]
+
+
+@pytest.mark.parametrize("locale", ["nl_NL", "de_DE", "da_DK", "fr_FR", "es_ES", "it_IT", "pl_PL", "en_GB"])
+def test_an_address_after_its_label_is_masked_whole_in_any_layout(locale: str) -> None:
+    fake = Faker(locale)
+    fake.seed_instance(13)
+    for _ in range(5):
+        value = f"{fake.street_address()}, {fake.postcode()} {fake.city()}".replace("\n", ", ")
+        for text in (f"Home address: {value}\nPhone: none", f"**Address:** {value}",
+                     f"She wrote that my home address is {value}. Thanks for checking."):  # fmt: skip
+            assert found(LabelledAddressRecognizer(), text) == [value], text
+
+
+def test_a_label_without_an_address_is_left_alone() -> None:
+    for text in ("Address: see above", "Home address:\n", "Email address: on file"):
+        assert found(LabelledAddressRecognizer(), text) == []
+
+
+def test_names_after_person_labels_even_when_the_ner_model_misses_them(fake: Faker) -> None:
+    chair, secretary, other = fake.name(), fake.name(), fake.name()
+    text = (f"Attendees: {chair}, {secretary} and {other}\n**Manager:** Maja van der Plas\n"
+            f"To: {chair} <someone@example.com>\nPatient: Dr. {other}   MRN: 1234567\n")  # fmt: skip
+    assert found(LabelledPersonRecognizer(), text) == [
+        chair,
+        secretary,
+        other,
+        "Maja van der Plas",
+        chair,
+        other,
+    ]
+
+
+def test_person_labels_with_no_name_after_them_find_nothing() -> None:
+    text = "Agent: noted.\nStatus: Open\nCustomer: unknown\nTo: all staff\nFrom: Regards Team\n"
+    assert found(LabelledPersonRecognizer(), text) == []
+
+
+def test_phone_shaped_numbers_after_a_phone_label_whatever_their_range() -> None:
+    text = (
+        "My direct line is +44 20 5550 1234.\nReported by phone (+31(0)99 0606340).\nContact 79032283 today."
+    )
+    assert found(LabelledPhoneRecognizer(), text) == ["+44 20 5550 1234", "+31(0)99 0606340", "79032283"]
+
+
+def test_an_employee_id_is_an_identifier() -> None:
+    assert found(AccountNumberRecognizer(), "Employee ID: E752517\n**Staff number:** 88-1234") == [
+        "E752517",
+        "88-1234",
+    ]

@@ -23,6 +23,7 @@ from masking.recognizers.identifiers import (
     MedicalRecordNumberRecognizer,
     VehicleIdRecognizer,
 )
+from masking.recognizers.labelled import LabelledAddressRecognizer, LabelledPersonRecognizer
 from masking.recognizers.person import PersonCueRecognizer
 from masking.recognizers.phone import LabelledPhoneRecognizer, NorthAmericanPhoneRecognizer
 from masking.recognizers.postcode import PostcodeRecognizer
@@ -45,6 +46,8 @@ RAGMASK_RECOGNIZERS: list[Callable[[], EntityRecognizer]] = [
     NorthAmericanPhoneRecognizer,
     SecretRecognizer,
     PersonCueRecognizer,
+    LabelledPersonRecognizer,
+    LabelledAddressRecognizer,
     SensitiveTermRecognizer,
 ]
 

@@ -14,7 +14,7 @@ import regex
 from masking.recognizers.base import RuleRecognizer
 
 VALUE = regex.compile(
-    r"[ \t]*(?:(?:number|num|no\.?|nr\.?|id|code|\#)[ \t]*)?(?:is|[:#=\-])?[ \t]*"
+    r"[ \t]*(?:(?:number|num|no\.?|nr\.?|id|code|\#)[ \t]*)?(?:is|[:#=\-])?[ \t]*(?:\*\*[ \t]*)?"
     r"(?P<value>[A-Z0-9](?:[A-Z0-9]|[\-/.](?=[A-Z0-9])){4,24})(?![A-Za-z0-9])",
     regex.IGNORECASE,
 )
@@ -65,7 +65,7 @@ class AccountNumberRecognizer(LabelledIdentifierRecognizer):
     ENTITY = "ACCOUNT_NUMBER"
     LABELS = regex.compile(
         r"\b(?:account|acct|a/c|policy|member(?:ship)?|customer|subscriber|beneficiary|health[ \t]+plan"
-        r"|insurance|claim|loyalty)\b",
+        r"|insurance|claim|loyalty|employee|staff|personnel|payroll|badge)\b",
         regex.IGNORECASE,
     )
 

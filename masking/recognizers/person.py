@@ -15,7 +15,8 @@ from masking.recognizers.base import RuleRecognizer
 
 NAME_WORD = r"\p{Lu}[\p{Ll}'’\-]+(?:-\p{Lu}[\p{Ll}'’]+)?"
 INITIAL = r"\p{Lu}\."
-FULL_NAME = rf"{NAME_WORD}(?:[ \t]+(?:{INITIAL}[ \t]+)?(?:(?:van|von|de|der|den|da|di|del|le|la|bin|al)[ \t]+)?{NAME_WORD}){{0,2}}"
+PARTICLE = r"(?:van|von|de|der|den|da|di|del|le|la|bin|al|ten|ter|zu|dos|das)"
+FULL_NAME = rf"{NAME_WORD}(?:[ \t]+(?:{INITIAL}[ \t]+)?(?:{PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,2}}"  # "van der Plas"
 _TITLE_ALTERNATION = "|".join(sorted((regex.escape(t) for t in TITLES), key=len, reverse=True))
 
 TITLED = regex.compile(rf"(?<!\p{{L}})(?i:{_TITLE_ALTERNATION})\.?[ \t]+(?P<name>{FULL_NAME})")

@@ -19,9 +19,13 @@ from masking.recognizers.base import RuleRecognizer
 NUMBER = r"(?:\+\d{1,3}[ \t.\-]?)?(?:\(\d{1,4}\)[ \t.\-]?)?\d{2,12}(?:[ \t.\-]\d{2,8}){0,4}(?:[ \t]*(?:x|ext\.?)[ \t]*\d{1,5})?"
 LABEL = (
     r"(?i:phone|tel|telephone|mobile|cell|fax|desk|office|home|work|whatsapp|call(?:[ \t]+(?:me|us|him|her|them))?(?:[ \t]+(?:on|at))?"
-    r"|reach[ \t]+me[ \t]+(?:on|at)|answering[ \t]+at|messages[ \t]+to|text[ \t]+me[ \t]+(?:on|at)|number)"
+    r"|reach[ \t]+me[ \t]+(?:on|at)|answering[ \t]+at|messages[ \t]+to|text[ \t]+me[ \t]+(?:on|at)|number"
+    r"|(?:direct[ \t]+)?line|contact|extension|ext)"
 )
-BEFORE = regex.compile(rf"\b{LABEL}\b[ \t]*[:\-]?[ \t]*\n?[ \t]*(?P<value>{NUMBER})(?![\w\-])")
+# "Phone: ...", "**Mobile:** ...", "my direct line is ...", "reported by phone (...)"
+BEFORE = regex.compile(
+    rf"\b{LABEL}\b(?:[ \t]+(?i:is))?[ \t]*(?:\*\*)?[:\-(]?(?:\*\*)?[ \t]*\n?[ \t]*(?P<value>{NUMBER})(?![\w\-])"
+)
 AFTER = regex.compile(
     rf"(?<![\w+\-])(?P<value>{NUMBER})[ \t]*[\-,]?[ \t]*\b(?i:office|fax|mobile|cell|home|work|desk)\b"
 )

@@ -1,0 +1,110 @@
+"""Labelled fields fail closed: a value after a label that names its type is masked by that type, even
+when no recognizer knows its format.
+
+Records, forms, minutes and tickets say what a value is: "Home address: Kerkbaan 12, Dorpsveld",
+"**Manager:** Birte Friis", "Apologies: Amber Mcneil", "my home address is ...". A Dutch street layout
+or a name the NER model misses after a label would otherwise stay raw. Labels are matched at the start
+of a line (plain or markdown bold, quoted replies too) or as "my <label> is". A label's value runs to
+the end of its line or to a run of spaces before the next label. Phones and identifiers after their
+labels are found by phone.py and identifiers.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import regex
+
+from masking.recognizers.base import RuleRecognizer
+from masking.recognizers.person import FULL_NAME, NOT_NAMES
+from masking.spans import NOT_A_PERSON
+
+VALUE_END = r"(?=[ \t]{2,}|[ \t]*$)"
+LINE_START = r"(?m)^[ \t>]*(?:\*\*)?[ \t]*"
+AFTER_LABEL = r"[ \t]*(?:\*\*)?[ \t]*:[ \t]*(?:\*\*)?[ \t]*"
+# Later labels on the same line end a value too ("Patient: Ann Lee   MRN: 123").
+INLINE_LABEL = regex.compile(r"[ \t]+\p{L}[\p{L} ]{1,24}:[ \t]")
+
+PERSON_LABELS = (
+    r"(?i:(?:full[ \t]+)?name|patient|customer|client|employee|manager|supervisor|chair(?:person|man|woman)?"
+    r"|secretary|treasurer|attendees?|apologies|present|absent|agent|attending|physician|doctor|nurse"
+    r"|(?:emergency[ \t]+)?contact|next[ \t]+of[ \t]+kin|guardian|from|to|cc|signed|owner|reporter|assignee"
+    r"|author|employee[ \t]+name|account[ \t]+holder|beneficiary)"
+)
+ADDRESS_LABELS = (
+    r"(?i:(?:home|street|postal|mailing|residential|billing|shipping|delivery|permanent|current)?[ \t]*address"
+    r"|residence|domicile|lives[ \t]+at)"
+)
+PERSON_FIELD = regex.compile(rf"{LINE_START}(?:{PERSON_LABELS}){AFTER_LABEL}(?P<value>[^\n]*?){VALUE_END}")
+ADDRESS_FIELD = regex.compile(rf"{LINE_START}(?:{ADDRESS_LABELS}){AFTER_LABEL}(?P<value>[^\n]*?){VALUE_END}")
+# "my home address is Kerkbaan 12, 1234 AB Dorpsveld." up to the end of the sentence ("ul." is not one).
+ADDRESS_SAID = regex.compile(
+    r"(?i:\bmy[ \t]+(?:home[ \t]+|postal[ \t]+|street[ \t]+|new[ \t]+)?address[ \t]+is)[ \t]+"
+    r"(?P<value>[^\n]+?)(?=\.[ \t]+\p{Lu}\p{Ll}+[ \t]+\p{Ll}|\.?[ \t]*$)",
+    regex.MULTILINE,
+)
+TITLE = r"(?i:dr|mr|mrs|ms|miss|prof|sir)\.?[ \t]+"
+NAME_ITEM = regex.compile(rf"[ \t]*(?:{TITLE})?(?P<name>{FULL_NAME})[ \t]*(?:<[^>\n]*>|\([^)\n]*\))?[ \t]*")
+SEPARATOR = regex.compile(r",|;|[ \t]+(?:and|&)[ \t]+")
+MAX_ADDRESS = 160
+
+
+def _cut_at_next_label(text: str, start: int, end: int) -> int:
+    later = INLINE_LABEL.search(text, start, end)
+    return later.start() if later else end
+
+
+class LabelledPersonRecognizer(RuleRecognizer):
+    """Names after a person label: each name of a list ("Attendees: A, B and C"), titles and e-mail
+    brackets left out; a value that is not a list of capitalised names ("Agent: noted") is no name."""
+
+    ENTITY = "PERSON"
+    SCORE = 0.6
+
+    def find(self, text: str) -> Iterator[tuple[int, int, float]]:
+        for field in PERSON_FIELD.finditer(text):
+            start, end = (
+                field.start("value"),
+                _cut_at_next_label(text, field.start("value"), field.end("value")),
+            )
+            names: list[tuple[int, int]] = []
+            position = start
+            for separator in [*SEPARATOR.finditer(text, start, end), None]:
+                item_end = separator.start() if separator else end
+                item = NAME_ITEM.fullmatch(text, position, item_end)
+                if item is None:
+                    names = []  # not a list of names: fail open here, the NER model still runs
+                    break
+                first = item.group("name").split()[0].casefold()
+                if first in NOT_A_PERSON or first in NOT_NAMES:
+                    names = []
+                    break
+                names.append((item.start("name"), item.end("name")))
+                position = separator.end() if separator else end
+            for name_start, name_end in names:
+                yield name_start, name_end, self.SCORE
+
+
+class LabelledAddressRecognizer(RuleRecognizer):
+    """The whole value after an address label (or "my address is"), in any country's layout; it must
+    hold a digit (a house number or postcode), so "Address: see above" stays."""
+
+    ENTITY = "STREET_ADDRESS"
+    SCORE = 0.6
+
+    def find(self, text: str) -> Iterator[tuple[int, int, float]]:
+        for pattern in (ADDRESS_FIELD, ADDRESS_SAID):
+            for match in pattern.finditer(text):
+                start = match.start("value")
+                end = (
+                    _cut_at_next_label(text, start, match.end("value"))
+                    if pattern is ADDRESS_FIELD
+                    else match.end("value")
+                )
+                value = text[start:end]
+                if (
+                    0 < len(value) <= MAX_ADDRESS
+                    and any(c.isdigit() for c in value)
+                    and any(c.isalpha() for c in value)
+                ):
+                    yield start, end, self.SCORE
