@@ -46,12 +46,17 @@ def found(recognizer: RuleRecognizer, text: str) -> list[str]:
             "It is the corner of ul. Jesionowa 127 and Philip Bypass",
             "the corner of ul. Jesionowa 127 and Philip Bypass",
         ),
-        ("lives at 255 hersnapvej 18, københavn", "255 hersnapvej 18"),
+        ("lives at 255 hersnapvej 18, københavn", "255 hersnapvej 18, københavn"),  # the town too
         ("Address: Jesselring 705, 34067 Wiedenbrück\n", "Jesselring 705, 34067 Wiedenbrück"),
     ],
 )
 def test_street_addresses_in_international_formats(text: str, address: str) -> None:
-    assert address in found(StreetAddressRecognizer(), text)
+    """What should be masked is masked, by the layout recognizer or, after a label, the labelled one."""
+    start = text.index(address)
+    spans = [
+        (a, b) for r in (StreetAddressRecognizer(), LabelledAddressRecognizer()) for a, b, _ in r.find(text)
+    ]
+    assert any(a <= start and start + len(address) <= b for a, b in spans), spans
 
 
 @pytest.mark.parametrize("locale", ["en_US", "en_GB"])
@@ -94,7 +99,8 @@ def test_date_of_birth_needs_birth_context() -> None:
 
 
 def test_ages() -> None:
-    assert found(AgeRecognizer(), "a 65-year-old male; I'll turn 21 soon; aged 40") == ["65", "40", "21"]
+    text = "a 65-year-old male; I'll turn 21 soon; aged 40"
+    assert {(a, b) for a, b, _ in AgeRecognizer().find(text)} == {(2, 4), (30, 32), (44, 46)}  # by position
     assert "300" not in found(AgeRecognizer(), "the tower is 300 years old")
 
 

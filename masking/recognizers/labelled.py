@@ -37,9 +37,10 @@ ADDRESS_LABELS = (
 )
 PERSON_FIELD = regex.compile(rf"{LINE_START}(?:{PERSON_LABELS}){AFTER_LABEL}(?P<value>[^\n]*?){VALUE_END}")
 ADDRESS_FIELD = regex.compile(rf"{LINE_START}(?:{ADDRESS_LABELS}){AFTER_LABEL}(?P<value>[^\n]*?){VALUE_END}")
-# "my home address is Kerkbaan 12, 1234 AB Dorpsveld." up to the end of the sentence ("ul." is not one).
+# "my home address is Kerkbaan 12, 1234 AB Dorpsveld.", "lives at ...": to the end of the sentence
+# ("ul." is not one).
 ADDRESS_SAID = regex.compile(
-    r"(?i:\bmy[ \t]+(?:home[ \t]+|postal[ \t]+|street[ \t]+|new[ \t]+)?address[ \t]+is)[ \t]+"
+    r"(?i:\bmy[ \t]+(?:home[ \t]+|postal[ \t]+|street[ \t]+|new[ \t]+)?address[ \t]+is|\blives[ \t]+at|\bresides[ \t]+at)[ \t]+"
     r"(?P<value>[^\n]+?)(?=\.[ \t]+\p{Lu}\p{Ll}+[ \t]+\p{Ll}|\.?[ \t]*$)",
     regex.MULTILINE,
 )
