@@ -36,27 +36,28 @@ NOT_A_PERSON = frozenset(
 _FORM_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
 
 
-def cut_form_words(text: str, span: DetectedSpan) -> DetectedSpan | None:
-    """A PERSON span without the form words it starts with and without what follows a line break in it
-    (None if nothing else is left)."""
-    start = span.start
-    while start < span.end and not text[start].isalnum():  # "> Regards", "**Chair"
-        start += 1
-    while match := _FORM_WORD.match(text, start, span.end):
-        if match.group().casefold() not in NOT_A_PERSON:
-            break
-        start = match.end()
-        while start < span.end and not text[start].isalnum():
+def person_parts(text: str, span: DetectedSpan) -> list[DetectedSpan]:
+    """A PERSON span as the names it holds: one part per line (a name does not run over a line break:
+    "Memo\n\nAmy Lee" is two parts, "Alex Caro\nEmployee" one name and a form word), each without the
+    form words it starts with; parts that are nothing but form words are dropped."""
+    parts = []
+    line_start = span.start
+    for line_end in [*(i for i in range(span.start, span.end) if text[i] == "\n"), span.end]:
+        start, end = line_start, line_end
+        line_start = line_end + 1
+        while start < end and not text[start].isalnum():  # "> Regards", "**Chair"
             start += 1
-    end = text.find("\n", start, span.end)  # a name does not run over a line break ("Alex Caro\nEmployee")
-    end = span.end if end < 0 else end
-    while end > start and not text[end - 1].isalnum():
-        end -= 1
-    if start >= end:
-        return None
-    if (start, end) == (span.start, span.end):
-        return span
-    return DetectedSpan(start, end, span.entity_type, span.score, span.recognizer)
+        while match := _FORM_WORD.match(text, start, end):
+            if match.group().casefold() not in NOT_A_PERSON:
+                break
+            start = match.end()
+            while start < end and not text[start].isalnum():
+                start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if start < end:
+            parts.append(DetectedSpan(start, end, span.entity_type, span.score, span.recognizer))
+    return [span] if [(p.start, p.end) for p in parts] == [(span.start, span.end)] else parts
 
 
 def _has_context(text: str, span: DetectedSpan) -> bool:
@@ -93,9 +94,7 @@ def drop_false_positives(text: str, spans: Sequence[DetectedSpan]) -> list[Detec
         if kind in {"US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_PASSPORT"} and not _has_context(text, span):
             continue
         if kind == "PERSON":
-            cut = cut_form_words(text, span)
-            if cut is not None:
-                kept.append(cut)
+            kept += person_parts(text, span)
             continue
         kept.append(span)
     return kept

@@ -37,11 +37,12 @@ ADDRESS_LABELS = (
 )
 PERSON_FIELD = regex.compile(rf"{LINE_START}(?:{PERSON_LABELS}){AFTER_LABEL}(?P<value>[^\n]*?){VALUE_END}")
 ADDRESS_FIELD = regex.compile(rf"{LINE_START}(?:{ADDRESS_LABELS}){AFTER_LABEL}(?P<value>[^\n]*?){VALUE_END}")
-# "my home address is Kerkbaan 12, 1234 AB Dorpsveld.", "lives at ...": to the end of the sentence
-# ("ul." is not one).
+# "my home address is Kerkbaan 12, 1234 AB Dorpsveld.", "lives at ...": to the end of the sentence,
+# a full stop that does not close a street abbreviation ("ul. Harcerska", "Apt. 4").
+STREET_ABBREVIATION = r"(?i:ul|st|apt|no|nr|ave|av|rd|str|pl|al|bd|blvd|ste|bldg|fl|dr|ln|ct|sq|rte|c/o)"
 ADDRESS_SAID = regex.compile(
     r"(?i:\bmy[ \t]+(?:home[ \t]+|postal[ \t]+|street[ \t]+|new[ \t]+)?address[ \t]+is|\blives[ \t]+at|\bresides[ \t]+at)[ \t]+"
-    r"(?P<value>[^\n]+?)(?=\.[ \t]+\p{Lu}\p{Ll}+[ \t]+\p{Ll}|\.?[ \t]*$)",
+    rf"(?P<value>[^\n]+?)(?=(?<!\b{STREET_ABBREVIATION})\.(?:[ \t]|$)|[ \t]*$)",
     regex.MULTILINE,
 )
 TITLE = r"(?i:dr|mr|mrs|ms|miss|prof|sir)\.?[ \t]+"
