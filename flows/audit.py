@@ -48,7 +48,7 @@ def audit_flow(settings: AuditParameters = AuditParameters()) -> dict[str, Any]:
     """
     logger = get_run_logger()
     try:
-        settings.stores.for_flow_run()
+        settings.for_flow_run()  # a password typed into the form is refused, not used
         report = run_audit(settings.stores.settings(), payload_format=settings.payload_format,
                            policy=settings.policy_spec, spacy_model=settings.spacy_model,
                            progress=lambda n: logger.info("%d points scanned", n)).to_dict()  # fmt: skip

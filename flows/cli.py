@@ -215,7 +215,7 @@ def _print_ingest(result: dict[str, Any]) -> None:
 
 
 def as_flow_run(
-    operation: str, paths: Sequence[Path], parameters: IngestParameters, api_key: str | None = None
+    paths: Sequence[Path], parameters: IngestParameters, api_key: str | None = None
 ) -> dict[str, Any]:
     """With PREFECT_API_URL set, a real flow run of ``operation`` (ingest or reindex), visible in the UI with
     its artifacts, given the whole settings object. The paths go to the flow as a sealed source reference:
@@ -228,8 +228,9 @@ def as_flow_run(
     for path in paths:
         if not path.exists():
             raise SourceError(f"{path}: no such file or directory")
-    # refuses a password or an API key before anything is written
-    parameters = parameters.model_copy(update={"stores": parameters.stores.for_flow_run(api_key)})
+    parameters = parameters.for_flow_run(
+        api_key
+    )  # refuses a password or an API key before anything is written
     settings = parameters.settings(api_key)
     keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
     lineage = LineageStore(settings.stores.lineage)
@@ -237,7 +238,7 @@ def as_flow_run(
         source_ref = SourceRefs(lineage, keys).register(paths)
     finally:
         lineage.close()
-    with tags("ragmask", operation):  # the UI filters runs by these
+    with tags("ragmask", _operation(parameters)):  # the UI filters runs by these
         if isinstance(parameters, ReindexParameters):
             from flows.reindex import reindex_flow
 
@@ -245,6 +246,10 @@ def as_flow_run(
         from flows.ingest import ingest_flow
 
         return dict(ingest_flow(source_ref=source_ref, settings=parameters))
+
+
+def _operation(parameters: IngestParameters) -> str:
+    return "reindex" if isinstance(parameters, ReindexParameters) else "ingest"
 
 
 def run_directly(
@@ -258,8 +263,9 @@ def run_directly(
         click.echo(f"\nragmask: {uri}: {reason}", err=True)
 
     settings = parameters.settings(api_key)
-    operation = "reindex" if isinstance(parameters, ReindexParameters) else "ingest"
-    with click.progressbar(length=1, label=f"ragmask: {operation}", file=sys.stderr, show_pos=True) as bar:
+    with click.progressbar(
+        length=1, label=f"ragmask: {_operation(parameters)}", file=sys.stderr, show_pos=True
+    ) as bar:
 
         def progress(done: int, total: int, _counts: Any) -> None:
             bar.length = total
@@ -309,8 +315,7 @@ def _ingest_like(
 ) -> dict[str, Any]:
     try:
         if os.environ.get("PREFECT_API_URL"):
-            operation = "reindex" if isinstance(parameters, ReindexParameters) else "ingest"
-            return as_flow_run(operation, paths, parameters, options["qdrant_api_key"])
+            return as_flow_run(paths, parameters, options["qdrant_api_key"])
         return run_directly(paths, parameters, options["qdrant_api_key"])
     except (MaskingError, OSError) as error:
         raise CliError(str(error)) from None
@@ -447,8 +452,7 @@ def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[
         if os.environ.get("PREFECT_API_URL"):
             from flows.erase import erase_flow
 
-            stores = parameters.stores.for_flow_run(api_key)
-            receipt = erase_flow(request_id, settings=parameters.model_copy(update={"stores": stores}))
+            receipt = erase_flow(request_id, settings=parameters.for_flow_run(api_key))
         else:
             receipt = run_erase(parameters.settings(api_key), request_id)
     _show_receipt(receipt, as_json)
@@ -489,8 +493,7 @@ def compact_command(as_json: bool, **store: Any) -> None:
         if os.environ.get("PREFECT_API_URL"):
             from flows.compact import compact_flow
 
-            stores = parameters.stores.for_flow_run(api_key)
-            receipt = compact_flow(settings=parameters.model_copy(update={"stores": stores}))
+            receipt = compact_flow(settings=parameters.for_flow_run(api_key))
         else:
             from flows.compacting import run_compact
 
@@ -517,8 +520,7 @@ def audit_command(
         if os.environ.get("PREFECT_API_URL"):
             from flows.audit import audit_flow
 
-            stores = parameters.stores.for_flow_run(api_key)
-            report: dict[str, Any] = audit_flow(settings=parameters.model_copy(update={"stores": stores}))
+            report: dict[str, Any] = audit_flow(settings=parameters.for_flow_run(api_key))
         else:
             from flows.auditing import run_audit
 
@@ -590,9 +592,7 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
         if os.environ.get("PREFECT_API_URL"):
             from flows.scrub import scrub_flow
 
-            result = scrub_flow(
-                settings=parameters.model_copy(update={"stores": stores.for_flow_run(api_key)})
-            )
+            result = scrub_flow(settings=parameters.for_flow_run(api_key))
         else:
             result = run_scrub(parameters.settings(api_key), ScrubRequest.of(parameters), progress)
             result |= {"settings": parameters.effective()}
@@ -639,8 +639,7 @@ def expire_command(retention_days: float, access_log_retention_days: float | Non
         if os.environ.get("PREFECT_API_URL"):
             from flows.expire import expire_flow
 
-            stores = parameters.stores.for_flow_run(api_key)
-            result: dict[str, Any] = expire_flow(settings=parameters.model_copy(update={"stores": stores}))
+            result: dict[str, Any] = expire_flow(settings=parameters.for_flow_run(api_key))
         else:
             from flows.expiring import run_expire
 
@@ -759,17 +758,9 @@ def serve_command(sources: Sequence[str], reindex_cron: str | None, expire_cron:
         existing = deployed_names(plan)
         deployments = build_deployments(plan, existing, reset)
     for deployment in deployments:
-        kept = (
-            " (schedule and defaults as set in the UI)"
-            if deployment.name
-            and not reset
-            and any(
-                d.endswith(f"/{deployment.name}") and d.startswith(f"{deployment.flow_name}/")
-                for d in existing
-            )
-            else ""
-        )
-        click.echo(f"ragmask: serving {deployment.flow_name}/{deployment.name}{kept}", err=True)
+        name = f"{deployment.flow_name}/{deployment.name}"
+        kept = " (schedule and defaults as set in the UI)" if name in existing and not reset else ""
+        click.echo(f"ragmask: serving {name}{kept}", err=True)
     serve(*deployments, limit=limit, pause_on_shutdown=False, print_starting_message=False)
 
 

@@ -33,7 +33,7 @@ def compact_flow(settings: CompactParameters = CompactParameters()) -> dict[str,
             from the worker's RAGMASK_* variables; secrets are never parameters.
     """
     try:
-        settings.stores.for_flow_run()
+        settings.for_flow_run()  # a password typed into the form is refused, not used
         compact = settings.settings()
         with collection_slot(compact.stores.collection):
             receipt = run_compact(compact)

@@ -51,7 +51,7 @@ def erase_flow(request_id: str, settings: EraseParameters = EraseParameters()) -
             collection's: redacted chunks are re-embedded with it.
     """
     try:
-        settings.stores.for_flow_run()
+        settings.for_flow_run()  # a password typed into the form is refused, not used
         erase = settings.settings()
         with collection_slot(erase.stores.collection):
             receipt = run_erase(erase, request_id)

@@ -34,7 +34,7 @@ def expire_flow(settings: ExpireParameters) -> dict[str, Any]:
     """
     logger = get_run_logger()
     try:
-        settings.stores.for_flow_run()
+        settings.for_flow_run()  # a password typed into the form is refused, not used
         expire = settings.settings()
         with collection_slot(expire.stores.collection):
             result = run_expire(expire, *settings.retention(), dry_run=settings.dry_run,

@@ -99,7 +99,7 @@ def flow_sources(
         raise ValueError("give the paths to read, or a registered source reference, not both")
     lineage = LineageStore(stores.lineage)
     try:
-        yield SourceRefs(lineage, keys).resolve(source_ref) if source_ref else [Path(p) for p in paths or []]
+        yield SourceRefs(lineage, keys).resolve(source_ref) if source_ref else [Path(p) for p in paths]
     finally:
         if source_ref:
             SourceRefs(lineage, keys).discard(source_ref)
@@ -150,7 +150,7 @@ def ingest_run(parameters: IngestParameters, paths: Sequence[str], source_ref: s
     """An ingest or reindex flow run's settings resolved from its parameters (a password typed into the
     form is refused, not used), its keys, its sources and batch tasks, with the collection's write slot
     held for the whole run."""
-    parameters.stores.for_flow_run()
+    parameters.for_flow_run()
     settings = parameters.settings()
     keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
     with (

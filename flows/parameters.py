@@ -73,9 +73,17 @@ class Parameters(BaseModel):
     def effective(self) -> dict[str, Any]:
         """What a run really uses, as JSON (store fields resolved from RAGMASK_* variables, passwords
         redacted): the same on both paths, printed as ``settings`` in the command's ``--json``."""
-        values = self.model_dump(mode="json")
-        values["stores"] = getattr(self, "stores", StoreParameters()).effective()
-        return values
+        return self.model_dump(mode="json") | {"stores": self._stores().effective()}
+
+    def for_flow_run(self, api_key: str | None = None) -> Self:
+        """This object as Prefect may store it (see ``StoreParameters.for_flow_run``): the CLI calls it
+        before it starts a flow run, and every flow again on what it was given."""
+        return self.model_copy(update={"stores": self._stores().for_flow_run(api_key)})
+
+    def _stores(self) -> StoreParameters:
+        stores = getattr(self, "stores", None)  # each operation's model declares it where its form shows it
+        assert isinstance(stores, StoreParameters)
+        return stores
 
 
 class StoreParameters(Parameters):

@@ -55,7 +55,7 @@ def scrub_flow(settings: ScrubParameters) -> dict[str, Any]:
     request = ScrubRequest.of(settings)
     logger = get_run_logger()
     try:
-        settings.stores.for_flow_run()
+        settings.for_flow_run()  # a password typed into the form is refused, not used
         with collection_slot(settings.target_collection):
             result = run_scrub(settings.settings(), request,
                                lambda done, total: logger.info("%d of %d documents scrubbed", done, total))  # fmt: skip

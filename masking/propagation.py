@@ -144,9 +144,12 @@ _BEFORE = re.compile(
 MAX_COORDINATION_ROUNDS = 8
 
 
+NOT_A_LISTED_NAME = frozenset(STOP_WORDS | COMMON_WORD_NAMES | TITLES | NOT_A_PERSON)
+
+
 def _plausible_name(words: str) -> bool:
     first = words.split(maxsplit=1)[0].casefold()
-    return not ({first} & (STOP_WORDS | COMMON_WORD_NAMES | TITLES | NOT_A_PERSON))
+    return first not in NOT_A_LISTED_NAME
 
 
 def coordinated_persons(text: str, spans: Sequence[DetectedSpan]) -> list[DetectedSpan]:

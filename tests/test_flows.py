@@ -41,10 +41,10 @@ from masking import load_keys
 # the CLI's flow path: the settings object crosses whole, the paths as a sealed source reference
 stores = StoreParameters(data_dir=sys.argv[2])
 settings = IngestParameters(stores=stores, batch_documents=4, vault=True)
-result = as_flow_run("ingest", [Path(sys.argv[1])], settings)
+result = as_flow_run([Path(sys.argv[1])], settings)
 # a file vanishes from the source: the reindex flow erases its document, with a receipt
 next(Path(sys.argv[1]).glob("notes/*@*.txt")).unlink()
-reindex = as_flow_run("reindex", [Path(sys.argv[1])], ReindexParameters(**dict(settings)))
+reindex = as_flow_run([Path(sys.argv[1])], ReindexParameters(**dict(settings)))
 # the identifier goes to the lineage store as fingerprints; the flow gets the request id only
 request_id = register_request(StoreSettings(data_dir=Path(sys.argv[2])), load_keys(),
                               identifiers=[("email", sys.argv[3])])
