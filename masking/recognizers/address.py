@@ -12,13 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import regex
+from phonenumbers.geodata.locale import LOCALE_DATA
 
 from masking.recognizers.base import RuleRecognizer
 
 NUM = r"\d{1,6}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?"
 CAP = r"\p{Lu}[\p{L}'’\-]*"
-PARTICLE = r"(?:de|del|della|dei|di|da|do|dos|das|du|des|la|le|les|el|van|von|der|den|ter|am|an|im|y|e|of|the|sur|ten)"
-NAME = rf"{CAP}(?:[ \t]+(?:{PARTICLE}[ \t]+)*{CAP}){{0,3}}"
+PARTICLE = (
+    r"(?:de|del|della|dei|di|da|do|dos|das|du|des|la|le|les|el|van|von|der|den|ter|am|an|im|y|e|of|the|sur|ten"
+    r"|nad|pod|bei|sous|upon|i)"
+)
+# A unit word starts the unit, not another word of the street name ("rue de la Hulotais Apt. 087").
+UNIT_WORD = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Room|Box)(?!\p{L})"
+NAME = rf"{CAP}(?:[ \t]+(?:{PARTICLE}[ \t]+)*(?!{UNIT_WORD}){CAP}){{0,3}}"
 # USPS street suffixes (Publication 28, C1) and their abbreviations, plus common European ones.
 SUFFIX = (
     r"(?:Streets?|St|Roads?|Rd|Avenue|Ave|Av|Boulevard|Blvd|Lanes?|Ln|Drives?|Dr|Courts?|Ct|Crescent|Cres|Ways?"
@@ -34,7 +40,7 @@ SUFFIX = (
     r"|Stravenue|Streams?|Summit|Throughway|Trace|Track|Tunnel|Union|Unions|Valleys?|Viaduct|Views?"
     r"|Villages?|Ville|Vista|Wells?|Branch|Bridge|Brooks?|Club|Gateway|Land|Loaf|Radial|Ramp|River|Rue|Run"
     r"|Skyway|Trafficway|Underpass|Via|Wall|Strasse|Straße|Str|Gasse|Weg|Platz|Allee|Ring|Damm|Ufer|Markt|út"
-    r"|utca|u|tér|krt)\.?(?!\p{L})"
+    r"|utca|u|tér|krt|rkp|útja|sétány|köz|sor|Allé)\.?(?!\p{L})"
 )
 # Street words that follow the name as a separate, often lower-case word: "Luite tee 87", "Csabai kapu 39".
 LOCAL_SUFFIX = (
@@ -45,17 +51,23 @@ PREFIX = (
     r"(?i:rue|avenue|av|avda|avenida|calle|c/|carrer|via|viale|piazza|piazzale|corso|largo|vicolo|rua"
     r"|rúa|praça|travessa|estrada|alameda|ul|ulica|al|aleja|plac|os|boulevard|bd|bvd|chemin|place"
     r"|impasse|allée|quai|cours|route|strada|camino|paseo|plaza|ronda|pasaje|carretera|calea|str|ulitsa"
-    r"|odos|leoforos|sokak|cad|r)\.?"
+    r"|odos|leoforos|sokak|cad|r|pl|c|vial|glorieta|urbanización|callejón|cañada|acceso|cuesta|pasadizo"
+    r"|incrocio|borgo|contrada|rotonda|stretto|canale|rambla)\.?"
 )
 COMPOUND = (
-    r"\p{L}[\p{L}\-]{2,}(?i:straße|strasse|str\.|gasse|weg|platz|allee|damm|ring|gatan|gata|vägen|vagen"
+    r"\p{L}[\p{L}\-]{1,}(?i:straße|strasse|str\.|gasse|weg|platz|allee|damm|ring|gatan|gata|vägen|vagen"
     r"|vegen|veien|vei|vej|gade|katu|tie|kuja|polku|tee|straat|laan|gracht|plein|kade|singel|dreef|utca"
-    r"|sokak|sokağı|caddesi|iela|gatvė|tänav|street|road|vegur|vägur)(?!\p{L})"
+    r"|sokak|sokağı|caddesi|iela|gatvė|tänav|street|road|vegur|vägur|baan|boulevard|hof|pad|steeg|stræde)(?!\p{L})"
+)
+# Capitalised words that start a sentence or a phrase, not a street name ("Visit Kongensstræde 5").
+NOT_A_STREET_WORD = (
+    r"(?!(?:In|At|On|To|From|Via|Near|Visit|See|Meet|The|A|An|My|Our|His|Her|Their|Your)(?!\p{L}))"
 )
 LEAD = rf"(?:{NUM}[ \t]*,?[ \t]+)"
 # "Flat 9\nHarrison Prairie", "Studio 83, Shepherd Parkway": a British unit line before the street
 UNIT_LEAD = rf"(?i:\b(?:Flat|Studio|Apartment|Apt\.?|Unit|Suite|Room))[ \t]+{NUM}[ \t]*(?:,[ \t]*|\n[ \t]*)"
-HOUSE = rf"(?:[ \t]+{NUM}\b){{1,2}}"
+# Hungarian and Slovak house numbers end with a full stop: "Rákóczi út 13.", "Piroska u. 97.\n".
+HOUSE = rf"(?:[ \t]+{NUM}\b){{1,2}}(?:\.(?=[ \t]*(?:\n|,|$|{UNIT_WORD})))?"
 MILITARY_LINE = r"(?:[ \t]*,?[ \t]*\n?[ \t]*[ADF]PO[ \t]+A[AEP][ \t]+\d{5})?"
 STREET_THEN_STREET = rf"(?:[ \t]+{NAME}[ \t]+{SUFFIX})?"
 
@@ -70,15 +82,20 @@ CORES: list[tuple[regex.Pattern[str], float]] = [
         ),
         0.75,
     ),
-    # Schinkestraße 6 / 6750 Koskikatu 25 / Hammarvägen 15 / 255 hersnapvej 18
-    (regex.compile(rf"{LEAD}{{0,2}}(?<!\p{{L}}){COMPOUND}{HOUSE}"), 0.75),
+    # Schinkestraße 6 / 6750 Koskikatu 25 / Hammarvägen 15 / 255 hersnapvej 18 / Gammel Køge Landegade 52
+    (
+        regex.compile(
+            rf"{LEAD}{{0,2}}(?<!\p{{L}})(?:{NOT_A_STREET_WORD}{CAP}[ \t]+){{0,2}}{COMPOUND}{HOUSE}"
+        ),
+        0.75,
+    ),
     # Villacher Strasse 89 / Rákóczi út 66. / Luite tee 87 / Csabai kapu 39.
     (
         regex.compile(rf"{LEAD}{{0,2}}{NAME}[ \t]+(?:{SUFFIX}|{LOCAL_SUFFIX}){HOUSE}{STREET_THEN_STREET}"),
         0.75,
     ),
-    # Via Roma 131 / ul. Słowicza 10 / Avda. Rio Nalon 58
-    (regex.compile(rf"(?<!\p{{L}})(?:{NUM}[ \t]+)?{PREFIX}[ \t]+(?:{PARTICLE}[ \t]+)*{NAME}{HOUSE}"), 0.75),
+    # Via Roma 131 / ul. Słowicza 10 / Avda. Rio Nalon 58 / Piazza Napoleone, 1
+    (regex.compile(rf"(?<!\p{{L}})(?:{NUM}[ \t]+)?{PREFIX}[ \t]+(?:{PARTICLE}[ \t]+)*{NAME},?{HOUSE}"), 0.75),
     # Storgarden 52 Trajanka Forks: a street with its number, then a second street name
     (regex.compile(rf"{NAME}[ \t]+{NUM}[ \t]+{NAME}[ \t]+{SUFFIX}"), 0.6),
     # 07960 Aqqusinersuaq 111 / 94472 Atamaria 55: building number, street name, house number
@@ -91,7 +108,10 @@ CORES: list[tuple[regex.Pattern[str], float]] = [
         0.7,
     ),
     # P.O. Box 242 / Unit 5477 Box 8244, DPO AP 15730 / PSC 9009, Box 9725 / USCGC Aslakhanov, FPO AE 44941
-    (regex.compile(r"(?i:\bP\.?[ \t]?O\.?[ \t]*Box|\bPost[ \t]+Office[ \t]+Box)[ \t]+\d{1,6}"), 0.75),
+    (
+        regex.compile(rf"{LEAD}?(?i:\bP\.?[ \t]?O\.?[ \t]*Box|\bPost[ \t]+Office[ \t]+Box)[ \t]+\d{{1,6}}"),
+        0.75,
+    ),
     (
         regex.compile(rf"(?i:\b(?:Unit|PSC|CMR)[ \t]+\d{{3,5}},?[ \t]+Box[ \t]+\d{{3,5}}{MILITARY_LINE})"),
         0.75,
@@ -103,26 +123,57 @@ CORES: list[tuple[regex.Pattern[str], float]] = [
 
 UNIT = regex.compile(
     r"[ \t]*,?[ \t]*(?:\n[ \t>?]*)?(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Flat|Fl\.|Floor|Room|Rm\.?|Bldg\.?"
-    r"|Building|\#|No\.?|Box)[ \t]*[\w\-]+",
+    r"|Building|\#|No\.?|Box|Puerta|Piso|Piano|Appartamento|Scala|Interno|Etage|Stock)[ \t]*[\w\-]+",
     regex.IGNORECASE,
 )
 STATE = r"\p{Lu}{2,3}"
 ZIP = r"(?:\d{4,6}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[A-Z]{2}|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d)"
 SEP = r"[ \t]*(?:,|\n)[ \t>?]*(?:\n[ \t>?]*)?,?[ \t]*"
 END = r"(?=[ \t]*(?:,|\n|$|\.|;|\)|\?|!|\p{Lu}{2,3}\b|\d{4}))"
+# Towns are longer and freer than street names: "Krimpen aan de Lek", "'s-Heer Arendskerke",
+# "Marina Di Sant'Ilario Dello Ionio", "Nieuw- en Sint Joosland", "St.Vigil", "St. Walburg/Ulten".
+CITY_WORD = rf"{CAP}(?:\.[ \t]*{CAP})?"
+CITY = (
+    rf"(?:'[st][ \t\-])?{CITY_WORD}"
+    rf"(?:(?:[ \t]+(?:(?:{PARTICLE}|aan|op|bij|en|sul|con|dello|sous|vorm|vor|ob|unter|i\.)[ \t]+)*|/){CITY_WORD}){{0,5}}"
+)
 ALL_CAPS_CITY = r"\p{Lu}{3,}(?:[ \t\-]+\p{Lu}{2,})*\b"
 # (name, pattern, allowed after): each piece must look like an address part, and some only follow others.
+
+
+def _country_names() -> list[str]:
+    """English country names from phonenumbers' region data (a Presidio dependency), longest first."""
+    names: set[str] = set()
+    for by_language in LOCALE_DATA.values():
+        name = by_language.get("en")
+        while name and name.startswith("*"):  # "*aa": the same as language "aa"
+            name = by_language.get(name[1:])
+        if name:
+            names.add(name)
+    return sorted(names, key=len, reverse=True)
+
+
+COUNTRY = "(?i:" + "|".join(regex.escape(name) for name in _country_names()) + r")(?:[ \t]+\(\p{L}+\))?"
 TAIL_PIECES: list[tuple[str, regex.Pattern[str], frozenset[str]]] = [
-    ("city", regex.compile(rf"{SEP}{NAME}(?:[ \t]+\(\p{{L}}+\))?(?:[ \t]+{ZIP})?{END}"), frozenset({"any"})),
+    # "Tallinn, Estonia for this card", "NUNGATTA Australia last night", "\n Norway 61682"
+    (
+        "country",
+        regex.compile(rf"(?:{SEP}|[ \t]+){COUNTRY}(?:[ \t]+{ZIP})?(?![\p{{L}}\d])"),
+        frozenset({"any"}),
+    ),
+    ("city", regex.compile(rf"{SEP}{CITY}(?:[ \t]+\(\p{{L}}+\))?(?:[ \t]+{ZIP})?{END}"), frozenset({"any"})),
     ("zip", regex.compile(rf"{SEP}(?:{STATE}[ \t]+)?{ZIP}\b"), frozenset({"any"})),
     ("state", regex.compile(rf"{SEP}{STATE}\b"), frozenset({"any"})),
     # "34067 Wiedenbrück", "75008 Paris": the city after its postcode
-    ("city", regex.compile(rf"[ \t]+{NAME}{END}"), frozenset({"zip"})),
+    ("city", regex.compile(rf"[ \t]+{CITY}{END}"), frozenset({"zip"})),
     ("zip", regex.compile(rf"[ \t]+{ZIP}\b"), frozenset({"state", "city"})),
     ("state", regex.compile(rf"[ \t]+{STATE}\b(?:[ \t]+{ZIP}\b)?"), frozenset({"any"})),
     # On the street's own line after a unit: "Apt. 934 OULU NO", "Apt. 615 Moosleerau Switzerland"
-    ("city", regex.compile(rf"[ \t]+(?:{ALL_CAPS_CITY}|{CAP}(?:[ \t]+{CAP})?{END})"), frozenset({"unit"})),
+    ("caps_city", regex.compile(rf"[ \t]+{ALL_CAPS_CITY}"), frozenset({"unit"})),
+    ("city", regex.compile(rf"[ \t]+{CAP}(?:[ \t]+{CAP}){{0,2}}{END}"), frozenset({"unit"})),
     ("city", regex.compile(rf"[ \t]+{CAP}(?:[ \t]+{CAP})?[ \t]+{STATE}\b"), frozenset({"any"})),
+    # "Suite 979 BIBER Upper Austria", "NUNGATTA Australia": a region or country after an upper-case town
+    ("country", regex.compile(rf"[ \t]+{CAP}(?:[ \t]+{CAP})?{END}"), frozenset({"caps_city"})),
 ]
 MAX_TAIL_PIECES = 5
 MAX_ADDRESS_LENGTH = 200

@@ -41,9 +41,14 @@ ADDRESS_FIELD = regex.compile(rf"{LINE_START}(?:{ADDRESS_LABELS}){AFTER_LABEL}(?
 # a full stop that does not close a street abbreviation ("ul. Harcerska", "Apt. 4").
 STREET_ABBREVIATION = r"(?i:ul|st|apt|no|nr|ave|av|rd|str|pl|al|bd|blvd|ste|bldg|fl|dr|ln|ct|sq|rte|c/o)"
 ADDRESS_SAID = regex.compile(
-    r"(?i:\bmy[ \t]+(?:home[ \t]+|postal[ \t]+|street[ \t]+|new[ \t]+)?address[ \t]+is|\blives[ \t]+at|\bresides[ \t]+at)[ \t]+"
+    r"(?i:\bmy[ \t]+(?:home[ \t]+|postal[ \t]+|street[ \t]+|new[ \t]+)?address[ \t]+is|\blives[ \t]+(?:at|on)|\bresides[ \t]+(?:at|on))[ \t]+"
     rf"(?P<value>[^\n]+?)(?=(?<!\b{STREET_ABBREVIATION})\.(?:[ \t]|$)|[ \t]*$)",
     regex.MULTILINE,
+)
+# "ZIP: 394 13", "my zip code is 610", "Postcode: 1234 AB", "PLZ 80331": any postcode layout after its label.
+POSTCODE_SAID = regex.compile(
+    r"(?i:\b(?:zip(?:[ \t]*code)?|post(?:al)?[ \t]*code|postcode|plz|cap|cp)(?:[ \t]*:|[ \t]+(?:number[ \t]+)?is)?)[ \t]+"
+    r"(?P<value>[A-Z\d](?:[A-Z\d]|[ \-](?=[A-Z\d])){1,9})(?![\p{L}\d])"
 )
 TITLE = r"(?i:dr|mr|mrs|ms|miss|prof|sir)\.?[ \t]+"
 NAME_ITEM = regex.compile(rf"[ \t]*(?:{TITLE})?(?P<name>{FULL_NAME})[ \t]*(?:<[^>\n]*>|\([^)\n]*\))?[ \t]*")
@@ -110,3 +115,15 @@ class LabelledAddressRecognizer(RuleRecognizer):
                     and any(c.isalpha() for c in value)
                 ):
                     yield start, end, self.SCORE
+
+
+class LabelledPostcodeRecognizer(RuleRecognizer):
+    """A postcode in any country's layout after its label; the value must hold a digit ("ZIP: N/A" stays)."""
+
+    ENTITY = "POSTCODE"
+    SCORE = 0.6
+
+    def find(self, text: str) -> Iterator[tuple[int, int, float]]:
+        for match in POSTCODE_SAID.finditer(text):
+            if any(c.isdigit() for c in match.group("value")):
+                yield match.start("value"), match.end("value"), self.SCORE

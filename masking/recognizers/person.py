@@ -17,24 +17,35 @@ NAME_WORD = r"\p{Lu}[\p{Ll}'’\-]+(?:-\p{Lu}[\p{Ll}'’]+)?"
 INITIAL = r"\p{Lu}\."
 PARTICLE = r"(?:van|von|de|der|den|da|di|del|le|la|bin|al|ten|ter|zu|dos|das)"
 FULL_NAME = rf"{NAME_WORD}(?:[ \t]+(?:{INITIAL}[ \t]+)?(?:{PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,2}}"  # "van der Plas"
+# "Her maiden name is Key", "What's your last name? Boyle", "surname: Nielsen"
+NAME_FIELD = r"(?i:(?:first|last|maiden|middle|family|given|full|birth)[ \t]+name|surname|forename)"
 _TITLE_ALTERNATION = "|".join(sorted((regex.escape(t) for t in TITLES), key=len, reverse=True))
 
 TITLED = regex.compile(rf"(?<!\p{{L}})(?i:{_TITLE_ALTERNATION})\.?[ \t]+(?P<name>{FULL_NAME})")
 CUES = regex.compile(
-    rf"""(?:
+    rf"""(?<!\p{{L}})(?:
         (?i:my[ \t]+name[ \t]+is|my[ \t]+name's|i[ \t]+am[ \t]+called|call[ \t]+me|name[ \t]*:|patient[ \t]*:
           |signed[ \t]*,?|dear|hi|hello|call|ask|tell|thank|regards[ \t]*,|sincerely[ \t]*,|thanks[ \t]*,|cheers[ \t]*,
-          |attn[ \t]*:?|c/o|contact[ \t]*:|from[ \t]*:|to[ \t]*:|cc[ \t]*:)[ \t\n]+
+          |attn[ \t]*:?|c/o|contact[ \t]*:|from[ \t]*:|to[ \t]*:|cc[ \t]*:
+          |my[ \t]+(?:kid|son|daughter|child|wife|husband|partner|spouse|mother|father|mom|mum|dad|brother
+            |sister|friend|colleague|boss|grandmother|grandfather|grandson|granddaughter|uncle|aunt|cousin
+            |nephew|niece|fianc[eé]e?|boyfriend|girlfriend)
+          |{NAME_FIELD}(?:[ \t]+is|[ \t]*:|[ \t]*\?))[ \t\n]+
       )(?P<name>{FULL_NAME})""",
     regex.VERBOSE,
 )
 # Strong cues also introduce lower-case names in chat-style text ("my name is vitoria").
 LOWER_CUE = regex.compile(
-    r"(?i:my[ \t]+name[ \t]+is|call[ \t]+me|i[ \t]+am[ \t]+called)[ \t]+(?P<name>\p{Ll}[\p{Ll}'\-]{2,})(?![\p{L}])"
+    rf"(?i:my[ \t]+name[ \t]+is|call[ \t]+me|i[ \t]+am[ \t]+called|{NAME_FIELD}[ \t]+is)[ \t]+"
+    r"(?P<name>\p{Ll}[\p{Ll}'\-]{2,})(?![\p{L}])"
 )
 SPEECH_VERB = r"(?:said|says|shouted|asked|replied|told|wrote|whispered|yelled|answered)"
-SPEECH = regex.compile(
-    rf"(?:\b{SPEECH_VERB}(?:[ \t]+(?:at|to))?[ \t]+(?P<name>{FULL_NAME}))|(?:(?P<name2>{FULL_NAME})[ \t]+{SPEECH_VERB}\b)"
+# Two patterns, not one alternation: "Ann shouted at Tom" holds a speaker and an addressee.
+SPEAKER_BEFORE = regex.compile(rf"\b{SPEECH_VERB}(?:[ \t]+(?:at|to))?[ \t]+(?P<name>{FULL_NAME})")
+SPEAKER_AFTER = regex.compile(rf"(?P<name>{FULL_NAME})[ \t]+{SPEECH_VERB}\b")
+# "Jacob lives on 90 Whitchurch Road": the subject of a sentence about where someone lives.
+RESIDENT = regex.compile(
+    rf"(?P<name>{FULL_NAME})[ \t]+(?:lives|lived|resides|resided|stays)[ \t]+(?:at|on|in)\b"
 )
 # "said Erle to Maurice": the addressee too.
 SPEECH_TO = regex.compile(rf"\b{SPEECH_VERB}[ \t]+{FULL_NAME}[ \t]+(?:to|at)[ \t]+(?P<name>{FULL_NAME})")
@@ -52,6 +63,7 @@ NOT_NAMES = frozenset(
         "sir", "madam", "all", "team", "there", "everyone", "customer", "colleagues", "friends", "unknown",
         "n/a", "none", "the", "this", "that", "please", "thank", "thanks", "support", "admin", "user", "us",
         "now", "today", "our", "your", "center", "centre", "back", "me", "him", "her", "them", "you",
+        "he", "she", "they", "it", "we", "i", "who", "someone", "nobody", "everybody", "anyone",
     }
 )  # fmt: skip
 
@@ -73,16 +85,13 @@ class PersonCueRecognizer(RuleRecognizer):
     ENTITY = "PERSON"
 
     PATTERNS: tuple[tuple[regex.Pattern[str], float], ...] = (
-        (TITLED, 0.7), (CUES, 0.6), (LOWER_CUE, 0.6), (SPEECH, 0.6), (SPEECH_TO, 0.6), (SPEAKER, 0.55), (WITH_INITIAL, 0.55),
+        (TITLED, 0.7), (CUES, 0.6), (LOWER_CUE, 0.6), (SPEAKER_BEFORE, 0.6), (SPEAKER_AFTER, 0.6), (SPEECH_TO, 0.6), (RESIDENT, 0.6), (SPEAKER, 0.55), (WITH_INITIAL, 0.55),
     )  # fmt: skip
 
     def find(self, text: str) -> Iterator[tuple[int, int, float]]:
         for pattern, score in self.PATTERNS:
             for match in pattern.finditer(text):
-                for group in ("name", "name2"):
-                    if group not in pattern.groupindex or match.group(group) is None:
-                        continue
-                    words = match.group(group).casefold().split()
-                    if words[0] in NOT_NAMES or (pattern is SPEAKER and words[0] in NOT_SPEAKERS):
-                        continue
-                    yield match.start(group), match.end(group), score
+                words = match.group("name").casefold().split()
+                if words[0] in NOT_NAMES or (pattern is SPEAKER and words[0] in NOT_SPEAKERS):
+                    continue
+                yield match.start("name"), match.end("name"), score
