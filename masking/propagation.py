@@ -10,7 +10,11 @@ Guards against masking ordinary words (each tested):
 3. variants match only in the capitalisation they were detected in ("Rose", not "rose");
 4. a first name that is also a common English word ("Mark", "Hope") does not match at the start of
    a sentence, where any word is capitalised (a surname there, "Walker agreed", is still masked);
-5. a variant shared by two detected full names is ambiguous: it gets its own token, linking neither.
+5. a variant shared by two detected full names is ambiguous: it gets its own token, linking neither;
+6. a one-word name that only the NER model found, and only where any word is capitalised (a line
+   start, after a label) or that the document also writes in lower case ("Invoices" / "invoices"),
+   is masked where found but not spread: nothing corroborates it (a cue, a label recognizer, a full
+   name, a second detection in running text would).
 """
 
 from __future__ import annotations
@@ -44,6 +48,18 @@ COMMON_WORD_NAMES = frozenset(
 )
 _TITLE_PREFIX = "|".join(sorted((re.escape(t) for t in TITLES), key=len, reverse=True))
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)$")
+# Where any word is capitalised: the start of a line (quoted, bulleted or bold) or right after a label.
+_CAPITALISED_ANYWAY = re.compile(r"(?:(?:^|\n)[ \t>*\-]*|:[ \t*]*)$")
+NER_RECOGNIZER = "SpacyRecognizer"
+
+
+def _uncorroborated(text: str, surface: str, found: Sequence[DetectedSpan]) -> bool:
+    """Guard 6: a one-word name with nothing but the NER model, in positions that prove nothing, behind it."""
+    if " " in surface or any(s.recognizer != NER_RECOGNIZER for s in found):
+        return False
+    if re.search(rf"(?<!\w){re.escape(surface.lower())}(?!\w)", text) and surface != surface.lower():
+        return True  # the document uses it as an ordinary word
+    return all(_CAPITALISED_ANYWAY.search(text[max(0, s.start - 40) : s.start]) for s in found)
 
 
 @dataclass
@@ -186,11 +202,17 @@ def propagate(text: str, spans: Sequence[DetectedSpan]) -> Propagation:
 
     persons_to_find: dict[str, list[_Candidate]] = {}
     values_to_find: dict[str, list[_Candidate]] = defaultdict(list)
+    person_spans: dict[str, list[DetectedSpan]] = defaultdict(list)
+    for span in spans:
+        if span.entity_type == "PERSON":
+            person_spans[collapse_whitespace(text[span.start : span.end])].append(span)
     for span in sorted(spans, key=lambda s: (-s.length, s.start)):
         surface = collapse_whitespace(text[span.start : span.end])
         if not surface:
             continue
         if span.entity_type == "PERSON":
+            if _uncorroborated(text, surface, person_spans[surface]):
+                continue
             first_word = surface.split()[0]
             for variant in [surface, *name_variants(surface)]:
                 if is_usable_variant(variant) and variant not in persons_to_find:

@@ -99,3 +99,38 @@ def test_form_words_tagged_as_persons_are_not_propagated(masker: Masker, fake: F
     for word in ("Invoices", "Secretary", "Regards", "Minutes", "Employee", "Agent", "Chair"):
         assert masked.count(word) == text.count(word), word
     assert first not in masked and other not in masked
+
+
+def ner(text: str, value: str, nth: int = 0) -> DetectedSpan:
+    """The NER model's detection of the ``nth`` occurrence of ``value``."""
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(value, start + 1)
+    return DetectedSpan(start, start + len(value), "PERSON", 0.85, "SpacyRecognizer")
+
+
+def test_a_one_word_name_found_only_where_any_word_is_capitalised_does_not_spread() -> None:
+    text = "Hi team,\nInvoices go out monthly.\nThe Invoices tab lists them. Ask Invoices? No."
+    spread = propagate(text, [ner(text, "Invoices")]).spans
+    assert spread == []  # found at a line start only: masked there, nowhere else
+    after_label = "Owner: Reports\nThe Reports page is slow."
+    assert propagate(after_label, [ner(after_label, "Reports")]).spans == []
+
+
+def test_a_one_word_name_the_document_also_writes_in_lower_case_does_not_spread() -> None:
+    text = "We met Summit in the hall. Summit agreed; the summit was long."
+    assert propagate(text, [ner(text, "Summit", 0)]).spans == []
+
+
+def test_corroborated_one_word_names_still_spread() -> None:
+    text = "Anna sent the file. Later Anna called, and Anna agreed."
+    found_in_prose = DetectedSpan(*_span_of(text, "Anna", 1), "PERSON", 0.85, "SpacyRecognizer")
+    assert len(propagate(text, [found_in_prose]).spans) == 3  # found in running text: every "Anna"
+    at_line_start = "Regards,\nAnna\n\nAnna will call. Ask Anna."
+    by_a_cue = DetectedSpan(*_span_of(at_line_start, "Anna", 0), "PERSON", 0.6, "PersonCueRecognizer")
+    assert len(propagate(at_line_start, [by_a_cue]).spans) == 3  # a cue corroborates it
+
+
+def _span_of(text: str, value: str, nth: int) -> tuple[int, int]:
+    span = ner(text, value, nth)
+    return span.start, span.end
