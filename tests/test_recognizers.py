@@ -24,8 +24,11 @@ from masking.recognizers.identifiers import (
 )
 from masking.recognizers.labelled import (
     LabelledAddressRecognizer,
+    LabelledEmailRecognizer,
+    LabelledIbanRecognizer,
     LabelledPersonRecognizer,
     LabelledPostcodeRecognizer,
+    LabelledSsnRecognizer,
 )
 from masking.recognizers.person import PersonCueRecognizer
 from masking.recognizers.phone import LabelledPhoneRecognizer, NorthAmericanPhoneRecognizer
@@ -395,3 +398,13 @@ def test_a_given_name_mislabelled_by_the_ner_model_is_a_person() -> None:
 def test_given_name_corroboration_with_the_real_model() -> None:
     spans = Detector(load_policy()).detect("Why is Rebecca so impulsive?")
     assert any(s.entity_type == "PERSON" and (s.start, s.end) == (7, 14) for s in spans)
+
+
+def test_labelled_ssn_iban_and_email_fail_closed_whatever_their_format() -> None:
+    text = (
+        "SSN: 123.45.6789\nIBAN: XX12 3456 7890 1234   Phone: none\n**E-mail:** jane at example dot com\n"
+        "Email: on file\nIBAN: see attached\nmy ssn is 123 45 6789, thanks"
+    )
+    assert found(LabelledSsnRecognizer(), text) == ["123.45.6789", "123 45 6789"]
+    assert found(LabelledIbanRecognizer(), text) == ["XX12 3456 7890 1234"]
+    assert found(LabelledEmailRecognizer(), text) == ["jane at example dot com"]

@@ -27,8 +27,11 @@ from masking.recognizers.identifiers import (
 )
 from masking.recognizers.labelled import (
     LabelledAddressRecognizer,
+    LabelledEmailRecognizer,
+    LabelledIbanRecognizer,
     LabelledPersonRecognizer,
     LabelledPostcodeRecognizer,
+    LabelledSsnRecognizer,
 )
 from masking.recognizers.person import PersonCueRecognizer
 from masking.recognizers.phone import LabelledPhoneRecognizer, NorthAmericanPhoneRecognizer
@@ -55,6 +58,9 @@ RAGMASK_RECOGNIZERS: list[Callable[[], EntityRecognizer]] = [
     LabelledPersonRecognizer,
     LabelledAddressRecognizer,
     LabelledPostcodeRecognizer,
+    LabelledSsnRecognizer,
+    LabelledIbanRecognizer,
+    LabelledEmailRecognizer,
     AddresseeRecognizer,
     GivenNameRecognizer,
     SensitiveTermRecognizer,

@@ -5,8 +5,9 @@ Records, forms, minutes and tickets say what a value is: "Home address: Kerkbaan
 "**Manager:** Birte Friis", "Apologies: Amber Mcneil", "my home address is ...". A Dutch street layout
 or a name the NER model misses after a label would otherwise stay raw. Labels are matched at the start
 of a line (plain or markdown bold, quoted replies too) or as "my <label> is". A label's value runs to
-the end of its line or to a run of spaces before the next label. Phones and identifiers after their
-labels are found by phone.py and identifiers.py.
+the end of its line or to a run of spaces before the next label. Postcodes, SSNs, IBANs and e-mail
+addresses after their labels are masked here whatever their layout; phones and account, employee and
+record numbers after theirs are found by phone.py and identifiers.py.
 """
 
 from __future__ import annotations
@@ -127,3 +128,57 @@ class LabelledPostcodeRecognizer(RuleRecognizer):
         for match in POSTCODE_SAID.finditer(text):
             if any(c.isdigit() for c in match.group("value")):
                 yield match.start("value"), match.end("value"), self.SCORE
+
+
+class _LabelledFieldRecognizer(RuleRecognizer):
+    """The whole value after a label of this type, in any format: a checksum that fails or an obfuscated
+    layout ("SSN: 123.45.6789", "IBAN: XX12 3456 ...", "E-mail: jane at example dot com") is still the
+    field's value. Subclasses set the labels and what a value must hold."""
+
+    LABELS = ""
+    SCORE = 0.6
+    MAX_VALUE = 60
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._field = regex.compile(
+            rf"{LINE_START}(?:{self.LABELS}){AFTER_LABEL}(?P<value>[^\n]*?){VALUE_END}"
+            rf"|(?i:\bmy[ \t]+(?:{self.LABELS})[ \t]+is)[ \t]+(?P<said>[^\s,;]+(?:[ \t]+[^\s,;]+)*?)(?=[ \t]*(?:[,;]|\.(?:\s|$)|$))",
+            regex.MULTILINE,
+        )
+
+    def holds_value(self, value: str) -> bool:
+        raise NotImplementedError
+
+    def find(self, text: str) -> Iterator[tuple[int, int, float]]:
+        for match in self._field.finditer(text):
+            group = "value" if match.group("value") is not None else "said"
+            start = match.start(group)
+            end = _cut_at_next_label(text, start, match.end(group))
+            if 0 < end - start <= self.MAX_VALUE and self.holds_value(text[start:end]):
+                yield start, end, self.SCORE
+
+
+class LabelledSsnRecognizer(_LabelledFieldRecognizer):
+    ENTITY = "US_SSN"
+    LABELS = r"(?i:ssn|social[ \t]+security(?:[ \t]+(?:number|no\.?|#))?)"
+
+    def holds_value(self, value: str) -> bool:
+        return sum(c.isdigit() for c in value) >= 4
+
+
+class LabelledIbanRecognizer(_LabelledFieldRecognizer):
+    ENTITY = "IBAN_CODE"
+    LABELS = r"(?i:iban)"
+
+    def holds_value(self, value: str) -> bool:
+        return sum(c.isdigit() for c in value) >= 4
+
+
+class LabelledEmailRecognizer(_LabelledFieldRecognizer):
+    ENTITY = "EMAIL_ADDRESS"
+    LABELS = r"(?i:e-?mail(?:[ \t]+address)?)"
+
+    def holds_value(self, value: str) -> bool:
+        folded = f" {value.casefold()} "
+        return ("@" in folded or " at " in folded or "[at]" in folded) and len(value.split()) <= 8
