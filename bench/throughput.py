@@ -1,17 +1,24 @@
 """Ingest throughput: ragmask end to end vs the naive pipeline users write today, on one synthetic corpus.
 
 - ragmask: ``run_ingest`` (read, mask the whole document, leak check, chunk by tokens, embed, upsert to
-  local Qdrant, lineage in SQLite), default settings.
+  local Qdrant, lineage in SQLite), the CLI's defaults (``--workers`` 0: the cores; ``--embedding-view``
+  auto: "types" for a new collection).
 - naive: RecursiveCharacterTextSplitter(1000, 100) -> per chunk Presidio analyze + anonymize (default
-  recognizers, the spaCy model loaded whole, as Presidio's engine does) -> SentenceTransformer.encode
-  (batch 32) -> Qdrant upsert per batch of 32, into local Qdrant.
+  recognizers) -> SentenceTransformer.encode (batch 32) -> Qdrant upsert per batch of 32, into local
+  Qdrant. Its spaCy pipeline has the same components as ragmask's (parser and senter excluded);
+  ``--naive-parser`` loads the whole model instead, as Presidio's engine does by default.
 
-Both use the same spaCy model, embedding model and storage. Each system runs in a fresh process (its
-peak RSS is its own) and loads its models before the clock starts; ``load_s`` is that load time.
-``recall`` is the share of the corpus's gold values (person, e-mail, street address, phone) that
-appear in no stored chunk; a value is counted once per document that mentions it.
+Both use the same spaCy model, embedding model and storage. Each run is a fresh process (its peak RSS
+is its own) that loads its models before the clock starts (``load_s``). With ``--runs`` N the systems
+run in turn, N times each (ragmask, naive, ragmask, ...), and each figure is the median with its
+range; the ratio is the median docs/s of ragmask over the naive pipeline's. ragmask's ``seconds``
+are its own per-stage sums (summed over processes when masking is split). ``recall`` is the share of
+the corpus's gold values (person, e-mail, street address, phone) that appear in no stored chunk; a
+value is counted once per document that mentions it. With ``--only ragmask`` (the 2,000-document run)
+the child also times reopening the collection and 20 searches.
 
-    python bench/throughput.py [--docs 200] [--doc-chars 3000] [--json]
+    python bench/throughput.py [--docs 200] [--doc-chars 3000] [--runs 3] [--workers 0]
+                               [--embedding-view auto] [--naive-parser] [--only SYSTEM] [--json]
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,13 +89,13 @@ def stored_texts(qdrant_path: Path) -> list[str]:
     return [str((record.payload or {}).get("page_content", "")) for record in store.scroll()]
 
 
-def word_pieces(texts: list[str]) -> tuple[int, int]:
+def word_pieces(texts: list[str], view: str) -> tuple[int, int]:
     """(word pieces the embedder saw, chunks it truncated): what the chunk count alone does not show."""
-    from indexers.embedding import Embedder
+    from indexers.embedding import Embedder, embedding_view
 
     embedder = Embedder()
     limit = embedder.max_chunk_tokens  # the special tokens take the rest of max_seq_length
-    counts = [embedder.count_tokens(text) for text in texts]
+    counts = [embedder.count_tokens(embedding_view(text, view)) for text in texts]
     return sum(min(count, limit) for count in counts), sum(count > limit for count in counts)
 
 
@@ -102,7 +110,7 @@ def recall(gold: dict[str, list[list[str]]], texts: Iterable[str]) -> tuple[floa
     return (1 - sum(left.values()) / total if total else 1.0), dict(sorted(left.items()))
 
 
-def run_ragmask(corpus: Path, work: Path) -> dict[str, Any]:
+def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
     from flows.ingesting import run_ingest
     from flows.settings import IngestSettings, StoreSettings
     from masking import MaskingKeys
@@ -115,20 +123,51 @@ def run_ragmask(corpus: Path, work: Path) -> dict[str, Any]:
     run_ingest([warm_up], IngestSettings(stores=StoreSettings(data_dir=work / "warm-up-data")), keys=keys)
     load_s = time.perf_counter() - started
 
-    settings = IngestSettings(stores=StoreSettings(data_dir=work / "data", collection=COLLECTION))
+    settings = IngestSettings(stores=StoreSettings(data_dir=work / "data", collection=COLLECTION),
+                              workers=options["workers"], embedding_view=options["embedding_view"])  # fmt: skip
     started = time.perf_counter()
     result = run_ingest([corpus], settings, keys=keys)
     seconds = time.perf_counter() - started
-    return {
+    numbers = {
         "seconds": seconds,
         "load_s": load_s,
         "documents": result.counts.documents_indexed,
         "chunks": result.counts.chunks_indexed,
+        "stage_seconds": result.to_dict()["seconds"],
+        "embedding_view": _view_of(settings),
         "qdrant_path": str(work / "data" / "qdrant"),
     }
+    if options.get("reopen"):
+        numbers |= reopen_and_search(settings)
+    return numbers
 
 
-def run_naive(corpus: Path, work: Path) -> dict[str, Any]:
+def _view_of(settings: Any) -> str:
+    from indexers.embedding import resolve_embedding_view
+
+    return resolve_embedding_view(settings.embedding_view, None)  # a fresh collection
+
+
+def reopen_and_search(settings: Any) -> dict[str, float]:
+    """Seconds to open the collection again (local mode loads every point) and for 20 searches."""
+    from indexers.embedding import Embedder
+    from indexers.qdrant_store import VectorStore, close_local_clients
+
+    close_local_clients()
+    started = time.perf_counter()
+    store = VectorStore(settings.stores.qdrant, COLLECTION)
+    points = store.count()
+    reopen_s = time.perf_counter() - started
+    embedder = Embedder()
+    queries = [f"who wrote about the invoice for batch {n}" for n in range(20)]
+    started = time.perf_counter()
+    for query in queries:
+        store.search(embedder.embed([query])[0], 5)
+    return {"reopen_s": round(reopen_s, 2), "points": points,
+            "search_ms": round((time.perf_counter() - started) * 1000 / len(queries), 1)}  # fmt: skip
+
+
+def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_anonymizer import AnonymizerEngine
@@ -137,15 +176,18 @@ def run_naive(corpus: Path, work: Path) -> dict[str, Any]:
 
     from bench.baseline import presidio_default_analyzer
     from indexers.embedding import DEFAULT_EMBEDDING_MODEL, resolve_model_path
-    from masking.nlp import DEFAULT_SPACY_MODEL
+    from masking.nlp import DEFAULT_SPACY_MODEL, load_nlp_engine
 
     started = time.perf_counter()
-    nlp_engine = NlpEngineProvider(
-        nlp_configuration={
-            "nlp_engine_name": "spacy",
-            "models": [{"lang_code": "en", "model_name": DEFAULT_SPACY_MODEL}],
-        }
-    ).create_engine()
+    if options.get("naive_parser"):  # the whole model, as Presidio's engine loads it
+        nlp_engine = NlpEngineProvider(
+            nlp_configuration={
+                "nlp_engine_name": "spacy",
+                "models": [{"lang_code": "en", "model_name": DEFAULT_SPACY_MODEL}],
+            }
+        ).create_engine()
+    else:  # the same components as ragmask's: parser and senter excluded
+        nlp_engine = load_nlp_engine(DEFAULT_SPACY_MODEL)
     analyzer = presidio_default_analyzer(nlp_engine)
     anonymizer = AnonymizerEngine()  # type: ignore[no-untyped-call]
     model = SentenceTransformer(resolve_model_path(DEFAULT_EMBEDDING_MODEL))
@@ -203,17 +245,20 @@ def run_naive(corpus: Path, work: Path) -> dict[str, Any]:
     }
 
 
-def measure(system: str, corpus: Path, work: Path) -> dict[str, Any]:
+def measure(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
     """Run one system in this process; the numbers plus recall on the gold values."""
     run = run_ragmask if system == "ragmask" else run_naive
-    numbers = run(corpus, work)
+    numbers = run(corpus, work, options)
     peak = peak_rss_mb()
     gold = json.loads((corpus.parent / GOLD_FILE).read_text(encoding="utf-8"))
     texts = stored_texts(Path(numbers.pop("qdrant_path")))
     share, left = recall(gold, texts)
-    pieces, truncated = word_pieces(texts)
+    pieces, truncated = word_pieces(texts, numbers.get("embedding_view", "tokens"))
     seconds = numbers["seconds"]
-    return {
+    extra = {
+        key: numbers[key] for key in ("stage_seconds", "reopen_s", "points", "search_ms") if key in numbers
+    }
+    return extra | {
         "system": system,
         "documents": numbers["documents"],
         "chunks": numbers["chunks"],
@@ -229,8 +274,9 @@ def measure(system: str, corpus: Path, work: Path) -> dict[str, Any]:
     }
 
 
-def run_child(system: str, corpus: Path, work: Path) -> dict[str, Any]:
-    child = [sys.executable, __file__, "--single", system, "--corpus", str(corpus), "--work", str(work)]
+def run_child(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
+    child = [sys.executable, __file__, "--single", system, "--corpus", str(corpus), "--work", str(work),
+             "--options", json.dumps(options)]  # fmt: skip
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     done = subprocess.run(child, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
@@ -240,46 +286,84 @@ def run_child(system: str, corpus: Path, work: Path) -> dict[str, Any]:
     return result
 
 
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One system's runs: the first run's row, with the median and range of its timings over all runs."""
+    row = dict(runs[0])
+    for key in ("seconds", "docs_per_s", "chunks_per_s", "peak_rss_mb"):
+        values = [run[key] for run in runs]
+        row[key] = round(statistics.median(values), 2)
+        row[f"{key}_range"] = [min(values), max(values)]
+    if "stage_seconds" in row:
+        stages = {stage for run in runs for stage in run["stage_seconds"]}
+        row["stage_seconds"] = {stage: round(statistics.median(run["stage_seconds"].get(stage, 0.0) for run in runs), 2)
+                                for stage in row["stage_seconds"] if stage in stages}  # fmt: skip
+    row["runs"] = len(runs)
+    return row
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--docs", type=int, default=200, help="documents in the synthetic corpus")
     parser.add_argument("--doc-chars", type=int, default=3000, help="about this many characters each")
+    parser.add_argument("--runs", type=int, default=3, help="runs per system, interleaved")
+    parser.add_argument("--workers", type=int, default=0, help="ragmask's --workers (0: the cores)")
+    parser.add_argument("--embedding-view", default="auto", choices=["auto", "types", "tokens"])
+    parser.add_argument("--naive-parser", action="store_true", help="the naive pipeline loads spaCy whole")
+    parser.add_argument("--only", choices=SYSTEMS, help="run one system (with reopen and search timings)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--single", choices=SYSTEMS, help=argparse.SUPPRESS)  # the child process
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.single:
-        print(json.dumps(measure(args.single, args.corpus, args.work)))
+        print(json.dumps(measure(args.single, args.corpus, args.work, json.loads(args.options))))
         return 0
-    if args.docs < 1 or args.doc_chars < 1:
-        parser.error("--docs and --doc-chars must be positive")
+    if args.docs < 1 or args.doc_chars < 1 or args.runs < 1:
+        parser.error("--docs, --doc-chars and --runs must be positive")
+    systems = (args.only,) if args.only else SYSTEMS
+    options = {"workers": args.workers, "embedding_view": args.embedding_view, "naive_parser": args.naive_parser,
+               "reopen": bool(args.only)}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="ragmask-throughput-") as tmp:
         corpus = Path(tmp) / "corpus"
         chars = build_corpus(corpus, args.docs, args.doc_chars)
         if not args.json:
-            print(f"corpus: {args.docs} documents, {chars:,} characters", file=sys.stderr, flush=True)
-        rows = {}
-        for system in SYSTEMS:
-            work = Path(tmp) / system
-            work.mkdir()
-            rows[system] = run_child(system, corpus, work)
-            if not args.json:
-                row = rows[system]
-                print(
-                    f"{system:8} {row['seconds']:>7} s  {row['docs_per_s']:>6} docs/s  "
-                    f"{row['chunks_per_s']:>7} chunks/s ({row['chunks']} chunks, {row['word_pieces']} word pieces, "
-                    f"{row['chunks_truncated']} truncated)  peak RSS {row['peak_rss_mb']} MB  "
-                    f"recall {row['recall']} (left: {row['values_left'] or 'none'})  load {row['load_s']} s",
-                    flush=True,
-                )
-    ratio = rows["ragmask"]["docs_per_s"] / rows["naive"]["docs_per_s"]
+            print(f"corpus: {args.docs} documents, {chars:,} characters; {args.runs} runs each, interleaved",
+                  file=sys.stderr, flush=True)  # fmt: skip
+        runs: dict[str, list[dict[str, Any]]] = {system: [] for system in systems}
+        for number in range(args.runs):
+            for system in systems:
+                work = Path(tmp) / f"{system}-{number}"
+                work.mkdir()
+                row = run_child(system, corpus, work, options)
+                runs[system].append(row)
+                if not args.json:
+                    print(f"  run {number + 1} {system:8} {row['seconds']:>7} s  {row['docs_per_s']:>6} docs/s",
+                          file=sys.stderr, flush=True)  # fmt: skip
+    rows = {system: summarise(runs[system]) for system in systems}
+    ratio = rows["ragmask"]["docs_per_s"] / rows["naive"]["docs_per_s"] if len(systems) == 2 else None
     if args.json:
-        print(json.dumps({"documents": args.docs, "characters": chars, **rows, "ratio": round(ratio, 2)}))
-    else:
-        print(f"ratio (ragmask docs/s / naive docs/s): {ratio:.2f}")
+        print(json.dumps({"documents": args.docs, "characters": chars, "options": options, **rows,
+                          "ratio": round(ratio, 2) if ratio else None}))  # fmt: skip
+        return 0
+    for system, row in rows.items():
+        print(
+            f"{system:8} {row['seconds']:>7} s (range {row['seconds_range'][0]}-{row['seconds_range'][1]})  "
+            f"{row['docs_per_s']:>6} docs/s  {row['chunks_per_s']:>7} chunks/s ({row['chunks']} chunks, "
+            f"{row['word_pieces']} word pieces, {row['chunks_truncated']} truncated)  peak RSS {row['peak_rss_mb']} MB  "
+            f"recall {row['recall']} (left: {row['values_left'] or 'none'})  load {row['load_s']} s",
+            flush=True,
+        )
+        if "stage_seconds" in row:
+            print("         stages (s): " + ", ".join(f"{k} {v}" for k, v in row["stage_seconds"].items()))
+        if "reopen_s" in row:
+            print(
+                f"         reopen {row['reopen_s']} s ({row['points']} points), search {row['search_ms']} ms"
+            )
+    if ratio:
+        print(f"ratio (median ragmask docs/s / median naive docs/s): {ratio:.2f}")
     return 0
 
 

@@ -33,7 +33,7 @@ from flows.parameters import (
 from flows.pipeline import batched
 from flows.process import harden_process
 from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, IngestSettings, StoreSettings
-from indexers.embedding import DEFAULT_EMBEDDING_MODEL
+from indexers.embedding import DEFAULT_EMBEDDING_MODEL, EMBEDDING_VIEWS
 from indexers.payload_formats import CHOICES, WRITABLE, FormatChoice, WritableFormat
 from indexers.sources import (
     SkippedDocument,
@@ -286,6 +286,13 @@ def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
         SPACY_MODEL, KEY_FILE,
         _option("--batch-documents", envvar="RAGMASK_BATCH_DOCUMENTS", type=click.IntRange(1), default=32,
                 show_default=True, help="Documents per batch (one Prefect task run each)."),
+        _option("--embedding-view", envvar="RAGMASK_EMBEDDING_VIEW", type=click.Choice(["auto", *EMBEDDING_VIEWS]),
+                default="auto", show_default=True,
+                help="What the embedding model sees of a chunk: 'types' (each token as its type in words: half the "
+                "word pieces) or 'tokens' (the chunk as stored); auto: the collection's own, 'types' for a new one."),
+        _option("--workers", envvar="RAGMASK_WORKERS", type=click.IntRange(0, 256), default=0,
+                help="Processes that mask, this one included: N - 1 worker processes mask while this one embeds "
+                "and writes. 0 (default): the cores this process may use; 1: mask here."),
         _option("--vault", envvar="RAGMASK_VAULT", is_flag=True,
                 help="Keep token -> value maps, envelope-encrypted, for `ragmask rehydrate`."),
         VAULT_KEY_FILE,
@@ -305,8 +312,9 @@ def ingest_parameters(options: dict[str, Any]) -> IngestParameters:
     return IngestParameters.from_settings(IngestSettings(
         stores=_stores(options), policy=options["policy"], spacy_model=options["spacy_model"],
         embedding_model=options["embedding_model"], key_file=options["key_file"],
-        batch_documents=options["batch_documents"], vault=options["vault"], vault_key_file=options["vault_key_file"],
-        payload_format=cast(WritableFormat, options["payload_format"]),
+        batch_documents=options["batch_documents"], workers=options["workers"],
+        embedding_view=options["embedding_view"], vault=options["vault"],
+        vault_key_file=options["vault_key_file"], payload_format=cast(WritableFormat, options["payload_format"]),
     ))  # fmt: skip
 
 

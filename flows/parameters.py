@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self, TypedDict
+from typing import Annotated, Any, Literal, Self, TypedDict, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -35,6 +35,7 @@ from masking.nlp import DEFAULT_SPACY_MODEL
 from masking.policy import PRESETS
 
 PresetName = Literal["default", "strict", "hipaa"]
+EmbeddingView = Literal["auto", "types", "tokens"]
 
 COLLECTION_NAME = r"^([A-Za-z0-9][A-Za-z0-9_.-]*)?$"  # empty: from the environment
 SECRET_URLS = ("qdrant_url", "lineage_url")
@@ -189,6 +190,14 @@ class IngestParameters(Parameters):
     key_file: KeyFile = ""
     batch_documents: Annotated[int, Field(title="Documents per batch", ge=1, le=10_000,
                                           description="One Prefect task run each.")] = 32  # fmt: skip
+    embedding_view: Annotated[EmbeddingView, Field(
+        title="Embedding view", description="What the embedding model sees of a chunk: each token as its type in "
+        "words ('types', half the word pieces) or the chunk as stored ('tokens'); auto: the collection's own, "
+        "'types' for a new one.")] = "auto"  # fmt: skip
+    workers: Annotated[int, Field(title="Masking processes", ge=0, le=256,
+                                  description="Processes that mask, the flow's own included: N - 1 worker processes "
+                                  "mask while the flow embeds and writes. 0: the worker's cores; 1: no "
+                                  "worker processes.")] = 0  # fmt: skip
     chunk_tokens: Annotated[int, Field(title="Chunk size (tokens)", ge=0, le=8192,
                                        description="0: the embedding model's limit; else at least 16.")] = 0  # fmt: skip
     chunk_overlap: Annotated[int, Field(title="Chunk overlap (tokens)", ge=0, le=1024,
@@ -219,7 +228,7 @@ class IngestParameters(Parameters):
         return cls(stores=StoreParameters.of(settings.stores), **policy_fields(settings.policy),
                    spacy_model=settings.spacy_model, embedding_model=settings.embedding_model,
                    key_file=absolute_path(settings.key_file), batch_documents=settings.batch_documents,
-                   chunk_tokens=settings.chunk_tokens or 0, chunk_overlap=settings.chunk_overlap,
+                   workers=settings.workers, embedding_view=cast(EmbeddingView, settings.embedding_view), chunk_tokens=settings.chunk_tokens or 0, chunk_overlap=settings.chunk_overlap,
                    payload_format=settings.payload_format, vault=settings.vault,
                    vault_key_file=absolute_path(settings.vault_key_file), max_file_bytes=settings.reader.max_file_bytes,
                    max_document_chars=settings.reader.max_document_chars)  # fmt: skip
@@ -229,7 +238,9 @@ class IngestParameters(Parameters):
         return IngestSettings(stores=self.stores.settings(api_key), policy=self.policy_file or self.policy,
                               spacy_model=self.spacy_model, embedding_model=self.embedding_model,
                               chunk_tokens=self.chunk_tokens or None, chunk_overlap=self.chunk_overlap,
-                              batch_documents=self.batch_documents, key_file=_path(self.key_file), vault=self.vault,
+                              batch_documents=self.batch_documents, workers=self.workers,
+                              embedding_view=self.embedding_view,
+                              key_file=_path(self.key_file), vault=self.vault,
                               vault_key_file=_path(self.vault_key_file), payload_format=self.payload_format,
                               reader=reader)  # fmt: skip
 

@@ -8,7 +8,7 @@ never a message that could quote text) and the rest of the batch goes on.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -16,9 +16,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
+from flows.masking_workers import MaskerSpec, MaskingWorkers, default_workers
 from flows.settings import IngestSettings
 from indexers.chunking import Chunk, Chunker
-from indexers.embedding import Embedder
+from indexers.embedding import LEGACY_EMBEDDING_VIEW, Embedder, resolve_embedding_view
 from indexers.erasure_store import ErasureStore
 from indexers.index_writer import DocumentVersion, IndexWriter
 from indexers.lineage import FAILED, QUARANTINED, LineageStore
@@ -39,6 +40,7 @@ from indexers.vault_store import VaultStore
 from masking import MaskedDocument, Masker, MaskingError, MaskingKeys, TextDocument, load_keys, load_policy
 from masking.detector import DetectorConfig
 from masking.report import package_version
+from masking.stage_clock import Seconds, StageClock, add_seconds
 from masking.suppression import suppress
 from masking.vault import VaultAddress, load_vault_key, seal_values
 
@@ -48,6 +50,8 @@ PIPELINE_VERSION = f"ragmask {package_version('ragmask')}"
 T = TypeVar("T")
 ErrorSink = Callable[[str, str, str], None]  # (doc_id, source uri, one-line reason without content)
 SourceEntry = SourceFile | SkippedFile
+# The stages a run's "seconds" reports, in pipeline order.
+STAGES = ("read", "detect", "propagate_tokenise", "leak_check", "chunk", "embed", "upsert", "lineage")
 LONG_DOCUMENT_CHARS = 1_000_000  # said in the log before masking: detection runs at about 20k chars/s here
 
 
@@ -65,6 +69,7 @@ class IngestCounts:
     chunks_indexed: int = 0
     files_skipped: int = 0  # under an ingested directory, not read: unsupported type, symlink, duplicate
     entities: Counter[str] = field(default_factory=Counter)
+    seconds: Seconds = field(default_factory=lambda: defaultdict(float))  # per stage: read, ..., embed
 
     def add(self, other: IngestCounts) -> None:
         for name in ("documents_seen", "documents_indexed", "documents_added", "documents_changed",
@@ -72,10 +77,12 @@ class IngestCounts:
                      "files_skipped"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.entities.update(other.entities)
+        add_seconds(self.seconds, other.seconds)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "entities"}
-        return data | {"entities": dict(sorted(self.entities.items()))}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("entities", "seconds")}
+        seconds = {stage: round(self.seconds[stage], 2) for stage in STAGES if stage in self.seconds}
+        return data | {"entities": dict(sorted(self.entities.items())), "seconds": seconds}
 
 
 class SettingsChangedError(MaskingError):
@@ -84,7 +91,10 @@ class SettingsChangedError(MaskingError):
 
 PROFILE_NAMES = {"pipeline_version": "ragmask version", "policy": "policy", "detector": "detector (spaCy model, "
                  "Presidio, masker)", "embedding_model": "embedding model", "dimension": "embedding dimension",
-                 "key_id": "masking key", "payload_format": "payload format"}  # fmt: skip
+                 "key_id": "masking key", "payload_format": "payload format",
+                 "embedding_view": "embedding view"}  # fmt: skip
+# What a profile recorded before a field existed meant.
+PROFILE_LEGACY = {"embedding_view": LEGACY_EMBEDDING_VIEW}
 
 
 @dataclass
@@ -144,16 +154,23 @@ class IngestPipeline:
             else None
         )
         self.vault = VaultStore(self.lineage)
-        self.masker = Masker(self.keys, self.policy, detector_config=DetectorConfig(model=settings.spacy_model),
+        detector_config = DetectorConfig(model=settings.spacy_model)
+        self.masker = Masker(self.keys, self.policy, detector_config=detector_config,
                              run_id=run_id, keep_values=settings.vault)  # fmt: skip
-        self.embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+        spec = MaskerSpec(self.keys, self.policy, detector_config, run_id, settings.vault)
+        self.masking = MaskingWorkers(self.masker, spec, settings.workers or default_workers())
+        view = resolve_embedding_view(
+            settings.embedding_view, None if self.full else self.lineage.profile(stores.collection)
+        )
+        self.embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size, view)
         limit = self.embedder.max_chunk_tokens
         chunk_tokens = min(settings.chunk_tokens or limit, limit)
         self.chunker = Chunker(self.embedder.count_tokens, chunk_tokens, settings.chunk_overlap)
         self.store = VectorStore(stores.qdrant, target or stores.collection)
         payload_format = writable_format(settings.payload_format)
+        self.clock = StageClock()  # read, chunk, embed; the writer's upsert and lineage
         self.writer = IndexWriter(self.lineage, self.store, PIPELINE_VERSION, payload_format,
-                                  collection=stores.collection, defer_commits=self.full)  # fmt: skip
+                                  collection=stores.collection, defer_commits=self.full, clock=self.clock)  # fmt: skip
         self.writer.check_format()
         self.store.ensure_collection(self.embedder.info.dimension, payload_format.doc_id_path)
         self.collection = stores.collection
@@ -173,7 +190,7 @@ class IngestPipeline:
         return {
             "pipeline_version": PIPELINE_VERSION, "policy": {"name": self.policy.name, "version": self.policy.version},
             "detector": self.masker.versions, "embedding_model": self.embedder.info.model,
-            "dimension": self.embedder.info.dimension, "key_id": self.keys.key_id,
+            "dimension": self.embedder.info.dimension, "embedding_view": self.embedder.view, "key_id": self.keys.key_id,
             "payload_format": self.settings.payload_format,
         }  # fmt: skip
 
@@ -183,7 +200,8 @@ class IngestPipeline:
         if recorded is None:
             self.lineage.set_profile(self.collection, profile)
             return
-        changed = [PROFILE_NAMES.get(name, name) for name in profile if recorded.get(name) != profile[name]]
+        changed = [PROFILE_NAMES.get(name, name) for name in profile
+                   if recorded.get(name, PROFILE_LEGACY.get(name)) != profile[name]]  # fmt: skip
         if changed:
             raise SettingsChangedError(
                 f"collection {self.collection!r} was indexed with another {', '.join(changed)}: an incremental "
@@ -208,10 +226,37 @@ class IngestPipeline:
         return reconciled.rolled_back
 
     def finish(self, counts: IngestCounts, status: str = "completed") -> None:
+        self.masking.close()
         self.lineage.finish_run(self.run_id, status, counts.to_dict())
 
     def run_batch(self, files: Sequence[SourceEntry], on_error: ErrorSink | None = None) -> IngestCounts:
         counts = IngestCounts()
+        with self.clock("read"):
+            readable = self._known_files(self._read(files, counts, on_error))
+        self.scan.seen.update(d.doc_id for d in readable)  # under the doc id a file already has
+        committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
+        changed = [d for d in readable if self.full or committed.get(d.doc_id) != d.content_hash]
+        erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
+        changed = [
+            d for d in changed if d.doc_id not in erased or erased[d.doc_id].content_hash != d.content_hash
+        ]
+        counts.documents_unchanged += len(readable) - len(changed)  # an erased one unchanged since counts too
+        for document in changed:
+            if len(document.text) >= LONG_DOCUMENT_CHARS:
+                logger.info("%s: %d characters to mask (about %d s)", document.doc_id, len(document.text),
+                            len(document.text) // 20_000)  # fmt: skip
+        masked, seconds = self.masking.mask([TextDocument(d.doc_id, d.text, d.metadata) for d in changed])
+        add_seconds(counts.seconds, seconds)
+        self._index_masked(changed, masked, counts, on_error, set(committed))
+        self.lineage.heartbeat(self.run_id)
+        logger.debug("batch of %d files: %d documents read, %d changed, %d indexed, %d chunks", len(files),
+                     counts.documents_seen, len(changed), counts.documents_indexed, counts.chunks_indexed)  # fmt: skip
+        add_seconds(counts.seconds, self.clock.take())
+        return counts
+
+    def _read(
+        self, files: Sequence[SourceEntry], counts: IngestCounts, on_error: ErrorSink | None
+    ) -> list[SourceDocument]:
         readable: list[SourceDocument] = []
         for source in files:
             self._scan(source)
@@ -232,22 +277,15 @@ class IngestPipeline:
                         on_error(document.doc_id, document.uri, f"skipped: {document.reason}")
                 else:
                     readable.append(document)
-        readable = self._known_files(readable)
-        self.scan.seen.update(d.doc_id for d in readable)  # under the doc id a file already has
-        committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
-        changed = [d for d in readable if self.full or committed.get(d.doc_id) != d.content_hash]
-        erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
-        changed = [
-            d for d in changed if d.doc_id not in erased or erased[d.doc_id].content_hash != d.content_hash
-        ]
-        counts.documents_unchanged += len(readable) - len(changed)  # an erased one unchanged since counts too
-        for document in changed:
-            if len(document.text) >= LONG_DOCUMENT_CHARS:
-                logger.info("%s: %d characters to mask (about %d s)", document.doc_id, len(document.text),
-                            len(document.text) // 20_000)  # fmt: skip
-        masked = self.masker.mask_many([TextDocument(d.doc_id, d.text, d.metadata) for d in changed])
+        return readable
+
+    def _index_masked(
+        self, documents: Sequence[SourceDocument], masked: Sequence[MaskedDocument], counts: IngestCounts,
+        on_error: ErrorSink | None, replacing: set[str],
+    ) -> None:  # fmt: skip
+        """Quarantine what the masker refused, chunk and index the rest."""
         to_index: list[tuple[SourceDocument, MaskedDocument, list[Chunk]]] = []
-        for document, masked_result in zip(changed, masked, strict=True):
+        for document, masked_result in zip(documents, masked, strict=True):
             result, suppressed = suppress(masked_result, self.suppressed)
             if suppressed:
                 logger.info("%s: %d entities of erased subjects redacted", document.doc_id, suppressed)
@@ -261,12 +299,10 @@ class IngestPipeline:
                 if on_error:
                     on_error(document.doc_id, document.uri, f"quarantined: {result.report.quarantine_reason}")
                 continue
-            to_index.append((document, result, self.chunker.chunk(result.masked_text or "")))
-        self._index(to_index, counts, on_error, replacing=set(committed))
-        self.lineage.heartbeat(self.run_id)
-        logger.debug("batch of %d files: %d documents read, %d changed, %d indexed, %d chunks", len(files),
-                     counts.documents_seen, len(changed), counts.documents_indexed, counts.chunks_indexed)  # fmt: skip
-        return counts
+            with self.clock("chunk"):
+                chunks = self.chunker.chunk(result.masked_text or "")
+            to_index.append((document, result, chunks))
+        self._index(to_index, counts, on_error, replacing)
 
     def _scan(self, source: SourceEntry) -> None:
         if isinstance(source, SkippedFile):  # found, not read: its documents did not vanish
@@ -292,7 +328,8 @@ class IngestPipeline:
         on_error: ErrorSink | None, replacing: set[str],
     ) -> None:  # fmt: skip
         try:
-            vectors = iter(self.embedder.embed([c.text for _, _, chunks in work for c in chunks]))
+            with self.clock("embed"):
+                vectors = iter(self.embedder.embed([c.text for _, _, chunks in work for c in chunks]))
         except Exception as error:
             # the embedder broke: every document of the batch fails, nothing is written
             for document, _, _ in work:

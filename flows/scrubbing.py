@@ -12,7 +12,7 @@ from typing import Any
 from flows.parameters import ScrubParameters
 from flows.settings import IngestSettings
 from indexers.audit import Auditor
-from indexers.embedding import Embedder
+from indexers.embedding import Embedder, resolve_embedding_view
 from indexers.lineage import LineageStore
 from indexers.payload_formats import FORMATS, PayloadFormatError, detect_format, raw_format, value_at
 from indexers.qdrant_store import StoreError, VectorStore
@@ -62,7 +62,12 @@ def run_scrub(
             f"points of {request.source!r} have no text at {fmt.text_path!r} (format {name})"
         )
     keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
-    embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size)
+    embedder = Embedder(
+        settings.embedding_model,
+        settings.device,
+        settings.embed_batch_size,
+        resolve_embedding_view(settings.embedding_view, None),
+    )
     target = VectorStore(location, request.target)
     if target.exists():
         dimension = target.dimension()

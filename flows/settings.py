@@ -82,9 +82,13 @@ class IngestSettings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     device: str = "auto"
     embed_batch_size: int = 32
+    embedding_view: str = "auto"  # types | tokens | auto: the collection's own, "types" for a new one
     chunk_tokens: int | None = None  # None: the embedding model's limit
     chunk_overlap: int = 32
     batch_documents: int = 32
+    # processes that mask, this one included; 0: the cores this process may use. Above 1, worker processes
+    # are spawned: a calling script needs its `if __name__ == "__main__":` guard (the CLI has it)
+    workers: int = 1
     key_file: Path | None = None
     vault: bool = False  # keep token -> value maps, envelope-encrypted, for rehydration
     vault_key_file: Path | None = None
@@ -97,6 +101,7 @@ class IngestSettings:
             "policy": self.policy or "default",
             "spacy_model": self.spacy_model,
             "embedding_model": self.embedding_model,
+            "embedding_view": self.embedding_view,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
             "vault": self.vault,

@@ -3,22 +3,55 @@
 
 The embedder also owns the tokenizer the chunker measures with, so chunk sizes are in this model's
 own word pieces.
+
+What the model sees of a chunk is its *embedding view*. The stored text keeps every token whole
+(``<EMAIL_ADDRESS_230c8d02>``: erasure and rehydration need it), but a token costs the model 10-14
+word pieces of hex noise. The ``types`` view shows the model a short type word instead ("email
+address"); ``tokens`` shows the chunk as stored. Chunks are measured in the view's word pieces, so a
+``types`` chunk holds more text. bench/retrieval.py measures what each view does to retrieval.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from masking.errors import MaskingError
+from masking.tokens import TOKEN_PATTERN
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+EMBEDDING_VIEWS = ("types", "tokens")
+DEFAULT_EMBEDDING_VIEW = "types"
+# Collections written before views existed embedded the stored text.
+LEGACY_EMBEDDING_VIEW = "tokens"
+
+
+def embedding_view(text: str, view: str) -> str:
+    """The text the model embeds: tokens as their type in words ("types") or as stored ("tokens")."""
+    if view == "tokens":
+        return text
+    if view != "types":
+        raise EmbedderError(f"embedding view must be one of {', '.join(EMBEDDING_VIEWS)}, not {view!r}")
+    return TOKEN_PATTERN.sub(lambda token: token.group(1).lower().replace("_", " "), text)
+
+
+def resolve_embedding_view(setting: str, recorded_profile: Mapping[str, Any] | None) -> str:
+    """ "auto": the view a collection was written with (one from before views: "tokens"), or the default
+    for a new collection; any other setting is taken as given (a change is refused by the profile check)."""
+    if setting != "auto":
+        return setting
+    if recorded_profile is None:
+        return DEFAULT_EMBEDDING_VIEW
+    return str(recorded_profile.get("embedding_view", LEGACY_EMBEDDING_VIEW))
+
+
 PACKAGED_MODELS = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
@@ -68,6 +101,7 @@ class EmbedderInfo:
     dimension: int
     max_seq_length: int
     device: str
+    view: str = DEFAULT_EMBEDDING_VIEW
     location: str = "in-process"
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,9 +112,12 @@ class Embedder:
     """Batched, normalised embeddings (cosine = dot product) and the model's own token counter."""
 
     def __init__(
-        self, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto", batch_size: int = 32
-    ) -> None:
+        self, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto", batch_size: int = 32,
+        view: str = DEFAULT_EMBEDDING_VIEW,
+    ) -> None:  # fmt: skip
+        embedding_view("", view)  # an unknown view fails here, before the model loads
         self.model_name = model
+        self.view = view
         self.device = pick_device(device)
         self.batch_size = batch_size
         self._model = load_model(model, self.device)
@@ -94,7 +131,7 @@ class Embedder:
             raise EmbedderError(
                 f"embedding model {self.model_name!r} declares no dimension or max_seq_length"
             )
-        return EmbedderInfo(self.model_name, int(dimension), int(max_seq_length), self.device)
+        return EmbedderInfo(self.model_name, int(dimension), int(max_seq_length), self.device, self.view)
 
     @property
     def max_chunk_tokens(self) -> int:
@@ -105,10 +142,12 @@ class Embedder:
         return len(self._tokenizer.tokenize(text))
 
     def embed(self, texts: list[str]) -> list[list[float]]:
+        """Unit vectors of the texts' embedding view (chunks are measured as stored, so a ``types`` chunk
+        costs the model fewer word pieces than its budget)."""
         if not texts:
             return []
         vectors = self._model.encode(
-            texts,
+            [embedding_view(text, self.view) for text in texts],
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,

@@ -21,6 +21,7 @@ from indexers.lineage import PENDING, ChunkRow, LineageStore
 from indexers.payload_formats import FORMATS, ChunkPayload, PayloadFormat, PayloadFormatError, detect_format
 from indexers.qdrant_store import Point, VectorStore, point_id
 from masking.entities import MaskedEntity
+from masking.stage_clock import StageClock
 from masking.tokens import TOKEN_PATTERN
 
 VersionBuilder = Callable[[int], tuple[list[ChunkRow], list[Point]]]  # version -> its rows and points
@@ -67,7 +68,7 @@ class IndexWriter:
     def __init__(
         self, lineage: LineageStore, store: VectorStore, pipeline_version: str = "",
         payload_format: PayloadFormat = FORMATS["langchain"], *, collection: str | None = None,
-        defer_commits: bool = False,
+        defer_commits: bool = False, clock: StageClock | None = None,
     ) -> None:  # fmt: skip
         """``collection``: the name the lineage and the point ids use when ``store`` is a fresh physical
         collection that will take it over (a full re-index); ``defer_commits``: versions stay pending until
@@ -79,6 +80,7 @@ class IndexWriter:
         self.payload_format = payload_format
         self.defer_commits = defer_commits
         self.deferred: list[PendingCommit] = []
+        self.clock = clock or StageClock()  # upsert, lineage
 
     def check_format(self) -> None:
         """A collection holds one payload format (its framework reads every point): refuse to add another."""
@@ -159,13 +161,15 @@ class IndexWriter:
         gives the version's lineage rows and points (any payload format). ``before_upsert(version)`` runs
         after the pending rows (the vault seals there); if it or the upsert fails, the version's points and
         rows are removed and the error goes on."""
-        version = self.lineage.next_version(self.collection, doc_id)
-        rows, points = build(version)
-        self.lineage.write_pending(self.collection, doc_id, version, content_hash, run_id, report, rows)
+        with self.clock("lineage"):
+            version = self.lineage.next_version(self.collection, doc_id)
+            rows, points = build(version)
+            self.lineage.write_pending(self.collection, doc_id, version, content_hash, run_id, report, rows)
         try:
             if before_upsert is not None:
                 before_upsert(version)
-            self.store.upsert(points)
+            with self.clock("upsert"):
+                self.store.upsert(points)
         except Exception:
             self.store.delete(p.id for p in points)
             self.lineage.drop_version(self.collection, doc_id, version)
@@ -174,7 +178,8 @@ class IndexWriter:
         if self.defer_commits:
             self.deferred.append(pending)
         else:
-            self._commit(pending)
+            with self.clock("lineage"):
+                self._commit(pending)
         return version
 
     def _commit(self, pending: PendingCommit) -> None:

@@ -310,13 +310,17 @@ class VectorStore:
         return int(self.client.count(self.collection, exact=True).count)
 
     def scroll(
-        self, scroll_filter: models.Filter | None = None, *, with_payload: bool = True
+        self,
+        scroll_filter: models.Filter | None = None,
+        *,
+        with_payload: bool = True,
+        with_vectors: bool = False,
     ) -> Iterator[models.Record]:
         offset: models.ExtendedPointId | None = None
         while True:
             records, offset = self.client.scroll(
                 self.collection, scroll_filter=scroll_filter, limit=UPSERT_BATCH, offset=offset,
-                with_payload=with_payload, with_vectors=False,
+                with_payload=with_payload, with_vectors=with_vectors,
             )  # fmt: skip
             yield from records
             if offset is None:

@@ -27,6 +27,7 @@ from masking.policy import Action, Policy, load_policy
 from masking.propagation import PROPAGATED, propagate
 from masking.report import MaskingReport, RedactionMiss, ScoreSummary, detector_versions
 from masking.spans import drop_false_positives, resolve_overlaps, trim
+from masking.stage_clock import StageClock
 from masking.tokens import TOKEN_PATTERN, TokenMinter, redaction_marker
 
 MASKED = "masked"
@@ -136,6 +137,7 @@ class Masker:
         self.keep_values = keep_values
         self.policy = policy or load_policy()
         self.detector = Detector(self.policy, detector_config, extra_recognizers)
+        self.clock = StageClock()  # detect, propagate_tokenise, leak_check
         self.run_id = run_id or uuid.uuid4().hex
         self._versions = detector_versions(self.detector.model_version)
 
@@ -153,7 +155,8 @@ class Masker:
         clock = time.perf_counter()
         joined = [join_fields(d.text, d.fields) for d in documents]
         try:
-            detections = self.detector.detect_many([text or "" for text in joined])
+            with self.clock("detect"):
+                detections = self.detector.detect_many([text or "" for text in joined])
         except Exception as error:  # the detector itself broke: the whole batch is quarantined
             failure = DetectorError(f"detector failed: {type(error).__name__}")
             detections = [Detection(error=failure) for _ in documents]
@@ -246,20 +249,22 @@ class Masker:
     def _apply(
         self, document: TextDocument, text: str, detected: Sequence[DetectedSpan], report: MaskingReport
     ) -> MaskedDocument:
-        spans, canonical = self._select_spans(text, detected)
-        replacements = self._replacements(text, spans, canonical)
-        minter = TokenMinter(self.keys.token_key, document.doc_id, self.policy.scope)
-        minter.mint_all(
-            (r.entity_type, r.value_key)
-            for r in replacements
-            if self.policy.rule(r.entity_type).action is Action.TOKENIZE
-        )
-        values = self._surface_forms(minter, text, replacements)
-        first_pass = sorted((r.start, r.end, self._render(minter, r)) for r in replacements)
-        masked_text = splice(text, first_pass)
-        edits = list(first_pass)
+        with self.clock("propagate_tokenise"):
+            spans, canonical = self._select_spans(text, detected)
+            replacements = self._replacements(text, spans, canonical)
+            minter = TokenMinter(self.keys.token_key, document.doc_id, self.policy.scope)
+            minter.mint_all(
+                (r.entity_type, r.value_key)
+                for r in replacements
+                if self.policy.rule(r.entity_type).action is Action.TOKENIZE
+            )
+            values = self._surface_forms(minter, text, replacements)
+            first_pass = sorted((r.start, r.end, self._render(minter, r)) for r in replacements)
+            masked_text = splice(text, first_pass)
+            edits = list(first_pass)
 
-        findings = leak_check(masked_text, types=self.policy.masked_types)
+        with self.clock("leak_check"):
+            findings = leak_check(masked_text, types=self.policy.masked_types)
         report.redaction_misses = [RedactionMiss(f.entity_type, f.start) for f in findings]
         if findings and self.policy.strict:
             return self._quarantine(document, report, f"strict mode: {len(findings)} redaction_miss")

@@ -1,0 +1,125 @@
+"""What the throughput work added, on real components: masking split over worker processes writes what
+one process writes; the embedding view; the stage seconds a run reports."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from faker import Faker
+
+from flows import masking_workers
+from flows.ingesting import run_ingest
+from flows.masking_workers import split_by_length
+from flows.pipeline import STAGES, SettingsChangedError
+from flows.settings import IngestSettings, StoreSettings
+from indexers.embedding import Embedder, EmbedderError, embedding_view, resolve_embedding_view
+from indexers.lineage import LineageStore
+from indexers.qdrant_store import VectorStore, close_local_clients
+from masking import MaskingKeys, TextDocument
+
+KEYS = MaskingKeys(b"ragmask-throughput-test-secret")
+
+
+def write_corpus(folder: Path, documents: int, seed: int = 41) -> None:
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    folder.mkdir(parents=True)
+    for number in range(documents):
+        lines = [f"{fake.name()} wrote to {fake.email()} from {fake.street_address()}, {fake.city()}. "
+                 f"Call {fake.phone_number()}. {fake.paragraph(nb_sentences=4)}" for _ in range(3)]  # fmt: skip
+        (folder / f"note-{number:02d}.txt").write_text("\n\n".join(lines), encoding="utf-8")
+
+
+def snapshot(data_dir: Path, collection: str = "ragmask") -> tuple[dict[str, Any], Any]:
+    """Every point's payload and vector, and the lineage: committed documents, their points, row counts."""
+    settings = StoreSettings(data_dir=data_dir)
+    store = VectorStore(settings.qdrant, collection)
+    points = {
+        str(r.id): (r.payload, np.round(np.array(r.vector), 5).tolist())
+        for r in store.scroll(with_vectors=True)
+    }
+    lineage = LineageStore(settings.lineage)
+    documents = lineage.documents_in_collection(collection)
+    rows = {table: count for table, count in lineage.table_counts().items() if table != "runs"}
+    return points, (
+        lineage.committed_hashes(collection, documents),
+        lineage.committed_point_ids(collection),
+        rows,
+    )
+
+
+def test_masking_split_over_two_processes_writes_what_one_process_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_corpus(tmp_path / "corpus", 8)
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # a small corpus, split anyway
+    results = {}
+    for workers in (1, 2):
+        data = tmp_path / f"data-{workers}"
+        settings = IngestSettings(stores=StoreSettings(data_dir=data), batch_documents=8, workers=workers)
+        results[workers] = run_ingest([tmp_path / "corpus"], settings, keys=KEYS, run_id="same-run")
+        close_local_clients()
+    assert results[1].counts.documents_indexed == results[2].counts.documents_indexed == 8
+    assert results[2].counts.entities == results[1].counts.entities
+    assert snapshot(tmp_path / "data-2") == snapshot(tmp_path / "data-1")
+    close_local_clients()
+
+
+def test_split_by_length_balances_text_and_keeps_every_document() -> None:
+    documents = [TextDocument(f"d{i}", "x" * size) for i, size in enumerate([90, 10, 50, 40, 30, 20])]
+    shares = split_by_length(documents, 2)
+    assert sorted(d.doc_id for share in shares for d in share) == sorted(d.doc_id for d in documents)
+    assert [sum(len(d.text) for d in share) for share in shares] == [120, 120]
+
+
+def test_a_run_reports_seconds_per_stage(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "corpus", 3)
+    result = run_ingest(
+        [tmp_path / "corpus"], IngestSettings(stores=StoreSettings(data_dir=tmp_path / "d")), keys=KEYS
+    )
+    seconds = result.to_dict()["seconds"]
+    assert list(seconds) == [stage for stage in STAGES if stage in seconds]  # pipeline order
+    assert {"detect", "embed", "upsert", "lineage"} <= set(seconds)
+    assert seconds["detect"] > 0 and seconds["embed"] > 0
+    close_local_clients()
+
+
+def test_the_types_view_shows_the_model_each_token_as_its_type() -> None:
+    text = "Ask <PERSON_1a2b3c4d> at <EMAIL_ADDRESS_230c8d02>, not <US_SSN>."
+    assert embedding_view(text, "types") == "Ask person at email address, not us ssn."
+    assert embedding_view(text, "tokens") == text
+    with pytest.raises(EmbedderError, match="embedding view must be one of"):
+        embedding_view(text, "words")
+    embedder = Embedder(view="types")
+    same = embedder.embed([text, "Ask person at email address, not us ssn."])
+    assert np.allclose(same[0], same[1])
+    as_stored = Embedder(view="tokens").embed([text])[0]
+    assert not np.allclose(same[0], as_stored)
+
+
+def test_auto_keeps_a_collections_view_and_a_change_needs_a_full_reindex(tmp_path: Path) -> None:
+    assert resolve_embedding_view("auto", None) == "types"  # a new collection
+    assert (
+        resolve_embedding_view("auto", {"embedding_model": "m"}) == "tokens"
+    )  # written before views existed
+    assert resolve_embedding_view("auto", {"embedding_view": "types"}) == "types"
+    assert resolve_embedding_view("tokens", {"embedding_view": "types"}) == "tokens"
+
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, 2)
+    data = tmp_path / "data"
+    run_ingest(
+        [corpus], IngestSettings(stores=StoreSettings(data_dir=data), embedding_view="tokens"), keys=KEYS
+    )
+    shutil.copy(corpus / "note-00.txt", corpus / "note-02.txt")
+    again = run_ingest([corpus], IngestSettings(stores=StoreSettings(data_dir=data)), keys=KEYS)  # auto
+    assert again.counts.documents_added == 1
+    with pytest.raises(SettingsChangedError, match="embedding view"):
+        run_ingest(
+            [corpus], IngestSettings(stores=StoreSettings(data_dir=data), embedding_view="types"), keys=KEYS
+        )
+    close_local_clients()
