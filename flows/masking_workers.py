@@ -93,20 +93,19 @@ class MaskingWorkers:
             return self.masker.mask_many(documents), self.masker.clock.take()
         own, *shares = split_by_length(documents, self.workers)
         pool = self._start_pool()
-        futures = [pool.submit(_mask_in_worker, share) for share in shares]
-        results, seconds = self.masker.mask_many(own), self.masker.clock.take()
+        futures = [pool.submit(_mask_in_worker, [documents[i] for i in share]) for share in shares]
+        masked, seconds = self.masker.mask_many([documents[i] for i in own]), self.masker.clock.take()
+        by_index = dict(zip(own, masked, strict=True))
         for share, future in zip(shares, futures, strict=True):
             try:
                 share_results, share_seconds = future.result()
             except Exception as error:  # a worker died (killed, out of memory): mask its share here
                 logger.warning("a masking worker failed (%s); masking its share here", type(error).__name__)
-                share_results, share_seconds = self.masker.mask_many(share), self.masker.clock.take()
-            results += share_results
+                share_results = self.masker.mask_many([documents[i] for i in share])
+                share_seconds = self.masker.clock.take()
+            by_index.update(zip(share, share_results, strict=True))
             add_seconds(seconds, share_seconds)
-        order = {id(document): index for index, document in enumerate(documents)}
-        by_position = sorted(zip([*own, *(d for share in shares for d in share)], results, strict=True),
-                             key=lambda pair: order[id(pair[0])])  # fmt: skip
-        return [result for _, result in by_position], seconds
+        return [by_index[i] for i in range(len(documents))], seconds
 
     def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -122,12 +121,13 @@ class MaskingWorkers:
             self._pool = None
 
 
-def split_by_length(documents: Sequence[TextDocument], parts: int) -> list[list[TextDocument]]:
-    """``parts`` lists of about equal text length (longest first, each to the shortest list so far)."""
-    shares: list[list[TextDocument]] = [[] for _ in range(parts)]
+def split_by_length(documents: Sequence[TextDocument], parts: int) -> list[list[int]]:
+    """The documents' indices in ``parts`` lists of about equal text length (longest first, each to the
+    shortest list so far)."""
+    shares: list[list[int]] = [[] for _ in range(parts)]
     sizes = [0] * parts
-    for document in sorted(documents, key=lambda d: len(d.text), reverse=True):
+    for index in sorted(range(len(documents)), key=lambda i: len(documents[i].text), reverse=True):
         smallest = sizes.index(min(sizes))
-        shares[smallest].append(document)
-        sizes[smallest] += len(document.text)
+        shares[smallest].append(index)
+        sizes[smallest] += len(documents[index].text)
     return shares

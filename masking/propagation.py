@@ -169,7 +169,7 @@ def _plausible_name(words: str) -> bool:
 
 
 def coordinated_persons(text: str, spans: Sequence[DetectedSpan]) -> list[DetectedSpan]:
-    """Names listed with a detected person ("Brabec, Doyle and Gonzalez", "Dale and White")."""
+    """Names listed with a detected person ("Novak, Doyle and Ferreira", "Dale and White")."""
     known = {(s.start, s.end) for s in spans if s.entity_type == "PERSON"}
     frontier = sorted(known)
     found: list[DetectedSpan] = []

@@ -50,16 +50,16 @@ def found(recognizer: RuleRecognizer, text: str) -> list[str]:
         ("Meet at Via Roma 131 tomorrow", "Via Roma 131"),
         ("He moved to Villacher Strasse 89.", "Villacher Strasse 89"),
         ("Post to P.O. Box 242 today", "P.O. Box 242"),
-        ("Return to Unit 5477 Box 8244\nDPO AP 15730 in case", "Unit 5477 Box 8244\nDPO AP 15730"),
+        ("Return to Unit 3120 Box 4471\nDPO AE 20914 in case", "Unit 3120 Box 4471\nDPO AE 20914"),
         (
-            "at 6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677",
-            "6750 Koskikatu 25 Apt. 864\nArtilleros\n, CO\n Uruguay 64677",
+            "at 4127 Rantakatu 9 Apt. 31\nPaysandu\n, PA\n Uruguay 60014",
+            "4127 Rantakatu 9 Apt. 31\nPaysandu\n, PA\n Uruguay 60014",
         ),
         (
-            "It is the corner of ul. Jesionowa 127 and Philip Bypass",
-            "the corner of ul. Jesionowa 127 and Philip Bypass",
+            "It is the corner of ul. Lipowa 42 and Harlan Bypass",
+            "the corner of ul. Lipowa 42 and Harlan Bypass",
         ),
-        ("lives at 255 hersnapvej 18, københavn", "255 hersnapvej 18, københavn"),  # the town too
+        ("lives at 71 skovvej 9, odense", "71 skovvej 9, odense"),  # the town too
         ("Address: Jesselring 705, 34067 Wiedenbrück\n", "Jesselring 705, 34067 Wiedenbrück"),
     ],
 )
@@ -144,8 +144,8 @@ def test_vin_check_digit() -> None:
 
 
 def test_labelled_phones_in_local_formats() -> None:
-    text = "Mobile: 99 577450\nCan someone call me on 450 0840? 655 437 108 office"
-    assert found(LabelledPhoneRecognizer(), text) == ["99 577450", "450 0840", "655 437 108"]
+    text = "Mobile: 98 412203\nPlease call me on 312 5517 or 644 210 937 office"
+    assert found(LabelledPhoneRecognizer(), text) == ["98 412203", "312 5517", "644 210 937"]
     assert found(LabelledPhoneRecognizer(), "phone: 12") == []
     assert found(LabelledPhoneRecognizer(), "Call +441632960348 today") == ["+441632960348"]
 
@@ -169,7 +169,7 @@ def test_person_cues() -> None:
     recognizer = PersonCueRecognizer()
     assert "Jane Doe" in found(recognizer, "Dear Ms Jane Doe, thanks.")
     assert "vitoria" in found(recognizer, "my name is vitoria")
-    assert "Maurice" in found(recognizer, "I'm so jealous! said Erle to Maurice")
+    assert "Maurice" in found(recognizer, "That was close, said Ingrid to Maurice")
     assert "Halldór" in found(recognizer, "Halldór: What a wife.")
     assert found(recognizer, "Dear Sir, Note: this is fine.") == []
 
@@ -271,17 +271,17 @@ def test_an_employee_id_is_an_identifier() -> None:
     [
         # a unit word ends the street name; the upper-case town and the country follow the unit
         (
-            "it is 143 31 rue de la Hulotais Apt. 087 SAINT-PRIEST France",
-            "143 31 rue de la Hulotais Apt. 087 SAINT-PRIEST France",
+            "it is 217 9 rue des Lilas Apt. 12 SAINT-GENIS France",
+            "217 9 rue des Lilas Apt. 12 SAINT-GENIS France",
         ),
         # Hungarian house numbers end with a full stop, and the lines after it are still the address
-        ("at 6076 Piroska u. 97.\nPorto Alegre\n, RS\n Brazil 95828", "6076 Piroska u. 97.\nPorto Alegre\n, RS\n Brazil 95828"),
-        ("808 Belgrád rkp. 18. Apt. 417", "808 Belgrád rkp. 18. Apt. 417"),
+        ("at 4180 Kossuth u. 42.\nCuritiba\n, PR\n Brazil 80410", "4180 Kossuth u. 42.\nCuritiba\n, PR\n Brazil 80410"),
+        ("512 Duna rkp. 7. Apt. 31", "512 Duna rkp. 7. Apt. 31"),
         # a building number before a P.O. box; a country after the town, then prose
-        ("with 0912 P.O. Box 287 Apt. 051, Tallinn, Estonia for this card", "0912 P.O. Box 287 Apt. 051, Tallinn, Estonia"),
-        ("arrived at 6400 12 Timms Drive Suite 215 NUNGATTA Australia last night.", "6400 12 Timms Drive Suite 215 NUNGATTA Australia"),
-        ("4596 Tylova 285\n Suite 578\n Ostrov nad Ohrí\n Czech Republic 56655", "4596 Tylova 285\n Suite 578\n Ostrov nad Ohrí\n Czech Republic 56655"),
-        ("It's in 675 224 Forrest Hill Road Suite 833 Milford New Zealand", "675 224 Forrest Hill Road Suite 833 Milford New Zealand"),
+        ("with 3301 P.O. Box 518 Apt. 77, Tartu, Estonia before Monday", "3301 P.O. Box 518 Apt. 77, Tartu, Estonia"),
+        ("arrived at 5512 3 Marlow Drive Suite 40 TOOLANGI Australia on Friday.", "5512 3 Marlow Drive Suite 40 TOOLANGI Australia"),
+        ("7714 Husova 12\n Suite 9\n Lipno nad Vltavou\n Czech Republic 38278", "7714 Husova 12\n Suite 9\n Lipno nad Vltavou\n Czech Republic 38278"),
+        ("It's in 310 18 Kowhai Road Suite 7 Taupo New Zealand", "310 18 Kowhai Road Suite 7 Taupo New Zealand"),
     ],
 )  # fmt: skip
 def test_address_tails_units_and_countries(text: str, address: str) -> None:
@@ -315,29 +315,29 @@ def test_the_name_on_top_of_an_address_block(locale: str) -> None:
 
 def test_no_addressee_without_a_street_below_or_with_a_company_or_form_word() -> None:
     recognizer = AddresseeRecognizer()
-    assert found(recognizer, "Maureen Thibault\n\nThanks for the quick reply.") == []
-    assert found(recognizer, "Acme Technologies Ltd\n41086 Kiannonkatu 98") == []
+    assert found(recognizer, "Ilse Marchetti\n\nThanks for the quick reply.") == []
+    assert found(recognizer, "Acme Technologies Ltd\n2217 Lindenkatu 14") == []
     assert found(recognizer, "Billing Department\n12 Main Street") == []
     # too far below: more than three non-blank lines in between
-    assert found(recognizer, "Maureen Thibault\none\ntwo\nthree\nfour\n12 Main Street") == []
+    assert found(recognizer, "Ilse Marchetti\none\ntwo\nthree\nfour\n12 Main Street") == []
 
 
 def test_person_cues_for_prose_names() -> None:
     recognizer = PersonCueRecognizer()
-    assert found(recognizer, 'Johanna shouted at Tiffany: "What?"') == ["Tiffany", "Johanna"]
-    assert found(recognizer, "Jacob lives on 90 Whitchurch Road.") == ["Jacob"]
-    assert found(recognizer, "He lives on the north side.") == []  # a pronoun is no name
-    assert found(recognizer, "I would like to remove my kid Mario from the will.") == ["Mario"]
-    assert found(recognizer, "Her maiden name is Sandgreen") == ["Sandgreen"]
-    assert found(recognizer, "What's your last name? Boyle") == ["Boyle"]
-    assert found(recognizer, "her maiden name is nyberg") == ["nyberg"]
+    assert found(recognizer, 'Marta shouted at Devon: "Why?"') == ["Devon", "Marta"]
+    assert found(recognizer, "Oliver lives on 14 Ashdown Road.") == ["Oliver"]
+    assert found(recognizer, "He lives on a quiet street.") == []  # a pronoun is no name
+    assert found(recognizer, "I would like to add my kid Elena to the policy.") == ["Elena"]
+    assert found(recognizer, "Her maiden name is Vale") == ["Vale"]
+    assert found(recognizer, "What is your last name? Corrigan") == ["Corrigan"]
+    assert found(recognizer, "her maiden name is lindqvist") == ["lindqvist"]
     # a cue must be a word of its own: "hi" inside "Brunelleschi" does not make the next line a name
     assert found(recognizer, "Brunelleschi\n\nInvoices go out monthly.") == []
 
 
 def test_a_postcode_after_its_label_in_any_layout() -> None:
-    text = "ZIP: 394 13\nmy zip code is 610\nPostcode: 1234 AB\nZIP: 75534-030\nZIP: N/A"
-    assert found(LabelledPostcodeRecognizer(), text) == ["394 13", "610", "1234 AB", "75534-030"]
+    text = "ZIP: 512 40\nmy zip code is 742\nPostcode: 1234 AB\nZIP: 80410-220\nZIP: N/A"
+    assert found(LabelledPostcodeRecognizer(), text) == ["512 40", "742", "1234 AB", "80410-220"]
 
 
 def test_a_line_of_a_person_span_that_opens_a_sentence_is_no_name() -> None:
@@ -380,10 +380,8 @@ def test_a_given_name_mislabelled_by_the_ner_model_is_a_person() -> None:
             text[r.start : r.end] for r in recognizer.analyze(text, ["PERSON"], _artifacts(text, entities))
         ]
 
-    assert people("Why is Rebecca so impulsive?", [("Rebecca", "GPE")]) == ["Rebecca"]
-    assert people("the assistant to Crystal Murdock, and", [("Crystal Murdock", "ORG")]) == [
-        "Crystal Murdock"
-    ]
+    assert people("Why is Rebecca so quiet today?", [("Rebecca", "GPE")]) == ["Rebecca"]
+    assert people("the assistant to Crystal Moreno, and", [("Crystal Moreno", "ORG")]) == ["Crystal Moreno"]
     assert people("She lives in Florence.", [("Florence", "GPE")]) == []  # a place after "in"
     assert people("He moved to Florence.", [("Florence", "GPE")]) == []  # a place after "to"
     assert people("Talk to Florence today.", [("Florence", "ORG")]) == ["Florence"]
@@ -396,7 +394,7 @@ def test_a_given_name_mislabelled_by_the_ner_model_is_a_person() -> None:
 
 
 def test_given_name_corroboration_with_the_real_model() -> None:
-    spans = Detector(load_policy()).detect("Why is Rebecca so impulsive?")
+    spans = Detector(load_policy()).detect("Why is Rebecca so quiet today?")
     assert any(s.entity_type == "PERSON" and (s.start, s.end) == (7, 14) for s in spans)
 
 

@@ -3,7 +3,7 @@
 Presidio has no address recognizer and spaCy only tags the city. A core pattern finds the street
 ("12 Main Street", "Schinkestraße 6", "622, rue de la Paix", "Via Roma 131", "PSC 9009, Box 9725"),
 then the match is extended over what usually follows it on the same or next lines: "Apt. 4",
-"Springfield, IL 62704", "Uruguay 64677". Every extension piece must look like an address part,
+"Springfield, IL 62704", "Uruguay 60014". Every extension piece must look like an address part,
 so a following sentence is not swallowed.
 """
 
@@ -22,7 +22,7 @@ PARTICLE = (
     r"(?:de|del|della|dei|di|da|do|dos|das|du|des|la|le|les|el|van|von|der|den|ter|am|an|im|y|e|of|the|sur|ten"
     r"|nad|pod|bei|sous|upon|i)"
 )
-# A unit word starts the unit, not another word of the street name ("rue de la Hulotais Apt. 087").
+# A unit word starts the unit, not another word of the street name ("rue des Lilas Apt. 12").
 UNIT_WORD = r"(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Room|Box)(?!\p{L})"
 NAME = rf"{CAP}(?:[ \t]+(?:{PARTICLE}[ \t]+)*(?!{UNIT_WORD}){CAP}){{0,3}}"
 # USPS street suffixes (Publication 28, C1) and their abbreviations, plus common European ones.
@@ -72,17 +72,17 @@ MILITARY_LINE = r"(?:[ \t]*,?[ \t]*\n?[ \t]*[ADF]PO[ \t]+A[AEP][ \t]+\d{5})?"
 STREET_THEN_STREET = rf"(?:[ \t]+{NAME}[ \t]+{SUFFIX})?"
 
 CORES: list[tuple[regex.Pattern[str], float]] = [
-    # 12 Main Street / 230 107 Igias Street / 1737 Cheriton Dr Reuquén Extensions
+    # 12 Main Street / 41 12 Kowhai Street / 1290 Marlow Dr Harbour Extensions
     (regex.compile(rf"{LEAD}{{1,2}}{NAME}[ \t]+{SUFFIX}{STREET_THEN_STREET}"), 0.75),
     (regex.compile(rf"{UNIT_LEAD}{LEAD}?{NAME}[ \t]+{SUFFIX}"), 0.75),
-    # 622, rue de la Paix / 643 ul. Biskupa Bogedaina 118 / 5670 r josé a madeira 1
+    # 622, rue de la Paix / 51 ul. Lipowa 42 / 12 r joão de deus 3
     (
         regex.compile(
             rf"{LEAD}{{1,2}}{PREFIX}[ \t]+(?:{PARTICLE}[ \t]+)*(?:{NAME}|\p{{Ll}}+(?:[ \t]+\p{{Ll}}+){{0,3}})(?:{HOUSE})?"
         ),
         0.75,
     ),
-    # Schinkestraße 6 / 6750 Koskikatu 25 / Hammarvägen 15 / 255 hersnapvej 18 / Gammel Køge Landegade 52
+    # Schinkestraße 6 / 4127 Rantakatu 9 / Hammarvägen 15 / 71 skovvej 9 / Gammel Køge Landegade 52
     (
         regex.compile(
             rf"{LEAD}{{0,2}}(?<!\p{{L}})(?:{NOT_A_STREET_WORD}{CAP}[ \t]+){{0,2}}{COMPOUND}{HOUSE}"
@@ -96,11 +96,11 @@ CORES: list[tuple[regex.Pattern[str], float]] = [
     ),
     # Via Roma 131 / ul. Słowicza 10 / Avda. Rio Nalon 58 / Piazza Napoleone, 1
     (regex.compile(rf"(?<!\p{{L}})(?:{NUM}[ \t]+)?{PREFIX}[ \t]+(?:{PARTICLE}[ \t]+)*{NAME},?{HOUSE}"), 0.75),
-    # Storgarden 52 Trajanka Forks: a street with its number, then a second street name
+    # Lindgarden 14 Marlow Forks: a street with its number, then a second street name
     (regex.compile(rf"{NAME}[ \t]+{NUM}[ \t]+{NAME}[ \t]+{SUFFIX}"), 0.6),
     # 07960 Aqqusinersuaq 111 / 94472 Atamaria 55: building number, street name, house number
     (regex.compile(rf"\b\d{{2,6}}[ \t]+{CAP}(?:[ \t]+{CAP}){{0,2}}[ \t]+\d{{1,4}}\b"), 0.5),
-    # the corner of Via Nuova del Campo 85 and Baranyay Mill
+    # the corner of Via Larga 12 and Harlan Mill
     (
         regex.compile(
             rf"(?i:the[ \t]+corner[ \t]+of)[ \t]+[^\n,;?!]{{3,60}}?[ \t]+and[ \t]+(?:\p{{Ll}}+[ \t]+)?{NAME}(?:[ \t]+{SUFFIX})?"
@@ -155,7 +155,7 @@ def _country_names() -> list[str]:
 
 COUNTRY = "(?i:" + "|".join(regex.escape(name) for name in _country_names()) + r")(?:[ \t]+\(\p{L}+\))?"
 TAIL_PIECES: list[tuple[str, regex.Pattern[str], frozenset[str]]] = [
-    # "Tallinn, Estonia for this card", "NUNGATTA Australia last night", "\n Norway 61682"
+    # "Tartu, Estonia before Monday", "TOOLANGI Australia on Friday", "\n Norway 40123"
     (
         "country",
         regex.compile(rf"(?:{SEP}|[ \t]+){COUNTRY}(?:[ \t]+{ZIP})?(?![\p{{L}}\d])"),
@@ -168,11 +168,11 @@ TAIL_PIECES: list[tuple[str, regex.Pattern[str], frozenset[str]]] = [
     ("city", regex.compile(rf"[ \t]+{CITY}{END}"), frozenset({"zip"})),
     ("zip", regex.compile(rf"[ \t]+{ZIP}\b"), frozenset({"state", "city"})),
     ("state", regex.compile(rf"[ \t]+{STATE}\b(?:[ \t]+{ZIP}\b)?"), frozenset({"any"})),
-    # On the street's own line after a unit: "Apt. 934 OULU NO", "Apt. 615 Moosleerau Switzerland"
+    # On the street's own line after a unit: "Apt. 12 KEMI NO", "Apt. 40 Lenzburg Switzerland"
     ("caps_city", regex.compile(rf"[ \t]+{ALL_CAPS_CITY}"), frozenset({"unit"})),
     ("city", regex.compile(rf"[ \t]+{CAP}(?:[ \t]+{CAP}){{0,2}}{END}"), frozenset({"unit"})),
     ("city", regex.compile(rf"[ \t]+{CAP}(?:[ \t]+{CAP})?[ \t]+{STATE}\b"), frozenset({"any"})),
-    # "Suite 979 BIBER Upper Austria", "NUNGATTA Australia": a region or country after an upper-case town
+    # "Suite 12 KRAMSACH Upper Austria", "TOOLANGI Australia": a region or country after an upper-case town
     ("country", regex.compile(rf"[ \t]+{CAP}(?:[ \t]+{CAP})?{END}"), frozenset({"caps_city"})),
 ]
 MAX_TAIL_PIECES = 5

@@ -3,9 +3,9 @@
 Address labels, letter heads and e-mail signatures put a name on its own line and the street a few
 lines below it, sometimes with a job title or a company in between:
 
-    Maureen Thibault            >Esat Jeknić
-                                >Marshall, Hernandez and Simpson
-    41086 Kiannonkatu 98        >3378 217 Lovers Lane
+    Ilse Marchetti              >Tomas Brevik
+                                >Hollis, Grant and Webb
+    2217 Lindenkatu 14          >88 Quarry Lane
 
 The small NER model misses many such names (no sentence around them). A line that is only a
 capitalised name, followed within a few lines by a line where a street pattern starts, is taken as a

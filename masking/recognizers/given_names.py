@@ -1,8 +1,8 @@
 """Names the NER model found but mislabelled: a span it calls an organisation or a place that starts
 with a known given name is a person.
 
-The small spaCy model often finds a name and gives it the wrong label: "Scott is a very sympathetic
-person" (ORG), "Why is Rebecca so impulsive?" (GPE), "the assistant to Magnus Poulsen" (ORG). Presidio
+The small spaCy model often finds a name and gives it the wrong label, an organisation or a place:
+"Scott is a very patient colleague", "Why is Rebecca so quiet today?". Presidio
 drops those labels, so the name stays raw. Two detectors agreeing (the model says "a proper name here",
 the census list says "this is a given name") corroborate a person; neither alone is enough.
 
@@ -51,7 +51,7 @@ def given_names() -> frozenset[str]:
 class GivenNameRecognizer(LocalRecognizer):
     """A span the NER model labels ORG, GPE, LOC, FAC or NORP that starts with a given name, as PERSON.
 
-    Example: in "Why is Rebecca so impulsive?" spaCy labels "Rebecca" GPE; this yields PERSON for it.
+    Example: in "Why is Rebecca so quiet today?" spaCy mislabels "Rebecca"; this yields PERSON for it.
     """
 
     ENTITY = "PERSON"

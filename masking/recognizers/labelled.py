@@ -46,7 +46,7 @@ ADDRESS_SAID = regex.compile(
     rf"(?P<value>[^\n]+?)(?=(?<!\b{STREET_ABBREVIATION})\.(?:[ \t]|$)|[ \t]*$)",
     regex.MULTILINE,
 )
-# "ZIP: 394 13", "my zip code is 610", "Postcode: 1234 AB", "PLZ 80331": any postcode layout after its label.
+# "ZIP: 512 40", "my zip code is 742", "Postcode: 1234 AB", "PLZ 80331": any postcode layout after its label.
 POSTCODE_SAID = regex.compile(
     r"(?i:\b(?:zip(?:[ \t]*code)?|post(?:al)?[ \t]*code|postcode|plz|cap|cp)(?:[ \t]*:|[ \t]+(?:number[ \t]+)?is)?)[ \t]+"
     r"(?P<value>[A-Z\d](?:[A-Z\d]|[ \-](?=[A-Z\d])){1,9})(?![\p{L}\d])"

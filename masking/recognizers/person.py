@@ -17,7 +17,7 @@ NAME_WORD = r"\p{Lu}[\p{Ll}'’\-]+(?:-\p{Lu}[\p{Ll}'’]+)?"
 INITIAL = r"\p{Lu}\."
 PARTICLE = r"(?:van|von|de|der|den|da|di|del|le|la|bin|al|ten|ter|zu|dos|das)"
 FULL_NAME = rf"{NAME_WORD}(?:[ \t]+(?:{INITIAL}[ \t]+)?(?:{PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,2}}"  # "van der Plas"
-# "Her maiden name is Key", "What's your last name? Boyle", "surname: Nielsen"
+# "Her maiden name is Vale", "What is your last name? Corrigan", "surname: Lindqvist"
 NAME_FIELD = r"(?i:(?:first|last|maiden|middle|family|given|full|birth)[ \t]+name|surname|forename)"
 _TITLE_ALTERNATION = "|".join(sorted((regex.escape(t) for t in TITLES), key=len, reverse=True))
 
@@ -43,7 +43,7 @@ SPEECH_VERB = r"(?:said|says|shouted|asked|replied|told|wrote|whispered|yelled|a
 # Two patterns, not one alternation: "Ann shouted at Tom" holds a speaker and an addressee.
 SPEAKER_BEFORE = regex.compile(rf"\b{SPEECH_VERB}(?:[ \t]+(?:at|to))?[ \t]+(?P<name>{FULL_NAME})")
 SPEAKER_AFTER = regex.compile(rf"(?P<name>{FULL_NAME})[ \t]+{SPEECH_VERB}\b")
-# "Jacob lives on 90 Whitchurch Road": the subject of a sentence about where someone lives.
+# "Oliver lives on 14 Ashdown Road": the subject of a sentence about where someone lives.
 RESIDENT = regex.compile(
     rf"(?P<name>{FULL_NAME})[ \t]+(?:lives|lived|resides|resided|stays)[ \t]+(?:at|on|in)\b"
 )

@@ -1,7 +1,7 @@
 """Phone numbers that phonenumbers cannot validate, found by their label or their written shape.
 
 Presidio's recognizer (phonenumbers) finds valid international (+44 ...) and national numbers of its
-configured regions. "Mobile: 99 577450", "call me on 450 0840" or "655 437 108 office" have no
+configured regions. "Mobile: 98 412203", "call me on 312 5517" or "644 210 937 office" have no
 country to validate against; the label before or after them is the evidence. A number written in
 the North American 3-3-4 shape with separators ("001-291-278-2793x1152", "(390) 484-8254") is a
 phone number whether or not its area code is assigned: fictional and mistyped numbers still
