@@ -15,10 +15,13 @@ range; the ratio is the median docs/s of ragmask over the naive pipeline's. ragm
 are its own per-stage sums (summed over processes when masking is split). ``recall`` is the share of
 the corpus's gold values (person, e-mail, street address, phone) that appear in no stored chunk; a
 value is counted once per document that mentions it. With ``--only ragmask`` (the 2,000-document run)
-the child also times reopening the collection and 20 searches.
+the child also times reopening the collection and 20 searches. ``--task-runner dask`` runs ragmask's
+batches on a local Dask cluster of ``--workers`` processes, started inside the clock, each worker
+loading its models inside it too (what a run on a fresh cluster costs); peak RSS is then the writer's only.
 
     python bench/throughput.py [--docs 200] [--doc-chars 3000] [--runs 3] [--workers 0]
-                               [--embedding-view auto] [--naive-parser] [--only SYSTEM] [--json]
+                               [--embedding-view auto] [--naive-parser] [--only SYSTEM]
+                               [--task-runner threads|dask] [--json]
 """
 
 from __future__ import annotations
@@ -124,7 +127,8 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
     load_s = time.perf_counter() - started
 
     settings = IngestSettings(stores=StoreSettings(data_dir=work / "data", collection=COLLECTION),
-                              workers=options["workers"], embedding_view=options["embedding_view"])  # fmt: skip
+                              workers=options["workers"], embedding_view=options["embedding_view"],
+                              task_runner=options.get("task_runner", "threads"))  # fmt: skip
     started = time.perf_counter()
     result = run_ingest([corpus], settings, keys=keys)
     seconds = time.perf_counter() - started
@@ -310,6 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per system, interleaved")
     parser.add_argument("--workers", type=int, default=0, help="ragmask's --workers (0: the cores)")
     parser.add_argument("--embedding-view", default="auto", choices=["auto", "types", "tokens"])
+    parser.add_argument("--task-runner", default="threads", choices=["threads", "dask"],
+                        help="ragmask's --task-runner; dask starts a local cluster of --workers processes inside "
+                        "the clock, and each worker loads its models inside it too")  # fmt: skip
     parser.add_argument("--naive-parser", action="store_true", help="the naive pipeline loads spaCy whole")
     parser.add_argument("--only", choices=SYSTEMS, help="run one system (with reopen and search timings)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -325,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--docs, --doc-chars and --runs must be positive")
     systems = (args.only,) if args.only else SYSTEMS
     options = {"workers": args.workers, "embedding_view": args.embedding_view, "naive_parser": args.naive_parser,
-               "reopen": bool(args.only)}  # fmt: skip
+               "reopen": bool(args.only), "task_runner": args.task_runner}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="ragmask-throughput-") as tmp:
         corpus = Path(tmp) / "corpus"
         chars = build_corpus(corpus, args.docs, args.doc_chars)

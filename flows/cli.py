@@ -32,7 +32,7 @@ from flows.parameters import (
 )
 from flows.pipeline import batched
 from flows.process import harden_process
-from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, IngestSettings, StoreSettings
+from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, TASK_RUNNERS, IngestSettings, StoreSettings
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL, EMBEDDING_VIEWS
 from indexers.payload_formats import CHOICES, WRITABLE, FormatChoice, WritableFormat
 from indexers.sources import (
@@ -292,7 +292,14 @@ def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 "word pieces) or 'tokens' (the chunk as stored); auto: the collection's own, 'types' for a new one."),
         _option("--workers", envvar="RAGMASK_WORKERS", type=click.IntRange(0, 256), default=0,
                 help="Processes that mask, this one included: N - 1 worker processes mask while this one embeds "
-                "and writes. 0 (default): the cores this process may use; 1: mask here."),
+                "and writes. 0 (default): the cores this process may use; 1: mask here. With --task-runner dask "
+                "and no --dask-address: the local cluster's workers."),
+        _option("--task-runner", envvar="RAGMASK_TASK_RUNNER", type=click.Choice(TASK_RUNNERS), default="threads",
+                show_default=True, help="threads: batches prepared and written here; dask: read, masked and embedded "
+                "on a Dask cluster (pip install 'ragmask[dask]'), written here."),
+        _option("--dask-address", envvar="RAGMASK_DASK_ADDRESS",
+                help="With --task-runner dask: the scheduler of a running cluster (tcp://host:8786) whose workers "
+                "see the sources at the same paths and hold the masking key; default: a local cluster for the run."),
         _option("--vault", envvar="RAGMASK_VAULT", is_flag=True,
                 help="Keep token -> value maps, envelope-encrypted, for `ragmask rehydrate`."),
         VAULT_KEY_FILE,
@@ -313,6 +320,7 @@ def ingest_parameters(options: dict[str, Any]) -> IngestParameters:
         stores=_stores(options), policy=options["policy"], spacy_model=options["spacy_model"],
         embedding_model=options["embedding_model"], key_file=options["key_file"],
         batch_documents=options["batch_documents"], workers=options["workers"],
+        task_runner=options["task_runner"], dask_address=options["dask_address"],
         embedding_view=options["embedding_view"], vault=options["vault"],
         vault_key_file=options["vault_key_file"], payload_format=cast(WritableFormat, options["payload_format"]),
     ))  # fmt: skip

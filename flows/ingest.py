@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,23 +30,30 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.batch_counts import BatchFailedError, ErrorSink
+from flows.batch_preparer import PreparedBatch
 from flows.collection_slots import collection_slot
+from flows.dask_batches import (
+    DaskBatches,
+    PreparationJob,
+    dask_workers,
+    local_cluster_options,
+    no_spilling,
+    prepare_batch,
+    torch_threads_per_worker,
+)
 from flows.flow_runs import prefect_link, run_name
 from flows.ingesting import IngestResult, run_ingest
 from flows.parameters import IngestParameters
 from flows.pipeline import IngestCounts, IngestPipeline, SourceEntry
 from flows.process import harden_process
 from flows.reporting import summary_row
-from flows.settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, SettingsError, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.source_refs import SourceRefs
 from masking import MaskingError, MaskingKeys, load_keys
 
 harden_process()  # a worker imports this module before it runs the flow
-
-
-class BatchFailedError(MaskingError):
-    """A batch failed for a reason outside any one document; the message names the type only."""
 
 
 class IngestFailedError(MaskingError):
@@ -64,18 +71,32 @@ def ingest_batch(run_id: str, batch_ref: str) -> IngestCounts:
     """Mask, chunk, embed, upsert and commit one batch; returns counts only (and logs them)."""
     pipeline, files = _pipelines[run_id], _batches[batch_ref]
     task_logger = get_run_logger()
-
-    def log_error(doc_id: str, _uri: str, reason: str) -> None:
-        task_logger.warning("%s: %s", doc_id, reason)  # the doc id, never the source name
-
     try:
-        counts = pipeline.run_batch(files, log_error)
+        counts = pipeline.run_batch(files, doc_id_logger(task_logger))
     except Exception as error:
         raise BatchFailedError(f"{batch_ref} failed: {type(error).__name__}") from None
-    task_logger.info("%s: %d documents seen, %d indexed, %d unchanged, %d quarantined, %d failed, %d chunks",
-                     batch_ref, counts.documents_seen, counts.documents_indexed, counts.documents_unchanged,
-                     counts.documents_quarantined, counts.documents_failed, counts.chunks_indexed)  # fmt: skip
+    log_counts(task_logger, batch_ref, counts)
     return counts
+
+
+# Runs on a Dask worker; the flow run writes what it returns. A retry prepares the batch again.
+@task(name="prepare-batch", persist_result=False, cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def prepare_batch_task(job: PreparationJob) -> PreparedBatch:
+    """Read, mask, chunk and embed one batch on a Dask worker; writes nothing."""
+    return prepare_batch(job)
+
+
+def doc_id_logger(run_logger: Any) -> ErrorSink:
+    def log_error(doc_id: str, _uri: str, reason: str) -> None:
+        run_logger.warning("%s: %s", doc_id, reason)  # the doc id, never the source name
+
+    return log_error
+
+
+def log_counts(run_logger: Any, batch_ref: str, counts: IngestCounts) -> None:
+    run_logger.info("%s: %d documents seen, %d indexed, %d unchanged, %d quarantined, %d failed, %d chunks",
+                    batch_ref, counts.documents_seen, counts.documents_indexed, counts.documents_unchanged,
+                    counts.documents_quarantined, counts.documents_failed, counts.chunks_indexed)  # fmt: skip
 
 
 def summary_markdown(result: IngestResult, operation: str = "ingest") -> str:
@@ -107,32 +128,66 @@ def flow_sources(
 
 
 class BatchTasks:
-    """Runs each batch of an ingest-like run as an ``ingest-batch`` task run (batch references, never file
-    names, cross the task boundary) and keeps a progress artifact."""
+    """Runs the batches of an ingest-like run as task runs and keeps a progress artifact: each batch an
+    ``ingest-batch`` task run here, or with ``task_runner`` "dask" a ``prepare-batch`` task run on
+    prefect-dask's runner, written by the flow run (flows/dask_batches.py). Batch references, never file
+    names, cross the task boundary."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: IngestSettings) -> None:
+        self.settings = settings
         self.run_id = uuid.uuid4().hex
         progress_id = create_progress_artifact(0.0, key="ingest-progress", description="files processed")
         assert isinstance(progress_id, UUID)  # the synchronous API inside a synchronous flow
         self.progress_id = progress_id
+        self._exit_stack = ExitStack()
+        self._dask: DaskBatches | None = None
 
-    def run(self, pipeline: IngestPipeline, files: list[SourceEntry]) -> IngestCounts:
+    def run(
+        self, pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]
+    ) -> Iterator[tuple[int, IngestCounts]]:
+        if self._dask is not None:
+            flow_logger = get_run_logger()
+            for number, (files, counts) in enumerate(self._dask(pipeline, batches), start=1):
+                log_counts(flow_logger, f"batch-{number}", counts)
+                yield files, counts
+            return
         _pipelines[self.run_id] = pipeline
-        batch_ref = f"batch-{uuid.uuid4().hex[:8]}"
-        _batches[batch_ref] = files
-        try:
-            return ingest_batch(self.run_id, batch_ref)
-        finally:
-            _batches.pop(batch_ref, None)  # kept across the task's retries, dropped after
+        for batch in batches:
+            batch_ref = f"batch-{uuid.uuid4().hex[:8]}"
+            _batches[batch_ref] = batch
+            try:
+                yield len(batch), ingest_batch(self.run_id, batch_ref)
+            finally:
+                _batches.pop(batch_ref, None)  # kept across the task's retries, dropped after
 
     def progress(self, done: int, total: int, _counts: IngestCounts) -> None:
         update_progress_artifact(self.progress_id, 100.0 * done / max(total, 1))
 
     def __enter__(self) -> BatchTasks:
+        if self.settings.task_runner == "dask":
+            self._dask = self._exit_stack.enter_context(self._dask_batches())
         return self
 
     def __exit__(self, *_exc: object) -> None:
         _pipelines.pop(self.run_id, None)
+        self._exit_stack.close()
+
+    @contextmanager
+    def _dask_batches(self) -> Iterator[DaskBatches]:
+        try:
+            from prefect_dask.task_runners import DaskTaskRunner
+        except ImportError:
+            raise SettingsError("task runner dask needs prefect-dask: pip install 'ragmask[dask]'") from None
+        address, workers = self.settings.dask_address, dask_workers(self.settings)
+        runner = (
+            DaskTaskRunner(address=address)
+            if address
+            else DaskTaskRunner(cluster_kwargs=local_cluster_options(workers))
+        )
+        with no_spilling(), runner:
+            ahead = 2 * (len(runner.client.scheduler_info().get("workers", {})) or 1)
+            yield DaskBatches(lambda job: runner.submit(prepare_batch_task, {"job": job}), ahead,
+                              doc_id_logger(get_run_logger()), 0 if address else torch_threads_per_worker(workers))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -156,7 +211,7 @@ def ingest_run(parameters: IngestParameters, paths: Sequence[str], source_ref: s
     with (
         collection_slot(settings.stores.collection),
         flow_sources(settings.stores, keys, paths, source_ref) as sources,
-        BatchTasks() as tasks,
+        BatchTasks(settings) as tasks,
     ):
         yield IngestRun(settings, keys, sources, tasks)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,21 @@ class IngestResult:
                 "points_total": self.points_total, "entities": entities}  # fmt: skip
 
 
-BatchRunner = Callable[[IngestPipeline, list[SourceEntry]], IngestCounts]
+# Runs a run's batches and yields (files, counts) per batch written: here in turn, as Prefect task runs
+# (flows/ingest.py), or prepared on Dask (flows/dask_batches.py).
+BatchRunner = Callable[[IngestPipeline, Iterator[list[SourceEntry]]], Iterator[tuple[int, IngestCounts]]]
+
+
+def batches_here(on_error: ErrorSink | None = None) -> BatchRunner:
+    """Each batch prepared and written in this process, in turn."""
+
+    def run(
+        pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]
+    ) -> Iterator[tuple[int, IngestCounts]]:
+        for batch in batches:
+            yield len(batch), pipeline.run_batch(batch, on_error)
+
+    return run
 
 
 def run_ingest(
@@ -53,7 +68,8 @@ def run_ingest(
     on_error: ErrorSink | None = None, progress: Progress | None = None, batch_runner: BatchRunner | None = None,
     kind: str = "ingest", target: str | None = None, links: dict[str, str] | None = None,
 ) -> IngestResult:  # fmt: skip
-    """Ingest ``paths`` batch by batch; ``batch_runner`` lets the flow run each batch as a task; ``kind``
+    """Ingest ``paths`` batch by batch; ``batch_runner`` lets the flow run each batch as a task (default:
+    ``settings.task_runner``, here or on Dask); ``kind``
     names the run in the lineage (a re-index runs this too). With a ``target`` (a full re-index) every
     document is written there with its commit held back, and the run is left open for the caller.
     ``links``: ids of this run elsewhere (a Prefect flow run's), for the lineage's run record."""
@@ -64,15 +80,17 @@ def run_ingest(
     totals = IngestCounts()
     done = 0
     try:
-        for batch in batched(files, settings.batch_documents):
-            if batch_runner is None:
-                counts = pipeline.run_batch(batch, on_error)
-            else:
-                counts = batch_runner(pipeline, batch)
-            totals.add(counts)
-            done += len(batch)
-            if progress:
-                progress(done, len(files), totals)
+        with ExitStack() as stack:
+            if batch_runner is None and settings.task_runner == "dask":
+                from flows.dask_batches import dask_batches  # Dask is an optional extra
+
+                batch_runner = stack.enter_context(dask_batches(settings, on_error))
+            runner = batch_runner or batches_here(on_error)
+            for files_done, counts in runner(pipeline, batched(files, settings.batch_documents)):
+                totals.add(counts)
+                done += files_done
+                if progress:
+                    progress(done, len(files), totals)
     except BaseException:
         pipeline.finish(totals, "failed")
         raise

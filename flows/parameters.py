@@ -27,7 +27,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, IngestSettings, SettingsError, StoreSettings
+from flows.settings import (
+    DEFAULT_COLLECTION,
+    DEFAULT_DATA_DIR,
+    IngestSettings,
+    SettingsError,
+    StoreSettings,
+    TaskRunnerName,
+)
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
 from indexers.payload_formats import FormatChoice, WritableFormat
 from indexers.readers import ReaderOptions
@@ -197,7 +204,14 @@ class IngestParameters(Parameters):
     workers: Annotated[int, Field(title="Masking processes", ge=0, le=256,
                                   description="Processes that mask, the flow's own included: N - 1 worker processes "
                                   "mask while the flow embeds and writes. 0: the worker's cores; 1: no "
-                                  "worker processes.")] = 0  # fmt: skip
+                                  "worker processes. With the Dask runner and no scheduler: the local "
+                                  "cluster's workers.")] = 0  # fmt: skip
+    task_runner: Annotated[TaskRunnerName, Field(title="Task runner", description="threads: each batch prepared "
+                                                 "and written on this worker; dask: batches read, masked and "
+                                                 "embedded on a Dask cluster, written by this flow run.")] = "threads"  # fmt: skip
+    dask_address: Annotated[str, Field(title="Dask scheduler", description="tcp://host:8786 of a running "
+                                       "cluster whose workers see the sources at the same paths and hold the "
+                                       "masking key; empty: a local cluster started for the run.")] = ""  # fmt: skip
     chunk_tokens: Annotated[int, Field(title="Chunk size (tokens)", ge=0, le=8192,
                                        description="0: the embedding model's limit; else at least 16.")] = 0  # fmt: skip
     chunk_overlap: Annotated[int, Field(title="Chunk overlap (tokens)", ge=0, le=1024,
@@ -228,7 +242,8 @@ class IngestParameters(Parameters):
         return cls(stores=StoreParameters.of(settings.stores), **policy_fields(settings.policy),
                    spacy_model=settings.spacy_model, embedding_model=settings.embedding_model,
                    key_file=absolute_path(settings.key_file), batch_documents=settings.batch_documents,
-                   workers=settings.workers, embedding_view=cast(EmbeddingView, settings.embedding_view), chunk_tokens=settings.chunk_tokens or 0, chunk_overlap=settings.chunk_overlap,
+                   workers=settings.workers, task_runner=settings.task_runner, dask_address=settings.dask_address or "",
+                   embedding_view=cast(EmbeddingView, settings.embedding_view), chunk_tokens=settings.chunk_tokens or 0, chunk_overlap=settings.chunk_overlap,
                    payload_format=settings.payload_format, vault=settings.vault,
                    vault_key_file=absolute_path(settings.vault_key_file), max_file_bytes=settings.reader.max_file_bytes,
                    max_document_chars=settings.reader.max_document_chars)  # fmt: skip
@@ -239,6 +254,7 @@ class IngestParameters(Parameters):
                               spacy_model=self.spacy_model, embedding_model=self.embedding_model,
                               chunk_tokens=self.chunk_tokens or None, chunk_overlap=self.chunk_overlap,
                               batch_documents=self.batch_documents, workers=self.workers,
+                              task_runner=self.task_runner, dask_address=self.dask_address or None,
                               embedding_view=self.embedding_view,
                               key_file=_path(self.key_file), vault=self.vault,
                               vault_key_file=_path(self.vault_key_file), payload_format=self.payload_format,

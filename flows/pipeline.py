@@ -8,81 +8,34 @@ never a message that could quote text) and the rest of the batch goes on.
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flows.masking_workers import MaskerSpec, MaskingWorkers, default_workers
+from flows.batch_counts import STAGES, ErrorSink, IngestCounts, SourceEntry, SourceScan
+from flows.batch_preparer import BatchPreparer, PreparedBatch, PreparedDocument
+from flows.masking_workers import default_workers
 from flows.settings import IngestSettings
-from indexers.chunking import Chunk, Chunker
-from indexers.embedding import LEGACY_EMBEDDING_VIEW, Embedder, resolve_embedding_view
-from indexers.erasure_store import ErasureStore
-from indexers.index_writer import DocumentVersion, IndexWriter
+from indexers.embedding import LEGACY_EMBEDDING_VIEW, resolve_embedding_view
+from indexers.index_writer import IndexWriter
 from indexers.lineage import FAILED, QUARANTINED, LineageStore
 from indexers.payload_formats import writable_format
 from indexers.qdrant_store import VectorStore
-from indexers.sources import (
-    SkippedDocument,
-    SkippedFile,
-    SourceDocument,
-    SourceFile,
-    doc_id_for,
-    file_key_for,
-    iter_source_files,
-    origin_of,
-    read_documents,
-)
+from indexers.sources import iter_source_files
 from indexers.vault_store import VaultStore
-from masking import MaskedDocument, Masker, MaskingError, MaskingKeys, TextDocument, load_keys, load_policy
-from masking.detector import DetectorConfig
+from masking import MaskingError, MaskingKeys, load_keys
 from masking.report import package_version
-from masking.stage_clock import Seconds, StageClock, add_seconds
-from masking.suppression import suppress
+from masking.stage_clock import StageClock, add_seconds
 from masking.vault import VaultAddress, load_vault_key, seal_values
 
 logger = logging.getLogger(__name__)
 PIPELINE_VERSION = f"ragmask {package_version('ragmask')}"
 
 T = TypeVar("T")
-ErrorSink = Callable[[str, str, str], None]  # (doc_id, source uri, one-line reason without content)
-SourceEntry = SourceFile | SkippedFile
-# The stages a run's "seconds" reports, in pipeline order.
-STAGES = ("read", "detect", "propagate_tokenise", "leak_check", "chunk", "embed", "upsert", "lineage")
-LONG_DOCUMENT_CHARS = 1_000_000  # said in the log before masking: detection runs at about 20k chars/s here
-
-
-@dataclass
-class IngestCounts:
-    """What a run (or one batch of it) did; the ``ragmask ingest --json`` object is built from this."""
-
-    documents_seen: int = 0
-    documents_indexed: int = 0  # added + changed
-    documents_added: int = 0  # new to the collection
-    documents_changed: int = 0  # a new version replaced the committed one
-    documents_unchanged: int = 0
-    documents_quarantined: int = 0
-    documents_failed: int = 0
-    chunks_indexed: int = 0
-    files_skipped: int = 0  # under an ingested directory, not read: unsupported type, symlink, duplicate
-    entities: Counter[str] = field(default_factory=Counter)
-    seconds: Seconds = field(default_factory=lambda: defaultdict(float))  # per stage: read, ..., embed
-
-    def add(self, other: IngestCounts) -> None:
-        for name in ("documents_seen", "documents_indexed", "documents_added", "documents_changed",
-                     "documents_unchanged", "documents_quarantined", "documents_failed", "chunks_indexed",
-                     "files_skipped"):  # fmt: skip
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.entities.update(other.entities)
-        add_seconds(self.seconds, other.seconds)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k not in ("entities", "seconds")}
-        seconds = {stage: round(self.seconds[stage], 2) for stage in STAGES if stage in self.seconds}
-        return data | {"entities": dict(sorted(self.entities.items())), "seconds": seconds}
+__all__ = ["STAGES", "ErrorSink", "IngestCounts", "IngestPipeline", "SourceEntry", "SourceScan"]
 
 
 class SettingsChangedError(MaskingError):
@@ -95,16 +48,6 @@ PROFILE_NAMES = {"pipeline_version": "ragmask version", "policy": "policy", "det
                  "embedding_view": "embedding view"}  # fmt: skip
 # What a profile recorded before a field existed meant.
 PROFILE_LEGACY = {"embedding_view": LEGACY_EMBEDDING_VIEW}
-
-
-@dataclass
-class SourceScan:
-    """What a run found under the paths it was given: the re-index's view of what vanished. Keyed hashes
-    and doc ids only."""
-
-    seen: set[str] = field(default_factory=set)  # doc ids read (or failed) this run
-    protected_origins: set[str] = field(default_factory=set)  # files found but not (fully) read
-    incomplete_scopes: set[str] = field(default_factory=set)  # a directory under them could not be listed
 
 
 def source_files(paths: Iterable[Path]) -> list[SourceEntry]:
@@ -146,26 +89,22 @@ class IngestPipeline:
         )
         self.lineage = LineageStore(stores.lineage)
         self.lineage.check_key(self.keys.key_id)
-        self.erasures = ErasureStore(self.lineage)
-        self.policy = load_policy(settings.policy)
         self.vault_key = (
             load_vault_key(key_file=settings.vault_key_file, data_dir=stores.data_dir, create_missing=True)
             if settings.vault
             else None
         )
         self.vault = VaultStore(self.lineage)
-        detector_config = DetectorConfig(model=settings.spacy_model)
-        self.masker = Masker(self.keys, self.policy, detector_config=detector_config,
-                             run_id=run_id, keep_values=settings.vault)  # fmt: skip
-        spec = MaskerSpec(self.keys, self.policy, detector_config, run_id, settings.vault)
-        self.masking = MaskingWorkers(self.masker, spec, settings.workers or default_workers())
         view = resolve_embedding_view(
             settings.embedding_view, None if self.full else self.lineage.profile(stores.collection)
         )
-        self.embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size, view)
-        limit = self.embedder.max_chunk_tokens
-        chunk_tokens = min(settings.chunk_tokens or limit, limit)
-        self.chunker = Chunker(self.embedder.count_tokens, chunk_tokens, settings.chunk_overlap)
+        self.preparer = BatchPreparer(settings, run_id, self.keys, self.lineage, view, full=self.full,
+                                      workers=settings.workers or default_workers())  # fmt: skip
+        self.masker, self.embedder, self.policy = (
+            self.preparer.masker,
+            self.preparer.embedder,
+            self.preparer.policy,
+        )
         self.store = VectorStore(stores.qdrant, target or stores.collection)
         payload_format = writable_format(settings.payload_format)
         self.clock = StageClock()  # read, chunk, embed; the writer's upsert and lineage
@@ -174,7 +113,6 @@ class IngestPipeline:
         self.writer.check_format()
         self.store.ensure_collection(self.embedder.info.dimension, payload_format.doc_id_path)
         self.collection = stores.collection
-        self.suppressed = self.erasures.suppressed_subjects(self.collection)  # erased subjects stay erased
 
     def provenance(self) -> dict[str, Any]:
         return {
@@ -226,147 +164,72 @@ class IngestPipeline:
         return reconciled.rolled_back
 
     def finish(self, counts: IngestCounts, status: str = "completed") -> None:
-        self.masking.close()
+        self.preparer.close()
         self.lineage.finish_run(self.run_id, status, counts.to_dict())
 
+    def worker_settings(self) -> IngestSettings:
+        """The settings a preparer elsewhere (a Dask worker) needs to prepare what this run would: the view
+        resolved here, masking in that process only, no Qdrant API key (it does not write)."""
+        return replace(self.settings, embedding_view=self.embedder.view, workers=1,
+                       stores=replace(self.settings.stores, qdrant_api_key=None))  # fmt: skip
+
     def run_batch(self, files: Sequence[SourceEntry], on_error: ErrorSink | None = None) -> IngestCounts:
-        counts = IngestCounts()
-        with self.clock("read"):
-            readable = self._known_files(self._read(files, counts, on_error))
-        self.scan.seen.update(d.doc_id for d in readable)  # under the doc id a file already has
-        committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
-        changed = [d for d in readable if self.full or committed.get(d.doc_id) != d.content_hash]
-        erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
-        changed = [
-            d for d in changed if d.doc_id not in erased or erased[d.doc_id].content_hash != d.content_hash
-        ]
-        counts.documents_unchanged += len(readable) - len(changed)  # an erased one unchanged since counts too
-        for document in changed:
-            if len(document.text) >= LONG_DOCUMENT_CHARS:
-                logger.info("%s: %d characters to mask (about %d s)", document.doc_id, len(document.text),
-                            len(document.text) // 20_000)  # fmt: skip
-        masked, seconds = self.masking.mask([TextDocument(d.doc_id, d.text, d.metadata) for d in changed])
-        add_seconds(counts.seconds, seconds)
-        self._index_masked(changed, masked, counts, on_error, set(committed))
-        self.lineage.heartbeat(self.run_id)
-        logger.debug("batch of %d files: %d documents read, %d changed, %d indexed, %d chunks", len(files),
-                     counts.documents_seen, len(changed), counts.documents_indexed, counts.chunks_indexed)  # fmt: skip
-        add_seconds(counts.seconds, self.clock.take())
-        return counts
+        """Prepare a batch here and write it."""
+        return self.write_batch(self.preparer.prepare(files), on_error)
 
-    def _read(
-        self, files: Sequence[SourceEntry], counts: IngestCounts, on_error: ErrorSink | None
-    ) -> list[SourceDocument]:
-        readable: list[SourceDocument] = []
-        for source in files:
-            self._scan(source)
-            if isinstance(source, SkippedFile):
-                counts.files_skipped += 1
-                if on_error:
-                    on_error(
-                        doc_id_for(self.keys.source_key, source.uri), source.uri, f"skipped: {source.reason}"
-                    )
-                continue
-            for document in read_documents(source, self.keys.source_key, self.settings.reader):
-                counts.documents_seen += 1
-                self.scan.seen.add(document.doc_id)
-                if isinstance(document, SkippedDocument):
-                    self.scan.protected_origins.add(file_key_for(self.keys.source_key, source.path, None))
-                    self._failed(document.doc_id, document.reason, counts)
-                    if on_error:
-                        on_error(document.doc_id, document.uri, f"skipped: {document.reason}")
-                else:
-                    readable.append(document)
-        return readable
-
-    def _index_masked(
-        self, documents: Sequence[SourceDocument], masked: Sequence[MaskedDocument], counts: IngestCounts,
-        on_error: ErrorSink | None, replacing: set[str],
-    ) -> None:  # fmt: skip
-        """Quarantine what the masker refused, chunk and index the rest."""
-        to_index: list[tuple[SourceDocument, MaskedDocument, list[Chunk]]] = []
-        for document, masked_result in zip(documents, masked, strict=True):
-            result, suppressed = suppress(masked_result, self.suppressed)
-            if suppressed:
-                logger.info("%s: %d entities of erased subjects redacted", document.doc_id, suppressed)
-            if result.quarantined:
+    def write_batch(self, batch: PreparedBatch, on_error: ErrorSink | None = None) -> IngestCounts:
+        """Record a prepared batch's outcomes and write its versions (this process is the one writer)."""
+        counts = batch.counts
+        self.scan.add(batch.scan)
+        for outcome in batch.outcomes:
+            if outcome.verb == "quarantined":
                 counts.documents_quarantined += 1
                 self.lineage.record_outcome(
-                    self.collection, document.doc_id, QUARANTINED, self.run_id, result.report.quarantine_reason,
-                    self.lineage.next_version(self.collection, document.doc_id), document.content_hash,
-                    result.report.to_dict(),
+                    self.collection, outcome.doc_id, QUARANTINED, self.run_id, outcome.reason,
+                    self.lineage.next_version(self.collection, outcome.doc_id), outcome.content_hash,
+                    outcome.report.to_dict() if outcome.report else None,
                 )  # fmt: skip
-                if on_error:
-                    on_error(document.doc_id, document.uri, f"quarantined: {result.report.quarantine_reason}")
-                continue
-            with self.clock("chunk"):
-                chunks = self.chunker.chunk(result.masked_text or "")
-            to_index.append((document, result, chunks))
-        self._index(to_index, counts, on_error, replacing)
-
-    def _scan(self, source: SourceEntry) -> None:
-        if isinstance(source, SkippedFile):  # found, not read: its documents did not vanish
-            origin = origin_of(self.keys.source_key, source.path, source.root)  # root: the directory given
-            self.scan.protected_origins.add(origin.origin_key)
-            if source.unlisted_directory:
-                self.scan.incomplete_scopes.add(origin.scope_key)
-
-    def _known_files(self, documents: list[SourceDocument]) -> list[SourceDocument]:
-        """A file already indexed under another root keeps the doc id it has (never indexed twice)."""
-        known = self.lineage.documents_by_file(self.collection, [d.file_key for d in documents if d.file_key])
-        return [
-            replace(d, doc_id=known[d.file_key]) if known.get(d.file_key, d.doc_id) != d.doc_id else d
-            for d in documents
-        ]
+            elif outcome.recorded:
+                self._failed(outcome.doc_id, outcome.reason, counts)
+            if on_error:
+                on_error(outcome.doc_id, outcome.uri, f"{outcome.verb}: {outcome.reason}")
+        for document in batch.ready:
+            self._write(document, counts, on_error)
+        self.lineage.heartbeat(self.run_id)
+        logger.debug("batch: %d documents read, %d indexed, %d chunks", counts.documents_seen,
+                     counts.documents_indexed, counts.chunks_indexed)  # fmt: skip
+        add_seconds(counts.seconds, self.clock.take())
+        return counts
 
     def _failed(self, doc_id: str, reason: str, counts: IngestCounts) -> None:
         counts.documents_failed += 1
         self.lineage.record_outcome(self.collection, doc_id, FAILED, self.run_id, reason)
 
-    def _index(
-        self, work: Sequence[tuple[SourceDocument, MaskedDocument, list[Chunk]]], counts: IngestCounts,
-        on_error: ErrorSink | None, replacing: set[str],
-    ) -> None:  # fmt: skip
+    def _write(self, document: PreparedDocument, counts: IngestCounts, on_error: ErrorSink | None) -> None:
+        version = document.version
         try:
-            with self.clock("embed"):
-                vectors = iter(self.embedder.embed([c.text for _, _, chunks in work for c in chunks]))
+            self.writer.write(
+                version, self.run_id, partial(self._seal_values, version.doc_id, values=document.values)
+            )
         except Exception as error:
-            # the embedder broke: every document of the batch fails, nothing is written
-            for document, _, _ in work:
-                self._failed(document.doc_id, f"embedding failed: {type(error).__name__}", counts)
+            reason = f"indexing failed: {type(error).__name__}"
+            self._failed(version.doc_id, reason, counts)
+            if on_error:
+                on_error(version.doc_id, document.uri, f"failed: {reason}")
             return
-        for document, result, chunks in work:
-            version = DocumentVersion(
-                document.doc_id, document.content_hash, result.report.to_dict(), chunks,
-                [next(vectors) for _ in chunks], result.entities,
-                {name: value for name, value in result.masked_fields.items() if value},
-                {"policy_version": self.policy.version, "detector": result.report.detector,
-                 "embedding_model": self.embedder.info.model, "key_id": self.keys.key_id, "run_id": self.run_id},
-                document.file_key or None, document.origin.keys() if document.origin else None,
-            )  # fmt: skip
-            try:
-                self.writer.write(
-                    version, self.run_id, partial(self._seal_values, document.doc_id, result=result)
-                )
-            except Exception as error:
-                reason = f"indexing failed: {type(error).__name__}"
-                self._failed(document.doc_id, reason, counts)
-                if on_error:
-                    on_error(document.doc_id, document.uri, f"failed: {reason}")
-                continue
-            counts.documents_indexed += 1
-            if document.doc_id in replacing:
-                counts.documents_changed += 1
-            else:
-                counts.documents_added += 1
-            counts.chunks_indexed += len(chunks)
-            counts.entities.update(result.report.entity_counts)
+        counts.documents_indexed += 1
+        if document.replaces:
+            counts.documents_changed += 1
+        else:
+            counts.documents_added += 1
+        counts.chunks_indexed += len(version.chunks)
+        counts.entities.update(document.entity_counts)
 
-    def _seal_values(self, doc_id: str, version: int, result: MaskedDocument) -> None:
+    def _seal_values(self, doc_id: str, version: int, values: dict[str, str]) -> None:
         """With the vault on, seal the version's token -> value map; the clear map is dropped at once."""
         if self.vault_key is None:
             return
         address = VaultAddress(self.collection, doc_id, version)
-        values = {e.token: result.values[e.token] for e in result.entities if e.token in result.values}
-        result.values.clear()
-        self.vault.put(address, seal_values(self.vault_key, address, values))
+        sealed = seal_values(self.vault_key, address, dict(values))
+        values.clear()
+        self.vault.put(address, sealed)

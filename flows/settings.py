@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
 from indexers.files import private_directory
@@ -24,6 +24,8 @@ class SettingsError(MaskingError):
 
 
 DEFAULT_COLLECTION = "ragmask"
+TaskRunnerName = Literal["threads", "dask"]
+TASK_RUNNERS: tuple[TaskRunnerName, ...] = ("threads", "dask")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,10 @@ class IngestSettings:
     # processes that mask, this one included; 0: the cores this process may use. Above 1, worker processes
     # are spawned: a calling script needs its `if __name__ == "__main__":` guard (the CLI has it)
     workers: int = 1
+    # threads: batches prepared in this process (masking over ``workers`` processes); dask: prepared on a
+    # Dask cluster (``dask_address``, or a local one of ``workers`` processes), written by this process
+    task_runner: TaskRunnerName = "threads"
+    dask_address: str | None = None
     key_file: Path | None = None
     vault: bool = False  # keep token -> value maps, envelope-encrypted, for rehydration
     vault_key_file: Path | None = None
@@ -105,6 +111,7 @@ class IngestSettings:
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
             "vault": self.vault,
+            "task_runner": self.task_runner,
             "payload_format": self.payload_format,
             "qdrant": self.stores.qdrant.describe(),
         }

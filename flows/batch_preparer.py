@@ -1,0 +1,209 @@
+"""Everything before a batch's write: read, keep what changed, mask, chunk, embed.
+
+The preparer reads the lineage store (committed hashes, erasures) and writes nothing, so it can run
+wherever the sources and the lineage store are reachable: in the run's own process, or on a Dask worker
+while the run's process writes (flows/dask_batches.py). Its result, a ``PreparedBatch``, holds masked
+chunks, vectors and doc ids; raw text never leaves the preparer. Only a run with the vault on carries
+each version's token -> value map on to the writer, which seals it at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from flows.batch_counts import IngestCounts, SourceEntry, SourceScan
+from flows.masking_workers import MaskerSpec, MaskingWorkers
+from flows.settings import IngestSettings
+from indexers.chunking import Chunk, Chunker
+from indexers.embedding import Embedder
+from indexers.erasure_store import ErasureStore
+from indexers.index_writer import DocumentVersion
+from indexers.lineage import LineageStore
+from indexers.sources import (
+    SkippedDocument,
+    SkippedFile,
+    SourceDocument,
+    doc_id_for,
+    file_key_for,
+    origin_of,
+    read_documents,
+)
+from masking import MaskedDocument, Masker, MaskingKeys, TextDocument, load_policy
+from masking.detector import DetectorConfig
+from masking.report import MaskingReport
+from masking.stage_clock import StageClock, add_seconds
+from masking.suppression import suppress
+
+logger = logging.getLogger(__name__)
+LONG_DOCUMENT_CHARS = 1_000_000  # said in the log before masking: detection runs at about 20k chars/s here
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A document (or skipped file) that is not written, and why: ``verb`` is how the run's error lines
+    say it (skipped, quarantined, failed); ``reason`` never quotes content."""
+
+    doc_id: str
+    uri: str = field(repr=False)
+    verb: str
+    reason: str
+    recorded: bool = True  # kept in the lineage as FAILED / QUARANTINED (a skipped file is counted only)
+    content_hash: str = ""  # quarantined: the version's content hash
+    report: MaskingReport | None = None  # quarantined: the masking report
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A version ready to write; ``values`` (vault only) is sealed and cleared by the writer."""
+
+    version: DocumentVersion
+    uri: str = field(repr=False)
+    replaces: bool  # the collection has a committed version of this document
+    entity_counts: dict[str, int]
+    values: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class PreparedBatch:
+    """One batch prepared: what to write, in input order, and what not to, with counts and the scan."""
+
+    counts: IngestCounts = field(default_factory=IngestCounts)
+    scan: SourceScan = field(default_factory=SourceScan)
+    outcomes: list[Outcome] = field(default_factory=list)  # in the order the lineage records them
+    ready: list[PreparedDocument] = field(default_factory=list)
+
+
+class BatchPreparer:
+    """Reads, masks, chunks and embeds a batch of source entries; writes nothing.
+
+    Example:
+        preparer = BatchPreparer(settings, run_id, keys, LineageStore(settings.stores.lineage), view="types")
+        prepared = preparer.prepare(files)  # PreparedBatch: versions ready for IndexWriter.write
+        preparer.close()
+    """
+
+    def __init__(
+        self, settings: IngestSettings, run_id: str, keys: MaskingKeys, lineage: LineageStore, view: str, *,
+        full: bool = False, workers: int = 1,
+    ) -> None:  # fmt: skip
+        """``view``: the embedding view, resolved against the collection; ``full``: every document is
+        written (a full re-index), not only the changed ones; ``workers``: masking processes."""
+        self.settings = settings
+        self.run_id = run_id
+        self.keys = keys
+        self.lineage = lineage
+        self.full = full
+        self.collection = settings.stores.collection
+        self.erasures = ErasureStore(lineage)
+        self.policy = load_policy(settings.policy)
+        detector_config = DetectorConfig(model=settings.spacy_model)
+        self.masker = Masker(keys, self.policy, detector_config=detector_config,
+                             run_id=run_id, keep_values=settings.vault)  # fmt: skip
+        spec = MaskerSpec(keys, self.policy, detector_config, run_id, settings.vault)
+        self.masking = MaskingWorkers(self.masker, spec, workers)
+        self.embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size, view)
+        limit = self.embedder.max_chunk_tokens
+        chunk_tokens = min(settings.chunk_tokens or limit, limit)
+        self.chunker = Chunker(self.embedder.count_tokens, chunk_tokens, settings.chunk_overlap)
+        self.clock = StageClock()  # read, chunk, embed (the masker keeps its own)
+        self.suppressed = self.erasures.suppressed_subjects(self.collection)  # erased subjects stay erased
+
+    def prepare(self, files: Sequence[SourceEntry]) -> PreparedBatch:
+        batch = PreparedBatch()
+        with self.clock("read"):
+            readable = self._known_files(self._read(files, batch))
+        batch.scan.seen.update(d.doc_id for d in readable)  # under the doc id a file already has
+        committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
+        changed = [d for d in readable if self.full or committed.get(d.doc_id) != d.content_hash]
+        erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
+        changed = [
+            d for d in changed if d.doc_id not in erased or erased[d.doc_id].content_hash != d.content_hash
+        ]
+        batch.counts.documents_unchanged += len(readable) - len(changed)  # erased and unchanged since too
+        for document in changed:
+            if len(document.text) >= LONG_DOCUMENT_CHARS:
+                logger.info("%s: %d characters to mask (about %d s)", document.doc_id, len(document.text),
+                            len(document.text) // 20_000)  # fmt: skip
+        masked, seconds = self.masking.mask([TextDocument(d.doc_id, d.text, d.metadata) for d in changed])
+        add_seconds(batch.counts.seconds, seconds)
+        self._chunk_and_embed(changed, masked, set(committed), batch)
+        add_seconds(batch.counts.seconds, self.clock.take())
+        return batch
+
+    def close(self) -> None:
+        self.masking.close()
+
+    def _read(self, files: Sequence[SourceEntry], batch: PreparedBatch) -> list[SourceDocument]:
+        readable: list[SourceDocument] = []
+        for source in files:
+            if isinstance(source, SkippedFile):  # found, not read: its documents did not vanish
+                origin = origin_of(
+                    self.keys.source_key, source.path, source.root
+                )  # root: the directory given
+                batch.scan.protected_origins.add(origin.origin_key)
+                if source.unlisted_directory:
+                    batch.scan.incomplete_scopes.add(origin.scope_key)
+                batch.counts.files_skipped += 1
+                doc_id = doc_id_for(self.keys.source_key, source.uri)
+                batch.outcomes.append(Outcome(doc_id, source.uri, "skipped", source.reason, recorded=False))
+                continue
+            for document in read_documents(source, self.keys.source_key, self.settings.reader):
+                batch.counts.documents_seen += 1
+                batch.scan.seen.add(document.doc_id)
+                if isinstance(document, SkippedDocument):
+                    batch.scan.protected_origins.add(file_key_for(self.keys.source_key, source.path, None))
+                    batch.outcomes.append(Outcome(document.doc_id, document.uri, "skipped", document.reason))
+                else:
+                    readable.append(document)
+        return readable
+
+    def _known_files(self, documents: list[SourceDocument]) -> list[SourceDocument]:
+        """A file already indexed under another root keeps the doc id it has (never indexed twice)."""
+        known = self.lineage.documents_by_file(self.collection, [d.file_key for d in documents if d.file_key])
+        return [
+            replace(d, doc_id=known[d.file_key]) if known.get(d.file_key, d.doc_id) != d.doc_id else d
+            for d in documents
+        ]
+
+    def _chunk_and_embed(
+        self, documents: Sequence[SourceDocument], masked: Sequence[MaskedDocument], replacing: set[str],
+        batch: PreparedBatch,
+    ) -> None:  # fmt: skip
+        """Quarantine what the masker refused; chunk the rest and embed the batch's chunks at once."""
+        work: list[tuple[SourceDocument, MaskedDocument, list[Chunk]]] = []
+        for document, masked_result in zip(documents, masked, strict=True):
+            result, suppressed = suppress(masked_result, self.suppressed)
+            if suppressed:
+                logger.info("%s: %d entities of erased subjects redacted", document.doc_id, suppressed)
+            if result.quarantined:
+                reason = result.report.quarantine_reason or "quarantined"
+                batch.outcomes.append(Outcome(document.doc_id, document.uri, "quarantined", reason,
+                                              content_hash=document.content_hash, report=result.report))  # fmt: skip
+                continue
+            with self.clock("chunk"):
+                chunks = self.chunker.chunk(result.masked_text or "")
+            work.append((document, result, chunks))
+        try:
+            with self.clock("embed"):
+                vectors = iter(self.embedder.embed([c.text for _, _, chunks in work for c in chunks]))
+        except (
+            Exception
+        ) as error:  # the embedder broke: every document of the batch fails, nothing is written
+            reason = f"embedding failed: {type(error).__name__}"
+            batch.outcomes.extend(Outcome(d.doc_id, d.uri, "failed", reason) for d, _, _ in work)
+            return
+        for document, result, chunks in work:
+            version = DocumentVersion(
+                document.doc_id, document.content_hash, result.report.to_dict(), chunks,
+                [next(vectors) for _ in chunks], result.entities,
+                {name: value for name, value in result.masked_fields.items() if value},
+                {"policy_version": self.policy.version, "detector": result.report.detector,
+                 "embedding_model": self.embedder.info.model, "key_id": self.keys.key_id, "run_id": self.run_id},
+                document.file_key or None, document.origin.keys() if document.origin else None,
+            )  # fmt: skip
+            values = {e.token: result.values[e.token] for e in result.entities if e.token in result.values}
+            result.values.clear()
+            batch.ready.append(PreparedDocument(version, document.uri, document.doc_id in replacing,
+                                                dict(result.report.entity_counts), values))  # fmt: skip
