@@ -118,7 +118,9 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
     from flows.settings import IngestSettings, StoreSettings
     from masking import MaskingKeys
 
-    keys = MaskingKeys(b"bench-throughput-key-not-secret")
+    secret = "bench-throughput-key-not-secret"
+    os.environ["RAGMASK_SECRET_KEY"] = secret  # what Dask workers load: their key must be the run's
+    keys = MaskingKeys(secret.encode())
     started = time.perf_counter()
     warm_up = work / "warm-up"
     warm_up.mkdir(parents=True)

@@ -129,6 +129,10 @@ VAULT_KEY_FILE = _option("--vault-key-file", envvar="RAGMASK_VAULT_KEY_FILE", ty
                          default=None, help="Vault master key file (outside the data directory).")  # fmt: skip
 DATA_DIR = _option("--data-dir", envvar="RAGMASK_DATA_DIR", type=click.Path(path_type=Path),
                    default=DEFAULT_DATA_DIR, show_default=True, help="Data directory.")  # fmt: skip
+WORKERS = _option("--workers", envvar="RAGMASK_WORKERS", type=click.IntRange(0, 256), default=0,
+                  help="Processes that mask, this one included: a batch of 50,000+ characters is split between "
+                  "them. 0 (default): the cores this process may use; 1: mask here. Ingest and reindex with "
+                  "--task-runner dask and no --dask-address: the local cluster's workers.")  # fmt: skip
 JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 STORE_OPTIONS = [
     _option("--collection", envvar="RAGMASK_COLLECTION", default=DEFAULT_COLLECTION, show_default=True,
@@ -290,10 +294,7 @@ def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 default="auto", show_default=True,
                 help="What the embedding model sees of a chunk: 'types' (each token as its type in words: half the "
                 "word pieces) or 'tokens' (the chunk as stored); auto: the collection's own, 'types' for a new one."),
-        _option("--workers", envvar="RAGMASK_WORKERS", type=click.IntRange(0, 256), default=0,
-                help="Processes that mask, this one included: N - 1 worker processes mask while this one embeds "
-                "and writes. 0 (default): the cores this process may use; 1: mask here. With --task-runner dask "
-                "and no --dask-address: the local cluster's workers."),
+        WORKERS,
         _option("--task-runner", envvar="RAGMASK_TASK_RUNNER", type=click.Choice(TASK_RUNNERS), default="threads",
                 show_default=True, help="threads: batches prepared and written here; dask: read, masked and embedded "
                 "on a Dask cluster (pip install 'ragmask[dask]'), written here."),
@@ -585,10 +586,11 @@ def audit_command(
 @POLICY
 @SPACY_MODEL
 @KEY_FILE
+@WORKERS
 @JSON
 def scrub_command(source_collection: str, target_collection: str, payload_format: str, text_field: str | None,
                   doc_key: str | None, alias: str | None, delete_source: bool, dry_run: bool, policy: str | None,
-                  spacy_model: str, key_file: Path | None, as_json: bool, **store: Any) -> None:  # fmt: skip
+                  spacy_model: str, key_file: Path | None, workers: int, as_json: bool, **store: Any) -> None:  # fmt: skip
     """Mask and re-embed an existing collection (LangChain, LlamaIndex, Haystack or raw payloads) into a new one."""
     from flows.scrubbing import ScrubRequest, run_scrub
 
@@ -604,6 +606,7 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
             payload_format=cast(FormatChoice, payload_format), text_field=text_field or "", doc_key=doc_key or "", alias=alias or "",
             delete_source=delete_source, dry_run=dry_run, stores=stores, **policy_fields(policy),
             spacy_model=spacy_model, embedding_model=store["embedding_model"], key_file=absolute_path(key_file),
+            workers=workers,
         )  # fmt: skip
         if os.environ.get("PREFECT_API_URL"):
             from flows.scrub import scrub_flow

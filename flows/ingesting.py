@@ -21,9 +21,10 @@ from flows.pipeline import (
     SourceEntry,
     SourceScan,
     batched,
-    source_files,
+    count_source_files,
 )
 from flows.settings import IngestSettings
+from indexers.sources import iter_source_files
 from masking import MaskingKeys
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def run_ingest(
     document is written there with its commit held back, and the run is left open for the caller.
     ``links``: ids of this run elsewhere (a Prefect flow run's), for the lineage's run record."""
     run_id = run_id or uuid.uuid4().hex
-    files = source_files(paths)
+    total = count_source_files(paths)  # fails here, before anything is written, on a path that does not exist
     pipeline = IngestPipeline(settings, run_id, keys, kind, target, links)
     pipeline.start()
     totals = IngestCounts()
@@ -86,11 +87,13 @@ def run_ingest(
 
                 batch_runner = stack.enter_context(dask_batches(settings, on_error))
             runner = batch_runner or batches_here(on_error)
-            for files_done, counts in runner(pipeline, batched(files, settings.batch_documents)):
+            for files_done, counts in runner(
+                pipeline, batched(iter_source_files(paths), settings.batch_documents)
+            ):
                 totals.add(counts)
                 done += files_done
                 if progress:
-                    progress(done, len(files), totals)
+                    progress(done, max(total, done), totals)  # files added since the count: past 100% never
     except BaseException:
         pipeline.finish(totals, "failed")
         raise

@@ -169,6 +169,13 @@ PolicyFile = Annotated[str, Field(title="Policy file", description="A YAML/TOML 
                                          "worker; replaces the preset when given.")]  # fmt: skip
 
 
+MaskingProcesses = Annotated[int, Field(title="Masking processes", ge=0, le=256,
+                                        description="Processes that mask, the flow's own included: a batch of "
+                                        "50,000+ characters is split between them. 0: the worker's cores; 1: no "
+                                        "worker processes. Ingest and reindex with the Dask runner and no "
+                                        "scheduler: the local cluster's workers.")]  # fmt: skip
+
+
 class PolicyFields(TypedDict):
     policy: PresetName
     policy_file: str
@@ -201,11 +208,7 @@ class IngestParameters(Parameters):
         title="Embedding view", description="What the embedding model sees of a chunk: each token as its type in "
         "words ('types', half the word pieces) or the chunk as stored ('tokens'); auto: the collection's own, "
         "'types' for a new one.")] = "auto"  # fmt: skip
-    workers: Annotated[int, Field(title="Masking processes", ge=0, le=256,
-                                  description="Processes that mask, the flow's own included: N - 1 worker processes "
-                                  "mask while the flow embeds and writes. 0: the worker's cores; 1: no "
-                                  "worker processes. With the Dask runner and no scheduler: the local "
-                                  "cluster's workers.")] = 0  # fmt: skip
+    workers: MaskingProcesses = 0
     task_runner: Annotated[TaskRunnerName, Field(title="Task runner", description="threads: each batch prepared "
                                                  "and written on this worker; dask: batches read, masked and "
                                                  "embedded on a Dask cluster, written by this flow run.")] = "threads"  # fmt: skip
@@ -358,6 +361,7 @@ class ScrubParameters(Parameters):
     spacy_model: SpacyModel = DEFAULT_SPACY_MODEL
     embedding_model: EmbeddingModel = DEFAULT_EMBEDDING_MODEL
     key_file: KeyFile = ""
+    workers: MaskingProcesses = 0
 
     def settings(self, api_key: str | None = None) -> IngestSettings:
         stores = self.stores.model_copy(
@@ -365,4 +369,4 @@ class ScrubParameters(Parameters):
         )  # the lineage records it
         return IngestSettings(stores=stores.settings(api_key), policy=self.policy_file or self.policy,
                               spacy_model=self.spacy_model, embedding_model=self.embedding_model,
-                              key_file=_path(self.key_file))  # fmt: skip
+                              key_file=_path(self.key_file), workers=self.workers)  # fmt: skip

@@ -50,9 +50,10 @@ PROFILE_NAMES = {"pipeline_version": "ragmask version", "policy": "policy", "det
 PROFILE_LEGACY = {"embedding_view": LEGACY_EMBEDDING_VIEW}
 
 
-def source_files(paths: Iterable[Path]) -> list[SourceEntry]:
-    """The files to read and those skipped (paths only: cheap, and gives the progress bar its total)."""
-    return list(iter_source_files(paths))
+def count_source_files(paths: Iterable[Path]) -> int:
+    """How many entries a run will meet: the progress bar's total, from a walk that keeps nothing, so a
+    run's memory does not grow with the number of files (the run walks again as it reads)."""
+    return sum(1 for _ in iter_source_files(paths))
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:

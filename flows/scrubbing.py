@@ -6,18 +6,27 @@ source. The source stays untouched by default.
 from __future__ import annotations
 
 import uuid
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+from flows.masking_workers import MaskerSpec, MaskingWorkers, default_workers
 from flows.parameters import ScrubParameters
 from flows.settings import IngestSettings
 from indexers.audit import Auditor
 from indexers.embedding import Embedder, resolve_embedding_view
 from indexers.lineage import LineageStore
-from indexers.payload_formats import FORMATS, PayloadFormatError, detect_format, raw_format, value_at
+from indexers.payload_formats import (
+    FORMATS,
+    PayloadFormat,
+    PayloadFormatError,
+    detect_format,
+    raw_format,
+    value_at,
+)
 from indexers.qdrant_store import StoreError, VectorStore
 from indexers.scrub import Progress, Scrubber, ScrubCounts
-from masking import Masker, load_keys, load_policy
+from masking import Masker, MaskingKeys, load_keys, load_policy
 from masking.detector import DetectorConfig
 
 
@@ -82,10 +91,22 @@ def run_scrub(
         )
     lineage = LineageStore(settings.stores.lineage)
     lineage.check_key(keys.key_id)
-    masker = Masker(
-        keys, load_policy(settings.policy), detector_config=DetectorConfig(model=settings.spacy_model)
-    )
     run_id = uuid.uuid4().hex
+    policy, detector_config = load_policy(settings.policy), DetectorConfig(model=settings.spacy_model)
+    masker = Masker(keys, policy, detector_config=detector_config, run_id=run_id)
+    masking = MaskingWorkers(masker, MaskerSpec(keys, policy, detector_config, run_id, False),
+                             settings.workers or default_workers())  # fmt: skip
+    with closing(masking):  # worker processes, when a batch is worth splitting
+        return _scrub_into(source, target, fmt, name, request, masker, masking, embedder, lineage, keys, run_id,
+                           progress, settings.describe())  # fmt: skip
+
+
+def _scrub_into(
+    source: VectorStore, target: VectorStore, fmt: PayloadFormat, name: str, request: ScrubRequest,
+    masker: Masker, masking: MaskingWorkers, embedder: Embedder, lineage: LineageStore, keys: MaskingKeys,
+    run_id: str, progress: Progress | None, described: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    """The scrub once its stores, models and masking processes are open."""
     result: dict[str, Any] = {
         "run_id": run_id,
         "source": request.source,
@@ -93,14 +114,13 @@ def run_scrub(
         "format": name,
         "sparse_vectors_dropped": sorted(source.sparse_vectors()),
     }
-    scrubber = Scrubber(source, target, fmt, masker, embedder, lineage, keys, run_id, doc_key=request.doc_key)
+    scrubber = Scrubber(source, target, fmt, masker, embedder, lineage, keys, run_id, doc_key=request.doc_key,
+                        mask_many=lambda documents: masking.mask(documents)[0])  # fmt: skip
     if request.dry_run:
         counts = scrubber.run(dry_run=True, progress=progress)
         return result | _counts(counts) | {"samples": counts.samples, "audit": None, "alias_swapped": False,
                                             "source_deleted": False, "dry_run": True}  # fmt: skip
-    lineage.start_run(
-        run_id, "scrub", request.target, {"source": request.source, "format": name} | settings.describe()
-    )
+    lineage.start_run(run_id, "scrub", request.target, {"source": request.source, "format": name} | described)
     try:
         scrubber.writer.reconcile()
         counts = scrubber.run(progress=progress)

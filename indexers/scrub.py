@@ -43,6 +43,7 @@ SCRUB_NAMESPACE = uuid.UUID("0b6d2f61-4f0e-5a8e-9a43-5c9d0e1f2a3b")
 DOCUMENTS_PER_BATCH = 16
 PLAN_PAGE = 1024  # points read at a time while planning
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
+MaskMany = Callable[[Sequence[TextDocument]], list[MaskedDocument]]
 KEEP, MASK, ID, HASH = "keep", "mask", "id", "hash"
 
 
@@ -82,9 +83,13 @@ class Scrubber:
     def __init__(
         self, source: VectorStore, target: VectorStore, fmt: PayloadFormat, masker: Masker, embedder: Embedder,
         lineage: LineageStore, keys: MaskingKeys, run_id: str, *, doc_key: str | None = None,
+        mask_many: MaskMany | None = None,
     ) -> None:  # fmt: skip
+        """``mask_many``: how a batch of documents is masked, in input order (default: ``masker`` here; the
+        scrub flow passes masking split over worker processes)."""
         self.source, self.target, self.fmt = source, target, fmt
         self.masker, self.embedder, self.lineage, self.keys = masker, embedder, lineage, keys
+        self.mask_many: MaskMany = mask_many or masker.mask_many
         self.run_id = run_id
         self.doc_keys = (doc_key,) if doc_key else fmt.doc_keys
         self.writer = IndexWriter(lineage, target, f"scrub {fmt.name}")
@@ -182,7 +187,7 @@ class Scrubber:
                 item.pieces = pieces
                 fields = {key: value for key, value in fields.items() if key not in pieces}
             documents.append(TextDocument(item.doc_id, whole or "", fields))
-        for item, document, masked in zip(work, documents, self.masker.mask_many(documents), strict=True):
+        for item, document, masked in zip(work, documents, self.mask_many(documents), strict=True):
             item.masked = masked
             if item.pieces and not masked.quarantined:
                 counts.documents_masked_whole += 1

@@ -18,6 +18,7 @@ import pytest
 from faker import Faker
 from qdrant_client import models
 
+from flows import masking_workers
 from flows.erasing import register_request, run_erase
 from flows.scrubbing import ScrubRequest, run_scrub
 from flows.settings import IngestSettings, StoreSettings
@@ -387,3 +388,22 @@ def test_llamaindex_chunks_with_offsets_are_masked_as_one_document(settings: Ing
     token = first[first.rindex("<") :]
     assert token.startswith("<PERSON_") and second.startswith(token)  # the same token on both sides
     assert text[name_at:boundary] not in first and person["name"][3:] not in second
+
+
+def test_masking_split_over_two_processes_scrubs_what_one_process_scrubs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # three small documents, split anyway
+    dumps = {}
+    for workers in (1, 2):
+        settings = IngestSettings(
+            stores=StoreSettings(data_dir=tmp_path / f"data-{workers}"), workers=workers
+        )
+        raw_source(settings)
+        result = run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket"))
+        assert result["points_written"] == 6 and result["audit"]["suspected"] == 0
+        _, records = target_dump(settings, "raw_dst")
+        dumps[workers] = sorted((str(r.id), json.dumps(r.payload, sort_keys=True)) for r in records)
+        close_local_clients()
+    assert dumps[2] == dumps[1]
+    assert not [v for v in VALUES if any(v in payload for _, payload in dumps[2])]
