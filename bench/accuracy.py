@@ -115,7 +115,7 @@ def score(
 
 def ragmask_predictor(model: str) -> Callable[[Sequence[str]], list[list[Span]]]:
     from masking import Masker, MaskingKeys, TextDocument
-    from masking.detector import DetectorConfig
+    from masking.detector_config import DetectorConfig
 
     masker = Masker(
         MaskingKeys(b"bench-accuracy-key-not-secret"), detector_config=DetectorConfig(model=model)

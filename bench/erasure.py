@@ -123,7 +123,7 @@ def documents_rows(target: int, subject: dict[str, str], subject_docs: int) -> I
 
 def build(lineage: LineageStore, target: int, subject: dict[str, str], subject_docs: int) -> dict[str, int]:
     counts = {"documents": 0, "chunks": 0, "entity_rows": 0}
-    with lineage.engine.begin() as tx:
+    with lineage.transaction() as tx:
         for batch in documents_rows(target, subject, subject_docs):
             tx.execute(insert(documents), batch["documents"])
             tx.execute(insert(document_versions), batch["versions"])
@@ -136,8 +136,8 @@ def build(lineage: LineageStore, target: int, subject: dict[str, str], subject_d
                 f"erasure: built {counts['entity_rows']:,} entity rows", file=sys.stderr, end="\r", flush=True
             )
     print(file=sys.stderr)
-    if lineage.engine.dialect.name != "sqlite":
-        with lineage.engine.begin() as tx:
+    if lineage.dialect != "sqlite":
+        with lineage.transaction() as tx:
             tx.exec_driver_sql("ANALYZE")
     return counts
 
@@ -150,10 +150,10 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
 
 def uses_fingerprint_index(lineage: LineageStore, fingerprint_value: str) -> bool | None:
     """Whether the database plans the lookup through ix_chunk_entities_fingerprint (SQLite/PostgreSQL)."""
-    explain = {"sqlite": "EXPLAIN QUERY PLAN", "postgresql": "EXPLAIN"}.get(lineage.engine.dialect.name)
+    explain = {"sqlite": "EXPLAIN QUERY PLAN", "postgresql": "EXPLAIN"}.get(lineage.dialect)
     if explain is None:
         return None
-    with lineage.engine.begin() as tx:
+    with lineage.transaction() as tx:
         plan = tx.execute(text(f"{explain} SELECT point_id FROM chunk_entities WHERE fingerprint = :fp"),
                           {"fp": fingerprint_value}).all()  # fmt: skip
     return "ix_chunk_entities_fingerprint" in " ".join(str(part) for row in plan for part in row)
@@ -185,7 +185,7 @@ def measure(lineage_url: str, rows: int, subject_docs: int) -> dict[str, Any]:
     tombstone_s, _ = timed(lambda: store.add_tombstones(COLLECTION, "bench-request", request))
     after = store.subject_matches(COLLECTION, request)
     return {
-        "lineage": lineage.engine.dialect.name,
+        "lineage": lineage.dialect,
         **counts,
         "build_s": round(build_s, 1),
         "matched_documents": len({m.doc_id for m in matches}),

@@ -32,7 +32,7 @@ def measure(megabytes: float, n_process: int) -> dict[str, Any]:
     """Mask one synthetic text of ``megabytes`` MB in this process and return the numbers."""
     from bench.synthetic import synthetic_text
     from masking import Masker, MaskingKeys
-    from masking.detector import DetectorConfig
+    from masking.detector_config import DetectorConfig
 
     masker = Masker(
         MaskingKeys(b"bench-long-text-key-not-secret"), detector_config=DetectorConfig(n_process=n_process)

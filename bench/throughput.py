@@ -182,7 +182,8 @@ def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, An
 
     from bench.baseline import presidio_default_analyzer
     from indexers.embedding import DEFAULT_EMBEDDING_MODEL, resolve_model_path
-    from masking.nlp import DEFAULT_SPACY_MODEL, load_nlp_engine
+    from masking.detector_config import DEFAULT_SPACY_MODEL
+    from masking.nlp import load_nlp_engine
 
     started = time.perf_counter()
     if options.get("naive_parser"):  # the whole model, as Presidio's engine loads it

@@ -12,9 +12,8 @@ from flows.settings import StoreSettings
 from indexers.audit import Auditor, AuditReport, Progress
 from indexers.payload_formats import CHOICES, FORMATS, PayloadFormat, PayloadFormatError, detect_format
 from indexers.qdrant_store import StoreError, VectorStore
-from masking import Masker, MaskingKeys, load_policy
-from masking.detector import DetectorConfig
-from masking.nlp import DEFAULT_SPACY_MODEL
+from masking import MaskingKeys, load_policy
+from masking.detector_config import DEFAULT_SPACY_MODEL, DetectorConfig
 
 
 def run_audit(
@@ -26,6 +25,8 @@ def run_audit(
     store = VectorStore(stores.qdrant, stores.collection)
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist")
+    from masking import Masker  # Presidio and spaCy: seconds to import, so only when an audit runs
+
     masker = Masker(MaskingKeys(secrets.token_bytes(32)), load_policy(policy),
                     detector_config=DetectorConfig(model=spacy_model))  # fmt: skip
     return Auditor(masker, _format_of(store, payload_format)).audit(store, progress)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from flows.batch_counts import IngestCounts, SourceEntry, SourceScan
 from flows.masking_workers import MaskerSpec, MaskingWorkers
@@ -30,11 +32,14 @@ from indexers.sources import (
     origin_of,
     read_documents,
 )
-from masking import MaskedDocument, Masker, MaskingKeys, TextDocument, load_policy
-from masking.detector import DetectorConfig
+from masking import MaskingKeys, load_policy
+from masking.detector_config import DetectorConfig
 from masking.report import MaskingReport
 from masking.stage_clock import StageClock, add_seconds
 from masking.suppression import suppress
+
+if TYPE_CHECKING:  # imported when a batch first has a document to mask (Presidio, spaCy: seconds)
+    from masking import MaskedDocument, Masker
 
 logger = logging.getLogger(__name__)
 LONG_DOCUMENT_CHARS = 1_000_000  # said in the log before masking: detection runs at about 20k chars/s here
@@ -73,6 +78,9 @@ class PreparedBatch:
     scan: SourceScan = field(default_factory=SourceScan)
     outcomes: list[Outcome] = field(default_factory=list)  # in the order the lineage records them
     ready: list[PreparedDocument] = field(default_factory=list)
+    model_profile: dict[str, Any] | None = (
+        None  # the preparer's detector versions and dimension, if it masked
+    )
 
 
 class BatchPreparer:
@@ -98,17 +106,40 @@ class BatchPreparer:
         self.collection = settings.stores.collection
         self.erasures = ErasureStore(lineage)
         self.policy = load_policy(settings.policy)
-        detector_config = DetectorConfig(model=settings.spacy_model)
-        self.masker = Masker(keys, self.policy, detector_config=detector_config,
-                             run_id=run_id, keep_values=settings.vault)  # fmt: skip
-        spec = MaskerSpec(keys, self.policy, detector_config, run_id, settings.vault)
-        self.masking = MaskingWorkers(self.masker, spec, workers)
-        self.embedder = Embedder(settings.embedding_model, settings.device, settings.embed_batch_size, view)
-        limit = self.embedder.max_chunk_tokens
-        chunk_tokens = min(settings.chunk_tokens or limit, limit)
-        self.chunker = Chunker(self.embedder.count_tokens, chunk_tokens, settings.chunk_overlap)
+        self.view = view
+        self.workers = workers
         self.clock = StageClock()  # read, chunk, embed (the masker keeps its own)
         self.suppressed = self.erasures.suppressed_subjects(self.collection)  # erased subjects stay erased
+
+    # The models load when a batch first has a document to mask: a run that finds nothing changed (a
+    # scheduled re-index, most nights) never loads spaCy or the embedding model.
+    @cached_property
+    def masker(self) -> Masker:
+        from masking import Masker
+
+        return Masker(self.keys, self.policy, detector_config=DetectorConfig(model=self.settings.spacy_model),
+                      run_id=self.run_id, keep_values=self.settings.vault)  # fmt: skip
+
+    @cached_property
+    def masking(self) -> MaskingWorkers:
+        spec = MaskerSpec(self.keys, self.policy, DetectorConfig(model=self.settings.spacy_model), self.run_id,
+                          self.settings.vault)  # fmt: skip
+        return MaskingWorkers(self.masker, spec, self.workers)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        settings = self.settings
+        return Embedder(settings.embedding_model, settings.device, settings.embed_batch_size, self.view)
+
+    @cached_property
+    def chunker(self) -> Chunker:
+        limit = self.embedder.max_chunk_tokens
+        chunk_tokens = min(self.settings.chunk_tokens or limit, limit)
+        return Chunker(self.embedder.count_tokens, chunk_tokens, self.settings.chunk_overlap)
+
+    def model_profile(self) -> dict[str, Any]:
+        """The part of a collection's profile only the loaded models can tell (loads them)."""
+        return {"detector": self.masker.versions, "dimension": self.embedder.info.dimension}
 
     def prepare(self, files: Sequence[SourceEntry]) -> PreparedBatch:
         batch = PreparedBatch()
@@ -122,6 +153,12 @@ class BatchPreparer:
             d for d in changed if d.doc_id not in erased or erased[d.doc_id].content_hash != d.content_hash
         ]
         batch.counts.documents_unchanged += len(readable) - len(changed)  # erased and unchanged since too
+        if not changed:  # nothing to mask: the models stay unloaded
+            add_seconds(batch.counts.seconds, self.clock.take())
+            return batch
+        batch.model_profile = self.model_profile()
+        from masking import TextDocument
+
         for document in changed:
             if len(document.text) >= LONG_DOCUMENT_CHARS:
                 logger.info("%s: %d characters to mask (about %d s)", document.doc_id, len(document.text),
@@ -133,7 +170,8 @@ class BatchPreparer:
         return batch
 
     def close(self) -> None:
-        self.masking.close()
+        if "masking" in self.__dict__:  # worker processes were started only if it was built
+            self.masking.close()
 
     def _read(self, files: Sequence[SourceEntry], batch: PreparedBatch) -> list[SourceDocument]:
         readable: list[SourceDocument] = []

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -44,9 +44,11 @@ from indexers.sources import (
     iter_source_files,
     read_documents,
 )
-from masking import MaskedDocument, Masker, MaskingError, TextDocument, load_keys, load_policy
-from masking.detector import DetectorConfig
-from masking.nlp import DEFAULT_SPACY_MODEL
+from masking import MaskingError, load_keys, load_policy
+from masking.detector_config import DEFAULT_SPACY_MODEL, DetectorConfig
+
+if TYPE_CHECKING:
+    from masking import MaskedDocument
 
 BATCH_DOCUMENTS = 32
 
@@ -181,6 +183,8 @@ def mask_command(
     """Preview masking of files and directories. Nothing is stored."""
     try:
         keys = load_keys(key_file=key_file, data_dir=data_dir, create_missing=True)
+        from masking import Masker, TextDocument  # Presidio and spaCy: imported by the commands that mask
+
         masker = Masker(keys, load_policy(policy), detector_config=DetectorConfig(model=spacy_model))
         entries: list[dict[str, Any]] = []
         for batch in _batches(iter_source_files(paths), keys.source_key):
@@ -261,7 +265,7 @@ def run_directly(
 ) -> dict[str, Any]:
     """The pipeline in this process, with a progress bar and one line per skipped file on stderr."""
     from flows.ingesting import run_ingest
-    from flows.reindexing import run_reindex
+    from flows.reindexing import run_reindex  # imports the masker only when a run has something to mask
 
     def on_error(_doc_id: str, uri: str, reason: str) -> None:
         click.echo(f"\nragmask: {uri}: {reason}", err=True)

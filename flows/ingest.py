@@ -6,8 +6,11 @@ be personal data; indexers/source_refs.py), a deployment's form takes the direct
 text or secrets (the Qdrant API key comes from RAGMASK_QDRANT_API_KEY inside the run); a task gets a
 batch reference, not file names; tasks keep no results and no cache; every exception leaves the flow as
 its type only; logs go through the allowlist of flows/logging_setup.py; artifacts carry ids and counts.
-Batches run one at a time: the models and a local Qdrant folder belong to one process (batch references
-resolve in this process's memory).
+Batches are written one at a time by the flow run's process: a local Qdrant folder and the write
+protocol belong to one process (an ``ingest-batch`` task's batch reference resolves in this process's
+memory). With ``task_runner`` "dask", ``prepare-batch`` task runs read, mask, chunk and embed batches on
+Dask workers, each given a sealed batch reference (indexers/source_refs.py), and the flow run writes their
+results in input order.
 """
 
 from __future__ import annotations

@@ -21,11 +21,15 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from masking import MaskedDocument, Masker, MaskingKeys, TextDocument
-from masking.detector import DetectorConfig
+from masking import MaskingKeys
+from masking.detector_config import DetectorConfig
 from masking.policy import Policy
 from masking.stage_clock import Seconds, add_seconds
+
+if TYPE_CHECKING:  # imported by a worker when it starts: Presidio and spaCy take seconds to import
+    from masking import MaskedDocument, Masker, TextDocument
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +37,7 @@ logger = logging.getLogger(__name__)
 # about 4 s) costs more than it would save, and small runs (tests, a few edited files) stay lean.
 MIN_CHARS_FOR_WORKERS = 50_000
 
-MaskedPart = tuple[list[MaskedDocument], Seconds]  # results in input order, seconds per stage
+MaskedPart = tuple[list["MaskedDocument"], Seconds]  # results in input order, seconds per stage
 
 
 def default_workers() -> int:
@@ -59,6 +63,8 @@ _WORKER: dict[str, Masker] = {}  # a worker process's own masker, built once whe
 
 
 def _start_worker(spec: MaskerSpec) -> None:
+    from masking import Masker
+
     _WORKER["masker"] = Masker(spec.keys, spec.policy, detector_config=spec.detector_config,
                                run_id=spec.run_id, keep_values=spec.keep_values)  # fmt: skip
 

@@ -38,7 +38,7 @@ from flows.settings import (
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
 from indexers.payload_formats import FormatChoice, WritableFormat
 from indexers.readers import ReaderOptions
-from masking.nlp import DEFAULT_SPACY_MODEL
+from masking.detector_config import DEFAULT_SPACY_MODEL
 from masking.policy import PRESETS
 
 PresetName = Literal["default", "strict", "hipaa"]

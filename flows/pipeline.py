@@ -96,49 +96,61 @@ class IngestPipeline:
             else None
         )
         self.vault = VaultStore(self.lineage)
-        view = resolve_embedding_view(
-            settings.embedding_view, None if self.full else self.lineage.profile(stores.collection)
-        )
-        self.preparer = BatchPreparer(settings, run_id, self.keys, self.lineage, view, full=self.full,
+        self.recorded = None if self.full else self.lineage.profile(stores.collection)
+        self.view = resolve_embedding_view(settings.embedding_view, self.recorded)
+        self.preparer = BatchPreparer(settings, run_id, self.keys, self.lineage, self.view, full=self.full,
                                       workers=settings.workers or default_workers())  # fmt: skip
-        self.masker, self.embedder, self.policy = (
-            self.preparer.masker,
-            self.preparer.embedder,
-            self.preparer.policy,
-        )
+        self.policy = self.preparer.policy
+        self._model_profile: dict[str, Any] | None = None  # checked against the recorded one once known
         self.store = VectorStore(stores.qdrant, target or stores.collection)
         payload_format = writable_format(settings.payload_format)
         self.clock = StageClock()  # read, chunk, embed; the writer's upsert and lineage
         self.writer = IndexWriter(self.lineage, self.store, PIPELINE_VERSION, payload_format,
                                   collection=stores.collection, defer_commits=self.full, clock=self.clock)  # fmt: skip
         self.writer.check_format()
-        self.store.ensure_collection(self.embedder.info.dimension, payload_format.doc_id_path)
+        self.doc_id_path = payload_format.doc_id_path
+        if not self.store.exists():  # a new collection needs the model's dimension now; one that exists later
+            self.store.ensure_collection(self.preparer.embedder.info.dimension, self.doc_id_path)
         self.collection = stores.collection
 
     def provenance(self) -> dict[str, Any]:
+        """For the run record: what the run is set to use; the detector and embedder details once their
+        models are loaded (each document version's report has its own)."""
+        loaded = {"detector": self.preparer.masker.versions} if "masker" in self.preparer.__dict__ else {}
+        if "embedder" in self.preparer.__dict__:
+            loaded["embedder"] = self.preparer.embedder.info.to_dict()
         return {
             "pipeline_version": PIPELINE_VERSION,
             "policy": {"name": self.policy.name, "version": self.policy.version},
-            "detector": self.masker.versions,
-            "embedder": self.embedder.info.to_dict(),
+            "embedding_model": self.settings.embedding_model,
+            "embedding_view": self.view,
             "key_id": self.keys.key_id,
-        }
+        } | loaded
 
     def profile(self) -> dict[str, Any]:
-        """What must not change within a collection: a change needs a full re-index."""
+        """What must not change within a collection: a change needs a full re-index. The model parts come
+        from the batches prepared so far (here or on Dask workers), else from loading the models here."""
+        return self._settings_profile() | (self._model_profile or self.preparer.model_profile())
+
+    def _settings_profile(self) -> dict[str, Any]:
         return {
             "pipeline_version": PIPELINE_VERSION, "policy": {"name": self.policy.name, "version": self.policy.version},
-            "detector": self.masker.versions, "embedding_model": self.embedder.info.model,
-            "dimension": self.embedder.info.dimension, "embedding_view": self.embedder.view, "key_id": self.keys.key_id,
+            "embedding_model": self.settings.embedding_model, "embedding_view": self.view, "key_id": self.keys.key_id,
             "payload_format": self.settings.payload_format,
         }  # fmt: skip
 
     def check_profile(self) -> None:
-        """Refuse to mix versions in one collection; the first run records the profile."""
-        profile, recorded = self.profile(), self.lineage.profile(self.collection)
-        if recorded is None:
-            self.lineage.set_profile(self.collection, profile)
+        """Refuse to mix versions in one collection; the first run records the profile. The parts only the
+        models tell (detector versions, dimension) are checked when a batch first brings them, before it is
+        written: a run that finds nothing changed loads no model."""
+        if self.recorded is None:
+            self.lineage.set_profile(self.collection, self.profile())
+            self.recorded = self.lineage.profile(self.collection)
             return
+        self._refuse_changes(self._settings_profile())
+
+    def _refuse_changes(self, profile: dict[str, Any]) -> None:
+        recorded = self.recorded or {}
         changed = [PROFILE_NAMES.get(name, name) for name in profile
                    if recorded.get(name, PROFILE_LEGACY.get(name)) != profile[name]]  # fmt: skip
         if changed:
@@ -146,6 +158,15 @@ class IngestPipeline:
                 f"collection {self.collection!r} was indexed with another {', '.join(changed)}: an incremental "
                 "run would mix versions; run `ragmask reindex --full` (or use another collection)"
             )
+
+    def _check_model_profile(self, model_profile: dict[str, Any] | None) -> None:
+        """A batch's detector versions and dimension, before anything of it is written."""
+        if model_profile is None or self._model_profile is not None:
+            return
+        if not self.full:
+            self._refuse_changes(model_profile)
+        self.store.ensure_collection(int(model_profile["dimension"]), self.doc_id_path)
+        self._model_profile = model_profile
 
     def start(self) -> int:
         """Record the run and roll back what an earlier crash left half done; returns versions rolled back."""
@@ -171,7 +192,7 @@ class IngestPipeline:
     def worker_settings(self) -> IngestSettings:
         """The settings a preparer elsewhere (a Dask worker) needs to prepare what this run would: the view
         resolved here, masking in that process only, no Qdrant API key (it does not write)."""
-        return replace(self.settings, embedding_view=self.embedder.view, workers=1,
+        return replace(self.settings, embedding_view=self.view, workers=1,
                        stores=replace(self.settings.stores, qdrant_api_key=None))  # fmt: skip
 
     def run_batch(self, files: Sequence[SourceEntry], on_error: ErrorSink | None = None) -> IngestCounts:
@@ -180,6 +201,7 @@ class IngestPipeline:
 
     def write_batch(self, batch: PreparedBatch, on_error: ErrorSink | None = None) -> IngestCounts:
         """Record a prepared batch's outcomes and write its versions (this process is the one writer)."""
+        self._check_model_profile(batch.model_profile)
         counts = batch.counts
         self.scan.add(batch.scan)
         for outcome in batch.outcomes:

@@ -27,7 +27,7 @@ from indexers.payload_formats import (
 from indexers.qdrant_store import StoreError, VectorStore
 from indexers.scrub import Progress, Scrubber, ScrubCounts
 from masking import Masker, MaskingKeys, load_keys, load_policy
-from masking.detector import DetectorConfig
+from masking.detector_config import DetectorConfig
 
 
 @dataclass(frozen=True)

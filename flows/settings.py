@@ -13,8 +13,8 @@ from indexers.files import private_directory
 from indexers.payload_formats import WritableFormat
 from indexers.qdrant_store import QdrantLocation
 from indexers.readers import ReaderOptions
+from masking.detector_config import DEFAULT_SPACY_MODEL
 from masking.errors import MaskingError
-from masking.nlp import DEFAULT_SPACY_MODEL
 
 DEFAULT_DATA_DIR = Path(".ragmask")
 

@@ -17,11 +17,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from indexers.payload_formats import PayloadFormat, leaves
 from indexers.qdrant_store import VectorStore
-from masking import Masker, TextDocument, leak_check
+
+if TYPE_CHECKING:
+    from masking import Masker
 
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 WORD = re.compile(r"[^\W\d_]{2,}")
@@ -74,6 +76,8 @@ class Auditor:
     def findings(self, texts: list[str]) -> list[Counter[str]]:
         """Entity types found in each text outside tokens, by either detector (the larger count per type);
         one detection pass for the whole list."""
+        from masking import TextDocument, leak_check  # with the masker: Presidio, imported when first used
+
         prose = [i for i, text in enumerate(texts) if sum(bool(WORD.search(w)) for w in text.split()) >= 2]
         detected = self.masker.mask_many([TextDocument("audit", texts[i]) for i in prose])
         masked = dict(zip(prose, detected, strict=True))

@@ -78,13 +78,12 @@ class EntityMatch:
 class ErasureStore:
     def __init__(self, lineage: LineageStore) -> None:
         self.lineage = lineage
-        self.engine = lineage.engine
 
     # --- requests ------------------------------------------------------------------------------
 
     def register(self, request: ErasureRequest) -> None:
         fingerprints = {STRONG: sorted(request.subjects.strong), WEAK: sorted(request.subjects.weak)}
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             tx.execute(insert(erasure_requests).values(
                 request_id=request.request_id, collection=request.collection, created_at=request.created_at,
                 kind=request.kind, mode=request.mode, purge=request.purge,
@@ -93,7 +92,7 @@ class ErasureStore:
             ))  # fmt: skip
 
     def request(self, request_id: str) -> ErasureRequest | None:
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             row = tx.execute(
                 select(erasure_requests).where(erasure_requests.c.request_id == request_id)
             ).first()
@@ -105,13 +104,13 @@ class ErasureStore:
                               row.created_at, row.status)  # fmt: skip
 
     def complete(self, request_id: str, status: str, purge_level: str | None) -> None:
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             tx.execute(update(erasure_requests).where(erasure_requests.c.request_id == request_id)
                        .values(status=status, purge_level=purge_level, completed_at=utc_now()))  # fmt: skip
 
     def open_request(self, request: ErasureRequest) -> str | None:
         """An earlier request for the same thing that never completed (killed, failed): the one to resume."""
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             rows = tx.execute(select(erasure_requests).where(
                 erasure_requests.c.collection == request.collection, erasure_requests.c.kind == request.kind,
                 erasure_requests.c.mode == request.mode, erasure_requests.c.status.in_(OPEN_REQUEST),
@@ -125,34 +124,34 @@ class ErasureStore:
 
     def open_document_ids(self, collection: str) -> set[str]:
         """Doc ids named by document requests that never completed (their rows may be gone already)."""
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             rows = tx.scalars(select(erasure_requests.c.document_ids).where(
                 erasure_requests.c.collection == collection, erasure_requests.c.kind == DOCUMENT,
                 erasure_requests.c.status.in_(OPEN_REQUEST))).all()  # fmt: skip
         return {doc_id for ids in rows for doc_id in ids}
 
     def mark_running(self, request_id: str) -> None:
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             tx.execute(update(erasure_requests).where(erasure_requests.c.request_id == request_id)
                        .values(status=RUNNING_REQUEST))  # fmt: skip
 
     def fail_if_open(self, request_id: str) -> None:
         """A request whose run broke before the eraser could record it (the store would not open, say)."""
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             tx.execute(update(erasure_requests).where(
                 erasure_requests.c.request_id == request_id, erasure_requests.c.status.in_(OPEN_REQUEST),
             ).values(status=FAILED_REQUEST, completed_at=utc_now()))  # fmt: skip
 
     def unpurged(self, collection: str) -> list[str]:
         """Completed requests whose bytes may still be on disk (what ``compact`` purges)."""
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             return list(tx.scalars(select(erasure_requests.c.request_id).where(
                 erasure_requests.c.collection == collection, erasure_requests.c.status == COMPLETED_REQUEST,
                 erasure_requests.c.purge_level == UNREACHABLE,
             ).order_by(erasure_requests.c.created_at)))  # fmt: skip
 
     def mark_purged(self, request_ids: Sequence[str]) -> None:
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             tx.execute(update(erasure_requests).where(erasure_requests.c.request_id.in_(list(request_ids)))
                        .values(purge_level=PURGED))  # fmt: skip
 
@@ -183,7 +182,7 @@ class ErasureStore:
         found = select(chunk_entities.c.point_id, chunk_entities.c.token, chunk_entities.c.entity_type).where(
             or_(*conditions)
         )
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             entities = tx.execute(found.distinct()).all()
             located = _in_batches(tx, sorted({row.point_id for row in entities}), lambda ids: select(
                 chunks.c.point_id, chunks.c.collection, chunks.c.doc_id, chunks.c.version,
@@ -207,7 +206,7 @@ class ErasureStore:
     def document_points(self, collection: str, doc_ids: Sequence[str]) -> dict[str, list[str]]:
         """doc_id -> point ids of every version the lineage knows, for the documents it knows."""
         found: dict[str, list[str]] = {}
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             known = tx.scalars(select(documents.c.doc_id).where(
                 documents.c.collection == collection, documents.c.doc_id.in_(list(doc_ids))))  # fmt: skip
             for doc_id in known:
@@ -221,7 +220,7 @@ class ErasureStore:
         """Redact mode: drop the subject's entity rows (all of its tokens' fingerprints)."""
         pairs = {(m.point_id, m.token) for m in matches}
         entity_rows = 0
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             for point_id, token in sorted(pairs):
                 entity_rows += tx.execute(delete(chunk_entities).where(
                     chunk_entities.c.point_id == point_id, chunk_entities.c.token == token)).rowcount  # fmt: skip
@@ -231,7 +230,7 @@ class ErasureStore:
         """The masked source URIs of ``doc_ids`` with the subject's tokens made ``<TYPE>``; returns how
         many changed."""
         changed = 0
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             for doc_id in sorted(set(doc_ids)):
                 key = (documents.c.collection == collection) & (documents.c.doc_id == doc_id)
                 source = tx.scalar(select(documents.c.source_masked).where(key))
@@ -244,7 +243,7 @@ class ErasureStore:
     def destroy_vault_entries(self, collection: str, matches: Iterable[EntityMatch]) -> dict[str, int]:
         """A subject's sealed values (both modes); the documents' data keys stay for their other values."""
         entries = 0
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             for doc_id, version, token in sorted({(m.doc_id, m.version, m.token) for m in matches}):
                 entries += tx.execute(delete(vault_entries).where(
                     vault_entries.c.collection == collection, vault_entries.c.doc_id == doc_id,
@@ -254,13 +253,13 @@ class ErasureStore:
 
     def destroy_document_vault(self, collection: str, doc_id: str) -> dict[str, int]:
         """A document's data keys (crypto-shredding: its sealed values can no longer be opened) and entries."""
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             return {"entries_destroyed": _delete_doc_rows(tx, vault_entries, collection, doc_id),
                     "data_keys_destroyed": _delete_doc_rows(tx, vault_keys, collection, doc_id)}  # fmt: skip
 
     def delete_chunks(self, collection: str, point_ids: Sequence[str]) -> dict[str, int]:
         """Delete mode: the chunks' rows and entity rows; their versions' chunk counts follow."""
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             affected = tx.execute(select(chunks.c.doc_id, chunks.c.version).where(
                 chunks.c.point_id.in_(list(point_ids))).distinct()).all()  # fmt: skip
             entity_rows = tx.execute(delete(chunk_entities).where(
@@ -285,7 +284,7 @@ class ErasureStore:
 
     def delete_document(self, collection: str, doc_id: str) -> dict[str, int]:
         """Every lineage row of a document: versions (and their masking reports), chunks, entities."""
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             point_ids = select(chunks.c.point_id).where(
                 chunks.c.collection == collection, chunks.c.doc_id == doc_id
             )
@@ -309,7 +308,7 @@ class ErasureStore:
         rows += [(WEAK, fp, None) for fp in sorted(subjects.weak)]
         rows += [(DOCUMENT, doc_id, content) for doc_id, content in sorted((documents_erased or {}).items())]
         added = 0
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             for kind, key, content in rows:
                 where = (
                     tombstones.c.collection == collection,
@@ -326,7 +325,7 @@ class ErasureStore:
         return added
 
     def suppressed_subjects(self, collection: str) -> SubjectFingerprints:
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             rows = tx.execute(select(tombstones.c.kind, tombstones.c.key).where(
                 tombstones.c.collection == collection, tombstones.c.kind.in_([STRONG, WEAK]))).all()  # fmt: skip
         return SubjectFingerprints(frozenset(k for kind, k in rows if kind == STRONG),
@@ -337,7 +336,7 @@ class ErasureStore:
         changed source comes back) and the request that erased it."""
         if not doc_ids:
             return {}
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             rows = tx.execute(select(tombstones.c.key, tombstones.c.content_hash, tombstones.c.request_id).where(
                 tombstones.c.collection == collection, tombstones.c.kind == DOCUMENT,
                 tombstones.c.key.in_(list(doc_ids)))).all()  # fmt: skip
@@ -347,7 +346,7 @@ class ErasureStore:
 
     def append_receipt(self, body: dict[str, Any], signer: ReceiptSigner) -> tuple[dict[str, Any], int]:
         """Seal and sign ``body`` onto the chain and store it; returns the receipt and the chain's length."""
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             if tx.dialect.name == "postgresql":  # one writer at a time extends the chain
                 tx.exec_driver_sql("LOCK TABLE receipts IN EXCLUSIVE MODE")
             prev = tx.scalar(select(receipts.c.hash).order_by(receipts.c.seq.desc()).limit(1))
@@ -360,7 +359,7 @@ class ErasureStore:
         return sealed, length
 
     def receipts(self) -> list[StoredReceipt]:
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             rows = tx.execute(select(receipts.c.receipt_id, receipts.c.body, receipts.c.prev_hash, receipts.c.hash)
                               .order_by(receipts.c.seq)).all()  # fmt: skip
         return [StoredReceipt(*row) for row in rows]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from indexers.lineage_schema import (
@@ -125,9 +126,32 @@ class LineageStore:
         self.url = self.engine.url.render_as_string(hide_password=True)
 
     @contextmanager
-    def _tx(self) -> Iterator[Connection]:
+    def transaction(self) -> Iterator[Connection]:
+        """One unit of work on the shared database: the erasure, vault and source-reference stores keep
+        their tables here too (one file, one migration), and use it through this."""
         with self.engine.begin() as connection:
             yield connection
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def vacuum(self, tables: Sequence[str]) -> str:
+        """Rewrite the store without freed bytes (SQLite: the whole file with ``secure_delete`` on;
+        PostgreSQL: ``VACUUM FULL`` of ``tables``); returns what was done."""
+        if self.dialect == "sqlite":
+            with self.engine.connect() as connection:
+                raw = connection.connection.driver_connection
+                assert isinstance(raw, sqlite3.Connection)
+                raw.commit()
+                raw.execute("PRAGMA secure_delete=ON")
+                raw.execute("VACUUM")
+            return "sqlite vacuum"
+        if self.dialect == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text(f"VACUUM FULL {', '.join(tables)}"))
+            return "postgresql vacuum full"
+        return f"not purged ({self.dialect})"
 
     def close(self) -> None:
         self.engine.dispose()
@@ -136,7 +160,7 @@ class LineageStore:
 
     def check_key(self, key_id: str) -> None:
         """Refuse a masking key other than the one this store was written with (tokens would not match)."""
-        with self._tx() as tx:
+        with self.transaction() as tx:
             stored = tx.scalar(select(store_settings.c.value).where(store_settings.c.name == KEY_ID_SETTING))
             if stored is None:
                 tx.execute(insert(store_settings).values(name=KEY_ID_SETTING, value=key_id))
@@ -148,7 +172,7 @@ class LineageStore:
 
     def store_id(self) -> str:
         """This store's identity (created on first use), written into every receipt and chain head."""
-        with self._tx() as tx:
+        with self.transaction() as tx:
             stored = tx.scalar(
                 select(store_settings.c.value).where(store_settings.c.name == STORE_ID_SETTING)
             )
@@ -159,20 +183,20 @@ class LineageStore:
 
     def start_run(self, run_id: str, kind: str, collection: str, settings: dict[str, Any]) -> None:
         now = utc_now()
-        with self._tx() as tx:
+        with self.transaction() as tx:
             tx.execute(insert(runs).values(run_id=run_id, kind=kind, collection=collection, status=RUNNING,
                                            started_at=now, settings=settings, host=socket.gethostname(),
                                            pid=os.getpid(), heartbeat_at=now))  # fmt: skip
 
     def heartbeat(self, run_id: str) -> None:
-        with self._tx() as tx:
+        with self.transaction() as tx:
             tx.execute(update(runs).where(runs.c.run_id == run_id).values(heartbeat_at=utc_now()))
 
     def live_runs(self, collection: str) -> set[str]:
         """The collection's runs whose process still lives; "running" runs whose process is gone (killed,
         crashed) are marked interrupted here, so no run stays "running" forever."""
         host, now = socket.gethostname(), utc_now()
-        with self._tx() as tx:
+        with self.transaction() as tx:
             rows = tx.execute(select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.heartbeat_at).where(
                 runs.c.collection == collection, runs.c.status == RUNNING)).all()  # fmt: skip
             live = {
@@ -187,12 +211,12 @@ class LineageStore:
         return live
 
     def run_status(self, run_id: str) -> str | None:
-        with self._tx() as tx:
+        with self.transaction() as tx:
             status: str | None = tx.scalar(select(runs.c.status).where(runs.c.run_id == run_id))
         return status
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
-        with self._tx() as tx:
+        with self.transaction() as tx:
             tx.execute(update(runs).where(runs.c.run_id == run_id)
                        .values(status=status, finished_at=utc_now(), counts=counts))  # fmt: skip
 
@@ -207,7 +231,7 @@ class LineageStore:
             documents.c.doc_id.in_(list(doc_ids)),
             documents.c.current_version.is_not(None),
         )
-        with self._tx() as tx:
+        with self.transaction() as tx:
             return {row.doc_id: row.content_hash for row in tx.execute(query)}
 
     def documents_by_file(self, collection: str, file_keys: Sequence[str]) -> dict[str, str]:
@@ -217,11 +241,11 @@ class LineageStore:
         query = select(documents.c.file_key, documents.c.doc_id).where(
             documents.c.collection == collection, documents.c.file_key.in_(list(file_keys))
         )
-        with self._tx() as tx:
+        with self.transaction() as tx:
             return {row.file_key: row.doc_id for row in tx.execute(query)}
 
     def next_version(self, collection: str, doc_id: str) -> int:
-        with self._tx() as tx:
+        with self.transaction() as tx:
             highest = tx.scalar(
                 select(func.max(document_versions.c.version)).where(
                     document_versions.c.collection == collection, document_versions.c.doc_id == doc_id
@@ -234,7 +258,7 @@ class LineageStore:
         report: dict[str, Any], rows: Sequence[ChunkRow],
     ) -> None:  # fmt: skip
         """The version, its chunks and their entity fingerprints, as pending, in one transaction."""
-        with self._tx() as tx:
+        with self.transaction() as tx:
             tx.execute(insert(document_versions).values(
                 collection=collection, doc_id=doc_id, version=version, content_hash=content_hash, status=PENDING,
                 run_id=run_id, chunk_count=len(rows), created_at=utc_now(), report=report,
@@ -265,7 +289,7 @@ class LineageStore:
         """Mark ``version`` committed and the versions it replaces superseded; returns those (to delete).
         ``origin``: (scope key, origin key), where the document was read."""
         now = utc_now()
-        with self._tx() as tx:
+        with self.transaction() as tx:
             tx.execute(update(document_versions).where(
                 document_versions.c.collection == collection, document_versions.c.doc_id == doc_id,
                 document_versions.c.status == COMMITTED,
@@ -285,7 +309,7 @@ class LineageStore:
         query = select(documents.c.doc_id).where(
             documents.c.collection == collection, documents.c.current_version.is_not(None)
         )
-        with self._tx() as tx:
+        with self.transaction() as tx:
             return [row.doc_id for row in tx.execute(query)]
 
     def documents_in_scopes(self, collection: str, scope_keys: Sequence[str]) -> dict[str, str | None]:
@@ -296,7 +320,7 @@ class LineageStore:
             documents.c.collection == collection, documents.c.scope_key.in_(list(scope_keys)),
             documents.c.current_version.is_not(None),
         )  # fmt: skip
-        with self._tx() as tx:
+        with self.transaction() as tx:
             return {row.doc_id: row.origin_key for row in tx.execute(query)}
 
     # --- retention ---------------------------------------------------------------------------------
@@ -307,12 +331,12 @@ class LineageStore:
                                                 & (document_versions.c.doc_id == documents.c.doc_id)
                                                 & (document_versions.c.version == documents.c.current_version)).where(
             documents.c.collection == collection, document_versions.c.committed_at < cutoff)  # fmt: skip
-        with self._tx() as tx:
+        with self.transaction() as tx:
             return sorted(row.doc_id for row in tx.execute(query))
 
     def prune_runs(self, cutoff: datetime) -> int:
         """Delete the records of runs that finished before ``cutoff``; returns how many."""
-        with self._tx() as tx:
+        with self.transaction() as tx:
             done = tx.execute(delete(runs).where(runs.c.status != RUNNING, runs.c.finished_at < cutoff))
         return int(done.rowcount or 0)
 
@@ -330,7 +354,7 @@ class LineageStore:
             query = query.where(document_versions.c.doc_id.in_(list(doc_ids)))
         if run_id is not None:
             query = query.where(document_versions.c.run_id == run_id)
-        with self._tx() as tx:
+        with self.transaction() as tx:
             rows = tx.execute(query.order_by(document_versions.c.doc_id, document_versions.c.version)).all()
         return [{"doc_id": r.doc_id, "version": r.version, "status": r.status, "run_id": r.run_id,
                  "chunks": r.chunk_count, "created_at": as_utc(r.created_at).isoformat(),
@@ -341,7 +365,7 @@ class LineageStore:
 
     def retire(self, name: str, collection: str, keep: timedelta) -> None:
         now = utc_now()
-        with self._tx() as tx:
+        with self.transaction() as tx:
             tx.execute(insert(retired_collections).values(name=name, collection=collection, retired_at=now,
                                                           delete_after=now + keep))  # fmt: skip
 
@@ -349,25 +373,25 @@ class LineageStore:
         """The retired physical collections of ``collection`` (``due_only``: those past their time)."""
         query = select(retired_collections.c.name, retired_collections.c.delete_after).where(
             retired_collections.c.collection == collection)  # fmt: skip
-        with self._tx() as tx:
+        with self.transaction() as tx:
             rows = tx.execute(query).all()
         now = utc_now()
         return sorted(row.name for row in rows if not due_only or as_utc(row.delete_after) <= now)
 
     def forget_retired(self, names: Sequence[str]) -> None:
-        with self._tx() as tx:
+        with self.transaction() as tx:
             tx.execute(delete(retired_collections).where(retired_collections.c.name.in_(list(names))))
 
     # --- the settings a collection was indexed with -----------------------------------------------
 
     def profile(self, collection: str) -> dict[str, Any] | None:
-        with self._tx() as tx:
+        with self.transaction() as tx:
             found = tx.scalar(select(collection_profiles.c.profile).where(
                 collection_profiles.c.collection == collection))  # fmt: skip
         return dict(found) if found is not None else None
 
     def set_profile(self, collection: str, profile: dict[str, Any]) -> None:
-        with self._tx() as tx:
+        with self.transaction() as tx:
             key = collection_profiles.c.collection == collection
             if tx.scalar(select(func.count()).select_from(collection_profiles).where(key)):
                 tx.execute(
@@ -383,7 +407,7 @@ class LineageStore:
     ) -> None:  # fmt: skip
         """A document that was quarantined or failed: its last status (and the quarantined version's report)."""
         now = utc_now()
-        with self._tx() as tx:
+        with self.transaction() as tx:
             if version is not None and content_hash is not None:
                 tx.execute(insert(document_versions).values(
                     collection=collection, doc_id=doc_id, version=version, content_hash=content_hash,
@@ -407,7 +431,7 @@ class LineageStore:
     def unfinished(self, collection: str) -> list[VersionRef]:
         """Pending versions (a crash before commit, or a run still writing) and superseded ones (a crash
         before their delete)."""
-        with self._tx() as tx:
+        with self.transaction() as tx:
             return self._versions(tx, collection, [PENDING, SUPERSEDED])
 
     @staticmethod
@@ -432,7 +456,7 @@ class LineageStore:
 
     def drop_version(self, collection: str, doc_id: str, version: int) -> None:
         """Delete a version's rows (after its points are gone from the collection), its vault included."""
-        with self._tx() as tx:
+        with self.transaction() as tx:
             for vault_table in (vault_entries, vault_keys):
                 tx.execute(delete(vault_table).where(
                     vault_table.c.collection == collection, vault_table.c.doc_id == doc_id,
@@ -463,11 +487,11 @@ class LineageStore:
             )
             .where(chunks.c.collection == collection, document_versions.c.status == COMMITTED)
         )
-        with self._tx() as tx:
+        with self.transaction() as tx:
             return set(tx.scalars(query))
 
     def table_counts(self) -> dict[str, int]:
-        with self._tx() as tx:
+        with self.transaction() as tx:
             return {
                 table.name: int(tx.scalar(select(func.count()).select_from(table)) or 0)
                 for table in (runs, documents, document_versions, chunks, chunk_entities)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import text
-
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import QdrantLocation, close_local_clients
 
@@ -42,17 +40,4 @@ def purge_local_qdrant(location: QdrantLocation) -> int:
 
 def purge_lineage(lineage: LineageStore) -> str:
     """Rewrite the lineage store without freed bytes; returns what was done."""
-    dialect = lineage.engine.dialect.name
-    if dialect == "sqlite":
-        with lineage.engine.connect() as connection:
-            raw = connection.connection.driver_connection
-            assert isinstance(raw, sqlite3.Connection)
-            raw.commit()
-            raw.execute("PRAGMA secure_delete=ON")
-            raw.execute("VACUUM")
-        return "sqlite vacuum"
-    if dialect == "postgresql":
-        with lineage.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f"VACUUM FULL {', '.join(PURGED_TABLES)}"))
-        return "postgresql vacuum full"
-    return f"not purged ({dialect})"
+    return lineage.vacuum(PURGED_TABLES)

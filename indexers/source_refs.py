@@ -3,8 +3,9 @@
 Prefect stores flow-run parameters verbatim, and file and folder names can be personal data
 ("Maria Gonzalez maria.gonzalez@example.com.txt"). So ``ragmask ingest`` with PREFECT_API_URL set
 registers its paths here first, AES-GCM sealed under a key derived from the masking secret, and the
-flow run gets the opaque ``src_...`` id: the same pattern as erasure requests. A reference is
-discarded when its run ends and expires after a day in any case.
+flow run gets the opaque ``src_...`` id: the same pattern as erasure requests. A Dask worker that
+prepares a batch gets the batch's entries the same way (``register_batch``). A reference is discarded when
+its run (or batch) ends and expires after a day in any case.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class SourceRefs:
     """Registers, resolves and discards sealed path lists in the lineage store."""
 
     def __init__(self, lineage: LineageStore, keys: MaskingKeys) -> None:
-        self.engine = lineage.engine
+        self.lineage = lineage
         self.keys = keys
 
     def register(self, paths: Sequence[Path]) -> str:
@@ -66,14 +67,14 @@ class SourceRefs:
         ref_id = f"src_{uuid.uuid4().hex}"
         now = utc_now()
         sealed = seal(self.keys.reference_key, json.dumps(content).encode(), ref_id.encode())
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             tx.execute(delete(source_refs).where(source_refs.c.expires_at < now))
             tx.execute(insert(source_refs).values(ref_id=ref_id, created_at=now, expires_at=now + REFERENCE_TTL,
                                                   sealed=sealed))  # fmt: skip
         return ref_id
 
     def _open(self, ref_id: str) -> list[Any]:
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             row = tx.execute(select(source_refs.c.sealed, source_refs.c.expires_at)
                              .where(source_refs.c.ref_id == ref_id)).first()  # fmt: skip
         if row is None or as_utc(row.expires_at) < utc_now():
@@ -87,5 +88,5 @@ class SourceRefs:
         return content
 
     def discard(self, ref_id: str) -> None:
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             tx.execute(delete(source_refs).where(source_refs.c.ref_id == ref_id))

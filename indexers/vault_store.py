@@ -47,11 +47,11 @@ class VaultStore:
     """Writes and reads the sealed rows; knows nothing of keys."""
 
     def __init__(self, lineage: LineageStore) -> None:
-        self.engine = lineage.engine
+        self.lineage = lineage
 
     def put(self, address: VaultAddress, sealed: SealedValues) -> None:
         """A document version's wrapped key and sealed values, in one transaction."""
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             tx.execute(insert(vault_keys).values(
                 collection=address.collection, doc_id=address.doc_id, version=address.version,
                 master_key_id=sealed.master_key_id, wrapped_key=sealed.wrapped_key, created_at=utc_now(),
@@ -64,7 +64,7 @@ class VaultStore:
 
     def load(self, collection: str, doc_id: str) -> tuple[VaultAddress, SealedValues]:
         """The sealed vault of the document's committed version."""
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             version = tx.scalar(select(documents.c.current_version).where(
                 documents.c.collection == collection, documents.c.doc_id == doc_id))  # fmt: skip
             if version is None:
@@ -86,7 +86,7 @@ class VaultStore:
                                      {token: bytes(value) for token, value in entries})  # fmt: skip
 
     def log_access(self, actor: str, reason: str, collection: str, doc_id: str, tokens: int) -> None:
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             tx.execute(insert(vault_access).values(at=utc_now(), actor=actor, reason=reason, collection=collection,
                                                    doc_id=doc_id, tokens=tokens))  # fmt: skip
 
@@ -95,12 +95,12 @@ class VaultStore:
                        vault_access.c.doc_id, vault_access.c.tokens).order_by(vault_access.c.id)  # fmt: skip
         if collection is not None:
             query = query.where(vault_access.c.collection == collection)
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             return [AccessRecord(*row) for row in tx.execute(query).all()]
 
     def prune_access_log(self, cutoff: datetime) -> int:
         """Delete access-log rows older than ``cutoff`` (a retention setting); returns how many."""
-        with self.engine.begin() as tx:
+        with self.lineage.transaction() as tx:
             done = tx.execute(delete(vault_access).where(vault_access.c.at < cutoff))
         return int(done.rowcount or 0)
 

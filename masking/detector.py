@@ -22,12 +22,13 @@ from presidio_analyzer import (
 )
 
 from masking.context import IndexedLemmaContextEnhancer
+from masking.detector_config import DetectorConfig
 from masking.entities import DetectedSpan
 from masking.errors import DetectorError
-from masking.nlp import DEFAULT_SPACY_MODEL, load_nlp_engine, model_version
+from masking.nlp import load_nlp_engine, model_version
 from masking.policy import Policy
 from masking.recognizers import build_registry
-from masking.windows import DEFAULT_OVERLAP_CHARS, DEFAULT_WINDOW_CHARS, windows
+from masking.windows import windows
 
 logger = logging.getLogger(__name__)
 # Presidio logs context words and matched text at DEBUG/INFO. Capped here, where the analyzer is built,
@@ -37,21 +38,6 @@ PRESIDIO_LOGGERS = ("presidio-analyzer", "presidio_analyzer")
 
 # spaCy labels that Presidio ignores by default but a policy may ask for.
 _LABELS_FOR_TYPE = {"ORGANIZATION": frozenset({"ORG", "ORGANIZATION"})}
-
-
-@dataclass(frozen=True)
-class DetectorConfig:
-    """``batch_size`` windows go through spaCy's pipe together, in groups of at most ``group_windows``
-    windows and ``group_chars`` characters (the bound on memory); ``n_process`` > 1 runs spaCy in
-    worker processes."""
-
-    model: str = DEFAULT_SPACY_MODEL
-    window_chars: int = DEFAULT_WINDOW_CHARS
-    window_overlap: int = DEFAULT_OVERLAP_CHARS
-    batch_size: int = 32
-    group_windows: int = 128
-    group_chars: int = 200_000
-    n_process: int = 1
 
 
 @dataclass

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 
 from presidio_analyzer import EntityRecognizer
 
-from masking.detector import Detection, Detector, DetectorConfig
+from masking.detector import Detection, Detector
+from masking.detector_config import DetectorConfig
 from masking.entities import DetectedSpan, MaskedEntity
 from masking.errors import DetectorError
 from masking.fields import join_fields, split_fields

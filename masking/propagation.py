@@ -19,17 +19,35 @@ Guards against masking ordinary words (each tested):
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-
-from spacy.lang.en.stop_words import STOP_WORDS
+from pathlib import Path
 
 from masking.entities import DetectedSpan
 from masking.literals import collapse_whitespace, literal_key, literal_union
 from masking.normalise import TITLES, normalise, normalise_name
 from masking.spans import NOT_A_PERSON
+
+
+def english_stop_words() -> frozenset[str]:
+    """spaCy's English stop words, read from their module file: importing the spaCy package takes
+    seconds (it loads thinc and torch), and erasure's fingerprints need this list without any NER."""
+    spec = importlib.util.find_spec("spacy")
+    if spec is None or spec.origin is None:
+        raise ImportError("spaCy is not installed")
+    path = Path(spec.origin).parent / "lang" / "en" / "stop_words.py"
+    module_spec = importlib.util.spec_from_file_location("ragmask_english_stop_words", path)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"no spaCy stop word list at {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
+
+
+STOP_WORDS = english_stop_words()
 
 MIN_VARIANT_LETTERS = 3
 PROPAGATED = "propagation"

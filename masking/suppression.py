@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from masking.fingerprints import SubjectFingerprints
-from masking.masker import MaskedDocument
 from masking.tokens import redaction_marker, substitute_tokens
+
+if TYPE_CHECKING:
+    from masking.masker import MaskedDocument
 
 
 def redact_markers(tokens: Iterable[tuple[str, str]]) -> dict[str, str]:

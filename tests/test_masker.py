@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from presidio_analyzer import RecognizerResult
 
 from masking import Masker, MaskingKeys, TextDocument, load_policy
-from masking.detector import DetectorConfig
+from masking.detector_config import DetectorConfig
 from masking.fingerprints import fingerprint_value
 from masking.masker import splice
 from masking.policy import policy_from_mapping

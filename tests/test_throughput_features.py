@@ -3,7 +3,10 @@ one process writes; the embedding view; the stage seconds a run reports."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from indexers.embedding import Embedder, EmbedderError, embedding_view, resolve_
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys, TextDocument
+from tests.conftest import REPO
 
 KEYS = MaskingKeys(b"ragmask-throughput-test-secret")
 
@@ -122,4 +126,48 @@ def test_auto_keeps_a_collections_view_and_a_change_needs_a_full_reindex(tmp_pat
         run_ingest(
             [corpus], IngestSettings(stores=StoreSettings(data_dir=data), embedding_view="types"), keys=KEYS
         )
+    close_local_clients()
+
+
+NO_CHANGE_RUN = """
+import json, sys
+from pathlib import Path
+from flows.ingesting import run_ingest
+from flows.settings import IngestSettings, StoreSettings
+result = run_ingest([Path(sys.argv[1])], IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2]))))
+heavy = sorted(m for m in ("presidio_analyzer", "spacy", "torch", "sentence_transformers") if m in sys.modules)
+print(json.dumps({"unchanged": result.counts.documents_unchanged, "indexed": result.counts.documents_indexed,
+                  "heavy": heavy}))
+"""
+
+
+def test_a_run_that_finds_nothing_changed_imports_and_loads_no_model(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "corpus", 3)
+    run_ingest([tmp_path / "corpus"], IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data")))
+    close_local_clients()  # the folder belongs to one process at a time
+    done = subprocess.run([sys.executable, "-c", NO_CHANGE_RUN, str(tmp_path / "corpus"), str(tmp_path / "data")],
+                          capture_output=True, text=True, cwd=REPO, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"unchanged": 3, "indexed": 0, "heavy": []}
+
+
+def test_a_changed_detector_is_refused_once_a_document_needs_masking(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "corpus", 3)
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    run_ingest([tmp_path / "corpus"], settings, keys=KEYS)
+    lineage = LineageStore(settings.stores.lineage)
+    profile = lineage.profile("ragmask")
+    assert profile is not None and profile["dimension"] == 384
+    # as if the collection had been written by another spaCy model
+    lineage.set_profile(
+        "ragmask", profile | {"detector": profile["detector"] | {"spacy_model": "other==1.0"}}
+    )
+    before = snapshot(tmp_path / "data")
+    unchanged = run_ingest([tmp_path / "corpus"], settings, keys=KEYS)  # nothing to mask: nothing mixes
+    assert unchanged.counts.documents_unchanged == 3
+    with (tmp_path / "corpus" / "note-00.txt").open("a", encoding="utf-8") as note:
+        note.write("\n\nOne more paragraph for the new version.")
+    with pytest.raises(SettingsChangedError, match="detector"):
+        run_ingest([tmp_path / "corpus"], settings, keys=KEYS)
+    assert snapshot(tmp_path / "data") == before  # refused before anything of the batch was written
     close_local_clients()

@@ -159,7 +159,7 @@ def chunk_of(settings: IngestSettings, source: str) -> tuple[str, str]:
 
 
 def vault_rows(settings: IngestSettings) -> tuple[int, int]:
-    with LineageStore(settings.stores.lineage).engine.begin() as tx:
+    with LineageStore(settings.stores.lineage).transaction() as tx:
         return (
             int(tx.scalar(select(func.count()).select_from(vault_keys)) or 0),
             int(tx.scalar(select(func.count()).select_from(vault_entries)) or 0),
