@@ -19,12 +19,14 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from masking import MaskingKeys
 from masking.detector_config import DetectorConfig
+from masking.freed_memory import release_freed_memory
 from masking.policy import Policy
 from masking.stage_clock import Seconds, add_seconds
 
@@ -71,7 +73,9 @@ def _start_worker(spec: MaskerSpec) -> None:
 
 def _mask_in_worker(documents: list[TextDocument]) -> MaskedPart:
     masker = _WORKER["masker"]
-    return masker.mask_many(documents), masker.clock.take()
+    masked = masker.mask_many(documents), masker.clock.take()
+    release_freed_memory()
+    return masked
 
 
 class MaskingWorkers:
@@ -98,20 +102,34 @@ class MaskingWorkers:
         ):
             return self.masker.mask_many(documents), self.masker.clock.take()
         own, *shares = split_by_length(documents, self.workers)
-        pool = self._start_pool()
-        futures = [pool.submit(_mask_in_worker, [documents[i] for i in share]) for share in shares]
+        futures = self._submit([[documents[i] for i in share] for share in shares])
         masked, seconds = self.masker.mask_many([documents[i] for i in own]), self.masker.clock.take()
+        release_freed_memory()
         by_index = dict(zip(own, masked, strict=True))
         for share, future in zip(shares, futures, strict=True):
             try:
+                if future is None:
+                    raise BrokenProcessPool("the worker pool could not take the share")
                 share_results, share_seconds = future.result()
             except Exception as error:  # a worker died (killed, out of memory): mask its share here
                 logger.warning("a masking worker failed (%s); masking its share here", type(error).__name__)
+                if isinstance(error, BrokenProcessPool):
+                    self.close()  # the next batch starts a fresh pool
                 share_results = self.masker.mask_many([documents[i] for i in share])
                 share_seconds = self.masker.clock.take()
             by_index.update(zip(share, share_results, strict=True))
             add_seconds(seconds, share_seconds)
         return [by_index[i] for i in range(len(documents))], seconds
+
+    def _submit(self, shares: list[list[TextDocument]]) -> list[Future[MaskedPart] | None]:
+        """One future per share; None where the pool broke before it took the share."""
+        futures: list[Future[MaskedPart] | None] = []
+        for share in shares:
+            try:
+                futures.append(self._start_pool().submit(_mask_in_worker, share))
+            except BrokenProcessPool:
+                futures.append(None)
+        return futures
 
     def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:

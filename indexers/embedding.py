@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from masking.errors import MaskingError
+from masking.freed_memory import release_freed_memory
 from masking.tokens import TOKEN_PATTERN
 
 if TYPE_CHECKING:
@@ -154,4 +155,5 @@ class Embedder:
             show_progress_bar=False,
         )
         rows: list[list[float]] = vectors.tolist()
+        release_freed_memory()  # torch's buffers of this call's shapes: without it a long run grows
         return rows

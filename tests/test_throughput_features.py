@@ -4,7 +4,10 @@ one process writes; the embedding view; the stage seconds a run reports."""
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +19,15 @@ from faker import Faker
 
 from flows import masking_workers
 from flows.ingesting import run_ingest
-from flows.masking_workers import split_by_length
+from flows.masking_workers import MaskerSpec, MaskingWorkers, split_by_length
 from flows.pipeline import STAGES, SettingsChangedError
 from flows.settings import IngestSettings, StoreSettings
 from indexers.embedding import Embedder, EmbedderError, embedding_view, resolve_embedding_view
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
-from masking import MaskingKeys, TextDocument
+from masking import Masker, MaskingKeys, TextDocument
+from masking.detector_config import DetectorConfig
+from masking.policy import load_policy
 from tests.conftest import REPO
 
 KEYS = MaskingKeys(b"ragmask-throughput-test-secret")
@@ -71,6 +76,32 @@ def test_masking_split_over_two_processes_writes_what_one_process_writes(
     assert results[2].counts.entities == results[1].counts.entities
     assert snapshot(tmp_path / "data-2") == snapshot(tmp_path / "data-1")
     close_local_clients()
+
+
+def test_a_killed_masking_worker_costs_its_share_here_and_the_next_batch_gets_a_fresh_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
+    fake = Faker("en_US")
+    fake.seed_instance(43)
+    documents = [
+        TextDocument(f"d{i}", f"{fake.name()} wrote to {fake.email()}. {fake.paragraph()}") for i in range(6)
+    ]
+    policy, config = load_policy(None), DetectorConfig()
+    masker = Masker(KEYS, policy, detector_config=config, run_id="r")
+    expected = [m.masked_text for m in masker.mask_many(documents)]
+    workers = MaskingWorkers(masker, MaskerSpec(KEYS, policy, config, "r", False), workers=2)
+    try:
+        assert [m.masked_text for m in workers.mask(documents)[0]] == expected
+        (worker,) = multiprocessing.active_children()
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)  # as the kernel's OOM killer would
+        worker.join(timeout=10)
+        assert [m.masked_text for m in workers.mask(documents)[0]] == expected  # its share masked here
+        assert [m.masked_text for m in workers.mask(documents)[0]] == expected  # a fresh pool
+        assert [child.pid for child in multiprocessing.active_children()] not in ([], [worker.pid])
+    finally:
+        workers.close()
 
 
 def test_split_by_length_balances_text_and_keeps_every_document() -> None:
