@@ -49,8 +49,10 @@ NAIVE_CHUNK_CHARS, NAIVE_OVERLAP, NAIVE_BATCH = 1000, 100, 32
 COLLECTION = "bench"
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """This process's peak RSS; with RUSAGE_CHILDREN, the largest of its ended child processes' (masking
+    workers, a local Dask cluster's)."""
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
 
 
 def build_corpus(folder: Path, documents: int, doc_chars: int) -> int:
@@ -274,6 +276,7 @@ def measure(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> d
         "docs_per_s": round(numbers["documents"] / seconds, 2),
         "chunks_per_s": round(numbers["chunks"] / seconds, 2),
         "peak_rss_mb": round(peak),
+        "worker_peak_rss_mb": round(peak_rss_mb(resource.RUSAGE_CHILDREN)),
         "word_pieces": pieces,
         "chunks_truncated": truncated,
         "recall": round(share, 4),
@@ -296,7 +299,7 @@ def run_child(system: str, corpus: Path, work: Path, options: dict[str, Any]) ->
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """One system's runs: the first run's row, with the median and range of its timings over all runs."""
     row = dict(runs[0])
-    for key in ("seconds", "docs_per_s", "chunks_per_s", "peak_rss_mb"):
+    for key in ("seconds", "docs_per_s", "chunks_per_s", "peak_rss_mb", "worker_peak_rss_mb"):
         values = [run[key] for run in runs]
         row[key] = round(statistics.median(values), 2)
         row[f"{key}_range"] = [min(values), max(values)]
@@ -362,7 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{system:8} {row['seconds']:>7} s (range {row['seconds_range'][0]}-{row['seconds_range'][1]})  "
             f"{row['docs_per_s']:>6} docs/s  {row['chunks_per_s']:>7} chunks/s ({row['chunks']} chunks, "
-            f"{row['word_pieces']} word pieces, {row['chunks_truncated']} truncated)  peak RSS {row['peak_rss_mb']} MB  "
+            f"{row['word_pieces']} word pieces, {row['chunks_truncated']} truncated)  peak RSS {row['peak_rss_mb']} MB "
+            f"(a worker's {row['worker_peak_rss_mb']} MB)  "
             f"recall {row['recall']} (left: {row['values_left'] or 'none'})  load {row['load_s']} s",
             flush=True,
         )
