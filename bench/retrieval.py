@@ -9,7 +9,12 @@ query is not a verbatim copy; the relevant document is the one it came from. Met
 share of queries whose document owns one of the k nearest chunks (cosine, exact search in memory),
 and MRR. The raw text (unmasked, chunked the same way) is the reference a leak-prone store would give.
 
-    python bench/retrieval.py [--docs 200] [--queries 200] [--k 5] [--json]
+``--int8`` adds the ``types`` view embedded by the model with its linear layers quantised to int8
+(torch dynamic quantisation: per tensor, per channel, and per channel with the feed-forward output layers
+left in fp32), each with the mean cosine of its chunk vectors to the fp32 ones and the share of each
+query's 5 nearest chunks it keeps.
+
+    python bench/retrieval.py [--docs 200] [--queries 200] [--k 5] [--int8] [--json]
 """
 
 from __future__ import annotations
@@ -53,8 +58,11 @@ def content_queries(
 
 
 def evaluate(
-    chunks: list[tuple[str, str]], queries: list[tuple[str, str]], embedder: Any, k: int
-) -> dict[str, float]:
+    chunks: list[tuple[str, str]], queries: list[tuple[str, str]], embedder: Any, k: int,
+    reference: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """recall@k and MRR; with ``reference`` (another row's ``_vectors``, same chunks): the mean cosine to its
+    chunk vectors and the share of each query's k nearest chunks that stay the same."""
     import numpy as np
 
     started = time.perf_counter()
@@ -62,16 +70,41 @@ def evaluate(
     embed_s = time.perf_counter() - started
     query_vectors = np.array(embedder.embed([query for query, _ in queries]))
     owners = [owner for owner, _ in chunks]
-    hits, reciprocal = 0, 0.0
+    hits, reciprocal, nearest = 0, 0.0, []
     for query_vector, (_, wanted) in zip(query_vectors, queries, strict=True):
         order = np.argsort(-(vectors @ query_vector))
+        nearest.append(set(order[:k].tolist()))
         ranked = list(dict.fromkeys(owners[i] for i in order[: k * 10]))
         if wanted in ranked[:k]:
             hits += 1
         if wanted in ranked:
             reciprocal += 1 / (ranked.index(wanted) + 1)
-    return {"recall_at_k": round(hits / len(queries), 4), "mrr": round(reciprocal / len(queries), 4),
-            "chunks": len(chunks), "embed_s": round(embed_s, 1)}  # fmt: skip
+    row: dict[str, Any] = {"recall_at_k": round(hits / len(queries), 4), "mrr": round(reciprocal / len(queries), 4),
+                           "chunks": len(chunks), "embed_s": round(embed_s, 1)}  # fmt: skip
+    if reference is not None:
+        row["cosine_to_fp32"] = round(float(np.mean(np.sum(vectors * reference["_vectors"], axis=1))), 4)
+        kept = [len(a & b) / k for a, b in zip(nearest, reference["_nearest"], strict=True)]
+        row["nearest_kept"] = round(float(np.mean(kept)), 3)
+    return row | {"_vectors": vectors, "_nearest": nearest}
+
+
+def quantised(embedder: Any, how: str) -> Any:
+    """A copy of the embedder whose model's linear layers run in int8 (dynamic quantisation)."""
+    import copy
+
+    import torch
+    from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
+
+    copied = copy.copy(embedder)
+    model = copy.deepcopy(embedder._model)
+    network = model[0].model  # the transformer inside sentence-transformers' first module
+    qconfig = per_channel_dynamic_qconfig if how != "per tensor" else default_dynamic_qconfig
+    linear = [name for name, module in network.named_modules() if isinstance(module, torch.nn.Linear)]
+    if how == "per channel, FFN output fp32":  # the layers whose inputs carry the largest activations
+        linear = [name for name in linear if not (name.endswith("output.dense") and "attention" not in name)]
+    model[0].model = quantize_dynamic(network, dict.fromkeys(linear, qconfig), dtype=torch.qint8)  # type: ignore[no-untyped-call]
+    copied._model = model
+    return copied
 
 
 def _count(embedder: Any, view: str, text: str) -> int:
@@ -87,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--docs", type=int, default=200)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--int8", action="store_true", help="add the types view embedded in int8")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -110,14 +144,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     variants = (("raw", documents, "tokens", "tokens"), ("masked, tokens view", masked, "tokens", "tokens"),
                 ("masked, types view, same chunks", masked, "tokens", "types"),
                 ("masked, types view, types chunks", masked, "types", "types"))  # fmt: skip
-    for label, texts, measured_in, shown in variants:
+    rows = [(label, texts, measured_in, shown, embedder) for label, texts, measured_in, shown in variants]
+    if args.int8:
+        rows += [(f"masked, types view, int8 {how}", masked, "tokens", "types", quantised(embedder, how))
+                 for how in ("per tensor", "per channel", "per channel, FFN output fp32")]  # fmt: skip
+    reference = None
+    for label, texts, measured_in, shown, model in rows:
         chunker = Chunker(partial(_count, embedder, measured_in), embedder.max_chunk_tokens, 32)
         chunks = [(name, embedding_view(c.text, shown)) for name, text in texts for c in chunker.chunk(text)]
-        results[label] = evaluate(chunks, queries, embedder, args.k)
+        row = evaluate(chunks, queries, model, args.k, reference if "int8" in label else None)
+        if label == "masked, types view, same chunks":
+            reference = row  # the fp32 vectors the int8 rows are compared with
+        results[label] = {key: value for key, value in row.items() if not key.startswith("_")}
         if not args.json:
-            row = results[label]
+            extra = (f", cosine to fp32 {row['cosine_to_fp32']:.3f}, nearest {args.k} kept {row['nearest_kept']:.2f}"
+                     if "cosine_to_fp32" in row else "")  # fmt: skip
             print(f"{label:34} recall@{args.k} {row['recall_at_k']:.3f}  MRR {row['mrr']:.3f}  "
-                  f"{row['chunks']} chunks, embedded in {row['embed_s']} s", flush=True)  # fmt: skip
+                  f"{row['chunks']} chunks, embedded in {row['embed_s']} s{extra}", flush=True)  # fmt: skip
     if args.json:
         print(json.dumps(results))
     return 0

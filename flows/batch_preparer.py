@@ -114,17 +114,16 @@ class BatchPreparer:
     # The models load when a batch first has a document to mask: a run that finds nothing changed (a
     # scheduled re-index, most nights) never loads spaCy or the embedding model.
     @cached_property
-    def masker(self) -> Masker:
-        from masking import Masker
-
-        return Masker(self.keys, self.policy, detector_config=DetectorConfig(model=self.settings.spacy_model),
-                      run_id=self.run_id, keep_values=self.settings.vault)  # fmt: skip
-
-    @cached_property
     def masking(self) -> MaskingWorkers:
+        """This process's masker (built on first use) and the worker processes, started when a batch is
+        worth splitting."""
         spec = MaskerSpec(self.keys, self.policy, DetectorConfig(model=self.settings.spacy_model), self.run_id,
                           self.settings.vault)  # fmt: skip
-        return MaskingWorkers(self.masker, spec, self.workers)
+        return MaskingWorkers(spec, self.workers)
+
+    @property
+    def masker(self) -> Masker:
+        return self.masking.masker
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -136,6 +135,15 @@ class BatchPreparer:
         limit = self.embedder.max_chunk_tokens
         chunk_tokens = min(self.settings.chunk_tokens or limit, limit)
         return Chunker(self.embedder.count_tokens, chunk_tokens, self.settings.chunk_overlap)
+
+    def loaded_models(self) -> dict[str, Any]:
+        """The detector's and the embedder's details, of those models loaded so far (none if nothing changed)."""
+        loaded: dict[str, Any] = {}
+        if "masking" in self.__dict__ and self.masking.masker_built:
+            loaded["detector"] = self.masker.versions
+        if "embedder" in self.__dict__:
+            loaded["embedder"] = self.embedder.info.to_dict()
+        return loaded
 
     def model_profile(self) -> dict[str, Any]:
         """The part of a collection's profile only the loaded models can tell (loads them)."""
@@ -156,6 +164,7 @@ class BatchPreparer:
         if not changed:  # nothing to mask: the models stay unloaded
             add_seconds(batch.counts.seconds, self.clock.take())
             return batch
+        self.masking.start(sum(len(d.text) for d in changed))  # workers load their models beside ours
         batch.model_profile = self.model_profile()
         from masking import TextDocument
 

@@ -8,6 +8,11 @@ process masks its own, then this process chunks, embeds and writes. With N = 1, 
 to be worth it, masking runs here alone. Results keep the input order, so a run writes the same
 points, payloads and lineage rows whatever N is.
 
+A worker takes seconds to start (a process, Presidio and its spaCy model). The first batch worth
+splitting starts the workers (``start``; the pipeline calls it before this process loads its own
+models, so both load side by side), and batches mask here alone until every worker is ready: on 200
+documents the first batch used to wait 6 s for the worker it was split with.
+
 Each worker loads its own spaCy model once (spawned, not forked: a forked copy of a process that has
 started torch threads can hang). Text crosses to the workers through an in-memory pipe only; nothing
 is written, logged or passed to Prefect.
@@ -19,9 +24,10 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from masking import MaskingKeys
@@ -38,6 +44,10 @@ logger = logging.getLogger(__name__)
 # A batch with less text than this is masked here: starting a worker (a process and its spaCy model,
 # about 4 s) costs more than it would save, and small runs (tests, a few edited files) stay lean.
 MIN_CHARS_FOR_WORKERS = 50_000
+# How long a batch waits for workers still starting before it masks here alone. Waiting never pays in a
+# run (this process masks the batch in about the time a worker takes to start); tests raise it so that a
+# small run is split for certain.
+START_WAIT_S = 0.0
 
 MaskedPart = tuple[list["MaskedDocument"], Seconds]  # results in input order, seconds per stage
 
@@ -60,15 +70,23 @@ class MaskerSpec:
     run_id: str
     keep_values: bool
 
+    def build(self) -> Masker:
+        """The masker (loads spaCy: seconds)."""
+        from masking import Masker
+
+        return Masker(self.keys, self.policy, detector_config=self.detector_config, run_id=self.run_id,
+                      keep_values=self.keep_values)  # fmt: skip
+
 
 _WORKER: dict[str, Masker] = {}  # a worker process's own masker, built once when it starts
 
 
 def _start_worker(spec: MaskerSpec) -> None:
-    from masking import Masker
+    _WORKER["masker"] = spec.build()
 
-    _WORKER["masker"] = Masker(spec.keys, spec.policy, detector_config=spec.detector_config,
-                               run_id=spec.run_id, keep_values=spec.keep_values)  # fmt: skip
+
+def _ready_in_worker() -> None:
+    """Runs once the worker's initializer has built its masker: the worker is ready."""
 
 
 def _mask_in_worker(documents: list[TextDocument]) -> MaskedPart:
@@ -82,29 +100,52 @@ class MaskingWorkers:
     """Masks a batch here or split over ``workers`` processes (this one included), in input order.
 
     Example:
-        workers = MaskingWorkers(masker, spec, workers=2)
+        workers = MaskingWorkers(MaskerSpec(keys, policy, DetectorConfig(), run_id, False), workers=2)
+        workers.start(chars=200_000)  # worth splitting: the worker loads its model while this process loads its own
         results, seconds = workers.mask(documents)  # one worker masks half while this process masks the rest
         workers.close()
     """
 
-    def __init__(self, masker: Masker, spec: MaskerSpec, workers: int) -> None:
-        self.masker = masker
+    def __init__(self, spec: MaskerSpec, workers: int) -> None:
         self.spec = spec
         self.workers = max(1, workers)
         self._pool: ProcessPoolExecutor | None = None
+        self._starting: list[Future[None]] = []  # one per worker: done when it is ready
+
+    @cached_property
+    def masker(self) -> Masker:
+        """This process's own masker, built on first use."""
+        return self.spec.build()
+
+    @property
+    def masker_built(self) -> bool:
+        return "masker" in self.__dict__
+
+    def worth_splitting(self, chars: int, documents: int = 2) -> bool:
+        return self.workers > 1 and documents > 1 and chars >= MIN_CHARS_FOR_WORKERS
+
+    def start(self, chars: int) -> None:
+        """Start the worker processes, if a batch of ``chars`` characters is worth splitting and they are
+        not started yet; returns at once (they load their models in the background)."""
+        if not self.worth_splitting(chars) or self._pool is not None:
+            return
+        try:
+            pool = self._start_pool()
+            self._starting = [pool.submit(_ready_in_worker) for _ in range(self.workers - 1)]
+        except BrokenProcessPool:
+            self.close()
 
     def mask(self, documents: Sequence[TextDocument]) -> MaskedPart:
         """Every document masked, in input order, and the seconds each stage took (summed over processes)."""
-        if (
-            self.workers == 1
-            or len(documents) < 2
-            or sum(len(d.text) for d in documents) < MIN_CHARS_FOR_WORKERS
-        ):
-            return self.masker.mask_many(documents), self.masker.clock.take()
+        chars = sum(len(d.text) for d in documents)
+        if not self.worth_splitting(chars, len(documents)):
+            return self._mask_here(documents)
+        self.start(chars)
+        if not self.ready():
+            return self._mask_here(documents)  # they join a later batch
         own, *shares = split_by_length(documents, self.workers)
         futures = self._submit([[documents[i] for i in share] for share in shares])
-        masked, seconds = self.masker.mask_many([documents[i] for i in own]), self.masker.clock.take()
-        release_freed_memory()
+        masked, seconds = self._mask_here([documents[i] for i in own])
         by_index = dict(zip(own, masked, strict=True))
         for share, future in zip(shares, futures, strict=True):
             try:
@@ -115,11 +156,28 @@ class MaskingWorkers:
                 logger.warning("a masking worker failed (%s); masking its share here", type(error).__name__)
                 if isinstance(error, BrokenProcessPool):
                     self.close()  # the next batch starts a fresh pool
-                share_results = self.masker.mask_many([documents[i] for i in share])
-                share_seconds = self.masker.clock.take()
+                share_results, share_seconds = self._mask_here([documents[i] for i in share])
             by_index.update(zip(share, share_results, strict=True))
             add_seconds(seconds, share_seconds)
         return [by_index[i] for i in range(len(documents))], seconds
+
+    def _mask_here(self, documents: Sequence[TextDocument]) -> MaskedPart:
+        masked = self.masker.mask_many(documents), self.masker.clock.take()
+        release_freed_memory()
+        return masked
+
+    def ready(self) -> bool:
+        """Whether every worker has built its masker (waiting up to START_WAIT_S); a worker that failed
+        to start closes the pool, and the next batch worth splitting starts a fresh one."""
+        done, _ = wait(self._starting, timeout=START_WAIT_S)
+        if len(done) < len(self._starting):
+            return False
+        if any(future.exception() is not None for future in done):
+            error = next(f.exception() for f in done if f.exception() is not None)
+            logger.warning("a masking worker failed to start (%s); masking here", type(error).__name__)
+            self.close()
+            return False
+        return self._pool is not None
 
     def _submit(self, shares: list[list[TextDocument]]) -> list[Future[MaskedPart] | None]:
         """One future per share; None where the pool broke before it took the share."""
@@ -143,6 +201,7 @@ class MaskingWorkers:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._starting = []
 
 
 def split_by_length(documents: Sequence[TextDocument], parts: int) -> list[list[int]]:

@@ -116,16 +116,13 @@ class IngestPipeline:
     def provenance(self) -> dict[str, Any]:
         """For the run record: what the run is set to use; the detector and embedder details once their
         models are loaded (each document version's report has its own)."""
-        loaded = {"detector": self.preparer.masker.versions} if "masker" in self.preparer.__dict__ else {}
-        if "embedder" in self.preparer.__dict__:
-            loaded["embedder"] = self.preparer.embedder.info.to_dict()
         return {
             "pipeline_version": PIPELINE_VERSION,
             "policy": {"name": self.policy.name, "version": self.policy.version},
             "embedding_model": self.settings.embedding_model,
             "embedding_view": self.view,
             "key_id": self.keys.key_id,
-        } | loaded
+        } | self.preparer.loaded_models()
 
     def profile(self) -> dict[str, Any]:
         """What must not change within a collection: a change needs a full re-index. The model parts come

@@ -93,11 +93,10 @@ def run_scrub(
     lineage.check_key(keys.key_id)
     run_id = uuid.uuid4().hex
     policy, detector_config = load_policy(settings.policy), DetectorConfig(model=settings.spacy_model)
-    masker = Masker(keys, policy, detector_config=detector_config, run_id=run_id)
-    masking = MaskingWorkers(masker, MaskerSpec(keys, policy, detector_config, run_id, False),
+    masking = MaskingWorkers(MaskerSpec(keys, policy, detector_config, run_id, False),
                              settings.workers or default_workers())  # fmt: skip
     with closing(masking):  # worker processes, when a batch is worth splitting
-        return _scrub_into(source, target, fmt, name, request, masker, masking, embedder, lineage, keys, run_id,
+        return _scrub_into(source, target, fmt, name, request, masking.masker, masking, embedder, lineage, keys, run_id,
                            progress, settings.describe())  # fmt: skip
 
 

@@ -83,7 +83,7 @@ class IngestSettings:
     spacy_model: str = DEFAULT_SPACY_MODEL
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     device: str = "auto"
-    embed_batch_size: int = 32
+    embed_batch_size: int | None = None  # None: the embedder's default for its device
     embedding_view: str = "auto"  # types | tokens | auto: the collection's own, "types" for a new one
     chunk_tokens: int | None = None  # None: the embedding model's limit
     chunk_overlap: int = 32

@@ -53,6 +53,11 @@ def resolve_embedding_view(setting: str, recorded_profile: Mapping[str, Any] | N
     return str(recorded_profile.get("embedding_view", LEGACY_EMBEDDING_VIEW))
 
 
+# Chunks per forward pass. On a CPU small batches are faster: a batch is padded to its longest chunk, and
+# chunks of 16 padded less cost 9% less than 32 on the benchmark's chunks (8 was no faster; 128 took 30%
+# longer). Elsewhere the previous default stands: no GPU was at hand to measure.
+CPU_BATCH_SIZE, OTHER_BATCH_SIZE = 16, 32
+
 PACKAGED_MODELS = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
@@ -113,14 +118,15 @@ class Embedder:
     """Batched, normalised embeddings (cosine = dot product) and the model's own token counter."""
 
     def __init__(
-        self, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto", batch_size: int = 32,
+        self, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto", batch_size: int | None = None,
         view: str = DEFAULT_EMBEDDING_VIEW,
     ) -> None:  # fmt: skip
+        """``batch_size``: chunks per forward pass; None: 16 on a CPU, 32 elsewhere."""
         embedding_view("", view)  # an unknown view fails here, before the model loads
         self.model_name = model
         self.view = view
         self.device = pick_device(device)
-        self.batch_size = batch_size
+        self.batch_size = batch_size or (CPU_BATCH_SIZE if self.device == "cpu" else OTHER_BATCH_SIZE)
         self._model = load_model(model, self.device)
         self._tokenizer = self._model.tokenizer
 

@@ -34,6 +34,19 @@ def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def create_run(api: httpx.Client, deployment_id: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """A flow run of the deployment, created through the API; a busy server's 429/5xx is retried, as
+    Prefect's own client does."""
+    for _ in range(5):
+        response = api.post(f"/deployments/{deployment_id}/create_flow_run", json={"parameters": parameters})
+        if response.status_code != 429 and response.status_code < 500:
+            break
+        time.sleep(2)
+    assert response.status_code == 201, f"{response.status_code}: {response.text}"
+    run: dict[str, Any] = response.json()
+    return run
+
+
 def deployments(api: httpx.Client) -> dict[str, dict[str, Any]]:
     """The served deployments by flow name."""
     flows = {f["id"]: f["name"] for f in api.post("/flows/filter", json={}).json()}
@@ -116,9 +129,8 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
                                json={"parameters": {"settings": {"batch_documents": 0}}})  # fmt: skip
             assert refused.status_code in {409, 422}, refused.text
             # a re-index triggered through the API with parameters, run by the served process
-            run = api.post(f"/deployments/{reindex['id']}/create_flow_run", json={
-                "parameters": {"paths": [str(corpus)], "settings": {"stores": {"collection": "docs"}, "batch_documents": 4}},
-            }).json()  # fmt: skip
+            run = create_run(api, reindex["id"], {"paths": [str(corpus)], "settings": {
+                "stores": {"collection": "docs"}, "batch_documents": 4}})  # fmt: skip
             held = []  # the write slot's occupancy while the run works
 
             def finished_holding() -> dict[str, Any] | None:
@@ -176,8 +188,9 @@ def test_prefect_yaml_deploys_to_a_process_pool_whose_worker_runs_the_flows(tmp_
         assert {d["work_pool_name"] for d in served.values()} == {"ragmask"}
         schedules = api.get(f"/deployments/{served['expire']['id']}/schedules").json()
         assert [s["active"] for s in schedules] == [False]  # retention is turned on deliberately
-        run = api.post(f"/deployments/{served['compact']['id']}/create_flow_run",
-                       json={"parameters": {"settings": {"stores": {"data_dir": str(tmp_path / "data")}}}}).json()  # fmt: skip
+        run = create_run(
+            api, served["compact"]["id"], {"settings": {"stores": {"data_dir": str(tmp_path / "data")}}}
+        )
         worker_env = env | {"HOME": str(tmp_path / "home")}  # its receipt key, not the user's
         done = subprocess.run([*prefect, "worker", "start", "--pool", "ragmask", "--run-once"], env=worker_env,
                               cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)  # fmt: skip

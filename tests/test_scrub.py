@@ -394,6 +394,7 @@ def test_masking_split_over_two_processes_scrubs_what_one_process_scrubs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # three small documents, split anyway
+    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)  # once the worker is ready
     dumps = {}
     for workers in (1, 2):
         settings = IngestSettings(

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from flows.settings import IngestSettings, StoreSettings
 from indexers.embedding import Embedder, EmbedderError, embedding_view, resolve_embedding_view
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
-from masking import Masker, MaskingKeys, TextDocument
+from masking import MaskingKeys, TextDocument
 from masking.detector_config import DetectorConfig
 from masking.policy import load_policy
 from tests.conftest import REPO
@@ -66,6 +67,7 @@ def test_masking_split_over_two_processes_writes_what_one_process_writes(
 ) -> None:
     write_corpus(tmp_path / "corpus", 8)
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # a small corpus, split anyway
+    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)  # once the worker is ready
     results = {}
     for workers in (1, 2):
         data = tmp_path / f"data-{workers}"
@@ -82,15 +84,11 @@ def test_a_killed_masking_worker_costs_its_share_here_and_the_next_batch_gets_a_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
-    fake = Faker("en_US")
-    fake.seed_instance(43)
-    documents = [
-        TextDocument(f"d{i}", f"{fake.name()} wrote to {fake.email()}. {fake.paragraph()}") for i in range(6)
-    ]
-    policy, config = load_policy(None), DetectorConfig()
-    masker = Masker(KEYS, policy, detector_config=config, run_id="r")
-    expected = [m.masked_text for m in masker.mask_many(documents)]
-    workers = MaskingWorkers(masker, MaskerSpec(KEYS, policy, config, "r", False), workers=2)
+    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)  # each batch split, once the worker is ready
+    documents = fake_documents(6)
+    spec = MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False)
+    expected = [m.masked_text for m in spec.build().mask_many(documents)]
+    workers = MaskingWorkers(spec, workers=2)
     try:
         assert [m.masked_text for m in workers.mask(documents)[0]] == expected
         (worker,) = multiprocessing.active_children()
@@ -102,6 +100,41 @@ def test_a_killed_masking_worker_costs_its_share_here_and_the_next_batch_gets_a_
         assert [child.pid for child in multiprocessing.active_children()] not in ([], [worker.pid])
     finally:
         workers.close()
+
+
+def fake_documents(count: int, seed: int = 43) -> list[TextDocument]:
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    return [
+        TextDocument(f"d{i}", f"{fake.name()} wrote to {fake.email()}. {fake.paragraph()}")
+        for i in range(count)
+    ]
+
+
+def test_workers_start_beside_this_process_s_model_and_a_batch_does_not_wait_for_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
+    documents = fake_documents(4)
+    spec = MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False)
+    expected = [m.masked_text for m in spec.build().mask_many(documents)]  # spaCy now loaded in this process
+    workers = MaskingWorkers(spec, workers=2)
+    try:
+        workers.start(chars=10_000)
+        assert len(multiprocessing.active_children()) == 1  # the worker is starting...
+        assert not workers.masker_built  # ...and this process has not built its masker for it
+        results, seconds = workers.mask(documents)  # in well under a second: the worker is still importing
+        assert not workers.ready()  # so the batch was masked here, without waiting
+        assert [m.masked_text for m in results] == expected
+        assert seconds["detect"] > 0
+        deadline = time.monotonic() + 120
+        while not workers.ready() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert workers.ready()  # it joins a later batch
+        assert [m.masked_text for m in workers.mask(documents)[0]] == expected
+    finally:
+        workers.close()
+    assert multiprocessing.active_children() == []
 
 
 def test_split_by_length_balances_text_and_keeps_every_document() -> None:
