@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     masked = [(name, result.masked_text or "") for (name, _), result in
               zip(documents, masker.mask_many([TextDocument(n, t) for n, t in documents]), strict=True)]  # fmt: skip
     results: dict[str, Any] = {"documents": len(documents), "queries": len(queries), "k": args.k}
-    embedder = Embedder()
+    embedder = Embedder(view="tokens")  # passes text through: each row applies its own view
     # (label, texts, the view chunks are measured in, the view embedded)
     variants = (("raw", documents, "tokens", "tokens"), ("masked, tokens view", masked, "tokens", "tokens"),
                 ("masked, types view, same chunks", masked, "tokens", "types"),

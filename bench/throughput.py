@@ -20,7 +20,8 @@ batches on a local Dask cluster of ``--workers`` processes, started inside the c
 loading its models inside it too (what a run on a fresh cluster costs); peak RSS is then the writer's only.
 
     python bench/throughput.py [--docs 200] [--doc-chars 3000] [--runs 3] [--workers 0]
-                               [--embedding-view auto] [--naive-parser] [--only SYSTEM]
+                               [--embedding-view auto] [--embedding-precision fp32|int8]
+                               [--naive-parser] [--only SYSTEM]
                                [--task-runner threads|dask] [--json]
 """
 
@@ -127,11 +128,14 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
     warm_up = work / "warm-up"
     warm_up.mkdir(parents=True)
     (warm_up / "warm-up.txt").write_text("Jane Doe wrote to jane@example.com.", encoding="utf-8")
-    run_ingest([warm_up], IngestSettings(stores=StoreSettings(data_dir=work / "warm-up-data")), keys=keys)
+    precision = options.get("embedding_precision", "auto")  # the warm-up loads the model the run uses
+    run_ingest([warm_up], IngestSettings(stores=StoreSettings(data_dir=work / "warm-up-data"),
+                                         embedding_precision=precision), keys=keys)  # fmt: skip
     load_s = time.perf_counter() - started
 
     settings = IngestSettings(stores=StoreSettings(data_dir=work / "data", collection=COLLECTION),
                               workers=options["workers"], embedding_view=options["embedding_view"],
+                              embedding_precision=precision,
                               task_runner=options.get("task_runner", "threads"))  # fmt: skip
     started = time.perf_counter()
     result = run_ingest([corpus], settings, keys=keys)
@@ -320,6 +324,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per system, interleaved")
     parser.add_argument("--workers", type=int, default=0, help="ragmask's --workers (0: the cores)")
     parser.add_argument("--embedding-view", default="auto", choices=["auto", "types", "tokens"])
+    parser.add_argument(
+        "--embedding-precision",
+        default="auto",
+        choices=["auto", "fp32", "int8"],
+        help="ragmask's --embedding-precision (the naive side embeds in fp32)",
+    )
     parser.add_argument("--task-runner", default="threads", choices=["threads", "dask"],
                         help="ragmask's --task-runner; dask starts a local cluster of --workers processes inside "
                         "the clock, and each worker loads its models inside it too")  # fmt: skip
@@ -338,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--docs, --doc-chars and --runs must be positive")
     systems = (args.only,) if args.only else SYSTEMS
     options = {"workers": args.workers, "embedding_view": args.embedding_view, "naive_parser": args.naive_parser,
+               "embedding_precision": args.embedding_precision,
                "reopen": bool(args.only), "task_runner": args.task_runner}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="ragmask-throughput-") as tmp:
         corpus = Path(tmp) / "corpus"

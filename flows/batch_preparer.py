@@ -128,7 +128,8 @@ class BatchPreparer:
     @cached_property
     def embedder(self) -> Embedder:
         settings = self.settings
-        return Embedder(settings.embedding_model, settings.device, settings.embed_batch_size, self.view)
+        return Embedder(settings.embedding_model, settings.device, settings.embed_batch_size, self.view,
+                        settings.embedding_precision)  # fmt: skip
 
     @cached_property
     def chunker(self) -> Chunker:

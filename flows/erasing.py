@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.settings import IngestSettings, StoreSettings
-from indexers.embedding import Embedder, resolve_embedding_view
+from indexers.embedding import collection_embedder
 from indexers.erasure import AlreadyErasedError, Eraser, ErasureError, new_request_id
 from indexers.erasure_store import DELETE, DOCUMENT, REDACT, SUBJECT, ErasureRequest, ErasureStore
 from indexers.lineage import LineageStore
@@ -130,12 +130,12 @@ def eraser_for(settings: IngestSettings) -> Eraser:
     return Eraser(
         lineage,
         lambda: VectorStore(stores.qdrant, stores.collection),
-        lambda: Embedder(
+        lambda: collection_embedder(
+            lineage.profile(stores.collection),
             settings.embedding_model,
             settings.device,
             settings.embed_batch_size,
-            resolve_embedding_view("auto", lineage.profile(stores.collection)),
-        ),  # the collection's
+        ),
         receipt_signer(stores, lineage, create_missing=True),
     )
 

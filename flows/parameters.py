@@ -43,6 +43,7 @@ from masking.policy import PRESETS
 
 PresetName = Literal["default", "strict", "hipaa"]
 EmbeddingView = Literal["auto", "types", "tokens"]
+EmbeddingPrecision = Literal["auto", "fp32", "int8"]
 
 COLLECTION_NAME = r"^([A-Za-z0-9][A-Za-z0-9_.-]*)?$"  # empty: from the environment
 SECRET_URLS = ("qdrant_url", "lineage_url")
@@ -208,6 +209,10 @@ class IngestParameters(Parameters):
         title="Embedding view", description="What the embedding model sees of a chunk: each token as its type in "
         "words ('types', half the word pieces) or the chunk as stored ('tokens'); auto: the collection's own, "
         "'types' for a new one.")] = "auto"  # fmt: skip
+    embedding_precision: Annotated[EmbeddingPrecision, Field(
+        title="Embedding precision", description="int8: the model's linear layers in int8 on the CPU, 1.5x faster "
+        "embedding, vectors at cosine 0.96 to fp32 ones (a framework that reads the collection embeds its queries "
+        "in fp32); auto: the collection's own, fp32 for a new one.")] = "auto"  # fmt: skip
     workers: MaskingProcesses = 0
     task_runner: Annotated[TaskRunnerName, Field(title="Task runner", description="threads: each batch prepared "
                                                  "and written on this worker; dask: batches read, masked and "
@@ -246,7 +251,8 @@ class IngestParameters(Parameters):
                    spacy_model=settings.spacy_model, embedding_model=settings.embedding_model,
                    key_file=absolute_path(settings.key_file), batch_documents=settings.batch_documents,
                    workers=settings.workers, task_runner=settings.task_runner, dask_address=settings.dask_address or "",
-                   embedding_view=cast(EmbeddingView, settings.embedding_view), chunk_tokens=settings.chunk_tokens or 0, chunk_overlap=settings.chunk_overlap,
+                   embedding_view=cast(EmbeddingView, settings.embedding_view),
+                   embedding_precision=cast(EmbeddingPrecision, settings.embedding_precision), chunk_tokens=settings.chunk_tokens or 0, chunk_overlap=settings.chunk_overlap,
                    payload_format=settings.payload_format, vault=settings.vault,
                    vault_key_file=absolute_path(settings.vault_key_file), max_file_bytes=settings.reader.max_file_bytes,
                    max_document_chars=settings.reader.max_document_chars)  # fmt: skip
@@ -258,7 +264,7 @@ class IngestParameters(Parameters):
                               chunk_tokens=self.chunk_tokens or None, chunk_overlap=self.chunk_overlap,
                               batch_documents=self.batch_documents, workers=self.workers,
                               task_runner=self.task_runner, dask_address=self.dask_address or None,
-                              embedding_view=self.embedding_view,
+                              embedding_view=self.embedding_view, embedding_precision=self.embedding_precision,
                               key_file=_path(self.key_file), vault=self.vault,
                               vault_key_file=_path(self.vault_key_file), payload_format=self.payload_format,
                               reader=reader)  # fmt: skip

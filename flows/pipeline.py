@@ -19,7 +19,12 @@ from flows.batch_counts import STAGES, ErrorSink, IngestCounts, SourceEntry, Sou
 from flows.batch_preparer import BatchPreparer, PreparedBatch, PreparedDocument
 from flows.masking_workers import default_workers
 from flows.settings import IngestSettings
-from indexers.embedding import LEGACY_EMBEDDING_VIEW, resolve_embedding_view
+from indexers.embedding import (
+    DEFAULT_EMBEDDING_PRECISION,
+    LEGACY_EMBEDDING_VIEW,
+    resolve_embedding_precision,
+    resolve_embedding_view,
+)
 from indexers.index_writer import IndexWriter
 from indexers.lineage import FAILED, QUARANTINED, LineageStore
 from indexers.payload_formats import writable_format
@@ -45,9 +50,9 @@ class SettingsChangedError(MaskingError):
 PROFILE_NAMES = {"pipeline_version": "ragmask version", "policy": "policy", "detector": "detector (spaCy model, "
                  "Presidio, masker)", "embedding_model": "embedding model", "dimension": "embedding dimension",
                  "key_id": "masking key", "payload_format": "payload format",
-                 "embedding_view": "embedding view"}  # fmt: skip
+                 "embedding_view": "embedding view", "embedding_precision": "embedding precision"}  # fmt: skip
 # What a profile recorded before a field existed meant.
-PROFILE_LEGACY = {"embedding_view": LEGACY_EMBEDDING_VIEW}
+PROFILE_LEGACY = {"embedding_view": LEGACY_EMBEDDING_VIEW, "embedding_precision": DEFAULT_EMBEDDING_PRECISION}
 
 
 def count_source_files(paths: Iterable[Path]) -> int:
@@ -96,9 +101,13 @@ class IngestPipeline:
             else None
         )
         self.vault = VaultStore(self.lineage)
-        self.recorded = None if self.full else self.lineage.profile(stores.collection)
+        existing = self.lineage.profile(stores.collection)
+        self.recorded = None if self.full else existing
         self.view = resolve_embedding_view(settings.embedding_view, self.recorded)
-        self.preparer = BatchPreparer(settings, run_id, self.keys, self.lineage, self.view, full=self.full,
+        # a precision is the user's choice, not a default to migrate: a full re-index keeps it too
+        self.precision = resolve_embedding_precision(settings.embedding_precision, existing)
+        self.preparer = BatchPreparer(replace(settings, embedding_precision=self.precision), run_id, self.keys,
+                                      self.lineage, self.view, full=self.full,
                                       workers=settings.workers or default_workers())  # fmt: skip
         self.policy = self.preparer.policy
         self._model_profile: dict[str, Any] | None = None  # checked against the recorded one once known
@@ -121,6 +130,7 @@ class IngestPipeline:
             "policy": {"name": self.policy.name, "version": self.policy.version},
             "embedding_model": self.settings.embedding_model,
             "embedding_view": self.view,
+            "embedding_precision": self.precision,
             "key_id": self.keys.key_id,
         } | self.preparer.loaded_models()
 
@@ -132,7 +142,8 @@ class IngestPipeline:
     def _settings_profile(self) -> dict[str, Any]:
         return {
             "pipeline_version": PIPELINE_VERSION, "policy": {"name": self.policy.name, "version": self.policy.version},
-            "embedding_model": self.settings.embedding_model, "embedding_view": self.view, "key_id": self.keys.key_id,
+            "embedding_model": self.settings.embedding_model, "embedding_view": self.view,
+            "embedding_precision": self.precision, "key_id": self.keys.key_id,
             "payload_format": self.settings.payload_format,
         }  # fmt: skip
 
@@ -189,7 +200,7 @@ class IngestPipeline:
     def worker_settings(self) -> IngestSettings:
         """The settings a preparer elsewhere (a Dask worker) needs to prepare what this run would: the view
         resolved here, masking in that process only, no Qdrant API key (it does not write)."""
-        return replace(self.settings, embedding_view=self.view, workers=1,
+        return replace(self.settings, embedding_view=self.view, embedding_precision=self.precision, workers=1,
                        stores=replace(self.settings.stores, qdrant_api_key=None))  # fmt: skip
 
     def run_batch(self, files: Sequence[SourceEntry], on_error: ErrorSink | None = None) -> IngestCounts:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flows.settings import StoreSettings
-from indexers.embedding import Embedder
+from indexers.embedding import collection_embedder
+from indexers.lineage import LineageStore
 from indexers.payload_formats import FORMATS, PayloadFormatError, detect_format, value_at
 from indexers.qdrant_store import SearchHit, StoreError, VectorStore
 
@@ -14,7 +15,8 @@ def run_search(query: str, stores: StoreSettings, embedding_model: str, limit: i
     store = VectorStore(stores.qdrant, stores.collection)
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist; run ragmask ingest first")
-    vector = Embedder(embedding_model).embed([query])[0]
+    profile = LineageStore(stores.lineage).profile(stores.collection)  # its precision: int8 or fp32
+    vector = collection_embedder(profile, embedding_model).embed([query])[0]
     return [_result(hit) for hit in store.search(vector, limit)]
 
 

@@ -85,6 +85,7 @@ class IngestSettings:
     device: str = "auto"
     embed_batch_size: int | None = None  # None: the embedder's default for its device
     embedding_view: str = "auto"  # types | tokens | auto: the collection's own, "types" for a new one
+    embedding_precision: str = "auto"  # fp32 | int8 | auto: the collection's own, fp32 for a new one
     chunk_tokens: int | None = None  # None: the embedding model's limit
     chunk_overlap: int = 32
     batch_documents: int = 32
@@ -108,6 +109,7 @@ class IngestSettings:
             "spacy_model": self.spacy_model,
             "embedding_model": self.embedding_model,
             "embedding_view": self.embedding_view,
+            "embedding_precision": self.embedding_precision,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
             "vault": self.vault,

@@ -235,3 +235,46 @@ def test_a_changed_detector_is_refused_once_a_document_needs_masking(tmp_path: P
         run_ingest([tmp_path / "corpus"], settings, keys=KEYS)
     assert snapshot(tmp_path / "data") == before  # refused before anything of the batch was written
     close_local_clients()
+
+
+def test_an_int8_collection_keeps_its_precision_for_later_runs_search_and_erasure(tmp_path: Path) -> None:
+    from flows.reindexing import run_reindex
+    from flows.searching import run_search
+    from indexers.embedding import collection_embedder
+
+    write_corpus(tmp_path / "corpus", 3)
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "d"), embedding_precision="int8")
+    assert run_ingest([tmp_path / "corpus"], settings, keys=KEYS).counts.documents_indexed == 3
+    lineage = LineageStore(settings.stores.lineage)
+    assert (lineage.profile("ragmask") or {})["embedding_precision"] == "int8"
+    records = list(VectorStore(settings.stores.qdrant, "ragmask").scroll(with_vectors=True))
+    texts = [embedding_view(str((r.payload or {})["page_content"]), "types") for r in records]
+    stored = np.array([r.vector for r in records])
+    int8, fp32 = Embedder(precision="int8"), Embedder(precision="fp32")
+    assert np.allclose(np.array(int8.embed(texts)), stored, atol=1e-4)  # written by the int8 model
+    cosines = np.sum(np.array(fp32.embed(texts)) * stored, axis=1)
+    assert cosines.min() > 0.85 and cosines.max() < 0.999  # near the fp32 vectors, not the same
+    with pytest.raises(SettingsChangedError, match="embedding precision"):
+        run_ingest(
+            [tmp_path / "corpus"],
+            IngestSettings(stores=settings.stores, embedding_precision="fp32"),
+            keys=KEYS,
+        )
+    # "auto" is the collection's own, a full re-index included; search and erasure embed as it was written
+    auto = IngestSettings(stores=settings.stores)
+    run_reindex([tmp_path / "corpus"], auto, keys=KEYS, full=True)
+    assert (lineage.profile("ragmask") or {})["embedding_precision"] == "int8"
+    assert collection_embedder(lineage.profile("ragmask")).precision == "int8"
+    (hit,) = run_search("refund for the courier", settings.stores, "all-MiniLM-L6-v2", 1)
+    chunk = next(r for r in VectorStore(settings.stores.qdrant, "ragmask").scroll(with_vectors=True)
+                 if (r.payload or {})["page_content"] == hit["page_content"])  # fmt: skip
+    query = np.array(int8.embed(["refund for the courier"])[0])
+    assert hit["score"] == pytest.approx(float(query @ np.array(chunk.vector)), abs=1e-3)
+    close_local_clients()
+
+
+def test_int8_embedding_is_refused_off_the_cpu_before_the_model_loads() -> None:
+    with pytest.raises(EmbedderError, match="CPU only"):
+        Embedder(device="cuda", precision="int8")
+    with pytest.raises(EmbedderError, match="precision must be one of"):
+        Embedder(device="cpu", precision="fp16")
