@@ -15,7 +15,8 @@ def run_search(query: str, stores: StoreSettings, embedding_model: str, limit: i
     store = VectorStore(stores.qdrant, stores.collection)
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist; run ragmask ingest first")
-    profile = LineageStore(stores.lineage).profile(stores.collection)  # its precision: int8 or fp32
+    lineage = LineageStore.existing(stores.lineage)  # the collection's precision, if ragmask wrote it
+    profile = lineage.profile(stores.collection) if lineage is not None else None
     vector = collection_embedder(profile, embedding_model).embed([query])[0]
     return [_result(hit) for hit in store.search(vector, limit)]
 

@@ -21,7 +21,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    make_url,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from indexers.lineage_schema import (
@@ -124,6 +137,24 @@ class LineageStore:
         except (SQLAlchemyError, OSError) as error:
             raise LineageError(f"lineage store cannot be opened ({type(error).__name__})") from None
         self.url = self.engine.url.render_as_string(hide_password=True)
+
+    @classmethod
+    def existing(cls, url: str) -> LineageStore | None:
+        """The store at ``url`` if ragmask created one there, else None, having created nothing (no SQLite
+        file, no tables): a read such as ``search`` must not leave a lineage store behind."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database or ""
+            return cls(url) if database not in ("", ":memory:") and os.path.isfile(database) else None
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                found = inspect(connection).has_table(collection_profiles.name)
+        except SQLAlchemyError:
+            return None
+        finally:
+            engine.dispose()
+        return cls(url) if found else None
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -278,3 +278,12 @@ def test_int8_embedding_is_refused_off_the_cpu_before_the_model_loads() -> None:
         Embedder(device="cuda", precision="int8")
     with pytest.raises(EmbedderError, match="precision must be one of"):
         Embedder(device="cpu", precision="fp16")
+
+
+def test_a_lineage_store_is_opened_for_reading_only_where_one_exists(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "lineage.db"
+    assert LineageStore.existing(f"sqlite:///{missing}") is None
+    assert not missing.parent.exists()  # nothing created
+    LineageStore(f"sqlite:///{tmp_path / 'lineage.db'}").set_profile("c", {"embedding_precision": "int8"})
+    found = LineageStore.existing(f"sqlite:///{tmp_path / 'lineage.db'}")
+    assert found is not None and (found.profile("c") or {})["embedding_precision"] == "int8"
