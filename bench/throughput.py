@@ -9,7 +9,7 @@
   ``--naive-parser`` loads the whole model instead, as Presidio's engine does by default.
 
 Both use the same spaCy model, embedding model and storage. Each run is a fresh process (its peak RSS
-is its own) that loads its models before the clock starts (``load_s``). With ``--runs`` N the systems
+is its own, read when the run ends) that loads its models before the clock starts (``load_s``). With ``--runs`` N the systems
 run in turn, N times each (ragmask, naive, ragmask, ...), and each figure is the median with its
 range; the ratio is the median docs/s of ragmask over the naive pipeline's. ragmask's ``seconds``
 are its own per-stage sums (summed over processes when masking is split). ``recall`` is the share of
@@ -18,10 +18,12 @@ value is counted once per document that mentions it. With ``--only ragmask`` (th
 the child also times reopening the collection and 20 searches. ``--task-runner dask`` runs ragmask's
 batches on a local Dask cluster of ``--workers`` processes, started inside the clock, each worker
 loading its models inside it too (what a run on a fresh cluster costs); peak RSS is then the writer's only.
+``--floor`` then times masking and embedding alone in ragmask's first child (``floor_seconds``): the
+least any schedule of those two stages could take on the machine's cores, and the ratio that would give.
 
     python bench/throughput.py [--docs 200] [--doc-chars 3000] [--runs 3] [--workers 0]
                                [--embedding-view auto] [--embedding-precision fp32|int8]
-                               [--naive-parser] [--only SYSTEM]
+                               [--naive-parser] [--only SYSTEM] [--floor]
                                [--task-runner threads|dask] [--json]
 """
 
@@ -142,6 +144,8 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
     seconds = time.perf_counter() - started
     numbers = {
         "seconds": seconds,
+        "peak_rss_mb": peak_rss_mb(),  # the run's, before reopening the collection adds its own
+        "worker_peak_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
         "load_s": load_s,
         "documents": result.counts.documents_indexed,
         "chunks": result.counts.chunks_indexed,
@@ -251,6 +255,8 @@ def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, An
     client.close()
     return {
         "seconds": seconds,
+        "peak_rss_mb": peak_rss_mb(),
+        "worker_peak_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
         "load_s": load_s,
         "documents": documents,
         "chunks": chunks,
@@ -262,15 +268,16 @@ def measure(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> d
     """Run one system in this process; the numbers plus recall on the gold values."""
     run = run_ragmask if system == "ragmask" else run_naive
     numbers = run(corpus, work, options)
-    peak = peak_rss_mb()
     gold = json.loads((corpus.parent / GOLD_FILE).read_text(encoding="utf-8"))
     texts = stored_texts(Path(numbers.pop("qdrant_path")))
     share, left = recall(gold, texts)
     pieces, truncated = word_pieces(texts, numbers.get("embedding_view", "tokens"))
     seconds = numbers["seconds"]
-    extra = {
+    extra: dict[str, Any] = {
         key: numbers[key] for key in ("stage_seconds", "reopen_s", "points", "search_ms") if key in numbers
     }
+    if options.get("floor") and system == "ragmask":
+        extra |= floor_seconds(corpus, texts, numbers["embedding_view"], options["embedding_precision"])
     return extra | {
         "system": system,
         "documents": numbers["documents"],
@@ -279,13 +286,48 @@ def measure(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> d
         "load_s": round(numbers["load_s"], 1),
         "docs_per_s": round(numbers["documents"] / seconds, 2),
         "chunks_per_s": round(numbers["chunks"] / seconds, 2),
-        "peak_rss_mb": round(peak),
-        "worker_peak_rss_mb": round(peak_rss_mb(resource.RUSAGE_CHILDREN)),
+        "peak_rss_mb": round(numbers["peak_rss_mb"]),
+        "worker_peak_rss_mb": round(numbers["worker_peak_rss_mb"]),
         "word_pieces": pieces,
         "chunks_truncated": truncated,
         "recall": round(share, 4),
         "values_left": left,
     }
+
+
+def floor_seconds(corpus: Path, texts: list[str], view: str, precision: str) -> dict[str, float]:
+    """What no schedule of ragmask's stages avoids, each stage alone with its models loaded: masking every
+    document in one process (``detect_s``: core-seconds, propagation and leak check included) and
+    embedding the stored chunks on every core (``embed_s``) and on one (``embed_one_core_s``). Packed
+    perfectly on the cores, with nothing else to do, a run takes no less than ``floor_s`` = (detect_s +
+    min(cores x embed_s, embed_one_core_s)) / cores: how far a faster schedule alone could go."""
+    import torch
+
+    from flows.masking_workers import default_workers
+    from indexers.embedding import Embedder, resolve_embedding_precision
+    from masking import Masker, MaskingKeys, TextDocument
+
+    masker = Masker(MaskingKeys(b"bench-throughput-floor-key"))
+    masker.mask_many([TextDocument("warm-up", "Jane Doe wrote to jane@example.com.")])
+    documents = [TextDocument(path.stem, path.read_text(encoding="utf-8")) for path in corpus_files(corpus)]
+    started = time.perf_counter()
+    masker.mask_many(documents)
+    detect_s = time.perf_counter() - started
+    embedder = Embedder(view=view, precision=resolve_embedding_precision(precision, None))
+    embedder.embed(texts[:16])
+    started = time.perf_counter()
+    embedder.embed(texts)
+    embed_s = time.perf_counter() - started
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    started = time.perf_counter()
+    embedder.embed(texts)
+    embed_one_core_s = time.perf_counter() - started
+    torch.set_num_threads(threads)
+    cores = default_workers()
+    floor_s = (detect_s + min(cores * embed_s, embed_one_core_s)) / cores
+    return {"detect_s": round(detect_s, 1), "embed_s": round(embed_s, 1),
+            "embed_one_core_s": round(embed_one_core_s, 1), "cores": cores, "floor_s": round(floor_s, 1)}  # fmt: skip
 
 
 def run_child(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
@@ -315,6 +357,35 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return row
 
 
+def print_rows(rows: dict[str, dict[str, Any]], ratio: float | None) -> None:
+    """The human-readable report: one row per system, its stages, the ratio and the floor."""
+    for system, row in rows.items():
+        print(
+            f"{system:8} {row['seconds']:>7} s (range {row['seconds_range'][0]}-{row['seconds_range'][1]})  "
+            f"{row['docs_per_s']:>6} docs/s  {row['chunks_per_s']:>7} chunks/s ({row['chunks']} chunks, "
+            f"{row['word_pieces']} word pieces, {row['chunks_truncated']} truncated)  peak RSS {row['peak_rss_mb']} MB "
+            f"(a worker's {row['worker_peak_rss_mb']} MB)  "
+            f"recall {row['recall']} (left: {row['values_left'] or 'none'})  load {row['load_s']} s",
+            flush=True,
+        )
+        if "stage_seconds" in row:
+            print("         stages (s): " + ", ".join(f"{k} {v}" for k, v in row["stage_seconds"].items()))
+        if "reopen_s" in row:
+            print(
+                f"         reopen {row['reopen_s']} s ({row['points']} points), search {row['search_ms']} ms"
+            )
+    if ratio:
+        print(f"ratio (median ragmask docs/s / median naive docs/s): {ratio:.2f}")
+    if "floor_s" in rows.get("ragmask", {}):
+        floor = rows["ragmask"]
+        print(f"floor: masking alone {floor['detect_s']} s on one core, embedding alone {floor['embed_s']} s on "
+              f"{floor['cores']} cores ({floor['embed_one_core_s']} s on one): at best {floor['floor_s']} s")  # fmt: skip
+        if ratio:
+            print(
+                f"ratio at the floor (median naive seconds / floor): {rows['naive']['seconds'] / floor['floor_s']:.2f}"
+            )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -334,6 +405,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="ragmask's --task-runner; dask starts a local cluster of --workers processes inside "
                         "the clock, and each worker loads its models inside it too")  # fmt: skip
     parser.add_argument("--naive-parser", action="store_true", help="the naive pipeline loads spaCy whole")
+    parser.add_argument("--floor", action="store_true",
+                        help="after ragmask's first run, time masking and embedding alone: the least any "
+                        "schedule of them could take, and the ratio that would give")  # fmt: skip
     parser.add_argument("--only", choices=SYSTEMS, help="run one system (with reopen and search timings)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--single", choices=SYSTEMS, help=argparse.SUPPRESS)  # the child process
@@ -361,7 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for system in systems:
                 work = Path(tmp) / f"{system}-{number}"
                 work.mkdir()
-                row = run_child(system, corpus, work, options)
+                row = run_child(system, corpus, work, options | {"floor": args.floor and number == 0})
                 runs[system].append(row)
                 if not args.json:
                     print(f"  run {number + 1} {system:8} {row['seconds']:>7} s  {row['docs_per_s']:>6} docs/s",
@@ -372,23 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps({"documents": args.docs, "characters": chars, "options": options, **rows,
                           "ratio": round(ratio, 2) if ratio else None}))  # fmt: skip
         return 0
-    for system, row in rows.items():
-        print(
-            f"{system:8} {row['seconds']:>7} s (range {row['seconds_range'][0]}-{row['seconds_range'][1]})  "
-            f"{row['docs_per_s']:>6} docs/s  {row['chunks_per_s']:>7} chunks/s ({row['chunks']} chunks, "
-            f"{row['word_pieces']} word pieces, {row['chunks_truncated']} truncated)  peak RSS {row['peak_rss_mb']} MB "
-            f"(a worker's {row['worker_peak_rss_mb']} MB)  "
-            f"recall {row['recall']} (left: {row['values_left'] or 'none'})  load {row['load_s']} s",
-            flush=True,
-        )
-        if "stage_seconds" in row:
-            print("         stages (s): " + ", ".join(f"{k} {v}" for k, v in row["stage_seconds"].items()))
-        if "reopen_s" in row:
-            print(
-                f"         reopen {row['reopen_s']} s ({row['points']} points), search {row['search_ms']} ms"
-            )
-    if ratio:
-        print(f"ratio (median ragmask docs/s / median naive docs/s): {ratio:.2f}")
+    print_rows(rows, ratio)
     return 0
 
 

@@ -10,12 +10,13 @@ each version's token -> value map on to the writer, which seals it at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from flows.batch_counts import IngestCounts, SourceEntry, SourceScan
+from flows.batching import batched, with_more
 from flows.masking_workers import MaskerSpec, MaskingWorkers
 from flows.settings import IngestSettings
 from indexers.chunking import Chunk, Chunker
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # imported when a batch first has a document to mask (Presidi
     from masking import MaskedDocument, Masker
 
 logger = logging.getLogger(__name__)
+SkippedEntry = SkippedFile | SkippedDocument  # a file not read, a document that could not be
 LONG_DOCUMENT_CHARS = 1_000_000  # said in the log before masking: detection runs at about 20k chars/s here
 
 
@@ -84,11 +86,12 @@ class PreparedBatch:
 
 
 class BatchPreparer:
-    """Reads, masks, chunks and embeds a batch of source entries; writes nothing.
+    """Reads, masks, chunks and embeds a batch of source entries, part by part; writes nothing.
 
     Example:
         preparer = BatchPreparer(settings, run_id, keys, LineageStore(settings.stores.lineage), view="types")
-        prepared = preparer.prepare(files)  # PreparedBatch: versions ready for IndexWriter.write
+        for part in preparer.prepare(files):  # PreparedBatch: versions ready for IndexWriter.write
+            writer_writes(part)  # before the next part is masked
         preparer.close()
     """
 
@@ -150,10 +153,23 @@ class BatchPreparer:
         """The part of a collection's profile only the loaded models can tell (loads them)."""
         return {"detector": self.masker.versions, "dimension": self.embedder.info.dimension}
 
-    def prepare(self, files: Sequence[SourceEntry]) -> PreparedBatch:
+    def prepare(self, files: Sequence[SourceEntry], more_after: bool = True) -> Iterator[PreparedBatch]:
+        """The batch in parts of at most ``batch_documents`` documents, each prepared once the one before
+        is consumed: a JSON Lines file of 20,000 records is masked, embedded and written a part at a time,
+        never held whole. ``more_after``: another batch follows this one; masking workers are started
+        only for a part that a later one follows (a run of one batch masks here and starts none)."""
+        for entries, more_here in with_more(
+            self._timed(batched(self._entries(files), self.settings.batch_documents))
+        ):
+            yield self._prepare_part(entries, more_after or more_here)
+
+    def _prepare_part(self, entries: list[SourceDocument | SkippedEntry], more: bool) -> PreparedBatch:
         batch = PreparedBatch()
-        with self.clock("read"):
-            readable = self._known_files(self._read(files, batch))
+        readable = self._known_files([e for e in entries if isinstance(e, SourceDocument)])
+        for entry in entries:
+            if not isinstance(entry, SourceDocument):
+                self._record_skip(entry, batch)
+        batch.counts.documents_seen += len(readable)
         batch.scan.seen.update(d.doc_id for d in readable)  # under the doc id a file already has
         committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
         changed = [d for d in readable if self.full or committed.get(d.doc_id) != d.content_hash]
@@ -165,7 +181,9 @@ class BatchPreparer:
         if not changed:  # nothing to mask: the models stay unloaded
             add_seconds(batch.counts.seconds, self.clock.take())
             return batch
-        self.masking.start(sum(len(d.text) for d in changed))  # workers load their models beside ours
+        chars = sum(len(d.text) for d in changed)
+        if more:  # the workers load their models beside ours, for the parts after this one
+            self.masking.start(chars)
         batch.model_profile = self.model_profile()
         from masking import TextDocument
 
@@ -173,7 +191,8 @@ class BatchPreparer:
             if len(document.text) >= LONG_DOCUMENT_CHARS:
                 logger.info("%s: %d characters to mask (about %d s)", document.doc_id, len(document.text),
                             len(document.text) // 20_000)  # fmt: skip
-        masked, seconds = self.masking.mask([TextDocument(d.doc_id, d.text, d.metadata) for d in changed])
+        masked, seconds = self.masking.mask([TextDocument(d.doc_id, d.text, d.metadata) for d in changed],
+                                            more_to_come=more)  # fmt: skip
         add_seconds(batch.counts.seconds, seconds)
         self._chunk_and_embed(changed, masked, set(committed), batch)
         add_seconds(batch.counts.seconds, self.clock.take())
@@ -183,29 +202,39 @@ class BatchPreparer:
         if "masking" in self.__dict__:  # worker processes were started only if it was built
             self.masking.close()
 
-    def _read(self, files: Sequence[SourceEntry], batch: PreparedBatch) -> list[SourceDocument]:
-        readable: list[SourceDocument] = []
+    def _timed(
+        self, parts: Iterator[list[SourceDocument | SkippedEntry]]
+    ) -> Iterator[list[SourceDocument | SkippedEntry]]:
+        """The parts, each read on the read clock."""
+        while True:
+            with self.clock("read"):
+                part = next(parts, None)
+            if part is None:
+                return
+            yield part
+
+    def _entries(self, files: Sequence[SourceEntry]) -> Iterator[SourceDocument | SkippedEntry]:
+        """The files' documents as they are read, and what was not read, in input order."""
         for source in files:
             if isinstance(source, SkippedFile):  # found, not read: its documents did not vanish
-                origin = origin_of(
-                    self.keys.source_key, source.path, source.root
-                )  # root: the directory given
-                batch.scan.protected_origins.add(origin.origin_key)
-                if source.unlisted_directory:
-                    batch.scan.incomplete_scopes.add(origin.scope_key)
-                batch.counts.files_skipped += 1
-                doc_id = doc_id_for(self.keys.source_key, source.uri)
-                batch.outcomes.append(Outcome(doc_id, source.uri, "skipped", source.reason, recorded=False))
+                yield source
                 continue
-            for document in read_documents(source, self.keys.source_key, self.settings.reader):
-                batch.counts.documents_seen += 1
-                batch.scan.seen.add(document.doc_id)
-                if isinstance(document, SkippedDocument):
-                    batch.scan.protected_origins.add(file_key_for(self.keys.source_key, source.path, None))
-                    batch.outcomes.append(Outcome(document.doc_id, document.uri, "skipped", document.reason))
-                else:
-                    readable.append(document)
-        return readable
+            yield from read_documents(source, self.keys.source_key, self.settings.reader)
+
+    def _record_skip(self, entry: SkippedEntry, batch: PreparedBatch) -> None:
+        if isinstance(entry, SkippedFile):
+            origin = origin_of(self.keys.source_key, entry.path, entry.root)  # root: the directory given
+            batch.scan.protected_origins.add(origin.origin_key)
+            if entry.unlisted_directory:
+                batch.scan.incomplete_scopes.add(origin.scope_key)
+            batch.counts.files_skipped += 1
+            doc_id = doc_id_for(self.keys.source_key, entry.uri)
+            batch.outcomes.append(Outcome(doc_id, entry.uri, "skipped", entry.reason, recorded=False))
+            return
+        batch.counts.documents_seen += 1
+        batch.scan.seen.add(entry.doc_id)
+        batch.scan.protected_origins.add(file_key_for(self.keys.source_key, entry.path, None))
+        batch.outcomes.append(Outcome(entry.doc_id, entry.uri, "skipped", entry.reason))
 
     def _known_files(self, documents: list[SourceDocument]) -> list[SourceDocument]:
         """A file already indexed under another root keeps the doc id it has (never indexed twice)."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
+from flows.batching import batched
 from flows.logging_setup import configure_logging
 from flows.parameters import (
     AuditParameters,
@@ -30,7 +31,6 @@ from flows.parameters import (
     absolute_path,
     policy_fields,
 )
-from flows.pipeline import batched
 from flows.process import harden_process
 from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, TASK_RUNNERS, IngestSettings, StoreSettings
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL, EMBEDDING_PRECISIONS, EMBEDDING_VIEWS
@@ -293,7 +293,7 @@ def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)), store_options, POLICY,
         SPACY_MODEL, KEY_FILE,
         _option("--batch-documents", envvar="RAGMASK_BATCH_DOCUMENTS", type=click.IntRange(1), default=32,
-                show_default=True, help="Documents per batch (one Prefect task run each)."),
+                show_default=True, help="Documents per batch (files per Prefect task run; a file's records this many at a time)."),
         _option("--embedding-view", envvar="RAGMASK_EMBEDDING_VIEW", type=click.Choice(["auto", *EMBEDDING_VIEWS]),
                 default="auto", show_default=True,
                 help="What the embedding model sees of a chunk: 'types' (each token as its type in words: half the "

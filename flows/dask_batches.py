@@ -65,12 +65,13 @@ Submit = Callable[[PreparationJob], Result]
 _PREPARERS: dict[str, BatchPreparer] = {}  # a worker process's preparer, kept for the batches of one run
 
 
-def prepare_batch(job: PreparationJob) -> PreparedBatch:
-    """On a worker: the batch read, masked, chunked and embedded. A failure leaves as its type only."""
+def prepare_batch(job: PreparationJob) -> list[PreparedBatch]:
+    """On a worker: the batch read, masked, chunked and embedded, in parts. A failure leaves as its type
+    only."""
     try:
         preparer = _PREPARERS.get(job.run_id) or _open_preparer(job)
         entries = SourceRefs(preparer.lineage, preparer.keys).resolve_batch(job.batch_ref)
-        return preparer.prepare(entries)
+        return list(preparer.prepare(entries))
     except WorkerKeyError:
         raise
     except Exception as error:
@@ -138,10 +139,13 @@ class DaskBatches:
         self, pipeline: IngestPipeline, refs: SourceRefs, pending: deque[tuple[int, str, Result]]
     ) -> tuple[int, IngestCounts]:
         files, batch_ref, future = pending[0]
-        prepared = future.result()
+        parts: list[PreparedBatch] = future.result()
         pending.popleft()
         refs.discard(batch_ref)
-        return files, pipeline.write_batch(prepared, self.on_error)
+        counts = IngestCounts()
+        for part in parts:
+            counts.add(pipeline.write_batch(part, self.on_error))
+        return files, counts
 
 
 def dask_workers(settings: IngestSettings) -> int:

@@ -84,7 +84,7 @@ def ingest_batch(run_id: str, batch_ref: str) -> IngestCounts:
 
 # Runs on a Dask worker; the flow run writes what it returns. A retry prepares the batch again.
 @task(name="prepare-batch", persist_result=False, cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def prepare_batch_task(job: PreparationJob) -> PreparedBatch:
+def prepare_batch_task(job: PreparationJob) -> list[PreparedBatch]:
     """Read, mask, chunk and embed one batch on a Dask worker; writes nothing."""
     return prepare_batch(job)
 

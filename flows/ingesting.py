@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flows.batching import batched
 from flows.pipeline import (
     ErrorSink,
     IngestCounts,
     IngestPipeline,
     SourceEntry,
     SourceScan,
-    batched,
     count_source_files,
 )
 from flows.settings import IngestSettings
@@ -76,7 +76,7 @@ def run_ingest(
     ``links``: ids of this run elsewhere (a Prefect flow run's), for the lineage's run record."""
     run_id = run_id or uuid.uuid4().hex
     total = count_source_files(paths)  # fails here, before anything is written, on a path that does not exist
-    pipeline = IngestPipeline(settings, run_id, keys, kind, target, links)
+    pipeline = IngestPipeline(settings, run_id, keys, kind, target, links, files_expected=total)
     pipeline.start()
     totals = IngestCounts()
     done = 0

@@ -204,7 +204,7 @@ class IngestParameters(Parameters):
     embedding_model: EmbeddingModel = DEFAULT_EMBEDDING_MODEL
     key_file: KeyFile = ""
     batch_documents: Annotated[int, Field(title="Documents per batch", ge=1, le=10_000,
-                                          description="One Prefect task run each.")] = 32  # fmt: skip
+                                          description="Files per Prefect task run; a file of many records is masked and written this many at a time.")] = 32  # fmt: skip
     embedding_view: Annotated[EmbeddingView, Field(
         title="Embedding view", description="What the embedding model sees of a chunk: each token as its type in "
         "words ('types', half the word pieces) or the chunk as stored ('tokens'); auto: the collection's own, "

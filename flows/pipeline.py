@@ -8,12 +8,11 @@ never a message that could quote text) and the rest of the batch goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import partial
-from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from flows.batch_counts import STAGES, ErrorSink, IngestCounts, SourceEntry, SourceScan
 from flows.batch_preparer import BatchPreparer, PreparedBatch, PreparedDocument
@@ -39,7 +38,6 @@ from masking.vault import VaultAddress, load_vault_key, seal_values
 logger = logging.getLogger(__name__)
 PIPELINE_VERSION = f"ragmask {package_version('ragmask')}"
 
-T = TypeVar("T")
 __all__ = ["STAGES", "ErrorSink", "IngestCounts", "IngestPipeline", "SourceEntry", "SourceScan"]
 
 
@@ -61,13 +59,6 @@ def count_source_files(paths: Iterable[Path]) -> int:
     return sum(1 for _ in iter_source_files(paths))
 
 
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """Lists of ``size`` items, the last one shorter (itertools.batched arrives with Python 3.12)."""
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
 class IngestPipeline:
     """Holds the loaded models and open stores for one process; ``run_batch`` does the work."""
 
@@ -79,10 +70,14 @@ class IngestPipeline:
         kind: str = "ingest",
         target: str | None = None,
         links: dict[str, str] | None = None,
+        files_expected: int | None = None,
     ) -> None:
         """``target``: a fresh physical collection to write every document into, its commits held back
         until it replaces the collection (a full re-index, flows/reindexing.py); ``links``: ids of the
-        run elsewhere (the Prefect flow run's), kept in the run record."""
+        run elsewhere (the Prefect flow run's), kept in the run record; ``files_expected``: the source
+        entries the run will meet (None: unknown), so that the last batch starts no masking worker."""
+        self.files_expected = files_expected
+        self._files_given = 0
         self.settings = settings
         self.run_id = run_id
         self.kind = kind
@@ -204,8 +199,13 @@ class IngestPipeline:
                        stores=replace(self.settings.stores, qdrant_api_key=None))  # fmt: skip
 
     def run_batch(self, files: Sequence[SourceEntry], on_error: ErrorSink | None = None) -> IngestCounts:
-        """Prepare a batch here and write it."""
-        return self.write_batch(self.preparer.prepare(files), on_error)
+        """Prepare a batch here and write it, part by part (a file of many records is never held whole)."""
+        self._files_given += len(files)
+        more_after = self.files_expected is None or self._files_given < self.files_expected
+        counts = IngestCounts()
+        for part in self.preparer.prepare(files, more_after):
+            counts.add(self.write_batch(part, on_error))
+        return counts
 
     def write_batch(self, batch: PreparedBatch, on_error: ErrorSink | None = None) -> IngestCounts:
         """Record a prepared batch's outcomes and write its versions (this process is the one writer)."""

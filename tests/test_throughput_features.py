@@ -71,12 +71,82 @@ def test_masking_split_over_two_processes_writes_what_one_process_writes(
     results = {}
     for workers in (1, 2):
         data = tmp_path / f"data-{workers}"
-        settings = IngestSettings(stores=StoreSettings(data_dir=data), batch_documents=8, workers=workers)
+        settings = IngestSettings(stores=StoreSettings(data_dir=data), batch_documents=4, workers=workers)
         results[workers] = run_ingest([tmp_path / "corpus"], settings, keys=KEYS, run_id="same-run")
         close_local_clients()
     assert results[1].counts.documents_indexed == results[2].counts.documents_indexed == 8
     assert results[2].counts.entities == results[1].counts.entities
     assert snapshot(tmp_path / "data-2") == snapshot(tmp_path / "data-1")
+    close_local_clients()
+
+
+def test_the_last_batch_starts_no_masking_worker_and_a_run_of_several_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_corpus(tmp_path / "corpus", 4)
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # a small corpus, worth splitting
+    pools: list[int] = []
+    start_pool = MaskingWorkers._start_pool
+
+    def counted(self: MaskingWorkers) -> Any:
+        pools.append(1) if self._pool is None else None
+        return start_pool(self)
+
+    monkeypatch.setattr(MaskingWorkers, "_start_pool", counted)
+    started = {}
+    for batch_documents in (4, 2):  # one batch; two batches
+        pools.clear()
+        settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / f"d{batch_documents}"),
+                                  batch_documents=batch_documents, workers=2)  # fmt: skip
+        result = run_ingest([tmp_path / "corpus"], settings, keys=KEYS)
+        assert result.counts.documents_indexed == 4
+        started[batch_documents] = len(pools)
+        close_local_clients()
+    assert started == {4: 0, 2: 1}  # the one batch masked here; the first of two started the worker
+    assert multiprocessing.active_children() == []
+
+
+def test_a_file_of_many_records_is_prepared_and_written_in_parts_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.pipeline import IngestPipeline
+
+    fake = Faker("en_US")
+    fake.seed_instance(47)
+    records = [json.dumps({"id": f"r{n}", "text": f"{fake.name()} wrote to {fake.email()}. {fake.paragraph()}"})
+               for n in range(10)]  # fmt: skip
+    records.insert(5, '{"id": "broken", "body": "no text field"}')
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "tickets.jsonl").write_text("\n".join(records), encoding="utf-8")
+    parts: list[int] = []
+    write_batch = IngestPipeline.write_batch
+
+    def counted(self: IngestPipeline, batch: Any, on_error: Any = None) -> Any:
+        parts.append(batch.counts.documents_seen)
+        return write_batch(self, batch, on_error)
+
+    monkeypatch.setattr(IngestPipeline, "write_batch", counted)
+    results = {}
+    for batch_documents in (100, 4):
+        parts.clear()
+        settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / f"d{batch_documents}"),
+                                  batch_documents=batch_documents)  # fmt: skip
+        results[batch_documents] = (
+            run_ingest([tmp_path / "corpus"], settings, keys=KEYS, run_id="same"),
+            list(parts),
+        )
+        close_local_clients()
+    assert results[100][1] == [11] and results[4][1] == [4, 4, 3]  # one file: one batch, three parts
+    for result, _ in results.values():
+        assert result.counts.documents_seen == 11 and result.counts.documents_indexed == 10
+        assert result.counts.documents_failed == 1  # the record without text, recorded in its part
+    (parted, parted_lineage), (whole, whole_lineage) = snapshot(tmp_path / "d4"), snapshot(tmp_path / "d100")
+    assert parted_lineage == whole_lineage
+    assert {i: payload for i, (payload, _) in parted.items()} == {
+        i: payload for i, (payload, _) in whole.items()
+    }
+    for point_id, (_, vector) in parted.items():  # other batch shapes: other padding, the same vectors
+        assert np.allclose(vector, whole[point_id][1], atol=1e-4)
     close_local_clients()
 
 
