@@ -26,7 +26,7 @@ from indexers.payload_formats import (
 )
 from indexers.qdrant_store import StoreError, VectorStore
 from indexers.scrub import Progress, Scrubber, ScrubCounts
-from masking import Masker, MaskingKeys, load_keys, load_policy
+from masking import MaskingKeys, load_keys, load_policy
 from masking.detector_config import DetectorConfig
 
 
@@ -96,16 +96,17 @@ def run_scrub(
     masking = MaskingWorkers(MaskerSpec(keys, policy, detector_config, run_id, False),
                              settings.workers or default_workers())  # fmt: skip
     with closing(masking):  # worker processes, when a batch is worth splitting
-        return _scrub_into(source, target, fmt, name, request, masking.masker, masking, embedder, lineage, keys, run_id,
+        return _scrub_into(source, target, fmt, name, request, masking, embedder, lineage, keys, run_id,
                            progress, settings.describe())  # fmt: skip
 
 
 def _scrub_into(
     source: VectorStore, target: VectorStore, fmt: PayloadFormat, name: str, request: ScrubRequest,
-    masker: Masker, masking: MaskingWorkers, embedder: Embedder, lineage: LineageStore, keys: MaskingKeys,
+    masking: MaskingWorkers, embedder: Embedder, lineage: LineageStore, keys: MaskingKeys,
     run_id: str, progress: Progress | None, described: dict[str, Any],
 ) -> dict[str, Any]:  # fmt: skip
     """The scrub once its stores, models and masking processes are open."""
+    masker = masking.masker
     result: dict[str, Any] = {
         "run_id": run_id,
         "source": request.source,

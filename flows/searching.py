@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from typing import Any
 
 from flows.settings import StoreSettings
@@ -16,7 +17,10 @@ def run_search(query: str, stores: StoreSettings, embedding_model: str, limit: i
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist; run ragmask ingest first")
     lineage = LineageStore.existing(stores.lineage)  # the collection's precision, if ragmask wrote it
-    profile = lineage.profile(stores.collection) if lineage is not None else None
+    profile = None
+    if lineage is not None:
+        with closing(lineage):
+            profile = lineage.profile(stores.collection)
     vector = collection_embedder(profile, embedding_model).embed([query])[0]
     return [_result(hit) for hit in store.search(vector, limit)]
 
