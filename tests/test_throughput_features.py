@@ -28,6 +28,7 @@ from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys, TextDocument
 from masking.detector_config import DetectorConfig
+from masking.lean_imports import keep_frameworks_out, model_config_text, model_needs_torch
 from masking.policy import load_policy
 from tests.conftest import REPO
 
@@ -205,6 +206,40 @@ def test_workers_start_beside_this_process_s_model_and_a_batch_does_not_wait_for
     finally:
         workers.close()
     assert multiprocessing.active_children() == []
+
+
+def test_a_masking_worker_loads_neither_torch_nor_transformers_and_masks_what_this_process_masks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
+    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)
+    documents = fake_documents(6)
+    spec = MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False)
+    expected = [m.masked_text for m in spec.build().mask_many(documents)]
+    assert "torch" in sys.modules  # this process has it (spaCy's thinc imports it where installed)
+    workers = MaskingWorkers(spec, workers=2)
+    try:
+        assert [m.masked_text for m in workers.mask(documents)[0]] == expected  # split: half in the worker
+        (worker,) = multiprocessing.active_children()
+        mapped = Path(f"/proc/{worker.pid}/maps").read_text(encoding="utf-8")
+        assert "libtorch" not in mapped and "tokenizers" not in mapped
+        own = Path(f"/proc/{os.getpid()}/maps").read_text(encoding="utf-8")
+        assert "libtorch" in own  # the check would see it
+    finally:
+        workers.close()
+
+
+def test_a_model_keeps_torch_out_only_where_its_configuration_names_neither(tmp_path: Path) -> None:
+    assert not model_needs_torch(DetectorConfig().model)  # the default CNN model
+    assert model_config_text(DetectorConfig().model) is not None
+    trf = tmp_path / "en_core_web_trf" / "en_core_web_trf-3.8.0"
+    trf.mkdir(parents=True)
+    (trf / "config.cfg").write_text('[components.transformer.model]\n@architectures = "spacy-transformers.'
+                                    'TransformerModel.v3"\n', encoding="utf-8")  # fmt: skip
+    assert model_needs_torch(str(tmp_path / "en_core_web_trf"))
+    assert model_needs_torch("no_such_spacy_model")  # unreadable: keep them
+    assert not keep_frameworks_out(DetectorConfig().model)  # torch is imported here: too late, nothing done
+    assert sys.modules["torch"] is not None
 
 
 def test_split_by_length_balances_text_and_keeps_every_document() -> None:
