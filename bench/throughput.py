@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -52,10 +53,58 @@ NAIVE_CHUNK_CHARS, NAIVE_OVERLAP, NAIVE_BATCH = 1000, 100, 32
 COLLECTION = "bench"
 
 
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    """This process's peak RSS; with RUSAGE_CHILDREN, the largest of its ended child processes' (masking
-    workers, a local Dask cluster's)."""
-    return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+def peak_rss_mb() -> float:
+    """This process's peak RSS."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+class DescendantPeakRss:
+    """The largest peak RSS of this process's descendants (masking workers, a local Dask cluster's),
+    read from /proc every half second while the run lasts: a process's own high-water mark (VmHWM).
+    RUSAGE_CHILDREN is no use for this: Linux keeps a spawned child's high-water mark from before its
+    exec, when it was a copy of this process, so it reported this process's size (about 790 MB) for
+    any worker, even a Dask cluster's idle process."""
+
+    def __init__(self, interval_s: float = 0.5) -> None:
+        self.interval_s = interval_s
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> DescendantPeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while True:
+            for pid in _descendants(os.getpid()):
+                self.peak_mb = max(self.peak_mb, _status_kib(pid, "VmHWM") / 1024)
+            if self._stop.wait(self.interval_s):
+                return
+
+
+def _descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children = [int(child) for child in task.read_text(encoding="ascii").split()]
+        except OSError:  # the thread ended
+            continue
+        for child in children:
+            found += [child, *_descendants(child)]
+    return found
+
+
+def _status_kib(pid: int, field: str) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines()
+    except OSError:  # it ended
+        return 0
+    return next((int(line.split()[1]) for line in lines if line.startswith(f"{field}:")), 0)
 
 
 def build_corpus(folder: Path, documents: int, doc_chars: int) -> int:
@@ -139,13 +188,14 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
                               workers=options["workers"], embedding_view=options["embedding_view"],
                               embedding_precision=precision,
                               task_runner=options.get("task_runner", "threads"))  # fmt: skip
-    started = time.perf_counter()
-    result = run_ingest([corpus], settings, keys=keys)
-    seconds = time.perf_counter() - started
+    with DescendantPeakRss() as workers_rss:
+        started = time.perf_counter()
+        result = run_ingest([corpus], settings, keys=keys)
+        seconds = time.perf_counter() - started
     numbers = {
         "seconds": seconds,
         "peak_rss_mb": peak_rss_mb(),  # the run's, before reopening the collection adds its own
-        "worker_peak_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
+        "worker_peak_rss_mb": workers_rss.peak_mb,
         "load_s": load_s,
         "documents": result.counts.documents_indexed,
         "chunks": result.counts.chunks_indexed,
@@ -256,7 +306,7 @@ def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, An
     return {
         "seconds": seconds,
         "peak_rss_mb": peak_rss_mb(),
-        "worker_peak_rss_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
+        "worker_peak_rss_mb": 0.0,  # one process
         "load_s": load_s,
         "documents": documents,
         "chunks": chunks,

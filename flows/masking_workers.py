@@ -4,9 +4,10 @@ spaCy's NER runs on one core; the embedder's matrix products already use them al
 2-core machine (README, "Throughput"): masking in a worker *while* this process embeds made the run
 slower (three busy threads on two cores stall torch), so the stages stay in turn and each one uses
 every core: with ``workers`` N >= 2, N - 1 spawned processes mask their share of a batch while this
-process masks its own, then this process chunks, embeds and writes. With N = 1, or a batch too small
-to be worth it, masking runs here alone. Results keep the input order, so a run writes the same
-points, payloads and lineage rows whatever N is.
+process masks its own, then this process chunks, embeds and writes. A split batch is cut into a few
+shares per process; the workers take them from the first, this process from the last, until they
+meet. With N = 1, or a batch too small to be worth it, masking runs here alone. Results keep the
+input order, so a run writes the same points, payloads and lineage rows whatever N is.
 
 A worker takes about 1.7 s to start (a process, Presidio and its spaCy model; it imports neither torch
 nor transformers where the model uses neither, masking/lean_imports.py: they were 3.3 s of 5.1 s, and
@@ -53,6 +54,10 @@ MIN_CHARS_FOR_WORKERS = 50_000
 # run (this process masks the batch in about the time a worker takes to start); tests raise it so that a
 # small run is split for certain.
 START_WAIT_S = 0.0
+# A split batch is cut into this many shares per process, so that the processes finish together: a fixed
+# half each left one waiting for the other (0.2-0.3 s a batch on the benchmark), and a share is about the
+# spaCy batch a process masks at once anyway.
+SHARES_PER_PROCESS = 4
 
 MaskedPart = tuple[list["MaskedDocument"], Seconds]  # results in input order, seconds per stage
 
@@ -152,11 +157,19 @@ class MaskingWorkers:
             self.start(chars)
         if not self.ready():
             return self._mask_here(documents)  # they join a later batch
-        own, *shares = split_by_length(documents, self.workers)
+        # Shares for the workers to take from the first and for this process to take from the last, until
+        # they meet: no process waits on another's fixed half. A share a worker has not started is cancelled.
+        shares = split_by_length(documents, self.workers * SHARES_PER_PROCESS)
         futures = self._submit([[documents[i] for i in share] for share in shares])
-        masked, seconds = self._mask_here([documents[i] for i in own])
-        by_index = dict(zip(own, masked, strict=True))
-        for share, future in zip(shares, futures, strict=True):
+        by_index: dict[int, MaskedDocument] = {}
+        taken = len(shares)  # shares[:taken] are the workers'
+        while taken and _withdrawn(futures[taken - 1]):
+            taken -= 1
+            share = shares[taken]
+            by_index.update(zip(share, self.masker.mask_many([documents[i] for i in share]), strict=True))
+        seconds = self.masker.clock.take()
+        release_freed_memory()
+        for share, future in zip(shares[:taken], futures[:taken], strict=True):
             try:
                 if future is None:
                     raise BrokenProcessPool("the worker pool could not take the share")
@@ -189,13 +202,17 @@ class MaskingWorkers:
         return self._pool is not None
 
     def _submit(self, shares: list[list[TextDocument]]) -> list[Future[MaskedPart] | None]:
-        """One future per share; None where the pool broke before it took the share."""
+        """One future per share; None for each share from where the pool broke (a worker died): it is
+        closed, this process masks those shares, and the next batch worth splitting starts a fresh pool."""
         futures: list[Future[MaskedPart] | None] = []
+        pool = self._start_pool()
         for share in shares:
             try:
-                futures.append(self._start_pool().submit(_mask_in_worker, share))
+                futures.append(pool.submit(_mask_in_worker, share))
             except BrokenProcessPool:
-                futures.append(None)
+                logger.warning("the masking worker pool broke; masking here")
+                self.close()
+                return futures + [None] * (len(shares) - len(futures))
         return futures
 
     def _start_pool(self) -> ProcessPoolExecutor:
@@ -211,6 +228,11 @@ class MaskingWorkers:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
             self._starting = []
+
+
+def _withdrawn(future: Future[MaskedPart] | None) -> bool:
+    """Whether a share is this process's to mask: cancelled before a worker started it, or never taken."""
+    return future is None or future.cancel()
 
 
 def split_by_length(documents: Sequence[TextDocument], parts: int) -> list[list[int]]:

@@ -242,6 +242,31 @@ def test_a_model_keeps_torch_out_only_where_its_configuration_names_neither(tmp_
     assert sys.modules["torch"] is not None
 
 
+def test_this_process_masks_the_shares_a_busy_worker_has_not_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
+    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)
+    documents = fake_documents(8)  # 2 processes x 4 shares: a document each
+    spec = MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False)
+    expected = [m.masked_text for m in spec.build().mask_many(documents)]
+    workers = MaskingWorkers(spec, workers=2)
+    try:
+        assert workers.mask(documents[:2])[0]  # the worker is ready
+        masked_here: list[str] = []
+        mask_many = workers.masker.mask_many
+
+        def counted(docs: list[TextDocument]) -> Any:
+            masked_here.extend(d.doc_id for d in docs)
+            return mask_many(docs)
+
+        monkeypatch.setattr(workers.masker, "mask_many", counted)
+        workers._start_pool().submit(time.sleep, 3)  # the worker is busy elsewhere for 3 s
+        assert [m.masked_text for m in workers.mask(documents)[0]] == expected
+        # a fixed split left it half; now only the shares queued to the worker before it was free are its
+        assert len(masked_here) >= 6 and len(set(masked_here)) == len(masked_here)
+    finally:
+        workers.close()
+
+
 def test_split_by_length_balances_text_and_keeps_every_document() -> None:
     documents = [TextDocument(f"d{i}", "x" * size) for i, size in enumerate([90, 10, 50, 40, 30, 20])]
     shares = split_by_length(documents, 2)
