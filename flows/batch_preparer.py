@@ -13,10 +13,11 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from flows.batch_counts import IngestCounts, SourceEntry, SourceScan
-from flows.batching import batched, with_more
+from flows.batching import batched, with_next
 from flows.masking_workers import MaskerSpec, MaskingWorkers
 from flows.settings import IngestSettings
 from indexers.chunking import Chunk, Chunker
@@ -40,7 +41,7 @@ from masking.stage_clock import StageClock, add_seconds
 from masking.suppression import suppress
 
 if TYPE_CHECKING:  # imported when a batch first has a document to mask (Presidio, spaCy: seconds)
-    from masking import MaskedDocument, Masker
+    from masking import MaskedDocument, Masker, TextDocument
 
 logger = logging.getLogger(__name__)
 SkippedEntry = SkippedFile | SkippedDocument  # a file not read, a document that could not be
@@ -153,15 +154,48 @@ class BatchPreparer:
         """The part of a collection's profile only the loaded models can tell (loads them)."""
         return {"detector": self.masker.versions, "dimension": self.embedder.info.dimension}
 
-    def prepare(self, files: Sequence[SourceEntry], more_after: bool = True) -> Iterator[PreparedBatch]:
+    def prepare(
+        self, files: Sequence[SourceEntry], more_after: bool = True, following: Sequence[SourceEntry] | None = None
+    ) -> Iterator[PreparedBatch]:  # fmt: skip
         """The batch in parts of at most ``batch_documents`` documents, each prepared once the one before
         is consumed: a JSON Lines file of 20,000 records is masked, embedded and written a part at a time,
         never held whole. ``more_after``: another batch follows this one; masking workers are started
-        only for a part that a later one follows (a run of one batch masks here and starts none)."""
-        for entries, more_here in with_more(
+        only for a part that a later one follows (a run of one batch masks here and starts none).
+        ``following``: the next batch's files, if known. While the caller writes a part, one core would
+        sit idle: the next part's documents (the first of ``following`` after the last part) are handed
+        to the masking workers first, and masked once read again, if nothing changed in between."""
+        for entries, next_entries in with_next(
             self._timed(batched(self._entries(files), self.settings.batch_documents))
         ):
-            yield self._prepare_part(entries, more_after or more_here)
+            prepared = self._prepare_part(entries, more_after or next_entries is not None)
+            if "masking" in self.__dict__ and self.masking.started:
+                self._mask_ahead(
+                    next_entries if next_entries is not None else self._first_part(following or [])
+                )
+            yield prepared
+
+    def _first_part(self, files: Sequence[SourceEntry]) -> list[SourceDocument | SkippedEntry]:
+        """The first part of a batch, read now (and again when the batch is prepared)."""
+        with self.clock("read"):
+            return list(islice(self._entries(files), self.settings.batch_documents))
+
+    def _select(self, readable: list[SourceDocument]) -> tuple[list[SourceDocument], dict[str, str]]:
+        """The documents to mask (changed, or every one in a full re-index; not erased since), and the
+        committed content hashes of the part's documents."""
+        committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
+        changed = [d for d in readable if self.full or committed.get(d.doc_id) != d.content_hash]
+        erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
+        changed = [
+            d for d in changed if d.doc_id not in erased or erased[d.doc_id].content_hash != d.content_hash
+        ]
+        return changed, committed
+
+    def _mask_ahead(self, entries: list[SourceDocument | SkippedEntry]) -> None:
+        """Hand the next part's documents to the running masking workers; what the lineage says of them is
+        read again when the part is prepared (this part is not written yet)."""
+        changed, _ = self._select(self._known_files([e for e in entries if isinstance(e, SourceDocument)]))
+        if changed:
+            self.masking.mask_ahead(_to_mask(changed))
 
     def _prepare_part(self, entries: list[SourceDocument | SkippedEntry], more: bool) -> PreparedBatch:
         batch = PreparedBatch()
@@ -171,12 +205,7 @@ class BatchPreparer:
                 self._record_skip(entry, batch)
         batch.counts.documents_seen += len(readable)
         batch.scan.seen.update(d.doc_id for d in readable)  # under the doc id a file already has
-        committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
-        changed = [d for d in readable if self.full or committed.get(d.doc_id) != d.content_hash]
-        erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
-        changed = [
-            d for d in changed if d.doc_id not in erased or erased[d.doc_id].content_hash != d.content_hash
-        ]
+        changed, committed = self._select(readable)
         batch.counts.documents_unchanged += len(readable) - len(changed)  # erased and unchanged since too
         if not changed:  # nothing to mask: the models stay unloaded
             add_seconds(batch.counts.seconds, self.clock.take())
@@ -185,14 +214,11 @@ class BatchPreparer:
         if more:  # the workers load their models beside ours, for the parts after this one
             self.masking.start(chars)
         batch.model_profile = self.model_profile()
-        from masking import TextDocument
-
         for document in changed:
             if len(document.text) >= LONG_DOCUMENT_CHARS:
                 logger.info("%s: %d characters to mask (about %d s)", document.doc_id, len(document.text),
                             len(document.text) // 20_000)  # fmt: skip
-        masked, seconds = self.masking.mask([TextDocument(d.doc_id, d.text, d.metadata) for d in changed],
-                                            more_to_come=more)  # fmt: skip
+        masked, seconds = self.masking.mask(_to_mask(changed), more_to_come=more)
         add_seconds(batch.counts.seconds, seconds)
         self._chunk_and_embed(changed, masked, set(committed), batch)
         add_seconds(batch.counts.seconds, self.clock.take())
@@ -284,3 +310,9 @@ class BatchPreparer:
             result.values.clear()
             batch.ready.append(PreparedDocument(version, document.uri, document.doc_id in replacing,
                                                 dict(result.report.entity_counts), values))  # fmt: skip
+
+
+def _to_mask(documents: Sequence[SourceDocument]) -> list[TextDocument]:
+    from masking import TextDocument
+
+    return [TextDocument(d.doc_id, d.text, d.metadata) for d in documents]

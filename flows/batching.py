@@ -1,4 +1,5 @@
-"""Splitting a run's stream into batches without holding the stream: files, then each batch's documents."""
+"""Splitting a run's stream into batches without holding the stream: files, then each batch's documents.
+Items are never None (batches are lists)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def with_more(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
-    """Each item with whether another follows it (the next one is read before this one is yielded)."""
+def with_next(items: Iterable[T]) -> Iterator[tuple[T, T | None]]:
+    """Each item with the one that follows it, None after the last (the next one is read before this one
+    is yielded)."""
     iterator = iter(items)
-    sentinel = object()
-    current: object = next(iterator, sentinel)
-    while current is not sentinel:
-        following: object = next(iterator, sentinel)
-        yield current, following is not sentinel  # type: ignore[misc]
+    current = next(iterator, None)
+    while current is not None:
+        following = next(iterator, None)
+        yield current, following
         current = following

@@ -35,6 +35,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.batch_counts import BatchFailedError, ErrorSink
 from flows.batch_preparer import PreparedBatch
+from flows.batching import with_next
 from flows.collection_slots import collection_slot
 from flows.dask_batches import (
     DaskBatches,
@@ -64,7 +65,7 @@ class IngestFailedError(MaskingError):
 
 
 _pipelines: dict[str, IngestPipeline] = {}
-_batches: dict[str, list[SourceEntry]] = {}
+_batches: dict[str, tuple[list[SourceEntry], list[SourceEntry] | None]] = {}  # a batch and the one after
 
 
 # A retry is safe: documents an attempt committed are unchanged for the next (content hashes), and a
@@ -72,10 +73,10 @@ _batches: dict[str, list[SourceEntry]] = {}
 @task(name="ingest-batch", persist_result=False, cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def ingest_batch(run_id: str, batch_ref: str) -> IngestCounts:
     """Mask, chunk, embed, upsert and commit one batch; returns counts only (and logs them)."""
-    pipeline, files = _pipelines[run_id], _batches[batch_ref]
+    pipeline, (files, following) = _pipelines[run_id], _batches[batch_ref]
     task_logger = get_run_logger()
     try:
-        counts = pipeline.run_batch(files, doc_id_logger(task_logger))
+        counts = pipeline.run_batch(files, doc_id_logger(task_logger), following)
     except Exception as error:
         raise BatchFailedError(f"{batch_ref} failed: {type(error).__name__}") from None
     log_counts(task_logger, batch_ref, counts)
@@ -155,9 +156,9 @@ class BatchTasks:
                 yield files, counts
             return
         _pipelines[self.run_id] = pipeline
-        for batch in batches:
+        for batch, following in with_next(batches):
             batch_ref = f"batch-{uuid.uuid4().hex[:8]}"
-            _batches[batch_ref] = batch
+            _batches[batch_ref] = batch, following
             try:
                 yield len(batch), ingest_batch(self.run_id, batch_ref)
             finally:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows.batching import batched
+from flows.batching import batched, with_next
 from flows.pipeline import (
     ErrorSink,
     IngestCounts,
@@ -58,8 +58,8 @@ def batches_here(on_error: ErrorSink | None = None) -> BatchRunner:
     def run(
         pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]
     ) -> Iterator[tuple[int, IngestCounts]]:
-        for batch in batches:
-            yield len(batch), pipeline.run_batch(batch, on_error)
+        for batch, following in with_next(batches):
+            yield len(batch), pipeline.run_batch(batch, on_error, following)
 
     return run
 

@@ -122,6 +122,7 @@ class MaskingWorkers:
         self.workers = max(1, workers)
         self._pool: ProcessPoolExecutor | None = None
         self._starting: list[Future[None]] = []  # one per worker: done when it is ready
+        self._ahead: HandedOut | None = None  # shares handed out for the next ``mask`` call
 
     @cached_property
     def masker(self) -> Masker:
@@ -131,6 +132,11 @@ class MaskingWorkers:
     @property
     def masker_built(self) -> bool:
         return "masker" in self.__dict__
+
+    @property
+    def started(self) -> bool:
+        """Whether worker processes are running (or starting)."""
+        return self._pool is not None
 
     def worth_splitting(self, chars: int, documents: int = 2) -> bool:
         return self.workers > 1 and documents > 1 and chars >= MIN_CHARS_FOR_WORKERS
@@ -149,18 +155,44 @@ class MaskingWorkers:
     def mask(self, documents: Sequence[TextDocument], more_to_come: bool = True) -> MaskedPart:
         """Every document masked, in input order, and the seconds each stage took (summed over processes).
         ``more_to_come``: later calls follow, so workers not started yet are started for them; the last
-        call starts none (it would not wait for them, and their start would slow this process)."""
+        call starts none (it would not wait for them, and their start would slow this process). Shares
+        handed out ahead for exactly these documents (``mask_ahead``) are collected, not masked again."""
+        handed, self._ahead = self._ahead, None
+        if handed is not None and handed.documents != list(documents):
+            handed.withdraw()  # handed out for other documents (a batch read again, a retried task)
+            handed = None
+        if handed is None:
+            chars = sum(len(d.text) for d in documents)
+            if not self.worth_splitting(chars, len(documents)):
+                return self._mask_here(documents)
+            if more_to_come:
+                self.start(chars)
+            if not self.ready():
+                return self._mask_here(documents)  # they join a later batch
+            handed = self._hand_out(documents)
+        return self._collect(handed)
+
+    def mask_ahead(self, documents: Sequence[TextDocument]) -> None:
+        """Hand the next batch's shares to the workers now, if they are ready, so that they mask while this
+        process does what needs no second core (it writes the batch before); the next ``mask`` call with
+        these same documents collects them. Call it only when this process is about to leave a core idle:
+        a worker masking beside the embedding stalls torch."""
+        if self._ahead is not None:
+            self._ahead.withdraw()
+            self._ahead = None
         chars = sum(len(d.text) for d in documents)
-        if not self.worth_splitting(chars, len(documents)):
-            return self._mask_here(documents)
-        if more_to_come:
-            self.start(chars)
-        if not self.ready():
-            return self._mask_here(documents)  # they join a later batch
+        if self.started and self.worth_splitting(chars, len(documents)) and self.ready():
+            self._ahead = self._hand_out(documents)
+
+    def _hand_out(self, documents: Sequence[TextDocument]) -> HandedOut:
         # Shares for the workers to take from the first and for this process to take from the last, until
         # they meet: no process waits on another's fixed half. A share a worker has not started is cancelled.
         shares = split_by_length(documents, self.workers * SHARES_PER_PROCESS)
         futures = self._submit([[documents[i] for i in share] for share in shares])
+        return HandedOut(list(documents), shares, futures)
+
+    def _collect(self, handed: HandedOut) -> MaskedPart:
+        documents, shares, futures = handed.documents, handed.shares, handed.futures
         by_index: dict[int, MaskedDocument] = {}
         taken = len(shares)  # shares[:taken] are the workers'
         while taken and _withdrawn(futures[taken - 1]):
@@ -224,10 +256,28 @@ class MaskingWorkers:
         return self._pool
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.withdraw()
+            self._ahead = None
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
             self._starting = []
+
+
+@dataclass
+class HandedOut:
+    """A batch's shares (indices into ``documents``) and their futures: None where the pool broke."""
+
+    documents: list[TextDocument]
+    shares: list[list[int]]
+    futures: list[Future[MaskedPart] | None]
+
+    def withdraw(self) -> None:
+        """Cancel the shares no worker has started (those started finish, unread)."""
+        for future in self.futures:
+            if future is not None:
+                future.cancel()
 
 
 def _withdrawn(future: Future[MaskedPart] | None) -> bool:

@@ -198,12 +198,17 @@ class IngestPipeline:
         return replace(self.settings, embedding_view=self.view, embedding_precision=self.precision, workers=1,
                        stores=replace(self.settings.stores, qdrant_api_key=None))  # fmt: skip
 
-    def run_batch(self, files: Sequence[SourceEntry], on_error: ErrorSink | None = None) -> IngestCounts:
-        """Prepare a batch here and write it, part by part (a file of many records is never held whole)."""
+    def run_batch(
+        self, files: Sequence[SourceEntry], on_error: ErrorSink | None = None,
+        following: Sequence[SourceEntry] | None = None,
+    ) -> IngestCounts:  # fmt: skip
+        """Prepare a batch here and write it, part by part (a file of many records is never held whole).
+        ``following``: the next batch's files, if known: its first documents are masked while this one
+        is written."""
         self._files_given += len(files)
         more_after = self.files_expected is None or self._files_given < self.files_expected
         counts = IngestCounts()
-        for part in self.preparer.prepare(files, more_after):
+        for part in self.preparer.prepare(files, more_after, following):
             counts.add(self.write_batch(part, on_error))
         return counts
 

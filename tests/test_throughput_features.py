@@ -69,6 +69,22 @@ def test_masking_split_over_two_processes_writes_what_one_process_writes(
     write_corpus(tmp_path / "corpus", 8)
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # a small corpus, split anyway
     monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)  # once the worker is ready
+    handed_out: list[int] = []
+    mask_ahead = MaskingWorkers.mask_ahead
+
+    def counted(self: MaskingWorkers, documents: list[TextDocument]) -> None:
+        handed_out.append(len(documents))
+        mask_ahead(self, documents)
+
+    monkeypatch.setattr(MaskingWorkers, "mask_ahead", counted)
+    withdrawn: list[int] = []
+    withdraw = masking_workers.HandedOut.withdraw
+
+    def counted_withdraw(handed: masking_workers.HandedOut) -> None:
+        withdrawn.append(len(handed.documents))
+        withdraw(handed)
+
+    monkeypatch.setattr(masking_workers.HandedOut, "withdraw", counted_withdraw)
     results = {}
     for workers in (1, 2):
         data = tmp_path / f"data-{workers}"
@@ -78,6 +94,8 @@ def test_masking_split_over_two_processes_writes_what_one_process_writes(
     assert results[1].counts.documents_indexed == results[2].counts.documents_indexed == 8
     assert results[2].counts.entities == results[1].counts.entities
     assert snapshot(tmp_path / "data-2") == snapshot(tmp_path / "data-1")
+    assert handed_out == [4]  # the second batch went to the worker while the first was written...
+    assert withdrawn == []  # ...and, read again unchanged, was collected from it
     close_local_clients()
 
 
@@ -263,6 +281,37 @@ def test_this_process_masks_the_shares_a_busy_worker_has_not_started(monkeypatch
         assert [m.masked_text for m in workers.mask(documents)[0]] == expected
         # a fixed split left it half; now only the shares queued to the worker before it was free are its
         assert len(masked_here) >= 6 and len(set(masked_here)) == len(masked_here)
+    finally:
+        workers.close()
+
+
+def test_shares_handed_out_ahead_are_collected_and_other_documents_withdraw_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
+    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)
+    documents, others = fake_documents(8), fake_documents(8, seed=47)
+    spec = MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False)
+    masker = spec.build()
+    expected, expected_others = ([m.masked_text for m in masker.mask_many(d)] for d in (documents, others))
+    workers = MaskingWorkers(spec, workers=2)
+    try:
+        assert workers.mask(documents[:2])[0]  # the worker is ready
+        masked_here: list[str] = []
+        mask_many = workers.masker.mask_many
+
+        def counted(docs: list[TextDocument]) -> Any:
+            masked_here.extend(d.doc_id for d in docs)
+            return mask_many(docs)
+
+        monkeypatch.setattr(workers.masker, "mask_many", counted)
+        workers.mask_ahead(documents)
+        time.sleep(5)  # this process writes the batch before; the worker masks all 8 in well under that
+        assert [m.masked_text for m in workers.mask(documents)[0]] == expected
+        assert masked_here == []  # every share was the worker's
+        workers.mask_ahead(documents)
+        assert [m.masked_text for m in workers.mask(others)[0]] == expected_others  # not what was handed out
+        assert set(masked_here) <= {d.doc_id for d in others}
     finally:
         workers.close()
 
