@@ -260,23 +260,29 @@ def test_a_model_keeps_torch_out_only_where_its_configuration_names_neither(tmp_
     assert sys.modules["torch"] is not None
 
 
+def count_masked_here(workers: MaskingWorkers, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the documents this process masks from now on (a worker's are not counted)."""
+    masked_here: list[str] = []
+    mask_many = workers.masker.mask_many
+
+    def counted(docs: list[TextDocument]) -> Any:
+        masked_here.extend(d.doc_id for d in docs)
+        return mask_many(docs)
+
+    monkeypatch.setattr(workers.masker, "mask_many", counted)
+    return masked_here
+
+
 def test_this_process_masks_the_shares_a_busy_worker_has_not_started(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
     monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)
-    documents = fake_documents(8)  # 2 processes x 4 shares: a document each
+    documents = fake_documents(8)  # a share per document
     spec = MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False)
     expected = [m.masked_text for m in spec.build().mask_many(documents)]
     workers = MaskingWorkers(spec, workers=2)
     try:
         assert workers.mask(documents[:2])[0]  # the worker is ready
-        masked_here: list[str] = []
-        mask_many = workers.masker.mask_many
-
-        def counted(docs: list[TextDocument]) -> Any:
-            masked_here.extend(d.doc_id for d in docs)
-            return mask_many(docs)
-
-        monkeypatch.setattr(workers.masker, "mask_many", counted)
+        masked_here = count_masked_here(workers, monkeypatch)
         workers._start_pool().submit(time.sleep, 3)  # the worker is busy elsewhere for 3 s
         assert [m.masked_text for m in workers.mask(documents)[0]] == expected
         # a fixed split left it half; now only the shares queued to the worker before it was free are its
@@ -297,14 +303,7 @@ def test_shares_handed_out_ahead_are_collected_and_other_documents_withdraw_them
     workers = MaskingWorkers(spec, workers=2)
     try:
         assert workers.mask(documents[:2])[0]  # the worker is ready
-        masked_here: list[str] = []
-        mask_many = workers.masker.mask_many
-
-        def counted(docs: list[TextDocument]) -> Any:
-            masked_here.extend(d.doc_id for d in docs)
-            return mask_many(docs)
-
-        monkeypatch.setattr(workers.masker, "mask_many", counted)
+        masked_here = count_masked_here(workers, monkeypatch)
         workers.mask_ahead(documents)
         time.sleep(5)  # this process writes the batch before; the worker masks all 8 in well under that
         assert [m.masked_text for m in workers.mask(documents)[0]] == expected
