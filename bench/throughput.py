@@ -9,7 +9,8 @@
   ``--naive-parser`` loads the whole model instead, as Presidio's engine does by default.
 
 Both use the same spaCy model, embedding model and storage. Each run is a fresh process (its peak RSS
-is its own, read when the run ends) that loads its models before the clock starts (``load_s``). With ``--runs`` N the systems
+is its own, read when the run ends; its masking workers' largest, sampled from /proc while it runs)
+that loads its models before the clock starts (``load_s``). With ``--runs`` N the systems
 run in turn, N times each (ragmask, naive, ragmask, ...), and each figure is the median with its
 range; the ratio is the median docs/s of ragmask over the naive pipeline's. ragmask's ``seconds``
 are its own per-stage sums (summed over processes when masking is split). ``recall`` is the share of
