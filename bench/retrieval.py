@@ -12,7 +12,8 @@ and MRR. The raw text (unmasked, chunked the same way) is the reference a leak-p
 ``--int8`` adds the ``types`` view embedded by the model with its linear layers quantised to int8
 (torch dynamic quantisation: per tensor, per channel, and per channel with the feed-forward output layers
 left in fp32), each with the mean cosine of its chunk vectors to the fp32 ones and the share of each
-query's 5 nearest chunks it keeps.
+query's 5 nearest chunks it keeps; and a collection written with ``--embedding-precision int8`` queried
+in fp32, as a framework reading it (LangChain, LlamaIndex, Haystack) would.
 
     python bench/retrieval.py [--docs 200] [--queries 200] [--k 5] [--int8] [--json]
 """
@@ -59,16 +60,17 @@ def content_queries(
 
 def evaluate(
     chunks: list[tuple[str, str]], queries: list[tuple[str, str]], embedder: Any, k: int,
-    reference: dict[str, Any] | None = None,
+    reference: dict[str, Any] | None = None, query_embedder: Any = None,
 ) -> dict[str, Any]:  # fmt: skip
     """recall@k and MRR; with ``reference`` (another row's ``_vectors``, same chunks): the mean cosine to its
-    chunk vectors and the share of each query's k nearest chunks that stay the same."""
+    chunk vectors and the share of each query's k nearest chunks that stay the same. ``query_embedder``:
+    the queries embedded by another model than the chunks (default: the same)."""
     import numpy as np
 
     started = time.perf_counter()
     vectors = np.array(embedder.embed([text for _, text in chunks]))
     embed_s = time.perf_counter() - started
-    query_vectors = np.array(embedder.embed([query for query, _ in queries]))
+    query_vectors = np.array((query_embedder or embedder).embed([query for query, _ in queries]))
     owners = [owner for owner, _ in chunks]
     hits, reciprocal, nearest = 0, 0.0, []
     for query_vector, (_, wanted) in zip(query_vectors, queries, strict=True):
@@ -144,15 +146,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     variants = (("raw", documents, "tokens", "tokens"), ("masked, tokens view", masked, "tokens", "tokens"),
                 ("masked, types view, same chunks", masked, "tokens", "types"),
                 ("masked, types view, types chunks", masked, "types", "types"))  # fmt: skip
-    rows = [(label, texts, measured_in, shown, embedder) for label, texts, measured_in, shown in variants]
+    # (label, texts, chunks measured in, view embedded, chunk embedder, query embedder: None for the same)
+    rows: list[tuple[str, list[tuple[str, str]], str, str, Any, Any]] = [
+        (label, texts, measured_in, shown, embedder, None) for label, texts, measured_in, shown in variants
+    ]
     if args.int8:
-        rows += [(f"masked, types view, int8 {how}", masked, "tokens", "types", quantised(embedder, how))
+        rows += [(f"masked, types view, int8 {how}", masked, "tokens", "types", quantised(embedder, how), None)
                  for how in ("per tensor", "per channel", "per channel, FFN output fp32")]  # fmt: skip
+        # a collection written with --embedding-precision int8, queried by a framework embedding in fp32
+        rows.append(("masked, types view, int8 chunks, fp32 queries", masked, "tokens", "types",
+                     Embedder(view="tokens", precision="int8"), embedder))  # fmt: skip
     reference = None
-    for label, texts, measured_in, shown, model in rows:
+    for label, texts, measured_in, shown, model, query_model in rows:
         chunker = Chunker(partial(_count, embedder, measured_in), embedder.max_chunk_tokens, 32)
         chunks = [(name, embedding_view(c.text, shown)) for name, text in texts for c in chunker.chunk(text)]
-        row = evaluate(chunks, queries, model, args.k, reference if "int8" in label else None)
+        row = evaluate(chunks, queries, model, args.k, reference if "int8" in label else None, query_model)
         if label == "masked, types view, same chunks":
             reference = row  # the fp32 vectors the int8 rows are compared with
         results[label] = {key: value for key, value in row.items() if not key.startswith("_")}
