@@ -59,6 +59,7 @@ START_WAIT_S = 0.0
 # ahead for each worker, which this process can no longer take back, so the last wait is about two shares:
 # on the benchmark's batches of 32 documents, 8 shares per process masked in 9.7-10.0 s, 4 in 10.5 s.
 SHARES_PER_PROCESS = 8
+POOL_CHECK_S = 1.0  # how often a wait for a worker's share checks that the pool has not broken
 
 MaskedPart = tuple[list["MaskedDocument"], Seconds]  # results in input order, seconds per stage
 
@@ -206,7 +207,7 @@ class MaskingWorkers:
             try:
                 if future is None:
                     raise BrokenProcessPool("the worker pool could not take the share")
-                share_results, share_seconds = future.result()
+                share_results, share_seconds = self._share_result(future)
             except Exception as error:  # a worker died (killed, out of memory): mask its share here
                 logger.warning("a masking worker failed (%s); masking its share here", type(error).__name__)
                 if isinstance(error, BrokenProcessPool):
@@ -215,6 +216,18 @@ class MaskingWorkers:
             by_index.update(zip(share, share_results, strict=True))
             add_seconds(seconds, share_seconds)
         return [by_index[i] for i in range(len(documents))], seconds
+
+    def _share_result(self, future: Future[MaskedPart]) -> MaskedPart:
+        """A worker's share, or BrokenProcessPool once the pool has broken. Python 3.11's pool can leave a
+        share unresolved for ever when a worker dies while other shares are cancelled (its manager thread
+        stops at the first cancelled one: InvalidStateError), so the wait checks the pool every second."""
+        while True:
+            try:
+                return future.result(timeout=POOL_CHECK_S)
+            except TimeoutError:
+                if self._pool is None:
+                    raise BrokenProcessPool("the worker pool was closed") from None
+                self._pool.submit(_ready_in_worker)  # raises BrokenProcessPool once the pool has broken
 
     def _mask_here(self, documents: Sequence[TextDocument]) -> MaskedPart:
         masked = self.masker.mask_many(documents), self.masker.clock.take()

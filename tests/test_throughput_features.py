@@ -191,6 +191,31 @@ def test_a_killed_masking_worker_costs_its_share_here_and_the_next_batch_gets_a_
         workers.close()
 
 
+def test_a_share_left_unresolved_by_a_broken_pool_is_masked_here_not_waited_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
+    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)
+    monkeypatch.setattr(masking_workers, "POOL_CHECK_S", 0.2)
+    workers = MaskingWorkers(MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False), workers=2)
+    try:
+        assert workers.mask(fake_documents(2))[0]  # the pool is up
+        (worker,) = multiprocessing.active_children()
+        assert worker.pid is not None
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.join(timeout=10)
+        unresolved: Future[Any] = Future()  # what Python 3.11's pool can leave after InvalidStateError
+        started = time.monotonic()
+        with pytest.raises(BrokenProcessPool):
+            workers._share_result(unresolved)
+        assert time.monotonic() - started < 30
+    finally:
+        workers.close()
+
+
 def fake_documents(count: int, seed: int = 43) -> list[TextDocument]:
     fake = Faker("en_US")
     fake.seed_instance(seed)
