@@ -13,9 +13,11 @@ and MRR. The raw text (unmasked, chunked the same way) is the reference a leak-p
 (torch dynamic quantisation: per tensor, per channel, and per channel with the feed-forward output layers
 left in fp32), each with the mean cosine of its chunk vectors to the fp32 ones and the share of each
 query's 5 nearest chunks it keeps; and a collection written with ``--embedding-precision int8`` queried
-in fp32, as a framework reading it (LangChain, LlamaIndex, Haystack) would.
+in fp32, as a framework reading it (LangChain, LlamaIndex, Haystack) would. ``--bf16`` adds the same two
+rows for bf16 (the matrix products under torch's bf16 autocast, the default for a new collection on a CPU
+with bf16 units).
 
-    python bench/retrieval.py [--docs 200] [--queries 200] [--k 5] [--int8] [--json]
+    python bench/retrieval.py [--docs 200] [--queries 200] [--k 5] [--int8] [--bf16] [--json]
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--int8", action="store_true", help="add the types view embedded in int8")
+    parser.add_argument("--bf16", action="store_true", help="add the types view embedded in bf16")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -156,11 +159,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a collection written with --embedding-precision int8, queried by a framework embedding in fp32
         rows.append(("masked, types view, int8 chunks, fp32 queries", masked, "tokens", "types",
                      Embedder(view="tokens", precision="int8"), embedder))  # fmt: skip
+    if args.bf16:
+        bf16 = Embedder(view="tokens", precision="bf16")
+        if not bf16.computes_bf16:
+            print("this CPU has no bf16 units: the bf16 rows are computed in fp32", file=sys.stderr)
+        rows += [("masked, types view, bf16", masked, "tokens", "types", bf16, None),
+                 ("masked, types view, bf16 chunks, fp32 queries", masked, "tokens", "types", bf16, embedder)]  # fmt: skip
     reference = None
     for label, texts, measured_in, shown, model, query_model in rows:
         chunker = Chunker(partial(_count, embedder, measured_in), embedder.max_chunk_tokens, 32)
         chunks = [(name, embedding_view(c.text, shown)) for name, text in texts for c in chunker.chunk(text)]
-        row = evaluate(chunks, queries, model, args.k, reference if "int8" in label else None, query_model)
+        compared = "int8" in label or "bf16" in label
+        row = evaluate(chunks, queries, model, args.k, reference if compared else None, query_model)
         if label == "masked, types view, same chunks":
             reference = row  # the fp32 vectors the int8 rows are compared with
         results[label] = {key: value for key, value in row.items() if not key.startswith("_")}

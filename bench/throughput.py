@@ -23,8 +23,8 @@ loading its models inside it too (what a run on a fresh cluster costs); peak RSS
 least any schedule of those two stages could take on the machine's cores, and the ratio that would give.
 
     python bench/throughput.py [--docs 200] [--doc-chars 3000] [--runs 3] [--workers 0]
-                               [--embedding-view auto] [--embedding-precision fp32|int8]
-                               [--naive-parser] [--only SYSTEM] [--floor]
+                               [--embedding-view auto] [--embedding-precision auto|fp32|bf16|int8]
+                               [--naive-parser] [--naive-bf16] [--only SYSTEM] [--floor]
                                [--task-runner threads|dask] [--json]
 """
 
@@ -201,7 +201,7 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
         "documents": result.counts.documents_indexed,
         "chunks": result.counts.chunks_indexed,
         "stage_seconds": result.to_dict()["seconds"],
-        "embedding_view": _view_of(settings),
+        **_embedding_of(settings),
         "qdrant_path": str(work / "data" / "qdrant"),
     }
     if options.get("reopen"):
@@ -209,10 +209,12 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
     return numbers
 
 
-def _view_of(settings: Any) -> str:
-    from indexers.embedding import resolve_embedding_view
+def _embedding_of(settings: Any) -> dict[str, str]:
+    """The view and precision the run's fresh collection was written with."""
+    from indexers.embedding import resolve_embedding_precision, resolve_embedding_view
 
-    return resolve_embedding_view(settings.embedding_view, None)  # a fresh collection
+    return {"embedding_view": resolve_embedding_view(settings.embedding_view, None),
+            "embedding_precision": resolve_embedding_precision(settings.embedding_precision, None)}  # fmt: skip
 
 
 def reopen_and_search(settings: Any) -> dict[str, float]:
@@ -235,6 +237,7 @@ def reopen_and_search(settings: Any) -> dict[str, float]:
 
 
 def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
+    import torch
     from langchain_text_splitters import RecursiveCharacterTextSplitter
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_anonymizer import AnonymizerEngine
@@ -278,7 +281,8 @@ def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, An
 
     def flush(batch: list[tuple[str, str]]) -> None:
         nonlocal next_id
-        vectors = model.encode([text for _, text in batch], batch_size=NAIVE_BATCH)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(options.get("naive_bf16"))):
+            vectors = model.encode([text for _, text in batch], batch_size=NAIVE_BATCH)
         points = [
             models.PointStruct(
                 id=next_id + offset,
@@ -311,6 +315,7 @@ def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, An
         "load_s": load_s,
         "documents": documents,
         "chunks": chunks,
+        "embedding_precision": "bf16" if options.get("naive_bf16") else "fp32",
         "qdrant_path": str(qdrant_path),
     }
 
@@ -325,7 +330,9 @@ def measure(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> d
     pieces, truncated = word_pieces(texts, numbers.get("embedding_view", "tokens"))
     seconds = numbers["seconds"]
     extra: dict[str, Any] = {
-        key: numbers[key] for key in ("stage_seconds", "reopen_s", "points", "search_ms") if key in numbers
+        key: numbers[key]
+        for key in ("stage_seconds", "reopen_s", "points", "search_ms", "embedding_precision")
+        if key in numbers
     }
     if options.get("floor") and system == "ragmask":
         extra |= floor_seconds(corpus, texts, numbers["embedding_view"], options["embedding_precision"])
@@ -416,7 +423,8 @@ def print_rows(rows: dict[str, dict[str, Any]], ratio: float | None) -> None:
             f"{row['docs_per_s']:>6} docs/s  {row['chunks_per_s']:>7} chunks/s ({row['chunks']} chunks, "
             f"{row['word_pieces']} word pieces, {row['chunks_truncated']} truncated)  peak RSS {row['peak_rss_mb']} MB "
             f"(a worker's {row['worker_peak_rss_mb']} MB)  "
-            f"recall {row['recall']} (left: {row['values_left'] or 'none'})  load {row['load_s']} s",
+            f"recall {row['recall']} (left: {row['values_left'] or 'none'})  load {row['load_s']} s"
+            + (f"  embedded in {row['embedding_precision']}" if "embedding_precision" in row else ""),
             flush=True,
         )
         if "stage_seconds" in row:
@@ -449,9 +457,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--embedding-precision",
         default="auto",
-        choices=["auto", "fp32", "int8"],
-        help="ragmask's --embedding-precision (the naive side embeds in fp32)",
+        choices=["auto", "fp32", "bf16", "int8"],
+        help="ragmask's --embedding-precision (auto: bf16 where the CPU has bf16 units, else fp32)",
     )
+    parser.add_argument("--naive-bf16", action="store_true",
+                        help="the naive pipeline embeds under torch's bf16 autocast too (default: fp32, "
+                        "sentence-transformers' own default)")  # fmt: skip
     parser.add_argument("--task-runner", default="threads", choices=["threads", "dask"],
                         help="ragmask's --task-runner; dask starts a local cluster of --workers processes inside "
                         "the clock, and each worker loads its models inside it too")  # fmt: skip
@@ -473,6 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--docs, --doc-chars and --runs must be positive")
     systems = (args.only,) if args.only else SYSTEMS
     options = {"workers": args.workers, "embedding_view": args.embedding_view, "naive_parser": args.naive_parser,
+               "naive_bf16": args.naive_bf16,
                "embedding_precision": args.embedding_precision,
                "reopen": bool(args.only), "task_runner": args.task_runner}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="ragmask-throughput-") as tmp:

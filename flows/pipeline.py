@@ -18,12 +18,8 @@ from flows.batch_counts import STAGES, ErrorSink, IngestCounts, SourceEntry, Sou
 from flows.batch_preparer import BatchPreparer, PreparedBatch, PreparedDocument
 from flows.masking_workers import default_workers
 from flows.settings import IngestSettings
-from indexers.embedding import (
-    DEFAULT_EMBEDDING_PRECISION,
-    LEGACY_EMBEDDING_VIEW,
-    resolve_embedding_precision,
-    resolve_embedding_view,
-)
+from indexers.embedding import LEGACY_EMBEDDING_VIEW, resolve_embedding_precision, resolve_embedding_view
+from indexers.embedding_precision import LEGACY_EMBEDDING_PRECISION
 from indexers.index_writer import IndexWriter
 from indexers.lineage import FAILED, QUARANTINED, LineageStore
 from indexers.payload_formats import writable_format
@@ -50,7 +46,7 @@ PROFILE_NAMES = {"pipeline_version": "ragmask version", "policy": "policy", "det
                  "key_id": "masking key", "payload_format": "payload format",
                  "embedding_view": "embedding view", "embedding_precision": "embedding precision"}  # fmt: skip
 # What a profile recorded before a field existed meant.
-PROFILE_LEGACY = {"embedding_view": LEGACY_EMBEDDING_VIEW, "embedding_precision": DEFAULT_EMBEDDING_PRECISION}
+PROFILE_LEGACY = {"embedding_view": LEGACY_EMBEDDING_VIEW, "embedding_precision": LEGACY_EMBEDDING_PRECISION}
 
 
 def count_source_files(paths: Iterable[Path]) -> int:

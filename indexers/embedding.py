@@ -13,6 +13,7 @@ address"); ``tokens`` shows the chunk as stored. Chunks are measured in the view
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,15 @@ from masking.errors import MaskingError
 from masking.freed_memory import release_freed_memory
 from masking.tokens import TOKEN_PATTERN
 
+from .embedding_precision import (
+    EMBEDDING_PRECISIONS,
+    LEGACY_EMBEDDING_PRECISION,
+    computes_bf16,
+    computing_in_bf16,
+    new_collection_precision,
+    quantised_int8,
+)
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -32,11 +42,6 @@ EMBEDDING_VIEWS = ("types", "tokens")
 DEFAULT_EMBEDDING_VIEW = "types"
 # Collections written before views existed embedded the stored text.
 LEGACY_EMBEDDING_VIEW = "tokens"
-# int8: the model's linear layers quantised per channel (torch dynamic quantisation, CPU only): 1.5x faster
-# embedding, vectors at cosine 0.96 to fp32 ones (bench/retrieval.py --int8). Opt-in: a framework that reads
-# the collection embeds its queries in fp32.
-EMBEDDING_PRECISIONS = ("fp32", "int8")
-DEFAULT_EMBEDDING_PRECISION = "fp32"
 
 
 def embedding_view(text: str, view: str) -> str:
@@ -69,15 +74,17 @@ def resolve_embedding_view(setting: str, recorded_profile: Mapping[str, Any] | N
 
 
 def resolve_embedding_precision(setting: str, recorded_profile: Mapping[str, Any] | None) -> str:
-    """The precision a collection was embedded in, fp32 for a new one (and one from before the setting)."""
-    return _resolve_auto(setting, recorded_profile, "embedding_precision", DEFAULT_EMBEDDING_PRECISION,
-                         DEFAULT_EMBEDDING_PRECISION)  # fmt: skip
+    """The precision a collection was embedded in (fp32 before the setting), for a new one bf16 where the
+    CPU has it, else fp32 (see embedding_precision)."""
+    return _resolve_auto(setting, recorded_profile, "embedding_precision", new_collection_precision(),
+                         LEGACY_EMBEDDING_PRECISION)  # fmt: skip
 
 
 # Chunks per forward pass. On a CPU small batches are faster: a batch is padded to its longest chunk, and
 # chunks of 16 padded less cost 9% less than 32 on the benchmark's chunks (8 was no faster; 128 took 30%
 # longer). Elsewhere the previous default stands: no GPU was at hand to measure.
 CPU_BATCH_SIZE, OTHER_BATCH_SIZE = 16, 32
+logger = logging.getLogger(__name__)
 
 PACKAGED_MODELS = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
@@ -103,15 +110,20 @@ def pick_device(requested: str = "auto") -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-@lru_cache(maxsize=2)
-def load_model(model: str, device: str, precision: str = DEFAULT_EMBEDDING_PRECISION) -> SentenceTransformer:
-    """The model, loaded once per process (several seconds) and shared by every Embedder."""
+def load_model(model: str, device: str, precision: str = LEGACY_EMBEDDING_PRECISION) -> SentenceTransformer:
+    """The model for ``precision``, loaded once per process (several seconds) and shared by every Embedder;
+    bf16 is the fp32 model run under autocast, so the two share one copy."""
     if precision not in EMBEDDING_PRECISIONS:
         raise EmbedderError(
             f"embedding precision must be one of {', '.join(EMBEDDING_PRECISIONS)}, not {precision!r}"
         )
     if precision == "int8" and device != "cpu":
         raise EmbedderError(f"int8 embedding runs on the CPU only, not on {device!r}: use fp32 there")
+    return _loaded_model(model, device, quantised=precision == "int8")
+
+
+@lru_cache(maxsize=2)
+def _loaded_model(model: str, device: str, quantised: bool) -> SentenceTransformer:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub at run time
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
@@ -124,23 +136,7 @@ def load_model(model: str, device: str, precision: str = DEFAULT_EMBEDDING_PRECI
             f"embedding model {model!r} cannot be loaded offline ({type(error).__name__}); "
             "give an installed model's directory"
         ) from None
-    return quantised_int8(loaded) if precision == "int8" else loaded
-
-
-def quantised_int8(model: SentenceTransformer) -> SentenceTransformer:
-    """The model with every linear layer in int8, weights scaled per output channel (per tensor, the
-    vectors fell to cosine 0.83 of the fp32 ones; per channel 0.96). Activations are quantised per call."""
-    import warnings
-
-    import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    with warnings.catch_warnings():  # torch.ao's deprecation notice, on every call
-        warnings.simplefilter("ignore")
-        quantize_dynamic(
-            model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True
-        )  # type: ignore[no-untyped-call]
-    return model
+    return quantised_int8(loaded) if quantised else loaded
 
 
 @dataclass(frozen=True)
@@ -152,7 +148,7 @@ class EmbedderInfo:
     max_seq_length: int
     device: str
     view: str = DEFAULT_EMBEDDING_VIEW
-    precision: str = DEFAULT_EMBEDDING_PRECISION
+    precision: str = LEGACY_EMBEDDING_PRECISION
     location: str = "in-process"
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,10 +160,10 @@ class Embedder:
 
     def __init__(
         self, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto", batch_size: int | None = None,
-        view: str = DEFAULT_EMBEDDING_VIEW, precision: str = DEFAULT_EMBEDDING_PRECISION,
+        view: str = DEFAULT_EMBEDDING_VIEW, precision: str = LEGACY_EMBEDDING_PRECISION,
     ) -> None:  # fmt: skip
-        """``batch_size``: chunks per forward pass; None: 16 on a CPU, 32 elsewhere. ``precision``: fp32, or
-        int8 (CPU only)."""
+        """``batch_size``: chunks per forward pass; None: 16 on a CPU, 32 elsewhere. ``precision``: fp32,
+        bf16 (computed in fp32 where the device has no bf16 units), or int8 (CPU only)."""
         embedding_view("", view)  # an unknown view fails here, before the model loads
         self.model_name = model
         self.view = view
@@ -175,6 +171,10 @@ class Embedder:
         self.device = pick_device(device)
         self.batch_size = batch_size or (CPU_BATCH_SIZE if self.device == "cpu" else OTHER_BATCH_SIZE)
         self._model = load_model(model, self.device, precision)
+        self.computes_bf16 = computes_bf16(precision, self.device)
+        if precision == "bf16" and not self.computes_bf16:
+            logger.info("embedding a bf16 collection in fp32: %s has no bf16 units (same vectors within "
+                        "cosine 0.9999)", self.device)  # fmt: skip
         self._tokenizer = self._model.tokenizer
 
     @cached_property
@@ -201,13 +201,14 @@ class Embedder:
         costs the model fewer word pieces than its budget)."""
         if not texts:
             return []
-        vectors = self._model.encode(
-            [embedding_view(text, self.view) for text in texts],
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with computing_in_bf16(self.device, self.computes_bf16):
+            vectors = self._model.encode(
+                [embedding_view(text, self.view) for text in texts],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         rows: list[list[float]] = vectors.tolist()
         release_freed_memory()  # torch's buffers of this call's shapes: without it a long run grows
         return rows

@@ -23,7 +23,14 @@ from flows.ingesting import run_ingest
 from flows.masking_workers import MaskerSpec, MaskingWorkers, split_by_length
 from flows.pipeline import STAGES, SettingsChangedError
 from flows.settings import IngestSettings, StoreSettings
-from indexers.embedding import Embedder, EmbedderError, embedding_view, resolve_embedding_view
+from indexers.embedding import (
+    Embedder,
+    EmbedderError,
+    collection_embedder,
+    embedding_view,
+    resolve_embedding_view,
+)
+from indexers.embedding_precision import computes_bf16, cpu_has_bf16, new_collection_precision
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys, TextDocument
@@ -43,6 +50,14 @@ def write_corpus(folder: Path, documents: int, seed: int = 41) -> None:
         lines = [f"{fake.name()} wrote to {fake.email()} from {fake.street_address()}, {fake.city()}. "
                  f"Call {fake.phone_number()}. {fake.paragraph(nb_sentences=4)}" for _ in range(3)]  # fmt: skip
         (folder / f"note-{number:02d}.txt").write_text("\n\n".join(lines), encoding="utf-8")
+
+
+def same_vector(first: Any, second: Any) -> bool:
+    """The same vector up to the precision's rounding: fp32 to 1e-4 whatever the batch's padding; bf16's
+    products round differently in another batch shape (about 1e-3 an element), so within cosine 0.9999."""
+    first, second = np.array(first), np.array(second)
+    return bool(np.allclose(first, second, atol=1e-4) or (computes_bf16(new_collection_precision(), "cpu")
+                                                          and float(first @ second) > 0.9999))  # fmt: skip
 
 
 def snapshot(data_dir: Path, collection: str = "ragmask") -> tuple[dict[str, Any], Any]:
@@ -165,7 +180,7 @@ def test_a_file_of_many_records_is_prepared_and_written_in_parts_with_the_same_r
         i: payload for i, (payload, _) in whole.items()
     }
     for point_id, (_, vector) in parted.items():  # other batch shapes: other padding, the same vectors
-        assert np.allclose(vector, whole[point_id][1], atol=1e-4)
+        assert same_vector(vector, whole[point_id][1])
     close_local_clients()
 
 
@@ -440,19 +455,24 @@ def test_a_changed_detector_is_refused_once_a_document_needs_masking(tmp_path: P
     close_local_clients()
 
 
+def ingested_in(tmp_path: Path, precision: str) -> tuple[IngestSettings, LineageStore, list[str], Any]:
+    """Three documents ingested in ``precision``: the settings, the lineage (its profile checked), each
+    stored chunk's types view and the stored vectors."""
+    write_corpus(tmp_path / "corpus", 3)
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "d"), embedding_precision=precision)
+    assert run_ingest([tmp_path / "corpus"], settings, keys=KEYS).counts.documents_indexed == 3
+    lineage = LineageStore(settings.stores.lineage)
+    assert (lineage.profile("ragmask") or {})["embedding_precision"] == precision
+    records = list(VectorStore(settings.stores.qdrant, "ragmask").scroll(with_vectors=True))
+    texts = [embedding_view(str((r.payload or {})["page_content"]), "types") for r in records]
+    return settings, lineage, texts, np.array([r.vector for r in records])
+
+
 def test_an_int8_collection_keeps_its_precision_for_later_runs_search_and_erasure(tmp_path: Path) -> None:
     from flows.reindexing import run_reindex
     from flows.searching import run_search
-    from indexers.embedding import collection_embedder
 
-    write_corpus(tmp_path / "corpus", 3)
-    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "d"), embedding_precision="int8")
-    assert run_ingest([tmp_path / "corpus"], settings, keys=KEYS).counts.documents_indexed == 3
-    lineage = LineageStore(settings.stores.lineage)
-    assert (lineage.profile("ragmask") or {})["embedding_precision"] == "int8"
-    records = list(VectorStore(settings.stores.qdrant, "ragmask").scroll(with_vectors=True))
-    texts = [embedding_view(str((r.payload or {})["page_content"]), "types") for r in records]
-    stored = np.array([r.vector for r in records])
+    settings, lineage, texts, stored = ingested_in(tmp_path, "int8")
     int8, fp32 = Embedder(precision="int8"), Embedder(precision="fp32")
     assert np.allclose(np.array(int8.embed(texts)), stored, atol=1e-4)  # written by the int8 model
     cosines = np.sum(np.array(fp32.embed(texts)) * stored, axis=1)
@@ -481,6 +501,56 @@ def test_int8_embedding_is_refused_off_the_cpu_before_the_model_loads() -> None:
         Embedder(device="cuda", precision="int8")
     with pytest.raises(EmbedderError, match="precision must be one of"):
         Embedder(device="cpu", precision="fp16")
+
+
+def test_a_new_collection_is_embedded_in_bf16_only_where_the_cpu_has_bf16_units() -> None:
+    assert new_collection_precision({"avx2", "avx512f", "avx512_bf16"}) == "bf16"
+    assert new_collection_precision({"amx_tile", "amx_bf16"}) == "bf16"
+    assert new_collection_precision({"avx2", "avx512f", "avx512_vnni"}) == "fp32"
+    assert new_collection_precision(set()) == "fp32"
+    # this machine's own answer comes from its flags, and only bf16 is ever computed in bf16
+    flags = next(
+        (line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), ""
+    )
+    assert cpu_has_bf16() == bool({"avx512_bf16", "amx_bf16"} & set(flags.partition(":")[2].split()))
+    assert computes_bf16("bf16", "cpu") == cpu_has_bf16()
+    assert not computes_bf16("fp32", "cpu") and not computes_bf16("int8", "cpu")
+    assert not computes_bf16("bf16", "mps")  # a device without a measured bf16 path computes fp32
+
+
+def test_a_bf16_collection_holds_the_fp32_vectors_within_rounding_and_keeps_its_precision(
+    tmp_path: Path,
+) -> None:
+    settings, lineage, texts, stored = ingested_in(tmp_path, "bf16")
+    bf16 = Embedder(precision="bf16")
+    assert np.allclose(np.array(bf16.embed(texts)), stored, atol=1e-5)  # written by the bf16 embedder
+    cosines = np.sum(np.array(Embedder(precision="fp32").embed(texts)) * stored, axis=1)
+    assert cosines.min() > 0.9999  # the fp32 vectors within bf16's rounding: a query in fp32 finds the same
+    if bf16.computes_bf16:
+        assert cosines.max() < 0.9999999  # really computed in bf16, not fp32 under another name
+    else:
+        assert cosines.min() > 0.9999999  # no bf16 units: computed in fp32
+    assert collection_embedder(lineage.profile("ragmask")).precision == "bf16"
+    with pytest.raises(SettingsChangedError, match="embedding precision"):
+        run_ingest([tmp_path / "corpus"], IngestSettings(stores=settings.stores, embedding_precision="fp32"),
+                   keys=KEYS)  # fmt: skip
+    close_local_clients()
+
+
+def test_auto_writes_a_new_collection_in_this_cpus_precision_and_keeps_an_fp32_one(tmp_path: Path) -> None:
+    write_corpus(tmp_path / "corpus", 2)
+    fresh = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "new"))
+    run_ingest([tmp_path / "corpus"], fresh, keys=KEYS)
+    assert (LineageStore(fresh.stores.lineage).profile("ragmask") or {})["embedding_precision"] == (
+        new_collection_precision()
+    )
+    older = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "old"), embedding_precision="fp32")
+    run_ingest([tmp_path / "corpus"], older, keys=KEYS)
+    changed = tmp_path / "corpus" / "note-00.txt"  # a changed document: the auto run embeds again
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA later paragraph.", encoding="utf-8")
+    run_ingest([tmp_path / "corpus"], IngestSettings(stores=older.stores), keys=KEYS)
+    assert (LineageStore(older.stores.lineage).profile("ragmask") or {})["embedding_precision"] == "fp32"
+    close_local_clients()
 
 
 def test_a_lineage_store_is_opened_for_reading_only_where_one_exists(tmp_path: Path) -> None:
