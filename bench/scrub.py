@@ -2,7 +2,7 @@
 into a masked one; points/s end to end (read, mask, re-embed, write with lineage, audit of the target)
 and peak RSS. Models are loaded before the clock starts.
 
-    .venv/bin/python bench/scrub.py [--points 2000] [--json]
+    .venv/bin/python bench/scrub.py [--points 2000] [--embedding-precision auto|fp32|bf16|int8] [--json]
 """
 
 from __future__ import annotations
@@ -53,11 +53,12 @@ def build_source(settings: IngestSettings, points: int) -> set[str]:
     return values
 
 
-def run(points: int) -> dict[str, Any]:
+def run(points: int, precision: str = "auto") -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ragmask-scrub-") as folder:
         os.environ.setdefault("RAGMASK_SECRET_KEY", "ragmask-bench-secret-not-for-production")
         os.environ["XDG_STATE_HOME"] = str(Path(folder) / "state")
-        settings = IngestSettings(stores=StoreSettings(data_dir=Path(folder) / "data", collection="masked"))
+        settings = IngestSettings(stores=StoreSettings(data_dir=Path(folder) / "data", collection="masked"),
+                                  embedding_precision=precision)  # fmt: skip
         values = build_source(settings, points)
         Embedder().embed(["warm up"])  # models loaded outside the clock
         Masker(MaskingKeys(b"warm-up-key-0123456789")).mask("warm", "Jane Doe, jane@example.com")
@@ -70,16 +71,18 @@ def run(points: int) -> dict[str, Any]:
     return {
         "points": points, "documents": result["documents"], "seconds": round(seconds, 1),
         "points_per_s": round(points / seconds, 1), "suspected_after": result["audit"]["suspected"],
-        "emails_and_phones_left": left, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "emails_and_phones_left": left, "embedding_precision": result["embedding"]["precision"], "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--points", type=int, default=2000)
+    parser.add_argument("--embedding-precision", default="auto", choices=["auto", "fp32", "bf16", "int8"],
+                        help="the target's (auto: bf16 where the CPU has bf16 units, else fp32)")  # fmt: skip
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = run(args.points)
+    result = run(args.points, args.embedding_precision)
     print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
 
 

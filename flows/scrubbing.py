@@ -14,7 +14,7 @@ from flows.masking_workers import MaskerSpec, MaskingWorkers, default_workers
 from flows.parameters import ScrubParameters
 from flows.settings import IngestSettings
 from indexers.audit import Auditor
-from indexers.embedding import Embedder, resolve_embedding_view
+from indexers.embedding import Embedder, resolve_embedding_precision, resolve_embedding_view
 from indexers.lineage import LineageStore
 from indexers.payload_formats import (
     FORMATS,
@@ -76,6 +76,7 @@ def run_scrub(
         settings.device,
         settings.embed_batch_size,
         resolve_embedding_view(settings.embedding_view, None),
+        resolve_embedding_precision(settings.embedding_precision, None),  # the target is a new collection
     )
     target = VectorStore(location, request.target)
     if target.exists():
@@ -113,6 +114,7 @@ def _scrub_into(
         "target": request.target,
         "format": name,
         "sparse_vectors_dropped": sorted(source.sparse_vectors()),
+        "embedding": embedder.info.to_dict(),  # model, view and precision the target's vectors were made with
     }
     scrubber = Scrubber(source, target, fmt, masker, embedder, lineage, keys, run_id, doc_key=request.doc_key,
                         mask_many=lambda documents: masking.mask(documents)[0])  # fmt: skip

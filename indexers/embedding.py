@@ -218,7 +218,8 @@ def collection_embedder(
     profile: Mapping[str, Any] | None, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto",
     batch_size: int | None = None,
 ) -> Embedder:  # fmt: skip
-    """The embedder that matches a collection: its recorded view and precision (``profile`` None: a
-    collection ragmask did not write, embedded in fp32). Erasure re-embeds with it, search embeds queries."""
+    """The embedder that matches a collection: its recorded view and precision (``profile`` None: one
+    ragmask's ingest did not write, a scrub's target included: what a new one gets on this machine, whose
+    vectors equal fp32 ones within cosine 0.99998). Erasure re-embeds with it, search embeds queries."""
     return Embedder(model, device, batch_size, resolve_embedding_view("auto", profile),
                     resolve_embedding_precision("auto", profile))  # fmt: skip

@@ -22,6 +22,7 @@ from flows import masking_workers
 from flows.erasing import register_request, run_erase
 from flows.scrubbing import ScrubRequest, run_scrub
 from flows.settings import IngestSettings, StoreSettings
+from indexers.embedding_precision import new_collection_precision
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
 from tests.conftest import REPO, TEST_SECRET
@@ -90,6 +91,9 @@ def test_langchain_collection(settings: IngestSettings) -> None:
     assert result["format"] == "langchain" and result["documents"] == 3 and result["alias_swapped"]
     assert_scrubbed(result, text, 6)
     assert all(isinstance(r.vector, list) and len(r.vector) == 384 for r in records)  # "" is the default name
+    # the target is a new collection: embedded as ingest embeds one, in this CPU's precision
+    assert result["embedding"]["view"] == "types"
+    assert result["embedding"]["precision"] == new_collection_precision()
 
     again = run_scrub(settings, ScrubRequest("lc_src", "lc_dst"))  # a second run is a no-op
     assert again["points_written"] == 0 and again["documents_unchanged"] == 3
