@@ -210,8 +210,8 @@ class IngestParameters(Parameters):
         "words ('types', half the word pieces) or the chunk as stored ('tokens'); auto: the collection's own, "
         "'types' for a new one.")] = "auto"  # fmt: skip
     embedding_precision: Annotated[EmbeddingPrecision, Field(
-        title="Embedding precision", description="bf16: the model's matrix products in bfloat16, 0.55x the fp32 "
-        "time where the CPU has bf16 units, vectors within cosine 0.99998 of fp32 ones; int8: its linear layers in "
+        title="Embedding precision", description="bf16: the model's matrix products in bfloat16, 0.55-0.62x the "
+        "fp32 time where the CPU has bf16 units, vectors within cosine 0.99998 of fp32 ones; int8: its linear layers in "
         "int8 on the CPU, vectors at cosine 0.96 (opt-in); auto: the collection's own, for a new one bf16 where "
         "the CPU has bf16 units, else fp32.")] = "auto"  # fmt: skip
     workers: MaskingProcesses = 0

@@ -85,9 +85,8 @@ class IngestSettings:
     device: str = "auto"
     embed_batch_size: int | None = None  # None: the embedder's default for its device
     embedding_view: str = "auto"  # types | tokens | auto: the collection's own, "types" for a new one
-    embedding_precision: str = (
-        "auto"  # fp32 | bf16 | int8 | auto: the collection's own, bf16 or fp32 for a new one
-    )
+    embedding_precision: str = "auto"  # fp32 | bf16 | int8 | auto: the collection's own, and for a new one
+    # bf16 where the CPU has bf16 units, else fp32 (indexers/embedding_precision.py)
     chunk_tokens: int | None = None  # None: the embedding model's limit
     chunk_overlap: int = 32
     batch_documents: int = 32

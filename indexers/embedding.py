@@ -37,6 +37,8 @@ from .embedding_precision import (
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 EMBEDDING_VIEWS = ("types", "tokens")
 DEFAULT_EMBEDDING_VIEW = "types"
@@ -84,7 +86,6 @@ def resolve_embedding_precision(setting: str, recorded_profile: Mapping[str, Any
 # chunks of 16 padded less cost 9% less than 32 on the benchmark's chunks (8 was no faster; 128 took 30%
 # longer). Elsewhere the previous default stands: no GPU was at hand to measure.
 CPU_BATCH_SIZE, OTHER_BATCH_SIZE = 16, 32
-logger = logging.getLogger(__name__)
 
 PACKAGED_MODELS = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 

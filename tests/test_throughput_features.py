@@ -56,8 +56,7 @@ def same_vector(first: Any, second: Any) -> bool:
     """The same vector up to the precision's rounding: fp32 to 1e-4 whatever the batch's padding; bf16's
     products round differently in another batch shape (about 1e-3 an element), so within cosine 0.9999."""
     first, second = np.array(first), np.array(second)
-    return bool(np.allclose(first, second, atol=1e-4) or (computes_bf16(new_collection_precision(), "cpu")
-                                                          and float(first @ second) > 0.9999))  # fmt: skip
+    return bool(np.allclose(first, second, atol=1e-4) or (cpu_has_bf16() and float(first @ second) > 0.9999))
 
 
 def snapshot(data_dir: Path, collection: str = "ragmask") -> tuple[dict[str, Any], Any]:
