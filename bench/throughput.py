@@ -24,6 +24,7 @@ least any schedule of those two stages could take on the machine's cores, and th
 
     python bench/throughput.py [--docs 200] [--doc-chars 3000] [--runs 3] [--workers 0]
                                [--embedding-view auto] [--embedding-precision auto|fp32|bf16|int8]
+                               [--embedding-backend auto|torch|openvino]
                                [--naive-parser] [--naive-bf16] [--only SYSTEM] [--floor]
                                [--task-runner threads|dask] [--json]
 """
@@ -181,13 +182,14 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
     warm_up.mkdir(parents=True)
     (warm_up / "warm-up.txt").write_text("Jane Doe wrote to jane@example.com.", encoding="utf-8")
     precision = options.get("embedding_precision", "auto")  # the warm-up loads the model the run uses
+    backend = options.get("embedding_backend", "auto")
     run_ingest([warm_up], IngestSettings(stores=StoreSettings(data_dir=work / "warm-up-data"),
-                                         embedding_precision=precision), keys=keys)  # fmt: skip
+                                         embedding_precision=precision, embedding_backend=backend), keys=keys)  # fmt: skip
     load_s = time.perf_counter() - started
 
     settings = IngestSettings(stores=StoreSettings(data_dir=work / "data", collection=COLLECTION),
                               workers=options["workers"], embedding_view=options["embedding_view"],
-                              embedding_precision=precision,
+                              embedding_precision=precision, embedding_backend=backend,
                               task_runner=options.get("task_runner", "threads"))  # fmt: skip
     with DescendantPeakRss() as workers_rss:
         started = time.perf_counter()
@@ -210,11 +212,18 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
 
 
 def _embedding_of(settings: Any) -> dict[str, str]:
-    """The view and precision the run's fresh collection was written with."""
-    from indexers.embedding import resolve_embedding_precision, resolve_embedding_view
+    """The view, precision and backend the run's fresh collection was written with."""
+    from indexers.embedding import (
+        pick_device,
+        resolve_embedding_backend,
+        resolve_embedding_precision,
+        resolve_embedding_view,
+    )
 
+    precision = resolve_embedding_precision(settings.embedding_precision, None)
+    backend = resolve_embedding_backend(settings.embedding_backend, pick_device(settings.device), precision)
     return {"embedding_view": resolve_embedding_view(settings.embedding_view, None),
-            "embedding_precision": resolve_embedding_precision(settings.embedding_precision, None)}  # fmt: skip
+            "embedding_precision": f"{precision} ({backend})"}  # fmt: skip
 
 
 def reopen_and_search(settings: Any) -> dict[str, float]:
@@ -315,7 +324,7 @@ def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, An
         "load_s": load_s,
         "documents": documents,
         "chunks": chunks,
-        "embedding_precision": "bf16" if options.get("naive_bf16") else "fp32",
+        "embedding_precision": "bf16 (torch)" if options.get("naive_bf16") else "fp32 (torch)",
         "qdrant_path": str(qdrant_path),
     }
 
@@ -335,7 +344,8 @@ def measure(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> d
         if key in numbers
     }
     if options.get("floor") and system == "ragmask":
-        extra |= floor_seconds(corpus, texts, numbers["embedding_view"], options["embedding_precision"])
+        extra |= floor_seconds(corpus, texts, numbers["embedding_view"], options["embedding_precision"],
+                               options["embedding_backend"])  # fmt: skip
     return extra | {
         "system": system,
         "documents": numbers["documents"],
@@ -353,7 +363,9 @@ def measure(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> d
     }
 
 
-def floor_seconds(corpus: Path, texts: list[str], view: str, precision: str) -> dict[str, float]:
+def floor_seconds(
+    corpus: Path, texts: list[str], view: str, precision: str, backend: str
+) -> dict[str, float]:
     """What no schedule of ragmask's stages avoids, each stage alone with its models loaded: masking every
     document in one process (``detect_s``: core-seconds, propagation and leak check included) and
     embedding the stored chunks on every core (``embed_s``) and on one (``embed_one_core_s``). Packed
@@ -362,6 +374,7 @@ def floor_seconds(corpus: Path, texts: list[str], view: str, precision: str) -> 
     import torch
 
     from flows.masking_workers import default_workers
+    from indexers import embedding
     from indexers.embedding import Embedder, resolve_embedding_precision
     from masking import Masker, MaskingKeys, TextDocument
 
@@ -371,15 +384,19 @@ def floor_seconds(corpus: Path, texts: list[str], view: str, precision: str) -> 
     started = time.perf_counter()
     masker.mask_many(documents)
     detect_s = time.perf_counter() - started
-    embedder = Embedder(view=view, precision=resolve_embedding_precision(precision, None))
+    precision = resolve_embedding_precision(precision, None)
+    embedder = Embedder(view=view, precision=precision, backend=backend)
     embedder.embed(texts[:16])
     started = time.perf_counter()
     embedder.embed(texts)
     embed_s = time.perf_counter() - started
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    embedding._loaded_model.cache_clear()  # OpenVINO compiles for the threads there are when it loads
+    one_core = Embedder(view=view, precision=precision, backend=backend)
+    one_core.embed(texts[:16])
     started = time.perf_counter()
-    embedder.embed(texts)
+    one_core.embed(texts)
     embed_one_core_s = time.perf_counter() - started
     torch.set_num_threads(threads)
     cores = default_workers()
@@ -460,6 +477,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=["auto", "fp32", "bf16", "int8"],
         help="ragmask's --embedding-precision (auto: bf16 where the CPU has bf16 units, else fp32)",
     )
+    parser.add_argument("--embedding-backend", default="auto", choices=["auto", "torch", "openvino"],
+                        help="ragmask's --embedding-backend (auto: openvino for fp32 and bf16 on a CPU)")  # fmt: skip
     parser.add_argument("--naive-bf16", action="store_true",
                         help="the naive pipeline embeds under torch's bf16 autocast too (default: fp32, "
                         "sentence-transformers' own default)")  # fmt: skip
@@ -485,7 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     systems = (args.only,) if args.only else SYSTEMS
     options = {"workers": args.workers, "embedding_view": args.embedding_view, "naive_parser": args.naive_parser,
                "naive_bf16": args.naive_bf16,
-               "embedding_precision": args.embedding_precision,
+               "embedding_precision": args.embedding_precision, "embedding_backend": args.embedding_backend,
                "reopen": bool(args.only), "task_runner": args.task_runner}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="ragmask-throughput-") as tmp:
         corpus = Path(tmp) / "corpus"

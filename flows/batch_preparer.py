@@ -133,7 +133,7 @@ class BatchPreparer:
     def embedder(self) -> Embedder:
         settings = self.settings
         return Embedder(settings.embedding_model, settings.device, settings.embed_batch_size, self.view,
-                        settings.embedding_precision)  # fmt: skip
+                        settings.embedding_precision, settings.embedding_backend)  # fmt: skip
 
     @cached_property
     def chunker(self) -> Chunker:

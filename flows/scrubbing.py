@@ -77,6 +77,7 @@ def run_scrub(
         settings.embed_batch_size,
         resolve_embedding_view(settings.embedding_view, None),
         resolve_embedding_precision(settings.embedding_precision, None),  # the target is a new collection
+        settings.embedding_backend,
     )
     target = VectorStore(location, request.target)
     if target.exists():

@@ -87,6 +87,7 @@ class IngestSettings:
     embedding_view: str = "auto"  # types | tokens | auto: the collection's own, "types" for a new one
     embedding_precision: str = "auto"  # fp32 | bf16 | int8 | auto: the collection's own, and for a new one
     # bf16 where the CPU has bf16 units, else fp32 (indexers/embedding_precision.py)
+    embedding_backend: str = "auto"  # torch | openvino | auto: OpenVINO for fp32 and bf16 on a CPU
     chunk_tokens: int | None = None  # None: the embedding model's limit
     chunk_overlap: int = 32
     batch_documents: int = 32
@@ -111,6 +112,7 @@ class IngestSettings:
             "embedding_model": self.embedding_model,
             "embedding_view": self.embedding_view,
             "embedding_precision": self.embedding_precision,
+            "embedding_backend": self.embedding_backend,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
             "vault": self.vault,

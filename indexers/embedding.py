@@ -13,6 +13,7 @@ address"); ``tokens`` shows the chunk as stored. Chunks are measured in the view
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import Mapping
@@ -94,6 +95,10 @@ class EmbedderError(MaskingError):
     """The embedding model cannot be loaded or used; one line."""
 
 
+class OpenVinoCompileError(EmbedderError):
+    """OpenVINO could not compile the model; with the auto backend torch computes it instead."""
+
+
 def resolve_model_path(model: str) -> str:
     """A local directory for ``model``: the packaged default, a path, or a name already cached."""
     if model.casefold() in PACKAGED_MODELS:
@@ -111,20 +116,56 @@ def pick_device(requested: str = "auto") -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_model(model: str, device: str, precision: str = LEGACY_EMBEDDING_PRECISION) -> SentenceTransformer:
-    """The model for ``precision``, loaded once per process (several seconds) and shared by every Embedder;
-    bf16 is the fp32 model run under autocast, so the two share one copy."""
+EMBEDDING_BACKENDS = ("auto", "torch", "openvino")
+
+
+def openvino_installed() -> bool:
+    return importlib.util.find_spec("openvino") is not None
+
+
+def resolve_embedding_backend(setting: str, device: str, precision: str) -> str:
+    """What computes the forward pass: "openvino" for fp32 and bf16 on a CPU where it is installed (auto),
+    "torch" elsewhere (a GPU, int8). The backend changes no vector beyond the precision's rounding, so a
+    collection does not record it."""
+    if setting not in EMBEDDING_BACKENDS:
+        raise EmbedderError(
+            f"embedding backend must be one of {', '.join(EMBEDDING_BACKENDS)}, not {setting!r}"
+        )
+    if setting == "torch":
+        return "torch"
+    usable = device == "cpu" and precision != "int8"
+    if setting == "auto":
+        return "openvino" if usable and openvino_installed() else "torch"
+    if not usable:
+        raise EmbedderError(
+            f"the openvino backend computes fp32 and bf16 on the CPU, not {precision} on {device}"
+        )
+    if not openvino_installed():
+        raise EmbedderError("the openvino backend needs the openvino package: pip install openvino")
+    return "openvino"
+
+
+def load_model(
+    model: str, device: str, precision: str = LEGACY_EMBEDDING_PRECISION, backend: str = "torch"
+) -> SentenceTransformer:
+    """The model for ``precision`` and ``backend``, loaded once per process (several seconds) and shared by
+    every Embedder; on torch, bf16 is the fp32 model run under autocast, so the two share one copy."""
     if precision not in EMBEDDING_PRECISIONS:
         raise EmbedderError(
             f"embedding precision must be one of {', '.join(EMBEDDING_PRECISIONS)}, not {precision!r}"
         )
     if precision == "int8" and device != "cpu":
         raise EmbedderError(f"int8 embedding runs on the CPU only, not on {device!r}: use fp32 there")
-    return _loaded_model(model, device, quantised=precision == "int8")
+    if backend == "openvino":
+        return _loaded_model(
+            model, device, "openvino-bf16" if computes_bf16(precision, device) else "openvino-f32"
+        )
+    return _loaded_model(model, device, "int8" if precision == "int8" else "torch")
 
 
-@lru_cache(maxsize=2)
-def _loaded_model(model: str, device: str, quantised: bool) -> SentenceTransformer:
+@lru_cache(maxsize=4)
+def _loaded_model(model: str, device: str, variant: str) -> SentenceTransformer:
+    """``variant``: torch, int8 (torch, quantised), openvino-f32 or openvino-bf16."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub at run time
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
@@ -137,7 +178,18 @@ def _loaded_model(model: str, device: str, quantised: bool) -> SentenceTransform
             f"embedding model {model!r} cannot be loaded offline ({type(error).__name__}); "
             "give an installed model's directory"
         ) from None
-    return quantised_int8(loaded) if quantised else loaded
+    if variant == "int8":
+        return quantised_int8(loaded)
+    if variant.startswith("openvino"):
+        from .openvino_forward import compile_with_openvino
+
+        try:
+            return compile_with_openvino(loaded, bf16=variant == "openvino-bf16")
+        except Exception as error:  # the converter's errors have no common base
+            raise OpenVinoCompileError(
+                f"OpenVINO cannot compile embedding model {model!r} ({type(error).__name__})"
+            ) from None
+    return loaded
 
 
 @dataclass(frozen=True)
@@ -151,6 +203,7 @@ class EmbedderInfo:
     view: str = DEFAULT_EMBEDDING_VIEW
     precision: str = LEGACY_EMBEDDING_PRECISION
     location: str = "in-process"
+    backend: str = "torch"
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -161,17 +214,30 @@ class Embedder:
 
     def __init__(
         self, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto", batch_size: int | None = None,
-        view: str = DEFAULT_EMBEDDING_VIEW, precision: str = LEGACY_EMBEDDING_PRECISION,
+        view: str = DEFAULT_EMBEDDING_VIEW, precision: str = LEGACY_EMBEDDING_PRECISION, backend: str = "auto",
     ) -> None:  # fmt: skip
         """``batch_size``: chunks per forward pass; None: 16 on a CPU, 32 elsewhere. ``precision``: fp32,
-        bf16 (computed in fp32 where the device has no bf16 units), or int8 (CPU only)."""
+        bf16 (computed in fp32 where the device has no bf16 units), or int8 (CPU only). ``backend``: torch,
+        openvino, or auto (see resolve_embedding_backend; torch where OpenVINO cannot compile the model).
+
+        >>> Embedder(precision="bf16").embed(["Ask <PERSON_1a2b3c4d> about the invoice."])[0][:2]  # doctest: +SKIP
+        [0.0312, -0.0447]
+        """
         embedding_view("", view)  # an unknown view fails here, before the model loads
         self.model_name = model
         self.view = view
         self.precision = precision
         self.device = pick_device(device)
         self.batch_size = batch_size or (CPU_BATCH_SIZE if self.device == "cpu" else OTHER_BATCH_SIZE)
-        self._model = load_model(model, self.device, precision)
+        self.backend = resolve_embedding_backend(backend, self.device, precision)
+        try:
+            self._model = load_model(model, self.device, precision, self.backend)
+        except OpenVinoCompileError as error:
+            if backend != "auto":
+                raise
+            logger.warning("%s: embedding with torch", error)
+            self.backend = "torch"
+            self._model = load_model(model, self.device, precision, self.backend)
         self.computes_bf16 = computes_bf16(precision, self.device)
         if precision == "bf16" and not self.computes_bf16:
             logger.info("embedding a bf16 collection in fp32: %s has no bf16 units (same vectors within "
@@ -187,7 +253,7 @@ class Embedder:
                 f"embedding model {self.model_name!r} declares no dimension or max_seq_length"
             )
         return EmbedderInfo(self.model_name, int(dimension), int(max_seq_length), self.device, self.view,
-                            self.precision)  # fmt: skip
+                            self.precision, backend=self.backend)  # fmt: skip
 
     @property
     def max_chunk_tokens(self) -> int:
@@ -202,7 +268,7 @@ class Embedder:
         costs the model fewer word pieces than its budget)."""
         if not texts:
             return []
-        with computing_in_bf16(self.device, self.computes_bf16):
+        with computing_in_bf16(self.device, self.computes_bf16 and self.backend == "torch"):
             vectors = self._model.encode(
                 [embedding_view(text, self.view) for text in texts],
                 batch_size=self.batch_size,

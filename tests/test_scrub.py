@@ -22,6 +22,7 @@ from flows import masking_workers
 from flows.erasing import register_request, run_erase
 from flows.scrubbing import ScrubRequest, run_scrub
 from flows.settings import IngestSettings, StoreSettings
+from indexers.embedding import pick_device, resolve_embedding_backend
 from indexers.embedding_precision import new_collection_precision
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
@@ -94,6 +95,8 @@ def test_langchain_collection(settings: IngestSettings) -> None:
     # the target is a new collection: embedded as ingest embeds one, in this CPU's precision
     assert result["embedding"]["view"] == "types"
     assert result["embedding"]["precision"] == new_collection_precision()
+    precision = new_collection_precision()
+    assert result["embedding"]["backend"] == resolve_embedding_backend("auto", pick_device(), precision)
 
     again = run_scrub(settings, ScrubRequest("lc_src", "lc_dst"))  # a second run is a no-op
     assert again["points_written"] == 0 and again["documents_unchanged"] == 3

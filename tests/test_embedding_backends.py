@@ -1,0 +1,143 @@
+"""The OpenVINO backend on the real model: the vectors torch computes, within the precision's rounding; the
+auto backend's choices; a collection that does not depend on which backend wrote it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from faker import Faker
+
+from flows.ingesting import run_ingest
+from flows.settings import IngestSettings, StoreSettings
+from indexers import embedding, openvino_forward
+from indexers.embedding import (
+    Embedder,
+    EmbedderError,
+    embedding_view,
+    openvino_installed,
+    resolve_embedding_backend,
+)
+from indexers.embedding_precision import cpu_has_bf16
+from indexers.qdrant_store import VectorStore, close_local_clients
+from masking import MaskingKeys
+
+KEYS = MaskingKeys(b"ragmask-backend-test-secret-key")
+
+pytestmark = pytest.mark.skipif(not openvino_installed(), reason="openvino is not installed")
+
+
+def chunks(count: int, seed: int = 7) -> list[str]:
+    """Masked chunks of different lengths, as the types view shows them to the model."""
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    return [
+        embedding_view(f"<PERSON_{number:08x}> asked about {fake.paragraph(nb_sentences=1 + number % 6)} "
+                       f"Reply to <EMAIL_ADDRESS_{number:08x}>.", "types")
+        for number in range(count)
+    ]  # fmt: skip
+
+
+def cosines(first: list[list[float]], second: list[list[float]]) -> np.ndarray:
+    products: np.ndarray = np.sum(np.array(first) * np.array(second), axis=1)
+    return products
+
+
+def test_auto_takes_openvino_for_fp32_and_bf16_on_a_cpu_and_torch_elsewhere() -> None:
+    assert resolve_embedding_backend("auto", "cpu", "fp32") == "openvino"
+    assert resolve_embedding_backend("auto", "cpu", "bf16") == "openvino"
+    assert resolve_embedding_backend("auto", "cpu", "int8") == "torch"  # torch's own quantised layers
+    assert resolve_embedding_backend("auto", "cuda", "bf16") == "torch"
+    assert resolve_embedding_backend("torch", "cpu", "bf16") == "torch"
+    with pytest.raises(EmbedderError, match="fp32 and bf16 on the CPU, not int8 on cpu"):
+        resolve_embedding_backend("openvino", "cpu", "int8")
+    with pytest.raises(EmbedderError, match="not bf16 on cuda"):
+        resolve_embedding_backend("openvino", "cuda", "bf16")
+    with pytest.raises(EmbedderError, match="backend must be one of auto, torch, openvino, not 'onnx'"):
+        Embedder(backend="onnx")
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_openvino_computes_torchs_vectors_within_the_precisions_rounding(precision: str) -> None:
+    texts = chunks(40)
+    compiled = Embedder(device="cpu", precision=precision, backend="openvino")
+    reference = Embedder(device="cpu", precision="fp32", backend="torch")
+    assert compiled.backend == "openvino" and compiled.info.backend == "openvino"
+    assert reference.info.backend == "torch"
+    vectors = compiled.embed(texts)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)  # normalised, as torch's
+    agreement = cosines(vectors, reference.embed(texts))
+    if precision == "fp32":
+        assert agreement.min() > 0.999999
+        assert np.allclose(vectors, reference.embed(texts), atol=1e-4)
+    else:
+        assert agreement.min() > 0.9999
+        if cpu_has_bf16():  # really computed in bf16, not f32 under another name
+            assert agreement.max() < 0.9999999
+            torch_bf16 = Embedder(device="cpu", precision="bf16", backend="torch").embed(texts)
+            assert cosines(vectors, torch_bf16).min() > 0.9999
+    # one text alone, or among others of other lengths: the same vector (the padding is masked out)
+    alone = compiled.embed(texts[:1])[0]
+    assert float(np.dot(alone, vectors[0])) > 0.9999
+
+
+def test_a_collection_does_not_depend_on_the_backend_that_wrote_it(tmp_path: Path) -> None:
+    """torch writes a collection, an OpenVINO run adds to it: no settings change is refused, and each
+    chunk's vector is what either backend computes for it, within the precision's rounding."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    fake = Faker("en_US")
+    fake.seed_instance(3)
+    for number in range(2):
+        text = f"{fake.name()} wrote from {fake.street_address()}. {fake.paragraph(nb_sentences=5)}"
+        (corpus / f"note-{number}.txt").write_text(text, encoding="utf-8")
+    stores = StoreSettings(data_dir=tmp_path / "d")
+    torch_run = run_ingest(
+        [corpus], IngestSettings(stores=stores, device="cpu", embedding_backend="torch"), keys=KEYS
+    )
+    (corpus / "note-2.txt").write_text(f"{fake.name()} called. {fake.paragraph()}", encoding="utf-8")
+    openvino_run = run_ingest(
+        [corpus], IngestSettings(stores=stores, device="cpu", embedding_backend="openvino"), keys=KEYS
+    )
+    assert torch_run.counts.documents_indexed == 2 and openvino_run.counts.documents_indexed == 1
+    records = list(VectorStore(stores.qdrant, "ragmask").scroll(with_vectors=True))
+    texts = [embedding_view(str((r.payload or {})["page_content"]), "types") for r in records]
+    stored = [list(map(float, r.vector)) for r in records]  # type: ignore[arg-type]
+    precision = "bf16" if cpu_has_bf16() else "fp32"
+    for backend in ("torch", "openvino"):
+        assert (
+            cosines(Embedder(device="cpu", precision=precision, backend=backend).embed(texts), stored).min()
+            > 0.9999
+        )
+    close_local_clients()
+
+
+@pytest.fixture
+def failing_converter(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """OpenVINO's converter refusing the model, as it does for an architecture it cannot trace."""
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("Could not trace the model")
+
+    embedding._loaded_model.cache_clear()
+    monkeypatch.setattr(openvino_forward, "compile_with_openvino", refuse)
+    yield
+    embedding._loaded_model.cache_clear()
+
+
+@pytest.mark.usefixtures("failing_converter")
+def test_a_model_openvino_cannot_compile_is_embedded_by_torch_under_auto(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with pytest.raises(EmbedderError, match=r"^OpenVINO cannot compile embedding model 'all-MiniLM-L6-v2' "
+                                            r"\(RuntimeError\)$"):  # fmt: skip
+        Embedder(device="cpu", precision="fp32", backend="openvino")  # asked for by name: an error, one line
+    fallback = Embedder(device="cpu", precision="fp32")
+    assert fallback.backend == "torch" and fallback.info.backend == "torch"
+    assert "embedding with torch" in caplog.text
+    texts = chunks(3)
+    assert np.allclose(
+        fallback.embed(texts), Embedder(device="cpu", precision="fp32", backend="torch").embed(texts)
+    )
