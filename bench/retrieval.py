@@ -144,7 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     masked = [(name, result.masked_text or "") for (name, _), result in
               zip(documents, masker.mask_many([TextDocument(n, t) for n, t in documents]), strict=True)]  # fmt: skip
     results: dict[str, Any] = {"documents": len(documents), "queries": len(queries), "k": args.k}
-    embedder = Embedder(view="tokens")  # passes text through: each row applies its own view
+    # torch fp32, as a framework reading a collection embeds; "tokens" passes text through: each row
+    # applies its own view
+    embedder = Embedder(view="tokens", precision="fp32", backend="torch")
     # (label, texts, the view chunks are measured in, the view embedded)
     variants = (("raw", documents, "tokens", "tokens"), ("masked, tokens view", masked, "tokens", "tokens"),
                 ("masked, types view, same chunks", masked, "tokens", "types"),
@@ -163,8 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         bf16 = Embedder(view="tokens", precision="bf16")
         if not bf16.computes_bf16:
             print("this CPU has no bf16 units: the bf16 rows are computed in fp32", file=sys.stderr)
-        rows += [("masked, types view, bf16", masked, "tokens", "types", bf16, None),
-                 ("masked, types view, bf16 chunks, fp32 queries", masked, "tokens", "types", bf16, embedder)]  # fmt: skip
+        rows += [(f"masked, types view, bf16 ({bf16.backend})", masked, "tokens", "types", bf16, None),
+                 (f"masked, types view, bf16 chunks ({bf16.backend}), fp32 queries (torch)", masked, "tokens",
+                  "types", bf16, embedder)]  # fmt: skip
     reference = None
     for label, texts, measured_in, shown, model, query_model in rows:
         chunker = Chunker(partial(_count, embedder, measured_in), embedder.max_chunk_tokens, 32)
