@@ -184,7 +184,10 @@ def _loaded_model(model: str, device: str, variant: str) -> SentenceTransformer:
         from .openvino_forward import compile_with_openvino
 
         try:
-            return compile_with_openvino(loaded, bf16=variant == "openvino-bf16")
+            local = Path(resolve_model_path(model))
+            return compile_with_openvino(
+                loaded, variant == "openvino-bf16", local if local.is_dir() else None
+            )
         except Exception as error:  # the converter's errors have no common base
             raise OpenVinoCompileError(
                 f"OpenVINO cannot compile embedding model {model!r} ({type(error).__name__})"

@@ -15,11 +15,20 @@ TEST_SECRET = "ragmask-test-secret-not-for-production"
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache directory for the session: OpenVINO's conversion of the default model is made once."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test gets the test secret and private config and state directories (no real key file or
-    receipt head log is touched)."""
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, _model_cache: Path
+) -> None:
+    """Every test gets the test secret and private config, state and cache directories (no real key file,
+    receipt head log or model cache is touched)."""
     monkeypatch.setenv("RAGMASK_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_model_cache))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
     monkeypatch.delenv("RAGMASK_RECEIPT_KEY", raising=False)

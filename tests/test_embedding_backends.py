@@ -3,6 +3,7 @@ auto backend's choices; a collection that does not depend on which backend wrote
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,11 +15,13 @@ from flows.ingesting import run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers import embedding, openvino_forward
 from indexers.embedding import (
+    DEFAULT_EMBEDDING_MODEL,
     Embedder,
     EmbedderError,
     embedding_view,
     openvino_installed,
     resolve_embedding_backend,
+    resolve_model_path,
 )
 from indexers.embedding_precision import cpu_has_bf16
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -141,3 +144,41 @@ def test_a_model_openvino_cannot_compile_is_embedded_by_torch_under_auto(
     assert np.allclose(
         fallback.embed(texts), Embedder(device="cpu", precision="fp32", backend="torch").embed(texts)
     )
+
+
+def test_a_conversion_is_kept_on_disk_for_the_next_process_and_dropped_when_the_model_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second load reads the kept conversion (the converter is not called); a changed model file
+    changes the fingerprint, so the stale conversion is not used."""
+    import openvino
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(resolve_model_path(DEFAULT_EMBEDDING_MODEL), model_dir)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    embedding._loaded_model.cache_clear()
+    texts = chunks(4)
+    try:
+        first = Embedder(str(model_dir), device="cpu", precision="fp32")
+        assert first.backend == "openvino"
+        kept = list(openvino_forward.cache_root().glob("*/model.xml"))
+        assert len(kept) == 1 and kept[0].with_suffix(".bin").stat().st_size > 1_000_000
+        assert not list(openvino_forward.cache_root().glob(".staging-*"))  # renamed into place, whole
+        vectors = first.embed(texts)
+
+        def no_converter(*_args: object, **_kwargs: object) -> None:
+            raise RuntimeError("the converter was called")
+
+        monkeypatch.setattr(openvino, "convert_model", no_converter)
+        embedding._loaded_model.cache_clear()  # as in a new process
+        second = Embedder(str(model_dir), device="cpu", precision="fp32")
+        assert second.backend == "openvino"  # read from the cache: the converter would have failed
+        assert np.allclose(second.embed(texts), vectors, atol=1e-6)
+
+        config = model_dir / "config.json"
+        config.write_text(config.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        embedding._loaded_model.cache_clear()
+        changed = Embedder(str(model_dir), device="cpu", precision="fp32")
+        assert changed.backend == "torch"  # a new fingerprint: converting again, which fails here
+    finally:
+        embedding._loaded_model.cache_clear()
