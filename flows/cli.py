@@ -288,6 +288,11 @@ def run_directly(
     return result | {"settings": parameters.effective()}
 
 
+def _form_help(field: str) -> str:
+    """An option's help: the Prefect form's description of the same setting, written once."""
+    return str(IngestParameters.model_fields[field].description)
+
+
 def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options of ingest and reindex: what to read, where to write, how to mask and lay out."""
     options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
@@ -301,15 +306,9 @@ def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 "word pieces) or 'tokens' (the chunk as stored); auto: the collection's own, 'types' for a new one."),
         _option("--embedding-precision", envvar="RAGMASK_EMBEDDING_PRECISION",
                 type=click.Choice(["auto", *EMBEDDING_PRECISIONS]), default="auto", show_default=True,
-                help="bf16: the model's matrix products in bfloat16 (0.55-0.62x the fp32 time where the CPU has bf16 "
-                "units, vectors within cosine 0.99998 of fp32 ones); int8: its linear layers in int8 on the CPU "
-                "(vectors at cosine 0.96; opt-in); auto: the collection's own, for a new one bf16 where the CPU has "
-                "bf16 units, else fp32."),
+                help=_form_help("embedding_precision")),
         _option("--embedding-backend", envvar="RAGMASK_EMBEDDING_BACKEND", type=click.Choice(EMBEDDING_BACKENDS),
-                default="auto", show_default=True,
-                help="What computes the model's forward pass: openvino (fp32 and bf16 on a CPU: 0.8x torch's time, "
-                "the same vectors within the precision's rounding) or torch; auto: openvino where it applies and "
-                "is installed, else torch."),
+                default="auto", show_default=True, help=_form_help("embedding_backend")),
         WORKERS,
         _option("--task-runner", envvar="RAGMASK_TASK_RUNNER", type=click.Choice(TASK_RUNNERS), default="threads",
                 show_default=True, help="threads: batches prepared and written here; dask: read, masked and embedded "

@@ -182,3 +182,18 @@ def test_a_conversion_is_kept_on_disk_for_the_next_process_and_dropped_when_the_
         assert changed.backend == "torch"  # a new fingerprint: converting again, which fails here
     finally:
         embedding._loaded_model.cache_clear()
+
+
+def test_a_conversion_that_cannot_be_saved_whole_leaves_nothing_in_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import openvino
+
+    def disk_full(_model: object, path: Path, **_kwargs: object) -> None:
+        Path(path).write_text("<net", encoding="utf-8")  # half a file, then the disk is full
+        raise RuntimeError("No space left on device")
+
+    monkeypatch.setattr(openvino, "save_model", disk_full)
+    target = tmp_path / "cache" / "fingerprint" / "model.xml"
+    openvino_forward._keep(object(), target)
+    assert not target.exists() and list((tmp_path / "cache").iterdir()) == []
