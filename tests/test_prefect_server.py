@@ -34,14 +34,29 @@ def wait_for(probe: Callable[[], T | None], timeout: float, what: str) -> T:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+class RetryingTransport(httpx.HTTPTransport):
+    """Sends a request again while a busy server answers 429 or 5xx, as Prefect's own client does: the
+    server answers 503 for an error it calls retryable (SQLite locked while its scheduler writes)."""
+
+    attempts = 5
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(self.attempts - 1):
+            response = super().handle_request(request)
+            if response.status_code != 429 and response.status_code < 500:
+                return response
+            response.close()
+            time.sleep(2)
+        return super().handle_request(request)
+
+
+def api_client(url: str) -> httpx.Client:
+    return httpx.Client(base_url=url, timeout=30, transport=RetryingTransport())
+
+
 def create_run(api: httpx.Client, deployment_id: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """A flow run of the deployment, created through the API; a busy server's 429/5xx is retried, as
-    Prefect's own client does."""
-    for _ in range(5):
-        response = api.post(f"/deployments/{deployment_id}/create_flow_run", json={"parameters": parameters})
-        if response.status_code != 429 and response.status_code < 500:
-            break
-        time.sleep(2)
+    """A flow run of the deployment, created through the API."""
+    response = api.post(f"/deployments/{deployment_id}/create_flow_run", json={"parameters": parameters})
     assert response.status_code == 201, f"{response.status_code}: {response.text}"
     run: dict[str, Any] = response.json()
     return run
@@ -113,7 +128,7 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
     serve_args = ["--source", str(corpus), "--data-dir", str(data), "--collection", "docs",
                   "--reindex-cron", "0 2 * * *", "--expire-cron", "30 3 * * *", "--retention-days", "3650"]  # fmt: skip
     with prefect_server(tmp_path / "prefect") as env:
-        api = httpx.Client(base_url=env["PREFECT_API_URL"], timeout=30)
+        api = api_client(env["PREFECT_API_URL"])
         with ragmask_serve(serve_args, env, tmp_path / "serve.log"):
             served = wait_for(lambda: all_served(api), 300, "the deployments")
             reindex = served["reindex"]
@@ -177,7 +192,7 @@ def test_prefect_yaml_deploys_to_a_process_pool_whose_worker_runs_the_flows(tmp_
     """infra/prefect.yaml outside Docker: deployed from the repository, run by a plain process worker
     started elsewhere (no fixed /app directory)."""
     with prefect_server(tmp_path / "prefect") as env:
-        api = httpx.Client(base_url=env["PREFECT_API_URL"], timeout=30)
+        api = api_client(env["PREFECT_API_URL"])
         prefect = [str(BIN / "prefect"), "--no-prompt"]
         for command in (["work-pool", "create", "ragmask", "--type", "process"],
                         ["deploy", "--all", "--prefect-file", str(REPO / "infra" / "prefect.yaml")]):  # fmt: skip
