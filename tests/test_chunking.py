@@ -84,3 +84,17 @@ def test_bad_sizes_are_refused() -> None:
         except ValueError:
             continue
         raise AssertionError(f"size {size}, overlap {overlap} accepted")
+
+
+@settings(max_examples=60, deadline=None)
+@given(masked_texts, st.integers(min_value=0, max_value=8))
+def test_each_text_is_counted_once_per_document(text: str, overlap: int) -> None:
+    asked: list[str] = []
+
+    def recording(piece: str) -> int:
+        asked.append(piece)
+        return count(piece)
+
+    chunks = Chunker(recording, MAX_TOKENS, overlap).chunk(text)
+    assert len(asked) == len(set(asked))  # the splitter's second measurement of a split is not a second count
+    assert [c.token_count for c in chunks] == [count(c.text) for c in chunks]
