@@ -6,7 +6,9 @@ slower (three busy threads on two cores stall torch), so the stages stay in turn
 every core: with ``workers`` N >= 2, N - 1 spawned processes mask their share of a batch while this
 process masks its own, then this process chunks, embeds and writes. A split batch is cut into a few
 shares per process; the workers take them from the first, this process from the last, until they
-meet. With N = 1, or a batch too small to be worth it, masking runs here alone. Results keep the
+meet. A worker is handed its next share only when it has finished the one before (a feeder thread per
+worker), so no share sits queued where this process cannot take it back. With N = 1, or a batch too
+small to be worth it, masking runs here alone. Results keep the
 input order, so a run writes the same points, payloads and lineage rows whatever N is.
 
 A worker takes about 1.7 s to start (a process, Presidio and its spaCy model; it imports neither torch
@@ -28,11 +30,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from masking import MaskingKeys
@@ -55,9 +58,9 @@ MIN_CHARS_FOR_WORKERS = 50_000
 # small run is split for certain.
 START_WAIT_S = 0.0
 # A split batch is cut into this many shares per process (at most one per document), so that the
-# processes finish together: a fixed half each left one waiting for the other. The pool queues a share
-# ahead for each worker, which this process can no longer take back, so the last wait is about two shares:
-# on the benchmark's batches of 32 documents, 8 shares per process masked in 9.7-10.0 s, 4 in 10.5 s.
+# processes finish together: a fixed half each left one waiting for the other. This process waits at the
+# end for the share a worker is masking, at most one: on the benchmark's batches of 32 documents, 8 shares
+# per process masked in 9.7-10.0 s, 4 in 10.5 s (when the pool still queued a second share per worker).
 SHARES_PER_PROCESS = 8
 POOL_CHECK_S = 1.0  # how often a wait for a worker's share checks that the pool has not broken
 
@@ -188,31 +191,44 @@ class MaskingWorkers:
 
     def _hand_out(self, documents: Sequence[TextDocument]) -> HandedOut:
         # Shares for the workers to take from the first and for this process to take from the last, until
-        # they meet: no process waits on another's fixed half. A share a worker has not started is cancelled.
+        # they meet: no process waits on another's fixed half. A worker's feeder hands it one share at a time.
         shares = split_by_length(documents, min(self.workers * SHARES_PER_PROCESS, len(documents)))
-        futures = self._submit([[documents[i] for i in share] for share in shares])
-        return HandedOut(list(documents), shares, futures)
+        handed = HandedOut(list(documents), shares)
+        pool = self._start_pool()
+        for _ in range(self.workers - 1):
+            handed.start_feeder(partial(self._feed, handed, pool))
+        return handed
+
+    def _feed(self, handed: HandedOut, pool: ProcessPoolExecutor) -> None:
+        """A feeder thread: hand the worker the next share from the first once it has finished the one
+        before, until the shares run out, this process takes the rest, or the pool breaks (its share is
+        then this process's to mask)."""
+        while (index := handed.claim_first()) is not None:
+            share = [handed.documents[i] for i in handed.shares[index]]
+            try:
+                handed.outcomes[index] = self._share_result(pool.submit(_mask_in_worker, share))
+            except (Exception, CancelledError) as error:  # broken, killed, or closed by ``close``
+                handed.outcomes[index] = error
+                return
 
     def _collect(self, handed: HandedOut) -> MaskedPart:
-        documents, shares, futures = handed.documents, handed.shares, handed.futures
+        documents, shares = handed.documents, handed.shares
         by_index: dict[int, MaskedDocument] = {}
-        taken = len(shares)  # shares[:taken] are the workers'
-        while taken and _withdrawn(futures[taken - 1]):
-            taken -= 1
-            share = shares[taken]
+        while (index := handed.claim_last()) is not None:
+            share = shares[index]
             by_index.update(zip(share, self.masker.mask_many([documents[i] for i in share]), strict=True))
         seconds = self.masker.clock.take()
         release_freed_memory()
-        for share, future in zip(shares[:taken], futures[:taken], strict=True):
-            try:
-                if future is None:
-                    raise BrokenProcessPool("the worker pool could not take the share")
-                share_results, share_seconds = self._share_result(future)
-            except Exception as error:  # a worker died (killed, out of memory): mask its share here
-                logger.warning("a masking worker failed (%s); masking its share here", type(error).__name__)
-                if isinstance(error, BrokenProcessPool):
+        handed.join()  # the share each worker is still masking
+        for index, outcome in sorted(handed.outcomes.items()):
+            share = shares[index]
+            if isinstance(outcome, BaseException):  # a worker died (killed, out of memory): mask it here
+                logger.warning("a masking worker failed (%s); masking its share here", type(outcome).__name__)
+                if isinstance(outcome, BrokenProcessPool):
                     self.close()  # the next batch starts a fresh pool
                 share_results, share_seconds = self._mask_here([documents[i] for i in share])
+            else:
+                share_results, share_seconds = outcome
             by_index.update(zip(share, share_results, strict=True))
             add_seconds(seconds, share_seconds)
         return [by_index[i] for i in range(len(documents))], seconds
@@ -247,20 +263,6 @@ class MaskingWorkers:
             return False
         return self._pool is not None
 
-    def _submit(self, shares: list[list[TextDocument]]) -> list[Future[MaskedPart] | None]:
-        """One future per share; None for each share from where the pool broke (a worker died): it is
-        closed, this process masks those shares, and the next batch worth splitting starts a fresh pool."""
-        futures: list[Future[MaskedPart] | None] = []
-        pool = self._start_pool()
-        for share in shares:
-            try:
-                futures.append(pool.submit(_mask_in_worker, share))
-            except BrokenProcessPool:
-                logger.warning("the masking worker pool broke; masking here")
-                self.close()
-                return futures + [None] * (len(shares) - len(futures))
-        return futures
-
     def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
@@ -281,22 +283,49 @@ class MaskingWorkers:
 
 @dataclass
 class HandedOut:
-    """A batch's shares (indices into ``documents``) and their futures: None where the pool broke."""
+    """A batch's shares (indices into ``documents``), each claimed once: by the workers' feeders from the
+    first, by this process from the last. ``outcomes``: each worker share's results, or the error that
+    makes it this process's to mask."""
 
     documents: list[TextDocument]
     shares: list[list[int]]
-    futures: list[Future[MaskedPart] | None]
+    outcomes: dict[int, MaskedPart | BaseException] = field(default_factory=dict)
+    _first: int = 0
+    _last: int = -1  # the last share not yet claimed (set from ``shares``)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _feeders: list[threading.Thread] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._last = len(self.shares) - 1
+
+    def claim_first(self) -> int | None:
+        with self._lock:
+            if self._first > self._last:
+                return None
+            self._first += 1
+            return self._first - 1
+
+    def claim_last(self) -> int | None:
+        with self._lock:
+            if self._first > self._last:
+                return None
+            self._last -= 1
+            return self._last + 1
+
+    def start_feeder(self, feed: Callable[[], None]) -> None:
+        thread = threading.Thread(target=feed, name="ragmask-masking-feeder", daemon=True)
+        self._feeders.append(thread)
+        thread.start()
+
+    def join(self) -> None:
+        """Wait for the shares the workers are masking (each feeder stops when no share is left)."""
+        for thread in self._feeders:
+            thread.join()
 
     def withdraw(self) -> None:
-        """Cancel the shares no worker has started (those started finish, unread)."""
-        for future in self.futures:
-            if future is not None:
-                future.cancel()
-
-
-def _withdrawn(future: Future[MaskedPart] | None) -> bool:
-    """Whether a share is this process's to mask: cancelled before a worker started it, or never taken."""
-    return future is None or future.cancel()
+        """Hand out no more shares (those being masked finish, unread)."""
+        with self._lock:
+            self._last = self._first - 1
 
 
 def split_by_length(documents: Sequence[TextDocument], parts: int) -> list[list[int]]:
