@@ -118,7 +118,7 @@ def _scrub_into(
         "embedding": embedder.info.to_dict(),  # model, view and precision the target's vectors were made with
     }
     scrubber = Scrubber(source, target, fmt, masker, embedder, lineage, keys, run_id, doc_key=request.doc_key,
-                        mask_many=lambda documents: masking.mask(documents)[0])  # fmt: skip
+                        mask_many=lambda documents, more: masking.mask(documents, more)[0])  # fmt: skip
     if request.dry_run:
         counts = scrubber.run(dry_run=True, progress=progress)
         return result | _counts(counts) | {"samples": counts.samples, "audit": None, "alias_swapped": False,

@@ -43,7 +43,8 @@ SCRUB_NAMESPACE = uuid.UUID("0b6d2f61-4f0e-5a8e-9a43-5c9d0e1f2a3b")
 DOCUMENTS_PER_BATCH = 16
 PLAN_PAGE = 1024  # points read at a time while planning
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
-MaskMany = Callable[[Sequence[TextDocument]], list[MaskedDocument]]
+# (documents, more batches follow) -> masked, in input order; the last batch starts no masking worker
+MaskMany = Callable[[Sequence[TextDocument], bool], list[MaskedDocument]]
 KEEP, MASK, ID, HASH = "keep", "mask", "id", "hash"
 
 
@@ -85,11 +86,11 @@ class Scrubber:
         lineage: LineageStore, keys: MaskingKeys, run_id: str, *, doc_key: str | None = None,
         mask_many: MaskMany | None = None,
     ) -> None:  # fmt: skip
-        """``mask_many``: how a batch of documents is masked, in input order (default: ``masker`` here; the
-        scrub flow passes masking split over worker processes)."""
+        """``mask_many``: how a batch of documents is masked, in input order, told whether more batches
+        follow (default: ``masker`` here; the scrub flow passes masking split over worker processes)."""
         self.source, self.target, self.fmt = source, target, fmt
         self.masker, self.embedder, self.lineage, self.keys = masker, embedder, lineage, keys
-        self.mask_many: MaskMany = mask_many or masker.mask_many
+        self.mask_many: MaskMany = mask_many or (lambda documents, _more: masker.mask_many(documents))
         self.run_id = run_id
         self.doc_keys = (doc_key,) if doc_key else fmt.doc_keys
         self.writer = IndexWriter(lineage, target, f"scrub {fmt.name}")
@@ -135,13 +136,13 @@ class Scrubber:
             for doc_id, ids in plan:
                 batch.append(self._load(doc_id, ids, counts))
                 if len(batch) == DOCUMENTS_PER_BATCH:
-                    self._process(batch, counts, dry_run)
+                    self._process(batch, counts, dry_run, more_after=done + len(batch) < total)
                     done += len(batch)
                     batch = []
                     if progress:
                         progress(done, total)
             if batch:
-                self._process(batch, counts, dry_run)
+                self._process(batch, counts, dry_run, more_after=False)
                 if progress:
                     progress(total, total)
         return counts
@@ -163,7 +164,9 @@ class Scrubber:
             return KEEP
         return MASK
 
-    def _process(self, batch: list[DocumentWork], counts: ScrubCounts, dry_run: bool) -> None:
+    def _process(
+        self, batch: list[DocumentWork], counts: ScrubCounts, dry_run: bool, more_after: bool
+    ) -> None:
         committed = self.lineage.committed_hashes(self.target.collection, [w.doc_id for w in batch])
         work = [w for w in batch if committed.get(w.doc_id) != w.content_hash]
         counts.documents_unchanged += len(batch) - len(work)
@@ -187,7 +190,9 @@ class Scrubber:
                 item.pieces = pieces
                 fields = {key: value for key, value in fields.items() if key not in pieces}
             documents.append(TextDocument(item.doc_id, whole or "", fields))
-        for item, document, masked in zip(work, documents, self.mask_many(documents), strict=True):
+        for item, document, masked in zip(
+            work, documents, self.mask_many(documents, more_after), strict=True
+        ):
             item.masked = masked
             if item.pieces and not masked.quarantined:
                 counts.documents_masked_whole += 1

@@ -22,6 +22,7 @@ from flows import masking_workers
 from flows.erasing import register_request, run_erase
 from flows.scrubbing import ScrubRequest, run_scrub
 from flows.settings import IngestSettings, StoreSettings
+from indexers import scrub
 from indexers.embedding import pick_device, resolve_embedding_backend
 from indexers.embedding_precision import new_collection_precision
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -402,6 +403,7 @@ def test_masking_split_over_two_processes_scrubs_what_one_process_scrubs(
 ) -> None:
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # three small documents, split anyway
     monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)  # once the worker is ready
+    monkeypatch.setattr(scrub, "DOCUMENTS_PER_BATCH", 2)  # two batches: the last would start no worker
     dumps = {}
     for workers in (1, 2):
         settings = IngestSettings(
@@ -415,3 +417,29 @@ def test_masking_split_over_two_processes_scrubs_what_one_process_scrubs(
         close_local_clients()
     assert dumps[2] == dumps[1]
     assert not [v for v in VALUES if any(v in payload for _, payload in dumps[2])]
+
+
+def test_a_scrub_of_one_batch_starts_no_masking_worker_and_one_of_several_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # small documents, worth splitting
+    pools: list[int] = []
+    start_pool = masking_workers.MaskingWorkers._start_pool
+
+    def counted(self: masking_workers.MaskingWorkers) -> Any:
+        if self._pool is None:
+            pools.append(1)
+        return start_pool(self)
+
+    monkeypatch.setattr(masking_workers.MaskingWorkers, "_start_pool", counted)
+    started = {}
+    for per_batch in (16, 2):  # the three documents in one batch; in two
+        monkeypatch.setattr(scrub, "DOCUMENTS_PER_BATCH", per_batch)
+        pools.clear()
+        settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / f"data-{per_batch}"), workers=2)
+        raw_source(settings)
+        result = run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket"))
+        assert result["points_written"] == 6 and result["audit"]["suspected"] == 0
+        started[per_batch] = len(pools)
+        close_local_clients()
+    assert started == {16: 0, 2: 1}  # one batch masked here; the first of two started the worker
