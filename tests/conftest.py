@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from faker import Faker
@@ -72,3 +73,20 @@ def postgres_url() -> Iterator[str]:
             yield url
     except PostgresUnavailableError as error:
         pytest.skip(str(error))
+
+
+@pytest.fixture
+def masking_pool_starts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Grows by one each time a run starts its masking worker pool (its worker processes)."""
+    from flows.masking_workers import MaskingWorkers
+
+    starts: list[int] = []
+    start_pool = MaskingWorkers._start_pool
+
+    def counted(self: MaskingWorkers) -> Any:
+        if self._pool is None:
+            starts.append(1)
+        return start_pool(self)
+
+    monkeypatch.setattr(MaskingWorkers, "_start_pool", counted)
+    return starts

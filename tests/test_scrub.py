@@ -420,26 +420,17 @@ def test_masking_split_over_two_processes_scrubs_what_one_process_scrubs(
 
 
 def test_a_scrub_of_one_batch_starts_no_masking_worker_and_one_of_several_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, masking_pool_starts: list[int]
 ) -> None:
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # small documents, worth splitting
-    pools: list[int] = []
-    start_pool = masking_workers.MaskingWorkers._start_pool
-
-    def counted(self: masking_workers.MaskingWorkers) -> Any:
-        if self._pool is None:
-            pools.append(1)
-        return start_pool(self)
-
-    monkeypatch.setattr(masking_workers.MaskingWorkers, "_start_pool", counted)
     started = {}
     for per_batch in (16, 2):  # the three documents in one batch; in two
         monkeypatch.setattr(scrub, "DOCUMENTS_PER_BATCH", per_batch)
-        pools.clear()
+        masking_pool_starts.clear()
         settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / f"data-{per_batch}"), workers=2)
         raw_source(settings)
         result = run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket"))
         assert result["points_written"] == 6 and result["audit"]["suspected"] == 0
-        started[per_batch] = len(pools)
+        started[per_batch] = len(masking_pool_starts)
         close_local_clients()
     assert started == {16: 0, 2: 1}  # one batch masked here; the first of two started the worker

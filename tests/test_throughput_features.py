@@ -114,26 +114,18 @@ def test_masking_split_over_two_processes_writes_what_one_process_writes(
 
 
 def test_the_last_batch_starts_no_masking_worker_and_a_run_of_several_does(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, masking_pool_starts: list[int]
 ) -> None:
     write_corpus(tmp_path / "corpus", 4)
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # a small corpus, worth splitting
-    pools: list[int] = []
-    start_pool = MaskingWorkers._start_pool
-
-    def counted(self: MaskingWorkers) -> Any:
-        pools.append(1) if self._pool is None else None
-        return start_pool(self)
-
-    monkeypatch.setattr(MaskingWorkers, "_start_pool", counted)
     started = {}
     for batch_documents in (4, 2):  # one batch; two batches
-        pools.clear()
+        masking_pool_starts.clear()
         settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / f"d{batch_documents}"),
                                   batch_documents=batch_documents, workers=2)  # fmt: skip
         result = run_ingest([tmp_path / "corpus"], settings, keys=KEYS)
         assert result.counts.documents_indexed == 4
-        started[batch_documents] = len(pools)
+        started[batch_documents] = len(masking_pool_starts)
         close_local_clients()
     assert started == {4: 0, 2: 1}  # the one batch masked here; the first of two started the worker
     assert multiprocessing.active_children() == []
