@@ -289,11 +289,11 @@ class HandedOut:
 
     documents: list[TextDocument]
     shares: list[list[int]]
-    outcomes: dict[int, MaskedPart | BaseException] = field(default_factory=dict)
-    _first: int = 0
-    _last: int = -1  # the last share not yet claimed (set from ``shares``)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _feeders: list[threading.Thread] = field(default_factory=list)
+    outcomes: dict[int, MaskedPart | BaseException] = field(default_factory=dict, init=False)
+    _first: int = field(default=0, init=False)  # the first share not yet claimed
+    _last: int = field(init=False)  # the last share not yet claimed
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _feeders: list[threading.Thread] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self._last = len(self.shares) - 1
