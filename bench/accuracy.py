@@ -134,7 +134,8 @@ def presidio_default_predictor(model: str) -> Callable[[Sequence[str]], list[lis
     from bench.baseline import presidio_default_analyzer
     from masking.nlp import load_nlp_engine
 
-    analyzer = BatchAnalyzerEngine(presidio_default_analyzer(load_nlp_engine(model)))
+    # thinc's own BLIS, as Presidio runs it
+    analyzer = BatchAnalyzerEngine(presidio_default_analyzer(load_nlp_engine(model, numpy_blas=False)))
 
     def predict(texts: Sequence[str]) -> list[list[Span]]:
         results = analyzer.analyze_iterator(list(texts), language="en", batch_size=BATCH)

@@ -6,7 +6,9 @@
 - naive: RecursiveCharacterTextSplitter(1000, 100) -> per chunk Presidio analyze + anonymize (default
   recognizers) -> SentenceTransformer.encode (batch 32) -> Qdrant upsert per batch of 32, into local
   Qdrant. Its spaCy pipeline has the same components as ragmask's (parser and senter excluded);
-  ``--naive-parser`` loads the whole model instead, as Presidio's engine does by default.
+  ``--naive-parser`` loads the whole model instead, as Presidio's engine does by default. It multiplies
+  with thinc's default BLIS, as spaCy does for its users; ``--naive-numpy-blas`` gives it ragmask's
+  NumPy BLAS (masking/matrix_products.py), with NumPy's thread per core (it is one process).
 
 Both use the same spaCy model, embedding model and storage. Each run is a fresh process (its peak RSS
 is its own, read when the run ends; its masking workers' largest, sampled from /proc while it runs)
@@ -25,7 +27,8 @@ least any schedule of those two stages could take on the machine's cores, and th
     python bench/throughput.py [--docs 200] [--doc-chars 3000] [--runs 3] [--workers 0]
                                [--embedding-view auto] [--embedding-precision auto|fp32|bf16|int8]
                                [--embedding-backend auto|torch|openvino]
-                               [--naive-parser] [--naive-bf16] [--only SYSTEM] [--floor]
+                               [--naive-parser] [--naive-bf16] [--naive-numpy-blas]
+                               [--only SYSTEM] [--floor]
                                [--task-runner threads|dask] [--json]
 """
 
@@ -267,7 +270,7 @@ def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, An
             }
         ).create_engine()
     else:  # the same components as ragmask's: parser and senter excluded
-        nlp_engine = load_nlp_engine(DEFAULT_SPACY_MODEL)
+        nlp_engine = load_nlp_engine(DEFAULT_SPACY_MODEL, numpy_blas=bool(options.get("naive_numpy_blas")))
     analyzer = presidio_default_analyzer(nlp_engine)
     anonymizer = AnonymizerEngine()  # type: ignore[no-untyped-call]
     model = SentenceTransformer(resolve_model_path(DEFAULT_EMBEDDING_MODEL))
@@ -482,6 +485,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--naive-bf16", action="store_true",
                         help="the naive pipeline embeds under torch's bf16 autocast too (default: fp32, "
                         "sentence-transformers' own default)")  # fmt: skip
+    parser.add_argument("--naive-numpy-blas", action="store_true",
+                        help="the naive pipeline's spaCy multiplies through NumPy's BLAS on one thread, as "
+                        "ragmask's does (default: thinc's BLIS, spaCy's own default)")  # fmt: skip
     parser.add_argument("--task-runner", default="threads", choices=["threads", "dask"],
                         help="ragmask's --task-runner; dask starts a local cluster of --workers processes inside "
                         "the clock, and each worker loads its models inside it too")  # fmt: skip
@@ -503,7 +509,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--docs, --doc-chars and --runs must be positive")
     systems = (args.only,) if args.only else SYSTEMS
     options = {"workers": args.workers, "embedding_view": args.embedding_view, "naive_parser": args.naive_parser,
-               "naive_bf16": args.naive_bf16,
+               "naive_bf16": args.naive_bf16, "naive_numpy_blas": args.naive_numpy_blas,
                "embedding_precision": args.embedding_precision, "embedding_backend": args.embedding_backend,
                "reopen": bool(args.only), "task_runner": args.task_runner}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="ragmask-throughput-") as tmp:

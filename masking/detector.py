@@ -25,6 +25,7 @@ from masking.context import IndexedLemmaContextEnhancer
 from masking.detector_config import DetectorConfig
 from masking.entities import DetectedSpan
 from masking.errors import DetectorError
+from masking.matrix_products import one_blas_thread
 from masking.nlp import load_nlp_engine, model_version
 from masking.policy import Policy
 from masking.recognizers import build_registry
@@ -100,6 +101,12 @@ class Detector:
     def detect_many(self, texts: Sequence[str]) -> list[Detection]:
         """One Detection per text, in order; a failing text carries a DetectorError (type only, no text)."""
         found = [Detection() for _ in texts]
+        with one_blas_thread():  # one masking process per core already
+            self._detect_groups(texts, found)
+        return found
+
+    def _detect_groups(self, texts: Sequence[str], found: list[Detection]) -> None:
+        """Fill ``found`` group by group; a group's failure is isolated to its failing windows."""
         for group in self._groups(texts):
             for index, _start, _end in group:
                 found[index].windows += 1
@@ -115,7 +122,6 @@ class Detector:
                         DetectedSpan(start + s.start, start + s.end, s.entity_type, s.score, s.recognizer)
                         for s in result
                     )
-        return found
 
     def detect(self, text: str) -> list[DetectedSpan]:
         detection = self.detect_many([text])[0]

@@ -9,11 +9,13 @@ is excluded, and so are the tagger, attribute ruler and lemmatizer and the share
 does not listen to it (en_core_web_sm/md/lg: it has its own; a transformer pipeline's NER listens, so
 its transformer stays). Lemmas become the lower-cased token, which is what Presidio's context words
 are matched against. Measured on presidio-research's set: the same spans, at 0.6x the time
-(README, "Throughput").
+(README, "Throughput"). The model multiplies through NumPy's BLAS, not thinc's bundled BLIS
+(masking/matrix_products.py).
 """
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -27,6 +29,7 @@ from spacy.tokens import Doc
 
 from masking.detector_config import DEFAULT_SPACY_MODEL
 from masking.errors import ModelNotInstalledError
+from masking.matrix_products import numpy_matrix_products
 
 UNUSED_COMPONENTS = ("parser", "senter")
 # Removed after loading: the NER reads none of them (the lemmatizer's lemmas are replaced, see below).
@@ -71,7 +74,12 @@ def model_is_installed(model: str) -> bool:
 
 
 class InstalledSpacyNlpEngine(SpacyNlpEngine):
-    """SpacyNlpEngine that never downloads and loads only what Presidio reads."""
+    """SpacyNlpEngine that never downloads and loads only what Presidio reads; ``numpy_blas``: its matrix
+    products go through NumPy's BLAS (False: thinc's default, BLIS, as Presidio's own engine has them)."""
+
+    def __init__(self, *args: Any, numpy_blas: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.numpy_blas = numpy_blas
 
     def load(self) -> None:
         loaded = {}
@@ -82,18 +90,21 @@ class InstalledSpacyNlpEngine(SpacyNlpEngine):
                     f"spaCy model {name!r} is not installed; install it with pip "
                     f"(known models: {KNOWN_ALTERNATIVES}); ragmask never downloads at run time"
                 )
-            loaded[model["lang_code"]] = ner_only(spacy.load(name, exclude=list(UNUSED_COMPONENTS)))
+            with numpy_matrix_products() if self.numpy_blas else nullcontext():
+                loaded[model["lang_code"]] = ner_only(spacy.load(name, exclude=list(UNUSED_COMPONENTS)))
         self.nlp = loaded  # type: ignore[assignment]  # Presidio declares the attribute as None
 
 
 @lru_cache(maxsize=4)
 def load_nlp_engine(
-    model: str = DEFAULT_SPACY_MODEL, unignore: frozenset[str] = frozenset()
+    model: str = DEFAULT_SPACY_MODEL, unignore: frozenset[str] = frozenset(), numpy_blas: bool = True
 ) -> SpacyNlpEngine:
-    """A loaded engine, cached per process: loading spaCy costs about a second."""
+    """A loaded engine, cached per process: loading spaCy costs about a second. ``numpy_blas`` False: the
+    model multiplies with thinc's default BLIS (the benchmarks' Presidio baselines, as users run it)."""
     engine = InstalledSpacyNlpEngine(
         models=[{"lang_code": "en", "model_name": model}],
         ner_model_configuration=NerModelConfiguration.from_dict(presidio_ner_configuration(unignore)),
+        numpy_blas=numpy_blas,
     )
     engine.load()
     return engine
