@@ -86,13 +86,14 @@ class DescendantPeakRss:
 
     def _sample(self) -> None:
         while True:
-            for pid in _descendants(os.getpid()):
+            for pid in descendant_pids(os.getpid()):
                 self.peak_mb = max(self.peak_mb, _status_kib(pid, "VmHWM") / 1024)
             if self._stop.wait(self.interval_s):
                 return
 
 
-def _descendants(pid: int) -> list[int]:
+def descendant_pids(pid: int) -> list[int]:
+    """Every process below ``pid`` (children of any of its threads: a pool spawns from its own)."""
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         try:
@@ -100,7 +101,7 @@ def _descendants(pid: int) -> list[int]:
         except OSError:  # the thread ended
             continue
         for child in children:
-            found += [child, *_descendants(child)]
+            found += [child, *descendant_pids(child)]
     return found
 
 
