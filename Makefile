@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Tests and the demo run with a fixed, throwaway key unless the caller brings one.
 DEMO_KEY_FILE ?= $(HOME)/.config/ragmask/demo.key
 
-.PHONY: demo test lint typecheck unit bench-accuracy bench-long-text bench-throughput bench-erasure bench-soak bench-scrub clean
+.PHONY: demo test lint typecheck unit bench-accuracy bench-long-text bench-throughput bench-timeline bench-erasure bench-soak bench-scrub clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench-long-text: $(STAMP)
 
 bench-throughput: $(STAMP)
 	$(BIN)/python bench/throughput.py
+
+bench-timeline: $(STAMP)
+	$(BIN)/python bench/timeline.py
 
 bench-erasure: $(STAMP)
 	$(BIN)/python bench/erasure.py
