@@ -3,7 +3,7 @@
 sentence-transformers still tokenises, pools and normalises; only the transformer's forward pass (the
 matrix products: nearly all of the time) runs in OpenVINO's CPU kernels. The loaded torch model is
 converted in this process, so nothing is downloaded and any model sentence-transformers loads can be
-tried; the conversion (about 2.5 s) is kept on disk for the next process. On the benchmark machine
+tried; the conversion (about 2.5 s) is kept on disk for the next process (indexers/conversion_cache.py). On the benchmark machine
 (2-core AMD EPYC with AVX512_BF16) 400 chunks took 3.8 s in bf16 against 4.5 s under torch's bf16
 autocast, and 6.3 s in f32 against torch's 7.8 s; the vectors are torch fp32's within cosine 0.99998
 (bf16) and 0.9999999 (f32). sentence-transformers' own ``backend="openvino"`` needs
@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
-import tempfile
 import threading
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
+
+from indexers.conversion_cache import cache_root, keep, mark_used
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -68,13 +68,6 @@ class OpenVinoForward(torch.nn.Module):
         return {"last_hidden_state": torch.from_numpy(output)}
 
 
-def cache_root() -> Path:
-    """Where converted models are kept: ``$XDG_CACHE_HOME/ragmask/openvino`` (``~/.cache/...``). Model
-    weights only, never text; delete it to reclaim the space (about 90 MB a model)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ragmask" / "openvino"
-
-
 def model_fingerprint(model_dir: Path, inputs: tuple[str, ...]) -> str:
     """What a converted model depends on: every file of the model's directory (name, size, modification
     time), the converter's and the model code's versions, the inputs and this recipe."""
@@ -111,26 +104,6 @@ def _converted(hf_model: Any, example: Any, inputs: tuple[str, ...]) -> Any:
     return converted
 
 
-def _keep(converted: Any, target: Path) -> None:
-    """Save ``converted`` as ``target`` (model.xml and its weights), whole or not at all: written beside it
-    and renamed into place, so a concurrent process finds a complete copy or none."""
-    import openvino
-
-    try:
-        target.parent.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent.parent))
-    except OSError as error:  # a read-only disk: the run goes on without the cache
-        logger.info("the converted embedding model is not cached (%s)", type(error).__name__)
-        return
-    try:
-        openvino.save_model(converted, staging / target.name, compress_to_fp16=False)
-        staging.rename(target.parent)  # fails where another process kept its copy first
-    except (OSError, RuntimeError) as error:  # that, or a full disk: no half-written copy is left
-        shutil.rmtree(staging, ignore_errors=True)
-        if not target.is_file():
-            logger.info("the converted embedding model is not cached (%s)", type(error).__name__)
-
-
 def _graph(hf_model: Any, example: Any, inputs: tuple[str, ...], model_dir: Path | None) -> Any:
     """The converted model: read from the cache where an earlier process kept it, else converted (and kept,
     for a model in a local directory)."""
@@ -140,6 +113,7 @@ def _graph(hf_model: Any, example: Any, inputs: tuple[str, ...], model_dir: Path
         return _converted(hf_model, example, inputs)
     target = cache_root() / model_fingerprint(model_dir, inputs) / "model.xml"
     if target.is_file():
+        mark_used(target.parent)
         try:
             return openvino.Core().read_model(target)
         except RuntimeError as error:  # a damaged copy: convert again, and leave it for the user to delete
@@ -148,8 +122,14 @@ def _graph(hf_model: Any, example: Any, inputs: tuple[str, ...], model_dir: Path
             )
             return _converted(hf_model, example, inputs)
     converted = _converted(hf_model, example, inputs)
-    _keep(converted, target)
+    keep(partial(_save, converted), target)
     return converted
+
+
+def _save(converted: Any, path: Path) -> None:
+    import openvino
+
+    openvino.save_model(converted, path, compress_to_fp16=False)
 
 
 def compile_with_openvino(
@@ -157,7 +137,7 @@ def compile_with_openvino(
 ) -> SentenceTransformer:
     """``model`` with its transformer's forward pass compiled by OpenVINO (in bf16 where ``bf16``, else f32)
     for this process's torch thread count. ``model_dir``: the model's local directory, whose conversion is
-    cached (see cache_root). Raises whatever the converter raises for a model it cannot take."""
+    cached (indexers/conversion_cache.py). Raises whatever the converter raises for a model it cannot take."""
     import openvino
 
     transformer: Any = model[0]

@@ -3,7 +3,9 @@ auto backend's choices; a collection that does not depend on which backend wrote
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from faker import Faker
 
 from flows.ingesting import run_ingest
 from flows.settings import IngestSettings, StoreSettings
-from indexers import embedding, openvino_forward
+from indexers import conversion_cache, embedding, openvino_forward
 from indexers.embedding import (
     DEFAULT_EMBEDDING_MODEL,
     Embedder,
@@ -161,18 +163,21 @@ def test_a_conversion_is_kept_on_disk_for_the_next_process_and_dropped_when_the_
     try:
         first = Embedder(str(model_dir), device="cpu", precision="fp32")
         assert first.backend == "openvino"
-        kept = list(openvino_forward.cache_root().glob("*/model.xml"))
+        kept = list(conversion_cache.cache_root().glob("*/model.xml"))
         assert len(kept) == 1 and kept[0].with_suffix(".bin").stat().st_size > 1_000_000
-        assert not list(openvino_forward.cache_root().glob(".staging-*"))  # renamed into place, whole
+        assert not list(conversion_cache.cache_root().glob(".staging-*"))  # renamed into place, whole
         vectors = first.embed(texts)
 
         def no_converter(*_args: object, **_kwargs: object) -> None:
             raise RuntimeError("the converter was called")
 
         monkeypatch.setattr(openvino, "convert_model", no_converter)
+        month_ago = time.time() - 31 * 86400
+        os.utime(kept[0].parent, (month_ago, month_ago))
         embedding._loaded_model.cache_clear()  # as in a new process
         second = Embedder(str(model_dir), device="cpu", precision="fp32")
         assert second.backend == "openvino"  # read from the cache: the converter would have failed
+        assert time.time() - kept[0].parent.stat().st_mtime < 60  # marked used: pruning keeps it
         assert np.allclose(second.embed(texts), vectors, atol=1e-6)
 
         config = model_dir / "config.json"
@@ -184,16 +189,38 @@ def test_a_conversion_is_kept_on_disk_for_the_next_process_and_dropped_when_the_
         embedding._loaded_model.cache_clear()
 
 
-def test_a_conversion_that_cannot_be_saved_whole_leaves_nothing_in_the_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import openvino
-
-    def disk_full(_model: object, path: Path, **_kwargs: object) -> None:
-        Path(path).write_text("<net", encoding="utf-8")  # half a file, then the disk is full
+def test_a_conversion_that_cannot_be_saved_whole_leaves_nothing_in_the_cache(tmp_path: Path) -> None:
+    def disk_full(path: Path) -> None:
+        path.write_text("<net", encoding="utf-8")  # half a file, then the disk is full
         raise RuntimeError("No space left on device")
 
-    monkeypatch.setattr(openvino, "save_model", disk_full)
     target = tmp_path / "cache" / "fingerprint" / "model.xml"
-    openvino_forward._keep(object(), target)
+    conversion_cache.keep(disk_full, target)
     assert not target.exists() and list((tmp_path / "cache").iterdir()) == []
+
+
+def aged(entry: Path, seconds: float) -> Path:
+    entry.mkdir(parents=True)
+    (entry / "model.xml").write_text("<net/>", encoding="utf-8")
+    then = time.time() - seconds
+    os.utime(entry, (then, then))
+    return entry
+
+
+def test_keeping_a_conversion_prunes_what_no_process_used_for_a_month(tmp_path: Path) -> None:
+    """An upgrade makes a new fingerprint; the old conversion (90 MB) must not stay for good."""
+    root = tmp_path / "cache"
+    day, hour = 86400.0, 3600.0
+    old = aged(root / ("a" * 32), 31 * day)  # an earlier OpenVINO's conversion
+    recent = aged(root / ("b" * 32), 29 * day)  # another model, read last month
+    dead_staging = aged(root / ".staging-dead", 2 * hour)  # a process killed while saving
+    live_staging = aged(root / ".staging-live", 60.0)  # a process saving now
+    target = root / ("c" * 32) / "model.xml"
+
+    conversion_cache.keep(lambda path: path.write_text("<net/>", encoding="utf-8"), target)
+
+    assert target.is_file()
+    assert not old.exists() and not dead_staging.exists()
+    assert recent.exists() and live_staging.exists()
+    assert conversion_cache.prune(root, keeping=target.parent, now=time.time() + 31 * day) == 2  # the rest
+    assert target.parent.exists()
