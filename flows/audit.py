@@ -50,7 +50,7 @@ def audit_flow(settings: AuditParameters = AuditParameters()) -> dict[str, Any]:
     try:
         settings.for_flow_run()  # a password typed into the form is refused, not used
         report = run_audit(settings.stores.settings(), payload_format=settings.payload_format,
-                           policy=settings.policy_spec, spacy_model=settings.spacy_model,
+                           policy=settings.policy_spec, spacy_model=settings.spacy_model, workers=settings.workers,
                            progress=lambda n: logger.info("%d points scanned", n)).to_dict()  # fmt: skip
     except Exception as error:  # Prefect stores messages in states, logs and events
         raise AuditFailedError(f"audit failed: {type(error).__name__}") from None

@@ -7,7 +7,10 @@ needs no key file; an audit can run on any collection, also one ragmask did not 
 from __future__ import annotations
 
 import secrets
+import uuid
+from contextlib import closing
 
+from flows.masking_workers import MaskerSpec, MaskingWorkers, default_workers
 from flows.settings import StoreSettings
 from indexers.audit import Auditor, AuditReport, Progress
 from indexers.payload_formats import CHOICES, FORMATS, PayloadFormat, PayloadFormatError, detect_format
@@ -18,18 +21,21 @@ from masking.detector_config import DEFAULT_SPACY_MODEL, DetectorConfig
 
 def run_audit(
     stores: StoreSettings, *, payload_format: str = "auto", policy: str | None = None,
-    spacy_model: str = DEFAULT_SPACY_MODEL, progress: Progress | None = None,
+    spacy_model: str = DEFAULT_SPACY_MODEL, progress: Progress | None = None, workers: int = 0,
 ) -> AuditReport:  # fmt: skip
     """Scan every payload of the collection; the report holds types, paths and point ids only.
-    ``payload_format`` (auto: detected; raw: none) says which strings are bookkeeping, not content."""
+    ``payload_format`` (auto: detected; raw: none) says which strings are bookkeeping, not content.
+    ``workers``: processes that detect, this one included (0: the cores); a collection of one page
+    (256 points) is read here alone."""
     store = VectorStore(stores.qdrant, stores.collection)
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist")
-    from masking import Masker  # Presidio and spaCy: seconds to import, so only when an audit runs
-
-    masker = Masker(MaskingKeys(secrets.token_bytes(32)), load_policy(policy),
-                    detector_config=DetectorConfig(model=spacy_model))  # fmt: skip
-    return Auditor(masker, _format_of(store, payload_format)).audit(store, progress)
+    spec = MaskerSpec(MaskingKeys(secrets.token_bytes(32)), load_policy(policy),
+                      DetectorConfig(model=spacy_model), uuid.uuid4().hex, keep_values=False)  # fmt: skip
+    with closing(MaskingWorkers(spec, workers or default_workers())) as masking:
+        return Auditor(masking.masker, _format_of(store, payload_format), masking.masked).audit(
+            store, progress
+        )
 
 
 def _format_of(store: VectorStore, name: str) -> PayloadFormat | None:

@@ -541,16 +541,17 @@ def compact_command(as_json: bool, **store: Any) -> None:
               help="The collection's payload format (its type names and ids are not read as content).")  # fmt: skip
 @POLICY
 @SPACY_MODEL
+@WORKERS
 @JSON
 def audit_command(
-    payload_format: str, policy: str | None, spacy_model: str, as_json: bool, **store: Any
+    payload_format: str, policy: str | None, spacy_model: str, workers: int, as_json: bool, **store: Any
 ) -> None:
     """Scan every payload of a collection for unmasked personal data; exit 1 if anything is suspected."""
     api_key = store["qdrant_api_key"]
     with _one_line_errors():
         parameters = AuditParameters(stores=StoreParameters.of(_stores(store)), **policy_fields(policy),
                                      payload_format=cast(FormatChoice, payload_format), spacy_model=spacy_model,
-                                     fail_on_findings=False)  # fmt: skip
+                                     workers=workers, fail_on_findings=False)  # fmt: skip
         if os.environ.get("PREFECT_API_URL"):
             from flows.audit import audit_flow
 
@@ -563,7 +564,8 @@ def audit_command(
 
             report = run_audit(parameters.stores.settings(api_key), payload_format=parameters.payload_format,
                                policy=parameters.policy_spec, spacy_model=parameters.spacy_model,
-                               progress=progress).to_dict() | {"settings": parameters.effective()}  # fmt: skip
+                               progress=progress, workers=parameters.workers,
+                               ).to_dict() | {"settings": parameters.effective()}  # fmt: skip
     if as_json:
         click.echo(json.dumps(report))
     else:

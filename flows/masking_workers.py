@@ -167,7 +167,7 @@ class MaskingWorkers:
             handed.withdraw()  # handed out for other documents (a batch read again, a retried task)
             handed = None
         if handed is None:
-            chars = sum(len(d.text) for d in documents)
+            chars = sum(d.chars for d in documents)
             if not self.worth_splitting(chars, len(documents)):
                 return self._mask_here(documents)
             if more_to_come:
@@ -177,6 +177,10 @@ class MaskingWorkers:
             handed = self._hand_out(documents)
         return self._collect(handed)
 
+    def masked(self, documents: Sequence[TextDocument], more_to_come: bool = True) -> list[MaskedDocument]:
+        """``mask`` without the stage seconds: a ``MaskMany`` for the scrubber and the auditor."""
+        return self.mask(documents, more_to_come)[0]
+
     def mask_ahead(self, documents: Sequence[TextDocument]) -> None:
         """Hand the next batch's shares to the workers now, if they are ready, so that they mask while this
         process does what needs no second core (it writes the batch before); the next ``mask`` call with
@@ -185,7 +189,7 @@ class MaskingWorkers:
         if self._ahead is not None:
             self._ahead.withdraw()
             self._ahead = None
-        chars = sum(len(d.text) for d in documents)
+        chars = sum(d.chars for d in documents)
         if self.started and self.worth_splitting(chars, len(documents)) and self.ready():
             self._ahead = self._hand_out(documents)
 
@@ -329,12 +333,12 @@ class HandedOut:
 
 
 def split_by_length(documents: Sequence[TextDocument], parts: int) -> list[list[int]]:
-    """The documents' indices in ``parts`` lists of about equal text length (longest first, each to the
+    """The documents' indices in ``parts`` lists of about equal length, fields included (longest first, each to the
     shortest list so far)."""
     shares: list[list[int]] = [[] for _ in range(parts)]
     sizes = [0] * parts
-    for index in sorted(range(len(documents)), key=lambda i: len(documents[i].text), reverse=True):
+    for index in sorted(range(len(documents)), key=lambda i: documents[i].chars, reverse=True):
         smallest = sizes.index(min(sizes))
         shares[smallest].append(index)
-        sizes[smallest] += len(documents[index].text)
+        sizes[smallest] += documents[index].chars
     return shares

@@ -341,6 +341,7 @@ class AuditParameters(Parameters):
     policy: Policy = "default"
     policy_file: PolicyFile = ""
     spacy_model: SpacyModel = DEFAULT_SPACY_MODEL
+    workers: MaskingProcesses = 0
     fail_on_findings: Annotated[bool, Field(title="Fail the run on findings", description="A scheduled audit "
                                             "that finds something fails, so an alert on failed runs catches "
                                             "it.")] = True  # fmt: skip

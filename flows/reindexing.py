@@ -147,7 +147,7 @@ def _swap_in(
                                           f"needs the whole source: dropped; {settings.stores.collection!r} is "
                                           "unchanged")  # fmt: skip
         audit = run_audit(replace(settings.stores, collection=target), payload_format=settings.payload_format,
-                          policy=settings.policy, spacy_model=settings.spacy_model)  # fmt: skip
+                          policy=settings.policy, spacy_model=settings.spacy_model, workers=settings.workers)  # fmt: skip
         if audit.suspected:
             raise FullReindexRefusedError(f"the new collection audited with {audit.suspected} suspected values: "
                                           f"dropped; {settings.stores.collection!r} is unchanged")  # fmt: skip

@@ -118,7 +118,7 @@ def _scrub_into(
         "embedding": embedder.info.to_dict(),  # model, view and precision the target's vectors were made with
     }
     scrubber = Scrubber(source, target, fmt, masker, embedder, lineage, keys, run_id, doc_key=request.doc_key,
-                        mask_many=lambda documents, more: masking.mask(documents, more)[0])  # fmt: skip
+                        mask_many=masking.masked)  # fmt: skip
     if request.dry_run:
         counts = scrubber.run(dry_run=True, progress=progress)
         return result | _counts(counts) | {"samples": counts.samples, "audit": None, "alias_swapped": False,
@@ -131,7 +131,7 @@ def _scrub_into(
         lineage.finish_run(run_id, "failed", {})
         raise
     lineage.finish_run(run_id, "completed", _counts(counts))
-    audit = Auditor(masker, None if name == "raw" else fmt).audit(target).to_dict()
+    audit = Auditor(masker, None if name == "raw" else fmt, masking.masked).audit(target).to_dict()
     clean = audit["suspected"] == 0 and counts.points_quarantined == 0
     if request.alias and clean:
         target.set_alias(request.alias)

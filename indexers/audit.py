@@ -24,6 +24,7 @@ from indexers.qdrant_store import VectorStore
 
 if TYPE_CHECKING:
     from masking import Masker
+    from masking.masker import MaskMany
 
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 WORD = re.compile(r"[^\W\d_]{2,}")
@@ -69,17 +70,22 @@ class Auditor:
     Given the collection's payload format, its bookkeeping strings (type names, templates, and ids and
     hashes that look like ids) are passed over; everything else is read."""
 
-    def __init__(self, masker: Masker, payload_format: PayloadFormat | None = None) -> None:
+    def __init__(
+        self, masker: Masker, payload_format: PayloadFormat | None = None, mask_many: MaskMany | None = None
+    ) -> None:
+        """``mask_many``: how a page's strings are masked, told whether more pages follow (default:
+        ``masker`` here; the flows pass masking split over worker processes, MaskingWorkers.masked)."""
         self.masker = masker
         self.payload_format = payload_format
+        self.mask_many: MaskMany = mask_many or (lambda documents, _more: masker.mask_many(documents))
 
-    def findings(self, texts: list[str]) -> list[Counter[str]]:
+    def findings(self, texts: list[str], more_after: bool = False) -> list[Counter[str]]:
         """Entity types found in each text outside tokens, by either detector (the larger count per type);
-        one detection pass for the whole list."""
+        one detection pass for the whole list. ``more_after``: more lists follow (worth starting workers)."""
         from masking import TextDocument, leak_check  # with the masker: Presidio, imported when first used
 
         prose = [i for i, text in enumerate(texts) if sum(bool(WORD.search(w)) for w in text.split()) >= 2]
-        detected = self.masker.mask_many([TextDocument("audit", texts[i]) for i in prose])
+        detected = self.mask_many([TextDocument("audit", texts[i]) for i in prose], more_after)
         masked = dict(zip(prose, detected, strict=True))
         found = []
         for i, text in enumerate(texts):
@@ -94,7 +100,9 @@ class Auditor:
         fmt = self.payload_format
         report = AuditReport(store.collection, fmt.name if fmt else None)
         records = store.scroll()
-        while page := list(islice(records, PAGE_POINTS)):
+        following = list(islice(records, PAGE_POINTS))
+        while page := following:
+            following = list(islice(records, PAGE_POINTS))  # read ahead: is this page the last?
             strings = [
                 (str(r.id), path, text)
                 for r in page
@@ -102,7 +110,7 @@ class Auditor:
                 if not (fmt and fmt.is_bookkeeping(path, text))
             ]
             for (point, path, _), found in zip(
-                strings, self.findings([t for _, _, t in strings]), strict=True
+                strings, self.findings([t for _, _, t in strings], bool(following)), strict=True
             ):
                 if found:
                     report.by_type.update(found)

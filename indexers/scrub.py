@@ -38,13 +38,16 @@ from indexers.rebuilt_document import Piece, cut, rebuild
 from indexers.scrub_plan import ScrubPlan
 from masking import MaskedDocument, Masker, MaskingKeys, TextDocument
 from masking.entities import MaskedEntity
+from masking.masker import MaskMany
 
 SCRUB_NAMESPACE = uuid.UUID("0b6d2f61-4f0e-5a8e-9a43-5c9d0e1f2a3b")
-DOCUMENTS_PER_BATCH = 16
+# A batch closes at whichever comes first. 100,000 characters are worth splitting over the masking
+# processes (flows/masking_workers.py: from 50,000); 16 documents of 4 short chunks were 40,000, masked
+# in one process while the other core sat idle.
+DOCUMENTS_PER_BATCH = 64
+BATCH_CHARS = 100_000  # of payload JSON
 PLAN_PAGE = 1024  # points read at a time while planning
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
-# (documents, more batches follow) -> masked, in input order; the last batch starts no masking worker
-MaskMany = Callable[[Sequence[TextDocument], bool], list[MaskedDocument]]
 KEEP, MASK, ID, HASH = "keep", "mask", "id", "hash"
 
 
@@ -73,6 +76,7 @@ class DocumentWork:
     doc_id: str
     points: list[SourcePoint] = field(repr=False)
     content_hash: str
+    chars: int = 0  # of its points' payload JSON: what a batch is measured in
     kinds: list[list[str]] = field(default_factory=list)  # per point, per leaf: keep | mask | id | hash
     pieces: dict[str, Piece] = field(default_factory=dict, repr=False)  # chunk texts cut from the whole
     masked: MaskedDocument | None = None
@@ -135,7 +139,7 @@ class Scrubber:
             done = 0
             for doc_id, ids in plan:
                 batch.append(self._load(doc_id, ids, counts))
-                if len(batch) == DOCUMENTS_PER_BATCH:
+                if len(batch) == DOCUMENTS_PER_BATCH or sum(w.chars for w in batch) >= BATCH_CHARS:
                     self._process(batch, counts, dry_run, more_after=done + len(batch) < total)
                     done += len(batch)
                     batch = []
@@ -152,7 +156,7 @@ class Scrubber:
         points = sorted((SourcePoint(str(r.id), dict(r.payload or {})) for r in records), key=lambda p: p.id)
         counts.points_read += len(points)
         content = json.dumps([[p.id, p.payload] for p in points], sort_keys=True)
-        return DocumentWork(doc_id, points, self._mac(f"content|{content}"))
+        return DocumentWork(doc_id, points, self._mac(f"content|{content}"), len(content))
 
     def _classify(self, path: str) -> str:
         fmt = self.fmt

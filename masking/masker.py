@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -43,6 +43,11 @@ class TextDocument:
     text: str = field(repr=False)
     fields: Mapping[str, str] = field(default_factory=dict, repr=False)
 
+    @property
+    def chars(self) -> int:
+        """What masking reads: the text and its fields (a scrubbed chunk's text is all fields)."""
+        return len(self.text) + sum(len(value) for value in self.fields.values())
+
 
 @dataclass
 class MaskedDocument:
@@ -65,6 +70,11 @@ class MaskedDocument:
     @property
     def quarantined(self) -> bool:
         return self.report.status == QUARANTINED
+
+
+# How a caller masks a batch: documents in, masked documents out in input order, told whether more
+# batches follow (Masker.mask_many here, or MaskingWorkers.masked over worker processes).
+MaskMany = Callable[[Sequence[TextDocument], bool], list[MaskedDocument]]
 
 
 @dataclass(frozen=True)

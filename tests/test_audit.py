@@ -12,10 +12,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from faker import Faker
+from qdrant_client.models import Distance
 
+from flows import masking_workers
+from flows.auditing import run_audit
 from flows.cli import cli
 from flows.ingesting import run_ingest
 from flows.settings import IngestSettings, StoreSettings
+from indexers import audit as audit_module
 from indexers.audit import payload_strings
 from indexers.embedding import Embedder
 from indexers.payload_formats import FORMATS
@@ -94,3 +98,46 @@ def test_auditing_a_missing_collection_is_one_line(tmp_path: Path) -> None:
     done = CliRunner().invoke(cli, ["audit", "--data-dir", str(tmp_path)], env={"PREFECT_API_URL": ""})
     assert done.exit_code == 1
     assert done.stderr.strip() == "ragmask: error: collection 'ragmask' does not exist"
+
+
+def planted_collection(stores: StoreSettings, points: int) -> None:
+    """``points`` LangChain-shaped points of Faker prose, each naming a person and an e-mail address."""
+    fake = Faker("en_US")
+    fake.seed_instance(4242)
+    store = VectorStore(stores.qdrant, stores.collection)
+    store.create(4, None, Distance.COSINE)
+    store.upsert([
+        Point(str(uuid.uuid4()), [1.0, 0.0, 0.0, 0.0], {
+            "page_content": f"{fake.name()} wrote from {fake.user_name()}@example.com. {fake.paragraph(nb_sentences=3)}",
+            "metadata": {"source": f"note-{n}.txt"},
+        })
+        for n in range(points)
+    ])  # fmt: skip
+
+
+def test_an_audit_split_over_two_processes_reports_what_one_process_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, masking_pool_starts: list[int]
+) -> None:
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # small pages, split anyway
+    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)  # the worker takes its shares once ready
+    monkeypatch.setattr(audit_module, "PAGE_POINTS", 4)  # three pages
+    stores = StoreSettings(data_dir=tmp_path / "data")
+    planted_collection(stores, 12)
+    reports = {workers: run_audit(stores, workers=workers).to_dict() for workers in (1, 2)}
+    close_local_clients()
+    assert masking_pool_starts == [1]  # workers=2 started the pool; workers=1 never does
+    assert reports[2] == reports[1]
+    assert reports[2]["points_scanned"] == 12 and len(reports[2]["point_ids"]) == 12
+    assert {"PERSON", "EMAIL_ADDRESS"} <= set(reports[2]["by_type"])
+
+
+def test_an_audit_of_one_page_starts_no_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, masking_pool_starts: list[int]
+) -> None:
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
+    stores = StoreSettings(data_dir=tmp_path / "data")
+    planted_collection(stores, 6)
+    report = run_audit(stores, workers=2)
+    close_local_clients()
+    assert report.points_scanned == 6 and report.by_type["EMAIL_ADDRESS"] == 6
+    assert masking_pool_starts == []  # the last page is read here: a worker would never be ready for it

@@ -20,6 +20,7 @@ from qdrant_client import models
 
 from flows import masking_workers
 from flows.erasing import register_request, run_erase
+from flows.masking_workers import MaskingWorkers
 from flows.scrubbing import ScrubRequest, run_scrub
 from flows.settings import IngestSettings, StoreSettings
 from indexers import scrub
@@ -434,3 +435,25 @@ def test_a_scrub_of_one_batch_starts_no_masking_worker_and_one_of_several_does(
         started[per_batch] = len(masking_pool_starts)
         close_local_clients()
     assert started == {16: 0, 2: 1}  # one batch masked here; the first of two started the worker
+
+
+def test_a_batch_closes_at_its_character_limit(
+    settings: IngestSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches are measured in characters (short chunks make small documents), at most 64 documents."""
+    batches: list[int] = []
+    masked = MaskingWorkers.masked
+
+    def counted(self: MaskingWorkers, documents: Any, more_to_come: bool = True) -> Any:
+        if documents and documents[0].doc_id != "audit":
+            batches.append(len(documents))
+        return masked(self, documents, more_to_come)
+
+    monkeypatch.setattr(MaskingWorkers, "masked", counted)
+    raw_source(settings)
+    run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket"))
+    assert batches == [3]
+    monkeypatch.setattr(scrub, "BATCH_CHARS", 1)  # every document fills a batch
+    batches.clear()
+    run_scrub(settings, ScrubRequest("raw_src", "raw_dst2", "raw", doc_key="ticket"))
+    assert batches == [1, 1, 1]

@@ -353,6 +353,29 @@ def test_split_by_length_balances_text_and_keeps_every_document() -> None:
     assert [sum(len(documents[i].text) for i in share) for share in shares] == [120, 120]
 
 
+def test_a_scrubbed_chunk_s_fields_count_as_what_there_is_to_mask(
+    monkeypatch: pytest.MonkeyPatch, masking_pool_starts: list[int]
+) -> None:
+    """A scrubbed chunk's text is all fields (its document's ``text`` is empty): its length decides
+    whether a batch is split and how the shares are balanced."""
+    documents = [
+        TextDocument(f"d{i}", "", {"0.0": "y" * size}) for i, size in enumerate([90, 10, 50, 40, 30, 20])
+    ]
+    assert [d.chars for d in documents] == [90, 10, 50, 40, 30, 20]
+    assert [sum(documents[i].chars for i in share) for share in split_by_length(documents, 2)] == [120, 120]
+
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 200)
+    workers = MaskingWorkers(MaskerSpec(KEYS, load_policy(), DetectorConfig(), "run", False), workers=2)
+    try:
+        workers.masked(documents[:2])  # 100 characters: masked here, no worker started
+        assert masking_pool_starts == []
+        masked = workers.masked(documents)  # 240: worth splitting, the workers start for the next batch
+        assert masking_pool_starts == [1]
+        assert [m.doc_id for m in masked] == [d.doc_id for d in documents]
+    finally:
+        workers.close()
+
+
 def test_a_run_reports_seconds_per_stage(tmp_path: Path) -> None:
     write_corpus(tmp_path / "corpus", 3)
     result = run_ingest(
