@@ -64,7 +64,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class PreparedDocument:
-    """A version ready to write; ``values`` (vault only) is sealed and cleared by the writer."""
+    """A version ready to write; ``values`` (vault only) is sealed, then cleared, by the writer."""
 
     version: DocumentVersion
     uri: str = field(repr=False)

@@ -225,8 +225,7 @@ class IngestPipeline:
                 self._failed(outcome.doc_id, outcome.reason, counts)
             if on_error:
                 on_error(outcome.doc_id, outcome.uri, f"{outcome.verb}: {outcome.reason}")
-        for document in batch.ready:
-            self._write(document, counts, on_error)
+        self._write(batch.ready, counts, on_error)
         self.lineage.heartbeat(self.run_id)
         logger.debug("batch: %d documents read, %d indexed, %d chunks", counts.documents_seen,
                      counts.documents_indexed, counts.chunks_indexed)  # fmt: skip
@@ -237,31 +236,41 @@ class IngestPipeline:
         counts.documents_failed += 1
         self.lineage.record_outcome(self.collection, doc_id, FAILED, self.run_id, reason)
 
-    def _write(self, document: PreparedDocument, counts: IngestCounts, on_error: ErrorSink | None) -> None:
-        version = document.version
-        try:
-            self.writer.write(
-                version, self.run_id, partial(self._seal_values, version.doc_id, values=document.values)
+    def _write(
+        self, documents: Sequence[PreparedDocument], counts: IngestCounts, on_error: ErrorSink | None
+    ) -> None:
+        """The part's versions written together (a failing one costs only itself), their outcomes counted."""
+        writes = [
+            self.writer.version_write(
+                d.version, partial(self._seal_values, d.version.doc_id, values=d.values)
             )
-        except Exception as error:
-            reason = f"indexing failed: {type(error).__name__}"
-            self._failed(version.doc_id, reason, counts)
-            if on_error:
-                on_error(version.doc_id, document.uri, f"failed: {reason}")
-            return
-        counts.documents_indexed += 1
-        if document.replaces:
-            counts.documents_changed += 1
-        else:
-            counts.documents_added += 1
-        counts.chunks_indexed += len(version.chunks)
-        counts.entities.update(document.entity_counts)
+            for d in documents
+        ]
+        try:
+            outcomes = self.writer.write_versions(writes, self.run_id)
+        finally:
+            for document in documents:
+                document.values.clear()  # the clear token -> value maps, sealed in the vault now
+        for document, outcome in zip(documents, outcomes, strict=True):
+            version = document.version
+            if isinstance(outcome, Exception):
+                reason = f"indexing failed: {type(outcome).__name__}"
+                self._failed(version.doc_id, reason, counts)
+                if on_error:
+                    on_error(version.doc_id, document.uri, f"failed: {reason}")
+                continue
+            counts.documents_indexed += 1
+            if document.replaces:
+                counts.documents_changed += 1
+            else:
+                counts.documents_added += 1
+            counts.chunks_indexed += len(version.chunks)
+            counts.entities.update(document.entity_counts)
 
     def _seal_values(self, doc_id: str, version: int, values: dict[str, str]) -> None:
-        """With the vault on, seal the version's token -> value map; the clear map is dropped at once."""
+        """With the vault on, seal the version's token -> value map (``_write`` drops the clear map once the
+        part is written: a part that fails together seals each version again, on its own)."""
         if self.vault_key is None:
             return
         address = VaultAddress(self.collection, doc_id, version)
-        sealed = seal_values(self.vault_key, address, dict(values))
-        values.clear()
-        self.vault.put(address, sealed)
+        self.vault.put(address, seal_values(self.vault_key, address, dict(values)))

@@ -11,19 +11,22 @@ subject from an erasure).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from indexers.chunking import Chunk, tokens_in
-from indexers.lineage import PENDING, ChunkRow, LineageStore
+from indexers.lineage import PENDING, ChunkRow, LineageStore, PendingVersion, VersionCommit
 from indexers.payload_formats import FORMATS, ChunkPayload, PayloadFormat, PayloadFormatError, detect_format
 from indexers.qdrant_store import Point, VectorStore, point_id
 from masking.entities import MaskedEntity
 from masking.stage_clock import StageClock
 from masking.tokens import TOKEN_PATTERN
 
+logger = logging.getLogger(__name__)
+COMMIT_GROUP = 256  # versions committed in one transaction when a full re-index commits at its swap
 VersionBuilder = Callable[[int], tuple[list[ChunkRow], list[Point]]]  # version -> its rows and points
 
 
@@ -44,16 +47,18 @@ class DocumentVersion:
 
 
 @dataclass(frozen=True)
-class PendingCommit:
-    """A version written and upserted, its commit held back (a full re-index commits all at the swap)."""
+class VersionWrite:
+    """What ``write_versions`` needs of one new version: ``build(version)`` lays out its lineage rows and
+    points (any payload format); ``before_upsert(version)`` runs after its pending rows (the vault seals)."""
 
     doc_id: str
-    version: int
     content_hash: str
-    source_masked: str = field(repr=False)
-    file_key: str | None
-    origin: tuple[str, str] | None
-    run_id: str
+    report: dict[str, Any] = field(repr=False)
+    build: VersionBuilder = field(repr=False)
+    source_masked: str = field(default="", repr=False)
+    file_key: str | None = None
+    origin: tuple[str, str] | None = None
+    before_upsert: Callable[[int], None] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ class IndexWriter:
         self.pipeline_version = pipeline_version
         self.payload_format = payload_format
         self.defer_commits = defer_commits
-        self.deferred: list[PendingCommit] = []
+        self.deferred: list[VersionCommit] = []
         self.clock = clock or StageClock()  # upsert, lineage
 
     def check_format(self) -> None:
@@ -146,60 +151,110 @@ class IndexWriter:
         self, document: DocumentVersion, run_id: str, before_upsert: Callable[[int], None] | None = None
     ) -> int:
         """Write a new version of an ingested document in ragmask's own payload format."""
-        return self.write_version(
-            document.doc_id, document.content_hash, document.report, run_id, partial(self.points, document),
-            source_masked=document.fields.get("source", ""), file_key=document.file_key,
-            origin=document.origin, before_upsert=before_upsert,
+        return self.write_version(self.version_write(document, before_upsert), run_id)
+
+    def version_write(
+        self, document: DocumentVersion, before_upsert: Callable[[int], None] | None = None
+    ) -> VersionWrite:
+        """An ingested document's new version, in ragmask's own payload format, for ``write_versions``."""
+        return VersionWrite(
+            document.doc_id, document.content_hash, document.report, partial(self.points, document),
+            source_masked=document.fields.get("source", ""), file_key=document.file_key, origin=document.origin,
+            before_upsert=before_upsert,
         )  # fmt: skip
 
-    def write_version(
-        self, doc_id: str, content_hash: str, report: dict[str, Any], run_id: str, build: VersionBuilder, *,
-        source_masked: str = "", file_key: str | None = None, origin: tuple[str, str] | None = None,
-        before_upsert: Callable[[int], None] | None = None,
-    ) -> int:  # fmt: skip
-        """Write a new version (pending -> upsert -> commit -> supersede); returns its number. ``build(version)``
-        gives the version's lineage rows and points (any payload format). ``before_upsert(version)`` runs
-        after the pending rows (the vault seals there); if it or the upsert fails, the version's points and
-        rows are removed and the error goes on."""
+    def write_version(self, write: VersionWrite, run_id: str) -> int:
+        """Write one new version (pending -> upsert -> commit -> supersede); returns its number. If its
+        vault seal or upsert fails, its points and rows are removed and the error goes on."""
+        versions, commits = self._upsert_pending([write], run_id)
+        self._settle(commits)
+        return versions[0]
+
+    def write_versions(self, writes: Sequence[VersionWrite], run_id: str) -> list[int | Exception]:
+        """Write new versions of distinct documents with each step once for all: one pending transaction,
+        one upsert, one commit transaction (one per document costs a transaction and a round trip each).
+        Returns each one's number, or the error that kept it out. If the pending rows, a vault seal or the
+        upsert fail, what was written is removed and each version is written on its own, so that one bad
+        document costs only itself; a failed commit fails them all (their pending rows are rolled back
+        when the next run reconciles, as for one document)."""
+        if len(writes) > 1 and len({w.doc_id for w in writes}) == len(writes):
+            try:
+                versions, commits = self._upsert_pending(writes, run_id)
+            except Exception as error:
+                logger.info("%d versions written together failed (%s); writing them one at a time",
+                            len(writes), type(error).__name__)  # fmt: skip
+            else:
+                try:
+                    self._settle(commits)
+                except Exception as error:
+                    return [error] * len(writes)
+                return list(versions)
+        outcomes: list[int | Exception] = []
+        for write in writes:
+            try:
+                outcomes.append(self.write_version(write, run_id))
+            except Exception as error:
+                outcomes.append(error)
+        return outcomes
+
+    def _upsert_pending(
+        self, writes: Sequence[VersionWrite], run_id: str
+    ) -> tuple[list[int], list[VersionCommit]]:
+        """Pending rows, vault seals and points of versions of distinct documents, each step once for all;
+        on a failure, what was written is removed and the error goes on."""
         with self.clock("lineage"):
-            version = self.lineage.next_version(self.collection, doc_id)
-            rows, points = build(version)
-            self.lineage.write_pending(self.collection, doc_id, version, content_hash, run_id, report, rows)
+            numbers = self.lineage.next_versions(self.collection, [w.doc_id for w in writes])
+            versions = [numbers[w.doc_id] for w in writes]
+            built = [w.build(version) for w, version in zip(writes, versions, strict=True)]
+            self.lineage.write_pending_many(self.collection, run_id, [
+                PendingVersion(w.doc_id, version, w.content_hash, w.report, rows)
+                for w, version, (rows, _points) in zip(writes, versions, built, strict=True)
+            ])  # fmt: skip
+        points = [point for _rows, version_points in built for point in version_points]
         try:
-            if before_upsert is not None:
-                before_upsert(version)
+            for write, version in zip(writes, versions, strict=True):
+                if write.before_upsert is not None:
+                    write.before_upsert(version)
             with self.clock("upsert"):
                 self.store.upsert(points)
         except Exception:
             self.store.delete(p.id for p in points)
-            self.lineage.drop_version(self.collection, doc_id, version)
+            self.lineage.drop_versions(
+                self.collection, [(w.doc_id, v) for w, v in zip(writes, versions, strict=True)]
+            )
             raise
-        pending = PendingCommit(doc_id, version, content_hash, source_masked, file_key, origin, run_id)
+        return versions, [
+            VersionCommit(w.doc_id, version, w.content_hash, w.source_masked, w.file_key, w.origin, run_id)
+            for w, version in zip(writes, versions, strict=True)
+        ]
+
+    def _settle(self, commits: Sequence[VersionCommit]) -> None:
+        """Commit upserted versions now, or hold them back (a full re-index commits all at the swap)."""
         if self.defer_commits:
-            self.deferred.append(pending)
+            self.deferred.extend(commits)
         else:
             with self.clock("lineage"):
-                self._commit(pending)
-        return version
+                self._commit(commits)
 
-    def _commit(self, pending: PendingCommit) -> None:
-        superseded = self.lineage.commit_version(self.collection, pending.doc_id, pending.version,
-                                                 pending.content_hash, pending.source_masked, pending.run_id,
-                                                 pending.file_key, pending.origin)  # fmt: skip
-        for ref in superseded:
-            self.store.delete(ref.point_ids)  # a full re-index: they are in the collection being replaced
-            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
+    def _commit(self, commits: Sequence[VersionCommit]) -> None:
+        """Commit versions, then delete the points and rows of those they supersede."""
+        superseded = self.lineage.commit_versions(self.collection, commits)
+        # a full re-index's superseded points are in the collection being replaced
+        self.store.delete(point for ref in superseded for point in ref.point_ids)
+        self.lineage.drop_versions(self.collection, [(ref.doc_id, ref.version) for ref in superseded])
 
     def commit_deferred(self) -> int:
         """Commit the versions held back, superseding the ones they replace; returns how many."""
         done, self.deferred = self.deferred, []
-        for pending in done:
-            self._commit(pending)
+        for start in range(0, len(done), COMMIT_GROUP):
+            self._commit(done[start : start + COMMIT_GROUP])
         return len(done)
 
     def abandon_deferred(self) -> int:
         """Drop the versions held back (their points go with the collection they were written to)."""
         done, self.deferred = self.deferred, []
-        for pending in done:
-            self.lineage.drop_version(self.collection, pending.doc_id, pending.version)
+        for start in range(0, len(done), COMMIT_GROUP):
+            self.lineage.drop_versions(
+                self.collection, [(c.doc_id, c.version) for c in done[start : start + COMMIT_GROUP]]
+            )
         return len(done)

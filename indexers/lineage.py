@@ -80,6 +80,30 @@ class ChunkRow:
 
 
 @dataclass(frozen=True)
+class PendingVersion:
+    """A version to record as pending: its chunks and the fingerprints of what they mention."""
+
+    doc_id: str
+    version: int
+    content_hash: str
+    report: dict[str, Any] = field(repr=False)
+    rows: Sequence[ChunkRow] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class VersionCommit:
+    """A version written and upserted, to mark committed (``origin``: scope key, origin key)."""
+
+    doc_id: str
+    version: int
+    content_hash: str
+    source_masked: str = field(repr=False)
+    file_key: str | None
+    origin: tuple[str, str] | None
+    run_id: str
+
+
+@dataclass(frozen=True)
 class VersionRef:
     doc_id: str
     version: int
@@ -276,29 +300,45 @@ class LineageStore:
             return {row.file_key: row.doc_id for row in tx.execute(query)}
 
     def next_version(self, collection: str, doc_id: str) -> int:
-        with self.transaction() as tx:
-            highest = tx.scalar(
-                select(func.max(document_versions.c.version)).where(
-                    document_versions.c.collection == collection, document_versions.c.doc_id == doc_id
-                )
+        return self.next_versions(collection, [doc_id])[doc_id]
+
+    def next_versions(self, collection: str, doc_ids: Sequence[str]) -> dict[str, int]:
+        """The number each document's next version takes (1 for a new one), in one query."""
+        query = (
+            select(document_versions.c.doc_id, func.max(document_versions.c.version))
+            .where(
+                document_versions.c.collection == collection, document_versions.c.doc_id.in_(list(doc_ids))
             )
-        return int(highest or 0) + 1
+            .group_by(document_versions.c.doc_id)
+        )
+        with self.transaction() as tx:
+            highest = {doc_id: int(version) for doc_id, version in tx.execute(query)}
+        return {doc_id: highest.get(doc_id, 0) + 1 for doc_id in doc_ids}
 
     def write_pending(
         self, collection: str, doc_id: str, version: int, content_hash: str, run_id: str,
         report: dict[str, Any], rows: Sequence[ChunkRow],
     ) -> None:  # fmt: skip
         """The version, its chunks and their entity fingerprints, as pending, in one transaction."""
+        self.write_pending_many(
+            collection, run_id, [PendingVersion(doc_id, version, content_hash, report, rows)]
+        )
+
+    def write_pending_many(self, collection: str, run_id: str, versions: Sequence[PendingVersion]) -> None:
+        """Several versions as pending in one transaction (three statements, whatever their number)."""
+        now = utc_now()
         with self.transaction() as tx:
-            tx.execute(insert(document_versions).values(
-                collection=collection, doc_id=doc_id, version=version, content_hash=content_hash, status=PENDING,
-                run_id=run_id, chunk_count=len(rows), created_at=utc_now(), report=report,
-            ))  # fmt: skip
-            if rows:
-                tx.execute(insert(chunks), [
-                    {"point_id": r.point_id, "collection": collection, "doc_id": doc_id, "version": version,
-                     "chunk_index": r.chunk_index, "token_count": r.token_count} for r in rows
-                ])  # fmt: skip
+            tx.execute(insert(document_versions), [
+                {"collection": collection, "doc_id": v.doc_id, "version": v.version, "content_hash": v.content_hash,
+                 "status": PENDING, "run_id": run_id, "chunk_count": len(v.rows), "created_at": now,
+                 "report": v.report} for v in versions
+            ])  # fmt: skip
+            chunk_rows = [
+                {"point_id": r.point_id, "collection": collection, "doc_id": v.doc_id, "version": v.version,
+                 "chunk_index": r.chunk_index, "token_count": r.token_count} for v in versions for r in v.rows
+            ]  # fmt: skip
+            if chunk_rows:
+                tx.execute(insert(chunks), chunk_rows)
             entity_rows = [
                 {
                     "point_id": r.point_id,
@@ -307,7 +347,8 @@ class LineageStore:
                     "token": token,
                     "variant": variant,
                 }
-                for r in rows
+                for v in versions
+                for r in v.rows
                 for fp, kind, token, variant in r.entities
             ]
             if entity_rows:
@@ -319,21 +360,32 @@ class LineageStore:
     ) -> list[VersionRef]:  # fmt: skip
         """Mark ``version`` committed and the versions it replaces superseded; returns those (to delete).
         ``origin``: (scope key, origin key), where the document was read."""
+        commit = VersionCommit(doc_id, version, content_hash, source_masked, file_key, origin, run_id)
+        return self.commit_versions(collection, [commit])
+
+    def commit_versions(self, collection: str, commits: Sequence[VersionCommit]) -> list[VersionRef]:
+        """``commit_version`` for several documents in one transaction; returns the versions superseded."""
         now = utc_now()
         with self.transaction() as tx:
-            tx.execute(update(document_versions).where(
-                document_versions.c.collection == collection, document_versions.c.doc_id == doc_id,
-                document_versions.c.status == COMMITTED,
-            ).values(status=SUPERSEDED))  # fmt: skip
-            tx.execute(update(document_versions).where(
-                document_versions.c.collection == collection, document_versions.c.doc_id == doc_id,
-                document_versions.c.version == version,
-            ).values(status=COMMITTED, committed_at=now))  # fmt: skip
-            self._set_document(tx, collection, doc_id, run_id, now, current_version=version,
-                               content_hash=content_hash, source_masked=source_masked,
-                               last_status=COMMITTED, last_error=None, file_key=file_key,
-                               **(dict(zip(("scope_key", "origin_key"), origin, strict=True)) if origin else {}))  # fmt: skip
-            return self._versions(tx, collection, [SUPERSEDED], doc_id)
+            for commit in commits:
+                tx.execute(update(document_versions).where(
+                    document_versions.c.collection == collection, document_versions.c.doc_id == commit.doc_id,
+                    document_versions.c.status == COMMITTED,
+                ).values(status=SUPERSEDED))  # fmt: skip
+                tx.execute(update(document_versions).where(
+                    document_versions.c.collection == collection, document_versions.c.doc_id == commit.doc_id,
+                    document_versions.c.version == commit.version,
+                ).values(status=COMMITTED, committed_at=now))  # fmt: skip
+                origin = (
+                    dict(zip(("scope_key", "origin_key"), commit.origin, strict=True))
+                    if commit.origin
+                    else {}
+                )
+                self._set_document(tx, collection, commit.doc_id, commit.run_id, now,
+                                   current_version=commit.version, content_hash=commit.content_hash,
+                                   source_masked=commit.source_masked, last_status=COMMITTED, last_error=None,
+                                   file_key=commit.file_key, **origin)  # fmt: skip
+            return self._versions(tx, collection, [SUPERSEDED], [c.doc_id for c in commits])
 
     def documents_in_collection(self, collection: str) -> list[str]:
         """The doc ids with a committed version in ``collection``."""
@@ -467,7 +519,7 @@ class LineageStore:
 
     @staticmethod
     def _versions(
-        tx: Connection, collection: str, statuses: Iterable[str], doc_id: str | None = None
+        tx: Connection, collection: str, statuses: Iterable[str], doc_ids: Sequence[str] | None = None
     ) -> list[VersionRef]:
         query = select(
             document_versions.c.doc_id,
@@ -475,8 +527,8 @@ class LineageStore:
             document_versions.c.status,
             document_versions.c.run_id,
         ).where(document_versions.c.collection == collection, document_versions.c.status.in_(list(statuses)))
-        if doc_id is not None:
-            query = query.where(document_versions.c.doc_id == doc_id)
+        if doc_ids is not None:
+            query = query.where(document_versions.c.doc_id.in_(list(doc_ids)))
         refs = []
         for row in tx.execute(query.order_by(document_versions.c.doc_id, document_versions.c.version)).all():
             point_ids = tx.scalars(select(chunks.c.point_id).where(
@@ -487,22 +539,27 @@ class LineageStore:
 
     def drop_version(self, collection: str, doc_id: str, version: int) -> None:
         """Delete a version's rows (after its points are gone from the collection), its vault included."""
+        self.drop_versions(collection, [(doc_id, version)])
+
+    def drop_versions(self, collection: str, versions: Sequence[tuple[str, int]]) -> None:
+        """``drop_version`` for several (doc id, version) pairs in one transaction."""
         with self.transaction() as tx:
-            for vault_table in (vault_entries, vault_keys):
-                tx.execute(delete(vault_table).where(
-                    vault_table.c.collection == collection, vault_table.c.doc_id == doc_id,
-                    vault_table.c.version == version,
+            for doc_id, version in versions:
+                for vault_table in (vault_entries, vault_keys):
+                    tx.execute(delete(vault_table).where(
+                        vault_table.c.collection == collection, vault_table.c.doc_id == doc_id,
+                        vault_table.c.version == version,
+                    ))  # fmt: skip
+                point_ids = select(chunks.c.point_id).where(
+                    chunks.c.collection == collection, chunks.c.doc_id == doc_id, chunks.c.version == version
+                )
+                tx.execute(delete(chunk_entities).where(chunk_entities.c.point_id.in_(point_ids)))
+                tx.execute(delete(chunks).where(chunks.c.collection == collection, chunks.c.doc_id == doc_id,
+                                                chunks.c.version == version))  # fmt: skip
+                tx.execute(delete(document_versions).where(
+                    document_versions.c.collection == collection, document_versions.c.doc_id == doc_id,
+                    document_versions.c.version == version,
                 ))  # fmt: skip
-            point_ids = select(chunks.c.point_id).where(
-                chunks.c.collection == collection, chunks.c.doc_id == doc_id, chunks.c.version == version
-            )
-            tx.execute(delete(chunk_entities).where(chunk_entities.c.point_id.in_(point_ids)))
-            tx.execute(delete(chunks).where(chunks.c.collection == collection, chunks.c.doc_id == doc_id,
-                                            chunks.c.version == version))  # fmt: skip
-            tx.execute(delete(document_versions).where(
-                document_versions.c.collection == collection, document_versions.c.doc_id == doc_id,
-                document_versions.c.version == version,
-            ))  # fmt: skip
 
     # --- read side -------------------------------------------------------------------------------
 

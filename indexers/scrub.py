@@ -30,7 +30,7 @@ from qdrant_client import models
 
 from indexers.chunking import tokens_in
 from indexers.embedding import Embedder
-from indexers.index_writer import IndexWriter
+from indexers.index_writer import IndexWriter, VersionWrite
 from indexers.lineage import QUARANTINED, ChunkRow, LineageStore
 from indexers.payload_formats import PayloadFormat, leaves, path_matches, rewrite, value_at
 from indexers.qdrant_store import Point, VectorStore
@@ -223,15 +223,19 @@ class Scrubber:
             return
         vectors = iter(self.embedder.embed(texts))
         names = self.target.vector_names()
+        writes = []
         for item in writable:
             assert item.masked is not None
             vectors_of = [next(vectors) for _ in item.points]
-            self.writer.write_version(
-                item.doc_id, item.content_hash, item.masked.report.to_dict(), self.run_id,
-                partial(self._build, item, vectors=vectors_of, names=names),
-                source_masked=self._masked_key(item),
-            )  # fmt: skip
+            writes.append(VersionWrite(
+                item.doc_id, item.content_hash, item.masked.report.to_dict(),
+                partial(self._build, item, vectors=vectors_of, names=names), source_masked=self._masked_key(item),
+            ))  # fmt: skip
+        for item, outcome in zip(writable, self.writer.write_versions(writes, self.run_id), strict=True):
+            if isinstance(outcome, Exception):
+                raise outcome  # a store that refuses writes stops the scrub; a rerun resumes after the last batch
             counts.points_written += len(item.points)
+            assert item.masked is not None
             counts.entities.update(item.masked.report.entity_counts)
 
     def _payload(self, item: DocumentWork, number: int, version: int) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from indexers.lineage import LineageStore
 def killed(*_args, **_kwargs):  # the process dies after the upsert, before the commit
     os.kill(os.getpid(), signal.SIGKILL)
 
-LineageStore.commit_version = killed
+LineageStore.commit_versions = killed
 run_ingest([Path(sys.argv[1])], IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2]))))
 """
 

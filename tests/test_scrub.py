@@ -226,17 +226,18 @@ import os, signal, sys
 from pathlib import Path
 from flows.scrubbing import ScrubRequest, run_scrub
 from flows.settings import IngestSettings, StoreSettings
-from indexers.index_writer import IndexWriter
+from indexers import scrub
+from indexers.lineage import LineageStore
 
-original, written = IndexWriter.write_version, []
+scrub.DOCUMENTS_PER_BATCH = 1  # a batch, and so a write, per document
+original, written = LineageStore.write_pending_many, []
 
 def dies_on_the_second(self, *args, **kwargs):  # killed after the first document's commit
     if written:
         os.kill(os.getpid(), signal.SIGKILL)
     written.append(original(self, *args, **kwargs))
-    return written[-1]
 
-IndexWriter.write_version = dies_on_the_second
+LineageStore.write_pending_many = dies_on_the_second
 settings = IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[1]), collection="raw_dst"))
 run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket"))
 """

@@ -9,6 +9,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -259,3 +260,31 @@ def test_erasure_crypto_shreds_and_erased_subjects_are_not_vaulted_again(
     rehydrated = rehydrate(settings, letter_id, letter)
     assert P["email"] not in rehydrated and "<EMAIL_ADDRESS>" in rehydrated
     assert P["name"] in rehydrated
+
+
+def test_a_document_the_store_refuses_leaves_the_others_vaults_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part's versions are written together; when the store refuses one, the others are written again one
+    at a time, and their vaults are sealed again from the whole token -> value map (not the emptied one)."""
+    corpus = write_corpus(tmp_path / "corpus")
+    (corpus / "refused.txt").write_text(f"{P['name']} asked again. {P['filler']}", encoding="utf-8")
+    upsert = VectorStore.upsert
+
+    def refusing(self: VectorStore, points: Any) -> None:  # a payload the server rejects
+        if any(p.payload["metadata"]["source"] == source_words("refused.txt") for p in points):
+            raise ValueError("refused")
+        upsert(self, points)
+
+    monkeypatch.setattr(VectorStore, "upsert", refusing)
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"), vault=True)
+    try:
+        counts = run_ingest([corpus], settings, keys=KEYS).counts
+        assert (counts.documents_indexed, counts.documents_failed) == (2, 1)
+        assert vault_rows(settings)[0] == 2  # the refused document's vault went with its rolled-back rows
+        doc_id, masked = chunk_of(settings, "letter.txt")
+        rehydrated = rehydrate(settings, doc_id, masked)
+        assert P["name"] in rehydrated and P["email"] in rehydrated and P["other_email"] in rehydrated
+        assert leaked_values(settings.stores.data_dir, VALUES) == []
+    finally:
+        close_local_clients()
