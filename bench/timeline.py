@@ -4,7 +4,8 @@ bench/throughput.py says how long each stage takes; this says what the other cor
 ingests the same synthetic corpus once (models loaded before the clock, as there), samples the CPU time
 of this process and of its masking workers every 50 ms from /proc, and charges each interval to the
 innermost stage this process is in (the stages of masking/stage_clock.py; "between stages": waits and
-bookkeeping). Idle core-seconds = cores x wall - the CPU time used: what a better schedule could win.
+bookkeeping; a moment when the writer thread writes one part while the next is prepared goes to the
+shorter of the two stages). Idle core-seconds = cores x wall - the CPU time used: what a better schedule could win.
 Linux only (/proc).
 
     python bench/timeline.py [--docs 200] [--doc-chars 3000] [--workers 0]

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from flows.batch_counts import BatchFailedError, ErrorSink, IngestCounts, SourceEntry
 from flows.batch_preparer import BatchPreparer, PreparedBatch
+from flows.ingesting import BatchesWritten
 from flows.masking_workers import default_workers
 from flows.pipeline import IngestPipeline
 from flows.settings import IngestSettings, SettingsError
@@ -114,9 +115,7 @@ class DaskBatches:
         self.on_error = on_error
         self.torch_threads = torch_threads
 
-    def __call__(
-        self, pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]
-    ) -> Iterator[tuple[int, IngestCounts]]:
+    def __call__(self, pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]) -> BatchesWritten:
         """(files, counts) per batch written."""
         refs = SourceRefs(pipeline.lineage, pipeline.keys)
         settings = pipeline.worker_settings()

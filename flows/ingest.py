@@ -47,7 +47,7 @@ from flows.dask_batches import (
     torch_threads_per_worker,
 )
 from flows.flow_runs import prefect_link, run_name
-from flows.ingesting import IngestResult, run_ingest
+from flows.ingesting import BatchesWritten, IngestResult, run_ingest
 from flows.parameters import IngestParameters
 from flows.pipeline import IngestCounts, IngestPipeline, SourceEntry
 from flows.process import harden_process
@@ -146,9 +146,7 @@ class BatchTasks:
         self._exit_stack = ExitStack()
         self._dask: DaskBatches | None = None
 
-    def run(
-        self, pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]
-    ) -> Iterator[tuple[int, IngestCounts]]:
+    def run(self, pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]) -> BatchesWritten:
         if self._dask is not None:
             flow_logger = get_run_logger()
             for number, (files, counts) in enumerate(self._dask(pipeline, batches), start=1):

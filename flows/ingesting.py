@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from flows.pipeline import (
     count_source_files,
 )
 from flows.settings import IngestSettings
+from flows.write_behind import WriteBehind
 from indexers.sources import iter_source_files
 from masking import MaskingKeys
 
@@ -49,19 +53,37 @@ class IngestResult:
 
 # Runs a run's batches and yields (files, counts) per batch written: here in turn, as Prefect task runs
 # (flows/ingest.py), or prepared on Dask (flows/dask_batches.py).
-BatchRunner = Callable[[IngestPipeline, Iterator[list[SourceEntry]]], Iterator[tuple[int, IngestCounts]]]
+BatchesWritten = Generator[tuple[int, IngestCounts], None, None]  # closed early when a run fails
+BatchRunner = Callable[[IngestPipeline, Iterator[list[SourceEntry]]], BatchesWritten]
 
 
 def batches_here(on_error: ErrorSink | None = None) -> BatchRunner:
-    """Each batch prepared and written in this process, in turn."""
+    """Each batch prepared in this process while the part before is written on a writer thread
+    (flows/write_behind.py); a batch is yielded once all its parts are written."""
 
-    def run(
-        pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]
-    ) -> Iterator[tuple[int, IngestCounts]]:
-        for batch, following in with_next(batches):
-            yield len(batch), pipeline.run_batch(batch, on_error, following)
+    def run(pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]) -> BatchesWritten:
+        handed: deque[tuple[int, list[Future[IngestCounts]]]] = deque()  # batches whose parts are handed over
+        with WriteBehind[IngestCounts]() as writer:
+            for batch, following in with_next(batches):
+                writes = [
+                    writer.hand_over(partial(pipeline.write_batch, part, on_error))
+                    for part in pipeline.prepare_batch(batch, following)
+                ]
+                handed.append((len(batch), writes))
+                while len(handed) > 1 or (handed and all(w.done() for w in handed[0][1])):
+                    yield _written(*handed.popleft())
+            writer.wait()
+            while handed:
+                yield _written(*handed.popleft())
 
     return run
+
+
+def _written(files: int, writes: list[Future[IngestCounts]]) -> tuple[int, IngestCounts]:
+    counts = IngestCounts()
+    for write in writes:
+        counts.add(write.result())
+    return files, counts
 
 
 def run_ingest(
@@ -87,9 +109,11 @@ def run_ingest(
 
                 batch_runner = stack.enter_context(dask_batches(settings, on_error))
             runner = batch_runner or batches_here(on_error)
-            for files_done, counts in runner(
-                pipeline, batched(iter_source_files(paths), settings.batch_documents)
-            ):
+            # closed on the way out of the block, so a failed run's writes stop before it is marked failed
+            written = stack.enter_context(
+                closing(runner(pipeline, batched(iter_source_files(paths), settings.batch_documents)))
+            )
+            for files_done, counts in written:
                 totals.add(counts)
                 done += files_done
                 if progress:

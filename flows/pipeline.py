@@ -8,7 +8,7 @@ never a message that could quote text) and the rest of the batch goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -201,12 +201,18 @@ class IngestPipeline:
         """Prepare a batch here and write it, part by part (a file of many records is never held whole).
         ``following``: the next batch's files, if known: its first documents are masked while this one
         is written."""
-        self._files_given += len(files)
-        more_after = self.files_expected is None or self._files_given < self.files_expected
         counts = IngestCounts()
-        for part in self.preparer.prepare(files, more_after, following):
+        for part in self.prepare_batch(files, following):
             counts.add(self.write_batch(part, on_error))
         return counts
+
+    def prepare_batch(
+        self, files: Sequence[SourceEntry], following: Sequence[SourceEntry] | None = None
+    ) -> Iterator[PreparedBatch]:
+        """A batch's parts prepared here, each once the one before is consumed, for ``write_batch``."""
+        self._files_given += len(files)
+        more_after = self.files_expected is None or self._files_given < self.files_expected
+        return self.preparer.prepare(files, more_after, following)
 
     def write_batch(self, batch: PreparedBatch, on_error: ErrorSink | None = None) -> IngestCounts:
         """Record a prepared batch's outcomes and write its versions (this process is the one writer)."""
