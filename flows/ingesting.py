@@ -27,8 +27,8 @@ from flows.pipeline import (
     count_source_files,
 )
 from flows.settings import IngestSettings
-from flows.write_behind import WriteBehind
 from indexers.sources import iter_source_files
+from indexers.write_behind import WriteBehind
 from masking import MaskingKeys
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ BatchRunner = Callable[[IngestPipeline, Iterator[list[SourceEntry]]], BatchesWri
 
 def batches_here(on_error: ErrorSink | None = None) -> BatchRunner:
     """Each batch prepared in this process while the part before is written on a writer thread
-    (flows/write_behind.py); a batch is yielded once all its parts are written."""
+    (indexers/write_behind.py); a batch is yielded once all its parts are written."""
 
     def run(pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]) -> BatchesWritten:
         handed: deque[tuple[int, list[Future[IngestCounts]]]] = deque()  # batches whose parts are handed over

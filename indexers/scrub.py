@@ -36,6 +36,7 @@ from indexers.payload_formats import PayloadFormat, leaves, path_matches, rewrit
 from indexers.qdrant_store import Point, VectorStore
 from indexers.rebuilt_document import Piece, cut, rebuild
 from indexers.scrub_plan import ScrubPlan
+from indexers.write_behind import WriteBehind
 from masking import MaskedDocument, Masker, MaskingKeys, TextDocument
 from masking.entities import MaskedEntity
 from masking.masker import MaskMany
@@ -132,7 +133,9 @@ class Scrubber:
     # --- the work ----------------------------------------------------------------------------------
 
     def run(self, dry_run: bool = False, progress: Progress | None = None) -> ScrubCounts:
-        with self.plan() as plan:
+        """Each batch's writes go to a writer thread while the next batch is read, masked and embedded
+        (indexers/write_behind.py); ``progress`` counts the documents handed to it."""
+        with self.plan() as plan, WriteBehind[None]() as writer:
             total = plan.documents()
             counts = ScrubCounts(documents=total)
             batch: list[DocumentWork] = []
@@ -140,15 +143,16 @@ class Scrubber:
             for doc_id, ids in plan:
                 batch.append(self._load(doc_id, ids, counts))
                 if len(batch) == DOCUMENTS_PER_BATCH or sum(w.chars for w in batch) >= BATCH_CHARS:
-                    self._process(batch, counts, dry_run, more_after=done + len(batch) < total)
+                    self._process(batch, counts, dry_run, writer, more_after=done + len(batch) < total)
                     done += len(batch)
                     batch = []
                     if progress:
                         progress(done, total)
             if batch:
-                self._process(batch, counts, dry_run, more_after=False)
-                if progress:
-                    progress(total, total)
+                self._process(batch, counts, dry_run, writer, more_after=False)
+            writer.wait()
+            if batch and progress:
+                progress(total, total)
         return counts
 
     def _load(self, doc_id: str, ids: list[models.ExtendedPointId], counts: ScrubCounts) -> DocumentWork:
@@ -169,8 +173,9 @@ class Scrubber:
         return MASK
 
     def _process(
-        self, batch: list[DocumentWork], counts: ScrubCounts, dry_run: bool, more_after: bool
-    ) -> None:
+        self, batch: list[DocumentWork], counts: ScrubCounts, dry_run: bool, writer: WriteBehind[None],
+        more_after: bool,
+    ) -> None:  # fmt: skip
         committed = self.lineage.committed_hashes(self.target.collection, [w.doc_id for w in batch])
         work = [w for w in batch if committed.get(w.doc_id) != w.content_hash]
         counts.documents_unchanged += len(batch) - len(work)
@@ -231,6 +236,10 @@ class Scrubber:
                 item.doc_id, item.content_hash, item.masked.report.to_dict(),
                 partial(self._build, item, vectors=vectors_of, names=names), source_masked=self._masked_key(item),
             ))  # fmt: skip
+        writer.hand_over(partial(self._write, writable, writes, counts))
+
+    def _write(self, writable: list[DocumentWork], writes: list[VersionWrite], counts: ScrubCounts) -> None:
+        """A batch's versions written together (on the writer thread); only it counts what was written."""
         for item, outcome in zip(writable, self.writer.write_versions(writes, self.run_id), strict=True):
             if isinstance(outcome, Exception):
                 raise outcome  # a store that refuses writes stops the scrub; a rerun resumes after the last batch

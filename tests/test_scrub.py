@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -26,6 +28,7 @@ from flows.settings import IngestSettings, StoreSettings
 from indexers import scrub
 from indexers.embedding import pick_device, resolve_embedding_backend
 from indexers.embedding_precision import new_collection_precision
+from indexers.index_writer import IndexWriter
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
 from tests.conftest import REPO, TEST_SECRET
@@ -458,3 +461,32 @@ def test_a_batch_closes_at_its_character_limit(
     batches.clear()
     run_scrub(settings, ScrubRequest("raw_src", "raw_dst2", "raw", doc_key="ticket"))
     assert batches == [1, 1, 1]
+
+
+def test_a_batch_is_masked_while_the_one_before_is_written(
+    settings: IngestSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writes go to the writer thread (indexers/write_behind.py); the scrub goes on with the next batch."""
+    monkeypatch.setattr(scrub, "DOCUMENTS_PER_BATCH", 1)  # a batch per document
+    events: list[tuple[str, str, float]] = []
+    process, write_versions = scrub.Scrubber._process, IndexWriter.write_versions
+
+    def processing(self: scrub.Scrubber, *args: Any, **kwargs: Any) -> None:
+        events.append(("process", threading.current_thread().name, time.perf_counter()))
+        process(self, *args, **kwargs)
+
+    def writing(self: IndexWriter, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)  # a slow disk: the next batch must not wait for it
+        outcomes = write_versions(self, *args, **kwargs)
+        events.append(("written", threading.current_thread().name, time.perf_counter()))
+        return outcomes
+
+    monkeypatch.setattr(scrub.Scrubber, "_process", processing)
+    monkeypatch.setattr(IndexWriter, "write_versions", writing)
+    raw_source(settings)
+    result = run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket"))
+    assert result["points_written"] == 6 and result["documents"] == 3
+    processed = [at for kind, thread, at in events if kind == "process" and thread == "MainThread"]
+    written = [(thread, at) for kind, thread, at in events if kind == "written"]
+    assert len(processed) == len(written) == 3 and {t for t, _ in written} == {"ragmask-writer_0"}
+    assert all(processed[n + 1] < written[n][1] for n in range(2))

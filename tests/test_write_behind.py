@@ -1,4 +1,4 @@
-"""Writes one part behind the preparation (flows/write_behind.py): the next part is prepared while the one
+"""Writes one part behind the preparation (indexers/write_behind.py): the next part is prepared while the one
 before is written, the writes keep their order with at most one waiting, a failed write fails the run
 with nothing left writing, and the collection and lineage are those of a run that writes in turn. Real
 components (Presidio, MiniLM, Qdrant local mode, SQLite); synthetic data (Faker, fixed seed)."""
@@ -20,10 +20,10 @@ from flows.batching import with_next
 from flows.ingesting import BatchesWritten, run_ingest
 from flows.pipeline import IngestCounts, IngestPipeline, SourceEntry
 from flows.settings import IngestSettings, StoreSettings
-from flows.write_behind import WriteBehind
 from indexers.lineage import LineageStore
 from indexers.lineage_schema import document_versions, runs
 from indexers.qdrant_store import VectorStore, close_local_clients
+from indexers.write_behind import WriteBehind
 from masking import MaskingKeys
 from tests.conftest import TEST_SECRET
 

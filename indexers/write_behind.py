@@ -1,4 +1,5 @@
-"""Writes on a thread of their own, one part behind the preparation, for a run in one process.
+"""Writes on a thread of their own, one part behind the preparation (an ingest or re-index run in one
+process, a scrub).
 
 A part's writes (lineage transactions, the upsert) spend much of their time waiting on the disk or the
 network, and that process's core sat idle through them: the masking workers had the next part, but
