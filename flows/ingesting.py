@@ -51,8 +51,9 @@ class IngestResult:
                 "points_total": self.points_total, "entities": entities}  # fmt: skip
 
 
-# Runs a run's batches and yields (files, counts) per batch written: here in turn, as Prefect task runs
-# (flows/ingest.py), or prepared on Dask (flows/dask_batches.py).
+# Runs a run's batches and yields (files, counts) per batch written: here (written one part behind), as
+# Prefect task runs (flows/ingest.py, each prepared and written in turn), or prepared on Dask
+# (flows/dask_batches.py).
 BatchesWritten = Generator[tuple[int, IngestCounts], None, None]  # closed early when a run fails
 BatchRunner = Callable[[IngestPipeline, Iterator[list[SourceEntry]]], BatchesWritten]
 
