@@ -22,7 +22,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from itertools import islice
 from typing import Any
 
@@ -227,7 +227,7 @@ class Scrubber:
                 counts.entities.update(item.masked.report.entity_counts if item.masked else {})
             return
         vectors = iter(self.embedder.embed(texts))
-        names = self.target.vector_names()
+        names = self._vector_names
         writes = []
         for item in writable:
             assert item.masked is not None
@@ -237,6 +237,12 @@ class Scrubber:
                 partial(self._build, item, vectors=vectors_of, names=names), source_masked=self._masked_key(item),
             ))  # fmt: skip
         writer.hand_over(partial(self._write, writable, writes, counts))
+
+    @cached_property
+    def _vector_names(self) -> list[str] | None:
+        """The target's dense vector names, read once, before the first write: they do not change during a
+        scrub, and a read of the collection while the writer thread upserts into it races in local mode."""
+        return self.target.vector_names()
 
     def _write(self, writable: list[DocumentWork], writes: list[VersionWrite], counts: ScrubCounts) -> None:
         """A batch's versions written together (on the writer thread); only it counts what was written."""
