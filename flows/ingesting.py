@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import ExitStack, closing
@@ -63,19 +62,21 @@ def batches_here(on_error: ErrorSink | None = None) -> BatchRunner:
     (indexers/write_behind.py); a batch is yielded once all its parts are written."""
 
     def run(pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]) -> BatchesWritten:
-        handed: deque[tuple[int, list[Future[IngestCounts]]]] = deque()  # batches whose parts are handed over
+        previous: tuple[int, list[Future[IngestCounts]]] | None = None  # a batch handed over, not yielded
         with WriteBehind[IngestCounts]() as writer:
             for batch, following in with_next(batches):
                 writes = [
                     writer.hand_over(partial(pipeline.write_batch, part, on_error))
                     for part in pipeline.prepare_batch(batch, following)
                 ]
-                handed.append((len(batch), writes))
-                while len(handed) > 1 or (handed and all(w.done() for w in handed[0][1])):
-                    yield _written(*handed.popleft())
+                if (
+                    previous is not None
+                ):  # written before this batch's first part was handed over (else waited)
+                    yield _written(*previous)
+                previous = (len(batch), writes)
             writer.wait()
-            while handed:
-                yield _written(*handed.popleft())
+            if previous is not None:
+                yield _written(*previous)
 
     return run
 

@@ -77,7 +77,7 @@ class Auditor:
         ``masker`` here; the flows pass masking split over worker processes, MaskingWorkers.masked)."""
         self.masker = masker
         self.payload_format = payload_format
-        self.mask_many: MaskMany = mask_many or (lambda documents, _more: masker.mask_many(documents))
+        self.mask_many: MaskMany = mask_many or masker.masked
 
     def findings(self, texts: list[str], more_after: bool = False) -> list[Counter[str]]:
         """Entity types found in each text outside tokens, by either detector (the larger count per type);

@@ -147,12 +147,6 @@ class IndexWriter:
             points.append(Point(pid, vector, payload))
         return rows, points
 
-    def write(
-        self, document: DocumentVersion, run_id: str, before_upsert: Callable[[int], None] | None = None
-    ) -> int:
-        """Write a new version of an ingested document in ragmask's own payload format."""
-        return self.write_version(self.version_write(document, before_upsert), run_id)
-
     def version_write(
         self, document: DocumentVersion, before_upsert: Callable[[int], None] | None = None
     ) -> VersionWrite:

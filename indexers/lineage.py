@@ -315,17 +315,9 @@ class LineageStore:
             highest = {doc_id: int(version) for doc_id, version in tx.execute(query)}
         return {doc_id: highest.get(doc_id, 0) + 1 for doc_id in doc_ids}
 
-    def write_pending(
-        self, collection: str, doc_id: str, version: int, content_hash: str, run_id: str,
-        report: dict[str, Any], rows: Sequence[ChunkRow],
-    ) -> None:  # fmt: skip
-        """The version, its chunks and their entity fingerprints, as pending, in one transaction."""
-        self.write_pending_many(
-            collection, run_id, [PendingVersion(doc_id, version, content_hash, report, rows)]
-        )
-
     def write_pending_many(self, collection: str, run_id: str, versions: Sequence[PendingVersion]) -> None:
-        """Several versions as pending in one transaction (three statements, whatever their number)."""
+        """Versions, their chunks and their entity fingerprints, as pending, in one transaction (three
+        statements, whatever their number)."""
         now = utc_now()
         with self.transaction() as tx:
             tx.execute(insert(document_versions), [
@@ -354,17 +346,9 @@ class LineageStore:
             if entity_rows:
                 tx.execute(insert(chunk_entities), entity_rows)
 
-    def commit_version(
-        self, collection: str, doc_id: str, version: int, content_hash: str, source_masked: str, run_id: str,
-        file_key: str | None = None, origin: tuple[str, str] | None = None,
-    ) -> list[VersionRef]:  # fmt: skip
-        """Mark ``version`` committed and the versions it replaces superseded; returns those (to delete).
-        ``origin``: (scope key, origin key), where the document was read."""
-        commit = VersionCommit(doc_id, version, content_hash, source_masked, file_key, origin, run_id)
-        return self.commit_versions(collection, [commit])
-
     def commit_versions(self, collection: str, commits: Sequence[VersionCommit]) -> list[VersionRef]:
-        """``commit_version`` for several documents in one transaction; returns the versions superseded."""
+        """Mark each version committed and the versions it replaces superseded, in one transaction; returns
+        those (to delete). ``origin``: (scope key, origin key), where the document was read."""
         now = utc_now()
         with self.transaction() as tx:
             for commit in commits:

@@ -95,7 +95,7 @@ class Scrubber:
         follow (default: ``masker`` here; the scrub flow passes masking split over worker processes)."""
         self.source, self.target, self.fmt = source, target, fmt
         self.masker, self.embedder, self.lineage, self.keys = masker, embedder, lineage, keys
-        self.mask_many: MaskMany = mask_many or (lambda documents, _more: masker.mask_many(documents))
+        self.mask_many: MaskMany = mask_many or masker.masked
         self.run_id = run_id
         self.doc_keys = (doc_key,) if doc_key else fmt.doc_keys
         self.writer = IndexWriter(lineage, target, f"scrub {fmt.name}")

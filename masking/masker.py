@@ -160,6 +160,11 @@ class Masker:
     def mask(self, doc_id: str, text: str) -> MaskedDocument:
         return self.mask_many([TextDocument(doc_id, text)])[0]
 
+    def masked(self, documents: Sequence[TextDocument], more_to_come: bool = True) -> list[MaskedDocument]:
+        """``mask_many`` as a ``MaskMany``, masking here whatever follows (MaskingWorkers.masked splits it
+        over worker processes)."""
+        return self.mask_many(documents)
+
     def mask_many(self, documents: Sequence[TextDocument]) -> list[MaskedDocument]:
         """Mask a batch; detection runs over the whole batch at once, results keep input order."""
         started_at = datetime.now(UTC).isoformat()

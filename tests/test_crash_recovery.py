@@ -18,7 +18,7 @@ from flows.ingesting import run_ingest
 from flows.settings import IngestSettings, StoreSettings
 from indexers.erasure import AlreadyErasedError, ErasureError
 from indexers.erasure_store import ErasureStore
-from indexers.lineage import INTERRUPTED, RUNNING, ChunkRow, LineageStore
+from indexers.lineage import INTERRUPTED, RUNNING, ChunkRow, LineageStore, PendingVersion
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
 from tests.conftest import REPO, TEST_SECRET
@@ -104,7 +104,9 @@ def test_erasure_refuses_while_a_live_run_writes_and_can_run_again(tmp_path: Pat
     _corpus, settings = ingested(tmp_path)
     lineage = LineageStore(settings.stores.lineage)
     lineage.start_run("live-run", "ingest", "ragmask", {})  # this process: alive
-    lineage.write_pending("ragmask", "doc_busy", 1, "0" * 64, "live-run", {}, [ChunkRow("busy-point", 0, 1)])
+    lineage.write_pending_many(
+        "ragmask", "live-run", [PendingVersion("doc_busy", 1, "0" * 64, {}, [ChunkRow("busy-point", 0, 1)])]
+    )
     erasures = ErasureStore(lineage)
     receipts_before = len(erasures.receipts())
     request_id = register_request(settings.stores, KEYS, identifiers=[("email", S["email"])])

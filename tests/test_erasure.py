@@ -26,7 +26,7 @@ from flows.settings import IngestSettings, StoreSettings
 from indexers.embedding import Embedder
 from indexers.erasure import Eraser
 from indexers.erasure_store import ErasureStore
-from indexers.lineage import ChunkRow, LineageStore
+from indexers.lineage import ChunkRow, LineageStore, PendingVersion, VersionCommit
 from indexers.qdrant_store import VectorStore, close_local_clients, physical_collection
 from indexers.receipts import GENESIS_HASH, default_head_log, receipt_hash
 from indexers.sources import source_words
@@ -342,9 +342,9 @@ def test_subject_matches_only_committed_chunks_of_the_collection(tmp_path: Path)
     def write(collection: str, doc_id: str, version: int, commit: bool) -> str:
         point = f"{collection}-{doc_id}-{version}"
         row = ChunkRow(point, 0, 10, [(fp, "EMAIL_ADDRESS", f"<EMAIL_ADDRESS_{version:08x}>", False)])
-        lineage.write_pending(collection, doc_id, version, "h", "run", {}, [row])
+        lineage.write_pending_many(collection, "run", [PendingVersion(doc_id, version, "h", {}, [row])])
         if commit:
-            lineage.commit_version(collection, doc_id, version, "h", "", "run")
+            lineage.commit_versions(collection, [VersionCommit(doc_id, version, "h", "", None, None, "run")])
         return point
 
     write("ragmask", "doc_a", 1, commit=True)

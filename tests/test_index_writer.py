@@ -100,7 +100,7 @@ def test_versions_written_together_are_the_versions_written_one_at_a_time(tmp_pa
             outcomes = together.write_versions([together.version_write(d) for d in round_], "run")
             assert outcomes == [outcomes[0]] * 5 and isinstance(outcomes[0], int)
             for document in round_:
-                alone.write(document, "run")
+                alone.write_version(alone.version_write(document), "run")
         assert (together_store.upserts, together_lineage.commits) == (2, 2)  # once per round
         assert (alone_store.upserts, alone_lineage.commits) == (10, 10)
         written = stored(together)

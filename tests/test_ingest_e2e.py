@@ -13,7 +13,7 @@ import pytest
 
 from flows.ingesting import IngestResult, run_ingest
 from flows.settings import IngestSettings, StoreSettings
-from indexers.lineage import ChunkRow, LineageError, LineageStore
+from indexers.lineage import ChunkRow, LineageError, LineageStore, PendingVersion
 from indexers.qdrant_store import Point, VectorStore, close_local_clients, point_id
 from masking import MaskingKeys
 from masking.tokens import TOKEN_PATTERN
@@ -157,7 +157,9 @@ def test_a_crash_left_pending_is_rolled_back(
     lineage = LineageStore(settings.stores.lineage)
     store = VectorStore(settings.stores.qdrant, "ragmask")
     orphan = point_id("ragmask", "doc_crashed", 1, 0)
-    lineage.write_pending("ragmask", "doc_crashed", 1, "0" * 64, "crashed-run", {}, [ChunkRow(orphan, 0, 3)])
+    lineage.write_pending_many(
+        "ragmask", "crashed-run", [PendingVersion("doc_crashed", 1, "0" * 64, {}, [ChunkRow(orphan, 0, 3)])]
+    )
     store.upsert(
         [
             Point(
