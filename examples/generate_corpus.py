@@ -87,7 +87,23 @@ def build() -> tuple[dict[str, str], dict[str, list[str]]]:
         record_gold += [customer, phone_r]
     docs["crm/calls.jsonl"] = "".join(json.dumps(r) + "\n" for r in records)
     gold["crm/calls.jsonl"] = record_gold
+    docs["exports/staff.csv"], gold["exports/staff.csv"] = staff_export()
     return docs, gold
+
+
+def staff_export(seed: int = SEED) -> tuple[str, list[str]]:
+    """An HR export as a spreadsheet writes it: names from four countries, their e-mails and phones."""
+    fake = Faker(["en_GB", "de_DE", "pl_PL", "es_ES"])
+    fake.seed_instance(seed)
+    lines, gold = ["employee_id,first_name,last_name,email,phone,department,manager"], []
+    people = [(fake.first_name(), fake.last_name()) for _ in range(6)]
+    for number, (first, last) in enumerate(people):
+        email, phone = f"e{1001 + number}@example.com", f"+44 20 7946 01{number:02d}"
+        manager = " ".join(people[(number + 1) % len(people)])
+        department = ("Finance", "Sales", "Legal")[number % 3]
+        lines.append(f"E{1001 + number},{first},{last},{email},{phone},{department},{manager}")
+        gold += [first, last, email, phone]
+    return "\n".join(lines) + "\n", gold
 
 
 def binary_documents(seed: int = SEED) -> tuple[dict[str, bytes], dict[str, list[str]]]:

@@ -18,6 +18,7 @@ from presidio_analyzer import (
     BatchAnalyzerEngine,
     EntityRecognizer,
     PatternRecognizer,
+    RecognizerRegistry,
     RecognizerResult,
 )
 
@@ -29,6 +30,7 @@ from masking.matrix_products import one_blas_thread
 from masking.nlp import load_nlp_engine, model_version
 from masking.policy import Policy
 from masking.recognizers import build_registry
+from masking.structure import find_structure
 from masking.windows import windows
 
 logger = logging.getLogger(__name__)
@@ -37,17 +39,22 @@ logger = logging.getLogger(__name__)
 # document text into its logs; flows/logging_setup.py caps it again for the CLI.
 PRESIDIO_LOGGERS = ("presidio-analyzer", "presidio_analyzer")
 
+# The recognizers whose findings depend on the words around a value: the NER model's, and ours that read its
+# entities or a name's cue words. What closure runs again over masked text.
+CONTEXT_SENSITIVE = frozenset({"SpacyRecognizer", "GivenNameRecognizer", "PersonCueRecognizer"})
 # spaCy labels that Presidio ignores by default but a policy may ask for.
 _LABELS_FOR_TYPE = {"ORGANIZATION": frozenset({"ORG", "ORGANIZATION"})}
 
 
 @dataclass
 class Detection:
-    """What the detector found in one text: spans in document offsets, or the error that stopped it."""
+    """What the detector found in one text: spans in document offsets, or the error that stopped it;
+    ``not_person``: ranges the layout says hold no person (a role column, a role in brackets)."""
 
     spans: list[DetectedSpan] = field(default_factory=list)
     windows: int = 0
     error: DetectorError | None = None
+    not_person: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _deny_list_recognizers(policy: Policy) -> list[EntityRecognizer]:
@@ -80,6 +87,14 @@ class Detector:
         )
         self._batch = BatchAnalyzerEngine(self._analyzer)
         self.entities = sorted(policy.masked_types)
+        # Closure reads masked text again for what a token's context changes: the persons that the NER model
+        # and the recognizers reading its entities and cues find (masking.closure), nothing else.
+        persons = RecognizerRegistry(supported_languages=["en"])
+        persons.recognizers = [r for r in registry.recognizers if type(r).__name__ in CONTEXT_SENSITIVE]
+        self._persons = BatchAnalyzerEngine(
+            AnalyzerEngine(nlp_engine=nlp_engine, registry=persons, supported_languages=["en"],
+                           context_aware_enhancer=IndexedLemmaContextEnhancer())
+        )  # fmt: skip
         self.model_version = model_version(nlp_engine, self.config.model)
 
     def _groups(self, texts: Sequence[str]) -> Iterator[list[tuple[int, int, int]]]:
@@ -103,7 +118,22 @@ class Detector:
         found = [Detection() for _ in texts]
         with one_blas_thread():  # one masking process per core already
             self._detect_groups(texts, found)
+        for text, detection in zip(texts, found, strict=True):
+            if detection.error is None:
+                self._detect_structure(text, detection)
         return found
+
+    def _detect_structure(self, text: str, detection: Detection) -> None:
+        """The layout's findings over the whole text (masking.structure), for the types the policy masks."""
+        try:
+            structure = find_structure(text)
+        except Exception as error:  # a rule that breaks on a text fails that document closed
+            logger.warning("structure detection failed (%s)", type(error).__name__)
+            detection.error, detection.spans = DetectorError(f"detector failed: {type(error).__name__}"), []
+            return
+        wanted = set(self.entities)
+        detection.spans.extend(s for s in structure.spans if s.entity_type in wanted)
+        detection.not_person = structure.not_person
 
     def _detect_groups(self, texts: Sequence[str], found: list[Detection]) -> None:
         """Fill ``found`` group by group; a group's failure is isolated to its failing windows."""
@@ -122,6 +152,19 @@ class Detector:
                         DetectedSpan(start + s.start, start + s.end, s.entity_type, s.score, s.recognizer)
                         for s in result
                     )
+
+    def detect_persons(self, texts: Sequence[str]) -> list[Detection]:
+        """PERSON spans of the context-sensitive recognizers only (closure: masked text read again)."""
+        found = [Detection() for _ in texts]
+        if "PERSON" not in self.entities:
+            return found
+        with one_blas_thread():
+            results = self._persons.analyze_iterator(
+                list(texts), language="en", batch_size=self.config.batch_size, entities=["PERSON"]
+            )
+            for detection, result in zip(found, results, strict=True):
+                detection.spans = self._convert(result)
+        return found
 
     def detect(self, text: str) -> list[DetectedSpan]:
         detection = self.detect_many([text])[0]

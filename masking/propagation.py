@@ -19,37 +19,23 @@ Guards against masking ordinary words (each tested):
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from masking.entities import DetectedSpan
 from masking.literals import collapse_whitespace, literal_key, literal_union
+from masking.names.evidence import name_evidence
+from masking.names.lists import english_stop_words
+from masking.names.shape import NAME_PARTICLES, is_caseless
 from masking.normalise import TITLES, normalise, normalise_name
 from masking.spans import NOT_A_PERSON
-
-
-def english_stop_words() -> frozenset[str]:
-    """spaCy's English stop words, read from their module file: importing the spaCy package takes
-    seconds (it loads thinc and torch), and erasure's fingerprints need this list without any NER."""
-    spec = importlib.util.find_spec("spacy")
-    if spec is None or spec.origin is None:
-        raise ImportError("spaCy is not installed")
-    path = Path(spec.origin).parent / "lang" / "en" / "stop_words.py"
-    module_spec = importlib.util.spec_from_file_location("ragmask_english_stop_words", path)
-    if module_spec is None or module_spec.loader is None:
-        raise ImportError(f"no spaCy stop word list at {path}")
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return frozenset(module.STOP_WORDS)
-
 
 STOP_WORDS = english_stop_words()
 
 MIN_VARIANT_LETTERS = 3
+MIN_CASELESS_VARIANT_LETTERS = 2
 PROPAGATED = "propagation"
 COMMON_WORD_NAMES = frozenset(
     """
@@ -71,11 +57,17 @@ _CAPITALISED_ANYWAY = re.compile(r"(?:(?:^|\n)[ \t>*\-]*|:[ \t*]*)$")
 NER_RECOGNIZER = "SpacyRecognizer"
 
 
-def _uncorroborated(text: str, surface: str, found: Sequence[DetectedSpan]) -> bool:
-    """Guard 6: a one-word name with nothing but the NER model, in positions that prove nothing, behind it."""
+_WORDS = re.compile(r"\w+(?:['’\-]\w+)*")
+
+
+def _uncorroborated(
+    text: str, surface: str, found: Sequence[DetectedSpan], lower_words: frozenset[str]
+) -> bool:
+    """Guard 6: a one-word name with nothing but the NER model, in positions that prove nothing, behind it;
+    ``lower_words``: the lower-case words of the text."""
     if " " in surface or any(s.recognizer != NER_RECOGNIZER for s in found):
         return False
-    if re.search(rf"(?<!\w){re.escape(surface.lower())}(?!\w)", text) and surface != surface.lower():
+    if surface != surface.lower() and surface.lower() in lower_words:
         return True  # the document uses it as an ordinary word
     return all(_CAPITALISED_ANYWAY.search(text[max(0, s.start - 40) : s.start]) for s in found)
 
@@ -91,22 +83,34 @@ class Propagation:
 def name_variants(full_name: str) -> list[str]:
     """Surface forms that denote the same person: first name, surname, first + last; for a titled
     surname alone ("Ms Doe", "Dr J. Doe") the bare surname."""
+    original = full_name.strip()
+    last, comma, first = full_name.partition(",")
+    if comma and len(last.split()) == 1 and first.strip() and "," not in first:  # "Doe, Jane"
+        full_name = f"{first.strip()} {last.strip()}"
     words = [w for w in re.split(r"\s+", full_name.strip()) if w]
     while words and words[0].casefold().rstrip(".") in TITLES:
         words.pop(0)
     words = [w for w in words if not re.fullmatch(r"\w\.?", w)]  # initials are not variants
     if len(words) < 2:
-        return [words[0]] if words and words[0] != full_name.strip() else []
+        return [words[0]] if words and words[0] != original else []
     variants = [words[0], words[-1], f"{words[0]} {words[-1]}"]
-    return [v for v in dict.fromkeys(variants) if v != full_name.strip()]
+    if len(words) > 2:  # "Ana Lívia Costa": "Ana Lívia", "Lívia"; particles are not names alone
+        variants += [
+            f"{words[0]} {words[1]}",
+            *(w for w in words[1:-1] if w.casefold() not in NAME_PARTICLES),
+        ]
+    return [v for v in dict.fromkeys(variants) if v != original]
 
 
 def is_usable_variant(variant: str) -> bool:
+    """Worth looking for alone: three letters or more (two in a caseless script: "直子"), not a stop word
+    or a title."""
     if " " in variant:
         return True
     key = variant.casefold()
     letters = sum(c.isalpha() for c in variant)
-    return letters >= MIN_VARIANT_LETTERS and key not in STOP_WORDS and key not in TITLES
+    minimum = MIN_CASELESS_VARIANT_LETTERS if is_caseless(variant) else MIN_VARIANT_LETTERS
+    return letters >= minimum and key not in STOP_WORDS and key not in TITLES
 
 
 @dataclass(frozen=True)
@@ -183,7 +187,7 @@ NOT_A_LISTED_NAME = frozenset(STOP_WORDS | COMMON_WORD_NAMES | TITLES | NOT_A_PE
 
 def _plausible_name(words: str) -> bool:
     first = words.split(maxsplit=1)[0].casefold()
-    return first not in NOT_A_LISTED_NAME
+    return first not in NOT_A_LISTED_NAME and not name_evidence(words).vetoed
 
 
 def coordinated_persons(text: str, spans: Sequence[DetectedSpan]) -> list[DetectedSpan]:
@@ -224,12 +228,13 @@ def propagate(text: str, spans: Sequence[DetectedSpan]) -> Propagation:
     for span in spans:
         if span.entity_type == "PERSON":
             person_spans[collapse_whitespace(text[span.start : span.end])].append(span)
+    lower_words = frozenset(w for w in [*_WORDS.findall(text), *re.findall(r"\w+", text)] if w.islower())
     for span in sorted(spans, key=lambda s: (-s.length, s.start)):
         surface = collapse_whitespace(text[span.start : span.end])
         if not surface:
             continue
         if span.entity_type == "PERSON":
-            if _uncorroborated(text, surface, person_spans[surface]):
+            if _uncorroborated(text, surface, person_spans[surface], lower_words):
                 continue
             first_word = surface.split()[0]
             for variant in [surface, *name_variants(surface)]:

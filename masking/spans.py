@@ -6,6 +6,11 @@ import re
 from collections.abc import Iterable, Sequence
 
 from masking.entities import DetectedSpan
+from masking.names.evidence import WordKind, name_evidence, plausible_in_text, word_kind
+from masking.names.lists import common_given_names
+from masking.names.shape import NAME_PARTICLES
+from masking.names.vocabulary import is_role_word
+from masking.structure.result import STRUCTURE_RECOGNIZERS
 
 _MONTH_OR_DAY = re.compile(
     r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?\b"
@@ -34,15 +39,17 @@ NOT_A_PERSON = frozenset(
     """.split()
 )
 _FORM_WORD = re.compile(r"[^\W\d_][\w'’\-]*")
+_WORD = _FORM_WORD
+_HAS_LETTER = re.compile(r"[^\W\d_]")
 
 
 def person_parts(text: str, span: DetectedSpan) -> list[DetectedSpan]:
-    """A PERSON span as the names it holds: one part per line (a name does not run over a line break:
-    "Memo\n\nAmy Lee" is two parts, "Alex Caro\nEmployee" one name and a form word), each without the
-    form words it starts with; parts that are nothing but form words are dropped."""
+    """A PERSON span as the names it holds: one part per line and per table cell (a name does not run over a
+    line break or a "|": "Memo\n\nAmy Lee" is two parts, "Alex Caro\nEmployee" one name and a form word),
+    each without the form words it starts with; parts that are nothing but form words are dropped."""
     parts = []
     line_start = span.start
-    for line_end in [*(i for i in range(span.start, span.end) if text[i] == "\n"), span.end]:
+    for line_end in [*(i for i in range(span.start, span.end) if text[i] in "\n|"), span.end]:
         start, end = line_start, line_end
         line_start = line_end + 1
         while start < end and not text[start].isalnum():  # "> Regards", "**Chair"
@@ -80,14 +87,87 @@ def _is_vague_date(value: str) -> bool:
     return not (_MONTH_OR_DAY.search(value) or _NUMERIC_DATE.search(value))
 
 
-def drop_false_positives(text: str, spans: Sequence[DetectedSpan]) -> list[DetectedSpan]:
+def _is_role(word: str, after_given: bool) -> bool:
+    kind = word_kind(word)
+    listed = kind in (WordKind.NAME, WordKind.BOTH)
+    return is_role_word(word, known_name=listed) and not (after_given and listed)
+
+
+def without_roles(text: str, span: DetectedSpan) -> DetectedSpan | None:
+    """A PERSON span without the role or job words it starts or ends with ("Ilona Lantz Controller" ->
+    "Ilona Lantz"); None when nothing else is left, or when what is left is common words only."""
+    words = list(_WORD.finditer(text, span.start, span.end))
+    if not words:
+        return span
+    first, last = 0, len(words)
+    while first < last and _is_role(words[first].group(), after_given=False):
+        first += 1
+    while last > first + 1 and _is_role(words[last - 1].group(), after_given=True):
+        last -= 1
+    if first == last:
+        return None
+    start = span.start if first == 0 else words[first].start()
+    end = span.end if last == len(words) else words[last - 1].end()
+    if name_evidence(text[start:end]).vetoed:
+        return None
+    if (start, end) == (span.start, span.end):
+        return span
+    return DetectedSpan(start, end, span.entity_type, span.score, span.recognizer)
+
+
+NER_RECOGNIZER = "SpacyRecognizer"
+
+
+def unsupported_by_the_model_alone(text: str, span: DetectedSpan) -> bool:
+    """A PERSON that only the NER model saw, with no capitalised word and no common given name in it
+    ("reiciendis placeat" in Latin filler; "silvana, christopher and donna" stay persons: the US Census list of
+    masking/data/given_names.txt). Such a guess comes and goes with the context the model is given, so the same
+    text masked in one window and audited in another would disagree."""
+    value = text[span.start : span.end]
+    if name_evidence(value).words:
+        return False
+    return not any(word.casefold() in common_given_names() for word in _WORD.findall(value))
+
+
+def without_lower_case_tail(text: str, span: DetectedSpan) -> DetectedSpan:
+    """A capitalised NER span cut before its first lower-case word that is no particle ("Aperiam nam
+    reiciendis" -> "Aperiam"): a name capitalises its parts, and a cut span is found alike in any window."""
+    words = list(_WORD.finditer(text, span.start, span.end))
+    if not words or not words[0].group()[:1].isupper():
+        return span
+    for word in words[1:]:
+        if word.group()[:1].islower() and word.group().casefold() not in NAME_PARTICLES:
+            end = word.start()
+            while end > span.start and not text[end - 1].isalnum():
+                end -= 1
+            return DetectedSpan(span.start, end, span.entity_type, span.score, span.recognizer)
+    return span
+
+
+def _inside(span: DetectedSpan, ranges: Sequence[tuple[int, int]]) -> bool:
+    return any(start <= span.start and span.end <= end for start, end in ranges)
+
+
+def where_no_person_is(text: str, span: DetectedSpan, not_person: Sequence[tuple[int, int]]) -> bool:
+    """A PERSON span inside a range the layout says holds no person (a role, a label, a role column), and
+    not itself a full name by the lists: "Hospital Warden" goes, "assistant to John Smith" keeps John Smith."""
+    return _inside(span, not_person) and not plausible_in_text(text[span.start : span.end])
+
+
+def drop_false_positives(
+    text: str, spans: Sequence[DetectedSpan], not_person: Sequence[tuple[int, int]] = ()
+) -> list[DetectedSpan]:
     """Remove the known false positives of Presidio's defaults and of the small spaCy model.
 
     - URL inside an e-mail address ("example.com" in "jane@example.com");
     - UK_NHS on a number that is also a phone number, without NHS context (a US phone is 3-3-4 too);
     - DATE_TIME with neither digits in date form nor a month/day name ("the weekend", "years", "901820");
     - US_BANK_NUMBER / US_DRIVER_LICENSE / US_PASSPORT on a digit run with no such word before it;
-    - PERSON on a form word ("Email", "Dear", "Secretary"), or starting with one ("Regards,\nAnna").
+    - PERSON on a form word ("Email", "Dear", "Secretary"), or starting with one ("Regards,\nAnna");
+    - PERSON (not from the layout, masking.structure) inside a range the layout says holds no person
+      (``not_person``: a role column, a role in brackets), on roles and job titles ("Head of Finance",
+      "Dramatherapist"), or on nothing but common words ("Deployments are checked ..."); role words at its
+      ends are cut off.
     """
     emails = [s for s in spans if s.entity_type == "EMAIL_ADDRESS"]
     phones = [s for s in spans if s.entity_type == "PHONE_NUMBER"]
@@ -103,8 +183,21 @@ def drop_false_positives(text: str, spans: Sequence[DetectedSpan]) -> list[Detec
             continue
         if kind in {"US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_PASSPORT"} and not _has_context(text, span):
             continue
+        if kind == "PERSON" and span.recognizer in STRUCTURE_RECOGNIZERS:
+            kept.append(span)
+            continue
         if kind == "PERSON":
-            kept += person_parts(text, span)
+            if where_no_person_is(text, span, not_person):
+                continue
+            for part in person_parts(text, span):
+                if span.recognizer == NER_RECOGNIZER:
+                    if unsupported_by_the_model_alone(text, part):
+                        continue
+                    part = without_lower_case_tail(text, part)  # noqa: PLW2901
+                if _HAS_LETTER.search(text, part.start, part.end) and (
+                    kept_part := without_roles(text, part)
+                ):
+                    kept.append(kept_part)
             continue
         kept.append(span)
     return kept
@@ -122,6 +215,29 @@ def trim(text: str, span: DetectedSpan) -> DetectedSpan | None:
     if (start, end) == (span.start, span.end):
         return span
     return DetectedSpan(start, end, span.entity_type, span.score, span.recognizer)
+
+
+NEIGHBOUR = "TokenNeighbourRecognizer"
+_BETWEEN_NAME_PARTS = re.compile(r"[ \t]+")
+
+
+def join_adjacent_persons(text: str, spans: Sequence[DetectedSpan]) -> list[DetectedSpan]:
+    """PERSON spans with only spaces between them as one span ("Ilona" found beside "Lantz": one person, one
+    token); ``spans`` sorted and not overlapping."""
+    joined: list[DetectedSpan] = []
+    for span in spans:
+        previous = joined[-1] if joined else None
+        if (
+            previous is not None
+            and previous.entity_type == span.entity_type == "PERSON"
+            and NEIGHBOUR in (previous.recognizer, span.recognizer)
+            and _BETWEEN_NAME_PARTS.fullmatch(text, previous.end, span.start)
+        ):
+            best = max(previous, span, key=lambda s: s.score)
+            joined[-1] = DetectedSpan(previous.start, span.end, "PERSON", best.score, best.recognizer)
+            continue
+        joined.append(span)
+    return joined
 
 
 def _winner(group: Sequence[DetectedSpan]) -> DetectedSpan:

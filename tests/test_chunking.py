@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from indexers.chunking import Chunker, tokens_in
+from indexers.chunking import Chunker, find_tables, tokens_in
 from indexers.embedding import resolve_model_path
 from masking.tokens import TOKEN_PATTERN
 
@@ -59,7 +59,7 @@ def test_no_chunk_splits_a_token_or_exceeds_the_limit(text: str, overlap: int) -
     chunks = Chunker(count, MAX_TOKENS, overlap).chunk(text)
     for chunk in chunks:
         assert count(chunk.text) <= MAX_TOKENS
-        assert text[chunk.start : chunk.end] == chunk.text
+        assert chunk.heading + text[chunk.start : chunk.end] == chunk.text
         for start, end in token_spans(text):
             inside = chunk.start <= start and end <= chunk.end
             apart = end <= chunk.start or chunk.end <= start
@@ -98,3 +98,58 @@ def test_each_text_is_counted_once_per_document(text: str, overlap: int) -> None
     chunks = Chunker(recording, MAX_TOKENS, overlap).chunk(text)
     assert len(asked) == len(set(asked))  # the splitter's second measurement of a split is not a second count
     assert [c.token_count for c in chunks] == [count(c.text) for c in chunks]
+
+
+cells = st.one_of(
+    st.text(alphabet="abcdefgh ", min_size=1, max_size=10).map(str.strip).filter(bool), masking_tokens
+)
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A pipe table (header, separator, rows) and its header line."""
+    width = draw(st.integers(min_value=2, max_value=4))
+    header = "| " + " | ".join(draw(st.lists(st.sampled_from(["Name", "Role", "E-mail", "Notes"]), min_size=width,
+                                             max_size=width))) + " |"  # fmt: skip
+    rows = draw(st.lists(st.lists(cells, min_size=width, max_size=width), min_size=1, max_size=30))
+    lines = [header, "|" + " --- |" * width, *("| " + " | ".join(r) + " |" for r in rows)]
+    return "\n".join(lines), lines
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.one_of(masked_texts, tables()), min_size=1, max_size=4), st.integers(min_value=0, max_value=8)
+)
+def test_tables_are_cut_between_rows_under_their_header(
+    parts: list[str | tuple[str, list[str]]], overlap: int
+) -> None:
+    text = "\n\n".join(p if isinstance(p, str) else p[0] for p in parts)
+    chunks = Chunker(count, MAX_TOKENS, overlap).chunk(text)
+    found = find_tables(text)
+    for chunk in chunks:
+        assert count(chunk.text) <= MAX_TOKENS
+        assert chunk.heading + text[chunk.start : chunk.end] == chunk.text
+        for table in found:
+            if table.body <= chunk.start < table.end and chunk.heading:
+                # a chunk of rows: whole rows, under the table's own header
+                assert chunk.heading == text[table.start : table.body]
+                assert text[chunk.start - 1] == "\n" and (chunk.end == table.end or text[chunk.end] == "\n")
+    for table in found:
+        rows = text[table.body : table.end].rstrip("\n").split("\n")
+        table_chunks = [c for c in chunks if table.start <= c.start < table.end]
+        if all(count(text[table.start : table.body] + row) <= MAX_TOKENS for row in rows):
+            # every row in exactly one chunk, every chunk headed by the header
+            assert sum(c.text.count("\n| ") for c in table_chunks) >= len(rows)
+            assert all(c.text.startswith(text[table.start : table.body]) for c in table_chunks)
+
+
+def test_a_long_table_is_cut_into_headed_chunks() -> None:
+    rows = [f"| <PERSON_{i:08x}> | <EMAIL_ADDRESS_{i:08x}> | Nurse |" for i in range(40)]
+    text = "The roster:\n\n| Name | E-mail | Role |\n| --- | --- | --- |\n" + "\n".join(rows) + "\n\nThe end."
+    chunks = Chunker(count, 120, 16).chunk(text)
+    table_chunks = [c for c in chunks if "<PERSON_" in c.text]
+    assert len(table_chunks) > 3
+    for chunk in table_chunks:
+        assert chunk.text.startswith("The roster:\n\n| Name | E-mail | Role |\n| --- | --- | --- |\n")
+    assert [r for r in rows if not any(r in c.text for c in table_chunks)] == []
+    assert chunks[-1].text == "The end."

@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from indexers.readers.base import ReaderOptions, Record, RecordError
+from indexers.readers.delimited import read_delimited
 from indexers.readers.docx import read_docx
 from indexers.readers.html import read_html
 from indexers.readers.pdf import read_pdf
 from indexers.readers.records import read_json, read_jsonl
+from indexers.readers.spreadsheet import read_spreadsheet
 from indexers.readers.text import read_text_file
 
 Reader = Callable[[Path, ReaderOptions], Iterator[Record | RecordError]]
@@ -29,6 +31,10 @@ READERS: dict[str, Reader] = {
     ".docx": read_docx,
     ".json": read_json,
     ".jsonl": read_jsonl,
+    ".csv": read_delimited,
+    ".tsv": read_delimited,
+    ".xlsx": read_spreadsheet,
+    ".xlsm": read_spreadsheet,
 }
 SUPPORTED_SUFFIXES = frozenset(READERS)
 

@@ -17,10 +17,12 @@ from masking.errors import MaskingError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # bytes read from disk per file
 MAX_EXPANDED_BYTES = 128 * 1024 * 1024  # bytes a DOCX (a zip) may declare once decompressed
-MAX_ARCHIVE_MEMBERS = 10_000  # parts of a DOCX
+MAX_ARCHIVE_MEMBERS = 10_000  # parts of a DOCX or XLSX
 MAX_JSON_DEPTH = 64  # nesting of objects and arrays in a JSON record file
 MAX_PDF_PAGES = 5_000
 MAX_DOCUMENT_CHARS = 10_000_000  # characters of text per document (about 8 minutes of detection here)
+MAX_TABLE_ROWS = 500_000  # rows of a CSV, TSV or workbook (all its sheets)
+MAX_TABLE_CELLS = 5_000_000
 
 
 class SourceError(MaskingError):
@@ -44,12 +46,16 @@ class ReaderOptions:
     max_json_depth: int = MAX_JSON_DEPTH
     max_pdf_pages: int = MAX_PDF_PAGES
     max_document_chars: int = MAX_DOCUMENT_CHARS
+    max_table_rows: int = MAX_TABLE_ROWS
+    max_table_cells: int = MAX_TABLE_CELLS
 
     @classmethod
     def from_env(cls) -> ReaderOptions:
-        """The two bounds a user may need to raise: RAGMASK_MAX_FILE_BYTES and RAGMASK_MAX_DOCUMENT_CHARS."""
+        """The bounds a user may need to raise: RAGMASK_MAX_FILE_BYTES, RAGMASK_MAX_DOCUMENT_CHARS and
+        RAGMASK_MAX_TABLE_ROWS."""
         return cls(max_file_bytes=_env_int("RAGMASK_MAX_FILE_BYTES", MAX_FILE_BYTES),
-                   max_document_chars=_env_int("RAGMASK_MAX_DOCUMENT_CHARS", MAX_DOCUMENT_CHARS))  # fmt: skip
+                   max_document_chars=_env_int("RAGMASK_MAX_DOCUMENT_CHARS", MAX_DOCUMENT_CHARS),
+                   max_table_rows=_env_int("RAGMASK_MAX_TABLE_ROWS", MAX_TABLE_ROWS))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ def decode_text(data: bytes) -> str:
 
 
 def check_archive(data: bytes, options: ReaderOptions, kind: str) -> None:
-    """Refuse a zip container (DOCX) whose parts declare more than the bound once decompressed.
+    """Refuse a zip container (DOCX, XLSX) whose parts declare more than the bound once decompressed.
 
     zipfile never yields more than a member's declared size (a lie fails its CRC), so the declared
     total bounds what a parser can be made to hold."""

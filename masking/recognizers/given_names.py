@@ -14,12 +14,10 @@ word ("Hope", "May", "Will") needs a second word.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import resources
-
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from masking.names.lists import common_given_names as given_names
 from masking.recognizers.addressee import ORGANISATION_WORDS
 
 MISLABELLED = frozenset({"ORG", "GPE", "LOC", "FAC", "NORP"})
@@ -39,13 +37,6 @@ COMMON_WORDS = frozenset(
     river rod rose royal ruby sage sky star sue summer sunny van violet wade will young
     """.split()
 )
-
-
-@lru_cache(maxsize=1)
-def given_names() -> frozenset[str]:
-    """The lower-cased given names shipped in masking/data (US Census 1990, public domain)."""
-    text = resources.files("masking.data").joinpath("given_names.txt").read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 class GivenNameRecognizer(LocalRecognizer):

@@ -13,7 +13,8 @@ import regex
 from masking.normalise import TITLES
 from masking.recognizers.base import RuleRecognizer
 
-NAME_WORD = r"\p{Lu}[\p{Ll}'’\-]+(?:-\p{Lu}[\p{Ll}'’]+)?"
+# A capitalised word, or a word of a caseless script ("Dear 知実,"): names in an English text.
+NAME_WORD = r"(?:\p{Lu}[\p{Ll}'’\-]+(?:-\p{Lu}[\p{Ll}'’]+)?|\p{Lo}[\p{Lo}\p{M}]{0,11})"
 INITIAL = r"\p{Lu}\."
 PARTICLE = r"(?:van|von|de|der|den|da|di|del|le|la|bin|al|ten|ter|zu|dos|das)"
 FULL_NAME = rf"{NAME_WORD}(?:[ \t]+(?:{INITIAL}[ \t]+)?(?:{PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,2}}"  # "van der Plas"
