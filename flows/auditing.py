@@ -30,12 +30,20 @@ def run_audit(
     store = VectorStore(stores.qdrant, stores.collection)
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist")
+    return audit_store(store, _format_of(store, payload_format), policy=policy, spacy_model=spacy_model,
+                       progress=progress, workers=workers)  # fmt: skip
+
+
+def audit_store(
+    store: VectorStore, payload_format: PayloadFormat | None, *, policy: str | None = None,
+    spacy_model: str = DEFAULT_SPACY_MODEL, progress: Progress | None = None, workers: int = 0,
+) -> AuditReport:  # fmt: skip
+    """``run_audit`` of a store at hand, its format known (the audits that a scrub and a full re-index run on
+    what they wrote). The detector reads without closure: an audit reports what it sees, it masks nothing."""
     spec = MaskerSpec(MaskingKeys(secrets.token_bytes(32)), load_policy(policy),
-                      DetectorConfig(model=spacy_model), uuid.uuid4().hex, keep_values=False)  # fmt: skip
+                      DetectorConfig(model=spacy_model, closure_rounds=0), uuid.uuid4().hex, keep_values=False)  # fmt: skip
     with closing(MaskingWorkers(spec, workers or default_workers())) as masking:
-        return Auditor(masking.masker, _format_of(store, payload_format), masking.masked).audit(
-            store, progress
-        )
+        return Auditor(masking.masker, payload_format, masking.masked).audit(store, progress)
 
 
 def _format_of(store: VectorStore, name: str) -> PayloadFormat | None:

@@ -15,7 +15,8 @@ from masking.stage_clock import Seconds, add_seconds
 ErrorSink = Callable[[str, str, str], None]  # (doc_id, source uri, one-line reason without content)
 SourceEntry = SourceFile | SkippedFile
 # The stages a run's "seconds" reports, in pipeline order.
-STAGES = ("read", "detect", "propagate_tokenise", "leak_check", "chunk", "embed", "upsert", "lineage")
+STAGES = ("read", "detect", "propagate_tokenise", "closure", "leak_check", "chunk", "embed", "upsert",
+          "lineage")  # fmt: skip
 
 
 class BatchFailedError(MaskingError):
@@ -35,13 +36,16 @@ class IngestCounts:
     documents_failed: int = 0
     chunks_indexed: int = 0
     files_skipped: int = 0  # under an ingested directory, not read: unsupported type, symlink, duplicate
+    files_unreadable: int = (
+        0  # of those, meant to be read and could not be: a loop, a broken link, an OS error
+    )
     entities: Counter[str] = field(default_factory=Counter)
     seconds: Seconds = field(default_factory=lambda: defaultdict(float))  # per stage: read, ..., embed
 
     def add(self, other: IngestCounts) -> None:
         for name in ("documents_seen", "documents_indexed", "documents_added", "documents_changed",
                      "documents_unchanged", "documents_quarantined", "documents_failed", "chunks_indexed",
-                     "files_skipped"):  # fmt: skip
+                     "files_skipped", "files_unreadable"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.entities.update(other.entities)
         add_seconds(self.seconds, other.seconds)

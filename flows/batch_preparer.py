@@ -254,6 +254,7 @@ class BatchPreparer:
             if entry.unlisted_directory:
                 batch.scan.incomplete_scopes.add(origin.scope_key)
             batch.counts.files_skipped += 1
+            batch.counts.files_unreadable += entry.unreadable
             doc_id = doc_id_for(self.keys.source_key, entry.uri)
             batch.outcomes.append(Outcome(doc_id, entry.uri, "skipped", entry.reason, recorded=False))
             return

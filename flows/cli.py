@@ -36,6 +36,7 @@ from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, TASK_RUNNERS, I
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL, EMBEDDING_BACKENDS, EMBEDDING_VIEWS
 from indexers.embedding_precision import EMBEDDING_PRECISIONS
 from indexers.payload_formats import CHOICES, WRITABLE, FormatChoice, WritableFormat
+from indexers.quarantine import DEFAULT_MAX_QUARANTINED, QuarantineLimit, QuarantineLimitError
 from indexers.sources import (
     SkippedDocument,
     SkippedFile,
@@ -137,6 +138,18 @@ WORKERS = _option("--workers", envvar="RAGMASK_WORKERS", type=click.IntRange(0, 
                   "them. 0 (default): the cores this process may use; 1: mask here. Ingest and reindex with "
                   "--task-runner dask and no --dask-address: the local cluster's workers.")  # fmt: skip
 JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+
+
+def _quarantine_limit(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
+    try:
+        return QuarantineLimit(value).text
+    except QuarantineLimitError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+MAX_QUARANTINED = _option("--max-quarantined", envvar="RAGMASK_MAX_QUARANTINED", default=DEFAULT_MAX_QUARANTINED,
+                          show_default=True, callback=_quarantine_limit,
+                          help=str(ScrubParameters.model_fields["max_quarantined"].description))  # fmt: skip
 STORE_OPTIONS = [
     _option("--collection", envvar="RAGMASK_COLLECTION", default=DEFAULT_COLLECTION, show_default=True,
             help="Qdrant collection."),
@@ -373,12 +386,15 @@ def ingest_command(paths: Sequence[Path], as_json: bool, **options: Any) -> None
               "(needed after a change of policy, model or key); the paths are then the whole source.")  # fmt: skip
 @_option("--keep-previous-hours", envvar="RAGMASK_KEEP_PREVIOUS_HOURS", type=click.FloatRange(min=0), default=24,
          show_default=True, help="--full: keep the replaced collection this long for a rollback (0: drop it).")  # fmt: skip
+@MAX_QUARANTINED
 def reindex_command(paths: Sequence[Path], as_json: bool, full: bool, keep_previous_hours: float,
-                    **options: Any) -> None:  # fmt: skip
+                    max_quarantined: str, **options: Any) -> None:  # fmt: skip
     """Bring the collection in line with these paths: add new documents, replace changed ones, erase
     (with receipts) the ones that vanished from them."""
     ingest = ingest_parameters(options)
-    parameters = ReindexParameters(**dict(ingest), full=full, keep_previous_hours=keep_previous_hours)
+    with _one_line_errors():
+        parameters = ReindexParameters(**dict(ingest), full=full, keep_previous_hours=keep_previous_hours,
+                                       max_quarantined=max_quarantined)  # fmt: skip
     result = _ingest_like(paths, options, parameters)
     if as_json:
         click.echo(json.dumps(result))
@@ -389,13 +405,19 @@ def reindex_command(paths: Sequence[Path], as_json: bool, full: bool, keep_previ
         if result["full"]:
             click.echo(f"full re-index: {result['collection']} now serves {result['swapped_in']}; previous kept: "
                        f"{result['previous_kept'] or 'none'}")  # fmt: skip
+        for document in result["quarantined"]:
+            click.echo(f"quarantined: {document['doc_id']} {document['source']}: {document['reason']}")
     _exit_if_incomplete(result)
 
 
 def _exit_if_incomplete(result: dict[str, Any]) -> None:
     failed, quarantined = result["documents_failed"], result["documents_quarantined"]
-    if failed or quarantined:
-        raise IncompleteRunError(f"done, but {failed} documents failed and {quarantined} were quarantined")
+    unreadable = result.get("files_unreadable", 0)
+    if failed or quarantined or unreadable:
+        also = f"; {unreadable} files could not be read" if unreadable else ""
+        raise IncompleteRunError(
+            f"done, but {failed} documents failed and {quarantined} were quarantined{also}"
+        )
 
 
 @cli.command("search")
@@ -601,6 +623,7 @@ def audit_command(
 @click.option(
     "--dry-run", is_flag=True, help="Read and mask, write nothing; counts and a few masked samples."
 )
+@MAX_QUARANTINED
 @store_options
 @POLICY
 @SPACY_MODEL
@@ -608,8 +631,9 @@ def audit_command(
 @WORKERS
 @JSON
 def scrub_command(source_collection: str, target_collection: str, payload_format: str, text_field: str | None,
-                  doc_key: str | None, alias: str | None, delete_source: bool, dry_run: bool, policy: str | None,
-                  spacy_model: str, key_file: Path | None, workers: int, as_json: bool, **store: Any) -> None:  # fmt: skip
+                  doc_key: str | None, alias: str | None, delete_source: bool, dry_run: bool, max_quarantined: str,
+                  policy: str | None, spacy_model: str, key_file: Path | None, workers: int, as_json: bool,
+                  **store: Any) -> None:  # fmt: skip
     """Mask and re-embed an existing collection (LangChain, LlamaIndex, Haystack or raw payloads) into a new one."""
     from flows.scrubbing import ScrubRequest, run_scrub
 
@@ -625,7 +649,7 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
             payload_format=cast(FormatChoice, payload_format), text_field=text_field or "", doc_key=doc_key or "", alias=alias or "",
             delete_source=delete_source, dry_run=dry_run, stores=stores, **policy_fields(policy),
             spacy_model=spacy_model, embedding_model=store["embedding_model"], key_file=absolute_path(key_file),
-            workers=workers,
+            workers=workers, max_quarantined=max_quarantined,
         )  # fmt: skip
         if os.environ.get("PREFECT_API_URL"):
             from flows.scrub import scrub_flow
@@ -638,22 +662,27 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
         click.echo(json.dumps(result))
     else:
         click.echo(f"scrub {result['run_id']}: {result['source']} -> {result['target']} ({result['format']}): "
-                   f"{result['points_read']} points read, {result['points_written']} written, "
-                   f"{result['points_quarantined']} quarantined; {result['documents']} documents")  # fmt: skip
+                   f"{result['points_read']} points read, {result['points_written']} written; {result['documents']} "
+                   f"documents, {result.get('documents_quarantined', 0)} quarantined")  # fmt: skip
+        for document in result.get("quarantined", []):
+            click.echo(f"  quarantined: {document['doc_id']} {document['source']}: {document['reason']}")
         for sample in result.get("samples", []):
             click.echo(f"  sample: {sample[:200]}")
         if result["sparse_vectors_dropped"]:
             click.echo(f"  sparse vectors not copied (raw words): {', '.join(result['sparse_vectors_dropped'])}; "
                        "refill them from the masked text with your app's sparse encoder")  # fmt: skip
-    audit = result.get("audit")
-    if audit and audit["suspected"]:
+    if result.get("dry_run"):
+        return
+    quarantined = result["documents_quarantined"]
+    if not result["live"]:
         raise CliError(
-            f"the target audits with {audit['suspected']} suspected values: not swapped, source kept"
-        )
-    if result["points_quarantined"]:
-        raise IncompleteRunError(
-            f"{result['points_quarantined']} points quarantined: not swapped, source kept"
-        )
+            f"the target audits with {result['audit']['suspected']} suspected values; {quarantined} of "
+            f"{result['documents']} documents would be quarantined (more than --max-quarantined "
+            f"{result['max_quarantined']}): not swapped, source kept"
+        )  # fmt: skip
+    if quarantined:
+        raise IncompleteRunError(f"done, but {quarantined} documents were quarantined (left out of the target, "
+                                 "listed by --json)")  # fmt: skip
 
 
 @cli.command("expire")

@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypedDict, cast
@@ -37,6 +38,7 @@ from flows.settings import (
 )
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
 from indexers.payload_formats import FormatChoice, WritableFormat
+from indexers.quarantine import DEFAULT_MAX_QUARANTINED
 from indexers.readers import ReaderOptions
 from masking.detector_config import DEFAULT_SPACY_MODEL
 from masking.policy import PRESETS
@@ -178,6 +180,12 @@ MaskingProcesses = Annotated[int, Field(title="Masking processes", ge=0, le=256,
                                         "scheduler: the local cluster's workers.")]  # fmt: skip
 
 
+MaxQuarantined = Annotated[str, Field(title="Most documents quarantined", pattern=r"^\s*\d+(\.\d+)?\s*%?\s*$",
+                                      description="Scrub and full re-index: documents whose written points "
+                                      "still audit dirty are left out and listed; the run goes live with at most "
+                                      "this many (a count, or a share such as 1%), else it fails closed.")]  # fmt: skip
+
+
 class PolicyFields(TypedDict):
     policy: PresetName
     policy_file: str
@@ -241,6 +249,8 @@ class IngestParameters(Parameters):
                                          description="Larger files are skipped, each with one line.")] = ReaderOptions().max_file_bytes  # fmt: skip
     max_document_chars: Annotated[int, Field(title="Longest document (characters)", ge=1,
                                              description="Longer documents are skipped.")] = ReaderOptions().max_document_chars  # fmt: skip
+    max_table_rows: Annotated[int, Field(title="Most table rows", ge=1, description="A CSV, TSV or workbook "
+                                         "with more rows (all sheets) is skipped.")] = ReaderOptions().max_table_rows  # fmt: skip
 
     @field_validator("chunk_tokens")
     @classmethod
@@ -262,10 +272,11 @@ class IngestParameters(Parameters):
                    embedding_backend=cast(EmbeddingBackend, settings.embedding_backend), chunk_tokens=settings.chunk_tokens or 0, chunk_overlap=settings.chunk_overlap,
                    payload_format=settings.payload_format, vault=settings.vault,
                    vault_key_file=absolute_path(settings.vault_key_file), max_file_bytes=settings.reader.max_file_bytes,
-                   max_document_chars=settings.reader.max_document_chars)  # fmt: skip
+                   max_document_chars=settings.reader.max_document_chars, max_table_rows=settings.reader.max_table_rows)  # fmt: skip
 
     def settings(self, api_key: str | None = None) -> IngestSettings:
-        reader = ReaderOptions(max_file_bytes=self.max_file_bytes, max_document_chars=self.max_document_chars)
+        reader = ReaderOptions(max_file_bytes=self.max_file_bytes, max_document_chars=self.max_document_chars,
+                               max_table_rows=self.max_table_rows)  # fmt: skip
         return IngestSettings(stores=self.stores.settings(api_key), policy=self.policy_file or self.policy,
                               spacy_model=self.spacy_model, embedding_model=self.embedding_model,
                               chunk_tokens=self.chunk_tokens or None, chunk_overlap=self.chunk_overlap,
@@ -291,6 +302,10 @@ class ReindexParameters(IngestParameters):
     keep_previous_hours: Annotated[float, Field(title="Keep the replaced collection (hours)", ge=0, le=24 * 365,
                                                 description="Full re-index: kept this long for a rollback "
                                                 "(0: dropped at once).")] = 24  # fmt: skip
+    max_quarantined: MaxQuarantined = DEFAULT_MAX_QUARANTINED
+
+    def settings(self, api_key: str | None = None) -> IngestSettings:
+        return replace(super().settings(api_key), max_quarantined=self.max_quarantined)
 
 
 class EraseParameters(Parameters):
@@ -377,6 +392,7 @@ class ScrubParameters(Parameters):
     embedding_model: EmbeddingModel = DEFAULT_EMBEDDING_MODEL
     key_file: KeyFile = ""
     workers: MaskingProcesses = 0
+    max_quarantined: MaxQuarantined = DEFAULT_MAX_QUARANTINED
 
     def settings(self, api_key: str | None = None) -> IngestSettings:
         stores = self.stores.model_copy(
@@ -384,4 +400,5 @@ class ScrubParameters(Parameters):
         )  # the lineage records it
         return IngestSettings(stores=stores.settings(api_key), policy=self.policy_file or self.policy,
                               spacy_model=self.spacy_model, embedding_model=self.embedding_model,
-                              key_file=_path(self.key_file), workers=self.workers)  # fmt: skip
+                              key_file=_path(self.key_file), workers=self.workers,
+                              max_quarantined=self.max_quarantined)  # fmt: skip

@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.artifacts import quarantine_artifact
 from flows.flow_runs import prefect_link, run_name
 from flows.ingest import ingest_artifacts, ingest_run
 from flows.parameters import ReindexParameters
@@ -63,6 +64,8 @@ def reindex_flow(
             [{"receipt_id": r} for r in result.receipts] or [{"receipt_id": "(nothing vanished)"}],
             key="reindex-removals", description=f"{result.documents_removed} vanished documents erased",
         )  # fmt: skip
+        if result.quarantined:
+            quarantine_artifact(result.quarantined, "reindex-quarantine")
     except Exception as error:  # Prefect keeps messages in states, logs and events: the type only
         raise ReindexFailedError(f"reindex failed: {type(error).__name__}") from None
     return result.to_dict() | {"settings": settings.effective()}

@@ -40,6 +40,7 @@ from indexers.erasure import drop_retired_collections
 from indexers.erasure_store import ErasureStore
 from indexers.lineage import COMPLETED, FAILED, LineageStore
 from indexers.qdrant_store import VectorStore
+from indexers.quarantine import QuarantineLimit, dirty_documents, take_out
 from indexers.rebuild import fresh_name
 from indexers.sources import origin_of
 from masking import MaskingError, MaskingKeys, load_keys
@@ -64,13 +65,16 @@ class ReindexResult:
     swapped_in: str | None = None  # full: the physical collection that now serves the name
     previous_kept: str | None = None  # full: the one it replaced, kept for a rollback
     documents_forgotten: int = 0  # full: found but not written (corrupt, quarantined): back when readable
+    quarantined: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # full: left out, still dirty in the audit
 
     def to_dict(self) -> dict[str, Any]:
         """The `ragmask reindex --json` object: ingest's keys, plus removals and their receipts."""
         return self.ingest.to_dict() | {
             "documents_removed": self.documents_removed, "receipts": self.receipts, "points_total": self.points_total,
             "full": self.full, "swapped_in": self.swapped_in, "previous_kept": self.previous_kept,
-            "documents_forgotten": self.documents_forgotten,
+            "documents_forgotten": self.documents_forgotten, "quarantined": self.quarantined,
         }  # fmt: skip
 
 
@@ -139,18 +143,26 @@ def _fresh_target(settings: IngestSettings, lineage: LineageStore) -> str:
 def _swap_in(
     settings: IngestSettings, lineage: LineageStore, pipeline: IngestPipeline, result: ReindexResult, keep: timedelta
 ) -> None:  # fmt: skip
-    """Audit the new collection; clean: commit its versions, swap the name to it, keep or drop the old one."""
-    target, writer = pipeline.store.collection, pipeline.writer
+    """Audit the new collection; documents that still audit dirty are quarantined (indexers/quarantine.py);
+    within the limit: commit the other versions, swap the name to it, keep or drop the old one."""
+    target, writer, collection = pipeline.store.collection, pipeline.writer, settings.stores.collection
     try:
         if pipeline.scan.incomplete_scopes:
             raise FullReindexRefusedError("a directory under the paths could not be listed, and a full re-index "
-                                          f"needs the whole source: dropped; {settings.stores.collection!r} is "
-                                          "unchanged")  # fmt: skip
+                                          f"needs the whole source: dropped; {collection!r} is unchanged")  # fmt: skip
         audit = run_audit(replace(settings.stores, collection=target), payload_format=settings.payload_format,
                           policy=settings.policy, spacy_model=settings.spacy_model, workers=settings.workers)  # fmt: skip
-        if audit.suspected:
-            raise FullReindexRefusedError(f"the new collection audited with {audit.suspected} suspected values: "
-                                          f"dropped; {settings.stores.collection!r} is unchanged")  # fmt: skip
+        dirty = dirty_documents(audit, lineage, collection)
+        limit, written_documents = QuarantineLimit(settings.max_quarantined), len(writer.deferred)
+        if dirty.unattributed or not limit.allows(len(dirty.doc_ids), written_documents):
+            raise FullReindexRefusedError(
+                f"the new collection audited with {audit.suspected} suspected values in {len(dirty.doc_ids)} of "
+                f"{written_documents} documents (more than --max-quarantined {limit.text}): dropped; {collection!r} "
+                "is unchanged"
+            )  # fmt: skip
+        sources = {c.doc_id: c.source_masked for c in writer.deferred}
+        writer.withhold(set(dirty.doc_ids))
+        quarantine = take_out(dirty, pipeline.store, lineage, collection, committed=False, sources=sources)
     except BaseException:
         writer.abandon_deferred()
         pipeline.store.drop()
@@ -172,6 +184,12 @@ def _swap_in(
     for doc_id in sorted(stale & pipeline.scan.seen):
         ErasureStore(lineage).delete_document(settings.stores.collection, doc_id)
         result.documents_forgotten += 1
+    quarantine.record(lineage, collection, result.ingest.run_id)
+    result.quarantined = [d.to_dict() for d in quarantine.documents]
+    counts = result.ingest.counts
+    counts.documents_quarantined += len(quarantine.documents)
+    counts.documents_indexed -= len(quarantine.documents)
+    counts.chunks_indexed -= quarantine.points
 
 
 def _vanished(

@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from flows.artifacts import quarantine_artifact
 from flows.collection_slots import collection_slot
 from flows.flow_runs import run_name
 from flows.parameters import ScrubParameters
@@ -32,8 +33,9 @@ def scrub_markdown(result: dict[str, Any]) -> str:
     return (
         f"# ragmask scrub `{result['run_id']}`\n\n`{result['source']}` -> `{result['target']}` "
         f"({result['format']}): {result['points_read']} points read, {result['points_written']} written, "
-        f"{result['points_quarantined']} quarantined, {result['documents']} documents. Audit of the target: "
-        f"**{audit.get('suspected', 'not run')}** suspected. Alias swapped: {result['alias_swapped']}; "
+        f"{result['documents']} documents. Audit of the target: **{audit.get('suspected', 'not run')}** "
+        f"suspected; **{result.get('documents_quarantined', 0)}** documents quarantined (at most "
+        f"{result.get('max_quarantined', '-')} go live). Alias swapped: {result['alias_swapped']}; "
         f"source deleted: {result['source_deleted']}.\n"
         + (
             f"\nSparse vectors not copied (bags of raw words): {', '.join(result['sparse_vectors_dropped'])}.\n"
@@ -66,4 +68,6 @@ def scrub_flow(settings: ScrubParameters) -> dict[str, Any]:
     create_table_artifact([{"entity_type": t, "count": n} for t, n in result["entities"].items()]
                           or [{"entity_type": "(none)", "count": 0}], key="scrub-entities",
                           description="entities masked, by type")  # fmt: skip
+    if result.get("quarantined"):
+        quarantine_artifact(result["quarantined"], "scrub-quarantine")
     return result | {"settings": settings.effective()}

@@ -10,10 +10,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+from flows.auditing import audit_store
 from flows.masking_workers import MaskerSpec, MaskingWorkers, default_workers
 from flows.parameters import ScrubParameters
 from flows.settings import IngestSettings
-from indexers.audit import Auditor
 from indexers.embedding import Embedder, resolve_embedding_precision, resolve_embedding_view
 from indexers.lineage import LineageStore
 from indexers.payload_formats import (
@@ -25,6 +25,7 @@ from indexers.payload_formats import (
     value_at,
 )
 from indexers.qdrant_store import StoreError, VectorStore
+from indexers.quarantine import QuarantinedDocument, QuarantineLimit, describe, dirty_documents, take_out
 from indexers.scrub import Progress, Scrubber, ScrubCounts
 from masking import MaskingKeys, load_keys, load_policy
 from masking.detector_config import DetectorConfig
@@ -98,16 +99,52 @@ def run_scrub(
     masking = MaskingWorkers(MaskerSpec(keys, policy, detector_config, run_id, False),
                              settings.workers or default_workers())  # fmt: skip
     with closing(masking):  # worker processes, when a batch is worth splitting
-        return _scrub_into(source, target, fmt, name, request, masking, embedder, lineage, keys, run_id,
-                           progress, settings.describe())  # fmt: skip
+        result, counts = _scrub_into(source, target, fmt, name, request, masking, embedder, lineage, keys, run_id,
+                                     progress, settings.describe())  # fmt: skip
+    if request.dry_run:
+        return result
+    return result | _go_live(
+        settings, request, source, target, None if name == "raw" else fmt, lineage, run_id, counts
+    )
+
+
+def _go_live(
+    settings: IngestSettings, request: ScrubRequest, source: VectorStore, target: VectorStore,
+    fmt: PayloadFormat | None, lineage: LineageStore, run_id: str, counts: ScrubCounts,
+) -> dict[str, Any]:  # fmt: skip
+    """Audit the target; quarantine what still audits dirty (indexers/quarantine.py); within the limit, swap
+    the alias and delete the source as asked."""
+    audit = audit_store(target, fmt, policy=settings.policy, spacy_model=settings.spacy_model,
+                        workers=settings.workers)  # fmt: skip
+    dirty = dirty_documents(audit, lineage, request.target)
+    limit = QuarantineLimit(settings.max_quarantined)
+    refused = [QuarantinedDocument(doc_id, "", (), reason) for doc_id, reason in counts.quarantined]
+    live = not dirty.unattributed and limit.allows(len(refused) + len(dirty.doc_ids), counts.documents)
+    taken = describe(dirty, lineage, request.target)  # over the limit: listed, the target left as audited
+    if live and dirty.versions:
+        quarantine = take_out(dirty, target, lineage, request.target, committed=True)
+        quarantine.record(lineage, request.target, run_id)
+        taken, counts.points_written = quarantine.documents, counts.points_written - quarantine.points
+    if request.alias and live:
+        target.set_alias(request.alias)
+    if request.delete_source and live:
+        source.drop()
+    quarantined = [d.to_dict() for d in [*refused, *taken]]
+    outcome = _counts(counts) | {
+        "audit": audit.to_dict(), "documents_quarantined": len(quarantined), "quarantined": quarantined,
+        "max_quarantined": limit.text, "live": live, "alias_swapped": bool(request.alias and live),
+        "source_deleted": bool(request.delete_source and live),
+    }  # fmt: skip
+    lineage.finish_run(run_id, "completed", outcome)  # the run's record, with what was quarantined
+    return outcome
 
 
 def _scrub_into(
     source: VectorStore, target: VectorStore, fmt: PayloadFormat, name: str, request: ScrubRequest,
     masking: MaskingWorkers, embedder: Embedder, lineage: LineageStore, keys: MaskingKeys,
     run_id: str, progress: Progress | None, described: dict[str, Any],
-) -> dict[str, Any]:  # fmt: skip
-    """The scrub once its stores, models and masking processes are open."""
+) -> tuple[dict[str, Any], ScrubCounts]:  # fmt: skip
+    """The scrub once its stores, models and masking processes are open (the dry run's result is whole)."""
     masker = masking.masker
     result: dict[str, Any] = {
         "run_id": run_id,
@@ -122,7 +159,7 @@ def _scrub_into(
     if request.dry_run:
         counts = scrubber.run(dry_run=True, progress=progress)
         return result | _counts(counts) | {"samples": counts.samples, "audit": None, "alias_swapped": False,
-                                            "source_deleted": False, "dry_run": True}  # fmt: skip
+                                            "source_deleted": False, "dry_run": True}, counts  # fmt: skip
     lineage.start_run(run_id, "scrub", request.target, {"source": request.source, "format": name} | described)
     try:
         scrubber.writer.reconcile()
@@ -131,14 +168,7 @@ def _scrub_into(
         lineage.finish_run(run_id, "failed", {})
         raise
     lineage.finish_run(run_id, "completed", _counts(counts))
-    audit = Auditor(masker, None if name == "raw" else fmt, masking.masked).audit(target).to_dict()
-    clean = audit["suspected"] == 0 and counts.points_quarantined == 0
-    if request.alias and clean:
-        target.set_alias(request.alias)
-    if request.delete_source and clean:
-        source.drop()
-    return result | _counts(counts) | {"audit": audit, "alias_swapped": bool(request.alias and clean),
-                                        "source_deleted": bool(request.delete_source and clean)}  # fmt: skip
+    return result, counts
 
 
 def _counts(counts: ScrubCounts) -> dict[str, Any]:

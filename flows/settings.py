@@ -12,6 +12,7 @@ from indexers.embedding import DEFAULT_EMBEDDING_MODEL
 from indexers.files import private_directory
 from indexers.payload_formats import WritableFormat
 from indexers.qdrant_store import QdrantLocation
+from indexers.quarantine import DEFAULT_MAX_QUARANTINED
 from indexers.readers import ReaderOptions
 from masking.detector_config import DEFAULT_SPACY_MODEL
 from masking.errors import MaskingError
@@ -103,6 +104,9 @@ class IngestSettings:
     vault_key_file: Path | None = None
     payload_format: WritableFormat = "langchain"  # how points are laid out: whose readers read them
     reader: ReaderOptions = field(default_factory=ReaderOptions.from_env)
+    # scrub and full re-index: documents that still audit dirty are left out; the run goes live with at most
+    # this many of them (a count, or a share of the documents such as "1%"), else it fails closed
+    max_quarantined: str = DEFAULT_MAX_QUARANTINED
 
     def describe(self) -> dict[str, Any]:
         """For the run record: no secrets, no paths of documents."""

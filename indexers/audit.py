@@ -53,6 +53,7 @@ class AuditReport:
     by_type: Counter[str] = field(default_factory=Counter)
     by_path: Counter[str] = field(default_factory=Counter)
     point_ids: set[str] = field(default_factory=set)
+    by_point: dict[str, Counter[str]] = field(default_factory=dict)  # the suspected points' types
 
     @property
     def suspected(self) -> int:
@@ -116,6 +117,7 @@ class Auditor:
                     report.by_type.update(found)
                     report.by_path[path] += found.total()
                     report.point_ids.add(point)
+                    report.by_point.setdefault(point, Counter()).update(found)
             report.points_scanned += len(page)
             if progress:
                 progress(report.points_scanned)

@@ -244,6 +244,12 @@ class IndexWriter:
             self._commit(done[start : start + COMMIT_GROUP])
         return len(done)
 
+    def withhold(self, doc_ids: set[str]) -> int:
+        """Keep the held-back versions of ``doc_ids`` from being committed (their rows are dropped apart)."""
+        before = len(self.deferred)
+        self.deferred = [c for c in self.deferred if c.doc_id not in doc_ids]
+        return before - len(self.deferred)
+
     def abandon_deferred(self) -> int:
         """Drop the versions held back (their points go with the collection they were written to)."""
         done, self.deferred = self.deferred, []

@@ -90,6 +90,9 @@ class PendingVersion:
     rows: Sequence[ChunkRow] = field(repr=False)
 
 
+IN_GROUP = 500  # ids per IN (...) clause, well under any database's limit on bound parameters
+
+
 @dataclass(frozen=True)
 class VersionCommit:
     """A version written and upserted, to mark committed (``origin``: scope key, origin key)."""
@@ -467,6 +470,50 @@ class LineageStore:
             else:
                 tx.execute(insert(collection_profiles).values(collection=collection, profile=profile,
                                                               updated_at=utc_now()))  # fmt: skip
+
+    def point_documents(self, collection: str, point_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """point id -> (doc id, version), for the points of ``point_ids`` the lineage knows."""
+        found: dict[str, tuple[str, int]] = {}
+        ids = sorted(set(point_ids))
+        with self.transaction() as tx:
+            for start in range(0, len(ids), IN_GROUP):
+                query = select(chunks.c.point_id, chunks.c.doc_id, chunks.c.version).where(
+                    chunks.c.collection == collection, chunks.c.point_id.in_(ids[start : start + IN_GROUP])
+                )
+                found.update({row.point_id: (row.doc_id, row.version) for row in tx.execute(query)})
+        return found
+
+    def version_details(
+        self, collection: str, versions: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], tuple[str, dict[str, Any], list[str], str]]:
+        """(doc id, version) -> (content hash, masking report, point ids, masked source) of each version."""
+        found = {}
+        with self.transaction() as tx:
+            for doc_id, version in versions:
+                key = (document_versions.c.collection == collection) & (document_versions.c.doc_id == doc_id)
+                row = tx.execute(select(document_versions.c.content_hash, document_versions.c.report).where(
+                    key, document_versions.c.version == version)).first()  # fmt: skip
+                if row is None:
+                    continue
+                point_ids = tx.scalars(select(chunks.c.point_id).where(
+                    chunks.c.collection == collection, chunks.c.doc_id == doc_id, chunks.c.version == version
+                )).all()  # fmt: skip
+                source = tx.scalar(select(documents.c.source_masked).where(
+                    documents.c.collection == collection, documents.c.doc_id == doc_id))  # fmt: skip
+                found[(doc_id, version)] = (
+                    row.content_hash,
+                    dict(row.report or {}),
+                    list(point_ids),
+                    source or "",
+                )
+        return found
+
+    def forget_current(self, collection: str, doc_ids: Sequence[str]) -> None:
+        """The documents have no committed version in the collection any more (a quarantine took it out)."""
+        with self.transaction() as tx:
+            tx.execute(update(documents).where(
+                documents.c.collection == collection, documents.c.doc_id.in_(list(doc_ids))
+            ).values(current_version=None, content_hash=None))  # fmt: skip
 
     def record_outcome(
         self, collection: str, doc_id: str, status: str, run_id: str, error: str | None = None,

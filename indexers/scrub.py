@@ -58,6 +58,7 @@ class ScrubCounts:
     points_written: int = 0
     points_quarantined: int = 0
     documents: int = 0
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (doc id, reason): the masker refused
     documents_unchanged: int = 0
     documents_masked_whole: int = 0  # rebuilt from their chunks' offsets and masked as one text
     entities: Counter[str] = field(default_factory=Counter)
@@ -212,8 +213,11 @@ class Scrubber:
             assert item.masked is not None
             if item.masked.quarantined:
                 counts.points_quarantined += len(item.points)
-                self.lineage.record_outcome(self.target.collection, item.doc_id, QUARANTINED, self.run_id,
-                                            item.masked.report.quarantine_reason)  # fmt: skip
+                reason = item.masked.report.quarantine_reason or "quarantined"
+                counts.quarantined.append((item.doc_id, reason))
+                self.lineage.record_outcome(
+                    self.target.collection, item.doc_id, QUARANTINED, self.run_id, reason
+                )
                 continue
             writable.append(item)
         payloads = {item.doc_id: [self._payload(item, n, version=0) for n in range(len(item.points))]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,9 @@ class SkippedFile:
     root: Path
     reason: str
     unlisted_directory: bool = False  # a directory that could not be listed: its files are unknown
+    unreadable: bool = (
+        False  # meant to be read and could not be (a loop, an OS error), not left out by choice
+    )
 
     @property
     def uri(self) -> str:
@@ -126,16 +130,25 @@ def source_words(uri: str) -> str:
     return f"{words} #{record}" if hash_mark else words
 
 
+def resolved(path: Path) -> Path:
+    """``path`` with its symlinks followed as far as they go: a looping or unreadable link stays as it is
+    written (``Path.resolve`` raises RuntimeError on a loop, and a walk's bookkeeping must never raise)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def file_key_for(source_key: bytes, path: Path, record_key: str | None) -> str:
     """The file's identity on this machine, whatever root it was found under (a keyed hash: a path can
     name a person)."""
-    identity = f"{path.resolve()}#{record_key or ''}"
+    identity = f"{resolved(path)}#{record_key or ''}"
     return hmac.new(source_key, b"file\x00" + identity.encode(), hashlib.sha256).hexdigest()
 
 
 def origin_of(source_key: bytes, path: Path, scope: Path) -> SourceOrigin:
     """Keyed hashes of the path a run was given and of the file (a path can name a person)."""
-    scope_key = hmac.new(source_key, b"scope\x00" + str(scope.resolve()).encode(), hashlib.sha256).hexdigest()
+    scope_key = hmac.new(source_key, b"scope\x00" + str(resolved(scope)).encode(), hashlib.sha256).hexdigest()
     return SourceOrigin(scope_key, file_key_for(source_key, path, None))
 
 
@@ -157,7 +170,7 @@ def iter_source_files(
     seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            yield from _walk(path, path, suffixes, seen, {path.resolve()})
+            yield from _walk(path, path, suffixes, seen, {resolved(path)})
         elif path.is_file():
             yield _once(SourceFile(path, path.parent, scope=path), seen)
         else:
@@ -165,7 +178,7 @@ def iter_source_files(
 
 
 def _once(source: SourceFile, seen: set[Path]) -> SourceFile | SkippedFile:
-    real = source.path.resolve()
+    real = resolved(source.path)
     if real in seen:
         return SkippedFile(source.path, source.root, "the same file was already read under another path")
     seen.add(real)
@@ -175,35 +188,46 @@ def _once(source: SourceFile, seen: set[Path]) -> SourceFile | SkippedFile:
 def _walk(
     directory: Path, root: Path, suffixes: frozenset[str], seen: set[Path], open_dirs: set[Path]
 ) -> Iterator[SourceFile | SkippedFile]:
-    """Depth first, sorted by name; ``open_dirs`` (resolved) are the directories on the current path."""
-    real_root = root.resolve()
+    """Depth first, sorted by name; ``open_dirs`` (resolved) are the directories on the current path. Every
+    OS error or loop met is one skipped entry, never the end of the walk."""
+    real_root = resolved(root)
     try:
         children = sorted(directory.iterdir(), key=lambda p: p.name)
     except OSError as error:
         reason = f"cannot list directory ({error.strerror or type(error).__name__})"
-        yield SkippedFile(directory, root, reason, unlisted_directory=True)
+        yield SkippedFile(directory, root, reason, unlisted_directory=True, unreadable=True)
         return
     for child in children:
         if child.name.startswith("."):
             continue
         try:
-            real = child.resolve(strict=True)
-        except (OSError, RuntimeError):
-            yield SkippedFile(child, root, "broken or looping symlink")
-            continue
-        if child.is_symlink() and not real.is_relative_to(real_root):
-            yield SkippedFile(child, root, "symlink leads outside the ingested tree (not followed)")
-        elif real.is_dir():
-            if real in open_dirs:
-                yield SkippedFile(child, root, "symlink loop (not followed)")
-            else:
-                yield from _walk(child, root, suffixes, seen, open_dirs | {real})
-        elif not real.is_file():
-            yield SkippedFile(child, root, "not a regular file")
-        elif child.suffix.lower() not in suffixes:
-            yield SkippedFile(child, root, f"unsupported file type {child.suffix or '(none)'!r}")
+            yield from _entry(child, root, real_root, suffixes, seen, open_dirs)
+        except (OSError, RuntimeError) as error:
+            reason = getattr(error, "strerror", None) or type(error).__name__
+            yield SkippedFile(child, root, f"cannot read ({reason})", unreadable=True)
+
+
+def _entry(
+    child: Path, root: Path, real_root: Path, suffixes: frozenset[str], seen: set[Path], open_dirs: set[Path]
+) -> Iterator[SourceFile | SkippedFile]:
+    try:
+        real = child.resolve(strict=True)
+    except (OSError, RuntimeError):
+        yield SkippedFile(child, root, "broken or looping symlink", unreadable=True)
+        return
+    if child.is_symlink() and not real.is_relative_to(real_root):
+        yield SkippedFile(child, root, "symlink leads outside the ingested tree (not followed)")
+    elif real.is_dir():
+        if real in open_dirs:
+            yield SkippedFile(child, root, "symlink loop (not followed)", unreadable=True)
         else:
-            yield _once(SourceFile(child, root), seen)
+            yield from _walk(child, root, suffixes, seen, open_dirs | {real})
+    elif not real.is_file():
+        yield SkippedFile(child, root, "not a regular file", unreadable=True)
+    elif child.suffix.lower() not in suffixes:
+        yield SkippedFile(child, root, f"unsupported file type {child.suffix or '(none)'!r}")
+    else:
+        yield _once(SourceFile(child, root), seen)
 
 
 def read_documents(

@@ -151,7 +151,8 @@ def test_cli_ingest_and_search_json(tmp_path: Path) -> None:
     result = json.loads(ingest.stdout)
     assert set(result) == {"run_id", "collection", "documents_seen", "documents_indexed", "documents_added",
                            "documents_changed", "documents_unchanged", "documents_quarantined", "documents_failed",
-                           "chunks_indexed", "points_total", "entities", "files_skipped", "seconds", "settings"}  # fmt: skip
+                           "chunks_indexed", "points_total", "entities", "files_skipped", "files_unreadable", "seconds",
+                           "settings"}  # fmt: skip
     assert result["documents_indexed"] == result["documents_added"] == CORPUS_DOCUMENTS
     search = subprocess.run([*command, "search", "card charged twice", "--data-dir", str(tmp_path / "d"), "-k", "3",
                              "--json"], capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)  # fmt: skip

@@ -140,6 +140,9 @@ def test_a_hostile_corpus_fails_file_by_file_and_the_good_ones_are_indexed(
     assert counts.documents_indexed == 2  # good.txt and records.jsonl#1
     assert counts.documents_failed == 4  # deep.json, cut.docx, bomb.docx, records.jsonl#2
     assert counts.files_skipped == 5
+    assert (
+        counts.files_unreadable == 2
+    )  # the loop and the FIFO; png, escape and duplicate are left out by choice
     assert "nested 1200 levels deep" in errors["deep.json"]
     assert "malformed DOCX (XMLSyntaxError)" in errors["cut.docx"]
     assert "decompression bomb" in errors["bomb.docx"]
@@ -183,7 +186,10 @@ def test_exit_codes_and_one_line_errors(corpus: Path, tmp_path: Path) -> None:
     assert done.returncode == 3, done.stderr[-2000:]
     result = json.loads(done.stdout)
     assert result["documents_failed"] == 4 and result["files_skipped"] == 5
-    assert "ragmask: done, but 4 documents failed and 0 were quarantined" in done.stderr
+    assert (
+        "ragmask: done, but 4 documents failed and 0 were quarantined; 2 files could not be read"
+        in done.stderr
+    )
     assert "Traceback" not in done.stderr and NAME not in done.stderr
     named = [line for line in done.stderr.splitlines() if "cut.docx" in line]
     assert named == ["ragmask: cut.docx: skipped: malformed DOCX (XMLSyntaxError)"]
@@ -195,3 +201,22 @@ def test_exit_codes_and_one_line_errors(corpus: Path, tmp_path: Path) -> None:
     assert missing.returncode == 1
     assert missing.stderr.strip().splitlines()[-1].endswith("nowhere: no such file or directory")
     assert "Traceback" not in missing.stderr
+
+
+def test_a_symlink_loop_beside_good_files_is_one_skipped_entry(tmp_path: Path) -> None:
+    """Regression: the bookkeeping of the skipped entry resolved the looping path and aborted the run."""
+    folder = tmp_path / "loops"
+    folder.mkdir()
+    (folder / "good.txt").write_text(f"{NAME} asked about the invoice. {FILLER}", encoding="utf-8")
+    (folder / "other.md").write_text(f"# Notes\n\n{FILLER}", encoding="utf-8")
+    (folder / "a.txt").symlink_to(folder / "b.txt")
+    (folder / "b.txt").symlink_to(folder / "a.txt")
+    skipped = [s for s in iter_source_files([folder]) if isinstance(s, SkippedFile)]
+    assert sorted((s.uri, s.reason) for s in skipped) == [
+        ("a.txt", "broken or looping symlink"), ("b.txt", "broken or looping symlink")
+    ]  # fmt: skip
+    done = run_cli("ingest", str(folder), "--data-dir", str(tmp_path / "d"), "--json", cwd=tmp_path)
+    assert done.returncode == 3, done.stderr[-2000:]
+    result = json.loads(done.stdout)
+    assert result["documents_indexed"] == 2 and result["files_skipped"] == result["files_unreadable"] == 2
+    assert "unexpected" not in done.stderr and "Traceback" not in done.stderr
