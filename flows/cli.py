@@ -681,8 +681,13 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
             f"{result['max_quarantined']}): not swapped, source kept"
         )  # fmt: skip
     if quarantined:
+        kept = (
+            f"; their {result['source_points_kept']} source points kept"
+            if result["source_points_kept"]
+            else ""
+        )
         raise IncompleteRunError(f"done, but {quarantined} documents were quarantined (left out of the target, "
-                                 "listed by --json)")  # fmt: skip
+                                 f"listed by --json){kept}")  # fmt: skip
 
 
 @cli.command("expire")

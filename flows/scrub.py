@@ -36,7 +36,8 @@ def scrub_markdown(result: dict[str, Any]) -> str:
         f"{result['documents']} documents. Audit of the target: **{audit.get('suspected', 'not run')}** "
         f"suspected; **{result.get('documents_quarantined', 0)}** documents quarantined (at most "
         f"{result.get('max_quarantined', '-')} go live). Alias swapped: {result['alias_swapped']}; "
-        f"source deleted: {result['source_deleted']}.\n"
+        f"source deleted: {result['source_deleted']} ({result.get('source_points_kept', 0)} points of "
+        "quarantined documents kept).\n"
         + (
             f"\nSparse vectors not copied (bags of raw words): {', '.join(result['sparse_vectors_dropped'])}.\n"
             if result["sparse_vectors_dropped"]

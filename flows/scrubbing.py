@@ -99,21 +99,22 @@ def run_scrub(
     masking = MaskingWorkers(MaskerSpec(keys, policy, detector_config, run_id, False),
                              settings.workers or default_workers())  # fmt: skip
     with closing(masking):  # worker processes, when a batch is worth splitting
-        result, counts = _scrub_into(source, target, fmt, name, request, masking, embedder, lineage, keys, run_id,
-                                     progress, settings.describe())  # fmt: skip
+        result, counts, scrubber = _scrub_into(source, target, fmt, name, request, masking, embedder, lineage,
+                                               keys, run_id, progress, settings.describe())  # fmt: skip
     if request.dry_run:
         return result
     return result | _go_live(
-        settings, request, source, target, None if name == "raw" else fmt, lineage, run_id, counts
+        settings, request, scrubber, None if name == "raw" else fmt, lineage, run_id, counts
     )
 
 
 def _go_live(
-    settings: IngestSettings, request: ScrubRequest, source: VectorStore, target: VectorStore,
-    fmt: PayloadFormat | None, lineage: LineageStore, run_id: str, counts: ScrubCounts,
+    settings: IngestSettings, request: ScrubRequest, scrubber: Scrubber, fmt: PayloadFormat | None,
+    lineage: LineageStore, run_id: str, counts: ScrubCounts,
 ) -> dict[str, Any]:  # fmt: skip
     """Audit the target; quarantine what still audits dirty (indexers/quarantine.py); within the limit, swap
-    the alias and delete the source as asked."""
+    the alias and delete the source as asked, but for the quarantined documents' points."""
+    source, target = scrubber.source, scrubber.target
     audit = audit_store(target, fmt, policy=settings.policy, spacy_model=settings.spacy_model,
                         workers=settings.workers)  # fmt: skip
     dirty = dirty_documents(audit, lineage, request.target)
@@ -127,13 +128,17 @@ def _go_live(
         taken, counts.points_written = quarantine.documents, counts.points_written - quarantine.points
     if request.alias and live:
         target.set_alias(request.alias)
-    if request.delete_source and live:
-        source.drop()
     quarantined = [d.to_dict() for d in [*refused, *taken]]
+    kept_points = 0
+    if request.delete_source and live and quarantined:
+        kept_points = scrubber.delete_source_except({d["doc_id"] for d in quarantined})
+    elif request.delete_source and live:
+        source.drop()
     outcome = _counts(counts) | {
         "audit": audit.to_dict(), "documents_quarantined": len(quarantined), "quarantined": quarantined,
         "max_quarantined": limit.text, "live": live, "alias_swapped": bool(request.alias and live),
-        "source_deleted": bool(request.delete_source and live),
+        "source_deleted": bool(request.delete_source and live and not quarantined),
+        "source_points_kept": kept_points,
     }  # fmt: skip
     lineage.finish_run(run_id, "completed", outcome)  # the run's record, with what was quarantined
     return outcome
@@ -143,7 +148,7 @@ def _scrub_into(
     source: VectorStore, target: VectorStore, fmt: PayloadFormat, name: str, request: ScrubRequest,
     masking: MaskingWorkers, embedder: Embedder, lineage: LineageStore, keys: MaskingKeys,
     run_id: str, progress: Progress | None, described: dict[str, Any],
-) -> tuple[dict[str, Any], ScrubCounts]:  # fmt: skip
+) -> tuple[dict[str, Any], ScrubCounts, Scrubber]:  # fmt: skip
     """The scrub once its stores, models and masking processes are open (the dry run's result is whole)."""
     masker = masking.masker
     result: dict[str, Any] = {
@@ -159,7 +164,7 @@ def _scrub_into(
     if request.dry_run:
         counts = scrubber.run(dry_run=True, progress=progress)
         return result | _counts(counts) | {"samples": counts.samples, "audit": None, "alias_swapped": False,
-                                            "source_deleted": False, "dry_run": True}, counts  # fmt: skip
+                                            "source_deleted": False, "dry_run": True}, counts, scrubber  # fmt: skip
     lineage.start_run(run_id, "scrub", request.target, {"source": request.source, "format": name} | described)
     try:
         scrubber.writer.reconcile()
@@ -168,7 +173,7 @@ def _scrub_into(
         lineage.finish_run(run_id, "failed", {})
         raise
     lineage.finish_run(run_id, "completed", _counts(counts))
-    return result, counts
+    return result, counts, scrubber
 
 
 def _counts(counts: ScrubCounts) -> dict[str, Any]:

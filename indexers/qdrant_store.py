@@ -226,8 +226,8 @@ class VectorStore:
                 wait=True,
             )
 
-    def delete(self, ids: Iterable[str]) -> None:
-        id_list: list[models.ExtendedPointId] = list(ids)
+    def delete(self, ids: Iterable[models.ExtendedPointId]) -> None:
+        id_list = list(ids)
         if id_list:
             self.client.delete(
                 self.collection, points_selector=models.PointIdsList(points=id_list), wait=True

@@ -131,6 +131,19 @@ class Scrubber:
             plan.add((self.doc_id(SourcePoint(str(r.id), dict(r.payload or {}))), r.id) for r in page)
         return plan
 
+    def delete_source_except(self, kept: set[str]) -> int:
+        """Delete the source's points but those of the documents in ``kept`` (quarantined: the only copy of
+        a document that did not go live is not deleted); the number of points kept."""
+        records, kept_points = self.source.scroll(), 0
+        while page := list(islice(records, PLAN_PAGE)):
+            doomed = [
+                r.id for r in page if self.doc_id(SourcePoint(str(r.id), dict(r.payload or {}))) not in kept
+            ]
+            kept_points += len(page) - len(doomed)
+            # ids sort before the scroll's next offset: deleting a page read does not move the scroll
+            self.source.delete(doomed)
+        return kept_points
+
     # --- the work ----------------------------------------------------------------------------------
 
     def run(self, dry_run: bool = False, progress: Progress | None = None) -> ScrubCounts:

@@ -59,11 +59,21 @@ raw.create(4, None, models.Distance.COSINE)
 raw.upsert([Point(str(uuid.uuid4()), [0.1] * 4, {"text": f"Write to {sys.argv[3]} today.", "ticket": "T-1"})])
 scrub = scrub_flow(settings=ScrubParameters(source_collection="raw_notes", target_collection="notes_masked",
                                             payload_format="raw", doc_key="ticket", delete_source=True, stores=stores))
+# a policy that keeps e-mail addresses leaves one document dirty: quarantined, listed, the rest goes live
+careless = Path(sys.argv[2]).parent / "careless.yaml"
+careless.write_text("name: careless\\nextends: default\\nentities:\\n  EMAIL_ADDRESS: keep\\n")
+raw = VectorStore(StoreSettings(data_dir=Path(sys.argv[2])).qdrant, "raw_tickets")
+raw.create(4, None, models.Distance.COSINE)
+raw.upsert([Point(str(uuid.uuid4()), [0.1] * 4, {"text": text, "ticket": ticket}) for ticket, text in
+            (("T-2", f"Write to {sys.argv[3]} today."), ("T-3", "The refund was issued on Monday."))])
+quarantined = scrub_flow(settings=ScrubParameters(source_collection="raw_tickets", target_collection="tickets_masked",
+                                                  payload_format="raw", doc_key="ticket", stores=stores, delete_source=True,
+                                                  policy_file=str(careless), max_quarantined="1"))
 with get_client(sync_client=True) as client:
     artifacts = client.read_artifacts()
     runs = client.read_flow_runs()
     logs = [log.message for log in client.read_logs()]
-print(json.dumps({"result": result, "reindex": reindex, "compact": compact, "expire": expire, "receipt": receipt, "audit": audit, "scrub": scrub, "artifacts": sorted({a.key for a in artifacts if a.key}),
+print(json.dumps({"result": result, "reindex": reindex, "compact": compact, "expire": expire, "receipt": receipt, "audit": audit, "scrub": scrub, "quarantined": quarantined, "artifacts": sorted({a.key for a in artifacts if a.key}),
                   "states": [r.state_type.value for r in runs if r.state_type],
                   "runs": [[r.name, str(r.id), sorted(r.tags)] for r in runs],
                   "batch_logs": [m for m in logs if m.startswith("batch-") and "documents seen" in m]}))
@@ -104,15 +114,25 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS + 1
-    assert report["states"] == ["COMPLETED"] * 7  # ingest, reindex, erase, compact, audit, expire, scrub
+    assert report["states"] == ["COMPLETED"] * 8  # ingest, reindex, erase, compact, audit, expire, two scrubs
     assert {"ingest-summary", "ingest-entities", "ingest-progress", "ingest-reports", "reindex-summary",
             "reindex-reports", "reindex-removals", "expire-receipts", "compact-receipt",
-            "erase-receipt", "audit-summary", "audit-findings", "scrub-summary", "scrub-entities"} <= set(
-        report["artifacts"])  # fmt: skip
+            "erase-receipt", "audit-summary", "audit-findings", "scrub-summary", "scrub-entities",
+            "scrub-quarantine"} <= set(report["artifacts"])  # fmt: skip
+    quarantined = report["quarantined"]
+    assert (
+        quarantined["documents_quarantined"] == 1
+        and quarantined["live"]
+        and quarantined["points_written"] == 1
+    )
+    assert quarantined["source_points_kept"] == 1 and not quarantined["source_deleted"]
+    assert quarantined["quarantined"][0]["source"] == "T-2" and quarantined["quarantined"][0]["types"] == [
+        "EMAIL_ADDRESS"
+    ]
     assert report["expire"]["documents_expired"] == 0 and report["expire"]["dry_run"] is True
     runs = {name: (run_id, tags) for name, run_id, tags in report["runs"]}
     assert {"ingest ragmask", "reindex ragmask", "erase ragmask", "compact ragmask", "audit ragmask",
-            "expire ragmask", "scrub notes_masked"} == set(runs)  # fmt: skip
+            "expire ragmask", "scrub notes_masked", "scrub tickets_masked"} == set(runs)  # fmt: skip
     assert report["compact"]["request"]["kind"] == "compact" and report["compact"]["verified"] is True
     assert runs["ingest ragmask"][1] == ["ingest", "ragmask"]  # the CLI tags its runs
     with closing(sqlite3.connect(tmp_path / "data" / "lineage.db")) as lineage:
@@ -137,7 +157,9 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
         )  # one erased
     secrets = [*GOLD_VALUES, PERSONAL_FILE_NAME, AUTH_STRING, base64.b64encode(AUTH_STRING.encode()).decode()]
     assert leaked_values(tmp_path / "prefect_home", secrets) == []
-    assert leaked_values(tmp_path / "data", secrets) == []  # the vault holds the values sealed only
+    leaks = leaked_values(tmp_path / "data", secrets)  # the vault holds the values sealed only
+    # the quarantined ticket's points stay in their source, the only copy; nothing else holds a value
+    assert [leak for leak in leaks if not leak[0].startswith("qdrant/collection/raw_tickets/")] == []
     assert not [v for v in secrets if v in done.stdout or v in done.stderr]
     assert "message withheld (third-party logger)" in done.stderr  # DEBUG was on, and filtered
 

@@ -107,6 +107,12 @@ def test_a_scrub_quarantines_the_dirty_document_and_goes_live_within_the_limit(
     # the next scrub reads the document again (it has no committed version) and quarantines it again
     again = run_scrub(replace(settings, max_quarantined="1"), request)
     assert again["documents_unchanged"] == DOCUMENTS - 1 and again["documents_quarantined"] == 1
+    # --delete-source deletes what went live; the quarantined document's points are its only copy: kept
+    deleting = run_scrub(replace(settings, max_quarantined="1"), replace(request, delete_source=True))
+    assert deleting["source_deleted"] is False and deleting["source_points_kept"] == 1
+    (kept,) = VectorStore(settings.stores.qdrant, "notes").scroll()
+    assert kept.payload is not None and "@example.org" in kept.payload["body"]
+    assert run_scrub(settings, request)["documents_quarantined"] == 1  # the document is still there to mend
 
 
 def write_corpus(folder: Path) -> Path:
