@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Tests and the demo run with a fixed, throwaway key unless the caller brings one.
 DEMO_KEY_FILE ?= $(HOME)/.config/ragmask/demo.key
 
-.PHONY: demo test lint typecheck unit bench-accuracy bench-long-text bench-throughput bench-timeline bench-erasure bench-soak bench-scrub clean
+.PHONY: demo test lint typecheck unit bench-accuracy bench-layouts bench-long-text bench-throughput bench-timeline bench-erasure bench-soak bench-scrub clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ test: lint typecheck unit
 
 bench-accuracy: $(STAMP)
 	$(BIN)/python bench/accuracy.py
+
+bench-layouts: $(STAMP)
+	$(BIN)/python bench/layouts.py --split held-out --audit
 
 bench-long-text: $(STAMP)
 	$(BIN)/python bench/long_text.py --mb 1 5 50
