@@ -26,7 +26,7 @@ from indexers.receipts import (
     verify_chain,
 )
 from indexers.sources import SkippedDocument, SourceFile, doc_id_for, read_documents
-from masking import KeyConfigError, MaskingKeys
+from masking import KeyConfigError, MaskingKeys, load_keys
 from masking.fingerprints import REQUEST_TYPES, SubjectFingerprints, subject_fingerprints
 
 MODES = (REDACT, DELETE)
@@ -137,6 +137,7 @@ def eraser_for(settings: IngestSettings) -> Eraser:
             settings.embed_batch_size,
         ),
         receipt_signer(stores, lineage, create_missing=True),
+        fingerprint_key=load_keys(key_file=settings.key_file, data_dir=stores.data_dir).fingerprint_key,
     )
 
 

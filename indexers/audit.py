@@ -1,7 +1,8 @@
 """Audit: scan every payload of a collection for personal data that is not masked.
 
-Every string a payload holds is checked, nested ones included, and strings that are themselves JSON
-(LlamaIndex's ``_node_content``) are opened and walked. Two detectors look: the masker's (Presidio and
+Every value a payload holds is checked, nested ones included: strings, strings that are themselves JSON
+(LlamaIndex's ``_node_content``) opened and walked, numbers long enough to be a phone or a card (read
+after their field's name), dict keys that may be values, and integer point ids of a card's shape. Two detectors look: the masker's (Presidio and
 the policy's recognizers; it keeps existing tokens whole, so only values outside them count) and the independent
 leak check (validated e-mail, phone, card, SSN, IBAN, IP and secret formats). NER needs context: on an id,
 a version or a type name alone ("ragmask 0.1.0", "PHONE_NUMBER") spaCy says PERSON, so the masker reads
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from indexers.payload_formats import PayloadFormat, leaves
+from indexers.payload_formats import PayloadFormat, labelled, typed_leaves
 from indexers.qdrant_store import VectorStore
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 WORD = re.compile(r"[^\W\d_]{2,}")
 MAX_POINT_IDS = 1000  # listed in the report; the counts cover all
 PAGE_POINTS = 256  # points read and checked at a time
+POINT_ID_PATH = "(point id)"
 Progress = Callable[[int], None]  # points scanned so far
 
 
@@ -38,9 +40,21 @@ def shown_key(key: str) -> str:
 
 
 def payload_strings(payload: Any) -> Iterator[tuple[str, str]]:
-    """(path, string) for every non-blank string in a payload; JSON held in a string is walked as
-    ``path#json``; keys that do not look like field names are shown as ``?``."""
-    return ((path, text) for path, text in leaves(payload, key_name=shown_key) if text.strip())
+    """(path, text) for every value of a payload a person could be in (payload_formats.typed_leaves):
+    non-blank strings, JSON held in a string walked as ``path#json``, long numbers read after their field's
+    name ("customer phone: 4155550123"), and keys that may be values (``path(key)``); keys that do not look
+    like field names are shown as ``?``."""
+    for path, text, kind in typed_leaves(payload, key_name=shown_key):
+        if text.strip():
+            yield path, labelled(path, text) if kind == "number" else text
+
+
+def card_like_id(point_id: Any) -> bool:
+    """An integer point id with a card's length and first digit: read by the leak check (Luhn). A uuid
+    cannot hold a value; shorter integers and snowflake-like ids are not read, or every collection of
+    sequential ids would audit dirty."""
+    text = str(point_id)
+    return isinstance(point_id, int) and 13 <= len(text) <= 16 and text[0] in "3456"
 
 
 @dataclass
@@ -110,6 +124,7 @@ class Auditor:
                 for path, text in payload_strings(r.payload or {})
                 if not (fmt and fmt.is_bookkeeping(path, text))
             ]
+            strings += [(str(r.id), POINT_ID_PATH, str(r.id)) for r in page if card_like_id(r.id)]
             for (point, path, _), found in zip(
                 strings, self.findings([t for _, _, t in strings], bool(following)), strict=True
             ):

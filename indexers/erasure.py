@@ -34,11 +34,13 @@ from indexers.erasure_store import (
 )
 from indexers.index_writer import IndexWriter
 from indexers.lineage import LineageStore, utc_now
-from indexers.payload_formats import DOC_ID_PATHS, FORMATS, detect_format, value_at
+from indexers.payload_formats import DOC_ID_PATHS, FORMATS, detect_format, leaves, value_at
 from indexers.purge import purge_lineage, purge_local_qdrant
 from indexers.qdrant_store import Point, QdrantLocation, VectorStore
 from indexers.receipts import ReceiptSigner
 from masking.errors import MaskingError
+from masking.fingerprints import SubjectFingerprints
+from masking.subject_scan import SubjectScan
 from masking.suppression import redact_markers
 from masking.tokens import substitute_tokens
 
@@ -50,6 +52,7 @@ RESIDUAL_SERVER = [
     "replicas (not checked)",
     "the server's free disk blocks and backups (not checked)",
 ]
+MAX_LISTED = 1000  # points and sources a receipt lists where the subject remains
 UNPURGED_SERVER = "Qdrant segments and WAL until `ragmask compact` (or --purge) rebuilds the collection"
 UNPURGED_LOCAL = "freed pages of Qdrant's local SQLite file until `ragmask compact` (or --purge)"
 VACUUM, REBUILD = "vacuum", "rebuild"
@@ -102,9 +105,13 @@ class Eraser:
         embedder_factory: Callable[[], Embedder],
         signer: ReceiptSigner,
         purge_method: str | None = None,
+        fingerprint_key: bytes | None = None,
     ) -> None:
         """``purge_method``: ``vacuum`` (local mode's files) or ``rebuild`` (a fresh collection and an alias
-        swap: a server's only way); by default the one that fits the store."""
+        swap: a server's only way); by default the one that fits the store. ``fingerprint_key``: the masking
+        keys' fingerprint key, with which a subject's verification also reads every payload and masked
+        source for the subject's raw forms (masking.subject_scan); without it, only tokens and rows count."""
+        self.fingerprint_key = fingerprint_key
         self.erasures = ErasureStore(lineage)
         self.signer = signer
         self.purge_method = purge_method
@@ -167,7 +174,8 @@ class Eraser:
         """Seal a receipt (the shape of `ragmask erase --json`) onto the chain and export the new head."""
         body = {
             "receipt_id": f"rcpt_{uuid.uuid4().hex}", "created_at": utc_now().isoformat(), "request": request,
-            "matched": matched, "deleted": deleted, "verified": verified, "purge_level": purge_level,
+            "matched": matched, "deleted": deleted, "verified": verified,
+            "status": "verified" if verified else "incomplete", "purge_level": purge_level,
             "residual": self._residual(purge_level),
         }  # fmt: skip
         receipt, length = self.erasures.append_receipt(body, self.signer)
@@ -211,9 +219,27 @@ class Eraser:
         tombstoned = self.erasures.add_tombstones(request.collection, request.request_id, request.subjects)
         left = self.erasures.subject_matches(request.collection, request.subjects, committed_only=False)
         verified = verified and not left  # no row of any version still links a chunk to the subject
+        remaining = self._remaining(request.subjects)
+        verified = verified and not remaining["points"] and not remaining["sources"]
         deleted = {"qdrant": qdrant_done, "lineage": lineage_done | {"tombstones_added": tombstoned},
-                   "vault": _vault_summary(vault_done), "document_ids": sorted({m.doc_id for m in matches})}  # fmt: skip
+                   "vault": _vault_summary(vault_done), "document_ids": sorted({m.doc_id for m in matches}),
+                   "remaining": remaining}  # fmt: skip
         return matched, deleted, verified
+
+    def _remaining(self, subjects: SubjectFingerprints) -> dict[str, Any]:
+        """Where the subject still stands in raw form: point ids with their payload paths, and the doc ids
+        whose masked source holds it (masking.subject_scan: what no lineage row points to)."""
+        if self.fingerprint_key is None:
+            return {"points": [], "sources": []}
+        scan = SubjectScan(self.fingerprint_key, subjects)
+        points = []
+        for record in self.store.scroll():
+            paths = sorted({path for path, text in leaves(record.payload or {}) if scan.holds(text)})
+            if paths:
+                points.append({"point_id": str(record.id), "paths": paths})
+        sources = sorted(doc_id for doc_id, source in self.erasures.masked_sources(self.store.collection)
+                         if scan.holds(source))  # fmt: skip
+        return {"points": points[:MAX_LISTED], "sources": sources[:MAX_LISTED]}
 
     def _redact_points(self, matches: Sequence[EntityMatch]) -> int:
         """Rewrite each matched chunk with ``<TYPE>`` for the subject's tokens, re-embedded, same point id."""

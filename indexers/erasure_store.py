@@ -240,6 +240,14 @@ class ErasureStore:
                     changed += 1
         return changed
 
+    def masked_sources(self, collection: str) -> list[tuple[str, str]]:
+        """(doc id, masked source URI) of every document of the collection that has one."""
+        with self.lineage.transaction() as tx:
+            rows = tx.execute(select(documents.c.doc_id, documents.c.source_masked).where(
+                documents.c.collection == collection, documents.c.source_masked.is_not(None),
+            )).all()  # fmt: skip
+        return [(row.doc_id, row.source_masked) for row in rows]
+
     def destroy_vault_entries(self, collection: str, matches: Iterable[EntityMatch]) -> dict[str, int]:
         """A subject's sealed values (both modes); the documents' data keys stay for their other values."""
         entries = 0

@@ -18,6 +18,7 @@ Paths are dotted, ``#json`` opens a string holding JSON, ``[]`` a list's items, 
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -208,31 +209,95 @@ def value_at(payload: Any, path: str) -> Any:
     return value
 
 
-def leaves(payload: Any, path: str = "", key_name: Callable[[str], str] = str) -> Iterator[tuple[str, str]]:
-    """(path, string) for every string of a payload, JSON held in strings opened (``#json``); ``key_name``
-    shows a key in the path (the audit hides keys that are not field names)."""
+KEY_MARK = "(key)"  # the path of a dict key itself: "approvals.?(key)"
+# keys a program chose ("page_content", "doc_id", "start-date"): no person's name or address among them
+PROGRAM_KEY = re.compile(r"[a-z_][a-z0-9_\-]{0,63}")
+MIN_NUMBER_DIGITS = 7  # shorter numbers (counts, offsets, years, prices) cannot be a phone, card or SSN
+Leaf = tuple[str, str, str]  # (path, text, kind): kind is "string", "number" or "key"
+
+
+def number_text(value: Any) -> str | None:
+    """The digits a reader sees of a number long enough to be a phone, card or SSN; None for the rest."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        text = str(int(value)) if value.is_integer() else repr(value)
+    else:
+        text = str(value)
+    return text if sum(c.isdigit() for c in text) >= MIN_NUMBER_DIGITS else None
+
+
+def is_value_key(key: str) -> bool:
+    """A dict key that may itself be a value ("jane@example.com", "Jane Doe", "+1 415 555 0123"), not a
+    field name a program chose; only these are read and masked."""
+    return not PROGRAM_KEY.fullmatch(key) and not (key.isdigit() and len(key) < MIN_NUMBER_DIGITS)
+
+
+def field_label(path: str) -> str:
+    """The words of a leaf's field name ("customer_phone", "cardNumber": "customer phone", "card number"),
+    the context a bare number needs to be read as a phone or a card; "" where the name is no word."""
+    name = path.rsplit(".", 1)[-1].replace("[]", "").replace("#json", "").replace(KEY_MARK, "")
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).replace("_", " ").replace("-", " ").split()
+    return " ".join(words).lower() if words and all(w.isalpha() for w in words) else ""
+
+
+def labelled(path: str, digits: str) -> str:
+    """A number as masking reads it: after its field's name ("customer phone: 4155550123")."""
+    label = field_label(path)
+    return f"{label}: {digits}" if label else digits
+
+
+def unlabelled(path: str, masked: str) -> str:
+    """A labelled number's masked form without the label; whole where masking changed the label too."""
+    label = field_label(path)
+    return masked.removeprefix(f"{label}: ") if label else masked
+
+
+def typed_leaves(payload: Any, path: str = "", key_name: Callable[[str], str] = str) -> Iterator[Leaf]:
+    """(path, text, kind) for every value of a payload a person could be in: strings (JSON held in a string
+    opened, ``#json``), numbers long enough to be a phone or a card (``number_text``), and dict keys that
+    may be values (``is_value_key``; path ``...(key)``, before the key's value). ``key_name`` shows a key
+    in the path (the audit hides keys that are not field names)."""
     if isinstance(payload, dict):
         for key, item in payload.items():
-            name = key_name(key)
-            yield from leaves(item, f"{path}.{name}" if path else name, key_name)
+            child = f"{path}.{key_name(key)}" if path else key_name(key)
+            if isinstance(key, str) and is_value_key(key):
+                yield f"{child}{KEY_MARK}", key, "key"
+            yield from typed_leaves(item, child, key_name)
     elif isinstance(payload, list):
         for item in payload:
-            yield from leaves(item, f"{path}[]", key_name)
+            yield from typed_leaves(item, f"{path}[]", key_name)
     elif isinstance(payload, str):
         parsed = _json_container(payload)
         if parsed is not None:
-            yield from leaves(parsed, f"{path}#json", key_name)
+            yield from typed_leaves(parsed, f"{path}#json", key_name)
         else:
-            yield path, payload
+            yield path, payload, "string"
+    elif (digits := number_text(payload)) is not None:
+        yield path, digits, "number"
+
+
+def leaves(payload: Any, path: str = "", key_name: Callable[[str], str] = str) -> Iterator[tuple[str, str]]:
+    """(path, text) of ``typed_leaves``."""
+    return ((leaf_path, text) for leaf_path, text, _kind in typed_leaves(payload, path, key_name))
 
 
 def rewrite(payload: Any, change: Callable[[str, str], str], path: str = "") -> Any:
-    """A copy of ``payload`` with every string leaf replaced by ``change(path, value)``, called in the
-    order of ``leaves``; JSON strings are opened, rewritten and serialised again."""
+    """A copy of ``payload`` with every leaf of ``leaves`` replaced by ``change(path, text)``, called in
+    their order; JSON strings are opened, rewritten and serialised again. A number that ``change`` leaves
+    as it was stays a number; one it changes becomes the string it returns (a token). A key it changes is
+    renamed (kept apart from a key of the same name)."""
     if isinstance(payload, dict):
-        return {
-            key: rewrite(item, change, f"{path}.{key}" if path else str(key)) for key, item in payload.items()
-        }
+        out: dict[str, Any] = {}
+        for key, item in payload.items():
+            child = f"{path}.{key}" if path else str(key)
+            name = change(f"{child}{KEY_MARK}", key) if isinstance(key, str) and is_value_key(key) else key
+            while name in out:
+                name = f"{name}~"
+            out[name] = rewrite(item, change, child)
+        return out
     if isinstance(payload, list):
         return [rewrite(item, change, f"{path}[]") for item in payload]
     if isinstance(payload, str):
@@ -240,6 +305,10 @@ def rewrite(payload: Any, change: Callable[[str, str], str], path: str = "") -> 
         if parsed is not None:
             return json.dumps(rewrite(parsed, change, f"{path}#json"))
         return change(path, payload)
+    digits = number_text(payload)
+    if digits is not None:
+        changed = change(path, digits)
+        return payload if changed == digits else changed
     return payload
 
 

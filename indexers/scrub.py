@@ -32,7 +32,16 @@ from indexers.chunking import tokens_in
 from indexers.embedding import Embedder
 from indexers.index_writer import IndexWriter, VersionWrite
 from indexers.lineage import QUARANTINED, ChunkRow, LineageStore
-from indexers.payload_formats import PayloadFormat, leaves, path_matches, rewrite, value_at
+from indexers.payload_formats import (
+    PayloadFormat,
+    labelled,
+    leaves,
+    path_matches,
+    rewrite,
+    typed_leaves,
+    unlabelled,
+    value_at,
+)
 from indexers.qdrant_store import Point, VectorStore
 from indexers.rebuilt_document import Piece, cut, rebuild
 from indexers.scrub_plan import ScrubPlan
@@ -49,7 +58,8 @@ DOCUMENTS_PER_BATCH = 64
 BATCH_CHARS = 100_000  # of payload JSON
 PLAN_PAGE = 1024  # points read at a time while planning
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
-KEEP, MASK, ID, HASH = "keep", "mask", "id", "hash"
+# what becomes of a leaf: kept, masked, masked read after its field's name (a bare number), re-keyed
+KEEP, MASK, LABELLED, ID, HASH = "keep", "mask", "labelled", "id", "hash"
 
 
 @dataclass
@@ -199,11 +209,13 @@ class Scrubber:
             pieces: dict[str, Piece] = {}  # the chunk texts, where the format records their offsets
             for number, point in enumerate(item.points):
                 kinds = []
-                for leaf, (path, value) in enumerate(leaves(point.payload)):
-                    kind = self._classify(path)
+                for leaf, (path, value, leaf_type) in enumerate(typed_leaves(point.payload)):
+                    kind = MASK if leaf_type == "key" else self._classify(path)
+                    if kind == MASK and leaf_type == "number":
+                        kind = LABELLED
                     kinds.append(kind)
-                    if kind == MASK:
-                        fields[f"{number}.{leaf}"] = value
+                    if kind in (MASK, LABELLED):
+                        fields[f"{number}.{leaf}"] = labelled(path, value) if kind == LABELLED else value
                         if path == self.fmt.text_path and self.fmt.offsets:
                             start, end = (value_at(point.payload, name) for name in self.fmt.offsets)
                             pieces[f"{number}.{leaf}"] = (start, end, value)
@@ -276,10 +288,12 @@ class Scrubber:
         masked_fields = item.masked.masked_fields
         kinds = iter(enumerate(item.kinds[number]))
 
-        def change(_path: str, value: str) -> str:
+        def change(path: str, value: str) -> str:
             leaf, kind = next(kinds)
             if kind == MASK:
                 return masked_fields[f"{number}.{leaf}"]
+            if kind == LABELLED:
+                return unlabelled(path, masked_fields[f"{number}.{leaf}"])
             if kind == ID:
                 return self.rekey_id(value, version)
             if kind == HASH:

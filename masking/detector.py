@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from presidio_analyzer import (
     AnalyzerEngine,
@@ -23,6 +23,7 @@ from presidio_analyzer import (
 )
 
 from masking.context import IndexedLemmaContextEnhancer
+from masking.deobfuscate import Plain
 from masking.detector_config import DetectorConfig
 from masking.entities import DetectedSpan
 from masking.errors import DetectorError
@@ -31,6 +32,7 @@ from masking.nlp import load_nlp_engine, model_version
 from masking.policy import Policy
 from masking.recognizers import build_registry
 from masking.structure import find_structure
+from masking.structure.identifiers import identifier_names
 from masking.windows import windows
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,16 @@ class Detection:
     windows: int = 0
     error: DetectorError | None = None
     not_person: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _to_original(plain: Plain, detection: Detection) -> None:
+    """A detection in a plain text moved to the original's offsets."""
+    detection.spans = [
+        replace(span, start=start, end=end)
+        for span in detection.spans
+        for start, end in [plain.original_span(span.start, span.end)]
+    ]
+    detection.not_person = [plain.original_span(start, end) for start, end in detection.not_person]
 
 
 def _deny_list_recognizers(policy: Policy) -> list[EntityRecognizer]:
@@ -114,13 +126,20 @@ class Detector:
             yield group
 
     def detect_many(self, texts: Sequence[str]) -> list[Detection]:
-        """One Detection per text, in order; a failing text carries a DetectorError (type only, no text)."""
+        """One Detection per text, in order; a failing text carries a DetectorError (type only, no text).
+        Each text is read in its plain form (masking.deobfuscate: "jane&#64;example.com" is an e-mail), and
+        what is found is mapped back to the original offsets."""
+        plains = [Plain.of(text) for text in texts]
         found = [Detection() for _ in texts]
         with one_blas_thread():  # one masking process per core already
-            self._detect_groups(texts, found)
-        for text, detection in zip(texts, found, strict=True):
+            self._detect_groups([plain.text for plain in plains], found)
+        for plain, detection in zip(plains, found, strict=True):
             if detection.error is None:
-                self._detect_structure(text, detection)
+                self._detect_structure(plain.text, detection)
+            if plain.changed:
+                _to_original(plain, detection)
+            if detection.error is None and "PERSON" in self.entities:
+                detection.spans.extend(identifier_names(plain.original))
         return found
 
     def _detect_structure(self, text: str, detection: Detection) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from masking.deobfuscate import Plain
 from masking.secret_patterns import find_secrets
 from masking.tokens import TOKEN_PATTERN
 from masking.validators import digits_of, iban_valid, ip_valid, luhn_valid, ssn_valid
@@ -78,9 +79,11 @@ def _segments(text: str) -> Iterator[tuple[int, str]]:
 
 
 def leak_check(text: str, types: Collection[str] | None = None) -> list[LeakFinding]:
-    """Non-overlapping findings outside tokens, first-found wins; ``types`` limits what counts."""
+    """Non-overlapping findings outside tokens, first-found wins; ``types`` limits what counts. The text is
+    read in its plain form (masking.deobfuscate), the findings given in the original's offsets."""
+    plain = Plain.of(text)
     findings: list[LeakFinding] = []
-    for offset, segment in _segments(text):
+    for offset, segment in _segments(plain.text):
         taken: list[tuple[int, int]] = []
         for entity_type, start, end in _scan(segment):
             if types is not None and entity_type not in types:
@@ -88,5 +91,5 @@ def leak_check(text: str, types: Collection[str] | None = None) -> list[LeakFind
             if any(start < b and a < end for a, b in taken):
                 continue
             taken.append((start, end))
-            findings.append(LeakFinding(entity_type, offset + start, offset + end))
+            findings.append(LeakFinding(entity_type, *plain.original_span(offset + start, offset + end)))
     return sorted(findings, key=lambda f: f.start)

@@ -11,6 +11,9 @@ import unicodedata
 
 import phonenumbers
 
+from masking.deobfuscate import plain_text
+from masking.names.lists import fold, given_names, surnames
+
 # Honorifics stripped from names before tokens and fingerprints ("Mr Doe" and "Doe" are one person).
 TITLES = frozenset(
     {
@@ -21,18 +24,39 @@ TITLES = frozenset(
 )  # fmt: skip
 
 _SPACES = re.compile(r"\s+")
-_NAME_NOISE = re.compile(r"[^\w\s'\-]")
+_NAME_NOISE = re.compile(r"[^\w\s'\-]|_")  # "Jane_Doe" in a file name is "jane doe"
 _ALNUM = re.compile(r"[^0-9A-Za-z]")
 DEFAULT_PHONE_REGION = "US"
 
 
 def _base(value: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", value)).strip()
+    """NFKC, obfuscations undone (masking.deobfuscate: "jane&#64;example.com"), white space collapsed."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", plain_text(value))).strip()
+
+
+_CAMEL_NAME = re.compile(r"(?:[A-Z][a-z]+){2,3}")
+_CAMEL_PART = re.compile(r"[A-Z][a-z]+")
+
+
+def _listed(word: str) -> bool:
+    key = fold(word)
+    return key in given_names() or key in surnames()
+
+
+def _camel_parts(value: str) -> str:
+    """ "JaneDoe" (a file name's person) as "Jane Doe" when every hump is a listed name and the whole is
+    none ("MacDonald", "DeLuca" stay one word)."""
+    if not _CAMEL_NAME.fullmatch(value):
+        return value
+    parts = _CAMEL_PART.findall(value)
+    if _listed(value) or not all(_listed(part) for part in parts):
+        return value
+    return " ".join(parts)
 
 
 def normalise_name(value: str) -> str:
     """Case-folded name without titles, punctuation or extra spaces; "Doe, Jane" is "jane doe"."""
-    base = _base(value)
+    base = _camel_parts(_base(value))
     last, comma, first = base.partition(",")
     if comma and last.strip() and first.strip() and "," not in first and len(last.split()) == 1:
         base = f"{first} {last}"

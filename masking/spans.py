@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from masking.entities import DetectedSpan
 from masking.names.evidence import WordKind, name_evidence, plausible_in_text, word_kind
-from masking.names.lists import common_given_names
+from masking.names.lists import common_given_names, fold, given_names
 from masking.names.shape import NAME_PARTICLES
 from masking.names.vocabulary import is_role_word
 from masking.structure.result import STRUCTURE_RECOGNIZERS
@@ -103,6 +103,8 @@ def without_roles(text: str, span: DetectedSpan) -> DetectedSpan | None:
     while first < last and _is_role(words[first].group(), after_given=False):
         first += 1
     while last > first + 1 and _is_role(words[last - 1].group(), after_given=True):
+        if last - first == 2 and fold(words[first].group()) in given_names():
+            break  # a given name and one word: that word is the surname ("Marie Farmer", "Ann Potter")
         last -= 1
     if first == last:
         return None

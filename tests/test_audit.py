@@ -45,7 +45,8 @@ def test_payload_strings_walks_nesting_and_json_in_strings() -> None:
                "_node_content": json.dumps({"text": "e", "metadata": {"author": "f"}}), "n": 3}  # fmt: skip
     assert sorted(payload_strings(payload)) == [
         ("_node_content#json.metadata.author", "f"), ("_node_content#json.text", "e"),
-        ("metadata.?", "d"), ("metadata.tags[]", "b"), ("metadata.tags[].x", "c"), ("text", "a"),
+        ("metadata.?", "d"), ("metadata.?(key)", "jane@example.com"), ("metadata.tags[]", "b"),
+        ("metadata.tags[].x", "c"), ("text", "a"),
     ]  # fmt: skip
 
 

@@ -108,10 +108,11 @@ def name_evidence(phrase: str) -> NameEvidence:
     kinds = tuple(word_kind(w) for w in words)
     first_is_given = bool(words) and fold(words[0]) in given_names()
     # A listed name that is also a role ("Baker", "Head") is a surname after a given name ("Julian Baker"),
-    # a role otherwise ("Head Nurse").
+    # a role otherwise ("Head Nurse"); so is the one word after a given name ("Marie Farmer", "Ann Potter":
+    # surnames of tens of thousands, left off the list for being common words).
     has_role = any(
         is_role_word(w, known_name=k in (WordKind.NAME, WordKind.BOTH))
-        and not (first_is_given and index > 0 and k in (WordKind.NAME, WordKind.BOTH))
+        and not (first_is_given and index > 0 and (k in (WordKind.NAME, WordKind.BOTH) or len(words) == 2))
         for index, (w, k) in enumerate(zip(words, kinds, strict=True))
     )
     return NameEvidence(words, kinds, first_is_given, has_role)

@@ -17,6 +17,7 @@ STRUCTURE_RECOGNIZERS = frozenset(
         "RoleLineRecognizer",
         "MailHeaderRecognizer",
         "SignatureRecognizer",
+        "IdentifierNameRecognizer",
     }
 )
 
