@@ -847,10 +847,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as error:  # unexpected: one line, the type only (a message could quote text)
         if os.environ.get("RAGMASK_DEBUG"):
             raise
-        click.echo(
-            f"ragmask: error: unexpected {type(error).__name__}; set RAGMASK_DEBUG=1 for details", err=True
-        )
+        click.echo(f"ragmask: error: {_unexpected(error)}", err=True)
         sys.exit(1)
+
+
+def _unexpected(error: Exception) -> str:
+    """One line in words for what broke outside ragmask's own errors: a store's refusal in the database's
+    own words (never the statement or its parameters), a file that cannot be decoded, else the type."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, DBAPIError):
+        reason = str(error.orig).splitlines()[0] if error.orig is not None else type(error).__name__
+        return (f"the lineage store refused the operation ({reason}): is it read-only, full or corrupt? "
+                "check its file or server and the data directory's permissions")  # fmt: skip
+    if isinstance(error, UnicodeDecodeError):
+        return "a store file could not be decoded: it may be corrupt (restore it from a backup)"
+    return f"unexpected {type(error).__name__}; set RAGMASK_DEBUG=1 for details"
 
 
 if __name__ == "__main__":

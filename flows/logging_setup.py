@@ -55,10 +55,19 @@ def sanitise(record: logging.LogRecord) -> logging.LogRecord:
     return record
 
 
+DEBUG_WARNING = (
+    "ragmask: WARNING: RAGMASK_DEBUG is set: the log guard is off, and logs and tracebacks may hold "
+    "personal data; use it on your own test data only"
+)
+
+
 def install_log_guard() -> None:
     """Route every record this process creates through ``sanitise`` (idempotent); warnings become
     records too, so a library's warning text is withheld like its log lines."""
     if os.environ.get("RAGMASK_DEBUG"):
+        if not getattr(install_log_guard, "warned", False):
+            install_log_guard.warned = True  # type: ignore[attr-defined]
+            print(DEBUG_WARNING, file=sys.stderr)
         return
     factory = logging.getLogRecordFactory()
     if getattr(factory, "ragmask_guard", False):

@@ -31,6 +31,10 @@ FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 WORD = re.compile(r"[^\W\d_]{2,}")
 MAX_POINT_IDS = 1000  # listed in the report; the counts cover all
 PAGE_POINTS = 256  # points read and checked at a time
+# The NER model reads at most this much of one string (about ten seconds on a core); the leak check reads all
+# of it. A longer string is reported as NOT_FULLY_SCANNED, a finding: a scrub's gate fails closed on it.
+MAX_DETECT_CHARS = 200_000
+NOT_FULLY_SCANNED = "NOT_FULLY_SCANNED"
 POINT_ID_PATH = "(point id)"
 Progress = Callable[[int], None]  # points scanned so far
 
@@ -80,6 +84,16 @@ class AuditReport:
                 "point_ids": sorted(self.point_ids)[:MAX_POINT_IDS]}  # fmt: skip
 
 
+def _is_prose(text: str) -> bool:
+    """Two words or more (of letters): what the NER model is given; read in a bounded prefix only."""
+    words = 0
+    for word in islice(text.split(maxsplit=64), 64):
+        words += bool(WORD.search(word))
+        if words >= 2:
+            return True
+    return False
+
+
 class Auditor:
     """Scans a collection page by page (memory bounded by a page) with a masker built for the purpose.
     Given the collection's payload format, its bookkeeping strings (type names, templates, and ids and
@@ -99,8 +113,10 @@ class Auditor:
         one detection pass for the whole list. ``more_after``: more lists follow (worth starting workers)."""
         from masking import TextDocument, leak_check  # with the masker: Presidio, imported when first used
 
-        prose = [i for i, text in enumerate(texts) if sum(bool(WORD.search(w)) for w in text.split()) >= 2]
-        detected = self.mask_many([TextDocument("audit", texts[i]) for i in prose], more_after)
+        prose = [i for i, text in enumerate(texts) if _is_prose(texts[i])]
+        detected = self.mask_many(
+            [TextDocument("audit", texts[i][:MAX_DETECT_CHARS]) for i in prose], more_after
+        )
         masked = dict(zip(prose, detected, strict=True))
         found = []
         for i, text in enumerate(texts):
@@ -108,6 +124,7 @@ class Auditor:
             if i in masked:  # the masker leaves existing tokens whole: its spans are values outside them
                 by_masker.update(span.entity_type for span in masked[i].spans)
                 by_masker["DETECTOR_ERROR"] += masked[i].quarantined
+                by_masker[NOT_FULLY_SCANNED] += len(text) > MAX_DETECT_CHARS
             found.append(+(by_masker | Counter(f.entity_type for f in leak_check(text))))
         return found
 

@@ -23,7 +23,7 @@ from flows.auditing import run_audit
 from flows.erasing import register_request, run_erase
 from flows.scrubbing import ScrubRequest, run_scrub
 from flows.settings import IngestSettings, StoreSettings
-from indexers.audit import card_like_id, payload_strings
+from indexers.audit import MAX_DETECT_CHARS, card_like_id, payload_strings
 from indexers.payload_formats import field_label, number_text, rewrite
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
@@ -238,3 +238,24 @@ def test_a_name_in_a_file_path_is_masked_and_erasure_says_verified_only_once_it_
     )
     assert second["verified"] is True and second["status"] == "verified"
     assert second["deleted"]["remaining"] == {"points": [], "sources": []}
+
+
+@pytest.mark.slow
+def test_a_string_longer_than_the_detector_reads_is_a_finding_and_its_tail_is_leak_checked(
+    settings: IngestSettings,
+) -> None:
+    fake = Faker("en_US")
+    fake.seed_instance(3434)
+    filler = "The refund was approved and the card was replaced. " * (MAX_DETECT_CHARS // 50 + 100)
+    email = f"{fake.user_name()}@example.com"
+    write_raw(
+        settings,
+        [
+            {"text": f"{filler} Write to {email}.", "ticket": "T-1"},
+            {"text": "A short note.", "ticket": "T-2"},
+        ],
+    )
+    report = run_audit(
+        StoreSettings(data_dir=settings.stores.data_dir, collection="hostile"), payload_format="raw"
+    )
+    assert report.by_type == {"NOT_FULLY_SCANNED": 1, "EMAIL_ADDRESS": 1} and len(report.point_ids) == 1

@@ -84,3 +84,33 @@ def test_every_command_at_debug_prints_no_value_and_keeps_files_private(tmp_path
     for path in [tmp_path / "data", *(tmp_path / "data").rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, f"{path.relative_to(tmp_path)} is {mode:o}"
+
+
+@pytest.mark.parametrize(("debug", "warned"), [("1", True), ("", False)])
+def test_ragmask_debug_warns_at_start_that_the_log_guard_is_off(
+    tmp_path: Path, debug: str, warned: bool
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "RAGMASK_DEBUG"} | (
+        {"RAGMASK_DEBUG": debug} if debug else {}
+    )
+    done = run("report", "--help", env=env, cwd=tmp_path)
+    assert done.returncode == 0
+    assert ("the log guard is off" in done.stderr) is warned
+
+
+def test_a_read_only_store_and_an_undecodable_file_are_one_line_in_words(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from flows.cli import _unexpected
+
+    database = tmp_path / "lineage.db"
+    with create_engine(f"sqlite:///{database}").begin() as connection:
+        connection.execute(text("CREATE TABLE t (v TEXT)"))
+    read_only = create_engine(f"sqlite:///file:{database}?mode=ro&uri=true")
+    with pytest.raises(OperationalError) as refused, read_only.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES ('jane@example.com')"))
+    message = _unexpected(refused.value)
+    assert "read-only" in message and "readonly database" in message and "jane" not in message
+    assert "\n" not in message
+    assert "corrupt" in _unexpected(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"))
