@@ -803,9 +803,11 @@ CRON_HELP = "Cron expression (in --timezone), e.g. '0 2 * * *'."
          help="Flow runs at a time (each loads the models).")  # fmt: skip
 @click.option("--reset", is_flag=True, help="Overwrite schedules, pause state and default parameters that were "
               "edited in the UI (by default a restart leaves them as they are).")  # fmt: skip
+@click.option("--allow-form-stores", is_flag=True, help="Let a form set the data directory, the Qdrant folder or "
+              "URL and the lineage URL (by default a run uses the stores serve was started with).")  # fmt: skip
 def serve_command(sources: Sequence[str], reindex_cron: str | None, expire_cron: str | None,
                   retention_days: float | None, audit_cron: str | None, compact_cron: str | None, timezone: str,
-                  limit: int, reset: bool, **store: Any) -> None:  # fmt: skip
+                  limit: int, reset: bool, allow_form_stores: bool, **store: Any) -> None:  # fmt: skip
     """Serve every operation as a Prefect deployment (ingest, reindex, expire, audit, compact, erase,
     scrub), with forms in the UI and the schedules given; runs them in this process's environment until
     stopped. Needs PREFECT_API_URL (a `prefect server start` or Prefect Cloud)."""
@@ -815,6 +817,7 @@ def serve_command(sources: Sequence[str], reindex_cron: str | None, expire_cron:
     from prefect import serve
 
     from flows.deployments import ServePlan, build_deployments, deployed_names
+    from flows.source_roots import FORM_STORES, LOCKED, SOURCE_ROOTS
 
     with _one_line_errors():
         # the runs this process starts read the stores from its environment, never from parameters
@@ -825,6 +828,10 @@ def serve_command(sources: Sequence[str], reindex_cron: str | None, expire_cron:
                             ("RAGMASK_LINEAGE_URL", store["lineage_url"])]:  # fmt: skip
             if value:
                 os.environ[name] = value
+        # a form reads only under the sources, and writes only to these stores (flows/source_roots.py)
+        roots = [str(Path(source).expanduser().resolve()) for source in sources]
+        os.environ[SOURCE_ROOTS] = os.pathsep.join(roots) if roots else os.environ.get(SOURCE_ROOTS, "")
+        os.environ[FORM_STORES] = "" if allow_form_stores else LOCKED
         plan = ServePlan(tuple(absolute_path(s) or s for s in sources), store["collection"], reindex_cron,
                          expire_cron, retention_days, audit_cron, compact_cron, timezone)  # fmt: skip
         existing = deployed_names(plan)

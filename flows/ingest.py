@@ -53,6 +53,7 @@ from flows.pipeline import IngestCounts, IngestPipeline, SourceEntry
 from flows.process import harden_process
 from flows.reporting import summary_row
 from flows.settings import IngestSettings, SettingsError, StoreSettings
+from flows.source_roots import check_within_sources
 from indexers.lineage import LineageStore
 from indexers.source_refs import SourceRefs
 from masking import MaskingError, MaskingKeys, load_keys
@@ -202,6 +203,13 @@ class IngestRun:
     tasks: BatchTasks
 
 
+def check_form(parameters: IngestParameters, paths: Sequence[str]) -> None:
+    """Before any work, outside the run's type-only error: a path outside the sources or a store a form may
+    not choose is refused with a message that names it (flows/source_roots.py; only what was typed)."""
+    check_within_sources(paths)
+    parameters.for_flow_run()
+
+
 @contextmanager
 def ingest_run(parameters: IngestParameters, paths: Sequence[str], source_ref: str) -> Iterator[IngestRun]:
     """An ingest or reindex flow run's settings resolved from its parameters (a password typed into the
@@ -260,6 +268,7 @@ def ingest_flow(
         source_ref: Set by the CLI instead of paths: a sealed reference to the files it registered
             (file names stay out of Prefect). Leave it empty in the form.
     """
+    check_form(settings, paths)
     try:
         with ingest_run(settings, paths, source_ref) as run:
             result = run_ingest(run.sources, run.settings, run_id=run.tasks.run_id, keys=run.keys,

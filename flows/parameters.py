@@ -36,6 +36,7 @@ from flows.settings import (
     StoreSettings,
     TaskRunnerName,
 )
+from flows.source_roots import stores_locked
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL
 from indexers.payload_formats import FormatChoice, WritableFormat
 from indexers.quarantine import DEFAULT_MAX_QUARANTINED
@@ -130,6 +131,8 @@ class StoreParameters(Parameters):
         if api_key and api_key != os.environ.get("RAGMASK_QDRANT_API_KEY"):
             raise SettingsError("--qdrant-api-key cannot go to a flow run (Prefect stores parameters verbatim): "
                                 "set RAGMASK_QDRANT_API_KEY in the environment instead")  # fmt: skip
+        if stores_locked():
+            self._check_unchanged()
         cleared: dict[str, str] = {}
         for name in SECRET_URLS:
             url = getattr(self, name)
@@ -140,6 +143,17 @@ class StoreParameters(Parameters):
                                         f"parameters verbatim: set {variable} in the environment instead")  # fmt: skip
                 cleared[name] = ""
         return self.model_copy(update=cleared)
+
+    def _check_unchanged(self) -> None:
+        """Under ``ragmask serve`` (flows/source_roots.py): a store field is empty or the one serve uses."""
+        for name in ("data_dir", "qdrant_path", "qdrant_url", "lineage_url"):
+            value, served = getattr(self, name), os.environ.get(f"RAGMASK_{name.upper()}", "")
+            if name in ("data_dir", "qdrant_path"):
+                value, served = absolute_path(value or None), absolute_path(served or None)
+            if value and value != served:
+                raise SettingsError(f"{name} {getattr(self, name)!r} cannot be set from a form: this deployment "
+                                    "uses the stores `ragmask serve` was started with (serve "
+                                    "--allow-form-stores lets a form choose them)")  # fmt: skip
 
     def settings(self, api_key: str | None = None) -> StoreSettings:
         """The store settings of the run: these fields, the empty ones from RAGMASK_* variables."""

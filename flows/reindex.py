@@ -16,7 +16,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.artifacts import quarantine_artifact
 from flows.flow_runs import prefect_link, run_name
-from flows.ingest import ingest_artifacts, ingest_run
+from flows.ingest import check_form, ingest_artifacts, ingest_run
 from flows.parameters import ReindexParameters
 from flows.process import harden_process
 from flows.reindexing import run_reindex
@@ -52,6 +52,7 @@ def reindex_flow(
             (file names stay out of Prefect). Leave it empty in the form.
     """
     logger = get_run_logger()
+    check_form(settings, paths)
     try:
         with ingest_run(settings, paths, source_ref) as run:
             result = run_reindex(run.sources, run.settings, run_id=run.tasks.run_id, keys=run.keys,

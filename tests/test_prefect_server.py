@@ -5,10 +5,12 @@ survive a restart of ``serve``, and the Prefect database holds none of the corpu
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -167,6 +169,16 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
             assert (
                 slot["limit"] == 1 and 1 in held
             )  # held during the run (one writer per collection), released after
+            # a form cannot reach outside serve's sources, nor choose another data directory
+            for parameters, named in (({"paths": ["/etc"]}, "path '/etc' lies outside"),
+                                      ({"paths": [str(corpus)], "settings": {"stores": {"data_dir": str(tmp_path)}}},
+                                       "data_dir .* cannot be set from a form")):  # fmt: skip
+                refused_run = create_run(api, reindex["id"], parameters)
+                failed = wait_for(partial(finished_run, api, refused_run["id"]), 240, "a refused run")
+                assert failed["state_type"] == "FAILED" and re.search(named, failed["state"]["message"]), (
+                    failed["state"]
+                )
+            assert not (tmp_path / "lineage.db").exists()  # refused before anything was written
             # an operator moves the schedule in the UI
             schedule = api.get(f"/deployments/{reindex['id']}/schedules").json()[0]
             edited = api.patch(f"/deployments/{reindex['id']}/schedules/{schedule['id']}",
