@@ -37,6 +37,10 @@ PIPELINE_VERSION = f"ragmask {package_version('ragmask')}"
 __all__ = ["STAGES", "ErrorSink", "IngestCounts", "IngestPipeline", "SourceEntry", "SourceScan"]
 
 
+class WriteRollbackError(MaskingError):
+    """A run's failed writes could not be rolled back before it reported (one line, no values)."""
+
+
 class SettingsChangedError(MaskingError):
     """The collection was indexed with other settings; an incremental run would mix versions in it."""
 
@@ -185,7 +189,20 @@ class IngestPipeline:
         return reconciled.rolled_back
 
     def finish(self, counts: IngestCounts, status: str = "completed") -> None:
+        """Close the run: versions it left pending (a commit that failed) are rolled back first, so none of
+        their points is live or counted once it reports (a full re-index commits its own at the swap)."""
         self.preparer.close()
+        if not self.writer.defer_commits:
+            try:
+                rolled_back = self.writer.roll_back_run(self.run_id)
+            except Exception as error:
+                self.lineage.finish_run(self.run_id, "failed", counts.to_dict())
+                raise WriteRollbackError(
+                    f"writes failed and this run's pending versions could not be rolled back "
+                    f"({type(error).__name__}: is the disk full?); the next run rolls them back"
+                ) from None
+            if rolled_back:
+                logger.warning("rolled back %d document versions whose commit failed", rolled_back)
         self.lineage.finish_run(self.run_id, status, counts.to_dict())
 
     def worker_settings(self) -> IngestSettings:

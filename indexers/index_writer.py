@@ -114,6 +114,18 @@ class IndexWriter:
             rolled_back += 1
         return Reconciled(rolled_back, frozenset(busy))
 
+    def roll_back_run(self, run_id: str) -> int:
+        """Roll back the versions ``run_id`` left pending (a commit that failed: a full disk, a store that
+        went read-only), so that no point of an uncommitted version stays live once the run reports;
+        returns how many."""
+        rolled_back = 0
+        for ref in self.lineage.unfinished(self.collection):
+            if ref.status == PENDING and ref.run_id == run_id:
+                self.store.delete(ref.point_ids)
+                self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
+                rolled_back += 1
+        return rolled_back
+
     def points(self, document: DocumentVersion, version: int) -> tuple[list[ChunkRow], list[Point]]:
         """The lineage rows and Qdrant points of a version, laid out in the writer's payload format."""
         compose = self.payload_format.compose

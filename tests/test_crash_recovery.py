@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -178,4 +179,38 @@ def test_erasing_an_erased_document_again_is_a_clear_no_op(tmp_path: Path) -> No
     with pytest.raises(AlreadyErasedError) as again:
         register_request(settings.stores, KEYS, documents=[str(corpus / "note.txt")])
     assert again.value.request_id == first["request"]["request_id"]
+    close_local_clients()
+
+
+def test_a_commit_that_fails_leaves_no_pending_version_live_or_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk fails the lineage's commit after the points were upserted (the stand-in here: the first
+    commit raises the OSError a full disk gives). The run still reports, but first rolls back what it left
+    pending: no point of an uncommitted version stays live, and points_total counts committed ones only."""
+    corpus = note_corpus(tmp_path, other="The refund was approved on Monday.")
+    commit = LineageStore.commit_versions
+    calls = []
+
+    def full_disk_once(self: LineageStore, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return commit(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LineageStore, "commit_versions", full_disk_once)
+    settings = replace(settings_for(tmp_path / "data"), batch_documents=1)
+    result = run_ingest([corpus], settings, keys=KEYS)
+    assert result.counts.documents_failed == 1 and result.counts.documents_indexed == 1
+    lineage = LineageStore(settings.stores.lineage)
+    try:
+        assert lineage.unfinished(settings.stores.collection) == []
+        committed_points = len(lineage.committed_point_ids(settings.stores.collection))
+    finally:
+        lineage.close()
+    assert (
+        result.points_total
+        == committed_points
+        == VectorStore(settings.stores.qdrant, settings.stores.collection).count()
+    )
     close_local_clients()
