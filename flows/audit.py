@@ -33,7 +33,8 @@ def audit_markdown(report: dict[str, Any]) -> str:
     verdict = "**clean**" if not report["suspected"] else f"**{report['suspected']} suspected values**"
     return (
         f"# ragmask audit of `{report['collection']}`\n\n{report['points_scanned']} points scanned: {verdict}"
-        f" in {len(report['point_ids'])} points.\n"
+        f" in {len(report['point_ids'])} points; {report.get('accepted_findings', 0)} findings accepted as reviewed "
+        "false positives passed over (listed in the findings table).\n"
     )
 
 
@@ -57,6 +58,8 @@ def audit_flow(settings: AuditParameters = AuditParameters()) -> dict[str, Any]:
     create_markdown_artifact(audit_markdown(report), key="audit-summary", description="audit summary")
     rows = [{"kind": "type", "name": k, "count": n} for k, n in report["by_type"].items()]
     rows += [{"kind": "payload path", "name": k, "count": n} for k, n in report["by_path"].items()]
+    rows += [{"kind": f"accepted {f['type']} {f['fingerprint']}", "name": f["path"], "count": 1}
+             for f in report.get("accepted", [])]  # fmt: skip
     create_table_artifact(rows or [{"kind": "-", "name": "(nothing suspected)", "count": 0}],
                           key="audit-findings", description="suspected values by type and by payload path")  # fmt: skip
     if report["suspected"] and settings.fail_on_findings:

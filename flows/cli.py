@@ -557,7 +557,7 @@ def compact_command(as_json: bool, **store: Any) -> None:
     _show_receipt(receipt, as_json)
 
 
-@cli.command("audit")
+@cli.group("audit", invoke_without_command=True)
 @store_options
 @click.option("--format", "payload_format", type=click.Choice(CHOICES), default="auto", show_default=True,
               help="The collection's payload format (its type names and ids are not read as content).")  # fmt: skip
@@ -565,10 +565,16 @@ def compact_command(as_json: bool, **store: Any) -> None:
 @SPACY_MODEL
 @WORKERS
 @JSON
+@click.pass_context
 def audit_command(
-    payload_format: str, policy: str | None, spacy_model: str, workers: int, as_json: bool, **store: Any
-) -> None:
-    """Scan every payload of a collection for unmasked personal data; exit 1 if anything is suspected."""
+    context: click.Context, /, payload_format: str, policy: str | None, spacy_model: str, workers: int,
+    as_json: bool, **store: Any,
+) -> None:  # fmt: skip
+    """Scan every payload of a collection for unmasked personal data; exit 1 if anything is suspected.
+    Each finding is listed (--json) by point id, payload path, type and a keyed fingerprint; `ragmask audit
+    accept FINGERPRINT... --reason TEXT` records reviewed false positives, which later audits pass over."""
+    if context.invoked_subcommand is not None:
+        return
     api_key = store["qdrant_api_key"]
     with _one_line_errors():
         parameters = AuditParameters(stores=StoreParameters.of(_stores(store)), **policy_fields(policy),
@@ -592,11 +598,46 @@ def audit_command(
         click.echo(json.dumps(report))
     else:
         click.echo(f"collection {report['collection']}: {report['points_scanned']} points scanned, "
-                   f"{report['suspected']} suspected values in {len(report['point_ids'])} points")  # fmt: skip
+                   f"{report['suspected']} suspected values in {len(report['point_ids'])} points, "
+                   f"{report.get('accepted_findings', 0)} accepted findings passed over")  # fmt: skip
         for name, count in [*report["by_type"].items(), *report["by_path"].items()]:
             click.echo(f"  {name}: {count}")
     if report["suspected"]:
         raise CliError(f"audit of {report['collection']}: {report['suspected']} suspected unmasked values")
+
+
+@audit_command.command("accept")
+@store_options
+@click.argument("fingerprints", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why the finding is no personal data (kept with who and when).")
+@JSON
+def audit_accept_command(fingerprints: Sequence[str], reason: str, as_json: bool, **store: Any) -> None:
+    """Record findings of `ragmask audit --json` (by fingerprint) as reviewed false positives of the
+    collection: later audits, scrubs and full re-indexes pass over them and list them."""
+    import getpass
+
+    from indexers.lineage import LineageStore
+    from indexers.reviewed_findings import accept_findings
+
+    with _one_line_errors():
+        stores = _stores(store)
+        lineage = LineageStore.existing(stores.lineage)
+        if lineage is None:
+            raise CliError(f"no lineage store at {stores.data_dir}: accept findings where ragmask keeps the "
+                           "collection's lineage (--data-dir, --lineage-url)")  # fmt: skip
+        accepted_by = os.environ.get("RAGMASK_OPERATOR") or getpass.getuser()
+        try:
+            count = accept_findings(lineage, stores.collection, fingerprints, reason, accepted_by)
+        finally:
+            lineage.close()
+    if as_json:
+        click.echo(
+            json.dumps({"collection": stores.collection, "accepted": count, "accepted_by": accepted_by})
+        )
+    else:
+        click.echo(
+            f"{count} findings of {stores.collection} accepted as reviewed false positives by {accepted_by}"
+        )
 
 
 @cli.command("scrub")

@@ -151,7 +151,8 @@ def _swap_in(
             raise FullReindexRefusedError("a directory under the paths could not be listed, and a full re-index "
                                           f"needs the whole source: dropped; {collection!r} is unchanged")  # fmt: skip
         audit = run_audit(replace(settings.stores, collection=target), payload_format=settings.payload_format,
-                          policy=settings.policy, spacy_model=settings.spacy_model, workers=settings.workers)  # fmt: skip
+                          policy=settings.policy, spacy_model=settings.spacy_model, workers=settings.workers,
+                          reviewed_as=collection, key_file=settings.key_file)  # fmt: skip
         dirty = dirty_documents(audit, lineage, collection)
         limit, written_documents = QuarantineLimit(settings.max_quarantined), len(writer.deferred)
         if dirty.unattributed or not limit.allows(len(dirty.doc_ids), written_documents):

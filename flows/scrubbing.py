@@ -10,7 +10,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from flows.auditing import audit_store
+from flows.auditing import audit_store, review_of
 from flows.masking_workers import MaskerSpec, MaskingWorkers, default_workers
 from flows.parameters import ScrubParameters
 from flows.settings import IngestSettings
@@ -116,7 +116,7 @@ def _go_live(
     the alias and delete the source as asked, but for the quarantined documents' points."""
     source, target = scrubber.source, scrubber.target
     audit = audit_store(target, fmt, policy=settings.policy, spacy_model=settings.spacy_model,
-                        workers=settings.workers)  # fmt: skip
+                        workers=settings.workers, review=review_of(settings.stores, request.target, settings.key_file))  # fmt: skip
     dirty = dirty_documents(audit, lineage, request.target)
     limit = QuarantineLimit(settings.max_quarantined)
     refused = [QuarantinedDocument(doc_id, "", (), reason) for doc_id, reason in counts.quarantined]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -61,9 +61,34 @@ def card_like_id(point_id: Any) -> bool:
     return isinstance(point_id, int) and 13 <= len(text) <= 16 and text[0] in "3456"
 
 
+@dataclass(frozen=True)
+class Review:
+    """Reviewed findings: the key a finding's fingerprint is made with (the masking keys' fingerprint key;
+    None: no key here, findings are listed without one and none can be accepted) and the fingerprints an
+    operator accepted as false positives (``ragmask audit accept``), each with its record."""
+
+    key: bytes | None = None
+    accepted: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One suspected value: where it is and a keyed fingerprint of it, never the value."""
+
+    point_id: str
+    path: str
+    entity_type: str
+    fingerprint: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"point_id": self.point_id, "path": self.path, "type": self.entity_type,
+                "fingerprint": self.fingerprint}  # fmt: skip
+
+
 @dataclass
 class AuditReport:
-    """What ``ragmask audit --json`` prints: counts by type and by payload path, and the points."""
+    """What ``ragmask audit --json`` prints: counts by type and by payload path, the points, each finding
+    (point id, path, type, fingerprint), and the findings passed over because they were accepted."""
 
     collection: str
     payload_format: str | None = None  # the format whose bookkeeping strings were passed over
@@ -72,16 +97,39 @@ class AuditReport:
     by_path: Counter[str] = field(default_factory=Counter)
     point_ids: set[str] = field(default_factory=set)
     by_point: dict[str, Counter[str]] = field(default_factory=dict)  # the suspected points' types
+    findings: list[Finding] = field(default_factory=list)  # the first MAX_POINT_IDS
+    accepted: list[Finding] = field(
+        default_factory=list
+    )  # reviewed false positives met, the first MAX_POINT_IDS
+    accepted_count: int = 0
+    review: Review = field(default_factory=Review, repr=False)
 
     @property
     def suspected(self) -> int:
         return sum(self.by_type.values())
 
+    def add(self, finding: Finding) -> None:
+        if finding.fingerprint is not None and finding.fingerprint in self.review.accepted:
+            self.accepted_count += 1
+            if len(self.accepted) < MAX_POINT_IDS:
+                self.accepted.append(finding)
+            return
+        self.by_type[finding.entity_type] += 1
+        self.by_path[finding.path] += 1
+        self.point_ids.add(finding.point_id)
+        self.by_point.setdefault(finding.point_id, Counter())[finding.entity_type] += 1
+        if len(self.findings) < MAX_POINT_IDS:
+            self.findings.append(finding)
+
     def to_dict(self) -> dict[str, Any]:
+        accepted = [f.to_dict() | {key: self.review.accepted[str(f.fingerprint)].get(key)
+                                   for key in ("reason", "accepted_by", "accepted_at")} for f in self.accepted]  # fmt: skip
         return {"collection": self.collection, "format": self.payload_format,
                 "points_scanned": self.points_scanned, "suspected": self.suspected,
                 "by_type": dict(sorted(self.by_type.items())), "by_path": dict(sorted(self.by_path.items())),
-                "point_ids": sorted(self.point_ids)[:MAX_POINT_IDS]}  # fmt: skip
+                "point_ids": sorted(self.point_ids)[:MAX_POINT_IDS],
+                "findings": [f.to_dict() for f in self.findings],
+                "accepted_findings": self.accepted_count, "accepted": accepted}  # fmt: skip
 
 
 def _is_prose(text: str) -> bool:
@@ -108,9 +156,10 @@ class Auditor:
         self.payload_format = payload_format
         self.mask_many: MaskMany = mask_many or masker.masked
 
-    def findings(self, texts: list[str], more_after: bool = False) -> list[Counter[str]]:
-        """Entity types found in each text outside tokens, by either detector (the larger count per type);
-        one detection pass for the whole list. ``more_after``: more lists follow (worth starting workers)."""
+    def findings(self, texts: list[str], more_after: bool = False) -> list[list[tuple[str, str]]]:
+        """(entity type, value) of what is found in each text outside tokens: the masker's spans, and the leak
+        check's findings that no span covers; one detection pass for the whole list. ``more_after``: more
+        lists follow (worth starting workers). Values stay in memory only, for fingerprints."""
         from masking import TextDocument, leak_check  # with the masker: Presidio, imported when first used
 
         prose = [i for i, text in enumerate(texts) if _is_prose(texts[i])]
@@ -120,17 +169,24 @@ class Auditor:
         masked = dict(zip(prose, detected, strict=True))
         found = []
         for i, text in enumerate(texts):
-            by_masker: Counter[str] = Counter()
+            values: list[tuple[str, str]] = []
+            spans: list[tuple[int, int]] = []
             if i in masked:  # the masker leaves existing tokens whole: its spans are values outside them
-                by_masker.update(span.entity_type for span in masked[i].spans)
-                by_masker["DETECTOR_ERROR"] += masked[i].quarantined
-                by_masker[NOT_FULLY_SCANNED] += len(text) > MAX_DETECT_CHARS
-            found.append(+(by_masker | Counter(f.entity_type for f in leak_check(text))))
+                spans = [(span.start, span.end) for span in masked[i].spans]
+                values += [(span.entity_type, text[span.start : span.end]) for span in masked[i].spans]
+                values += [("DETECTOR_ERROR", "")] * masked[i].quarantined
+                values += [(NOT_FULLY_SCANNED, "")] * (len(text) > MAX_DETECT_CHARS)
+            values += [(f.entity_type, text[f.start : f.end]) for f in leak_check(text)
+                       if not any(f.start < end and start < f.end for start, end in spans)]  # fmt: skip
+            found.append(values)
         return found
 
-    def audit(self, store: VectorStore, progress: Progress | None = None) -> AuditReport:
+    def audit(
+        self, store: VectorStore, progress: Progress | None = None, review: Review | None = None
+    ) -> AuditReport:
+        """``review``: the key findings are fingerprinted with and the accepted ones, passed over (listed)."""
         fmt = self.payload_format
-        report = AuditReport(store.collection, fmt.name if fmt else None)
+        report = AuditReport(store.collection, fmt.name if fmt else None, review=review or Review())
         records = store.scroll()
         following = list(islice(records, PAGE_POINTS))
         while page := following:
@@ -142,15 +198,23 @@ class Auditor:
                 if not (fmt and fmt.is_bookkeeping(path, text))
             ]
             strings += [(str(r.id), POINT_ID_PATH, str(r.id)) for r in page if card_like_id(r.id)]
-            for (point, path, _), found in zip(
+            for (point, path, _), values in zip(
                 strings, self.findings([t for _, _, t in strings], bool(following)), strict=True
             ):
-                if found:
-                    report.by_type.update(found)
-                    report.by_path[path] += found.total()
-                    report.point_ids.add(point)
-                    report.by_point.setdefault(point, Counter()).update(found)
+                for entity_type, value in values:
+                    report.add(Finding(point, path, entity_type, _fingerprint(report.review, entity_type, value,
+                                                                              point, path)))  # fmt: skip
             report.points_scanned += len(page)
             if progress:
                 progress(report.points_scanned)
         return report
+
+
+def _fingerprint(review: Review, entity_type: str, value: str, point: str, path: str) -> str | None:
+    """A finding's keyed fingerprint: of its normalised value (the same value anywhere is one finding to
+    review), or of its place for a finding with no value (a string not fully scanned)."""
+    if review.key is None:
+        return None
+    from masking.fingerprints import finding_fingerprint
+
+    return finding_fingerprint(review.key, entity_type, value or f"{point}|{path}")

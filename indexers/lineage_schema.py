@@ -227,3 +227,15 @@ source_refs = Table(
     # Prefect stores flow parameters verbatim, so the flow gets only ref_id
     Column("sealed", LargeBinary, nullable=False),
 )
+
+# --- reviewed audit findings (0005) -------------------------------------------------------------------
+
+accepted_findings = Table(
+    "accepted_findings",
+    metadata,
+    Column("collection", String(256), primary_key=True),
+    Column("fingerprint", String(64), primary_key=True),  # keyed (masking.fingerprints.finding_fingerprint)
+    Column("reason", Text, nullable=False),  # what the operator wrote when accepting it
+    Column("accepted_by", String(128), nullable=False),
+    Column("accepted_at", DateTime(timezone=True), nullable=False),
+)

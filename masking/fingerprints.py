@@ -39,6 +39,17 @@ def fingerprint_value(key: bytes, entity_type: str, value: str) -> str:
     return fingerprint(key, type_group(entity_type), normalise(entity_type, value))
 
 
+FINDING_LENGTH = 32  # hex characters of an audit finding's fingerprint: typed by an operator who accepts it
+
+
+def finding_fingerprint(key: bytes, entity_type: str, value: str) -> str:
+    """An audit finding's fingerprint: keyed, of the normalised value, kept apart from the erasure
+    fingerprints (its own group), so a report's fingerprint matches no lineage row."""
+    return fingerprint(key, f"finding|{type_group(entity_type)}", normalise(entity_type, value))[
+        :FINDING_LENGTH
+    ]
+
+
 # What an erasure request names, and the entity type its value is fingerprinted as.
 REQUEST_TYPES: dict[str, str] = {"email": "EMAIL_ADDRESS", "phone": "PHONE_NUMBER", "name": "PERSON"}
 
