@@ -48,7 +48,7 @@ def review_of(stores: StoreSettings, collection: str, key_file: Path | None = No
         key: bytes | None = load_keys(key_file=key_file, data_dir=stores.data_dir).fingerprint_key
     except KeyConfigError:
         key = None
-    lineage = LineageStore.existing(stores.lineage)
+    lineage = LineageStore.existing(stores.lineage_location)
     if lineage is None:
         return Review(key)
     try:

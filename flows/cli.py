@@ -179,6 +179,18 @@ def _stores(options: dict[str, Any]) -> StoreSettings:
     )  # fmt: skip
 
 
+@cli.command("init")
+@DATA_DIR
+def init_command(data_dir: Path) -> None:
+    """Make a data directory ragmask's: created, or an existing one made private (0700) and marked. Other
+    commands create a directory that does not exist, but never change one they did not make."""
+    from indexers.files import private_directory
+
+    with _one_line_errors():
+        folder = private_directory(data_dir, take_over=True)
+    click.echo(f"ragmask: {folder} is a private ragmask data directory")
+
+
 @cli.command("mask")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @POLICY
@@ -621,7 +633,7 @@ def audit_accept_command(fingerprints: Sequence[str], reason: str, as_json: bool
 
     with _one_line_errors():
         stores = _stores(store)
-        lineage = LineageStore.existing(stores.lineage)
+        lineage = LineageStore.existing(stores.lineage_location)
         if lineage is None:
             raise CliError(f"no lineage store at {stores.data_dir}: accept findings where ragmask keeps the "
                            "collection's lineage (--data-dir, --lineage-url)")  # fmt: skip

@@ -137,8 +137,17 @@ def eraser_for(settings: IngestSettings) -> Eraser:
             settings.embed_batch_size,
         ),
         receipt_signer(stores, lineage, create_missing=True),
-        fingerprint_key=load_keys(key_file=settings.key_file, data_dir=stores.data_dir).fingerprint_key,
+        fingerprint_key=_fingerprint_key(settings),
     )
+
+
+def _fingerprint_key(settings: IngestSettings) -> bytes | None:
+    """The key a subject's raw forms are fingerprinted with for verification; a compaction or a document's
+    erasure needs none, and a subject's was registered with it (so it is there)."""
+    try:
+        return load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir).fingerprint_key
+    except KeyConfigError:
+        return None
 
 
 def run_erase(settings: IngestSettings, request_id: str) -> dict[str, Any]:
@@ -179,8 +188,11 @@ def erase_documents(
 
 
 def verify_receipts(stores: StoreSettings) -> ChainCheck:
-    """The chain, each signature, and the newest exported head (needs the receipt key and the head log)."""
-    lineage = LineageStore(stores.lineage)
+    """The chain, each signature, and the newest exported head (needs the receipt key and the head log).
+    Read-only: where no lineage store exists, none is created (and no folder is changed)."""
+    lineage = LineageStore.existing(stores.lineage_location)
+    if lineage is None:
+        return ChainCheck(0, True, None, f"no lineage store at {stores.lineage_location}: no receipts yet")
     try:
         stored = ErasureStore(lineage).receipts()
         try:

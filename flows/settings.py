@@ -69,10 +69,16 @@ class StoreSettings:
 
     @property
     def lineage(self) -> str:
+        """The lineage store's URL, its data directory made ready to write (indexers/files.py)."""
         if self.lineage_url:
             return self.lineage_url
         private_directory(self.data_dir)
-        return f"sqlite:///{(self.data_dir / 'lineage.db').resolve()}"
+        return self.lineage_location
+
+    @property
+    def lineage_location(self) -> str:
+        """The lineage store's URL, touching nothing: for reads that must not create a store."""
+        return self.lineage_url or f"sqlite:///{(self.data_dir / 'lineage.db').resolve()}"
 
 
 @dataclass(frozen=True)

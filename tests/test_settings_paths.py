@@ -119,3 +119,36 @@ def test_direct_and_prefect_paths_run_with_identical_settings(tmp_path: Path) ->
         == through_prefect["outputs"]["erase"]["matched"]["documents"]
         == 1
     )
+
+
+def test_a_folder_ragmask_did_not_make_is_never_changed_behind_its_owner(tmp_path: Path) -> None:
+    import stat as stat_module
+
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+    from indexers.files import MARKER, UnownedDirectoryError, private_directory
+
+    def mode(path: Path) -> int:
+        return stat_module.S_IMODE(path.stat().st_mode)
+
+    made = private_directory(tmp_path / "new" / "data")
+    assert mode(made) == 0o700 and (made / MARKER).is_file()
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    with pytest.raises(UnownedDirectoryError, match="ragmask init --data-dir"):
+        private_directory(shared)
+    assert mode(shared) == 0o755 and list(shared.iterdir()) == []
+    verified = CliRunner().invoke(cli, ["receipts", "verify", "--data-dir", str(shared)])
+    assert verified.exit_code == 0 and mode(shared) == 0o755 and list(shared.iterdir()) == []  # read-only
+    older = tmp_path / "older"  # a data directory an older ragmask made: its stores are in it
+    older.mkdir(mode=0o755)
+    older.chmod(0o755)
+    (older / "lineage.db").touch()
+    assert mode(private_directory(older)) == 0o700 and (older / MARKER).is_file()
+    owned = tmp_path / "owned"  # its owner made it private: used as it is
+    owned.mkdir(mode=0o700)
+    assert mode(private_directory(owned)) == 0o700
+    done = CliRunner().invoke(cli, ["init", "--data-dir", str(shared)])
+    assert done.exit_code == 0 and mode(shared) == 0o700 and (shared / MARKER).is_file()
