@@ -36,16 +36,17 @@ PERCENT = re.compile(r"%[2-7][0-9A-Fa-f]")
 _AT = r"(?:\s*[\[({]\s*(?:at|AT|At)\s*[\])}]\s*|\s+(?:at|AT)\s+)"
 _DOT = r"(?:\s*[\[({]\s*(?:dot|DOT|Dot)\s*[\])}]\s*|\s+(?:dot|DOT)\s+|\.)"
 SPELLED_ADDRESS = re.compile(
-    rf"(?<![\w.@])[A-Za-z0-9][A-Za-z0-9._+\-]*(?P<at>{_AT})[A-Za-z0-9][A-Za-z0-9\-]*"
+    rf"(?<![\w.@+\-])[A-Za-z0-9][A-Za-z0-9._+\-]*(?P<at>{_AT})[A-Za-z0-9][A-Za-z0-9\-]*"
     rf"(?:{_DOT}[A-Za-z0-9][A-Za-z0-9\-]*)*{_DOT}[A-Za-z]{{2,24}}(?![\w@])"
 )  # fmt: skip
 _SEPARATOR = re.compile(rf"{_AT}|{_DOT}")
 # a file name or path ("/docs/Jane_Doe.txt", "HR\\JaneDoe-review.docx") or words joined by underscores
 # ("Jane_Doe"): identifiers, never prose, whose parts are read as words
+# each alternative starts only where a token starts, so a long token is read once, not once per character
 IDENTIFIER = re.compile(
-    r"[^\s\"'<>()\[\]{},;|]*[/\\][^\s\"'<>()\[\]{},;|]+"
-    r"|[\w\-.]+\.(?:txt|md|pdf|docx?|xlsx?|xlsm|csv|tsv|html?|json|eml|msg|pptx?|rtf|odt|png|jpe?g)\b"
-    r"|\b[A-Za-z][a-z]+(?:_[A-Za-z][a-z]+)+\b"
+    r"(?<![^\s\"'<>()\[\]{},;|])[^\s\"'<>()\[\]{},;|]*[/\\][^\s\"'<>()\[\]{},;|]+"
+    r"|(?<![\w\-.])[\w\-.]+\.(?:txt|md|pdf|docx?|xlsx?|xlsm|csv|tsv|html?|json|eml|msg|pptx?|rtf|odt|png|jpe?g)\b"
+    r"|(?<!\w)[A-Za-z][a-z]+(?:_[A-Za-z][a-z]+)+\b"
 )  # fmt: skip
 _IDENTIFIER_BREAK = re.compile(r"(?<=[^\W\d_])[_.\-](?=[^\W\d_])|(?<=[a-z])(?=[A-Z][a-z])")
 _MARKERS = re.compile(r"[&%\[({/\\_]|\s(?:at|AT|dot|DOT)\s|\.[a-z]{2,4}\b")

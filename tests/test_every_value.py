@@ -259,3 +259,10 @@ def test_a_string_longer_than_the_detector_reads_is_a_finding_and_its_tail_is_le
         StoreSettings(data_dir=settings.stores.data_dir, collection="hostile"), payload_format="raw"
     )
     assert report.by_type == {"NOT_FULLY_SCANNED": 1, "EMAIL_ADDRESS": 1} and len(report.point_ids) == 1
+
+
+@pytest.mark.parametrize("token", ["a" * 200_000, "a." * 100_000, "Ab_" * 60_000, "x-" * 100_000])
+def test_a_long_token_is_read_once_not_once_per_character(token: str) -> None:
+    # every pattern starts only where a token starts: read once per character, these took hours
+    text = f"{token} (see the note)"
+    assert Plain.of(text).text.endswith("(see the note)") and leak_check(text) == []
