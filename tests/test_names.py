@@ -111,3 +111,9 @@ def test_faker_names_of_european_locales_are_plausible_where_a_name_goes(locale:
     fake.seed_instance(7)
     names = [f"{fake.first_name()} {fake.last_name()}" for _ in range(100)]
     assert sum(plausible_in_field(n) for n in names) >= 97, [n for n in names if not plausible_in_field(n)]
+
+
+@pytest.mark.parametrize("word", ["Aperiam", "Architecto", "Voluptatem", "Reiciendis"])
+def test_placeholder_latin_is_no_name_but_a_listed_name_stays_one(word: str) -> None:
+    assert name_evidence(word).vetoed
+    assert not name_evidence("Laura").vetoed and not name_evidence("Nemo Okafor").vetoed

@@ -14,7 +14,7 @@ from enum import Enum
 
 from masking.names.lists import common_words, english_stop_words, fold, given_names, surnames
 from masking.names.shape import is_caseless, is_name_shaped, name_words
-from masking.names.vocabulary import is_placeholder, is_role_word
+from masking.names.vocabulary import LATIN_FILLER, is_placeholder, is_role_word
 
 MAX_ACRONYM = 3
 
@@ -52,9 +52,10 @@ def word_kind(word: str) -> WordKind:
 
 
 def _common(key: str) -> bool:
-    """A common English word, or the plural of one ("Reconciliations": "reconciliation")."""
+    """A common English word, or the plural of one ("Reconciliations": "reconciliation"), or placeholder
+    Latin ("Aperiam", masking.names.vocabulary.LATIN_FILLER)."""
     words = common_words()
-    if key in words:
+    if key in words or key in LATIN_FILLER:
         return True
     if key.endswith("ies") and key[:-3] + "y" in words:
         return True

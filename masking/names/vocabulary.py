@@ -68,6 +68,28 @@ PLACEHOLDERS = frozenset(
 )
 
 
+# Placeholder Latin ("lorem ipsum"): the words of Cicero's De finibus (public domain) that placeholder
+# generators draw from. Templates and mock-ups keep it; its capitalised sentence starts are no names.
+LATIN_FILLER = frozenset(
+    "a ab accusamus accusantium ad adipisci adipiscing alias aliqua aliquam aliquid aliquip amet animi anim "
+    "aperiam architecto asperiores aspernatur assumenda at atque aut aute autem beatae blanditiis cillum "
+    "commodi commodo consectetur consequat consequatur consequuntur corporis corrupti culpa cum cumque "
+    "cupidatat cupiditate debitis delectus deleniti deserunt dicta dignissimos distinctio do dolor dolore "
+    "dolorem doloremque dolores doloribus dolorum ducimus duis ea eaque earum eius eiusmod eligendi enim eos "
+    "error esse est et eum eveniet ex excepteur excepturi exercitation exercitationem expedita explicabo "
+    "facere facilis fuga fugiat fugit harum hic id illo illum impedit in incididunt incidunt inventore ipsa "
+    "ipsam ipsum irure iste itaque iure iusto labore laboriosam laboris laborum laudantium libero lorem "
+    "magna magnam magni maiores maxime minim minima minus modi molestiae molestias mollit mollitia nam "
+    "natus necessitatibus nemo neque nesciunt nihil nisi nobis non nostrud nostrum nulla numquam obcaecati "
+    "occaecat odio odit officia officiis omnis optio pariatur perferendis perspiciatis placeat porro "
+    "possimus praesentium proident provident quae quaerat quam quas quasi qui quia quibusdam quidem quis "
+    "quisquam quo quod quos ratione recusandae reiciendis reprehenderit rem repellat repellendus "
+    "repudiandae rerum saepe sapiente sed sequi similique sint sit soluta sunt suscipit tempor tempora "
+    "tempore temporibus tenetur totam ullam ullamco unde ut velit vel veniam veritatis vero vitae "
+    "voluptas voluptate voluptatem voluptates voluptatibus voluptatum".split()
+)  # fmt: skip
+
+
 def _key(word: str) -> str:
     return word.casefold().strip(".,;:()")
 
