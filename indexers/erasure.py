@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from indexers.audit import shown_key
 from indexers.embedding import Embedder
 from indexers.erasure_store import (
     COMPLETED_REQUEST,
@@ -234,7 +235,9 @@ class Eraser:
         scan = SubjectScan(self.fingerprint_key, subjects)
         points = []
         for record in self.store.scroll():
-            paths = sorted({path for path, text in leaves(record.payload or {}) if scan.holds(text)})
+            # a key that is not a field name is shown as "?": the receipt is stored, a key can be the subject
+            paths = sorted({path for path, text in leaves(record.payload or {}, key_name=shown_key)
+                            if scan.holds(text)})  # fmt: skip
             if paths:
                 points.append({"point_id": str(record.id), "paths": paths})
         sources = sorted(doc_id for doc_id, source in self.erasures.masked_sources(self.store.collection)

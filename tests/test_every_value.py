@@ -223,13 +223,18 @@ def test_a_name_in_a_file_path_is_masked_and_erasure_says_verified_only_once_it_
     # a point written by hand that holds the name: no lineage row knows it, the receipt must not say verified
     stray = str(uuid.uuid4())
     target.client.upsert("lc_dst", points=[models.PointStruct(id=stray, vector={"": [0.1] * 384},
-                                                              payload={"page_content": "A note.", "metadata": {"source": path}})])  # fmt: skip
+                                                              payload={"page_content": "A note.", "metadata": {"source": path, "reviewers": {f"{given} {surname}": "ok"}}})])  # fmt: skip
     on_target = IngestSettings(stores=StoreSettings(data_dir=settings.stores.data_dir, collection="lc_dst"))
     first = run_erase(
         on_target, register_request(on_target.stores, KEYS, identifiers=[("name", f"{given} {surname}")])
     )
     assert first["verified"] is False and first["status"] == "incomplete"
-    assert first["deleted"]["remaining"]["points"] == [{"point_id": stray, "paths": ["metadata.source"]}]
+    assert first["deleted"]["remaining"]["points"] == [
+        {"point_id": stray, "paths": ["metadata.reviewers.?(key)", "metadata.source"]}
+    ]
+    assert given not in json.dumps(first) and surname not in json.dumps(
+        first
+    )  # the receipt is stored: no value
     assert first["matched"]["chunks"] == 2  # the scrubbed points were found through the lineage
 
     target.delete([stray])
