@@ -212,10 +212,9 @@ def check_form(parameters: IngestParameters, paths: Sequence[str]) -> None:
 
 @contextmanager
 def ingest_run(parameters: IngestParameters, paths: Sequence[str], source_ref: str) -> Iterator[IngestRun]:
-    """An ingest or reindex flow run's settings resolved from its parameters (a password typed into the
-    form is refused, not used), its keys, its sources and batch tasks, with the collection's write slot
-    held for the whole run."""
-    parameters.for_flow_run()
+    """An ingest or reindex flow run's settings resolved from its parameters (checked by ``check_form``
+    before: a password typed into the form is refused, not used), its keys, its sources and batch tasks,
+    with the collection's write slot held for the whole run."""
     settings = parameters.settings()
     keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
     with (

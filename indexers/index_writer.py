@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from indexers.chunking import Chunk, tokens_in
-from indexers.lineage import PENDING, ChunkRow, LineageStore, PendingVersion, VersionCommit
+from indexers.lineage import PENDING, ChunkRow, LineageStore, PendingVersion, VersionCommit, VersionRef
 from indexers.payload_formats import FORMATS, ChunkPayload, PayloadFormat, PayloadFormatError, detect_format
 from indexers.qdrant_store import Point, VectorStore, point_id
 from masking.entities import MaskedEntity
@@ -103,28 +103,25 @@ class IndexWriter:
     def reconcile(self) -> Reconciled:
         """Roll back what crashed runs left; a live run's pending versions are reported, not touched."""
         live = self.lineage.live_runs(self.collection)
-        busy: set[str] = set()
-        rolled_back = 0
+        still_writing: list[VersionRef] = []
+        left: list[VersionRef] = []
         for ref in self.lineage.unfinished(self.collection):
-            if ref.status == PENDING and ref.run_id in live:
-                busy.add(ref.run_id)
-                continue
-            self.store.delete(ref.point_ids)
-            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
-            rolled_back += 1
-        return Reconciled(rolled_back, frozenset(busy))
+            (still_writing if ref.status == PENDING and ref.run_id in live else left).append(ref)
+        return Reconciled(self._roll_back(left), frozenset(ref.run_id for ref in still_writing))
 
     def roll_back_run(self, run_id: str) -> int:
         """Roll back the versions ``run_id`` left pending (a commit that failed: a full disk, a store that
         went read-only), so that no point of an uncommitted version stays live once the run reports;
         returns how many."""
-        rolled_back = 0
-        for ref in self.lineage.unfinished(self.collection):
-            if ref.status == PENDING and ref.run_id == run_id:
-                self.store.delete(ref.point_ids)
-                self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
-                rolled_back += 1
-        return rolled_back
+        unfinished = self.lineage.unfinished(self.collection)
+        return self._roll_back([ref for ref in unfinished if ref.status == PENDING and ref.run_id == run_id])
+
+    def _roll_back(self, refs: Sequence[VersionRef]) -> int:
+        """Each version's points deleted, then its rows: never a row without its points checked."""
+        for ref in refs:
+            self.store.delete(ref.point_ids)
+            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
+        return len(refs)
 
     def points(self, document: DocumentVersion, version: int) -> tuple[list[ChunkRow], list[Point]]:
         """The lineage rows and Qdrant points of a version, laid out in the writer's payload format."""
