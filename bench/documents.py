@@ -10,7 +10,7 @@ in nine Faker locales. Everything is synthetic (Faker, fixed seeds).
 
 Splits: each template family has two variants; the tuning split is variant A with seeds from
 ``TUNING_SEED``, the held-out split is variant B with seeds from ``HELD_OUT_SEED`` (other layouts, other
-values). Tune on ``--split tuning``; the README reports ``--split held-out``.
+values). Tune on ``--split tuning``; docs/benchmarks.md reports ``--split held-out``.
 
 Metrics (bench/accuracy.py's ``score``): span and character precision and recall, per type, for the
 direct identifiers; plus the distinct words masked outside any gold span (false positives that
