@@ -27,7 +27,7 @@ if str(REPO) not in sys.path:
 from qdrant_client import models  # noqa: E402
 
 from bench.synthetic import synthetic_paragraphs  # noqa: E402
-from flows.settings import IngestSettings, StoreSettings  # noqa: E402
+from flows.settings.run_settings import IngestSettings, StoreSettings  # noqa: E402
 from indexers.qdrant_store import Point, VectorStore  # noqa: E402
 
 # The scrub, the embedder and the masker are imported inside ``run``: a masking worker is spawned and
@@ -56,7 +56,7 @@ def build_source(settings: IngestSettings, points: int) -> set[str]:
 
 
 def run(points: int, precision: str = "auto", workers: int = 0) -> dict[str, Any]:
-    from flows.scrubbing import ScrubRequest, run_scrub
+    from flows.operations.scrub import ScrubRequest, run_scrub
     from indexers.embedding import Embedder
     from masking import Masker, MaskingKeys
 

@@ -37,8 +37,8 @@ if str(REPO) not in sys.path:
 
 from faker import Faker  # noqa: E402
 
-from flows.erasing import verify_receipts  # noqa: E402
-from flows.settings import StoreSettings  # noqa: E402
+from flows.operations.erase import verify_receipts  # noqa: E402
+from flows.settings.run_settings import StoreSettings  # noqa: E402
 from indexers.erasure_store import ErasureStore  # noqa: E402
 from indexers.lineage import LineageStore  # noqa: E402
 from indexers.qdrant_store import VectorStore, close_local_clients  # noqa: E402

@@ -174,8 +174,8 @@ def recall(gold: dict[str, list[list[str]]], texts: Iterable[str]) -> tuple[floa
 
 
 def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
-    from flows.ingesting import run_ingest
-    from flows.settings import IngestSettings, StoreSettings
+    from flows.operations.ingest import run_ingest
+    from flows.settings.run_settings import IngestSettings, StoreSettings
     from masking import MaskingKeys
 
     secret = "bench-throughput-key-not-secret"
@@ -377,7 +377,7 @@ def floor_seconds(
     min(cores x embed_s, embed_one_core_s)) / cores: how far a faster schedule alone could go."""
     import torch
 
-    from flows.masking_workers import default_workers
+    from flows.pipeline.masking_workers import default_workers
     from indexers import embedding
     from indexers.embedding import Embedder, resolve_embedding_precision
     from masking import Masker, MaskingKeys, TextDocument

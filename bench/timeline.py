@@ -102,9 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=0, help="masking processes (0: the cores)")
     args = parser.parse_args(argv)
 
-    from flows.ingesting import run_ingest
-    from flows.masking_workers import default_workers
-    from flows.settings import IngestSettings, StoreSettings
+    from flows.operations.ingest import run_ingest
+    from flows.pipeline.masking_workers import default_workers
+    from flows.settings.run_settings import IngestSettings, StoreSettings
     from masking import MaskingKeys
 
     keys = MaskingKeys(b"bench-timeline-key-not-secret")

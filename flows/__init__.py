@@ -1,12 +1,15 @@
-"""Prefect flows, their bodies, settings and the ragmask CLI. Imports indexers and masking.
+"""Prefect flows, operation bodies, the ingest engine, settings and the CLI. Imports indexers and masking.
 
-One naming rule for every operation: ``flows/<verb>.py`` holds the Prefect flow ``<verb>_flow`` (its
-parameters, artifacts and the reduction of failures to their type); ``flows/<verb>ing.py`` holds the
-body ``run_<verb>``, free of Prefect imports, which the CLI's direct path and the flow both call. So
-ingest.py / ingesting.py, reindex.py / reindexing.py, erase.py / erasing.py, audit.py / auditing.py,
-scrub.py / scrubbing.py, expire.py / expiring.py, compact.py / compacting.py; an operation without a
-flow has only its body (searching.py, rehydrating.py, reporting.py).
-Shared machinery has noun names: pipeline.py (the ingest pipeline, used by ingest and reindex),
-parameters.py (each operation's settings object, the CLI's and the deployment form's), settings.py,
-collection_slots.py, deployments.py, flow_runs.py, process.py, logging_setup.py, cli.py.
+The rooms, one job each:
+
+- ``flows/cli.py``: the ``ragmask`` command line.
+- ``flows/settings/``: each operation's settings model (the CLI's options and the deployment forms)
+  and the values a body runs with.
+- ``flows/operations/``: the plain-Python body of each operation (``run_ingest``, ``run_scrub``, ...),
+  free of Prefect; the CLI's direct path and the flows both call them.
+- ``flows/pipeline/``: the ingest engine that ingest and reindex drive (batches, preparation, masking
+  processes, Dask, the write path).
+- ``flows/prefect/``: the Prefect flows, one module per operation, with their slots, artifacts and
+  deployments.
+- ``flows/runtime/``: the process around it all (file modes, core dumps, logging).
 """

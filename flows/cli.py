@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from flows.batching import batched
-from flows.logging_setup import configure_logging
-from flows.parameters import (
+from flows.pipeline.batching import batched
+from flows.runtime.logging_setup import configure_logging
+from flows.runtime.process import harden_process
+from flows.settings.parameters import (
     AuditParameters,
     CompactParameters,
     EraseParameters,
@@ -31,22 +32,27 @@ from flows.parameters import (
     absolute_path,
     policy_fields,
 )
-from flows.process import harden_process
-from flows.settings import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, TASK_RUNNERS, IngestSettings, StoreSettings
+from flows.settings.run_settings import (
+    DEFAULT_COLLECTION,
+    DEFAULT_DATA_DIR,
+    TASK_RUNNERS,
+    IngestSettings,
+    StoreSettings,
+)
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL, EMBEDDING_BACKENDS, EMBEDDING_VIEWS
 from indexers.embedding_precision import EMBEDDING_PRECISIONS
+from indexers.errors import SourceError
 from indexers.payload_formats import CHOICES, WRITABLE, FormatChoice, WritableFormat
 from indexers.quarantine import DEFAULT_MAX_QUARANTINED, QuarantineLimit, QuarantineLimitError
 from indexers.sources import (
     SkippedDocument,
     SkippedFile,
     SourceDocument,
-    SourceError,
     SourceFile,
     iter_source_files,
     read_documents,
 )
-from masking import MaskingError, load_keys, load_policy
+from masking import RagmaskError, load_keys, load_policy
 from masking.detector_config import DEFAULT_SPACY_MODEL, DetectorConfig
 
 if TYPE_CHECKING:
@@ -226,7 +232,7 @@ def mask_command(
                 if not as_json:
                     _print_human(entry)
             click.echo(f"ragmask: {len(entries)} documents processed", err=True)
-    except (MaskingError, OSError) as error:
+    except (RagmaskError, OSError) as error:
         raise CliError(str(error)) from None
     if as_json:
         click.echo(json.dumps({"documents": entries}, ensure_ascii=False))
@@ -274,10 +280,10 @@ def as_flow_run(
         lineage.close()
     with tags("ragmask", _operation(parameters)):  # the UI filters runs by these
         if isinstance(parameters, ReindexParameters):
-            from flows.reindex import reindex_flow
+            from flows.prefect.reindex import reindex_flow
 
             return dict(reindex_flow(source_ref=source_ref, settings=parameters))
-        from flows.ingest import ingest_flow
+        from flows.prefect.ingest import ingest_flow
 
         return dict(ingest_flow(source_ref=source_ref, settings=parameters))
 
@@ -290,8 +296,10 @@ def run_directly(
     paths: Sequence[Path], parameters: IngestParameters, api_key: str | None = None
 ) -> dict[str, Any]:
     """The pipeline in this process, with a progress bar and one line per skipped file on stderr."""
-    from flows.ingesting import run_ingest
-    from flows.reindexing import run_reindex  # imports the masker only when a run has something to mask
+    from flows.operations.ingest import run_ingest
+    from flows.operations.reindex import (
+        run_reindex,  # imports the masker only when a run has something to mask
+    )
 
     def on_error(_doc_id: str, uri: str, reason: str) -> None:
         click.echo(f"\nragmask: {uri}: {reason}", err=True)
@@ -376,7 +384,7 @@ def _ingest_like(
         if os.environ.get("PREFECT_API_URL"):
             return as_flow_run(paths, parameters, options["qdrant_api_key"])
         return run_directly(paths, parameters, options["qdrant_api_key"])
-    except (MaskingError, OSError) as error:
+    except (RagmaskError, OSError) as error:
         raise CliError(str(error)) from None
 
 
@@ -439,11 +447,11 @@ def _exit_if_incomplete(result: dict[str, Any]) -> None:
 @JSON
 def search_command(query: str, limit: int, as_json: bool, **store: Any) -> None:
     """Search the masked collection (what a RAG app retrieves)."""
-    from flows.searching import run_search
+    from flows.operations.search import run_search
 
     try:
         results = run_search(query, _stores(store), store["embedding_model"], limit)
-    except (MaskingError, OSError) as error:
+    except (RagmaskError, OSError) as error:
         raise CliError(str(error)) from None
     if as_json:
         click.echo(json.dumps({"results": results}, ensure_ascii=False))
@@ -459,7 +467,7 @@ def _one_line_errors() -> Iterator[None]:
     """Our errors (and the file system's) as one line, exit code 1."""
     try:
         yield
-    except (MaskingError, OSError) as error:
+    except (RagmaskError, OSError) as error:
         raise CliError(str(error)) from None
 
 
@@ -498,8 +506,9 @@ def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[
                   documents: Sequence[str], mode: str, purge: bool, key_file: Path | None, as_json: bool,
                   **store: Any) -> None:  # fmt: skip
     """Erase a subject or a document from the collection and the lineage, verified, with a receipt."""
-    from flows.erasing import parse_identifier, register_request, run_erase
+    from flows.operations.erase import register_request, run_erase
     from indexers.erasure import AlreadyErasedError
+    from indexers.erasure_requests import parse_identifier
 
     if not (emails or phones or names or ids or documents):
         raise click.UsageError("name a subject (--email, --phone, --name, --id) or a --document")
@@ -518,7 +527,7 @@ def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[
             return
         parameters, api_key = EraseParameters.from_settings(settings), store["qdrant_api_key"]
         if os.environ.get("PREFECT_API_URL"):
-            from flows.erase import erase_flow
+            from flows.prefect.erase import erase_flow
 
             receipt = erase_flow(request_id, settings=parameters.for_flow_run(api_key))
         else:
@@ -539,7 +548,7 @@ def receipts_group() -> None:
 def receipts_verify_command(as_json: bool, **store: Any) -> None:
     """Check every receipt's link, hash and signature, and the chain against its newest exported head
     (RAGMASK_RECEIPT_KEY or its key file, and RAGMASK_RECEIPT_LOG); fails saying what does not check."""
-    from flows.erasing import verify_receipts
+    from flows.operations.erase import verify_receipts
 
     with _one_line_errors():
         check = verify_receipts(_stores(store))
@@ -559,11 +568,11 @@ def compact_command(as_json: bool, **store: Any) -> None:
     parameters, api_key = CompactParameters.from_settings(_erase_settings(store)), store["qdrant_api_key"]
     with _one_line_errors():
         if os.environ.get("PREFECT_API_URL"):
-            from flows.compact import compact_flow
+            from flows.prefect.compact import compact_flow
 
             receipt = compact_flow(settings=parameters.for_flow_run(api_key))
         else:
-            from flows.compacting import run_compact
+            from flows.operations.compact import run_compact
 
             receipt = run_compact(parameters.settings(api_key))
     _show_receipt(receipt, as_json)
@@ -593,11 +602,11 @@ def audit_command(
                                      payload_format=cast(FormatChoice, payload_format), spacy_model=spacy_model,
                                      workers=workers, fail_on_findings=False)  # fmt: skip
         if os.environ.get("PREFECT_API_URL"):
-            from flows.audit import audit_flow
+            from flows.prefect.audit import audit_flow
 
             report: dict[str, Any] = audit_flow(settings=parameters.for_flow_run(api_key))
         else:
-            from flows.auditing import run_audit
+            from flows.operations.audit import run_audit
 
             def progress(points: int) -> None:
                 click.echo(f"ragmask: {points} points scanned", err=True)
@@ -688,7 +697,7 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
                   policy: str | None, spacy_model: str, key_file: Path | None, workers: int, as_json: bool,
                   **store: Any) -> None:  # fmt: skip
     """Mask and re-embed an existing collection (LangChain, LlamaIndex, Haystack or raw payloads) into a new one."""
-    from flows.scrubbing import ScrubRequest, run_scrub
+    from flows.operations.scrub import ScrubRequest, run_scrub
 
     api_key = store["qdrant_api_key"]
 
@@ -705,7 +714,7 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
             workers=workers, max_quarantined=max_quarantined,
         )  # fmt: skip
         if os.environ.get("PREFECT_API_URL"):
-            from flows.scrub import scrub_flow
+            from flows.prefect.scrub import scrub_flow
 
             result = scrub_flow(settings=parameters.for_flow_run(api_key))
         else:
@@ -762,11 +771,11 @@ def expire_command(retention_days: float, access_log_retention_days: float | Non
         parameters = ExpireParameters(**dict(erase), retention_days=retention_days,
                                       access_log_retention_days=access_log_retention_days or 0, dry_run=dry_run)  # fmt: skip
         if os.environ.get("PREFECT_API_URL"):
-            from flows.expire import expire_flow
+            from flows.prefect.expire import expire_flow
 
             result: dict[str, Any] = expire_flow(settings=parameters.for_flow_run(api_key))
         else:
-            from flows.expiring import run_expire
+            from flows.operations.expire import run_expire
 
             result = run_expire(
                 parameters.settings(api_key), *parameters.retention(), dry_run=dry_run
@@ -792,7 +801,7 @@ def expire_command(retention_days: float, access_log_retention_days: float | Non
 def report_command(document: str, key_file: Path | None, as_json: bool, **store: Any) -> None:
     """The masking receipt of a document's indexed version: when, which entity types and how many, the
     actions, score ranges, policy and model versions, key id. Never a value."""
-    from flows.reporting import run_report
+    from flows.operations.report import run_report
 
     stores = _stores(store)
     with _one_line_errors():
@@ -821,7 +830,7 @@ def report_command(document: str, key_file: Path | None, as_json: bool, **store:
 def rehydrate_command(document: str, reason: str, actor: str | None, key_file: Path | None,
                       vault_key_file: Path | None, **store: Any) -> None:  # fmt: skip
     """Put a document's vaulted values back into masked text (stdin -> stdout); every call is logged."""
-    from flows.rehydrating import run_rehydrate
+    from flows.operations.rehydrate import run_rehydrate
 
     if not reason.strip():
         raise click.UsageError("--reason must say why (it goes into the access log)")
@@ -869,8 +878,8 @@ def serve_command(sources: Sequence[str], reindex_cron: str | None, expire_cron:
                        "after `prefect server start`)")  # fmt: skip
     from prefect import serve
 
-    from flows.deployments import ServePlan, build_deployments, deployed_names
-    from flows.source_roots import FORM_STORES, LOCKED, SOURCE_ROOTS
+    from flows.prefect.deployments import ServePlan, build_deployments, deployed_names
+    from flows.settings.source_roots import FORM_STORES, LOCKED, SOURCE_ROOTS
 
     with _one_line_errors():
         # the runs this process starts read the stores from its environment, never from parameters
@@ -881,7 +890,7 @@ def serve_command(sources: Sequence[str], reindex_cron: str | None, expire_cron:
                             ("RAGMASK_LINEAGE_URL", store["lineage_url"])]:  # fmt: skip
             if value:
                 os.environ[name] = value
-        # a form reads only under the sources, and writes only to these stores (flows/source_roots.py)
+        # a form reads only under the sources, and writes only to these stores (flows/settings/source_roots.py)
         roots = [str(Path(source).expanduser().resolve()) for source in sources]
         os.environ[SOURCE_ROOTS] = os.pathsep.join(roots) if roots else os.environ.get(SOURCE_ROOTS, "")
         os.environ[FORM_STORES] = "" if allow_form_stores else LOCKED

@@ -22,7 +22,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from masking.errors import MaskingError
+from indexers.errors import EmbedderError
 from masking.freed_memory import release_freed_memory
 from masking.tokens import TOKEN_PATTERN
 
@@ -89,10 +89,6 @@ def resolve_embedding_precision(setting: str, recorded_profile: Mapping[str, Any
 CPU_BATCH_SIZE, OTHER_BATCH_SIZE = 16, 32
 
 PACKAGED_MODELS = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
-
-
-class EmbedderError(MaskingError):
-    """The embedding model cannot be loaded or used; one line."""
 
 
 class OpenVinoCompileError(EmbedderError):

@@ -33,13 +33,14 @@ from indexers.erasure_store import (
     ErasureRequest,
     ErasureStore,
 )
+from indexers.errors import ErasureError
 from indexers.index_writer import IndexWriter
 from indexers.lineage import LineageStore, utc_now
 from indexers.payload_formats import DOC_ID_PATHS, FORMATS, detect_format, leaves, value_at
 from indexers.purge import purge_lineage, purge_local_qdrant
 from indexers.qdrant_store import Point, QdrantLocation, VectorStore
+from indexers.rebuild import rebuild_collection
 from indexers.receipts import ReceiptSigner
-from masking.errors import MaskingError
 from masking.fingerprints import SubjectFingerprints
 from masking.subject_scan import SubjectScan
 from masking.suppression import redact_markers
@@ -57,10 +58,6 @@ MAX_LISTED = 1000  # points and sources a receipt lists where the subject remain
 UNPURGED_SERVER = "Qdrant segments and WAL until `ragmask compact` (or --purge) rebuilds the collection"
 UNPURGED_LOCAL = "freed pages of Qdrant's local SQLite file until `ragmask compact` (or --purge)"
 VACUUM, REBUILD = "vacuum", "rebuild"
-
-
-class ErasureError(MaskingError):
-    """An erasure request cannot be carried out; one line, no values."""
 
 
 class AlreadyErasedError(ErasureError):
@@ -327,7 +324,7 @@ class Eraser:
     def _purge(self) -> tuple[str, dict[str, Any]]:
         method = self.purge_method or (VACUUM if self.store.location.is_local else REBUILD)
         if method == REBUILD:
-            rebuilt = self.store.rebuild()
+            rebuilt = rebuild_collection(self.store.client, self.store.collection)
             qdrant_done = (f"rebuilt into {rebuilt.new_collection} ({rebuilt.points} points), alias swapped, "
                            f"{rebuilt.old_collection} deleted")  # fmt: skip
         else:

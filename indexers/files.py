@@ -12,14 +12,14 @@ import os
 import stat
 from pathlib import Path
 
-from masking.errors import MaskingError
+from indexers.errors import StoreError
 
 PRIVATE_DIR = 0o700
 MARKER = ".ragmask-owned"  # in a directory ragmask created or was told to use (ragmask init)
 STORE_NAMES = ("lineage.db", "qdrant", "collection", "meta.json")  # what an older ragmask left in its folders
 
 
-class UnownedDirectoryError(MaskingError):
+class UnownedDirectoryError(StoreError):
     """A directory ragmask did not create is open to other users; ragmask will not change it."""
 
 

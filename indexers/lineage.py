@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from indexers.errors import LineageError
 from indexers.lineage_schema import (
     chunk_entities,
     chunks,
@@ -49,7 +50,6 @@ from indexers.lineage_schema import (
     vault_entries,
     vault_keys,
 )
-from masking.errors import MaskingError
 
 PENDING, COMMITTED, SUPERSEDED, QUARANTINED, FAILED = (
     "pending",
@@ -64,10 +64,6 @@ STORE_ID_SETTING = "store_id"
 # A run on another host whose heartbeat is older than this is taken for dead (a run on this host is
 # judged by its process id). Runs beat after every batch.
 STALE_AFTER = timedelta(hours=1)
-
-
-class LineageError(MaskingError):
-    """The lineage store cannot be opened or disagrees with this run's settings; one line."""
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Literal, get_args
 
-from masking.errors import MaskingError
+from indexers.errors import StoreError
 
 HAYSTACK_NAMESPACE = uuid.UUID("3896d314-1e95-4a3a-b45a-945f9f0b541d")  # qdrant-haystack's convert_id
 ID_LIKE = re.compile(r"^(doc_)?[0-9a-fA-F-]{16,}$")  # a uuid, a hex digest, a ragmask doc id
 TEXT_FIELDS = ("text", "content", "chunk_text", "page_content", "chunk", "body")
 
 
-class PayloadFormatError(MaskingError):
+class PayloadFormatError(StoreError):
     """A collection's payloads cannot be read in the format asked for; one line, no values."""
 
 

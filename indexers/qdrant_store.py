@@ -14,15 +14,12 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from qdrant_client import QdrantClient, models
 
+from indexers.errors import StoreError
 from indexers.files import private_directory
-from masking.errors import MaskingError
-
-if TYPE_CHECKING:
-    from indexers.rebuild import Rebuilt
 
 POINT_NAMESPACE = uuid.UUID("6f1c2d3e-7a8b-5c9d-8e0f-1a2b3c4d5e6f")
 DOC_ID_FIELD = "metadata.doc_id"  # where LangChain-shaped points keep ragmask's doc id (the default format)
@@ -31,10 +28,6 @@ FRESH_SUFFIX = r"__\d{8}T\d{6}_[0-9a-f]{6}"  # indexers/rebuild.py's fresh_name
 
 _local_clients: dict[Path, QdrantClient] = {}
 _local_lock = threading.Lock()
-
-
-class StoreError(MaskingError):
-    """The vector store cannot be opened or used; one line."""
 
 
 def point_id(collection: str, doc_id: str, doc_version: int, chunk_index: int) -> str:
@@ -294,12 +287,6 @@ class VectorStore:
 
     def set_alias(self, alias: str) -> None:
         point_alias(self.client, alias, self.physical())
-
-    def rebuild(self) -> Rebuilt:
-        """Copy the live points into a fresh collection behind this name (a server's purge)."""
-        from indexers.rebuild import rebuild_collection  # rebuild.py builds on this module
-
-        return rebuild_collection(self.client, self.collection)
 
     def drop(self) -> None:
         self.client.delete_collection(self.physical())

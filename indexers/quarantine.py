@@ -21,13 +21,13 @@ from typing import Any
 from indexers.audit import AuditReport
 from indexers.lineage import QUARANTINED, LineageStore
 from indexers.qdrant_store import VectorStore
-from masking.errors import MaskingError
+from masking.errors import SettingsError
 
 DEFAULT_MAX_QUARANTINED = "1%"
 _LIMIT = re.compile(r"\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<share>%?)\s*")
 
 
-class QuarantineLimitError(MaskingError):
+class QuarantineLimitError(SettingsError):
     """A --max-quarantined value that is neither a count nor a percentage."""
 
 

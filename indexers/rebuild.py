@@ -20,7 +20,8 @@ from typing import cast
 
 from qdrant_client import QdrantClient, models
 
-from indexers.qdrant_store import UPSERT_BATCH, StoreError, physical_collection, swap_in
+from indexers.errors import StoreError
+from indexers.qdrant_store import UPSERT_BATCH, physical_collection, swap_in
 
 Progress = Callable[[int, int], None]  # (points copied, points in all)
 

@@ -20,15 +20,15 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
+from indexers.errors import LineageError
 from indexers.lineage import LineageStore, utc_now
 from indexers.lineage_schema import accepted_findings as table
-from masking.errors import MaskingError
 from masking.fingerprints import FINDING_LENGTH
 
 FINGERPRINT = re.compile(rf"[0-9a-f]{{{FINDING_LENGTH}}}")
 
 
-class FindingReviewError(MaskingError):
+class FindingReviewError(LineageError):
     """An acceptance that cannot be recorded as asked; one line, no values."""
 
 

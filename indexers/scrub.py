@@ -52,7 +52,7 @@ from masking.masker import MaskMany
 
 SCRUB_NAMESPACE = uuid.UUID("0b6d2f61-4f0e-5a8e-9a43-5c9d0e1f2a3b")
 # A batch closes at whichever comes first. 100,000 characters are worth splitting over the masking
-# processes (flows/masking_workers.py: from 50,000); 16 documents of 4 short chunks were 40,000, masked
+# processes (flows/pipeline/masking_workers.py: from 50,000); 16 documents of 4 short chunks were 40,000, masked
 # in one process while the other core sat idle.
 DOCUMENTS_PER_BATCH = 64
 BATCH_CHARS = 100_000  # of payload JSON

@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
+from indexers.errors import SourceError
 from indexers.lineage import LineageStore, as_utc, utc_now
 from indexers.lineage_schema import source_refs
-from indexers.readers.base import SourceError
 from indexers.sources import SkippedFile, SourceFile
 from masking import MaskingKeys
 from masking.sealing import InvalidTag, open_sealed, seal

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from indexers.errors import SourceError
 from indexers.readers import READERS, SUPPORTED_SUFFIXES, ReaderOptions, Record, RecordError
-from indexers.readers.base import SourceError
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

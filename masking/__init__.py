@@ -14,6 +14,8 @@ from masking.errors import (
     MaskingError,
     ModelNotInstalledError,
     PolicyError,
+    RagmaskError,
+    SettingsError,
 )
 from masking.keys import MaskingKeys, load_keys
 from masking.leak_check import LeakFinding, leak_check
@@ -50,6 +52,8 @@ __all__ = [
     "ModelNotInstalledError",
     "Policy",
     "PolicyError",
+    "RagmaskError",
+    "SettingsError",
     "TextDocument",
     "leak_check",
     "load_keys",

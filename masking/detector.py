@@ -38,7 +38,7 @@ from masking.windows import windows
 logger = logging.getLogger(__name__)
 # Presidio logs context words and matched text at DEBUG/INFO. Capped here, where the analyzer is built,
 # so that no logging setup of a host application (a Prefect worker, a notebook at DEBUG) can route
-# document text into its logs; flows/logging_setup.py caps it again for the CLI.
+# document text into its logs; flows/runtime/logging_setup.py caps it again for the CLI.
 PRESIDIO_LOGGERS = ("presidio-analyzer", "presidio_analyzer")
 
 # The recognizers whose findings depend on the words around a value: the NER model's, and ours that read its

@@ -1,19 +1,34 @@
-"""Exceptions of the masking library. Messages never carry document text or detected values."""
+"""The root of ragmask's errors and the masking library's subtree. Messages never carry document text
+or detected values.
+
+Every error ragmask raises on purpose is a ``RagmaskError``; each layer adds its subtree:
+``MaskingError`` here, ``StoreError``, ``LineageError``, ``ErasureError`` and ``SourceError`` in
+indexers/, ``OperationFailed`` in flows/. ``SettingsError`` sits beside the root, because every layer
+refuses settings.
+"""
 
 
-class MaskingError(Exception):
-    """Base class: anything the masking library raises on purpose."""
+class RagmaskError(Exception):
+    """Anything ragmask raises on purpose: one line, safe to show and to hand to Prefect."""
 
 
-class PolicyError(MaskingError):
+class SettingsError(RagmaskError):
+    """A setting that cannot be used as given; one line, no secret in it."""
+
+
+class MaskingError(RagmaskError):
+    """Anything the masking library raises on purpose."""
+
+
+class PolicyError(MaskingError, SettingsError):
     """A policy file or preset is invalid; the message names the bad key."""
 
 
-class ModelNotInstalledError(MaskingError):
+class ModelNotInstalledError(MaskingError, SettingsError):
     """The configured spaCy model is not installed (we never download at run time)."""
 
 
-class KeyConfigError(MaskingError):
+class KeyConfigError(MaskingError, SettingsError):
     """The masking secret is missing, too short, or its key file is unsafe."""
 
 

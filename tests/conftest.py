@@ -78,7 +78,7 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def masking_pool_starts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Grows by one each time a run starts its masking worker pool (its worker processes)."""
-    from flows.masking_workers import MaskingWorkers
+    from flows.pipeline.masking_workers import MaskingWorkers
 
     starts: list[int] = []
     start_pool = MaskingWorkers._start_pool

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from faker import Faker
 from qdrant_client.models import Distance
 
-from flows import masking_workers
-from flows.auditing import run_audit
 from flows.cli import cli
-from flows.ingesting import run_ingest
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.audit import run_audit
+from flows.operations.ingest import run_ingest
+from flows.pipeline import masking_workers
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers import audit as audit_module
 from indexers.audit import payload_strings
 from indexers.embedding import Embedder

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from faker import Faker
 
-from flows.erasing import register_request, run_erase
-from flows.ingesting import run_ingest
-from flows.settings import IngestSettings, StoreSettings
-from indexers.erasure import AlreadyErasedError, ErasureError
+from flows.operations.erase import register_request, run_erase
+from flows.operations.ingest import run_ingest
+from flows.settings.run_settings import IngestSettings, StoreSettings
+from indexers.erasure import AlreadyErasedError
 from indexers.erasure_store import ErasureStore
+from indexers.errors import ErasureError
 from indexers.lineage import INTERRUPTED, RUNNING, ChunkRow, LineageStore, PendingVersion
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
@@ -29,8 +30,8 @@ KEYS = MaskingKeys(TEST_SECRET.encode())
 CRASH_BEFORE_COMMIT = """
 import os, signal, sys
 from pathlib import Path
-from flows.ingesting import run_ingest
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.ingest import run_ingest
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 
 def killed(*_args, **_kwargs):  # the process dies after the upsert, before the commit
@@ -139,8 +140,8 @@ def test_a_dead_process_on_this_host_is_interrupted(tmp_path: Path) -> None:
 KILLED_DOCUMENT_ERASURE = """
 import os, signal, sys
 from pathlib import Path
-from flows.erasing import register_request, run_erase
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.erase import register_request, run_erase
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.erasure_store import ErasureStore
 from masking import load_keys
 

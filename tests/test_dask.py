@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from flows.dask_batches import WorkerKeyError
-from flows.ingesting import run_ingest
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.ingest import run_ingest
+from flows.pipeline.dask_batches import WorkerKeyError
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.qdrant_store import close_local_clients
 from masking import MaskingKeys
 from tests.conftest import REPO, TEST_SECRET
@@ -79,7 +79,7 @@ import json, sys
 from pathlib import Path
 from prefect.client.orchestration import get_client
 from flows.cli import as_flow_run
-from flows.parameters import IngestParameters, StoreParameters
+from flows.settings.parameters import IngestParameters, StoreParameters
 runs = {}
 for runner in ("threads", "dask"):
     settings = IngestParameters(stores=StoreParameters(data_dir=sys.argv[2] + "/" + runner), batch_documents=3,

@@ -13,19 +13,19 @@ import numpy as np
 import pytest
 from faker import Faker
 
-from flows.ingesting import run_ingest
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.ingest import run_ingest
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers import conversion_cache, embedding, openvino_forward
 from indexers.embedding import (
     DEFAULT_EMBEDDING_MODEL,
     Embedder,
-    EmbedderError,
     embedding_view,
     openvino_installed,
     resolve_embedding_backend,
     resolve_model_path,
 )
 from indexers.embedding_precision import cpu_has_bf16
+from indexers.errors import EmbedderError
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
 

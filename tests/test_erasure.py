@@ -18,11 +18,11 @@ from click.testing import CliRunner
 from faker import Faker
 
 from flows.cli import cli
-from flows.compacting import run_compact
-from flows.erasing import receipt_signer, register_request, run_erase, verify_receipts
-from flows.ingesting import run_ingest
-from flows.searching import run_search
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.compact import run_compact
+from flows.operations.erase import receipt_signer, register_request, run_erase, verify_receipts
+from flows.operations.ingest import run_ingest
+from flows.operations.search import run_search
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.embedding import Embedder
 from indexers.erasure import Eraser
 from indexers.erasure_store import ErasureStore

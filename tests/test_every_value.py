@@ -19,10 +19,10 @@ import pytest
 from faker import Faker
 from qdrant_client import models
 
-from flows.auditing import run_audit
-from flows.erasing import register_request, run_erase
-from flows.scrubbing import ScrubRequest, run_scrub
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.audit import run_audit
+from flows.operations.erase import register_request, run_erase
+from flows.operations.scrub import ScrubRequest, run_scrub
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.audit import MAX_DETECT_CHARS, card_like_id, payload_strings
 from indexers.payload_formats import field_label, number_text, rewrite
 from indexers.qdrant_store import VectorStore, close_local_clients

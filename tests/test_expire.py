@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from flows.cli import cli
-from flows.erasing import verify_receipts
-from flows.expiring import RetentionError, run_expire
-from flows.ingesting import run_ingest
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.erase import verify_receipts
+from flows.operations.expire import RetentionError, run_expire
+from flows.operations.ingest import run_ingest
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys

@@ -26,16 +26,16 @@ import json, sys, uuid
 from pathlib import Path
 from prefect.client.orchestration import get_client
 from qdrant_client import models
-from flows.audit import audit_flow
+from flows.prefect.audit import audit_flow
 from flows.cli import as_flow_run
-from flows.compact import compact_flow
-from flows.erase import erase_flow
-from flows.erasing import register_request
-from flows.expire import expire_flow
-from flows.parameters import (AuditParameters, CompactParameters, EraseParameters, ExpireParameters,
+from flows.prefect.compact import compact_flow
+from flows.prefect.erase import erase_flow
+from flows.operations.erase import register_request
+from flows.prefect.expire import expire_flow
+from flows.settings.parameters import (AuditParameters, CompactParameters, EraseParameters, ExpireParameters,
                               IngestParameters, ReindexParameters, ScrubParameters, StoreParameters)
-from flows.scrub import scrub_flow
-from flows.settings import StoreSettings
+from flows.prefect.scrub import scrub_flow
+from flows.settings.run_settings import StoreSettings
 from indexers.qdrant_store import Point, VectorStore
 from masking import load_keys
 # the CLI's flow path: the settings object crosses whole, the paths as a sealed source reference

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from flows.cli import cli
-from flows.deployments import ServePlan, deployment_specs
-from flows.parameters import (
+from flows.prefect.deployments import ServePlan, deployment_specs
+from flows.settings.parameters import (
     AuditParameters,
     CompactParameters,
     EraseParameters,
@@ -28,7 +28,8 @@ from flows.parameters import (
     ScrubParameters,
     StoreParameters,
 )
-from flows.settings import DEFAULT_COLLECTION, SettingsError, StoreSettings
+from flows.settings.run_settings import DEFAULT_COLLECTION, StoreSettings
+from masking.errors import SettingsError
 from tests.conftest import REPO
 
 INFRA = REPO / "infra"
@@ -111,8 +112,10 @@ def test_prefect_yaml_declares_what_serve_serves() -> None:
         if "settings" in parameters:  # every default is valid for the flow's own settings model
             SETTINGS_MODELS[spec.flow.name].model_validate(parameters["settings"])
     schedules = {e: d.get("schedules", []) for e, d in declared.items()}
-    assert schedules["flows.reindex.reindex_flow"][0]["cron"] == "0 2 * * *"
-    assert schedules["flows.expire.expire_flow"][0]["active"] is False  # retention is turned on deliberately
+    assert schedules["flows.prefect.reindex.reindex_flow"][0]["cron"] == "0 2 * * *"
+    assert (
+        schedules["flows.prefect.expire.expire_flow"][0]["active"] is False
+    )  # retention is turned on deliberately
 
 
 def test_serve_plans_every_operation_with_valid_defaults() -> None:

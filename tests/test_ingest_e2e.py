@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from flows.ingesting import IngestResult, run_ingest
-from flows.settings import IngestSettings, StoreSettings
-from indexers.lineage import ChunkRow, LineageError, LineageStore, PendingVersion
+from flows.operations.ingest import IngestResult, run_ingest
+from flows.settings.run_settings import IngestSettings, StoreSettings
+from indexers.errors import LineageError
+from indexers.lineage import ChunkRow, LineageStore, PendingVersion
 from indexers.qdrant_store import Point, VectorStore, close_local_clients, point_id
 from masking import MaskingKeys
 from masking.tokens import TOKEN_PATTERN

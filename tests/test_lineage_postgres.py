@@ -10,10 +10,10 @@ import pytest
 from faker import Faker
 from sqlalchemy import create_engine, text
 
-from flows.erasing import register_request, run_erase
-from flows.ingesting import IngestResult, run_ingest
-from flows.rehydrating import run_rehydrate
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.erase import register_request, run_erase
+from flows.operations.ingest import IngestResult, run_ingest
+from flows.operations.rehydrate import run_rehydrate
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from indexers.vault_store import VaultStore

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from faker import Faker
 
-from flows.auditing import run_audit
-from flows.erasing import register_request, run_erase
-from flows.ingesting import IngestResult, run_ingest
-from flows.searching import run_search
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.audit import run_audit
+from flows.operations.erase import register_request, run_erase
+from flows.operations.ingest import IngestResult, run_ingest
+from flows.operations.search import run_search
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.payload_formats import FORMATS, PayloadFormatError
 from indexers.qdrant_store import VectorStore, close_local_clients

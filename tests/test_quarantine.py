@@ -17,10 +17,10 @@ from faker import Faker
 from qdrant_client import models
 
 from flows.cli import cli
-from flows.reindexing import FullReindexRefusedError, run_reindex
-from flows.reporting import run_report
-from flows.scrubbing import ScrubRequest, run_scrub
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.reindex import FullReindexRefusedError, run_reindex
+from flows.operations.report import run_report
+from flows.operations.scrub import ScrubRequest, run_scrub
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from indexers.quarantine import QuarantineLimit, QuarantineLimitError

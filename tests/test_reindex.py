@@ -16,12 +16,13 @@ from click.testing import CliRunner
 from faker import Faker
 
 from flows.cli import cli
-from flows.erasing import verify_receipts
-from flows.ingesting import run_ingest
-from flows.pipeline import SettingsChangedError
-from flows.reindexing import FullReindexRefusedError, run_reindex
-from flows.settings import IngestSettings, StoreSettings
-from indexers.lineage import LineageError, LineageStore
+from flows.operations.erase import verify_receipts
+from flows.operations.ingest import run_ingest
+from flows.operations.reindex import FullReindexRefusedError, run_reindex
+from flows.pipeline.ingest_pipeline import SettingsChangedError
+from flows.settings.run_settings import IngestSettings, StoreSettings
+from indexers.errors import LineageError
+from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
 from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD_VALUES, leaked_values

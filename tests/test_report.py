@@ -9,8 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from flows.cli import cli
-from flows.ingesting import run_ingest
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.ingest import run_ingest
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.qdrant_store import close_local_clients
 from masking import MaskingKeys
 from tests.conftest import TEST_SECRET

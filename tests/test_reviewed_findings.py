@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from faker import Faker
 from qdrant_client import models
 
-from flows.auditing import run_audit
 from flows.cli import cli
-from flows.scrubbing import ScrubRequest, run_scrub
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.audit import run_audit
+from flows.operations.scrub import ScrubRequest, run_scrub
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 

@@ -20,11 +20,11 @@ import pytest
 from faker import Faker
 from qdrant_client import models
 
-from flows import masking_workers
-from flows.erasing import register_request, run_erase
-from flows.masking_workers import MaskingWorkers
-from flows.scrubbing import ScrubRequest, run_scrub
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.erase import register_request, run_erase
+from flows.operations.scrub import ScrubRequest, run_scrub
+from flows.pipeline import masking_workers
+from flows.pipeline.masking_workers import MaskingWorkers
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers import scrub
 from indexers.embedding import pick_device, resolve_embedding_backend
 from indexers.embedding_precision import new_collection_precision
@@ -227,8 +227,8 @@ def test_raw_collection_with_integer_ids_and_a_dry_run(settings: IngestSettings)
 KILLED_SCRUB = """
 import os, signal, sys
 from pathlib import Path
-from flows.scrubbing import ScrubRequest, run_scrub
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.scrub import ScrubRequest, run_scrub
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers import scrub
 from indexers.lineage import LineageStore
 

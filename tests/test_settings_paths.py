@@ -24,8 +24,8 @@ COMMANDS_SCRIPT = """
 import json, os, sys, uuid
 from click.testing import CliRunner
 from flows.cli import cli
-from flows.parameters import CompactParameters, EraseParameters
-from flows.settings import StoreSettings
+from flows.settings.parameters import CompactParameters, EraseParameters
+from flows.settings.run_settings import StoreSettings
 from indexers.qdrant_store import Point, VectorStore
 from qdrant_client import models
 
@@ -52,7 +52,7 @@ for name, args in [
 received = {}
 if os.environ.get("PREFECT_API_URL"):
     from prefect.client.orchestration import get_client
-    from flows.parameters import (AuditParameters, ExpireParameters, IngestParameters, ReindexParameters,
+    from flows.settings.parameters import (AuditParameters, ExpireParameters, IngestParameters, ReindexParameters,
                                   ScrubParameters)
     models_by_flow = {"ingest": IngestParameters, "reindex": ReindexParameters, "audit": AuditParameters,
                       "scrub": ScrubParameters, "expire": ExpireParameters, "erase": EraseParameters,

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from flows.parameters import IngestParameters, StoreParameters
-from flows.settings import SettingsError
-from flows.source_roots import FORM_STORES, LOCKED, SOURCE_ROOTS, OutsideSourcesError, check_within_sources
+from flows.settings.parameters import IngestParameters, StoreParameters
+from flows.settings.source_roots import (
+    FORM_STORES,
+    LOCKED,
+    SOURCE_ROOTS,
+    OutsideSourcesError,
+    check_within_sources,
+)
+from masking.errors import SettingsError
 
 
 @pytest.fixture

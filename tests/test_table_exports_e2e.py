@@ -16,10 +16,10 @@ import pytest
 from faker import Faker
 from openpyxl import Workbook
 
-from flows.erasing import register_request, run_erase, verify_receipts
-from flows.ingesting import run_ingest
-from flows.reindexing import run_reindex
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.erase import register_request, run_erase, verify_receipts
+from flows.operations.ingest import run_ingest
+from flows.operations.reindex import run_reindex
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.audit import Auditor
 from indexers.payload_formats import writable_format
 from indexers.qdrant_store import VectorStore, close_local_clients

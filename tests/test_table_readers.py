@@ -14,8 +14,8 @@ import pytest
 from faker import Faker
 from openpyxl import Workbook
 
+from indexers.errors import SourceError
 from indexers.readers import READERS, ReaderOptions
-from indexers.readers.base import SourceError
 from indexers.readers.tables import cell_text, is_header, table_text
 from indexers.sources import SkippedDocument, SourceDocument, SourceFile, read_documents
 

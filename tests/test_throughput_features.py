@@ -18,19 +18,14 @@ import numpy as np
 import pytest
 from faker import Faker
 
-from flows import masking_workers
-from flows.ingesting import run_ingest
-from flows.masking_workers import MaskerSpec, MaskingWorkers, split_by_length
-from flows.pipeline import STAGES, SettingsChangedError
-from flows.settings import IngestSettings, StoreSettings
-from indexers.embedding import (
-    Embedder,
-    EmbedderError,
-    collection_embedder,
-    embedding_view,
-    resolve_embedding_view,
-)
+from flows.operations.ingest import run_ingest
+from flows.pipeline import masking_workers
+from flows.pipeline.ingest_pipeline import STAGES, SettingsChangedError
+from flows.pipeline.masking_workers import MaskerSpec, MaskingWorkers, split_by_length
+from flows.settings.run_settings import IngestSettings, StoreSettings
+from indexers.embedding import Embedder, collection_embedder, embedding_view, resolve_embedding_view
 from indexers.embedding_precision import computes_bf16, cpu_has_bf16, new_collection_precision
+from indexers.errors import EmbedderError
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys, TextDocument
@@ -134,7 +129,7 @@ def test_the_last_batch_starts_no_masking_worker_and_a_run_of_several_does(
 def test_a_file_of_many_records_is_prepared_and_written_in_parts_with_the_same_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.pipeline import IngestPipeline
+    from flows.pipeline.ingest_pipeline import IngestPipeline
 
     fake = Faker("en_US")
     fake.seed_instance(47)
@@ -428,8 +423,8 @@ def test_auto_keeps_a_collections_view_and_a_change_needs_a_full_reindex(tmp_pat
 NO_CHANGE_RUN = """
 import json, sys
 from pathlib import Path
-from flows.ingesting import run_ingest
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.ingest import run_ingest
+from flows.settings.run_settings import IngestSettings, StoreSettings
 result = run_ingest([Path(sys.argv[1])], IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2]))))
 heavy = sorted(m for m in ("presidio_analyzer", "spacy", "torch", "sentence_transformers") if m in sys.modules)
 print(json.dumps({"unchanged": result.counts.documents_unchanged, "indexed": result.counts.documents_indexed,
@@ -483,8 +478,8 @@ def ingested_in(tmp_path: Path, precision: str) -> tuple[IngestSettings, Lineage
 
 
 def test_an_int8_collection_keeps_its_precision_for_later_runs_search_and_erasure(tmp_path: Path) -> None:
-    from flows.reindexing import run_reindex
-    from flows.searching import run_search
+    from flows.operations.reindex import run_reindex
+    from flows.operations.search import run_search
 
     settings, lineage, texts, stored = ingested_in(tmp_path, "int8")
     int8, fp32 = Embedder(precision="int8"), Embedder(precision="fp32")

@@ -17,10 +17,10 @@ from faker import Faker
 from sqlalchemy import func, select
 
 from flows.cli import cli
-from flows.erasing import register_request, run_erase
-from flows.ingesting import run_ingest
-from flows.rehydrating import default_actor, run_rehydrate
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.erase import register_request, run_erase
+from flows.operations.ingest import run_ingest
+from flows.operations.rehydrate import default_actor, run_rehydrate
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.lineage_schema import vault_entries, vault_keys
 from indexers.qdrant_store import VectorStore, close_local_clients

@@ -15,11 +15,12 @@ import pytest
 from faker import Faker
 from sqlalchemy import select
 
-from flows.batch_preparer import BatchPreparer, PreparedBatch
-from flows.batching import with_next
-from flows.ingesting import BatchesWritten, run_ingest
-from flows.pipeline import IngestCounts, IngestPipeline, SourceEntry
-from flows.settings import IngestSettings, StoreSettings
+from flows.operations.ingest import run_ingest
+from flows.pipeline.batch_preparer import BatchPreparer, PreparedBatch
+from flows.pipeline.batch_runners import BatchesWritten
+from flows.pipeline.batching import with_next
+from flows.pipeline.ingest_pipeline import IngestCounts, IngestPipeline, SourceEntry
+from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.lineage_schema import document_versions, runs
 from indexers.qdrant_store import VectorStore, close_local_clients

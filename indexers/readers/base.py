@@ -13,7 +13,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from masking.errors import MaskingError
+from indexers.errors import SourceError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # bytes read from disk per file
 MAX_EXPANDED_BYTES = 128 * 1024 * 1024  # bytes a DOCX (a zip) may declare once decompressed
@@ -23,10 +23,6 @@ MAX_PDF_PAGES = 5_000
 MAX_DOCUMENT_CHARS = 10_000_000  # characters of text per document (about 8 minutes of detection here)
 MAX_TABLE_ROWS = 500_000  # rows of a CSV, TSV or workbook (all its sheets)
 MAX_TABLE_CELLS = 5_000_000
-
-
-class SourceError(MaskingError):
-    """A file that cannot be read; the message is one line and quotes neither content nor the file name."""
 
 
 def _env_int(name: str, default: int) -> int:

@@ -10,7 +10,8 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-from indexers.readers.base import ReaderOptions, Record, RecordError, SourceError, decode_text, read_bytes
+from indexers.errors import SourceError
+from indexers.readers.base import ReaderOptions, Record, RecordError, decode_text, read_bytes
 from indexers.readers.tables import cell_text, is_header, table_text
 
 SNIFF_BYTES = 64 * 1024

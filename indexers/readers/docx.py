@@ -14,7 +14,8 @@ from pathlib import Path
 import docx
 from docx.table import Table
 
-from indexers.readers.base import ReaderOptions, Record, RecordError, SourceError, check_archive, read_bytes
+from indexers.errors import SourceError
+from indexers.readers.base import ReaderOptions, Record, RecordError, check_archive, read_bytes
 from indexers.readers.tables import cell_text, is_header, table_text
 
 

@@ -2,7 +2,7 @@
 
 pypdf bounds each decompressed stream itself (75 MB, LimitReachedError); the page count and the text
 gathered are bounded here, and any parser error is this file's failure. pypdf's own log records can
-quote the file's bytes: flows/logging_setup.py withholds them.
+quote the file's bytes: flows/runtime/logging_setup.py withholds them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from indexers.readers.base import ReaderOptions, Record, RecordError, SourceError, read_bytes
+from indexers.errors import SourceError
+from indexers.readers.base import ReaderOptions, Record, RecordError, read_bytes
 
 
 def read_pdf(path: Path, options: ReaderOptions) -> Iterator[Record | RecordError]:

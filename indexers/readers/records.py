@@ -14,7 +14,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from indexers.readers.base import ReaderOptions, Record, RecordError, SourceError, decode_text, read_bytes
+from indexers.errors import SourceError
+from indexers.readers.base import ReaderOptions, Record, RecordError, decode_text, read_bytes
 
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")

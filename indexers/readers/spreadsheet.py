@@ -10,14 +10,8 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
-from indexers.readers.base import (
-    ReaderOptions,
-    Record,
-    RecordError,
-    SourceError,
-    check_archive,
-    read_bytes,
-)
+from indexers.errors import SourceError
+from indexers.readers.base import ReaderOptions, Record, RecordError, check_archive, read_bytes
 from indexers.readers.tables import cell_text, is_header, table_text
 
 MAX_SHEETS = 100

@@ -1,0 +1,136 @@
+"""Erasure on a run's stores: a request registered (indexers/erasure_requests.py), then carried out by
+its opaque id (indexers/erasure.py), which is all the Prefect flow ever sees; the CLI's direct path and
+the erase flow's body.
+Kept free of Prefect imports, like flows/operations/ingest.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flows.settings.run_settings import IngestSettings, StoreSettings
+from indexers import erasure_requests
+from indexers.embedding import collection_embedder
+from indexers.erasure import Eraser
+from indexers.erasure_store import DELETE, REDACT, ErasureStore
+from indexers.errors import ErasureError
+from indexers.lineage import LineageStore
+from indexers.qdrant_store import VectorStore
+from indexers.receipts import (
+    ChainCheck,
+    HeadLog,
+    ReceiptSigner,
+    default_head_log,
+    load_receipt_key,
+    verify_chain,
+)
+from masking import KeyConfigError, MaskingKeys, load_keys
+
+
+def register_request(
+    stores: StoreSettings, keys: MaskingKeys, *, identifiers: Sequence[tuple[str, str]] = (),
+    documents: Sequence[str] = (), mode: str = REDACT, purge: bool = False,
+) -> str:  # fmt: skip
+    """Register a request on the settings' stores (indexers/erasure_requests.py) and return its id."""
+    lineage = LineageStore(stores.lineage)
+    try:
+        return erasure_requests.register_request(lineage, stores.collection, keys, identifiers=identifiers,
+                                                 documents=documents, mode=mode, purge=purge)  # fmt: skip
+    finally:
+        lineage.close()
+
+
+def receipt_signer(
+    stores: StoreSettings, lineage: LineageStore, *, create_missing: bool = False
+) -> ReceiptSigner:
+    """The receipt key (RAGMASK_RECEIPT_KEY or its key file) and head log (RAGMASK_RECEIPT_LOG), both
+    outside the data directory, with the lineage store's identity."""
+    key = load_receipt_key(data_dir=stores.data_dir, create_missing=create_missing)
+    head_log = default_head_log()
+    if head_log.resolve().is_relative_to(stores.data_dir.resolve()):
+        raise ErasureError(f"the receipt head log {head_log} must not live inside the data directory")
+    return ReceiptSigner(key, lineage.store_id(), lineage.url, HeadLog(head_log, key))
+
+
+def eraser_for(settings: IngestSettings) -> Eraser:
+    """An eraser on the settings' stores; the embedder loads only if a redaction needs it."""
+    stores = settings.stores
+    lineage = LineageStore(stores.lineage)
+    return Eraser(
+        lineage,
+        lambda: VectorStore(stores.qdrant, stores.collection),
+        lambda: collection_embedder(
+            lineage.profile(stores.collection),
+            settings.embedding_model,
+            settings.device,
+            settings.embed_batch_size,
+        ),
+        receipt_signer(stores, lineage, create_missing=True),
+        fingerprint_key=_fingerprint_key(settings),
+    )
+
+
+def _fingerprint_key(settings: IngestSettings) -> bytes | None:
+    """The key a subject's raw forms are fingerprinted with for verification; a compaction or a document's
+    erasure needs none, and a subject's was registered with it (so it is there)."""
+    try:
+        return load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir).fingerprint_key
+    except KeyConfigError:
+        return None
+
+
+def run_erase(settings: IngestSettings, request_id: str) -> dict[str, Any]:
+    """Carry out a registered request; returns the receipt (``ragmask erase --json``). Whatever breaks,
+    the request does not stay "registered": it is marked failed (and may be run again)."""
+    try:
+        return eraser_for(settings).erase(request_id)
+    except BaseException:
+        lineage = LineageStore(settings.stores.lineage)
+        try:
+            ErasureStore(lineage).fail_if_open(request_id)
+        finally:
+            lineage.close()
+        raise
+
+
+DOCUMENTS_PER_REQUEST = 500  # documents per erasure request (one receipt each)
+Erased = Callable[[int, int], None]  # (documents erased so far, documents to erase)
+
+
+def erase_documents(
+    settings: IngestSettings, keys: MaskingKeys, doc_ids: Sequence[str], on_erased: Erased | None = None
+) -> list[str]:
+    """Erase documents by id through the erasure path (delete mode), a request and a signed receipt per
+    batch; returns the receipt ids. A receipt that does not verify stops it (ErasureError)."""
+    receipts: list[str] = []
+    for start in range(0, len(doc_ids), DOCUMENTS_PER_REQUEST):
+        batch = list(doc_ids[start : start + DOCUMENTS_PER_REQUEST])
+        receipt = run_erase(settings, register_request(settings.stores, keys, documents=batch, mode=DELETE))
+        if not receipt["verified"]:
+            raise ErasureError(
+                f"the erasure of {len(batch)} documents did not verify (receipt {receipt['receipt_id']})"
+            )
+        receipts.append(receipt["receipt_id"])
+        if on_erased:
+            on_erased(start + len(batch), len(doc_ids))
+    return receipts
+
+
+def verify_receipts(stores: StoreSettings) -> ChainCheck:
+    """The chain, each signature, and the newest exported head (needs the receipt key and the head log).
+    Read-only: where no lineage store exists, none is created (and no folder is changed)."""
+    lineage = LineageStore.existing(stores.lineage_location)
+    if lineage is None:
+        return ChainCheck(0, True, None, f"no lineage store at {stores.lineage_location}: no receipts yet")
+    try:
+        stored = ErasureStore(lineage).receipts()
+        try:
+            signer = receipt_signer(stores, lineage)
+        except KeyConfigError:
+            if stored:
+                raise
+            return ChainCheck(0, True, None, "no receipts yet (no receipt key either)")
+        return verify_chain(stored, signer)
+    finally:
+        lineage.close()

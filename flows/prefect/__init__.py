@@ -1,0 +1,1 @@
+"""The Prefect flows (one module per operation), their collection slots, artifacts and deployments."""

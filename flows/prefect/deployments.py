@@ -1,0 +1,139 @@
+"""The deployments ``ragmask serve`` serves, one per operation, with their forms and schedules.
+
+Each deployment's form is its flow's settings object (flows/settings/parameters.py): typed, described, bounded,
+presets as choices. Defaults come from ``ServePlan``: the source directories, the collection, the cron
+schedules (re-index, expire, audit, compact) and the retention. Once a deployment exists, its
+schedules, pause state and default parameters belong to the UI: serving again leaves them as an
+operator edited them, unless asked to reset them. infra/prefect.yaml declares the same deployments for
+a process work pool (tests/test_infra.py keeps the two in step).
+
+Example::
+
+    plan = ServePlan(sources=("/sources",), collection="docs", reindex_cron="0 2 * * *")
+    prefect.serve(*build_deployments(plan, existing=deployed_names()))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from prefect import Flow
+from prefect.client.orchestration import get_client
+from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron
+from prefect.types.entrypoint import EntrypointType
+
+from flows.prefect.audit import audit_flow
+from flows.prefect.compact import compact_flow
+from flows.prefect.erase import erase_flow
+from flows.prefect.expire import expire_flow
+from flows.prefect.ingest import ingest_flow
+from flows.prefect.reindex import reindex_flow
+from flows.prefect.scrub import scrub_flow
+from flows.settings.parameters import IngestParameters, ReindexParameters, StoreParameters
+from masking.errors import SettingsError
+
+# What an operator may change in the UI and a restarted ``serve`` must not overwrite.
+UI_OWNED = ("schedules", "paused", "parameters")
+
+
+@dataclass(frozen=True)
+class ServePlan:
+    """What ``ragmask serve`` deploys: defaults for the forms and the schedules (cron, in ``timezone``)."""
+
+    sources: tuple[str, ...] = ()
+    collection: str | None = None
+    reindex_cron: str | None = None
+    expire_cron: str | None = None
+    retention_days: float | None = None
+    audit_cron: str | None = None
+    compact_cron: str | None = None
+    timezone: str = "UTC"
+
+    def check(self) -> None:
+        if self.reindex_cron and not self.sources:
+            raise SettingsError("a re-index schedule needs the source directories (--source)")
+        if self.expire_cron and not self.retention_days:
+            raise SettingsError("an expire schedule needs a retention (--retention-days)")
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment: its flow, name, default parameters, schedule and what it says in the UI."""
+
+    flow: Flow[..., Any]
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    cron: str | None = None
+    concurrency_limit: int | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.flow.name}/{self.name}"
+
+
+def deployment_specs(plan: ServePlan) -> list[DeploymentSpec]:
+    """Every operation's deployment; named after its flow (``ingest/ragmask`` and so on)."""
+    plan.check()
+    stores = StoreParameters(collection=plan.collection or "")
+    ingest = IngestParameters(stores=stores)
+    settings = {"settings": ingest.model_dump(mode="json")}
+    paths = {"paths": list(plan.sources)} if plan.sources else {}
+    store_only = {"settings": {"stores": stores.model_dump(mode="json")}}
+    expire: dict[str, Any] = {"stores": stores.model_dump(mode="json")}
+    if plan.retention_days:
+        expire["retention_days"] = plan.retention_days
+    return [
+        DeploymentSpec(ingest_flow, "ragmask", "Mask, chunk, embed and index the source directories; unchanged "
+                       "documents are skipped by content hash.", paths | settings),
+        DeploymentSpec(reindex_flow, "ragmask", "Bring the collection in line with its sources: new and changed "
+                       "documents indexed, vanished ones erased with receipts. Full: rebuild, audit, swap.",
+                       paths | {"settings": ReindexParameters(stores=stores).model_dump(mode="json")},
+                       plan.reindex_cron, concurrency_limit=1),
+        DeploymentSpec(expire_flow, "ragmask", "Enforce retention: erase documents indexed longer ago than the "
+                       "retention, each batch with a signed receipt.", {"settings": expire}, plan.expire_cron),
+        DeploymentSpec(audit_flow, "ragmask", "Scan every payload of the collection for unmasked personal data; "
+                       "fails the run if anything is suspected.", store_only, plan.audit_cron),
+        DeploymentSpec(compact_flow, "ragmask", "Purge the bytes of every erasure since the last purge, with a "
+                       "receipt.", store_only, plan.compact_cron),
+        DeploymentSpec(erase_flow, "ragmask", "Carry out an erasure request registered with `ragmask erase` "
+                       "(give its er_... id); the identifiers never reach Prefect.", store_only),
+        DeploymentSpec(scrub_flow, "ragmask", "Mask and re-embed a collection that holds raw text (LangChain, "
+                       "LlamaIndex, Haystack or raw payloads) into a new one.", {}),
+    ]  # fmt: skip
+
+
+def build_deployments(
+    plan: ServePlan, existing: Collection[str] = (), reset: bool = False
+) -> list[RunnerDeployment]:
+    """The runner deployments to serve. One already on the server (``existing``, by full name) keeps
+    the schedules, pause state and defaults an operator gave it, unless ``reset``."""
+    deployments = []
+    for spec in deployment_specs(plan):
+        ui_owned = spec.full_name in existing and not reset
+        deployment = RunnerDeployment.from_flow(
+            spec.flow, spec.name, description=spec.description, parameters=spec.parameters,
+            schedules=[Cron(spec.cron, timezone=plan.timezone)] if spec.cron and not ui_owned else None,
+            tags=["ragmask", spec.flow.name], concurrency_limit=spec.concurrency_limit,
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )  # fmt: skip
+        if ui_owned:  # an update sends only the fields set, and schedules only when there are some
+            deployment.model_fields_set.difference_update(UI_OWNED)
+        deployments.append(deployment)
+    return deployments
+
+
+def deployed_names(plan: ServePlan) -> set[str]:
+    """Which of the plan's deployments the Prefect server already has (by full name)."""
+    names = set()
+    with get_client(sync_client=True) as client:
+        for spec in deployment_specs(plan):
+            try:
+                client.read_deployment_by_name(spec.full_name)
+            except Exception:  # ObjectNotFound: not deployed yet
+                continue
+            names.add(spec.full_name)
+    return names

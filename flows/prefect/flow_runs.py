@@ -1,0 +1,38 @@
+"""What a ragmask flow run is called and how it links to ragmask's own run record.
+
+A run's name says the operation and the collection (``ingest ragmask``), so the Prefect UI's run list
+reads without opening each run; collection names are configuration, never document content. Inside a
+flow run, ``prefect_link`` gives the Prefect flow-run id that the lineage's run record keeps (and the
+run's summary artifact names ragmask's run id): each side finds the other.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from prefect.runtime import flow_run
+from pydantic import BaseModel
+
+from flows.settings.run_settings import DEFAULT_COLLECTION
+
+
+def run_name(operation: str) -> Callable[[], str]:
+    """A ``flow_run_name`` for ``@flow``: the operation and the collection its ``settings`` parameter
+    names (scrub: the target), else the worker's RAGMASK_COLLECTION."""
+
+    def name() -> str:
+        settings = (flow_run.parameters or {}).get("settings")
+        if isinstance(settings, BaseModel):
+            settings = settings.model_dump()
+        settings = settings if isinstance(settings, dict) else {}
+        collection = settings.get("target_collection") or (settings.get("stores") or {}).get("collection")
+        return f"{operation} {collection or os.environ.get('RAGMASK_COLLECTION') or DEFAULT_COLLECTION}"
+
+    return name
+
+
+def prefect_link() -> dict[str, str]:
+    """The current Prefect flow run's id, for the lineage's run record (empty outside a flow run)."""
+    run_id = flow_run.id
+    return {"prefect_flow_run_id": str(run_id)} if run_id else {}

@@ -1,0 +1,61 @@
+"""The Prefect ``scrub`` flow: a collection that holds raw text, masked and re-embedded into a new one in
+the same payload format (flows/operations/scrub.py), with a summary artifact.
+
+Parameters are collection names, a format and payload paths: nothing derived from a document. The
+result and the artifacts carry counts and entity types; the dry run's masked samples stay out of
+Prefect (they are masked, but they are text). Every exception leaves the flow as its type only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import get_run_logger
+from prefect.artifacts import create_table_artifact
+
+from flows.operations.scrub import ScrubRequest, run_scrub
+from flows.prefect.artifacts import quarantine_artifact
+from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
+from flows.settings.parameters import ScrubParameters
+
+
+def scrub_markdown(result: dict[str, Any]) -> str:
+    audit = result.get("audit") or {}
+    return (
+        f"# ragmask scrub `{result['run_id']}`\n\n`{result['source']}` -> `{result['target']}` "
+        f"({result['format']}): {result['points_read']} points read, {result['points_written']} written, "
+        f"{result['documents']} documents. Audit of the target: **{audit.get('suspected', 'not run')}** "
+        f"suspected; **{result.get('documents_quarantined', 0)}** documents quarantined (at most "
+        f"{result.get('max_quarantined', '-')} go live). Alias swapped: {result['alias_swapped']}; "
+        f"source deleted: {result['source_deleted']} ({result.get('source_points_kept', 0)} points of "
+        "quarantined documents kept).\n"
+        + (
+            f"\nSparse vectors not copied (bags of raw words): {', '.join(result['sparse_vectors_dropped'])}.\n"
+            if result["sparse_vectors_dropped"]
+            else ""
+        )
+    )
+
+
+@ragmask_flow("scrub")
+def scrub_flow(settings: ScrubParameters) -> dict[str, Any]:
+    """Mask and re-embed a collection that holds raw text into a new one; audit it; swap the alias and
+    delete the source only if it audits clean. Returns `ragmask scrub --json`.
+
+    Args:
+        settings: The run's settings, the same object the CLI builds. Store fields left empty come
+            from the worker's RAGMASK_* variables; secrets are never parameters.
+    """
+    request = ScrubRequest.of(settings)
+    logger = get_run_logger()
+    with operation_run("scrub", settings, slot=settings.target_collection):
+        result = run_scrub(settings.settings(), request,
+                           lambda done, total: logger.info("%d of %d documents scrubbed", done, total))  # fmt: skip
+    result.pop("samples", None)
+    summary_artifact(scrub_markdown(result), "scrub-summary", "scrub summary")
+    create_table_artifact([{"entity_type": t, "count": n} for t, n in result["entities"].items()]
+                          or [{"entity_type": "(none)", "count": 0}], key="scrub-entities",
+                          description="entities masked, by type")  # fmt: skip
+    if result.get("quarantined"):
+        quarantine_artifact(result["quarantined"], "scrub-quarantine")
+    return result | {"settings": settings.effective()}

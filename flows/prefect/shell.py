@@ -1,0 +1,86 @@
+"""The one shell every ragmask flow runs in: hardening, run name, form check, write slot, failure
+mapping and the summary artifact.
+
+Prefect stores a flow's exception message in its states, logs and events, so whatever fails inside
+a flow leaves it as ``OperationFailed``: the operation and the exception's type, never its message.
+
+Usage::
+
+    @ragmask_flow("erase")
+    def erase_flow(request_id: str, settings: EraseParameters = EraseParameters()) -> dict[str, Any]:
+        with operation_run("erase", settings, slot=collection, subject=request_id):
+            receipt = run_erase(...)
+        summary_artifact(receipt_markdown(receipt), "erase-receipt", "erasure receipt")
+        return receipt
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+from prefect import Flow, flow
+from prefect.artifacts import create_markdown_artifact
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.prefect.collection_slots import collection_slot
+from flows.prefect.flow_runs import run_name
+from flows.runtime.process import harden_process
+from flows.settings.parameters import Parameters
+from masking.errors import RagmaskError
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result")
+
+
+# The name the flows' failures carry in the Prefect UI, so no Error suffix.
+class OperationFailed(RagmaskError):  # noqa: N818
+    """A flow's operation failed. ``reason`` is the exception's type name only: Prefect stores messages."""
+
+    def __init__(self, operation: str, reason: str, subject: str = "") -> None:
+        self.operation = operation
+        self.reason = reason
+        self.subject = subject
+        named = f"{operation} {subject}" if subject else operation
+        super().__init__(f"{named} failed: {reason}")
+
+
+def ragmask_flow(
+    operation: str, *, batch_tasks: bool = False
+) -> Callable[[Callable[Params, Result]], Flow[Params, Result]]:
+    """``@flow`` as every ragmask flow takes it: named for its operation, a run name that says the
+    collection, no persisted result; ``batch_tasks``: batch task runs one at a time (a bounded runner).
+    The process is hardened here, when a worker imports the flow's module."""
+    harden_process()
+    options: dict[str, Any] = {}
+    if batch_tasks:
+        options["task_runner"] = ThreadPoolTaskRunner(max_workers=1)
+
+    def decorate(body: Callable[Params, Result]) -> Flow[Params, Result]:
+        return flow(name=operation, flow_run_name=run_name(operation), persist_result=False, **options)(body)
+
+    return decorate
+
+
+@contextmanager
+def operation_run(
+    operation: str, settings: Parameters | None = None, *, slot: str | None = None, subject: str = ""
+) -> Iterator[None]:
+    """The block of a flow that does the work: the form's settings checked (a password typed into it is
+    refused, not used), the collection's write slot held when ``slot`` names one, and any exception
+    raised as ``OperationFailed`` with its type only."""
+    try:
+        with ExitStack() as stack:
+            if settings is not None:
+                settings.for_flow_run()
+            if slot is not None:
+                stack.enter_context(collection_slot(slot))
+            yield
+    except Exception as error:
+        raise OperationFailed(operation, type(error).__name__, subject) from None
+
+
+def summary_artifact(markdown: str, key: str, description: str) -> None:
+    """The run's summary, in words and counts: never a value, a path or a document's text."""
+    create_markdown_artifact(markdown, key=key, description=description)

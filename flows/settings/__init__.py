@@ -1,0 +1,1 @@
+"""Settings: each operation's model (CLI options and deployment forms) and the values a run uses."""
