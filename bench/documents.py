@@ -288,14 +288,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     made = documents(args.split, args.documents)
     samples = [s for _, _, s in made]
-    results = {"ragmask": evaluate(samples, ragmask_predictor(args.model)),
-               "presidio_default": evaluate(samples, presidio_default_predictor(args.model))}  # fmt: skip
+    results = {
+        "ragmask": evaluate(samples, ragmask_predictor(args.model)),
+        "presidio_default": evaluate(samples, presidio_default_predictor(args.model)),
+    }
     if args.json:
         print(json.dumps(results))
         return 0
     chars = sum(len(s.text) for s in samples)
-    print(f"{len(samples)} documents ({args.split} split, {chars:,} characters, {len(LOCALES)} locales), "
-          f"spaCy model {args.model}\n")  # fmt: skip
+    print(
+        f"{len(samples)} documents ({args.split} split, {chars:,} characters, {len(LOCALES)} locales), "
+        f"spaCy model {args.model}\n"
+    )
     print(f"{'metric':26}{'ragmask':>16}{'presidio_default':>18}")
     for key in (
         "char_recall",
@@ -309,8 +313,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\nper type: char recall / span recall (n gold spans)")
     for kind, block in results["ragmask"]["per_type"].items():
         other = results["presidio_default"]["per_type"][kind]
-        print(f"  {kind:24} n={block['gold_spans']:<5}{block['char_recall']:>8.3f}/{block['recall']:<8.3f}"
-              f"{other['char_recall']:>10.3f}/{other['recall']:<8.3f}")  # fmt: skip
+        print(
+            f"  {kind:24} n={block['gold_spans']:<5}{block['char_recall']:>8.3f}/{block['recall']:<8.3f}"
+            f"{other['char_recall']:>10.3f}/{other['recall']:<8.3f}"
+        )
     for kind, block in results["ragmask"]["other_types"].items():
         print(f"  {kind:24} n={block['gold_spans']:<5}{block['char_recall']:>8.3f}/{block['recall']:<8.3f}")
     print(f"\nragmask's most frequent false positives: {results['ragmask']['top_false_positives']}")

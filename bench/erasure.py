@@ -64,8 +64,16 @@ class EntityRows:
 
     def rows(self, point_id: str, entity_type: str, value: str) -> list[dict[str, Any]]:
         token = f"<{entity_type}_{uuid.uuid4().hex[:8]}>"
-        return [{"point_id": point_id, "fingerprint": fp, "entity_type": entity_type, "token": token,
-                 "variant": variant} for fp, variant in self.fingerprints(entity_type, value)]  # fmt: skip
+        return [
+            {
+                "point_id": point_id,
+                "fingerprint": fp,
+                "entity_type": entity_type,
+                "token": token,
+                "variant": variant,
+            }
+            for fp, variant in self.fingerprints(entity_type, value)
+        ]
 
 
 def pools(seed: int, size: int) -> tuple[list[str], list[str], list[str]]:
@@ -85,26 +93,55 @@ def documents_rows(target: int, subject: dict[str, str], subject_docs: int) -> I
     names, emails, phones = pools(seed=7, size=50_000)
     entity_rows = EntityRows()
     produced, doc_number = 0, 0
-    every = max(1, target // (CHUNKS_PER_DOC * 5 * max(subject_docs, 1)))  # spread the subject evenly
+    # spread the subject evenly
+    every = max(1, target // (CHUNKS_PER_DOC * 5 * max(subject_docs, 1)))
     planted = 0
     now = utc_now()
     batch: dict[str, list[Any]] = {"documents": [], "versions": [], "chunks": [], "entities": []}
     while produced < target:
         doc_id = f"doc_{doc_number:024x}"
-        batch["documents"].append({"collection": COLLECTION, "doc_id": doc_id, "current_version": 1,
-                                   "content_hash": f"{doc_number:064x}", "last_status": COMMITTED,
-                                   "last_run_id": "bench", "updated_at": now})  # fmt: skip
-        batch["versions"].append({"collection": COLLECTION, "doc_id": doc_id, "version": 1,
-                                  "content_hash": f"{doc_number:064x}", "status": COMMITTED, "run_id": "bench",
-                                  "chunk_count": CHUNKS_PER_DOC, "created_at": now, "committed_at": now})  # fmt: skip
+        batch["documents"].append(
+            {
+                "collection": COLLECTION,
+                "doc_id": doc_id,
+                "current_version": 1,
+                "content_hash": f"{doc_number:064x}",
+                "last_status": COMMITTED,
+                "last_run_id": "bench",
+                "updated_at": now,
+            }
+        )
+        batch["versions"].append(
+            {
+                "collection": COLLECTION,
+                "doc_id": doc_id,
+                "version": 1,
+                "content_hash": f"{doc_number:064x}",
+                "status": COMMITTED,
+                "run_id": "bench",
+                "chunk_count": CHUNKS_PER_DOC,
+                "created_at": now,
+                "committed_at": now,
+            }
+        )
         plant = planted < subject_docs and doc_number % every == every - 1
         for index in range(CHUNKS_PER_DOC):
             point_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{doc_id}/{index}"))
-            batch["chunks"].append({"point_id": point_id, "collection": COLLECTION, "doc_id": doc_id, "version": 1,
-                                    "chunk_index": index, "token_count": 200})  # fmt: skip
+            batch["chunks"].append(
+                {
+                    "point_id": point_id,
+                    "collection": COLLECTION,
+                    "doc_id": doc_id,
+                    "version": 1,
+                    "chunk_index": index,
+                    "token_count": 200,
+                }
+            )
             k = (doc_number * CHUNKS_PER_DOC + index) % len(names)
-            person = names[k] if names[k] != subject["name"] else names[k - 1]  # one subject, one person
-            if plant and index == 0:  # the subject: by full name and e-mail, or as "Ms <surname>" alone
+            # one subject, one person
+            person = names[k] if names[k] != subject["name"] else names[k - 1]
+            # the subject: by full name and e-mail, or as "Ms <surname>" alone
+            if plant and index == 0:
                 person = subject["name"] if planted % 2 == 0 else subject["surname"]
             rows = entity_rows.rows(point_id, "PERSON", person)
             if plant and index == 0 and planted % 2 == 0:
@@ -154,8 +191,10 @@ def uses_fingerprint_index(lineage: LineageStore, fingerprint_value: str) -> boo
     if explain is None:
         return None
     with lineage.transaction() as tx:
-        plan = tx.execute(text(f"{explain} SELECT point_id FROM chunk_entities WHERE fingerprint = :fp"),
-                          {"fp": fingerprint_value}).all()  # fmt: skip
+        plan = tx.execute(
+            text(f"{explain} SELECT point_id FROM chunk_entities WHERE fingerprint = :fp"),
+            {"fp": fingerprint_value},
+        ).all()
     return "ix_chunk_entities_fingerprint" in " ".join(str(part) for row in plan for part in row)
 
 
@@ -172,7 +211,8 @@ def measure(lineage_url: str, rows: int, subject_docs: int) -> dict[str, Any]:
     build_s, counts = timed(lambda: build(lineage, rows, subject, subject_docs))
     lineage.close()
 
-    lineage = LineageStore(lineage_url)  # a fresh engine: the first lookup opens its connection
+    # a fresh engine: the first lookup opens its connection
+    lineage = LineageStore(lineage_url)
     store = ErasureStore(lineage)
     request = subject_fingerprints(KEYS.fingerprint_key, "PERSON", subject["name"]) | subject_fingerprints(
         KEYS.fingerprint_key, "EMAIL_ADDRESS", subject["email"].upper()

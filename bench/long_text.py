@@ -25,7 +25,8 @@ if str(REPO) not in sys.path:
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    # Linux reports KiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(megabytes: float, n_process: int) -> dict[str, Any]:
@@ -66,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mb", type=float, nargs="+", default=[1.0, 5.0], help="text sizes in MB")
     parser.add_argument("--n-process", type=int, default=1, help="spaCy worker processes")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)  # the child process
+    # the child process
+    parser.add_argument("--single", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.single:
         print(json.dumps(measure(args.mb[0], args.n_process)))

@@ -61,9 +61,13 @@ def content_queries(
 
 
 def evaluate(
-    chunks: list[tuple[str, str]], queries: list[tuple[str, str]], embedder: Any, k: int,
-    reference: dict[str, Any] | None = None, query_embedder: Any = None,
-) -> dict[str, Any]:  # fmt: skip
+    chunks: list[tuple[str, str]],
+    queries: list[tuple[str, str]],
+    embedder: Any,
+    k: int,
+    reference: dict[str, Any] | None = None,
+    query_embedder: Any = None,
+) -> dict[str, Any]:
     """recall@k and MRR; with ``reference`` (another row's ``_vectors``, same chunks): the mean cosine to its
     chunk vectors and the share of each query's k nearest chunks that stay the same. ``query_embedder``:
     the queries embedded by another model than the chunks (default: the same)."""
@@ -83,8 +87,12 @@ def evaluate(
             hits += 1
         if wanted in ranked:
             reciprocal += 1 / (ranked.index(wanted) + 1)
-    row: dict[str, Any] = {"recall_at_k": round(hits / len(queries), 4), "mrr": round(reciprocal / len(queries), 4),
-                           "chunks": len(chunks), "embed_s": round(embed_s, 1)}  # fmt: skip
+    row: dict[str, Any] = {
+        "recall_at_k": round(hits / len(queries), 4),
+        "mrr": round(reciprocal / len(queries), 4),
+        "chunks": len(chunks),
+        "embed_s": round(embed_s, 1),
+    }
     if reference is not None:
         row["cosine_to_fp32"] = round(float(np.mean(np.sum(vectors * reference["_vectors"], axis=1))), 4)
         kept = [len(a & b) / k for a, b in zip(nearest, reference["_nearest"], strict=True)]
@@ -101,10 +109,12 @@ def quantised(embedder: Any, how: str) -> Any:
 
     copied = copy.copy(embedder)
     model = copy.deepcopy(embedder._model)
-    network = model[0].model  # the transformer inside sentence-transformers' first module
+    # the transformer inside sentence-transformers' first module
+    network = model[0].model
     qconfig = per_channel_dynamic_qconfig if how != "per tensor" else default_dynamic_qconfig
     linear = [name for name, module in network.named_modules() if isinstance(module, torch.nn.Linear)]
-    if how == "per channel, FFN output fp32":  # the layers whose inputs carry the largest activations
+    # the layers whose inputs carry the largest activations
+    if how == "per channel, FFN output fp32":
         linear = [name for name in linear if not (name.endswith("output.dense") and "attention" not in name)]
     model[0].model = quantize_dynamic(network, dict.fromkeys(linear, qconfig), dtype=torch.qint8)  # type: ignore[no-untyped-call]
     copied._model = model
@@ -141,33 +151,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         gold = json.loads((corpus.parent / GOLD_FILE).read_text(encoding="utf-8"))
     queries = content_queries(documents, gold, args.queries)
     masker = Masker(MaskingKeys(b"bench-retrieval-key-not-secret"))
-    masked = [(name, result.masked_text or "") for (name, _), result in
-              zip(documents, masker.mask_many([TextDocument(n, t) for n, t in documents]), strict=True)]  # fmt: skip
+    masked = [
+        (name, result.masked_text or "")
+        for (name, _), result in zip(
+            documents, masker.mask_many([TextDocument(n, t) for n, t in documents]), strict=True
+        )
+    ]
     results: dict[str, Any] = {"documents": len(documents), "queries": len(queries), "k": args.k}
     # torch fp32, as a framework reading a collection embeds; "tokens" passes text through: each row
     # applies its own view
     embedder = Embedder(view="tokens", precision="fp32", backend="torch")
     # (label, texts, the view chunks are measured in, the view embedded)
-    variants = (("raw", documents, "tokens", "tokens"), ("masked, tokens view", masked, "tokens", "tokens"),
-                ("masked, types view, same chunks", masked, "tokens", "types"),
-                ("masked, types view, types chunks", masked, "types", "types"))  # fmt: skip
+    variants = (
+        ("raw", documents, "tokens", "tokens"),
+        ("masked, tokens view", masked, "tokens", "tokens"),
+        ("masked, types view, same chunks", masked, "tokens", "types"),
+        ("masked, types view, types chunks", masked, "types", "types"),
+    )
     # (label, texts, chunks measured in, view embedded, chunk embedder, query embedder: None for the same)
     rows: list[tuple[str, list[tuple[str, str]], str, str, Any, Any]] = [
         (label, texts, measured_in, shown, embedder, None) for label, texts, measured_in, shown in variants
     ]
     if args.int8:
-        rows += [(f"masked, types view, int8 {how}", masked, "tokens", "types", quantised(embedder, how), None)
-                 for how in ("per tensor", "per channel", "per channel, FFN output fp32")]  # fmt: skip
+        rows += [
+            (f"masked, types view, int8 {how}", masked, "tokens", "types", quantised(embedder, how), None)
+            for how in ("per tensor", "per channel", "per channel, FFN output fp32")
+        ]
         # a collection written with --embedding-precision int8, queried by a framework embedding in fp32
-        rows.append(("masked, types view, int8 chunks, fp32 queries", masked, "tokens", "types",
-                     Embedder(view="tokens", precision="int8"), embedder))  # fmt: skip
+        rows.append(
+            (
+                "masked, types view, int8 chunks, fp32 queries",
+                masked,
+                "tokens",
+                "types",
+                Embedder(view="tokens", precision="int8"),
+                embedder,
+            )
+        )
     if args.bf16:
         bf16 = Embedder(view="tokens", precision="bf16")
         if not bf16.computes_bf16:
             print("this CPU has no bf16 units: the bf16 rows are computed in fp32", file=sys.stderr)
-        rows += [(f"masked, types view, bf16 ({bf16.backend})", masked, "tokens", "types", bf16, None),
-                 (f"masked, types view, bf16 chunks ({bf16.backend}), fp32 queries (torch)", masked, "tokens",
-                  "types", bf16, embedder)]  # fmt: skip
+        rows += [
+            (f"masked, types view, bf16 ({bf16.backend})", masked, "tokens", "types", bf16, None),
+            (
+                f"masked, types view, bf16 chunks ({bf16.backend}), fp32 queries (torch)",
+                masked,
+                "tokens",
+                "types",
+                bf16,
+                embedder,
+            ),
+        ]
     reference = None
     for label, texts, measured_in, shown, model, query_model in rows:
         chunker = Chunker(partial(_count, embedder, measured_in), embedder.max_chunk_tokens, 32)
@@ -175,13 +210,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         compared = "int8" in label or "bf16" in label
         row = evaluate(chunks, queries, model, args.k, reference if compared else None, query_model)
         if label == "masked, types view, same chunks":
-            reference = row  # the fp32 vectors the int8 rows are compared with
+            # the fp32 vectors the int8 rows are compared with
+            reference = row
         results[label] = {key: value for key, value in row.items() if not key.startswith("_")}
         if not args.json:
-            extra = (f", cosine to fp32 {row['cosine_to_fp32']:.3f}, nearest {args.k} kept {row['nearest_kept']:.2f}"
-                     if "cosine_to_fp32" in row else "")  # fmt: skip
-            print(f"{label:34} recall@{args.k} {row['recall_at_k']:.3f}  MRR {row['mrr']:.3f}  "
-                  f"{row['chunks']} chunks, embedded in {row['embed_s']} s{extra}", flush=True)  # fmt: skip
+            extra = (
+                f", cosine to fp32 {row['cosine_to_fp32']:.3f}, nearest {args.k} kept {row['nearest_kept']:.2f}"
+                if "cosine_to_fp32" in row
+                else ""
+            )
+            print(
+                f"{label:34} recall@{args.k} {row['recall_at_k']:.3f}  MRR {row['mrr']:.3f}  "
+                f"{row['chunks']} chunks, embedded in {row['embed_s']} s{extra}",
+                flush=True,
+            )
     if args.json:
         print(json.dumps(results))
     return 0

@@ -47,11 +47,19 @@ def build_source(settings: IngestSettings, points: int) -> set[str]:
         for kind, v in found.items()
         if kind in ("EMAIL_ADDRESS", "PHONE_NUMBER")
     }
-    store.upsert([
-        Point(str(uuid.uuid4()), {"": [0.01] * 384},
-              {"page_content": text, "metadata": {"source": f"tickets/{n // CHUNKS_PER_DOCUMENT}.txt", "page": n}})
-        for n, (text, _found) in enumerate(paragraphs)
-    ])  # fmt: skip
+    store.upsert(
+        [
+            Point(
+                str(uuid.uuid4()),
+                {"": [0.01] * 384},
+                {
+                    "page_content": text,
+                    "metadata": {"source": f"tickets/{n // CHUNKS_PER_DOCUMENT}.txt", "page": n},
+                },
+            )
+            for n, (text, _found) in enumerate(paragraphs)
+        ]
+    )
     return values
 
 
@@ -63,10 +71,14 @@ def run(points: int, precision: str = "auto", workers: int = 0) -> dict[str, Any
     with tempfile.TemporaryDirectory(prefix="ragmask-scrub-") as folder:
         os.environ.setdefault("RAGMASK_SECRET_KEY", "ragmask-bench-secret-not-for-production")
         os.environ["XDG_STATE_HOME"] = str(Path(folder) / "state")
-        settings = IngestSettings(stores=StoreSettings(data_dir=Path(folder) / "data", collection="masked"),
-                                  embedding_precision=precision, workers=workers)  # fmt: skip
+        settings = IngestSettings(
+            stores=StoreSettings(data_dir=Path(folder) / "data", collection="masked"),
+            embedding_precision=precision,
+            workers=workers,
+        )
         values = build_source(settings, points)
-        Embedder().embed(["warm up"])  # models loaded outside the clock
+        # models loaded outside the clock
+        Embedder().embed(["warm up"])
         Masker(MaskingKeys(b"warm-up-key-0123456789")).mask("warm", "Jane Doe, jane@example.com")
         started = time.perf_counter()
         result = run_scrub(settings, ScrubRequest("raw_source", "masked"))
@@ -75,17 +87,27 @@ def run(points: int, precision: str = "auto", workers: int = 0) -> dict[str, Any
         stored = json.dumps([r.payload for r in target.scroll()])
         left = sum(value in stored for value in values)
     return {
-        "points": points, "workers": workers, "documents": result["documents"], "seconds": round(seconds, 1),
-        "points_per_s": round(points / seconds, 1), "suspected_after": result["audit"]["suspected"],
-        "emails_and_phones_left": left, "embedding_precision": result["embedding"]["precision"], "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    }  # fmt: skip
+        "points": points,
+        "workers": workers,
+        "documents": result["documents"],
+        "seconds": round(seconds, 1),
+        "points_per_s": round(points / seconds, 1),
+        "suspected_after": result["audit"]["suspected"],
+        "emails_and_phones_left": left,
+        "embedding_precision": result["embedding"]["precision"],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--points", type=int, default=2000)
-    parser.add_argument("--embedding-precision", default="auto", choices=["auto", "fp32", "bf16", "int8"],
-                        help="the target's (auto: bf16 where the CPU has bf16 units, else fp32)")  # fmt: skip
+    parser.add_argument(
+        "--embedding-precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16", "int8"],
+        help="the target's (auto: bf16 where the CPU has bf16 units, else fp32)",
+    )
     parser.add_argument(
         "--workers", type=int, default=0, help="masking processes, this one included (0: the cores)"
     )

@@ -46,7 +46,8 @@ from masking import MaskingKeys  # noqa: E402
 from masking.fingerprints import subject_fingerprints  # noqa: E402
 
 SECRET = "ragmask-soak-secret-not-for-production"
-CHECKED_TYPES = ("email", "phone")  # validated formats: any left is a protocol failure
+# validated formats: any left is a protocol failure
+CHECKED_TYPES = ("email", "phone")
 
 
 @dataclass
@@ -62,7 +63,8 @@ class Soak:
     rng: random.Random
     fake: Faker
     kill_probability: float
-    people: dict[str, Person] = field(default_factory=dict)  # file name -> the person it names
+    # file name -> the person it names
+    people: dict[str, Person] = field(default_factory=dict)
     erased: list[Person] = field(default_factory=list)
     kills: Counter[str] = field(default_factory=Counter)
     steps: Counter[str] = field(default_factory=Counter)
@@ -79,18 +81,28 @@ class Soak:
         return self.root / "data"
 
     def env(self) -> dict[str, str]:
-        return os.environ | {"RAGMASK_SECRET_KEY": SECRET, "PREFECT_API_URL": "", "PYTHONPATH": str(REPO),
-                             "XDG_CONFIG_HOME": str(self.root / "config"), "XDG_STATE_HOME": str(self.root / "state")}  # fmt: skip
+        return os.environ | {
+            "RAGMASK_SECRET_KEY": SECRET,
+            "PREFECT_API_URL": "",
+            "PYTHONPATH": str(REPO),
+            "XDG_CONFIG_HOME": str(self.root / "config"),
+            "XDG_STATE_HOME": str(self.root / "state"),
+        }
 
     # --- the corpus ---------------------------------------------------------------------------------
 
     def person(self) -> Person:
-        return Person(self.fake.name(), f"{self.fake.user_name()}.{self.rng.randrange(10**6)}@example.com",
-                      f"212-555-{self.rng.randrange(10**4):04d}")  # fmt: skip
+        return Person(
+            self.fake.name(),
+            f"{self.fake.user_name()}.{self.rng.randrange(10**6)}@example.com",
+            f"212-555-{self.rng.randrange(10**4):04d}",
+        )
 
     def write(self, name: str, person: Person) -> None:
-        body = (f"{self.fake.paragraph(nb_sentences=4)}\n\n{person.name} wrote from {person.email} and asked "
-                f"to be called on {person.phone}. {self.fake.paragraph(nb_sentences=3)}\n")  # fmt: skip
+        body = (
+            f"{self.fake.paragraph(nb_sentences=4)}\n\n{person.name} wrote from {person.email} and asked "
+            f"to be called on {person.phone}. {self.fake.paragraph(nb_sentences=3)}\n"
+        )
         (self.corpus / name).write_text(body, encoding="utf-8")
         self.people[name] = person
 
@@ -120,8 +132,9 @@ class Soak:
         self.steps[label] += 1
         if self.rng.random() < self.kill_probability:
             expected = sum(self.durations.get(label, [20.0])) / len(self.durations.get(label, [20.0]))
-            process = subprocess.Popen(argv, env=self.env(), cwd=self.root, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)  # fmt: skip
+            process = subprocess.Popen(
+                argv, env=self.env(), cwd=self.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             try:
                 process.wait(timeout=self.rng.uniform(0.5, max(1.0, expected)))
             except subprocess.TimeoutExpired:
@@ -141,8 +154,16 @@ class Soak:
     def erase_someone(self) -> None:
         name = self.rng.choice(sorted(self.people))
         person = self.people[name]
-        self.command("erase", "erase", "--email", person.email, "--name", person.name, "--mode",
-                     self.rng.choice(["redact", "delete"]))  # fmt: skip
+        self.command(
+            "erase",
+            "erase",
+            "--email",
+            person.email,
+            "--name",
+            person.name,
+            "--mode",
+            self.rng.choice(["redact", "delete"]),
+        )
         self.erased.append(person)
 
     # --- checks -------------------------------------------------------------------------------------
@@ -155,8 +176,10 @@ class Soak:
             points = {str(r.id) for r in store.scroll(with_payload=False)}
             committed = lineage.committed_point_ids(stores.collection)
             if points != committed:
-                self.violations.append(f"after {after}: {len(points - committed)} points without a committed row, "
-                                       f"{len(committed - points)} committed rows without a point")  # fmt: skip
+                self.violations.append(
+                    f"after {after}: {len(points - committed)} points without a committed row, "
+                    f"{len(committed - points)} committed rows without a point"
+                )
             if lineage.unfinished(stores.collection):
                 self.violations.append(f"after {after}: unfinished versions left")
             keys = MaskingKeys(SECRET.encode())
@@ -190,7 +213,8 @@ def run(documents: int, rounds: int, kill: float, minutes: float, seed: int) -> 
         fake = Faker("en_US")
         fake.seed_instance(seed)
         soak = Soak(Path(folder), random.Random(seed), fake, kill)
-        os.environ.update(soak.env())  # this process checks the stores with the same keys and locations
+        # this process checks the stores with the same keys and locations
+        os.environ.update(soak.env())
         soak.create(documents)
         completed = 0
         for round_number in range(1, rounds + 1):
@@ -207,15 +231,21 @@ def run(documents: int, rounds: int, kill: float, minutes: float, seed: int) -> 
             soak.command("compact", "compact")
             soak.check("compact")
             completed = round_number
-            print(f"soak: round {round_number}: {sum(soak.steps.values())} steps, {sum(soak.kills.values())} "
-                  f"killed, {len(soak.violations)} violations, {time.perf_counter() - started:.0f} s",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"soak: round {round_number}: {sum(soak.steps.values())} steps, {sum(soak.kills.values())} "
+                f"killed, {len(soak.violations)} violations, {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+            )
     return {
-        "documents": documents, "rounds": completed, "steps": dict(soak.steps), "killed": dict(soak.kills),
-        "violations": soak.violations, "names_left_by_detection": soak.names_left,
+        "documents": documents,
+        "rounds": completed,
+        "steps": dict(soak.steps),
+        "killed": dict(soak.kills),
+        "violations": soak.violations,
+        "names_left_by_detection": soak.names_left,
         "median_step_s": {k: round(sorted(v)[len(v) // 2], 1) for k, v in soak.durations.items()},
         "seconds": round(time.perf_counter() - started, 1),
-    }  # fmt: skip
+    }
 
 
 def main() -> None:

@@ -19,7 +19,8 @@ LOCALES = ("en_US", "en_GB")
 @dataclass
 class SyntheticText:
     text: str
-    values: dict[str, set[str]] = field(default_factory=dict)  # type -> values written into the text
+    # type -> values written into the text
+    values: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _paragraph(fake: Faker) -> tuple[str, dict[str, str]]:

@@ -60,7 +60,8 @@ COLLECTION = "bench"
 
 def peak_rss_mb() -> float:
     """This process's peak RSS."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+    # Linux reports KiB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class DescendantPeakRss:
@@ -98,7 +99,8 @@ def descendant_pids(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         try:
             children = [int(child) for child in task.read_text(encoding="ascii").split()]
-        except OSError:  # the thread ended
+        except OSError:
+            # the thread ended
             continue
         for child in children:
             found += [child, *descendant_pids(child)]
@@ -108,7 +110,8 @@ def descendant_pids(pid: int) -> list[int]:
 def _status_kib(pid: int, field: str) -> int:
     try:
         lines = Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines()
-    except OSError:  # it ended
+    except OSError:
+        # it ended
         return 0
     return next((int(line.split()[1]) for line in lines if line.startswith(f"{field}:")), 0)
 
@@ -157,7 +160,8 @@ def word_pieces(texts: list[str], view: str) -> tuple[int, int]:
     from indexers.embedding import Embedder, embedding_view
 
     embedder = Embedder()
-    limit = embedder.max_chunk_tokens  # the special tokens take the rest of max_seq_length
+    # the special tokens take the rest of max_seq_length
+    limit = embedder.max_chunk_tokens
     counts = [embedder.count_tokens(embedding_view(text, view)) for text in texts]
     return sum(min(count, limit) for count in counts), sum(count > limit for count in counts)
 
@@ -179,29 +183,43 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
     from masking import MaskingKeys
 
     secret = "bench-throughput-key-not-secret"
-    os.environ["RAGMASK_SECRET_KEY"] = secret  # what Dask workers load: their key must be the run's
+    # what Dask workers load: their key must be the run's
+    os.environ["RAGMASK_SECRET_KEY"] = secret
     keys = MaskingKeys(secret.encode())
     started = time.perf_counter()
     warm_up = work / "warm-up"
     warm_up.mkdir(parents=True)
     (warm_up / "warm-up.txt").write_text("Jane Doe wrote to jane@example.com.", encoding="utf-8")
-    precision = options.get("embedding_precision", "auto")  # the warm-up loads the model the run uses
+    # the warm-up loads the model the run uses
+    precision = options.get("embedding_precision", "auto")
     backend = options.get("embedding_backend", "auto")
-    run_ingest([warm_up], IngestSettings(stores=StoreSettings(data_dir=work / "warm-up-data"),
-                                         embedding_precision=precision, embedding_backend=backend), keys=keys)  # fmt: skip
+    run_ingest(
+        [warm_up],
+        IngestSettings(
+            stores=StoreSettings(data_dir=work / "warm-up-data"),
+            embedding_precision=precision,
+            embedding_backend=backend,
+        ),
+        keys=keys,
+    )
     load_s = time.perf_counter() - started
 
-    settings = IngestSettings(stores=StoreSettings(data_dir=work / "data", collection=COLLECTION),
-                              workers=options["workers"], embedding_view=options["embedding_view"],
-                              embedding_precision=precision, embedding_backend=backend,
-                              task_runner=options.get("task_runner", "threads"))  # fmt: skip
+    settings = IngestSettings(
+        stores=StoreSettings(data_dir=work / "data", collection=COLLECTION),
+        workers=options["workers"],
+        embedding_view=options["embedding_view"],
+        embedding_precision=precision,
+        embedding_backend=backend,
+        task_runner=options.get("task_runner", "threads"),
+    )
     with DescendantPeakRss() as workers_rss:
         started = time.perf_counter()
         result = run_ingest([corpus], settings, keys=keys)
         seconds = time.perf_counter() - started
     numbers = {
         "seconds": seconds,
-        "peak_rss_mb": peak_rss_mb(),  # the run's, before reopening the collection adds its own
+        # the run's, before reopening the collection adds its own
+        "peak_rss_mb": peak_rss_mb(),
         "worker_peak_rss_mb": workers_rss.peak_mb,
         "load_s": load_s,
         "documents": result.counts.documents_indexed,
@@ -226,8 +244,10 @@ def _embedding_of(settings: Any) -> dict[str, str]:
 
     precision = resolve_embedding_precision(settings.embedding_precision, None)
     backend = resolve_embedding_backend(settings.embedding_backend, pick_device(settings.device), precision)
-    return {"embedding_view": resolve_embedding_view(settings.embedding_view, None),
-            "embedding_precision": f"{precision} ({backend})"}  # fmt: skip
+    return {
+        "embedding_view": resolve_embedding_view(settings.embedding_view, None),
+        "embedding_precision": f"{precision} ({backend})",
+    }
 
 
 def reopen_and_search(settings: Any) -> dict[str, float]:
@@ -245,8 +265,11 @@ def reopen_and_search(settings: Any) -> dict[str, float]:
     started = time.perf_counter()
     for query in queries:
         store.search(embedder.embed([query])[0], 5)
-    return {"reopen_s": round(reopen_s, 2), "points": points,
-            "search_ms": round((time.perf_counter() - started) * 1000 / len(queries), 1)}  # fmt: skip
+    return {
+        "reopen_s": round(reopen_s, 2),
+        "points": points,
+        "search_ms": round((time.perf_counter() - started) * 1000 / len(queries), 1),
+    }
 
 
 def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
@@ -263,14 +286,16 @@ def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, An
     from masking.nlp import load_nlp_engine
 
     started = time.perf_counter()
-    if options.get("naive_parser"):  # the whole model, as Presidio's engine loads it
+    # the whole model, as Presidio's engine loads it
+    if options.get("naive_parser"):
         nlp_engine = NlpEngineProvider(
             nlp_configuration={
                 "nlp_engine_name": "spacy",
                 "models": [{"lang_code": "en", "model_name": DEFAULT_SPACY_MODEL}],
             }
         ).create_engine()
-    else:  # the same components as ragmask's: parser and senter excluded
+    else:
+        # the same components as ragmask's: parser and senter excluded
         nlp_engine = load_nlp_engine(DEFAULT_SPACY_MODEL, numpy_blas=bool(options.get("naive_numpy_blas")))
     analyzer = presidio_default_analyzer(nlp_engine)
     anonymizer = AnonymizerEngine()  # type: ignore[no-untyped-call]
@@ -324,7 +349,8 @@ def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, An
     return {
         "seconds": seconds,
         "peak_rss_mb": peak_rss_mb(),
-        "worker_peak_rss_mb": 0.0,  # one process
+        # one process
+        "worker_peak_rss_mb": 0.0,
         "load_s": load_s,
         "documents": documents,
         "chunks": chunks,
@@ -348,8 +374,13 @@ def measure(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> d
         if key in numbers
     }
     if options.get("floor") and system == "ragmask":
-        extra |= floor_seconds(corpus, texts, numbers["embedding_view"], options["embedding_precision"],
-                               options["embedding_backend"])  # fmt: skip
+        extra |= floor_seconds(
+            corpus,
+            texts,
+            numbers["embedding_view"],
+            options["embedding_precision"],
+            options["embedding_backend"],
+        )
     return extra | {
         "system": system,
         "documents": numbers["documents"],
@@ -396,7 +427,8 @@ def floor_seconds(
     embed_s = time.perf_counter() - started
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    embedding._loaded_model.cache_clear()  # OpenVINO compiles for the threads there are when it loads
+    # OpenVINO compiles for the threads there are when it loads
+    embedding._loaded_model.cache_clear()
     one_core = Embedder(view=view, precision=precision, backend=backend)
     one_core.embed(texts[:16])
     started = time.perf_counter()
@@ -405,13 +437,28 @@ def floor_seconds(
     torch.set_num_threads(threads)
     cores = default_workers()
     floor_s = (detect_s + min(cores * embed_s, embed_one_core_s)) / cores
-    return {"detect_s": round(detect_s, 1), "embed_s": round(embed_s, 1),
-            "embed_one_core_s": round(embed_one_core_s, 1), "cores": cores, "floor_s": round(floor_s, 1)}  # fmt: skip
+    return {
+        "detect_s": round(detect_s, 1),
+        "embed_s": round(embed_s, 1),
+        "embed_one_core_s": round(embed_one_core_s, 1),
+        "cores": cores,
+        "floor_s": round(floor_s, 1),
+    }
 
 
 def run_child(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
-    child = [sys.executable, __file__, "--single", system, "--corpus", str(corpus), "--work", str(work),
-             "--options", json.dumps(options)]  # fmt: skip
+    child = [
+        sys.executable,
+        __file__,
+        "--single",
+        system,
+        "--corpus",
+        str(corpus),
+        "--work",
+        str(work),
+        "--options",
+        json.dumps(options),
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     done = subprocess.run(child, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
@@ -430,8 +477,11 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         row[f"{key}_range"] = [min(values), max(values)]
     if "stage_seconds" in row:
         stages = {stage for run in runs for stage in run["stage_seconds"]}
-        row["stage_seconds"] = {stage: round(statistics.median(run["stage_seconds"].get(stage, 0.0) for run in runs), 2)
-                                for stage in row["stage_seconds"] if stage in stages}  # fmt: skip
+        row["stage_seconds"] = {
+            stage: round(statistics.median(run["stage_seconds"].get(stage, 0.0) for run in runs), 2)
+            for stage in row["stage_seconds"]
+            if stage in stages
+        }
     row["runs"] = len(runs)
     return row
 
@@ -458,8 +508,10 @@ def print_rows(rows: dict[str, dict[str, Any]], ratio: float | None) -> None:
         print(f"ratio (median ragmask docs/s / median naive docs/s): {ratio:.2f}")
     if "floor_s" in rows.get("ragmask", {}):
         floor = rows["ragmask"]
-        print(f"floor: masking alone {floor['detect_s']} s on one core, embedding alone {floor['embed_s']} s on "
-              f"{floor['cores']} cores ({floor['embed_one_core_s']} s on one): at best {floor['floor_s']} s")  # fmt: skip
+        print(
+            f"floor: masking alone {floor['detect_s']} s on one core, embedding alone {floor['embed_s']} s on "
+            f"{floor['cores']} cores ({floor['embed_one_core_s']} s on one): at best {floor['floor_s']} s"
+        )
         if ratio:
             print(
                 f"ratio at the floor (median naive seconds / floor): {rows['naive']['seconds'] / floor['floor_s']:.2f}"
@@ -481,24 +533,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=["auto", "fp32", "bf16", "int8"],
         help="ragmask's --embedding-precision (auto: bf16 where the CPU has bf16 units, else fp32)",
     )
-    parser.add_argument("--embedding-backend", default="auto", choices=["auto", "torch", "openvino"],
-                        help="ragmask's --embedding-backend (auto: openvino for fp32 and bf16 on a CPU)")  # fmt: skip
-    parser.add_argument("--naive-bf16", action="store_true",
-                        help="the naive pipeline embeds under torch's bf16 autocast too (default: fp32, "
-                        "sentence-transformers' own default)")  # fmt: skip
-    parser.add_argument("--naive-numpy-blas", action="store_true",
-                        help="the naive pipeline's spaCy multiplies through NumPy's BLAS on one thread, as "
-                        "ragmask's does (default: thinc's BLIS, spaCy's own default)")  # fmt: skip
-    parser.add_argument("--task-runner", default="threads", choices=["threads", "dask"],
-                        help="ragmask's --task-runner; dask starts a local cluster of --workers processes inside "
-                        "the clock, and each worker loads its models inside it too")  # fmt: skip
+    parser.add_argument(
+        "--embedding-backend",
+        default="auto",
+        choices=["auto", "torch", "openvino"],
+        help="ragmask's --embedding-backend (auto: openvino for fp32 and bf16 on a CPU)",
+    )
+    parser.add_argument(
+        "--naive-bf16",
+        action="store_true",
+        help="the naive pipeline embeds under torch's bf16 autocast too (default: fp32, "
+        "sentence-transformers' own default)",
+    )
+    parser.add_argument(
+        "--naive-numpy-blas",
+        action="store_true",
+        help="the naive pipeline's spaCy multiplies through NumPy's BLAS on one thread, as "
+        "ragmask's does (default: thinc's BLIS, spaCy's own default)",
+    )
+    parser.add_argument(
+        "--task-runner",
+        default="threads",
+        choices=["threads", "dask"],
+        help="ragmask's --task-runner; dask starts a local cluster of --workers processes inside "
+        "the clock, and each worker loads its models inside it too",
+    )
     parser.add_argument("--naive-parser", action="store_true", help="the naive pipeline loads spaCy whole")
-    parser.add_argument("--floor", action="store_true",
-                        help="after ragmask's first run, time masking and embedding alone: the least any "
-                        "schedule of them could take, and the ratio that would give")  # fmt: skip
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="after ragmask's first run, time masking and embedding alone: the least any "
+        "schedule of them could take, and the ratio that would give",
+    )
     parser.add_argument("--only", choices=SYSTEMS, help="run one system (with reopen and search timings)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--single", choices=SYSTEMS, help=argparse.SUPPRESS)  # the child process
+    # the child process
+    parser.add_argument("--single", choices=SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
@@ -509,16 +579,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.docs < 1 or args.doc_chars < 1 or args.runs < 1:
         parser.error("--docs, --doc-chars and --runs must be positive")
     systems = (args.only,) if args.only else SYSTEMS
-    options = {"workers": args.workers, "embedding_view": args.embedding_view, "naive_parser": args.naive_parser,
-               "naive_bf16": args.naive_bf16, "naive_numpy_blas": args.naive_numpy_blas,
-               "embedding_precision": args.embedding_precision, "embedding_backend": args.embedding_backend,
-               "reopen": bool(args.only), "task_runner": args.task_runner}  # fmt: skip
+    options = {
+        "workers": args.workers,
+        "embedding_view": args.embedding_view,
+        "naive_parser": args.naive_parser,
+        "naive_bf16": args.naive_bf16,
+        "naive_numpy_blas": args.naive_numpy_blas,
+        "embedding_precision": args.embedding_precision,
+        "embedding_backend": args.embedding_backend,
+        "reopen": bool(args.only),
+        "task_runner": args.task_runner,
+    }
     with tempfile.TemporaryDirectory(prefix="ragmask-throughput-") as tmp:
         corpus = Path(tmp) / "corpus"
         chars = build_corpus(corpus, args.docs, args.doc_chars)
         if not args.json:
-            print(f"corpus: {args.docs} documents, {chars:,} characters; {args.runs} runs each, interleaved",
-                  file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"corpus: {args.docs} documents, {chars:,} characters; {args.runs} runs each, interleaved",
+                file=sys.stderr,
+                flush=True,
+            )
         runs: dict[str, list[dict[str, Any]]] = {system: [] for system in systems}
         for number in range(args.runs):
             for system in systems:
@@ -527,13 +607,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                 row = run_child(system, corpus, work, options | {"floor": args.floor and number == 0})
                 runs[system].append(row)
                 if not args.json:
-                    print(f"  run {number + 1} {system:8} {row['seconds']:>7} s  {row['docs_per_s']:>6} docs/s",
-                          file=sys.stderr, flush=True)  # fmt: skip
+                    print(
+                        f"  run {number + 1} {system:8} {row['seconds']:>7} s  {row['docs_per_s']:>6} docs/s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     rows = {system: summarise(runs[system]) for system in systems}
     ratio = rows["ragmask"]["docs_per_s"] / rows["naive"]["docs_per_s"] if len(systems) == 2 else None
     if args.json:
-        print(json.dumps({"documents": args.docs, "characters": chars, "options": options, **rows,
-                          "ratio": round(ratio, 2) if ratio else None}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "documents": args.docs,
+                    "characters": chars,
+                    "options": options,
+                    **rows,
+                    "ratio": round(ratio, 2) if ratio else None,
+                }
+            )
+        )
         return 0
     print_rows(rows, ratio)
     return 0

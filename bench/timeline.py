@@ -136,11 +136,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{stage:20s} {row['wall']:7.2f} {row['this process']:13.2f} {row['workers']:8.2f} {row['idle']:12.2f}"
         )
-    print(f"{'total':20s} {sum(r['wall'] for r in rows.values()):7.2f} "
-          f"{sum(r['this process'] for r in rows.values()):13.2f} {sum(r['workers'] for r in rows.values()):8.2f} "
-          f"{sum(r['idle'] for r in rows.values()):12.2f}")  # fmt: skip
+    print(
+        f"{'total':20s} {sum(r['wall'] for r in rows.values()):7.2f} "
+        f"{sum(r['this process'] for r in rows.values()):13.2f} {sum(r['workers'] for r in rows.values()):8.2f} "
+        f"{sum(r['idle'] for r in rows.values()):12.2f}"
+    )
     return 0
 
 
-if __name__ == "__main__":  # masking workers are spawned: they import this module without running it
+# masking workers are spawned: they import this module without running it
+if __name__ == "__main__":
     raise SystemExit(main())

@@ -82,8 +82,13 @@ def build() -> tuple[dict[str, str], dict[str, list[str]]]:
     records, record_gold = [], []
     for number in range(3):
         customer, phone_r = us.name(), f"+1 212 555 01{number:02d}"
-        records.append({"id": f"c-{1001 + number}", "text": f"Call from {customer} ({phone_r}) about invoice "
-                        f"{4000 + number}. {customer.split()[-1]} asked for a copy by post."})  # fmt: skip
+        records.append(
+            {
+                "id": f"c-{1001 + number}",
+                "text": f"Call from {customer} ({phone_r}) about invoice "
+                f"{4000 + number}. {customer.split()[-1]} asked for a copy by post.",
+            }
+        )
         record_gold += [customer, phone_r]
     docs["crm/calls.jsonl"] = "".join(json.dumps(r) + "\n" for r in records)
     gold["crm/calls.jsonl"] = record_gold

@@ -29,9 +29,22 @@ def screenshot(url: str, out: Path, height: int = 1400) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if not browser:
         raise SystemExit("chromium not found: apt-get install chromium")
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    f"--window-size=1440,{height}", "--virtual-time-budget=20000", f"--screenshot={out}", url],
-                   check=True, capture_output=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--window-size=1440,{height}",
+            "--virtual-time-budget=20000",
+            f"--screenshot={out}",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     print(f"wrote {out}")
 
 
@@ -46,8 +59,18 @@ def main() -> None:
         with prefect_server(root / "prefect") as env:
             ui = env["PREFECT_API_URL"].removesuffix("/api")
             api = httpx.Client(base_url=env["PREFECT_API_URL"], timeout=30)
-            serve_args = ["--source", str(root / "sources"), "--data-dir", str(root / "data"),
-                          "--reindex-cron", "0 2 * * *", "--expire-cron", "30 3 * * *", "--retention-days", "365"]  # fmt: skip
+            serve_args = [
+                "--source",
+                str(root / "sources"),
+                "--data-dir",
+                str(root / "data"),
+                "--reindex-cron",
+                "0 2 * * *",
+                "--expire-cron",
+                "30 3 * * *",
+                "--retention-days",
+                "365",
+            ]
             with ragmask_serve(serve_args, env, root / "serve.log"):
                 deployments: dict[str, str] = {}
                 while len(deployments) < 7:
@@ -56,8 +79,10 @@ def main() -> None:
                     deployments = {
                         flows[d["flow_id"]]: d["id"] for d in api.post("/deployments/filter", json={}).json()
                     }
-                run = api.post(f"/deployments/{deployments['reindex']}/create_flow_run",
-                               json={"parameters": {"settings": {"batch_documents": 4}}}).json()  # fmt: skip
+                run = api.post(
+                    f"/deployments/{deployments['reindex']}/create_flow_run",
+                    json={"parameters": {"settings": {"batch_documents": 4}}},
+                ).json()
                 while api.get(f"/flow_runs/{run['id']}").json()["state_type"] not in {
                     "COMPLETED",
                     "FAILED",

@@ -97,13 +97,21 @@ def _batches(
 
 def _failed_entry(document: SkippedDocument) -> dict[str, Any]:
     click.echo(f"ragmask: skipped: {document.error}", err=True)
-    return {"path": str(document.path), "doc_id": document.doc_id, "masked_text": None,
-            "report": {"doc_id": document.doc_id, "status": "failed", "error": document.reason}}  # fmt: skip
+    return {
+        "path": str(document.path),
+        "doc_id": document.doc_id,
+        "masked_text": None,
+        "report": {"doc_id": document.doc_id, "status": "failed", "error": document.reason},
+    }
 
 
 def _masked_entry(document: SourceDocument, result: MaskedDocument) -> dict[str, Any]:
-    return {"path": str(document.path), "doc_id": result.doc_id, "masked_text": result.masked_text,
-            "report": result.report.to_dict()}  # fmt: skip
+    return {
+        "path": str(document.path),
+        "doc_id": result.doc_id,
+        "masked_text": result.masked_text,
+        "report": result.report.to_dict(),
+    }
 
 
 def _print_human(entry: dict[str, Any]) -> None:
@@ -129,20 +137,50 @@ def _option(*names: str, envvar: str, **kwargs: Any) -> Callable[[Callable[..., 
     return click.option(*names, envvar=envvar, show_envvar=True, **kwargs)
 
 
-POLICY = _option("--policy", envvar="RAGMASK_POLICY", default=None,
-                 help="Preset (default, strict, hipaa) or YAML/TOML policy file.")  # fmt: skip
-SPACY_MODEL = _option("--spacy-model", envvar="RAGMASK_SPACY_MODEL", default=DEFAULT_SPACY_MODEL,
-                      show_default=True, help="Installed spaCy model name or path.")  # fmt: skip
-KEY_FILE = _option("--key-file", envvar="RAGMASK_KEY_FILE", type=click.Path(path_type=Path), default=None,
-                   help="Masking key file (outside the data directory).")  # fmt: skip
-VAULT_KEY_FILE = _option("--vault-key-file", envvar="RAGMASK_VAULT_KEY_FILE", type=click.Path(path_type=Path),
-                         default=None, help="Vault master key file (outside the data directory).")  # fmt: skip
-DATA_DIR = _option("--data-dir", envvar="RAGMASK_DATA_DIR", type=click.Path(path_type=Path),
-                   default=DEFAULT_DATA_DIR, show_default=True, help="Data directory.")  # fmt: skip
-WORKERS = _option("--workers", envvar="RAGMASK_WORKERS", type=click.IntRange(0, 256), default=0,
-                  help="Processes that mask, this one included: a batch of 50,000+ characters is split between "
-                  "them. 0 (default): the cores this process may use; 1: mask here. Ingest and reindex with "
-                  "--task-runner dask and no --dask-address: the local cluster's workers.")  # fmt: skip
+POLICY = _option(
+    "--policy",
+    envvar="RAGMASK_POLICY",
+    default=None,
+    help="Preset (default, strict, hipaa) or YAML/TOML policy file.",
+)
+SPACY_MODEL = _option(
+    "--spacy-model",
+    envvar="RAGMASK_SPACY_MODEL",
+    default=DEFAULT_SPACY_MODEL,
+    show_default=True,
+    help="Installed spaCy model name or path.",
+)
+KEY_FILE = _option(
+    "--key-file",
+    envvar="RAGMASK_KEY_FILE",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Masking key file (outside the data directory).",
+)
+VAULT_KEY_FILE = _option(
+    "--vault-key-file",
+    envvar="RAGMASK_VAULT_KEY_FILE",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Vault master key file (outside the data directory).",
+)
+DATA_DIR = _option(
+    "--data-dir",
+    envvar="RAGMASK_DATA_DIR",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DATA_DIR,
+    show_default=True,
+    help="Data directory.",
+)
+WORKERS = _option(
+    "--workers",
+    envvar="RAGMASK_WORKERS",
+    type=click.IntRange(0, 256),
+    default=0,
+    help="Processes that mask, this one included: a batch of 50,000+ characters is split between "
+    "them. 0 (default): the cores this process may use; 1: mask here. Ingest and reindex with "
+    "--task-runner dask and no --dask-address: the local cluster's workers.",
+)
 JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
 
 
@@ -153,21 +191,50 @@ def _quarantine_limit(_context: click.Context, _parameter: click.Parameter, valu
         raise click.BadParameter(str(error)) from None
 
 
-MAX_QUARANTINED = _option("--max-quarantined", envvar="RAGMASK_MAX_QUARANTINED", default=DEFAULT_MAX_QUARANTINED,
-                          show_default=True, callback=_quarantine_limit,
-                          help=str(ScrubParameters.model_fields["max_quarantined"].description))  # fmt: skip
+MAX_QUARANTINED = _option(
+    "--max-quarantined",
+    envvar="RAGMASK_MAX_QUARANTINED",
+    default=DEFAULT_MAX_QUARANTINED,
+    show_default=True,
+    callback=_quarantine_limit,
+    help=str(ScrubParameters.model_fields["max_quarantined"].description),
+)
 STORE_OPTIONS = [
-    _option("--collection", envvar="RAGMASK_COLLECTION", default=DEFAULT_COLLECTION, show_default=True,
-            help="Qdrant collection."),
-    _option("--qdrant-url", envvar="RAGMASK_QDRANT_URL", default=None, help="Qdrant server URL (default: local mode)."),
+    _option(
+        "--collection",
+        envvar="RAGMASK_COLLECTION",
+        default=DEFAULT_COLLECTION,
+        show_default=True,
+        help="Qdrant collection.",
+    ),
+    _option(
+        "--qdrant-url",
+        envvar="RAGMASK_QDRANT_URL",
+        default=None,
+        help="Qdrant server URL (default: local mode).",
+    ),
     _option("--qdrant-api-key", envvar="RAGMASK_QDRANT_API_KEY", default=None, help="Qdrant server API key."),
-    _option("--qdrant-path", envvar="RAGMASK_QDRANT_PATH", type=click.Path(path_type=Path), default=None,
-            help="Local-mode folder (default: <data-dir>/qdrant)."),
-    _option("--lineage-url", envvar="RAGMASK_LINEAGE_URL", default=None,
-            help="SQLAlchemy URL of the lineage store (default: SQLite in <data-dir>)."),
-    _option("--embedding-model", envvar="RAGMASK_EMBEDDING_MODEL", default=DEFAULT_EMBEDDING_MODEL,
-            show_default=True, help="sentence-transformers model name or path."),
-]  # fmt: skip
+    _option(
+        "--qdrant-path",
+        envvar="RAGMASK_QDRANT_PATH",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Local-mode folder (default: <data-dir>/qdrant).",
+    ),
+    _option(
+        "--lineage-url",
+        envvar="RAGMASK_LINEAGE_URL",
+        default=None,
+        help="SQLAlchemy URL of the lineage store (default: SQLite in <data-dir>).",
+    ),
+    _option(
+        "--embedding-model",
+        envvar="RAGMASK_EMBEDDING_MODEL",
+        default=DEFAULT_EMBEDDING_MODEL,
+        show_default=True,
+        help="sentence-transformers model name or path.",
+    ),
+]
 
 
 def store_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -179,10 +246,13 @@ def store_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _stores(options: dict[str, Any]) -> StoreSettings:
     return StoreSettings(
-        data_dir=options["data_dir"], collection=options["collection"], qdrant_url=options["qdrant_url"],
-        qdrant_api_key=options["qdrant_api_key"], qdrant_path=options["qdrant_path"],
+        data_dir=options["data_dir"],
+        collection=options["collection"],
+        qdrant_url=options["qdrant_url"],
+        qdrant_api_key=options["qdrant_api_key"],
+        qdrant_path=options["qdrant_path"],
         lineage_url=options["lineage_url"],
-    )  # fmt: skip
+    )
 
 
 @cli.command("init")
@@ -215,7 +285,8 @@ def mask_command(
     """Preview masking of files and directories. Nothing is stored."""
     try:
         keys = load_keys(key_file=key_file, data_dir=data_dir, create_missing=True)
-        from masking import Masker, TextDocument  # Presidio and spaCy: imported by the commands that mask
+        # Presidio and spaCy: imported by the commands that mask
+        from masking import Masker, TextDocument
 
         masker = Masker(keys, load_policy(policy), detector_config=DetectorConfig(model=spacy_model))
         entries: list[dict[str, Any]] = []
@@ -268,9 +339,8 @@ def as_flow_run(
     for path in paths:
         if not path.exists():
             raise SourceError(f"{path}: no such file or directory")
-    parameters = parameters.for_flow_run(
-        api_key
-    )  # refuses a password or an API key before anything is written
+    # refuses a password or an API key before anything is written
+    parameters = parameters.for_flow_run(api_key)
     settings = parameters.settings(api_key)
     keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
     lineage = LineageStore(settings.stores.lineage)
@@ -278,7 +348,8 @@ def as_flow_run(
         source_ref = SourceRefs(lineage, keys).register(paths)
     finally:
         lineage.close()
-    with tags("ragmask", _operation(parameters)):  # the UI filters runs by these
+    # the UI filters runs by these
+    with tags("ragmask", _operation(parameters)):
         if isinstance(parameters, ReindexParameters):
             from flows.prefect.reindex import reindex_flow
 
@@ -298,7 +369,8 @@ def run_directly(
     """The pipeline in this process, with a progress bar and one line per skipped file on stderr."""
     from flows.operations.ingest import run_ingest
     from flows.operations.reindex import (
-        run_reindex,  # imports the masker only when a run has something to mask
+        # imports the masker only when a run has something to mask
+        run_reindex,
     )
 
     def on_error(_doc_id: str, uri: str, reason: str) -> None:
@@ -314,8 +386,14 @@ def run_directly(
             bar.update(done - bar.pos)
 
         if isinstance(parameters, ReindexParameters):
-            result = run_reindex(paths, settings, on_error=on_error, progress=progress, full=parameters.full,
-                                 keep_previous=timedelta(hours=parameters.keep_previous_hours)).to_dict()  # fmt: skip
+            result = run_reindex(
+                paths,
+                settings,
+                on_error=on_error,
+                progress=progress,
+                full=parameters.full,
+                keep_previous=timedelta(hours=parameters.keep_previous_hours),
+            ).to_dict()
         else:
             result = run_ingest(paths, settings, on_error=on_error, progress=progress).to_dict()
     return result | {"settings": parameters.effective()}
@@ -329,35 +407,78 @@ def _form_help(field: str) -> str:
 def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options of ingest and reindex: what to read, where to write, how to mask and lay out."""
     options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
-        click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)), store_options, POLICY,
-        SPACY_MODEL, KEY_FILE,
-        _option("--batch-documents", envvar="RAGMASK_BATCH_DOCUMENTS", type=click.IntRange(1), default=32,
-                show_default=True, help="Documents per batch (files per Prefect task run; a file's records this many at a time)."),
-        _option("--embedding-view", envvar="RAGMASK_EMBEDDING_VIEW", type=click.Choice(["auto", *EMBEDDING_VIEWS]),
-                default="auto", show_default=True,
-                help="What the embedding model sees of a chunk: 'types' (each token as its type in words: half the "
-                "word pieces) or 'tokens' (the chunk as stored); auto: the collection's own, 'types' for a new one."),
-        _option("--embedding-precision", envvar="RAGMASK_EMBEDDING_PRECISION",
-                type=click.Choice(["auto", *EMBEDDING_PRECISIONS]), default="auto", show_default=True,
-                help=_form_help("embedding_precision")),
-        _option("--embedding-backend", envvar="RAGMASK_EMBEDDING_BACKEND", type=click.Choice(EMBEDDING_BACKENDS),
-                default="auto", show_default=True, help=_form_help("embedding_backend")),
+        click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
+        store_options,
+        POLICY,
+        SPACY_MODEL,
+        KEY_FILE,
+        _option(
+            "--batch-documents",
+            envvar="RAGMASK_BATCH_DOCUMENTS",
+            type=click.IntRange(1),
+            default=32,
+            show_default=True,
+            help="Documents per batch (files per Prefect task run; a file's records this many at a time).",
+        ),
+        _option(
+            "--embedding-view",
+            envvar="RAGMASK_EMBEDDING_VIEW",
+            type=click.Choice(["auto", *EMBEDDING_VIEWS]),
+            default="auto",
+            show_default=True,
+            help="What the embedding model sees of a chunk: 'types' (each token as its type in words: half the "
+            "word pieces) or 'tokens' (the chunk as stored); auto: the collection's own, 'types' for a new one.",
+        ),
+        _option(
+            "--embedding-precision",
+            envvar="RAGMASK_EMBEDDING_PRECISION",
+            type=click.Choice(["auto", *EMBEDDING_PRECISIONS]),
+            default="auto",
+            show_default=True,
+            help=_form_help("embedding_precision"),
+        ),
+        _option(
+            "--embedding-backend",
+            envvar="RAGMASK_EMBEDDING_BACKEND",
+            type=click.Choice(EMBEDDING_BACKENDS),
+            default="auto",
+            show_default=True,
+            help=_form_help("embedding_backend"),
+        ),
         WORKERS,
-        _option("--task-runner", envvar="RAGMASK_TASK_RUNNER", type=click.Choice(TASK_RUNNERS), default="threads",
-                show_default=True, help="threads: batches prepared and written here; dask: read, masked and embedded "
-                "on a Dask cluster (pip install 'ragmask[dask]'), written here."),
-        _option("--dask-address", envvar="RAGMASK_DASK_ADDRESS",
-                help="With --task-runner dask: the scheduler of a running cluster (tcp://host:8786) whose workers "
-                "see the sources at the same paths and hold the masking key; default: a local cluster for the run."),
-        _option("--vault", envvar="RAGMASK_VAULT", is_flag=True,
-                help="Keep token -> value maps, envelope-encrypted, for `ragmask rehydrate`."),
+        _option(
+            "--task-runner",
+            envvar="RAGMASK_TASK_RUNNER",
+            type=click.Choice(TASK_RUNNERS),
+            default="threads",
+            show_default=True,
+            help="threads: batches prepared and written here; dask: read, masked and embedded "
+            "on a Dask cluster (pip install 'ragmask[dask]'), written here.",
+        ),
+        _option(
+            "--dask-address",
+            envvar="RAGMASK_DASK_ADDRESS",
+            help="With --task-runner dask: the scheduler of a running cluster (tcp://host:8786) whose workers "
+            "see the sources at the same paths and hold the masking key; default: a local cluster for the run.",
+        ),
+        _option(
+            "--vault",
+            envvar="RAGMASK_VAULT",
+            is_flag=True,
+            help="Keep token -> value maps, envelope-encrypted, for `ragmask rehydrate`.",
+        ),
         VAULT_KEY_FILE,
-        _option("--payload-format", envvar="RAGMASK_PAYLOAD_FORMAT", type=click.Choice(WRITABLE),
-                default="langchain", show_default=True,
-                help="Lay points out as this framework's Qdrant integration does, so its readers (a LangChain "
-                "vector store, a LlamaIndex retriever, a Haystack document store) read the collection."),
+        _option(
+            "--payload-format",
+            envvar="RAGMASK_PAYLOAD_FORMAT",
+            type=click.Choice(WRITABLE),
+            default="langchain",
+            show_default=True,
+            help="Lay points out as this framework's Qdrant integration does, so its readers (a LangChain "
+            "vector store, a LlamaIndex retriever, a Haystack document store) read the collection.",
+        ),
         JSON,
-    ]  # fmt: skip
+    ]
     for option in reversed(options):
         command = option(command)
     return command
@@ -365,16 +486,25 @@ def ingest_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def ingest_parameters(options: dict[str, Any]) -> IngestParameters:
     """Ingest's and reindex's options as the one settings object both paths run with."""
-    return IngestParameters.from_settings(IngestSettings(
-        stores=_stores(options), policy=options["policy"], spacy_model=options["spacy_model"],
-        embedding_model=options["embedding_model"], key_file=options["key_file"],
-        batch_documents=options["batch_documents"], workers=options["workers"],
-        task_runner=options["task_runner"], dask_address=options["dask_address"],
-        embedding_view=options["embedding_view"], embedding_precision=options["embedding_precision"],
-        embedding_backend=options["embedding_backend"],
-        vault=options["vault"],
-        vault_key_file=options["vault_key_file"], payload_format=cast(WritableFormat, options["payload_format"]),
-    ))  # fmt: skip
+    return IngestParameters.from_settings(
+        IngestSettings(
+            stores=_stores(options),
+            policy=options["policy"],
+            spacy_model=options["spacy_model"],
+            embedding_model=options["embedding_model"],
+            key_file=options["key_file"],
+            batch_documents=options["batch_documents"],
+            workers=options["workers"],
+            task_runner=options["task_runner"],
+            dask_address=options["dask_address"],
+            embedding_view=options["embedding_view"],
+            embedding_precision=options["embedding_precision"],
+            embedding_backend=options["embedding_backend"],
+            vault=options["vault"],
+            vault_key_file=options["vault_key_file"],
+            payload_format=cast(WritableFormat, options["payload_format"]),
+        )
+    )
 
 
 def _ingest_like(
@@ -402,29 +532,53 @@ def ingest_command(paths: Sequence[Path], as_json: bool, **options: Any) -> None
 
 @cli.command("reindex")
 @ingest_options
-@click.option("--full", is_flag=True, help="Rebuild into a fresh collection, swapped in once it audits clean "
-              "(needed after a change of policy, model or key); the paths are then the whole source.")  # fmt: skip
-@_option("--keep-previous-hours", envvar="RAGMASK_KEEP_PREVIOUS_HOURS", type=click.FloatRange(min=0), default=24,
-         show_default=True, help="--full: keep the replaced collection this long for a rollback (0: drop it).")  # fmt: skip
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Rebuild into a fresh collection, swapped in once it audits clean "
+    "(needed after a change of policy, model or key); the paths are then the whole source.",
+)
+@_option(
+    "--keep-previous-hours",
+    envvar="RAGMASK_KEEP_PREVIOUS_HOURS",
+    type=click.FloatRange(min=0),
+    default=24,
+    show_default=True,
+    help="--full: keep the replaced collection this long for a rollback (0: drop it).",
+)
 @MAX_QUARANTINED
-def reindex_command(paths: Sequence[Path], as_json: bool, full: bool, keep_previous_hours: float,
-                    max_quarantined: str, **options: Any) -> None:  # fmt: skip
+def reindex_command(
+    paths: Sequence[Path],
+    as_json: bool,
+    full: bool,
+    keep_previous_hours: float,
+    max_quarantined: str,
+    **options: Any,
+) -> None:
     """Bring the collection in line with these paths: add new documents, replace changed ones, erase
     (with receipts) the ones that vanished from them."""
     ingest = ingest_parameters(options)
     with _one_line_errors():
-        parameters = ReindexParameters(**dict(ingest), full=full, keep_previous_hours=keep_previous_hours,
-                                       max_quarantined=max_quarantined)  # fmt: skip
+        parameters = ReindexParameters(
+            **dict(ingest),
+            full=full,
+            keep_previous_hours=keep_previous_hours,
+            max_quarantined=max_quarantined,
+        )
     result = _ingest_like(paths, options, parameters)
     if as_json:
         click.echo(json.dumps(result))
     else:
         _print_ingest(result)
-        click.echo(f"{result['documents_removed']} documents removed (receipts: "
-                   f"{', '.join(result['receipts']) or 'none'})")  # fmt: skip
+        click.echo(
+            f"{result['documents_removed']} documents removed (receipts: "
+            f"{', '.join(result['receipts']) or 'none'})"
+        )
         if result["full"]:
-            click.echo(f"full re-index: {result['collection']} now serves {result['swapped_in']}; previous kept: "
-                       f"{result['previous_kept'] or 'none'}")  # fmt: skip
+            click.echo(
+                f"full re-index: {result['collection']} now serves {result['swapped_in']}; previous kept: "
+                f"{result['previous_kept'] or 'none'}"
+            )
         for document in result["quarantined"]:
             click.echo(f"quarantined: {document['doc_id']} {document['source']}: {document['reason']}")
     _exit_if_incomplete(result)
@@ -496,15 +650,29 @@ def _show_receipt(receipt: dict[str, Any], as_json: bool) -> None:
 @click.option("--name", "names", multiple=True, help="Name of the subject (repeatable).")
 @click.option("--id", "ids", multiple=True, metavar="TYPE=VALUE", help="Other identifier, e.g. US_SSN=...")
 @click.option("--document", "documents", multiple=True, metavar="DOC_ID|PATH", help="A document to erase.")
-@click.option("--mode", type=click.Choice(["redact", "delete"]), default="redact", show_default=True,
-              help="Subject: rewrite the chunks with <TYPE> (redact) or delete them.")  # fmt: skip
+@click.option(
+    "--mode",
+    type=click.Choice(["redact", "delete"]),
+    default="redact",
+    show_default=True,
+    help="Subject: rewrite the chunks with <TYPE> (redact) or delete them.",
+)
 @click.option("--purge", is_flag=True, help="Also purge the bytes (local: vacuum the files).")
 @store_options
 @KEY_FILE
 @JSON
-def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[str], ids: Sequence[str],
-                  documents: Sequence[str], mode: str, purge: bool, key_file: Path | None, as_json: bool,
-                  **store: Any) -> None:  # fmt: skip
+def erase_command(
+    emails: Sequence[str],
+    phones: Sequence[str],
+    names: Sequence[str],
+    ids: Sequence[str],
+    documents: Sequence[str],
+    mode: str,
+    purge: bool,
+    key_file: Path | None,
+    as_json: bool,
+    **store: Any,
+) -> None:
     """Erase a subject or a document from the collection and the lineage, verified, with a receipt."""
     from flows.operations.erase import register_request, run_erase
     from indexers.erasure import AlreadyErasedError
@@ -518,9 +686,11 @@ def erase_command(emails: Sequence[str], phones: Sequence[str], names: Sequence[
         identifiers += [("name", v) for v in names] + [parse_identifier(v) for v in ids]
         keys = load_keys(key_file=key_file, data_dir=settings.stores.data_dir)
         try:
-            request_id = register_request(settings.stores, keys, identifiers=identifiers, documents=documents,
-                                          mode=mode, purge=purge)  # fmt: skip
-        except AlreadyErasedError as done:  # running the same erasure again is not a failure
+            request_id = register_request(
+                settings.stores, keys, identifiers=identifiers, documents=documents, mode=mode, purge=purge
+            )
+        except AlreadyErasedError as done:
+            # running the same erasure again is not a failure
             click.echo(f"ragmask: {done}", err=True)
             if as_json:
                 click.echo(json.dumps({"already_erased_by": done.request_id}))
@@ -580,17 +750,29 @@ def compact_command(as_json: bool, **store: Any) -> None:
 
 @cli.group("audit", invoke_without_command=True)
 @store_options
-@click.option("--format", "payload_format", type=click.Choice(CHOICES), default="auto", show_default=True,
-              help="The collection's payload format (its type names and ids are not read as content).")  # fmt: skip
+@click.option(
+    "--format",
+    "payload_format",
+    type=click.Choice(CHOICES),
+    default="auto",
+    show_default=True,
+    help="The collection's payload format (its type names and ids are not read as content).",
+)
 @POLICY
 @SPACY_MODEL
 @WORKERS
 @JSON
 @click.pass_context
 def audit_command(
-    context: click.Context, /, payload_format: str, policy: str | None, spacy_model: str, workers: int,
-    as_json: bool, **store: Any,
-) -> None:  # fmt: skip
+    context: click.Context,
+    /,
+    payload_format: str,
+    policy: str | None,
+    spacy_model: str,
+    workers: int,
+    as_json: bool,
+    **store: Any,
+) -> None:
     """Scan every payload of a collection for unmasked personal data; exit 1 if anything is suspected.
     Each finding is listed (--json) by point id, payload path, type and a keyed fingerprint; `ragmask audit
     accept FINGERPRINT... --reason TEXT` records reviewed false positives, which later audits pass over."""
@@ -598,9 +780,14 @@ def audit_command(
         return
     api_key = store["qdrant_api_key"]
     with _one_line_errors():
-        parameters = AuditParameters(stores=StoreParameters.of(_stores(store)), **policy_fields(policy),
-                                     payload_format=cast(FormatChoice, payload_format), spacy_model=spacy_model,
-                                     workers=workers, fail_on_findings=False)  # fmt: skip
+        parameters = AuditParameters(
+            stores=StoreParameters.of(_stores(store)),
+            **policy_fields(policy),
+            payload_format=cast(FormatChoice, payload_format),
+            spacy_model=spacy_model,
+            workers=workers,
+            fail_on_findings=False,
+        )
         if os.environ.get("PREFECT_API_URL"):
             from flows.prefect.audit import audit_flow
 
@@ -611,16 +798,22 @@ def audit_command(
             def progress(points: int) -> None:
                 click.echo(f"ragmask: {points} points scanned", err=True)
 
-            report = run_audit(parameters.stores.settings(api_key), payload_format=parameters.payload_format,
-                               policy=parameters.policy_spec, spacy_model=parameters.spacy_model,
-                               progress=progress, workers=parameters.workers,
-                               ).to_dict() | {"settings": parameters.effective()}  # fmt: skip
+            report = run_audit(
+                parameters.stores.settings(api_key),
+                payload_format=parameters.payload_format,
+                policy=parameters.policy_spec,
+                spacy_model=parameters.spacy_model,
+                progress=progress,
+                workers=parameters.workers,
+            ).to_dict() | {"settings": parameters.effective()}
     if as_json:
         click.echo(json.dumps(report))
     else:
-        click.echo(f"collection {report['collection']}: {report['points_scanned']} points scanned, "
-                   f"{report['suspected']} suspected values in {len(report['point_ids'])} points, "
-                   f"{report.get('accepted_findings', 0)} accepted findings passed over")  # fmt: skip
+        click.echo(
+            f"collection {report['collection']}: {report['points_scanned']} points scanned, "
+            f"{report['suspected']} suspected values in {len(report['point_ids'])} points, "
+            f"{report.get('accepted_findings', 0)} accepted findings passed over"
+        )
         for name, count in [*report["by_type"].items(), *report["by_path"].items()]:
             click.echo(f"  {name}: {count}")
     if report["suspected"]:
@@ -644,8 +837,10 @@ def audit_accept_command(fingerprints: Sequence[str], reason: str, as_json: bool
         stores = _stores(store)
         lineage = LineageStore.existing(stores.lineage_location)
         if lineage is None:
-            raise CliError(f"no lineage store at {stores.data_dir}: accept findings where ragmask keeps the "
-                           "collection's lineage (--data-dir, --lineage-url)")  # fmt: skip
+            raise CliError(
+                f"no lineage store at {stores.data_dir}: accept findings where ragmask keeps the "
+                "collection's lineage (--data-dir, --lineage-url)"
+            )
         accepted_by = os.environ.get("RAGMASK_OPERATOR") or getpass.getuser()
         try:
             count = accept_findings(lineage, stores.collection, fingerprints, reason, accepted_by)
@@ -692,10 +887,23 @@ def audit_accept_command(fingerprints: Sequence[str], reason: str, as_json: bool
 @KEY_FILE
 @WORKERS
 @JSON
-def scrub_command(source_collection: str, target_collection: str, payload_format: str, text_field: str | None,
-                  doc_key: str | None, alias: str | None, delete_source: bool, dry_run: bool, max_quarantined: str,
-                  policy: str | None, spacy_model: str, key_file: Path | None, workers: int, as_json: bool,
-                  **store: Any) -> None:  # fmt: skip
+def scrub_command(
+    source_collection: str,
+    target_collection: str,
+    payload_format: str,
+    text_field: str | None,
+    doc_key: str | None,
+    alias: str | None,
+    delete_source: bool,
+    dry_run: bool,
+    max_quarantined: str,
+    policy: str | None,
+    spacy_model: str,
+    key_file: Path | None,
+    workers: int,
+    as_json: bool,
+    **store: Any,
+) -> None:
     """Mask and re-embed an existing collection (LangChain, LlamaIndex, Haystack or raw payloads) into a new one."""
     from flows.operations.scrub import ScrubRequest, run_scrub
 
@@ -705,14 +913,25 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
         click.echo(f"ragmask: scrub: {done}/{total} documents", err=True)
 
     with _one_line_errors():
-        stores = StoreParameters.of(_stores(store)).model_copy(update={"collection": ""})  # the target's
+        # the target's
+        stores = StoreParameters.of(_stores(store)).model_copy(update={"collection": ""})
         parameters = ScrubParameters(
-            source_collection=source_collection, target_collection=target_collection,
-            payload_format=cast(FormatChoice, payload_format), text_field=text_field or "", doc_key=doc_key or "", alias=alias or "",
-            delete_source=delete_source, dry_run=dry_run, stores=stores, **policy_fields(policy),
-            spacy_model=spacy_model, embedding_model=store["embedding_model"], key_file=absolute_path(key_file),
-            workers=workers, max_quarantined=max_quarantined,
-        )  # fmt: skip
+            source_collection=source_collection,
+            target_collection=target_collection,
+            payload_format=cast(FormatChoice, payload_format),
+            text_field=text_field or "",
+            doc_key=doc_key or "",
+            alias=alias or "",
+            delete_source=delete_source,
+            dry_run=dry_run,
+            stores=stores,
+            **policy_fields(policy),
+            spacy_model=spacy_model,
+            embedding_model=store["embedding_model"],
+            key_file=absolute_path(key_file),
+            workers=workers,
+            max_quarantined=max_quarantined,
+        )
         if os.environ.get("PREFECT_API_URL"):
             from flows.prefect.scrub import scrub_flow
 
@@ -723,16 +942,20 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
     if as_json:
         click.echo(json.dumps(result))
     else:
-        click.echo(f"scrub {result['run_id']}: {result['source']} -> {result['target']} ({result['format']}): "
-                   f"{result['points_read']} points read, {result['points_written']} written; {result['documents']} "
-                   f"documents, {result.get('documents_quarantined', 0)} quarantined")  # fmt: skip
+        click.echo(
+            f"scrub {result['run_id']}: {result['source']} -> {result['target']} ({result['format']}): "
+            f"{result['points_read']} points read, {result['points_written']} written; {result['documents']} "
+            f"documents, {result.get('documents_quarantined', 0)} quarantined"
+        )
         for document in result.get("quarantined", []):
             click.echo(f"  quarantined: {document['doc_id']} {document['source']}: {document['reason']}")
         for sample in result.get("samples", []):
             click.echo(f"  sample: {sample[:200]}")
         if result["sparse_vectors_dropped"]:
-            click.echo(f"  sparse vectors not copied (raw words): {', '.join(result['sparse_vectors_dropped'])}; "
-                       "refill them from the masked text with your app's sparse encoder")  # fmt: skip
+            click.echo(
+                f"  sparse vectors not copied (raw words): {', '.join(result['sparse_vectors_dropped'])}; "
+                "refill them from the masked text with your app's sparse encoder"
+            )
     if result.get("dry_run"):
         return
     quarantined = result["documents_quarantined"]
@@ -741,35 +964,56 @@ def scrub_command(source_collection: str, target_collection: str, payload_format
             f"the target audits with {result['audit']['suspected']} suspected values; {quarantined} of "
             f"{result['documents']} documents would be quarantined (more than --max-quarantined "
             f"{result['max_quarantined']}): not swapped, source kept"
-        )  # fmt: skip
+        )
     if quarantined:
         kept = (
             f"; their {result['source_points_kept']} source points kept"
             if result["source_points_kept"]
             else ""
         )
-        raise IncompleteRunError(f"done, but {quarantined} documents were quarantined (left out of the target, "
-                                 f"listed by --json){kept}")  # fmt: skip
+        raise IncompleteRunError(
+            f"done, but {quarantined} documents were quarantined (left out of the target, "
+            f"listed by --json){kept}"
+        )
 
 
 @cli.command("expire")
 @store_options
-@_option("--retention-days", envvar="RAGMASK_RETENTION_DAYS", type=click.FloatRange(min=0, min_open=True),
-         required=True, help="Erase documents indexed longer ago than this (with receipts).")  # fmt: skip
-@_option("--access-log-retention-days", envvar="RAGMASK_ACCESS_LOG_RETENTION_DAYS",
-         type=click.FloatRange(min=0, min_open=True), default=None,
-         help="Also delete vault access-log rows older than this (kept forever if not set).")  # fmt: skip
+@_option(
+    "--retention-days",
+    envvar="RAGMASK_RETENTION_DAYS",
+    type=click.FloatRange(min=0, min_open=True),
+    required=True,
+    help="Erase documents indexed longer ago than this (with receipts).",
+)
+@_option(
+    "--access-log-retention-days",
+    envvar="RAGMASK_ACCESS_LOG_RETENTION_DAYS",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Also delete vault access-log rows older than this (kept forever if not set).",
+)
 @KEY_FILE
 @click.option("--dry-run", is_flag=True, help="Count what would expire; erase nothing.")
 @JSON
-def expire_command(retention_days: float, access_log_retention_days: float | None, key_file: Path | None,
-                   dry_run: bool, as_json: bool, **store: Any) -> None:  # fmt: skip
+def expire_command(
+    retention_days: float,
+    access_log_retention_days: float | None,
+    key_file: Path | None,
+    dry_run: bool,
+    as_json: bool,
+    **store: Any,
+) -> None:
     """Enforce retention: erase documents past it through the erasure path, and age out ragmask's records."""
     api_key = store["qdrant_api_key"]
     with _one_line_errors():
         erase = EraseParameters.from_settings(_erase_settings(store, key_file))
-        parameters = ExpireParameters(**dict(erase), retention_days=retention_days,
-                                      access_log_retention_days=access_log_retention_days or 0, dry_run=dry_run)  # fmt: skip
+        parameters = ExpireParameters(
+            **dict(erase),
+            retention_days=retention_days,
+            access_log_retention_days=access_log_retention_days or 0,
+            dry_run=dry_run,
+        )
         if os.environ.get("PREFECT_API_URL"):
             from flows.prefect.expire import expire_flow
 
@@ -785,10 +1029,12 @@ def expire_command(retention_days: float, access_log_retention_days: float | Non
         click.echo(json.dumps(result))
     else:
         verb = "would expire" if dry_run else "expired"
-        click.echo(f"collection {result['collection']}: {result['documents_expired']} documents {verb} (indexed "
-                   f"before {result['cutoff']}); receipts: {', '.join(result['receipts']) or 'none'}; "
-                   f"{result['run_rows_deleted']} run records and {result['access_log_rows_deleted']} access-log "
-                   "rows aged out")  # fmt: skip
+        click.echo(
+            f"collection {result['collection']}: {result['documents_expired']} documents {verb} (indexed "
+            f"before {result['cutoff']}); receipts: {', '.join(result['receipts']) or 'none'}; "
+            f"{result['run_rows_deleted']} run records and {result['access_log_rows_deleted']} access-log "
+            "rows aged out"
+        )
 
 
 @cli.command("report")
@@ -810,25 +1056,36 @@ def report_command(document: str, key_file: Path | None, as_json: bool, **store:
         click.echo(json.dumps(report))
         return
     details = report["report"]
-    click.echo(f"{report['doc_id']} version {report['version']} ({report['status']}), committed "
-               f"{report['committed_at'] or '-'} by run {report['run_id']}: {report['chunks']} chunks")  # fmt: skip
+    click.echo(
+        f"{report['doc_id']} version {report['version']} ({report['status']}), committed "
+        f"{report['committed_at'] or '-'} by run {report['run_id']}: {report['chunks']} chunks"
+    )
     click.echo(f"policy {details['policy']}; detector {details['detector']}; key {details['key_id']}")
     for entity_type, count in sorted((details["entity_counts"] or {}).items()):
         score = (details["scores"] or {}).get(entity_type) or {}
-        click.echo(f"  {entity_type}: {count} ({(details['actions'] or {}).get(entity_type)}, score "
-                   f"{score.get('min')}-{score.get('max')})")  # fmt: skip
+        click.echo(
+            f"  {entity_type}: {count} ({(details['actions'] or {}).get(entity_type)}, score "
+            f"{score.get('min')}-{score.get('max')})"
+        )
 
 
 @cli.command("rehydrate")
 @click.option("--document", required=True, metavar="DOC_ID|PATH", help="The document the text comes from.")
 @click.option("--reason", required=True, help="Why (written to the access log).")
-@_option("--actor", envvar="RAGMASK_ACTOR", default=None,
-         help="Who, for the access log (default: the login name).")  # fmt: skip
+@_option(
+    "--actor", envvar="RAGMASK_ACTOR", default=None, help="Who, for the access log (default: the login name)."
+)
 @store_options
 @KEY_FILE
 @VAULT_KEY_FILE
-def rehydrate_command(document: str, reason: str, actor: str | None, key_file: Path | None,
-                      vault_key_file: Path | None, **store: Any) -> None:  # fmt: skip
+def rehydrate_command(
+    document: str,
+    reason: str,
+    actor: str | None,
+    key_file: Path | None,
+    vault_key_file: Path | None,
+    **store: Any,
+) -> None:
     """Put a document's vaulted values back into masked text (stdin -> stdout); every call is logged."""
     from flows.operations.rehydrate import run_rehydrate
 
@@ -836,8 +1093,15 @@ def rehydrate_command(document: str, reason: str, actor: str | None, key_file: P
         raise click.UsageError("--reason must say why (it goes into the access log)")
     text = sys.stdin.read()
     with _one_line_errors():
-        result = run_rehydrate(_stores(store), document, text, reason=reason, actor=actor, key_file=key_file,
-                               vault_key_file=vault_key_file)  # fmt: skip
+        result = run_rehydrate(
+            _stores(store),
+            document,
+            text,
+            reason=reason,
+            actor=actor,
+            key_file=key_file,
+            vault_key_file=vault_key_file,
+        )
     click.echo(result.text, nl=False)
     click.echo(f"ragmask: {result.tokens} tokens of {result.doc_id} rehydrated; access logged", err=True)
 
@@ -846,36 +1110,73 @@ CRON_HELP = "Cron expression (in --timezone), e.g. '0 2 * * *'."
 
 
 @cli.command("serve")
-@click.option("--source", "sources", multiple=True, envvar="RAGMASK_SOURCES", show_envvar=True,
-              help="A source directory, as this machine sees it (repeatable): the default paths of the ingest "
-              "and reindex forms, and what the scheduled re-index reads.")  # fmt: skip
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    envvar="RAGMASK_SOURCES",
+    show_envvar=True,
+    help="A source directory, as this machine sees it (repeatable): the default paths of the ingest "
+    "and reindex forms, and what the scheduled re-index reads.",
+)
 @store_options
 @_option(
     "--reindex-cron", envvar="RAGMASK_REINDEX_CRON", default=None, help=f"Re-index schedule. {CRON_HELP}"
 )
 @_option("--expire-cron", envvar="RAGMASK_EXPIRE_CRON", default=None, help=f"Retention schedule. {CRON_HELP}")
-@_option("--retention-days", envvar="RAGMASK_RETENTION_DAYS", type=click.FloatRange(min=0, min_open=True),
-         default=None, help="The expire form's default retention (needed with --expire-cron).")  # fmt: skip
+@_option(
+    "--retention-days",
+    envvar="RAGMASK_RETENTION_DAYS",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="The expire form's default retention (needed with --expire-cron).",
+)
 @_option("--audit-cron", envvar="RAGMASK_AUDIT_CRON", default=None, help=f"Audit schedule. {CRON_HELP}")
 @_option(
     "--compact-cron", envvar="RAGMASK_COMPACT_CRON", default=None, help=f"Compaction schedule. {CRON_HELP}"
 )
 @_option("--timezone", envvar="RAGMASK_TIMEZONE", default="UTC", show_default=True, help="Of the schedules.")
-@_option("--limit", envvar="RAGMASK_SERVE_LIMIT", type=click.IntRange(1), default=1, show_default=True,
-         help="Flow runs at a time (each loads the models).")  # fmt: skip
-@click.option("--reset", is_flag=True, help="Overwrite schedules, pause state and default parameters that were "
-              "edited in the UI (by default a restart leaves them as they are).")  # fmt: skip
-@click.option("--allow-form-stores", is_flag=True, help="Let a form set the data directory, the Qdrant folder or "
-              "URL and the lineage URL (by default a run uses the stores serve was started with).")  # fmt: skip
-def serve_command(sources: Sequence[str], reindex_cron: str | None, expire_cron: str | None,
-                  retention_days: float | None, audit_cron: str | None, compact_cron: str | None, timezone: str,
-                  limit: int, reset: bool, allow_form_stores: bool, **store: Any) -> None:  # fmt: skip
+@_option(
+    "--limit",
+    envvar="RAGMASK_SERVE_LIMIT",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Flow runs at a time (each loads the models).",
+)
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Overwrite schedules, pause state and default parameters that were "
+    "edited in the UI (by default a restart leaves them as they are).",
+)
+@click.option(
+    "--allow-form-stores",
+    is_flag=True,
+    help="Let a form set the data directory, the Qdrant folder or "
+    "URL and the lineage URL (by default a run uses the stores serve was started with).",
+)
+def serve_command(
+    sources: Sequence[str],
+    reindex_cron: str | None,
+    expire_cron: str | None,
+    retention_days: float | None,
+    audit_cron: str | None,
+    compact_cron: str | None,
+    timezone: str,
+    limit: int,
+    reset: bool,
+    allow_form_stores: bool,
+    **store: Any,
+) -> None:
     """Serve every operation as a Prefect deployment (ingest, reindex, expire, audit, compact, erase,
     scrub), with forms in the UI and the schedules given; runs them in this process's environment until
     stopped. Needs PREFECT_API_URL (a `prefect server start` or Prefect Cloud)."""
     if not os.environ.get("PREFECT_API_URL"):
-        raise CliError("serve needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api "
-                       "after `prefect server start`)")  # fmt: skip
+        raise CliError(
+            "serve needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api "
+            "after `prefect server start`)"
+        )
     from prefect import serve
 
     from flows.prefect.deployments import ServePlan, build_deployments, deployed_names
@@ -883,19 +1184,29 @@ def serve_command(sources: Sequence[str], reindex_cron: str | None, expire_cron:
 
     with _one_line_errors():
         # the runs this process starts read the stores from its environment, never from parameters
-        for name, value in [("RAGMASK_DATA_DIR", absolute_path(store["data_dir"])),
-                            ("RAGMASK_QDRANT_URL", store["qdrant_url"]),
-                            ("RAGMASK_QDRANT_API_KEY", store["qdrant_api_key"]),
-                            ("RAGMASK_QDRANT_PATH", absolute_path(store["qdrant_path"])),
-                            ("RAGMASK_LINEAGE_URL", store["lineage_url"])]:  # fmt: skip
+        for name, value in [
+            ("RAGMASK_DATA_DIR", absolute_path(store["data_dir"])),
+            ("RAGMASK_QDRANT_URL", store["qdrant_url"]),
+            ("RAGMASK_QDRANT_API_KEY", store["qdrant_api_key"]),
+            ("RAGMASK_QDRANT_PATH", absolute_path(store["qdrant_path"])),
+            ("RAGMASK_LINEAGE_URL", store["lineage_url"]),
+        ]:
             if value:
                 os.environ[name] = value
         # a form reads only under the sources, and writes only to these stores (flows/settings/source_roots.py)
         roots = [str(Path(source).expanduser().resolve()) for source in sources]
         os.environ[SOURCE_ROOTS] = os.pathsep.join(roots) if roots else os.environ.get(SOURCE_ROOTS, "")
         os.environ[FORM_STORES] = "" if allow_form_stores else LOCKED
-        plan = ServePlan(tuple(absolute_path(s) or s for s in sources), store["collection"], reindex_cron,
-                         expire_cron, retention_days, audit_cron, compact_cron, timezone)  # fmt: skip
+        plan = ServePlan(
+            tuple(absolute_path(s) or s for s in sources),
+            store["collection"],
+            reindex_cron,
+            expire_cron,
+            retention_days,
+            audit_cron,
+            compact_cron,
+            timezone,
+        )
         existing = deployed_names(plan)
         deployments = build_deployments(plan, existing, reset)
     for deployment in deployments:
@@ -913,7 +1224,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         cli.main(args=list(argv) if argv is not None else None, prog_name="ragmask", standalone_mode=True)
     except SystemExit:
         raise
-    except Exception as error:  # unexpected: one line, the type only (a message could quote text)
+    except Exception as error:
+        # unexpected: one line, the type only (a message could quote text)
         if os.environ.get("RAGMASK_DEBUG"):
             raise
         click.echo(f"ragmask: error: {_unexpected(error)}", err=True)
@@ -927,8 +1239,10 @@ def _unexpected(error: Exception) -> str:
 
     if isinstance(error, DBAPIError):
         reason = str(error.orig).splitlines()[0] if error.orig is not None else type(error).__name__
-        return (f"the lineage store refused the operation ({reason}): is it read-only, full or corrupt? "
-                "check its file or server and the data directory's permissions")  # fmt: skip
+        return (
+            f"the lineage store refused the operation ({reason}): is it read-only, full or corrupt? "
+            "check its file or server and the data directory's permissions"
+        )
     if isinstance(error, UnicodeDecodeError):
         return "a store file could not be decoded: it may be corrupt (restore it from a backup)"
     return f"unexpected {type(error).__name__}; set RAGMASK_DEBUG=1 for details"

@@ -29,14 +29,17 @@ if TYPE_CHECKING:
 
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 WORD = re.compile(r"[^\W\d_]{2,}")
-MAX_POINT_IDS = 1000  # listed in the report; the counts cover all
-PAGE_POINTS = 256  # points read and checked at a time
+# listed in the report; the counts cover all
+MAX_POINT_IDS = 1000
+# points read and checked at a time
+PAGE_POINTS = 256
 # The NER model reads at most this much of one string (about ten seconds on a core); the leak check reads all
 # of it. A longer string is reported as NOT_FULLY_SCANNED, a finding: a scrub's gate fails closed on it.
 MAX_DETECT_CHARS = 200_000
 NOT_FULLY_SCANNED = "NOT_FULLY_SCANNED"
 POINT_ID_PATH = "(point id)"
-Progress = Callable[[int], None]  # points scanned so far
+# points scanned so far
+Progress = Callable[[int], None]
 
 
 def shown_key(key: str) -> str:
@@ -81,8 +84,12 @@ class Finding:
     fingerprint: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"point_id": self.point_id, "path": self.path, "type": self.entity_type,
-                "fingerprint": self.fingerprint}  # fmt: skip
+        return {
+            "point_id": self.point_id,
+            "path": self.path,
+            "type": self.entity_type,
+            "fingerprint": self.fingerprint,
+        }
 
 
 @dataclass
@@ -91,16 +98,18 @@ class AuditReport:
     (point id, path, type, fingerprint), and the findings passed over because they were accepted."""
 
     collection: str
-    payload_format: str | None = None  # the format whose bookkeeping strings were passed over
+    # the format whose bookkeeping strings were passed over
+    payload_format: str | None = None
     points_scanned: int = 0
     by_type: Counter[str] = field(default_factory=Counter)
     by_path: Counter[str] = field(default_factory=Counter)
     point_ids: set[str] = field(default_factory=set)
-    by_point: dict[str, Counter[str]] = field(default_factory=dict)  # the suspected points' types
-    findings: list[Finding] = field(default_factory=list)  # the first MAX_POINT_IDS
-    accepted: list[Finding] = field(
-        default_factory=list
-    )  # reviewed false positives met, the first MAX_POINT_IDS
+    # the suspected points' types
+    by_point: dict[str, Counter[str]] = field(default_factory=dict)
+    # the first MAX_POINT_IDS
+    findings: list[Finding] = field(default_factory=list)
+    # reviewed false positives met, the first MAX_POINT_IDS
+    accepted: list[Finding] = field(default_factory=list)
     accepted_count: int = 0
     review: Review = field(default_factory=Review, repr=False)
 
@@ -122,14 +131,26 @@ class AuditReport:
             self.findings.append(finding)
 
     def to_dict(self) -> dict[str, Any]:
-        accepted = [f.to_dict() | {key: self.review.accepted[str(f.fingerprint)].get(key)
-                                   for key in ("reason", "accepted_by", "accepted_at")} for f in self.accepted]  # fmt: skip
-        return {"collection": self.collection, "format": self.payload_format,
-                "points_scanned": self.points_scanned, "suspected": self.suspected,
-                "by_type": dict(sorted(self.by_type.items())), "by_path": dict(sorted(self.by_path.items())),
-                "point_ids": sorted(self.point_ids)[:MAX_POINT_IDS],
-                "findings": [f.to_dict() for f in self.findings],
-                "accepted_findings": self.accepted_count, "accepted": accepted}  # fmt: skip
+        accepted = [
+            f.to_dict()
+            | {
+                key: self.review.accepted[str(f.fingerprint)].get(key)
+                for key in ("reason", "accepted_by", "accepted_at")
+            }
+            for f in self.accepted
+        ]
+        return {
+            "collection": self.collection,
+            "format": self.payload_format,
+            "points_scanned": self.points_scanned,
+            "suspected": self.suspected,
+            "by_type": dict(sorted(self.by_type.items())),
+            "by_path": dict(sorted(self.by_path.items())),
+            "point_ids": sorted(self.point_ids)[:MAX_POINT_IDS],
+            "findings": [f.to_dict() for f in self.findings],
+            "accepted_findings": self.accepted_count,
+            "accepted": accepted,
+        }
 
 
 def _is_prose(text: str) -> bool:
@@ -160,7 +181,8 @@ class Auditor:
         """(entity type, value) of what is found in each text outside tokens: the masker's spans, and the leak
         check's findings that no span covers; one detection pass for the whole list. ``more_after``: more
         lists follow (worth starting workers). Values stay in memory only, for fingerprints."""
-        from masking import TextDocument, leak_check  # with the masker: Presidio, imported when first used
+        # with the masker: Presidio, imported when first used
+        from masking import TextDocument, leak_check
 
         prose = [i for i, text in enumerate(texts) if _is_prose(texts[i])]
         detected = self.mask_many(
@@ -171,13 +193,17 @@ class Auditor:
         for i, text in enumerate(texts):
             values: list[tuple[str, str]] = []
             spans: list[tuple[int, int]] = []
-            if i in masked:  # the masker leaves existing tokens whole: its spans are values outside them
+            # the masker leaves existing tokens whole: its spans are values outside them
+            if i in masked:
                 spans = [(span.start, span.end) for span in masked[i].spans]
                 values += [(span.entity_type, text[span.start : span.end]) for span in masked[i].spans]
                 values += [("DETECTOR_ERROR", "")] * masked[i].quarantined
                 values += [(NOT_FULLY_SCANNED, "")] * (len(text) > MAX_DETECT_CHARS)
-            values += [(f.entity_type, text[f.start : f.end]) for f in leak_check(text)
-                       if not any(f.start < end and start < f.end for start, end in spans)]  # fmt: skip
+            values += [
+                (f.entity_type, text[f.start : f.end])
+                for f in leak_check(text)
+                if not any(f.start < end and start < f.end for start, end in spans)
+            ]
             found.append(values)
         return found
 
@@ -190,7 +216,8 @@ class Auditor:
         records = store.scroll()
         following = list(islice(records, PAGE_POINTS))
         while page := following:
-            following = list(islice(records, PAGE_POINTS))  # read ahead: is this page the last?
+            # read ahead: is this page the last?
+            following = list(islice(records, PAGE_POINTS))
             strings = [
                 (str(r.id), path, text)
                 for r in page
@@ -202,8 +229,14 @@ class Auditor:
                 strings, self.findings([t for _, _, t in strings], bool(following)), strict=True
             ):
                 for entity_type, value in values:
-                    report.add(Finding(point, path, entity_type, _fingerprint(report.review, entity_type, value,
-                                                                              point, path)))  # fmt: skip
+                    report.add(
+                        Finding(
+                            point,
+                            path,
+                            entity_type,
+                            _fingerprint(report.review, entity_type, value, point, path),
+                        )
+                    )
             report.points_scanned += len(page)
             if progress:
                 progress(report.points_scanned)

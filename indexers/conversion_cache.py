@@ -29,8 +29,10 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-UNUSED_FOR = timedelta(days=30)  # a conversion no process read for this long is deleted
-ABANDONED_AFTER = timedelta(hours=1)  # a staging directory this old belonged to a process that died
+# a conversion no process read for this long is deleted
+UNUSED_FOR = timedelta(days=30)
+# a staging directory this old belonged to a process that died
+ABANDONED_AFTER = timedelta(hours=1)
 STAGING_PREFIX = ".staging-"
 
 
@@ -53,13 +55,16 @@ def keep(save: Callable[[Path], object], target: Path) -> None:
     try:
         target.parent.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=target.parent.parent))
-    except OSError as error:  # a read-only disk: the run goes on without the cache
+    except OSError as error:
+        # a read-only disk: the run goes on without the cache
         logger.info("the converted embedding model is not cached (%s)", type(error).__name__)
         return
     try:
         save(staging / target.name)
-        staging.rename(target.parent)  # fails where another process kept its copy first
-    except (OSError, RuntimeError) as error:  # that, or a full disk: no half-written copy is left
+        # fails where another process kept its copy first
+        staging.rename(target.parent)
+    except (OSError, RuntimeError) as error:
+        # that, or a full disk: no half-written copy is left
         shutil.rmtree(staging, ignore_errors=True)
         if not target.is_file():
             logger.info("the converted embedding model is not cached (%s)", type(error).__name__)
@@ -81,7 +86,8 @@ def prune(root: Path, keeping: Path, now: float | None = None) -> int:
         limit = ABANDONED_AFTER if entry.name.startswith(STAGING_PREFIX) else UNUSED_FOR
         try:
             stale = now - entry.stat().st_mtime > limit.total_seconds()
-        except OSError:  # deleted by another process meanwhile
+        except OSError:
+            # deleted by another process meanwhile
             continue
         if stale:
             shutil.rmtree(entry, ignore_errors=True)

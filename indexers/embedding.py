@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexers.errors import EmbedderError
-from masking.freed_memory import release_freed_memory
+from indexers.freed_memory import release_freed_memory
 from masking.tokens import TOKEN_PATTERN
 
 from .embedding_precision import (
@@ -79,8 +79,13 @@ def resolve_embedding_view(setting: str, recorded_profile: Mapping[str, Any] | N
 def resolve_embedding_precision(setting: str, recorded_profile: Mapping[str, Any] | None) -> str:
     """The precision a collection was embedded in (fp32 before the setting), for a new one bf16 where the
     CPU has it, else fp32 (see embedding_precision)."""
-    return _resolve_auto(setting, recorded_profile, "embedding_precision", new_collection_precision(),
-                         LEGACY_EMBEDDING_PRECISION)  # fmt: skip
+    return _resolve_auto(
+        setting,
+        recorded_profile,
+        "embedding_precision",
+        new_collection_precision(),
+        LEGACY_EMBEDDING_PRECISION,
+    )
 
 
 # Chunks per forward pass. On a CPU small batches are faster: a batch is padded to its longest chunk, and
@@ -162,7 +167,8 @@ def load_model(
 @lru_cache(maxsize=4)
 def _loaded_model(model: str, device: str, variant: str) -> SentenceTransformer:
     """``variant``: torch, int8 (torch, quantised), openvino-f32 or openvino-bf16."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub at run time
+    # never reach for a model hub at run time
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
@@ -184,7 +190,8 @@ def _loaded_model(model: str, device: str, variant: str) -> SentenceTransformer:
             return compile_with_openvino(
                 loaded, variant == "openvino-bf16", local if local.is_dir() else None
             )
-        except Exception as error:  # the converter's errors have no common base
+        except Exception as error:
+            # the converter's errors have no common base
             raise OpenVinoCompileError(
                 f"OpenVINO cannot compile embedding model {model!r} ({type(error).__name__})"
             ) from None
@@ -212,9 +219,14 @@ class Embedder:
     """Batched, normalised embeddings (cosine = dot product) and the model's own token counter."""
 
     def __init__(
-        self, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto", batch_size: int | None = None,
-        view: str = DEFAULT_EMBEDDING_VIEW, precision: str = LEGACY_EMBEDDING_PRECISION, backend: str = "auto",
-    ) -> None:  # fmt: skip
+        self,
+        model: str = DEFAULT_EMBEDDING_MODEL,
+        device: str = "auto",
+        batch_size: int | None = None,
+        view: str = DEFAULT_EMBEDDING_VIEW,
+        precision: str = LEGACY_EMBEDDING_PRECISION,
+        backend: str = "auto",
+    ) -> None:
         """``batch_size``: chunks per forward pass; None: 16 on a CPU, 32 elsewhere. ``precision``: fp32,
         bf16 (computed in fp32 where the device has no bf16 units), or int8 (CPU only). ``backend``: torch,
         openvino, or auto (see resolve_embedding_backend; torch where OpenVINO cannot compile the model).
@@ -222,7 +234,8 @@ class Embedder:
         >>> Embedder(precision="bf16").embed(["Ask <PERSON_1a2b3c4d> about the invoice."])[0][:2]  # doctest: +SKIP
         [0.0312, -0.0447]
         """
-        embedding_view("", view)  # an unknown view fails here, before the model loads
+        # an unknown view fails here, before the model loads
+        embedding_view("", view)
         self.model_name = model
         self.view = view
         self.precision = precision
@@ -239,8 +252,11 @@ class Embedder:
             self._model = load_model(model, self.device, precision, self.backend)
         self.computes_bf16 = computes_bf16(precision, self.device)
         if precision == "bf16" and not self.computes_bf16:
-            logger.info("embedding a bf16 collection in fp32: %s has no bf16 units (same vectors within "
-                        "cosine 0.9999)", self.device)  # fmt: skip
+            logger.info(
+                "embedding a bf16 collection in fp32: %s has no bf16 units (same vectors within "
+                "cosine 0.9999)",
+                self.device,
+            )
         self._tokenizer = self._model.tokenizer
 
     @cached_property
@@ -251,8 +267,15 @@ class Embedder:
             raise EmbedderError(
                 f"embedding model {self.model_name!r} declares no dimension or max_seq_length"
             )
-        return EmbedderInfo(self.model_name, int(dimension), int(max_seq_length), self.device, self.view,
-                            self.precision, backend=self.backend)  # fmt: skip
+        return EmbedderInfo(
+            self.model_name,
+            int(dimension),
+            int(max_seq_length),
+            self.device,
+            self.view,
+            self.precision,
+            backend=self.backend,
+        )
 
     @property
     def max_chunk_tokens(self) -> int:
@@ -276,16 +299,24 @@ class Embedder:
                 show_progress_bar=False,
             )
         rows: list[list[float]] = vectors.tolist()
-        release_freed_memory()  # torch's buffers of this call's shapes: without it a long run grows
+        # torch's buffers of this call's shapes: without it a long run grows
+        release_freed_memory()
         return rows
 
 
 def collection_embedder(
-    profile: Mapping[str, Any] | None, model: str = DEFAULT_EMBEDDING_MODEL, device: str = "auto",
+    profile: Mapping[str, Any] | None,
+    model: str = DEFAULT_EMBEDDING_MODEL,
+    device: str = "auto",
     batch_size: int | None = None,
-) -> Embedder:  # fmt: skip
+) -> Embedder:
     """The embedder that matches a collection: its recorded view and precision (``profile`` None: one
     ragmask's ingest did not write, a scrub's target included: what a new one gets on this machine, whose
     vectors equal fp32 ones within cosine 0.99998). Erasure re-embeds with it, search embeds queries."""
-    return Embedder(model, device, batch_size, resolve_embedding_view("auto", profile),
-                    resolve_embedding_precision("auto", profile))  # fmt: skip
+    return Embedder(
+        model,
+        device,
+        batch_size,
+        resolve_embedding_view("auto", profile),
+        resolve_embedding_precision("auto", profile),
+    )

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,21 +27,26 @@ BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
 @lru_cache(maxsize=1)
-def _cpu_flags() -> frozenset[str]:
-    """This CPU's feature flags as Linux reports them (empty elsewhere: bf16 then counts as absent)."""
+def _openvino_cpu_has_bf16() -> bool:
+    """What OpenVINO's CPU plugin says of this CPU: ``BF16`` among its optimization capabilities where the
+    CPU computes bf16 dot products in hardware. Without OpenVINO, bf16 counts as absent."""
     try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return frozenset(line.partition(":")[2].split())
-    return frozenset()
+        import openvino
+    except ImportError:
+        return False
+    try:
+        capabilities = openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    except RuntimeError:
+        return False
+    return "BF16" in capabilities
 
 
 def cpu_has_bf16(flags: Collection[str] | None = None) -> bool:
-    """Whether the CPU computes bf16 dot products in hardware (``flags``: another CPU's, for a test)."""
-    return not BF16_CPU_FLAGS.isdisjoint(_cpu_flags() if flags is None else flags)
+    """Whether the CPU computes bf16 dot products in hardware, as OpenVINO's device properties say
+    (``flags``: another CPU's feature flags, for a test)."""
+    if flags is None:
+        return _openvino_cpu_has_bf16()
+    return not BF16_CPU_FLAGS.isdisjoint(flags)
 
 
 def new_collection_precision(flags: Collection[str] | None = None) -> str:
@@ -85,7 +89,8 @@ def quantised_int8(model: SentenceTransformer) -> SentenceTransformer:
     import torch
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-    with warnings.catch_warnings():  # torch.ao's deprecation notice, on every call
+    # torch.ao's deprecation notice, on every call
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         quantize_dynamic(
             model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True

@@ -54,7 +54,8 @@ RESIDUAL_SERVER = [
     "replicas (not checked)",
     "the server's free disk blocks and backups (not checked)",
 ]
-MAX_LISTED = 1000  # points and sources a receipt lists where the subject remains
+# points and sources a receipt lists where the subject remains
+MAX_LISTED = 1000
 UNPURGED_SERVER = "Qdrant segments and WAL until `ragmask compact` (or --purge) rebuilds the collection"
 UNPURGED_LOCAL = "freed pages of Qdrant's local SQLite file until `ragmask compact` (or --purge)"
 VACUUM, REBUILD = "vacuum", "rebuild"
@@ -70,8 +71,11 @@ class AlreadyErasedError(ErasureError):
 
 def _vault_summary(done: dict[str, int]) -> dict[str, Any]:
     """The receipt's vault part: destroyed data keys mean their sealed values are crypto-shredded."""
-    return {"entries_destroyed": done["entries_destroyed"], "data_keys_destroyed": done["data_keys_destroyed"],
-            "crypto_shredded": done["data_keys_destroyed"] > 0}  # fmt: skip
+    return {
+        "entries_destroyed": done["entries_destroyed"],
+        "data_keys_destroyed": done["data_keys_destroyed"],
+        "crypto_shredded": done["data_keys_destroyed"] > 0,
+    }
 
 
 def drop_retired_collections(
@@ -148,9 +152,15 @@ class Eraser:
         self.erasures.complete(request_id, COMPLETED_REQUEST, purge_level)
         if purge_level == PURGED:
             self.erasures.mark_purged(self.erasures.unpurged(request.collection))
-        described = {"request_id": request.request_id, "kind": request.kind, "mode": request.mode,
-                     "identifier_types": request.identifier_types, "collection": request.collection,
-                     "registered_at": request.created_at.isoformat(), "resumed": resumed}  # fmt: skip
+        described = {
+            "request_id": request.request_id,
+            "kind": request.kind,
+            "mode": request.mode,
+            "identifier_types": request.identifier_types,
+            "collection": request.collection,
+            "registered_at": request.created_at.isoformat(),
+            "resumed": resumed,
+        }
         deleted |= {"purge": purge_done} if purge_done else {}
         return self._receipt(described, matched, deleted, verified, purge_level)
 
@@ -160,22 +170,37 @@ class Eraser:
         purge_level, purge_done = self._purge()
         if purge_level == PURGED:
             self.erasures.mark_purged(pending)
-        described = {"request_id": f"compact_{uuid.uuid4().hex}", "kind": "compact", "mode": "purge",
-                     "identifier_types": [], "collection": self.store.collection, "covers": pending}  # fmt: skip
+        described = {
+            "request_id": f"compact_{uuid.uuid4().hex}",
+            "kind": "compact",
+            "mode": "purge",
+            "identifier_types": [],
+            "collection": self.store.collection,
+            "covers": pending,
+        }
         nothing = {"documents": 0, "chunks": 0, "points": 0}
         return self._receipt(described, nothing, {"purge": purge_done}, True, purge_level)
 
     def _receipt(
-        self, request: dict[str, Any], matched: dict[str, int], deleted: dict[str, Any], verified: bool,
+        self,
+        request: dict[str, Any],
+        matched: dict[str, int],
+        deleted: dict[str, Any],
+        verified: bool,
         purge_level: str,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """Seal a receipt (the shape of `ragmask erase --json`) onto the chain and export the new head."""
         body = {
-            "receipt_id": f"rcpt_{uuid.uuid4().hex}", "created_at": utc_now().isoformat(), "request": request,
-            "matched": matched, "deleted": deleted, "verified": verified,
-            "status": "verified" if verified else "incomplete", "purge_level": purge_level,
+            "receipt_id": f"rcpt_{uuid.uuid4().hex}",
+            "created_at": utc_now().isoformat(),
+            "request": request,
+            "matched": matched,
+            "deleted": deleted,
+            "verified": verified,
+            "status": "verified" if verified else "incomplete",
+            "purge_level": purge_level,
             "residual": self._residual(purge_level),
-        }  # fmt: skip
+        }
         receipt, length = self.erasures.append_receipt(body, self.signer)
         self.signer.export_head(length, receipt)
         return receipt
@@ -216,12 +241,17 @@ class Eraser:
         vault_done = self.erasures.destroy_vault_entries(request.collection, matches)
         tombstoned = self.erasures.add_tombstones(request.collection, request.request_id, request.subjects)
         left = self.erasures.subject_matches(request.collection, request.subjects, committed_only=False)
-        verified = verified and not left  # no row of any version still links a chunk to the subject
+        # no row of any version still links a chunk to the subject
+        verified = verified and not left
         remaining = self._remaining(request.subjects)
         verified = verified and not remaining["points"] and not remaining["sources"]
-        deleted = {"qdrant": qdrant_done, "lineage": lineage_done | {"tombstones_added": tombstoned},
-                   "vault": _vault_summary(vault_done), "document_ids": sorted({m.doc_id for m in matches}),
-                   "remaining": remaining}  # fmt: skip
+        deleted = {
+            "qdrant": qdrant_done,
+            "lineage": lineage_done | {"tombstones_added": tombstoned},
+            "vault": _vault_summary(vault_done),
+            "document_ids": sorted({m.doc_id for m in matches}),
+            "remaining": remaining,
+        }
         return matched, deleted, verified
 
     def _remaining(self, subjects: SubjectFingerprints) -> dict[str, Any]:
@@ -233,12 +263,16 @@ class Eraser:
         points = []
         for record in self.store.scroll():
             # a key that is not a field name is shown as "?": the receipt is stored, a key can be the subject
-            paths = sorted({path for path, text in leaves(record.payload or {}, key_name=shown_key)
-                            if scan.holds(text)})  # fmt: skip
+            paths = sorted(
+                {path for path, text in leaves(record.payload or {}, key_name=shown_key) if scan.holds(text)}
+            )
             if paths:
                 points.append({"point_id": str(record.id), "paths": paths})
-        sources = sorted(doc_id for doc_id, source in self.erasures.masked_sources(self.store.collection)
-                         if scan.holds(source))  # fmt: skip
+        sources = sorted(
+            doc_id
+            for doc_id, source in self.erasures.masked_sources(self.store.collection)
+            if scan.holds(source)
+        )
         return {"points": points[:MAX_LISTED], "sources": sources[:MAX_LISTED]}
 
     def _redact_points(self, matches: Sequence[EntityMatch]) -> int:
@@ -257,8 +291,12 @@ class Eraser:
         texts = [str(value_at(p, FORMATS[detect_format(p)].text_path) or "") for _, p in rewritten]
         vectors = self._embedder_factory().embed(texts)
         names = self.store.vector_names()
-        self.store.upsert([Point(pid, vector if names is None else dict.fromkeys(names, vector), payload)
-                           for (pid, payload), vector in zip(rewritten, vectors, strict=True)])  # fmt: skip
+        self.store.upsert(
+            [
+                Point(pid, vector if names is None else dict.fromkeys(names, vector), payload)
+                for (pid, payload), vector in zip(rewritten, vectors, strict=True)
+            ]
+        )
         return len(rewritten)
 
     # --- documents -----------------------------------------------------------------------------
@@ -270,11 +308,13 @@ class Eraser:
         committed = self.lineage.committed_hashes(request.collection, request.document_ids)
         hashes = {doc_id: committed.get(doc_id) for doc_id in request.document_ids}
         # tombstones first: a run killed after the deletes must not let an unchanged source come back
-        tombstoned = self.erasures.add_tombstones(request.collection, request.request_id,
-                                                  request.subjects, documents_erased=hashes)  # fmt: skip
+        tombstoned = self.erasures.add_tombstones(
+            request.collection, request.request_id, request.subjects, documents_erased=hashes
+        )
         self.store.delete(point_ids)
         by_filter = 0
-        for doc_id in request.document_ids:  # points the lineage does not know of (a crash, another writer)
+        # points the lineage does not know of (a crash, another writer)
+        for doc_id in request.document_ids:
             by_filter += self._delete_by_doc_filter(doc_id)
         lineage_done: dict[str, int] = defaultdict(int)
         vault_done: dict[str, int] = defaultdict(int)
@@ -325,11 +365,14 @@ class Eraser:
         method = self.purge_method or (VACUUM if self.store.location.is_local else REBUILD)
         if method == REBUILD:
             rebuilt = rebuild_collection(self.store.client, self.store.collection)
-            qdrant_done = (f"rebuilt into {rebuilt.new_collection} ({rebuilt.points} points), alias swapped, "
-                           f"{rebuilt.old_collection} deleted")  # fmt: skip
+            qdrant_done = (
+                f"rebuilt into {rebuilt.new_collection} ({rebuilt.points} points), alias swapped, "
+                f"{rebuilt.old_collection} deleted"
+            )
         else:
             files = purge_local_qdrant(self.store.location)
-            self.store = self._store_factory()  # the purge closed the local client
+            # the purge closed the local client
+            self.store = self._store_factory()
             qdrant_done = f"sqlite vacuum of {files} file(s)"
         lineage_done = purge_lineage(self.lineage)
         level = UNREACHABLE if lineage_done.startswith("not purged") else PURGED

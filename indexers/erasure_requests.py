@@ -54,16 +54,25 @@ def document_ids_for(keys: MaskingKeys, document: str) -> list[str]:
     for root in path.parents:
         source = SourceFile(path, root)
         if path.is_file():
-            candidates += [d.doc_id for d in read_documents(source, keys.source_key)
-                           if not isinstance(d, SkippedDocument)]  # fmt: skip
+            candidates += [
+                d.doc_id
+                for d in read_documents(source, keys.source_key)
+                if not isinstance(d, SkippedDocument)
+            ]
         candidates.append(doc_id_for(keys.source_key, source.uri))
     return list(dict.fromkeys(candidates))
 
 
 def register_request(
-    lineage: LineageStore, collection: str, keys: MaskingKeys, *, identifiers: Sequence[tuple[str, str]] = (),
-    documents: Sequence[str] = (), mode: str = REDACT, purge: bool = False,
-) -> str:  # fmt: skip
+    lineage: LineageStore,
+    collection: str,
+    keys: MaskingKeys,
+    *,
+    identifiers: Sequence[tuple[str, str]] = (),
+    documents: Sequence[str] = (),
+    mode: str = REDACT,
+    purge: bool = False,
+) -> str:
     """Store the request (no values) and return its id; an identical request that never completed (a
     killed or failed run) is returned instead, so running the same command again finishes the job."""
     if bool(identifiers) == bool(documents):
@@ -85,8 +94,9 @@ def register_request(
             if erased:
                 raise AlreadyErasedError(sorted(t.request_id for t in erased.values())[0])
             raise ErasureError(f"no document of collection {collection!r} matches the --document given")
-        request = ErasureRequest(request_id, collection, DOCUMENT, DELETE, purge, ["document"],
-                                 document_ids=known)  # fmt: skip
+        request = ErasureRequest(
+            request_id, collection, DOCUMENT, DELETE, purge, ["document"], document_ids=known
+        )
     earlier = erasures.open_request(request)
     if earlier is not None:
         return earlier

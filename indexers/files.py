@@ -15,8 +15,10 @@ from pathlib import Path
 from indexers.errors import StoreError
 
 PRIVATE_DIR = 0o700
-MARKER = ".ragmask-owned"  # in a directory ragmask created or was told to use (ragmask init)
-STORE_NAMES = ("lineage.db", "qdrant", "collection", "meta.json")  # what an older ragmask left in its folders
+# in a directory ragmask created or was told to use (ragmask init)
+MARKER = ".ragmask-owned"
+# what an older ragmask left in its folders
+STORE_NAMES = ("lineage.db", "qdrant", "collection", "meta.json")
 
 
 class UnownedDirectoryError(StoreError):

@@ -26,8 +26,10 @@ from masking.stage_clock import StageClock
 from masking.tokens import TOKEN_PATTERN
 
 logger = logging.getLogger(__name__)
-COMMIT_GROUP = 256  # versions committed in one transaction when a full re-index commits at its swap
-VersionBuilder = Callable[[int], tuple[list[ChunkRow], list[Point]]]  # version -> its rows and points
+# versions committed in one transaction when a full re-index commits at its swap
+COMMIT_GROUP = 256
+# version -> its rows and points
+VersionBuilder = Callable[[int], tuple[list[ChunkRow], list[Point]]]
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,12 @@ class DocumentVersion:
     chunks: Sequence[Chunk] = field(repr=False)
     vectors: Sequence[list[float]] = field(repr=False)
     entities: Sequence[MaskedEntity] = field(repr=False)
-    fields: Mapping[str, str] = field(default_factory=dict, repr=False)  # masked source, title
+    # masked source, title
+    fields: Mapping[str, str] = field(default_factory=dict, repr=False)
     provenance: Mapping[str, Any] = field(default_factory=dict)
     file_key: str | None = None
-    origin: tuple[str, str] | None = None  # (scope key, origin key): where it was read
+    # (scope key, origin key): where it was read
+    origin: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,18 +67,26 @@ class VersionWrite:
 
 @dataclass(frozen=True)
 class Reconciled:
-    rolled_back: int  # versions whose points and rows were removed
-    in_progress: frozenset[str]  # runs still writing pending versions (left alone)
+    # versions whose points and rows were removed
+    rolled_back: int
+    # runs still writing pending versions (left alone)
+    in_progress: frozenset[str]
 
 
 class IndexWriter:
     """Writes document versions of one collection; the only code that orders lineage and Qdrant writes."""
 
     def __init__(
-        self, lineage: LineageStore, store: VectorStore, pipeline_version: str = "",
-        payload_format: PayloadFormat = FORMATS["langchain"], *, collection: str | None = None,
-        defer_commits: bool = False, clock: StageClock | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        lineage: LineageStore,
+        store: VectorStore,
+        pipeline_version: str = "",
+        payload_format: PayloadFormat = FORMATS["langchain"],
+        *,
+        collection: str | None = None,
+        defer_commits: bool = False,
+        clock: StageClock | None = None,
+    ) -> None:
         """``collection``: the name the lineage and the point ids use when ``store`` is a fresh physical
         collection that will take it over (a full re-index); ``defer_commits``: versions stay pending until
         ``commit_deferred`` (after the new collection audits clean) or ``abandon_deferred``."""
@@ -85,7 +97,8 @@ class IndexWriter:
         self.payload_format = payload_format
         self.defer_commits = defer_commits
         self.deferred: list[VersionCommit] = []
-        self.clock = clock or StageClock()  # upsert, lineage
+        # upsert, lineage
+        self.clock = clock or StageClock()
 
     def check_format(self) -> None:
         """A collection holds one payload format (its framework reads every point): refuse to add another."""
@@ -97,8 +110,10 @@ class IndexWriter:
         except PayloadFormatError:
             held = "unknown"
         if held != self.payload_format.name:
-            raise PayloadFormatError(f"collection {self.collection!r} holds {held} payloads; write it with "
-                                     f"--payload-format {held} or use another collection")  # fmt: skip
+            raise PayloadFormatError(
+                f"collection {self.collection!r} holds {held} payloads; write it with "
+                f"--payload-format {held} or use another collection"
+            )
 
     def reconcile(self) -> Reconciled:
         """Roll back what crashed runs left; a live run's pending versions are reported, not touched."""
@@ -137,21 +152,36 @@ class IndexWriter:
         for chunk, vector in zip(document.chunks, document.vectors, strict=True):
             tokens = tokens_in(chunk.text)
             entities = [
-                (fp, by_token[t].entity_type, t, position > 0)  # the first is the value's own
+                # the first is the value's own
+                (fp, by_token[t].entity_type, t, position > 0)
                 for t in dict.fromkeys([*tokens, *field_tokens])
                 if t in by_token
                 for position, fp in enumerate(by_token[t].fingerprints)
             ]
             metadata = {
-                "doc_id": document.doc_id, "chunk_index": chunk.index, "doc_version": version, "tokens": tokens,
+                "doc_id": document.doc_id,
+                "chunk_index": chunk.index,
+                "doc_version": version,
+                "tokens": tokens,
                 "entity_types": sorted({m.group(1) for m in map(TOKEN_PATTERN.match, tokens) if m}),
-                "masked": True, "pipeline_version": self.pipeline_version, **document.fields,
+                "masked": True,
+                "pipeline_version": self.pipeline_version,
+                **document.fields,
                 "provenance": dict(document.provenance),
-            }  # fmt: skip
-            pid, payload = compose(ChunkPayload(
-                ids[chunk.index], document.doc_id, chunk.text, chunk.start, chunk.end, metadata, document.content_hash,
-                ids[chunk.index - 1] if chunk.index else None, ids[chunk.index + 1] if chunk.index + 1 < len(ids) else None,
-            ))  # fmt: skip
+            }
+            pid, payload = compose(
+                ChunkPayload(
+                    ids[chunk.index],
+                    document.doc_id,
+                    chunk.text,
+                    chunk.start,
+                    chunk.end,
+                    metadata,
+                    document.content_hash,
+                    ids[chunk.index - 1] if chunk.index else None,
+                    ids[chunk.index + 1] if chunk.index + 1 < len(ids) else None,
+                )
+            )
             rows.append(ChunkRow(pid, chunk.index, chunk.token_count, entities))
             points.append(Point(pid, vector, payload))
         return rows, points
@@ -161,10 +191,15 @@ class IndexWriter:
     ) -> VersionWrite:
         """An ingested document's new version, in ragmask's own payload format, for ``write_versions``."""
         return VersionWrite(
-            document.doc_id, document.content_hash, document.report, partial(self.points, document),
-            source_masked=document.fields.get("source", ""), file_key=document.file_key, origin=document.origin,
+            document.doc_id,
+            document.content_hash,
+            document.report,
+            partial(self.points, document),
+            source_masked=document.fields.get("source", ""),
+            file_key=document.file_key,
+            origin=document.origin,
             before_upsert=before_upsert,
-        )  # fmt: skip
+        )
 
     def write_version(self, write: VersionWrite, run_id: str) -> int:
         """Write one new version (pending -> upsert -> commit -> supersede); returns its number. If its
@@ -184,8 +219,11 @@ class IndexWriter:
             try:
                 versions, commits = self._upsert_pending(writes, run_id)
             except Exception as error:
-                logger.info("%d versions written together failed (%s); writing them one at a time",
-                            len(writes), type(error).__name__)  # fmt: skip
+                logger.info(
+                    "%d versions written together failed (%s); writing them one at a time",
+                    len(writes),
+                    type(error).__name__,
+                )
             else:
                 try:
                     self._settle(commits)
@@ -209,10 +247,14 @@ class IndexWriter:
             numbers = self.lineage.next_versions(self.collection, [w.doc_id for w in writes])
             versions = [numbers[w.doc_id] for w in writes]
             built = [w.build(version) for w, version in zip(writes, versions, strict=True)]
-            self.lineage.write_pending_many(self.collection, run_id, [
-                PendingVersion(w.doc_id, version, w.content_hash, w.report, rows)
-                for w, version, (rows, _points) in zip(writes, versions, built, strict=True)
-            ])  # fmt: skip
+            self.lineage.write_pending_many(
+                self.collection,
+                run_id,
+                [
+                    PendingVersion(w.doc_id, version, w.content_hash, w.report, rows)
+                    for w, version, (rows, _points) in zip(writes, versions, built, strict=True)
+                ],
+            )
         points = [point for _rows, version_points in built for point in version_points]
         try:
             for write, version in zip(writes, versions, strict=True):

@@ -86,7 +86,8 @@ class PendingVersion:
     rows: Sequence[ChunkRow] = field(repr=False)
 
 
-IN_GROUP = 500  # ids per IN (...) clause, well under any database's limit on bound parameters
+# ids per IN (...) clause, well under any database's limit on bound parameters
+IN_GROUP = 500
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ def _process_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
+    except PermissionError:
+        # another user's process
         return True
     return True
 
@@ -238,9 +240,19 @@ class LineageStore:
     def start_run(self, run_id: str, kind: str, collection: str, settings: dict[str, Any]) -> None:
         now = utc_now()
         with self.transaction() as tx:
-            tx.execute(insert(runs).values(run_id=run_id, kind=kind, collection=collection, status=RUNNING,
-                                           started_at=now, settings=settings, host=socket.gethostname(),
-                                           pid=os.getpid(), heartbeat_at=now))  # fmt: skip
+            tx.execute(
+                insert(runs).values(
+                    run_id=run_id,
+                    kind=kind,
+                    collection=collection,
+                    status=RUNNING,
+                    started_at=now,
+                    settings=settings,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    heartbeat_at=now,
+                )
+            )
 
     def heartbeat(self, run_id: str) -> None:
         with self.transaction() as tx:
@@ -251,14 +263,21 @@ class LineageStore:
         crashed) are marked interrupted here, so no run stays "running" forever."""
         host, now = socket.gethostname(), utc_now()
         with self.transaction() as tx:
-            rows = tx.execute(select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.heartbeat_at).where(
-                runs.c.collection == collection, runs.c.status == RUNNING)).all()  # fmt: skip
+            rows = tx.execute(
+                select(runs.c.run_id, runs.c.host, runs.c.pid, runs.c.heartbeat_at).where(
+                    runs.c.collection == collection, runs.c.status == RUNNING
+                )
+            ).all()
             live = {
-                row.run_id for row in rows
+                row.run_id
+                for row in rows
                 if (row.host == host and row.pid is not None and _process_alive(row.pid))
-                or (row.host not in (None, host) and row.heartbeat_at is not None
-                    and now - as_utc(row.heartbeat_at) < STALE_AFTER)
-            }  # fmt: skip
+                or (
+                    row.host not in (None, host)
+                    and row.heartbeat_at is not None
+                    and now - as_utc(row.heartbeat_at) < STALE_AFTER
+                )
+            }
             dead = [row.run_id for row in rows if row.run_id not in live]
             if dead:
                 tx.execute(update(runs).where(runs.c.run_id.in_(dead)).values(status=INTERRUPTED))
@@ -271,8 +290,11 @@ class LineageStore:
 
     def finish_run(self, run_id: str, status: str, counts: dict[str, Any]) -> None:
         with self.transaction() as tx:
-            tx.execute(update(runs).where(runs.c.run_id == run_id)
-                       .values(status=status, finished_at=utc_now(), counts=counts))  # fmt: skip
+            tx.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(status=status, finished_at=utc_now(), counts=counts)
+            )
 
     # --- documents -------------------------------------------------------------------------------
 
@@ -319,15 +341,35 @@ class LineageStore:
         statements, whatever their number)."""
         now = utc_now()
         with self.transaction() as tx:
-            tx.execute(insert(document_versions), [
-                {"collection": collection, "doc_id": v.doc_id, "version": v.version, "content_hash": v.content_hash,
-                 "status": PENDING, "run_id": run_id, "chunk_count": len(v.rows), "created_at": now,
-                 "report": v.report} for v in versions
-            ])  # fmt: skip
+            tx.execute(
+                insert(document_versions),
+                [
+                    {
+                        "collection": collection,
+                        "doc_id": v.doc_id,
+                        "version": v.version,
+                        "content_hash": v.content_hash,
+                        "status": PENDING,
+                        "run_id": run_id,
+                        "chunk_count": len(v.rows),
+                        "created_at": now,
+                        "report": v.report,
+                    }
+                    for v in versions
+                ],
+            )
             chunk_rows = [
-                {"point_id": r.point_id, "collection": collection, "doc_id": v.doc_id, "version": v.version,
-                 "chunk_index": r.chunk_index, "token_count": r.token_count} for v in versions for r in v.rows
-            ]  # fmt: skip
+                {
+                    "point_id": r.point_id,
+                    "collection": collection,
+                    "doc_id": v.doc_id,
+                    "version": v.version,
+                    "chunk_index": r.chunk_index,
+                    "token_count": r.token_count,
+                }
+                for v in versions
+                for r in v.rows
+            ]
             if chunk_rows:
                 tx.execute(insert(chunks), chunk_rows)
             entity_rows = [
@@ -351,23 +393,43 @@ class LineageStore:
         now = utc_now()
         with self.transaction() as tx:
             for commit in commits:
-                tx.execute(update(document_versions).where(
-                    document_versions.c.collection == collection, document_versions.c.doc_id == commit.doc_id,
-                    document_versions.c.status == COMMITTED,
-                ).values(status=SUPERSEDED))  # fmt: skip
-                tx.execute(update(document_versions).where(
-                    document_versions.c.collection == collection, document_versions.c.doc_id == commit.doc_id,
-                    document_versions.c.version == commit.version,
-                ).values(status=COMMITTED, committed_at=now))  # fmt: skip
+                tx.execute(
+                    update(document_versions)
+                    .where(
+                        document_versions.c.collection == collection,
+                        document_versions.c.doc_id == commit.doc_id,
+                        document_versions.c.status == COMMITTED,
+                    )
+                    .values(status=SUPERSEDED)
+                )
+                tx.execute(
+                    update(document_versions)
+                    .where(
+                        document_versions.c.collection == collection,
+                        document_versions.c.doc_id == commit.doc_id,
+                        document_versions.c.version == commit.version,
+                    )
+                    .values(status=COMMITTED, committed_at=now)
+                )
                 origin = (
                     dict(zip(("scope_key", "origin_key"), commit.origin, strict=True))
                     if commit.origin
                     else {}
                 )
-                self._set_document(tx, collection, commit.doc_id, commit.run_id, now,
-                                   current_version=commit.version, content_hash=commit.content_hash,
-                                   source_masked=commit.source_masked, last_status=COMMITTED, last_error=None,
-                                   file_key=commit.file_key, **origin)  # fmt: skip
+                self._set_document(
+                    tx,
+                    collection,
+                    commit.doc_id,
+                    commit.run_id,
+                    now,
+                    current_version=commit.version,
+                    content_hash=commit.content_hash,
+                    source_masked=commit.source_masked,
+                    last_status=COMMITTED,
+                    last_error=None,
+                    file_key=commit.file_key,
+                    **origin,
+                )
             return self._versions(tx, collection, [SUPERSEDED], [c.doc_id for c in commits])
 
     def documents_in_collection(self, collection: str) -> list[str]:
@@ -383,9 +445,10 @@ class LineageStore:
         if not scope_keys:
             return {}
         query = select(documents.c.doc_id, documents.c.origin_key).where(
-            documents.c.collection == collection, documents.c.scope_key.in_(list(scope_keys)),
+            documents.c.collection == collection,
+            documents.c.scope_key.in_(list(scope_keys)),
             documents.c.current_version.is_not(None),
-        )  # fmt: skip
+        )
         with self.transaction() as tx:
             return {row.doc_id: row.origin_key for row in tx.execute(query)}
 
@@ -393,10 +456,16 @@ class LineageStore:
 
     def documents_indexed_before(self, collection: str, cutoff: datetime) -> list[str]:
         """Doc ids whose committed version was committed before ``cutoff`` (a changed document is new)."""
-        query = select(documents.c.doc_id).join(document_versions, (document_versions.c.collection == documents.c.collection)
-                                                & (document_versions.c.doc_id == documents.c.doc_id)
-                                                & (document_versions.c.version == documents.c.current_version)).where(
-            documents.c.collection == collection, document_versions.c.committed_at < cutoff)  # fmt: skip
+        query = (
+            select(documents.c.doc_id)
+            .join(
+                document_versions,
+                (document_versions.c.collection == documents.c.collection)
+                & (document_versions.c.doc_id == documents.c.doc_id)
+                & (document_versions.c.version == documents.c.current_version),
+            )
+            .where(documents.c.collection == collection, document_versions.c.committed_at < cutoff)
+        )
         with self.transaction() as tx:
             return sorted(row.doc_id for row in tx.execute(query))
 
@@ -414,31 +483,45 @@ class LineageStore:
         """The committed or quarantined versions of ``doc_ids`` (or those ``run_id`` wrote), each with its
         masking report: counts, scores, actions and versions, never a value."""
         query = select(document_versions).where(
-            document_versions.c.collection == collection, document_versions.c.status.in_([COMMITTED, QUARANTINED])
-        )  # fmt: skip
+            document_versions.c.collection == collection,
+            document_versions.c.status.in_([COMMITTED, QUARANTINED]),
+        )
         if doc_ids is not None:
             query = query.where(document_versions.c.doc_id.in_(list(doc_ids)))
         if run_id is not None:
             query = query.where(document_versions.c.run_id == run_id)
         with self.transaction() as tx:
             rows = tx.execute(query.order_by(document_versions.c.doc_id, document_versions.c.version)).all()
-        return [{"doc_id": r.doc_id, "version": r.version, "status": r.status, "run_id": r.run_id,
-                 "chunks": r.chunk_count, "created_at": as_utc(r.created_at).isoformat(),
-                 "committed_at": as_utc(r.committed_at).isoformat() if r.committed_at else None,
-                 "report": dict(r.report or {})} for r in rows]  # fmt: skip
+        return [
+            {
+                "doc_id": r.doc_id,
+                "version": r.version,
+                "status": r.status,
+                "run_id": r.run_id,
+                "chunks": r.chunk_count,
+                "created_at": as_utc(r.created_at).isoformat(),
+                "committed_at": as_utc(r.committed_at).isoformat() if r.committed_at else None,
+                "report": dict(r.report or {}),
+            }
+            for r in rows
+        ]
 
     # --- collections a full re-index replaced ------------------------------------------------------
 
     def retire(self, name: str, collection: str, keep: timedelta) -> None:
         now = utc_now()
         with self.transaction() as tx:
-            tx.execute(insert(retired_collections).values(name=name, collection=collection, retired_at=now,
-                                                          delete_after=now + keep))  # fmt: skip
+            tx.execute(
+                insert(retired_collections).values(
+                    name=name, collection=collection, retired_at=now, delete_after=now + keep
+                )
+            )
 
     def retired(self, collection: str, due_only: bool = False) -> list[str]:
         """The retired physical collections of ``collection`` (``due_only``: those past their time)."""
         query = select(retired_collections.c.name, retired_collections.c.delete_after).where(
-            retired_collections.c.collection == collection)  # fmt: skip
+            retired_collections.c.collection == collection
+        )
         with self.transaction() as tx:
             rows = tx.execute(query).all()
         now = utc_now()
@@ -452,8 +535,9 @@ class LineageStore:
 
     def profile(self, collection: str) -> dict[str, Any] | None:
         with self.transaction() as tx:
-            found = tx.scalar(select(collection_profiles.c.profile).where(
-                collection_profiles.c.collection == collection))  # fmt: skip
+            found = tx.scalar(
+                select(collection_profiles.c.profile).where(collection_profiles.c.collection == collection)
+            )
         return dict(found) if found is not None else None
 
     def set_profile(self, collection: str, profile: dict[str, Any]) -> None:
@@ -464,8 +548,11 @@ class LineageStore:
                     update(collection_profiles).where(key).values(profile=profile, updated_at=utc_now())
                 )
             else:
-                tx.execute(insert(collection_profiles).values(collection=collection, profile=profile,
-                                                              updated_at=utc_now()))  # fmt: skip
+                tx.execute(
+                    insert(collection_profiles).values(
+                        collection=collection, profile=profile, updated_at=utc_now()
+                    )
+                )
 
     def point_documents(self, collection: str, point_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """point id -> (doc id, version), for the points of ``point_ids`` the lineage knows."""
@@ -487,15 +574,25 @@ class LineageStore:
         with self.transaction() as tx:
             for doc_id, version in versions:
                 key = (document_versions.c.collection == collection) & (document_versions.c.doc_id == doc_id)
-                row = tx.execute(select(document_versions.c.content_hash, document_versions.c.report).where(
-                    key, document_versions.c.version == version)).first()  # fmt: skip
+                row = tx.execute(
+                    select(document_versions.c.content_hash, document_versions.c.report).where(
+                        key, document_versions.c.version == version
+                    )
+                ).first()
                 if row is None:
                     continue
-                point_ids = tx.scalars(select(chunks.c.point_id).where(
-                    chunks.c.collection == collection, chunks.c.doc_id == doc_id, chunks.c.version == version
-                )).all()  # fmt: skip
-                source = tx.scalar(select(documents.c.source_masked).where(
-                    documents.c.collection == collection, documents.c.doc_id == doc_id))  # fmt: skip
+                point_ids = tx.scalars(
+                    select(chunks.c.point_id).where(
+                        chunks.c.collection == collection,
+                        chunks.c.doc_id == doc_id,
+                        chunks.c.version == version,
+                    )
+                ).all()
+                source = tx.scalar(
+                    select(documents.c.source_masked).where(
+                        documents.c.collection == collection, documents.c.doc_id == doc_id
+                    )
+                )
                 found[(doc_id, version)] = (
                     row.content_hash,
                     dict(row.report or {}),
@@ -507,22 +604,40 @@ class LineageStore:
     def forget_current(self, collection: str, doc_ids: Sequence[str]) -> None:
         """The documents have no committed version in the collection any more (a quarantine took it out)."""
         with self.transaction() as tx:
-            tx.execute(update(documents).where(
-                documents.c.collection == collection, documents.c.doc_id.in_(list(doc_ids))
-            ).values(current_version=None, content_hash=None))  # fmt: skip
+            tx.execute(
+                update(documents)
+                .where(documents.c.collection == collection, documents.c.doc_id.in_(list(doc_ids)))
+                .values(current_version=None, content_hash=None)
+            )
 
     def record_outcome(
-        self, collection: str, doc_id: str, status: str, run_id: str, error: str | None = None,
-        version: int | None = None, content_hash: str | None = None, report: dict[str, Any] | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        collection: str,
+        doc_id: str,
+        status: str,
+        run_id: str,
+        error: str | None = None,
+        version: int | None = None,
+        content_hash: str | None = None,
+        report: dict[str, Any] | None = None,
+    ) -> None:
         """A document that was quarantined or failed: its last status (and the quarantined version's report)."""
         now = utc_now()
         with self.transaction() as tx:
             if version is not None and content_hash is not None:
-                tx.execute(insert(document_versions).values(
-                    collection=collection, doc_id=doc_id, version=version, content_hash=content_hash,
-                    status=status, run_id=run_id, chunk_count=0, created_at=now, report=report,
-                ))  # fmt: skip
+                tx.execute(
+                    insert(document_versions).values(
+                        collection=collection,
+                        doc_id=doc_id,
+                        version=version,
+                        content_hash=content_hash,
+                        status=status,
+                        run_id=run_id,
+                        chunk_count=0,
+                        created_at=now,
+                        report=report,
+                    )
+                )
             self._set_document(tx, collection, doc_id, run_id, now, last_status=status, last_error=error)
 
     @staticmethod
@@ -558,9 +673,15 @@ class LineageStore:
             query = query.where(document_versions.c.doc_id.in_(list(doc_ids)))
         refs = []
         for row in tx.execute(query.order_by(document_versions.c.doc_id, document_versions.c.version)).all():
-            point_ids = tx.scalars(select(chunks.c.point_id).where(
-                chunks.c.collection == collection, chunks.c.doc_id == row.doc_id, chunks.c.version == row.version
-            ).order_by(chunks.c.chunk_index)).all()  # fmt: skip
+            point_ids = tx.scalars(
+                select(chunks.c.point_id)
+                .where(
+                    chunks.c.collection == collection,
+                    chunks.c.doc_id == row.doc_id,
+                    chunks.c.version == row.version,
+                )
+                .order_by(chunks.c.chunk_index)
+            ).all()
             refs.append(VersionRef(row.doc_id, row.version, row.status, list(point_ids), row.run_id))
         return refs
 
@@ -573,20 +694,31 @@ class LineageStore:
         with self.transaction() as tx:
             for doc_id, version in versions:
                 for vault_table in (vault_entries, vault_keys):
-                    tx.execute(delete(vault_table).where(
-                        vault_table.c.collection == collection, vault_table.c.doc_id == doc_id,
-                        vault_table.c.version == version,
-                    ))  # fmt: skip
+                    tx.execute(
+                        delete(vault_table).where(
+                            vault_table.c.collection == collection,
+                            vault_table.c.doc_id == doc_id,
+                            vault_table.c.version == version,
+                        )
+                    )
                 point_ids = select(chunks.c.point_id).where(
                     chunks.c.collection == collection, chunks.c.doc_id == doc_id, chunks.c.version == version
                 )
                 tx.execute(delete(chunk_entities).where(chunk_entities.c.point_id.in_(point_ids)))
-                tx.execute(delete(chunks).where(chunks.c.collection == collection, chunks.c.doc_id == doc_id,
-                                                chunks.c.version == version))  # fmt: skip
-                tx.execute(delete(document_versions).where(
-                    document_versions.c.collection == collection, document_versions.c.doc_id == doc_id,
-                    document_versions.c.version == version,
-                ))  # fmt: skip
+                tx.execute(
+                    delete(chunks).where(
+                        chunks.c.collection == collection,
+                        chunks.c.doc_id == doc_id,
+                        chunks.c.version == version,
+                    )
+                )
+                tx.execute(
+                    delete(document_versions).where(
+                        document_versions.c.collection == collection,
+                        document_versions.c.doc_id == doc_id,
+                        document_versions.c.version == version,
+                    )
+                )
 
     # --- read side -------------------------------------------------------------------------------
 

@@ -38,10 +38,12 @@ runs = Table(
     Column("run_id", String(64), primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("collection", String(256), nullable=False),
-    Column("status", String(16), nullable=False),  # running | completed | failed | interrupted
+    # running | completed | failed | interrupted
+    Column("status", String(16), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
-    Column("settings", JSON, nullable=False),  # policy, models, embedder location, key id; no secrets
+    # policy, models, embedder location, key id; no secrets
+    Column("settings", JSON, nullable=False),
     Column("counts", JSON),
     # liveness (0003): a "running" run whose process is gone is marked interrupted, and what it left
     # half-written is rolled back; one whose process lives is left alone
@@ -55,11 +57,16 @@ documents = Table(
     metadata,
     Column("collection", String(256), primary_key=True),
     Column("doc_id", String(64), primary_key=True),
-    Column("current_version", Integer),  # the committed version in the collection; None: none yet
-    Column("content_hash", String(64)),  # keyed hash of the committed version's content
-    Column("source_masked", Text),  # the source URI after masking
-    Column("last_status", String(16), nullable=False),  # committed | quarantined | failed
-    Column("last_error", Text),  # one line, no content
+    # the committed version in the collection; None: none yet
+    Column("current_version", Integer),
+    # keyed hash of the committed version's content
+    Column("content_hash", String(64)),
+    # the source URI after masking
+    Column("source_masked", Text),
+    # committed | quarantined | failed
+    Column("last_status", String(16), nullable=False),
+    # one line, no content
+    Column("last_error", Text),
     Column("last_run_id", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     # keyed hash of the file's resolved path (+ record key), so the same file met under another root is
@@ -102,12 +109,14 @@ document_versions = Table(
     Column("doc_id", String(64), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("content_hash", String(64), nullable=False),
-    Column("status", String(16), nullable=False),  # pending | committed | superseded | quarantined
+    # pending | committed | superseded | quarantined
+    Column("status", String(16), nullable=False),
     Column("run_id", String(64), nullable=False),
     Column("chunk_count", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("committed_at", DateTime(timezone=True)),
-    Column("report", JSON),  # the masking report: counts, scores, versions; never a value
+    # the masking report: counts, scores, versions; never a value
+    Column("report", JSON),
     Index("ix_document_versions_status", "status"),
 )
 
@@ -146,14 +155,21 @@ erasure_requests = Table(
     Column("request_id", String(64), primary_key=True),
     Column("collection", String(256), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("kind", String(16), nullable=False),  # subject | document
-    Column("mode", String(16), nullable=False),  # redact | delete
+    # subject | document
+    Column("kind", String(16), nullable=False),
+    # redact | delete
+    Column("mode", String(16), nullable=False),
     Column("purge", Boolean, nullable=False),
-    Column("identifier_types", JSON, nullable=False),  # ["email", "name"]: types, never values
-    Column("fingerprints", JSON, nullable=False),  # {"strong": [...], "weak": [...]}: keyed hashes
-    Column("document_ids", JSON, nullable=False),  # opaque doc ids (document requests)
-    Column("status", String(16), nullable=False),  # registered | running | completed | failed
-    Column("purge_level", String(16)),  # unreachable | purged, once completed
+    # ["email", "name"]: types, never values
+    Column("identifier_types", JSON, nullable=False),
+    # {"strong": [...], "weak": [...]}: keyed hashes
+    Column("fingerprints", JSON, nullable=False),
+    # opaque doc ids (document requests)
+    Column("document_ids", JSON, nullable=False),
+    # registered | running | completed | failed
+    Column("status", String(16), nullable=False),
+    # unreachable | purged, once completed
+    Column("purge_level", String(16)),
     Column("completed_at", DateTime(timezone=True)),
 )
 
@@ -164,7 +180,8 @@ receipts = Table(
     Column("receipt_id", String(64), nullable=False, unique=True),
     Column("request_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("body", Text, nullable=False),  # the receipt's canonical JSON, hash included
+    # the receipt's canonical JSON, hash included
+    Column("body", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
@@ -174,9 +191,12 @@ tombstones = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("collection", String(256), nullable=False),
-    Column("kind", String(16), nullable=False),  # strong | weak (subject fingerprints) | document
-    Column("key", String(64), nullable=False),  # a fingerprint or a doc id
-    Column("content_hash", String(64)),  # documents: the erased content, so a changed source comes back
+    # strong | weak (subject fingerprints) | document
+    Column("kind", String(16), nullable=False),
+    # a fingerprint or a doc id
+    Column("key", String(64), nullable=False),
+    # documents: the erased content, so a changed source comes back
+    Column("content_hash", String(64)),
     Column("request_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("collection", "kind", "key", name="uq_tombstones_key"),
@@ -189,7 +209,8 @@ vault_keys = Table(
     Column("doc_id", String(64), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("master_key_id", String(32), nullable=False),
-    Column("wrapped_key", LargeBinary, nullable=False),  # the document's AES-GCM data key, wrapped
+    # the document's AES-GCM data key, wrapped
+    Column("wrapped_key", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -200,7 +221,8 @@ vault_entries = Table(
     Column("doc_id", String(64), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("token", String(96), primary_key=True),
-    Column("sealed", LargeBinary, nullable=False),  # nonce + AES-GCM ciphertext of the value
+    # nonce + AES-GCM ciphertext of the value
+    Column("sealed", LargeBinary, nullable=False),
 )
 
 vault_access = Table(
@@ -212,7 +234,8 @@ vault_access = Table(
     Column("reason", Text, nullable=False),
     Column("collection", String(256), nullable=False),
     Column("doc_id", String(64), nullable=False),
-    Column("tokens", Integer, nullable=False),  # how many tokens were rehydrated
+    # how many tokens were rehydrated
+    Column("tokens", Integer, nullable=False),
 )
 
 # --- flow inputs (0003) -------------------------------------------------------------------------------
@@ -234,8 +257,10 @@ accepted_findings = Table(
     "accepted_findings",
     metadata,
     Column("collection", String(256), primary_key=True),
-    Column("fingerprint", String(64), primary_key=True),  # keyed (masking.fingerprints.finding_fingerprint)
-    Column("reason", Text, nullable=False),  # what the operator wrote when accepting it
+    # keyed (masking.fingerprints.finding_fingerprint)
+    Column("fingerprint", String(64), primary_key=True),
+    # what the operator wrote when accepting it
+    Column("reason", Text, nullable=False),
     Column("accepted_by", String(128), nullable=False),
     Column("accepted_at", DateTime(timezone=True), nullable=False),
 )

@@ -64,7 +64,8 @@ class OpenVinoForward(torch.nn.Module):
         if "token_type_ids" in self.inputs and "token_type_ids" not in feed:
             feed["token_type_ids"] = torch.zeros_like(features["input_ids"]).cpu().numpy()
         with self._lock:
-            output = self.compiled(feed)[0].copy()  # the request's buffer is reused by the next call
+            # the request's buffer is reused by the next call
+            output = self.compiled(feed)[0].copy()
         return {"last_hidden_state": torch.from_numpy(output)}
 
 
@@ -74,8 +75,10 @@ def model_fingerprint(model_dir: Path, inputs: tuple[str, ...]) -> str:
     import openvino
     import transformers
 
-    digest = hashlib.sha256(f"{CONVERSION_RECIPE}\0{openvino.__version__}\0{torch.__version__}\0"
-                            f"{transformers.__version__}\0{','.join(inputs)}\n".encode())  # fmt: skip
+    digest = hashlib.sha256(
+        f"{CONVERSION_RECIPE}\0{openvino.__version__}\0{torch.__version__}\0"
+        f"{transformers.__version__}\0{','.join(inputs)}\n".encode()
+    )
     for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
         stat = path.stat()
         digest.update(f"{path.relative_to(model_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
@@ -90,7 +93,8 @@ def _converted(hf_model: Any, example: Any, inputs: tuple[str, ...]) -> Any:
     verbosity = transformers_logging.get_verbosity()
     transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]  # the tracer reads every property
     try:
-        with warnings.catch_warnings(), torch.inference_mode():  # the tracer's notes on Python control flow
+        # the tracer's notes on Python control flow
+        with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")
             converted = openvino.convert_model(
                 _LastHiddenState(hf_model.eval(), inputs),
@@ -116,7 +120,8 @@ def _graph(hf_model: Any, example: Any, inputs: tuple[str, ...], model_dir: Path
         mark_used(target.parent)
         try:
             return openvino.Core().read_model(target)
-        except RuntimeError as error:  # a damaged copy: convert again, and leave it for the user to delete
+        except RuntimeError as error:
+            # a damaged copy: convert again, and leave it for the user to delete
             logger.info(
                 "the cached embedding model cannot be read (%s): converting again", type(error).__name__
             )
@@ -144,11 +149,16 @@ def compile_with_openvino(
     hf_model: Any = transformer.model
     example = model.tokenizer(["an example", "a second, longer example"], padding=True, return_tensors="pt")
     inputs = tuple(name for name in MODEL_INPUTS if name in example)
-    compiled = openvino.Core().compile_model(_graph(hf_model, example, inputs, model_dir), "CPU", {
-        "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
-        "INFERENCE_NUM_THREADS": torch.get_num_threads(),
-        "PERFORMANCE_HINT": "LATENCY",  # one batch at a time, all threads on it
-    })  # fmt: skip
+    compiled = openvino.Core().compile_model(
+        _graph(hf_model, example, inputs, model_dir),
+        "CPU",
+        {
+            "INFERENCE_PRECISION_HINT": "bf16" if bf16 else "f32",
+            "INFERENCE_NUM_THREADS": torch.get_num_threads(),
+            # one batch at a time, all threads on it
+            "PERFORMANCE_HINT": "LATENCY",
+        },
+    )
     transformer.model = OpenVinoForward(compiled, hf_model.config, inputs)
     transformer.model_forward_params = None
     return model

@@ -28,8 +28,10 @@ from typing import Any, Literal, get_args
 
 from indexers.errors import StoreError
 
-HAYSTACK_NAMESPACE = uuid.UUID("3896d314-1e95-4a3a-b45a-945f9f0b541d")  # qdrant-haystack's convert_id
-ID_LIKE = re.compile(r"^(doc_)?[0-9a-fA-F-]{16,}$")  # a uuid, a hex digest, a ragmask doc id
+# qdrant-haystack's convert_id
+HAYSTACK_NAMESPACE = uuid.UUID("3896d314-1e95-4a3a-b45a-945f9f0b541d")
+# a uuid, a hex digest, a ragmask doc id
+ID_LIKE = re.compile(r"^(doc_)?[0-9a-fA-F-]{16,}$")
 TEXT_FIELDS = ("text", "content", "chunk_text", "page_content", "chunk", "body")
 
 
@@ -41,33 +43,49 @@ class PayloadFormatError(StoreError):
 class ChunkPayload:
     """One masked chunk as ragmask writes it, before a format lays it out; nothing here is raw text."""
 
-    point_id: str  # qdrant_store.point_id: deterministic, never derived from content
+    # qdrant_store.point_id: deterministic, never derived from content
+    point_id: str
     doc_id: str
     text: str = field(repr=False)
-    start: int  # character offsets in the masked document
+    # character offsets in the masked document
+    start: int
     end: int
-    metadata: dict[str, Any] = field(repr=False)  # ragmask's: doc_id, chunk_index, tokens, masked fields...
-    content_hash: str  # the document's keyed content hash
-    previous_id: str | None = None  # the neighbouring chunks' point ids
+    # ragmask's: doc_id, chunk_index, tokens, masked fields...
+    metadata: dict[str, Any] = field(repr=False)
+    # the document's keyed content hash
+    content_hash: str
+    # the neighbouring chunks' point ids
+    previous_id: str | None = None
     next_id: str | None = None
 
 
-Composer = Callable[[ChunkPayload], tuple[str, dict[str, Any]]]  # -> (Qdrant point id, payload)
+# -> (Qdrant point id, payload)
+Composer = Callable[[ChunkPayload], tuple[str, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
 class PayloadFormat:
     name: str
-    text_path: str  # the chunk text: what is embedded
-    metadata_path: str = "metadata"  # where ragmask keeps its metadata in points it writes ("": top level)
-    doc_keys: tuple[str, ...] = ()  # paths tried in order for the document a point belongs to
-    ids: tuple[str, ...] = ()  # ids (a hash of raw content in some formats): re-keyed, consistently
-    hashes: tuple[str, ...] = ()  # raw-content hashes: re-keyed
-    structure: tuple[str, ...] = ()  # strings that are structure, not content: kept as they are
-    dropped: tuple[str, ...] = ()  # set to None (raw bytes)
-    point_id_from: str | None = None  # the point id is derived from this (re-keyed) payload id
-    compose: Composer | None = None  # how ragmask writes a chunk in this format (None: it does not)
-    offsets: tuple[str, str] | None = None  # the chunk's [start, end) in its source document, if recorded
+    # the chunk text: what is embedded
+    text_path: str
+    # where ragmask keeps its metadata in points it writes ("": top level)
+    metadata_path: str = "metadata"
+    # paths tried in order for the document a point belongs to
+    doc_keys: tuple[str, ...] = ()
+    # ids (a hash of raw content in some formats): re-keyed, consistently
+    ids: tuple[str, ...] = ()
+    # raw-content hashes: re-keyed
+    hashes: tuple[str, ...] = ()
+    # strings that are structure, not content: kept as they are
+    structure: tuple[str, ...] = ()
+    # set to None (raw bytes)
+    dropped: tuple[str, ...] = ()
+    # the point id is derived from this (re-keyed) payload id
+    point_id_from: str | None = None
+    # how ragmask writes a chunk in this format (None: it does not)
+    compose: Composer | None = None
+    # the chunk's [start, end) in its source document, if recorded
+    offsets: tuple[str, str] | None = None
 
     def matches(self, payload: dict[str, Any]) -> bool:
         return value_at(payload, self.text_path) is not None
@@ -99,7 +117,8 @@ def langchain_point(chunk: ChunkPayload) -> tuple[str, dict[str, Any]]:
     return chunk.point_id, {"page_content": chunk.text, "metadata": chunk.metadata}
 
 
-LLAMA_SHOWN = ("source", "title")  # metadata shown to a LlamaIndex app's LLM; the rest is bookkeeping
+# metadata shown to a LlamaIndex app's LLM; the rest is bookkeeping
+LLAMA_SHOWN = ("source", "title")
 
 
 def llamaindex_point(chunk: ChunkPayload) -> tuple[str, dict[str, Any]]:
@@ -107,19 +126,40 @@ def llamaindex_point(chunk: ChunkPayload) -> tuple[str, dict[str, Any]]:
     ``_node_content``, flat metadata at the top level, the document as the node's source relationship
     (``ref_doc_id`` = ragmask's doc id) and the neighbouring chunks as previous/next."""
     hidden = sorted(key for key in chunk.metadata if key not in LLAMA_SHOWN)
-    relationships: dict[str, Any] = {"1": {"node_id": chunk.doc_id, "node_type": "4", "metadata": {},
-                                           "hash": chunk.content_hash, "class_name": "RelatedNodeInfo"}}  # fmt: skip
+    relationships: dict[str, Any] = {
+        "1": {
+            "node_id": chunk.doc_id,
+            "node_type": "4",
+            "metadata": {},
+            "hash": chunk.content_hash,
+            "class_name": "RelatedNodeInfo",
+        }
+    }
     for key, neighbour in (("2", chunk.previous_id), ("3", chunk.next_id)):
         if neighbour:
-            relationships[key] = {"node_id": neighbour, "node_type": "1", "metadata": {}, "hash": None,
-                                  "class_name": "RelatedNodeInfo"}  # fmt: skip
+            relationships[key] = {
+                "node_id": neighbour,
+                "node_type": "1",
+                "metadata": {},
+                "hash": None,
+                "class_name": "RelatedNodeInfo",
+            }
     node = {
-        "id_": chunk.point_id, "embedding": None, "metadata": chunk.metadata,
-        "excluded_embed_metadata_keys": hidden, "excluded_llm_metadata_keys": hidden,
-        "relationships": relationships, "metadata_template": "{key}: {value}", "metadata_separator": "\n",
-        "text": chunk.text, "mimetype": "text/plain", "start_char_idx": chunk.start, "end_char_idx": chunk.end,
-        "text_template": "{metadata_str}\n\n{content}", "class_name": "TextNode",
-    }  # fmt: skip
+        "id_": chunk.point_id,
+        "embedding": None,
+        "metadata": chunk.metadata,
+        "excluded_embed_metadata_keys": hidden,
+        "excluded_llm_metadata_keys": hidden,
+        "relationships": relationships,
+        "metadata_template": "{key}: {value}",
+        "metadata_separator": "\n",
+        "text": chunk.text,
+        "mimetype": "text/plain",
+        "start_char_idx": chunk.start,
+        "end_char_idx": chunk.end,
+        "text_template": "{metadata_str}\n\n{content}",
+        "class_name": "TextNode",
+    }
     ids = dict.fromkeys(("document_id", "doc_id", "ref_doc_id"), chunk.doc_id)
     node_fields = {"_node_content": json.dumps(node), "_node_type": "TextNode"}
     return chunk.point_id, chunk.metadata | node_fields | ids
@@ -129,10 +169,19 @@ def haystack_point(chunk: ChunkPayload) -> tuple[str, dict[str, Any]]:
     """qdrant-haystack's layout (``Document.to_dict(flatten=False)`` less the embedding): the point id is
     uuid5 of the document id, as its ``convert_id`` makes it; the split fields order the chunks."""
     document_id = uuid.UUID(chunk.point_id).hex
-    meta = chunk.metadata | {"source_id": chunk.doc_id, "split_id": chunk.metadata.get("chunk_index"),
-                             "split_idx_start": chunk.start}  # fmt: skip
-    payload = {"id": document_id, "content": chunk.text, "blob": None, "meta": meta, "score": None,
-               "sparse_embedding": None}  # fmt: skip
+    meta = chunk.metadata | {
+        "source_id": chunk.doc_id,
+        "split_id": chunk.metadata.get("chunk_index"),
+        "split_idx_start": chunk.start,
+    }
+    payload = {
+        "id": document_id,
+        "content": chunk.text,
+        "blob": None,
+        "meta": meta,
+        "score": None,
+        "sparse_embedding": None,
+    }
     return str(uuid.uuid5(HAYSTACK_NAMESPACE, document_id)), payload
 
 
@@ -162,11 +211,13 @@ FORMATS: dict[str, PayloadFormat] = {
         point_id_from="haystack", compose=haystack_point,
     ),
 }  # fmt: skip
-WritableFormat = Literal["langchain", "llamaindex", "haystack"]  # what ingest --payload-format takes
+# what ingest --payload-format takes
+WritableFormat = Literal["langchain", "llamaindex", "haystack"]
 WRITABLE: tuple[WritableFormat, ...] = get_args(WritableFormat)
 DOC_ID_PATHS = tuple(dict.fromkeys(FORMATS[name].doc_id_path for name in WRITABLE))
 DETECTION_ORDER = ("llamaindex", "haystack", "langchain", "llamaindex-legacy")
-FormatChoice = Literal["auto", "langchain", "llamaindex", "haystack", "raw"]  # what --format takes
+# what --format takes
+FormatChoice = Literal["auto", "langchain", "llamaindex", "haystack", "raw"]
 CHOICES: tuple[FormatChoice, ...] = get_args(FormatChoice)
 
 
@@ -189,8 +240,10 @@ def detect_format(sample: dict[str, Any]) -> str:
     for name in DETECTION_ORDER:
         if FORMATS[name].matches(sample):
             return name
-    raise PayloadFormatError("unknown payload format (no page_content, _node_content, content or text): "
-                             "give --format raw --text-field F")  # fmt: skip
+    raise PayloadFormatError(
+        "unknown payload format (no page_content, _node_content, content or text): "
+        "give --format raw --text-field F"
+    )
 
 
 def value_at(payload: Any, path: str) -> Any:
@@ -209,11 +262,14 @@ def value_at(payload: Any, path: str) -> Any:
     return value
 
 
-KEY_MARK = "(key)"  # the path of a dict key itself: "approvals.?(key)"
+# the path of a dict key itself: "approvals.?(key)"
+KEY_MARK = "(key)"
 # keys a program chose ("page_content", "doc_id", "start-date"): no person's name or address among them
 PROGRAM_KEY = re.compile(r"[a-z_][a-z0-9_\-]{0,63}")
-MIN_NUMBER_DIGITS = 7  # shorter numbers (counts, offsets, years, prices) cannot be a phone, card or SSN
-Leaf = tuple[str, str, str]  # (path, text, kind): kind is "string", "number" or "key"
+# shorter numbers (counts, offsets, years, prices) cannot be a phone, card or SSN
+MIN_NUMBER_DIGITS = 7
+# (path, text, kind): kind is "string", "number" or "key"
+Leaf = tuple[str, str, str]
 
 
 def number_text(value: Any) -> str | None:

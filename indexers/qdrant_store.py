@@ -22,9 +22,11 @@ from indexers.errors import StoreError
 from indexers.files import private_directory
 
 POINT_NAMESPACE = uuid.UUID("6f1c2d3e-7a8b-5c9d-8e0f-1a2b3c4d5e6f")
-DOC_ID_FIELD = "metadata.doc_id"  # where LangChain-shaped points keep ragmask's doc id (the default format)
+# where LangChain-shaped points keep ragmask's doc id (the default format)
+DOC_ID_FIELD = "metadata.doc_id"
 UPSERT_BATCH = 256
-FRESH_SUFFIX = r"__\d{8}T\d{6}_[0-9a-f]{6}"  # indexers/rebuild.py's fresh_name
+# indexers/rebuild.py's fresh_name
+FRESH_SUFFIX = r"__\d{8}T\d{6}_[0-9a-f]{6}"
 
 _local_clients: dict[Path, QdrantClient] = {}
 _local_lock = threading.Lock()
@@ -66,13 +68,15 @@ def open_client(location: QdrantLocation) -> QdrantClient:
             private_directory(folder)
             try:
                 client = QdrantClient(path=str(folder))
-            except RuntimeError as error:  # the folder's lock is held by another process
+            except RuntimeError as error:
+                # the folder's lock is held by another process
                 raise StoreError(
                     f"Qdrant local folder {folder} is in use by another process; local mode allows one "
                     "process at a time (use a Qdrant server for concurrent jobs)"
                 ) from error
             if not _local_clients:
-                atexit.register(close_local_clients)  # closing during interpreter shutdown fails noisily
+                # closing during interpreter shutdown fails noisily
+                atexit.register(close_local_clients)
             _local_clients[folder] = client
         return client
 
@@ -99,8 +103,11 @@ def point_alias(client: QdrantClient, alias: str, collection: str) -> None:
     operations: list[models.AliasOperations] = []
     if any(a.alias_name == alias for a in client.get_aliases().aliases):
         operations.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
-    operations.append(models.CreateAliasOperation(
-        create_alias=models.CreateAlias(collection_name=collection, alias_name=alias)))  # fmt: skip
+    operations.append(
+        models.CreateAliasOperation(
+            create_alias=models.CreateAlias(collection_name=collection, alias_name=alias)
+        )
+    )
     client.update_collection_aliases(change_aliases_operations=operations)
 
 
@@ -110,21 +117,25 @@ def swap_in(client: QdrantClient, name: str, new: str) -> str | None:
     deleted (Qdrant cannot rename, and the alias needs its name: the name does not resolve for a moment)."""
     old = physical_collection(client, name)
     if old != name:
-        point_alias(client, name, new)  # atomic
+        # atomic
+        point_alias(client, name, new)
         return old
     client.delete_collection(old)
     try:
         point_alias(client, name, new)
     except Exception as error:
-        raise StoreError(f"{name!r} was deleted but the alias to {new!r} could not be created "
-                         f"({type(error).__name__}): create it by hand") from None  # fmt: skip
+        raise StoreError(
+            f"{name!r} was deleted but the alias to {new!r} could not be created "
+            f"({type(error).__name__}): create it by hand"
+        ) from None
     return None
 
 
 @dataclass(frozen=True)
 class Point:
     id: str
-    vector: list[float] | dict[str, list[float]] = field(repr=False)  # a dict for named vectors
+    # a dict for named vectors
+    vector: list[float] | dict[str, list[float]] = field(repr=False)
     payload: dict[str, Any] = field(repr=False)
 
 
@@ -172,9 +183,12 @@ class VectorStore:
         return name
 
     def create(
-        self, dimension: int, names: list[str] | None, distance: models.Distance,
+        self,
+        dimension: int,
+        names: list[str] | None,
+        distance: models.Distance,
         sparse: dict[str, models.SparseVectorParams] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """A new collection with dense vectors of ``dimension`` under ``names`` (None: unnamed), and the
         sparse vector configs given (a hybrid app checks they exist)."""
         params = models.VectorParams(size=dimension, distance=distance)
@@ -201,7 +215,8 @@ class VectorStore:
             self.collection,
             vectors_config=models.VectorParams(size=dimension, distance=models.Distance.COSINE),
         )
-        if not self.location.is_local:  # local mode has no payload indexes (it scans); a server uses this one
+        # local mode has no payload indexes (it scans); a server uses this one
+        if not self.location.is_local:
             self.client.create_payload_index(self.collection, doc_id_field, models.PayloadSchemaType.KEYWORD)
 
     def exists(self) -> bool:
@@ -268,8 +283,12 @@ class VectorStore:
         """The points of ``ids`` with their payloads (no vectors)."""
         found: list[models.Record] = []
         for start in range(0, len(ids), UPSERT_BATCH):
-            found += self.client.retrieve(self.collection, ids=list(ids[start : start + UPSERT_BATCH]),
-                                          with_payload=True, with_vectors=False)  # fmt: skip
+            found += self.client.retrieve(
+                self.collection,
+                ids=list(ids[start : start + UPSERT_BATCH]),
+                with_payload=True,
+                with_vectors=False,
+            )
         return found
 
     def first_payload(self) -> dict[str, Any] | None:
@@ -306,9 +325,13 @@ class VectorStore:
         offset: models.ExtendedPointId | None = None
         while True:
             records, offset = self.client.scroll(
-                self.collection, scroll_filter=scroll_filter, limit=UPSERT_BATCH, offset=offset,
-                with_payload=with_payload, with_vectors=with_vectors,
-            )  # fmt: skip
+                self.collection,
+                scroll_filter=scroll_filter,
+                limit=UPSERT_BATCH,
+                offset=offset,
+                with_payload=with_payload,
+                with_vectors=with_vectors,
+            )
             yield from records
             if offset is None:
                 return

@@ -105,15 +105,25 @@ class Quarantine:
     """What taking the dirty versions out needs to record once the run's own bookkeeping is done."""
 
     documents: list[QuarantinedDocument]
-    outcomes: list[tuple[str, int, str, dict[str, Any]]]  # doc id, version, content hash, report
-    points: int = 0  # deleted from the collection
+    # doc id, version, content hash, report
+    outcomes: list[tuple[str, int, str, dict[str, Any]]]
+    # deleted from the collection
+    points: int = 0
 
     def record(self, lineage: LineageStore, collection: str, run_id: str) -> None:
         """Each document's quarantined version and last status, with its report and the types found."""
         by_id = {d.doc_id: d for d in self.documents}
         for doc_id, version, content_hash, report in self.outcomes:
-            lineage.record_outcome(collection, doc_id, QUARANTINED, run_id, by_id[doc_id].reason, version=version,
-                                   content_hash=content_hash, report=report)  # fmt: skip
+            lineage.record_outcome(
+                collection,
+                doc_id,
+                QUARANTINED,
+                run_id,
+                by_id[doc_id].reason,
+                version=version,
+                content_hash=content_hash,
+                report=report,
+            )
 
 
 def describe(
@@ -124,10 +134,14 @@ def describe(
     details = lineage.version_details(collection, list(dirty.versions))
     known = sources or {}
     return [
-        QuarantinedDocument(doc_id, known.get(doc_id) or details.get((doc_id, version), ("", {}, [], ""))[3],
-                            tuple(sorted(types)), f"the audit of what was written suspects {', '.join(sorted(types))}")
+        QuarantinedDocument(
+            doc_id,
+            known.get(doc_id) or details.get((doc_id, version), ("", {}, [], ""))[3],
+            tuple(sorted(types)),
+            f"the audit of what was written suspects {', '.join(sorted(types))}",
+        )
         for (doc_id, version), types in sorted(dirty.versions.items())
-    ]  # fmt: skip
+    ]
 
 
 def take_out(
@@ -150,8 +164,11 @@ def take_out(
         content_hash, report, point_ids, _source = details.get((doc_id, version), ("", {}, [], ""))
         store.delete(point_ids)
         points += len(point_ids)
-        report = report | {"status": QUARANTINED, "quarantine_reason": document.reason,
-                           "audit_types": list(document.types)}  # fmt: skip
+        report = report | {
+            "status": QUARANTINED,
+            "quarantine_reason": document.reason,
+            "audit_types": list(document.types),
+        }
         outcomes.append((doc_id, version, content_hash, report))
     lineage.drop_versions(collection, list(dirty.versions))
     if committed:

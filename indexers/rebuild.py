@@ -23,12 +23,14 @@ from qdrant_client import QdrantClient, models
 from indexers.errors import StoreError
 from indexers.qdrant_store import UPSERT_BATCH, physical_collection, swap_in
 
-Progress = Callable[[int, int], None]  # (points copied, points in all)
+# (points copied, points in all)
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
 class Rebuilt:
-    name: str  # the alias readers use
+    # the alias readers use
+    name: str
     old_collection: str
     new_collection: str
     points: int
@@ -54,12 +56,18 @@ def _copy_points(client: QdrantClient, source: str, target: str, progress: Progr
     total = int(client.count(source, exact=True).count)
     copied, offset = 0, None
     while True:
-        records, offset = client.scroll(source, limit=UPSERT_BATCH, offset=offset, with_payload=True,
-                                        with_vectors=True)  # fmt: skip
+        records, offset = client.scroll(
+            source, limit=UPSERT_BATCH, offset=offset, with_payload=True, with_vectors=True
+        )
         if records:
-            client.upsert(target, wait=True, points=[
-                models.PointStruct(id=r.id, vector=cast(models.VectorStruct, r.vector), payload=r.payload) for r in records
-            ])  # fmt: skip
+            client.upsert(
+                target,
+                wait=True,
+                points=[
+                    models.PointStruct(id=r.id, vector=cast(models.VectorStruct, r.vector), payload=r.payload)
+                    for r in records
+                ],
+            )
             copied += len(records)
             if progress:
                 progress(copied, total)
@@ -84,7 +92,8 @@ def rebuild_collection(client: QdrantClient, name: str, progress: Progress | Non
     except BaseException:
         client.delete_collection(new)
         raise
-    previous = swap_in(client, name, new)  # a plain collection becomes an alias
+    # a plain collection becomes an alias
+    previous = swap_in(client, name, new)
     if previous is not None:
         client.delete_collection(previous)
     return Rebuilt(name, old, new, copied)

@@ -19,8 +19,10 @@ from collections.abc import Sequence
 
 from masking.masker import splice
 
-Piece = tuple[int, int, str]  # (start, end, text) of a chunk in its source document
-MAX_GAP = 100_000  # characters between chunks that no chunk holds: beyond this, the offsets are not trusted
+# (start, end, text) of a chunk in its source document
+Piece = tuple[int, int, str]
+# characters between chunks that no chunk holds: beyond this, the offsets are not trusted
+MAX_GAP = 100_000
 
 
 def rebuild(pieces: Sequence[Piece]) -> str | None:
@@ -36,7 +38,8 @@ def rebuild(pieces: Sequence[Piece]) -> str | None:
             if start - position > MAX_GAP:
                 return None
             parts += [" " * (start - position), text]
-        else:  # an overlap: the chunks must agree on it
+        else:
+            # an overlap: the chunks must agree on it
             built = "".join(parts)
             overlap = min(position, end) - start
             if built[start : start + overlap] != text[:overlap]:

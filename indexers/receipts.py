@@ -30,9 +30,12 @@ from masking.keys import DerivedKeys, SecretSource, load_secret
 GENESIS_HASH = "0" * 64
 UNHASHED = ("hash", "signature")
 RECEIPT_SECRET = SecretSource(
-    "receipt key", "RAGMASK_RECEIPT_KEY", "RAGMASK_RECEIPT_KEY_FILE", "receipt.key",
+    "receipt key",
+    "RAGMASK_RECEIPT_KEY",
+    "RAGMASK_RECEIPT_KEY_FILE",
+    "receipt.key",
     "receipts signed with it verify only with it; keep it from whoever can write the lineage store",
-)  # fmt: skip
+)
 HEAD_LOG_ENV = "RAGMASK_RECEIPT_LOG"
 
 
@@ -51,8 +54,9 @@ def load_receipt_key(
     *, key_file: Path | None = None, data_dir: Path | None = None, create_missing: bool = False
 ) -> ReceiptKey:
     """The receipt key from RAGMASK_RECEIPT_KEY, else its key file (created 0600 if ``create_missing``)."""
-    return ReceiptKey(load_secret(RECEIPT_SECRET, key_file=key_file, data_dir=data_dir,
-                                  create_missing=create_missing))  # fmt: skip
+    return ReceiptKey(
+        load_secret(RECEIPT_SECRET, key_file=key_file, data_dir=data_dir, create_missing=create_missing)
+    )
 
 
 def default_head_log() -> Path:
@@ -77,7 +81,8 @@ class ChainHead:
     """The chain as it stood after a receipt: which store, how long, the last hash."""
 
     store_id: str
-    location: str  # the lineage store's URL, password hidden
+    # the lineage store's URL, password hidden
+    location: str
     length: int
     receipt_id: str
     hash: str
@@ -150,8 +155,10 @@ class ReceiptSigner:
 @dataclass(frozen=True)
 class StoredReceipt:
     receipt_id: str
-    body: str  # the JSON as stored
-    prev_hash: str  # the row's columns, which must agree with the body
+    # the JSON as stored
+    body: str
+    # the row's columns, which must agree with the body
+    prev_hash: str
     hash: str
 
 
@@ -161,11 +168,17 @@ class ChainCheck:
     valid: bool
     first_bad: str | None
     reason: str | None = None
-    anchored: int = 0  # receipts covered by the newest exported head
+    # receipts covered by the newest exported head
+    anchored: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"receipts": self.receipts, "valid": self.valid, "first_bad": self.first_bad,
-                "reason": self.reason, "anchored": self.anchored}  # fmt: skip
+        return {
+            "receipts": self.receipts,
+            "valid": self.valid,
+            "first_bad": self.first_bad,
+            "reason": self.reason,
+            "anchored": self.anchored,
+        }
 
 
 def _receipt_fault(receipt: StoredReceipt, expected_prev: str, signer: ReceiptSigner) -> str | None:
@@ -203,21 +216,32 @@ def verify_chain(stored: Sequence[StoredReceipt], signer: ReceiptSigner) -> Chai
         )
     other = {h.store_id for h in heads if h.location == signer.location and h.store_id != signer.store_id}
     if other:
-        return ChainCheck(len(stored), False, None, "the lineage store at this location had another store id "
-                          "in the head log (its identity, and its receipts, were replaced?)")  # fmt: skip
+        return ChainCheck(
+            len(stored),
+            False,
+            None,
+            "the lineage store at this location had another store id "
+            "in the head log (its identity, and its receipts, were replaced?)",
+        )
     mine = [h for h in heads if h.store_id == signer.store_id]
     if not mine:
         if stored:
-            return ChainCheck(len(stored), False, None,
-                              f"no exported chain head for this store in {signer.head_log.path}")  # fmt: skip
+            return ChainCheck(
+                len(stored), False, None, f"no exported chain head for this store in {signer.head_log.path}"
+            )
         return ChainCheck(0, True, None)
     newest = max(mine, key=lambda h: h.length)
     if len(stored) < newest.length:
         missing = newest.length - len(stored)
-        return ChainCheck(len(stored), False, None,
-                          f"{missing} receipt(s) missing: the exported head has {newest.length}")  # fmt: skip
+        return ChainCheck(
+            len(stored), False, None, f"{missing} receipt(s) missing: the exported head has {newest.length}"
+        )
     at_head = stored[newest.length - 1]
     if at_head.hash != newest.hash:
-        return ChainCheck(len(stored), False, at_head.receipt_id,
-                          f"receipt {at_head.receipt_id} differs from the exported head")  # fmt: skip
+        return ChainCheck(
+            len(stored),
+            False,
+            at_head.receipt_id,
+            f"receipt {at_head.receipt_id} differs from the exported head",
+        )
     return ChainCheck(len(stored), True, None, None, newest.length)

@@ -41,15 +41,28 @@ def accept_findings(
         raise FindingReviewError("--reason is required: say why the finding is no personal data")
     wrong = [f for f in fingerprints if not FINGERPRINT.fullmatch(f)]
     if wrong or not fingerprints:
-        raise FindingReviewError(f"not a finding fingerprint ({FINDING_LENGTH} hex characters, as `ragmask "
-                                 f"audit --json` lists them): {wrong[0] if wrong else '(none given)'!r}")  # fmt: skip
+        raise FindingReviewError(
+            f"not a finding fingerprint ({FINDING_LENGTH} hex characters, as `ragmask "
+            f"audit --json` lists them): {wrong[0] if wrong else '(none given)'!r}"
+        )
     now = utc_now()
     with lineage.transaction() as tx:
         tx.execute(
             delete(table).where(table.c.collection == collection, table.c.fingerprint.in_(fingerprints))
         )
-        tx.execute(insert(table), [{"collection": collection, "fingerprint": f, "reason": reason.strip(),
-                                    "accepted_by": accepted_by, "accepted_at": now} for f in dict.fromkeys(fingerprints)])  # fmt: skip
+        tx.execute(
+            insert(table),
+            [
+                {
+                    "collection": collection,
+                    "fingerprint": f,
+                    "reason": reason.strip(),
+                    "accepted_by": accepted_by,
+                    "accepted_at": now,
+                }
+                for f in dict.fromkeys(fingerprints)
+            ],
+        )
     return len(set(fingerprints))
 
 
@@ -57,5 +70,11 @@ def accepted_findings(lineage: LineageStore, collection: str) -> dict[str, dict[
     """The collection's accepted fingerprints with their records (reason, who, when as ISO 8601)."""
     with lineage.transaction() as tx:
         rows = tx.execute(select(table).where(table.c.collection == collection)).all()
-    return {row.fingerprint: {"reason": row.reason, "accepted_by": row.accepted_by,
-                              "accepted_at": row.accepted_at.isoformat()} for row in rows}  # fmt: skip
+    return {
+        row.fingerprint: {
+            "reason": row.reason,
+            "accepted_by": row.accepted_by,
+            "accepted_at": row.accepted_at.isoformat(),
+        }
+        for row in rows
+    }

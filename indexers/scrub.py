@@ -51,13 +51,16 @@ from masking.entities import MaskedEntity
 from masking.masker import MaskMany
 
 SCRUB_NAMESPACE = uuid.UUID("0b6d2f61-4f0e-5a8e-9a43-5c9d0e1f2a3b")
-# A batch closes at whichever comes first. 100,000 characters are worth splitting over the masking
-# processes (flows/pipeline/masking_workers.py: from 50,000); 16 documents of 4 short chunks were 40,000, masked
-# in one process while the other core sat idle.
+# A batch closes at whichever comes first. A batch of 100,000 characters is worth splitting over the
+# masking processes (flows/pipeline/masking_workers.py), where a batch of a few short documents would be
+# masked in one process while the other cores sat idle.
 DOCUMENTS_PER_BATCH = 64
-BATCH_CHARS = 100_000  # of payload JSON
-PLAN_PAGE = 1024  # points read at a time while planning
-Progress = Callable[[int, int], None]  # (documents done, documents in all)
+# of payload JSON
+BATCH_CHARS = 100_000
+# points read at a time while planning
+PLAN_PAGE = 1024
+# (documents done, documents in all)
+Progress = Callable[[int, int], None]
 # what becomes of a leaf: kept, masked, masked read after its field's name (a bare number), re-keyed
 KEEP, MASK, LABELLED, ID, HASH = "keep", "mask", "labelled", "id", "hash"
 
@@ -68,11 +71,14 @@ class ScrubCounts:
     points_written: int = 0
     points_quarantined: int = 0
     documents: int = 0
-    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (doc id, reason): the masker refused
+    # (doc id, reason): the masker refused
+    quarantined: list[tuple[str, str]] = field(default_factory=list)
     documents_unchanged: int = 0
-    documents_masked_whole: int = 0  # rebuilt from their chunks' offsets and masked as one text
+    # rebuilt from their chunks' offsets and masked as one text
+    documents_masked_whole: int = 0
     entities: Counter[str] = field(default_factory=Counter)
-    samples: list[str] = field(default_factory=list)  # dry run: a few masked chunk texts
+    # dry run: a few masked chunk texts
+    samples: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -88,9 +94,12 @@ class DocumentWork:
     doc_id: str
     points: list[SourcePoint] = field(repr=False)
     content_hash: str
-    chars: int = 0  # of its points' payload JSON: what a batch is measured in
-    kinds: list[list[str]] = field(default_factory=list)  # per point, per leaf: keep | mask | id | hash
-    pieces: dict[str, Piece] = field(default_factory=dict, repr=False)  # chunk texts cut from the whole
+    # of its points' payload JSON: what a batch is measured in
+    chars: int = 0
+    # per point, per leaf: keep | mask | id | hash
+    kinds: list[list[str]] = field(default_factory=list)
+    # chunk texts cut from the whole
+    pieces: dict[str, Piece] = field(default_factory=dict, repr=False)
     masked: MaskedDocument | None = None
 
 
@@ -98,10 +107,19 @@ class Scrubber:
     """Scrubs ``source`` into ``target`` (both Qdrant collections) in ``fmt``."""
 
     def __init__(
-        self, source: VectorStore, target: VectorStore, fmt: PayloadFormat, masker: Masker, embedder: Embedder,
-        lineage: LineageStore, keys: MaskingKeys, run_id: str, *, doc_key: str | None = None,
+        self,
+        source: VectorStore,
+        target: VectorStore,
+        fmt: PayloadFormat,
+        masker: Masker,
+        embedder: Embedder,
+        lineage: LineageStore,
+        keys: MaskingKeys,
+        run_id: str,
+        *,
+        doc_key: str | None = None,
         mask_many: MaskMany | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """``mask_many``: how a batch of documents is masked, in input order, told whether more batches
         follow (default: ``masker`` here; the scrub flow passes masking split over worker processes)."""
         self.source, self.target, self.fmt = source, target, fmt
@@ -125,7 +143,8 @@ class Scrubber:
             value = value_at(point.payload, path)
             if isinstance(value, str | int) and str(value):
                 return str(value)
-        return f"point:{point.id}"  # no key: each point is its own document
+        # no key: each point is its own document
+        return f"point:{point.id}"
 
     # --- plan --------------------------------------------------------------------------------------
 
@@ -197,16 +216,21 @@ class Scrubber:
         return MASK
 
     def _process(
-        self, batch: list[DocumentWork], counts: ScrubCounts, dry_run: bool, writer: WriteBehind[None],
+        self,
+        batch: list[DocumentWork],
+        counts: ScrubCounts,
+        dry_run: bool,
+        writer: WriteBehind[None],
         more_after: bool,
-    ) -> None:  # fmt: skip
+    ) -> None:
         committed = self.lineage.committed_hashes(self.target.collection, [w.doc_id for w in batch])
         work = [w for w in batch if committed.get(w.doc_id) != w.content_hash]
         counts.documents_unchanged += len(batch) - len(work)
         documents = []
         for item in work:
             fields: dict[str, str] = {}
-            pieces: dict[str, Piece] = {}  # the chunk texts, where the format records their offsets
+            # the chunk texts, where the format records their offsets
+            pieces: dict[str, Piece] = {}
             for number, point in enumerate(item.points):
                 kinds = []
                 for leaf, (path, value, leaf_type) in enumerate(typed_leaves(point.payload)):
@@ -221,7 +245,8 @@ class Scrubber:
                             pieces[f"{number}.{leaf}"] = (start, end, value)
                 item.kinds.append(kinds)
             whole = rebuild(list(pieces.values())) if len(pieces) == len(item.points) else None
-            if whole is not None:  # masked whole, the chunks cut back out of it after
+            # masked whole, the chunks cut back out of it after
+            if whole is not None:
                 item.pieces = pieces
                 fields = {key: value for key, value in fields.items() if key not in pieces}
             documents.append(TextDocument(item.doc_id, whole or "", fields))
@@ -245,8 +270,10 @@ class Scrubber:
                 )
                 continue
             writable.append(item)
-        payloads = {item.doc_id: [self._payload(item, n, version=0) for n in range(len(item.points))]
-                    for item in writable}  # fmt: skip
+        payloads = {
+            item.doc_id: [self._payload(item, n, version=0) for n in range(len(item.points))]
+            for item in writable
+        }
         texts = [
             str(value_at(p, self.fmt.text_path) or "") for item in writable for p in payloads[item.doc_id]
         ]
@@ -261,10 +288,15 @@ class Scrubber:
         for item in writable:
             assert item.masked is not None
             vectors_of = [next(vectors) for _ in item.points]
-            writes.append(VersionWrite(
-                item.doc_id, item.content_hash, item.masked.report.to_dict(),
-                partial(self._build, item, vectors=vectors_of, names=names), source_masked=self._masked_key(item),
-            ))  # fmt: skip
+            writes.append(
+                VersionWrite(
+                    item.doc_id,
+                    item.content_hash,
+                    item.masked.report.to_dict(),
+                    partial(self._build, item, vectors=vectors_of, names=names),
+                    source_masked=self._masked_key(item),
+                )
+            )
         writer.hand_over(partial(self._write, writable, writes, counts))
 
     @cached_property
@@ -277,7 +309,8 @@ class Scrubber:
         """A batch's versions written together (on the writer thread); only it counts what was written."""
         for item, outcome in zip(writable, self.writer.write_versions(writes, self.run_id), strict=True):
             if isinstance(outcome, Exception):
-                raise outcome  # a store that refuses writes stops the scrub; a rerun resumes after the last batch
+                # a store that refuses writes stops the scrub; a rerun resumes after the last batch
+                raise outcome
             counts.points_written += len(item.points)
             assert item.masked is not None
             counts.entities.update(item.masked.report.entity_counts)
@@ -316,8 +349,11 @@ class Scrubber:
             payload = self._payload(item, number, version)
             pid = self.fmt.point_id(payload, self.rekey_id(point.id, version))
             tokens = [t for t in dict.fromkeys(tokens_in(json.dumps(payload))) if t in by_token]
-            entities = [(fp, by_token[t].entity_type, t, position > 0) for t in tokens
-                        for position, fp in enumerate(by_token[t].fingerprints)]  # fmt: skip
+            entities = [
+                (fp, by_token[t].entity_type, t, position > 0)
+                for t in tokens
+                for position, fp in enumerate(by_token[t].fingerprints)
+            ]
             rows.append(ChunkRow(pid, number, 0, entities))
             points.append(Point(pid, vector if names is None else dict.fromkeys(names, vector), payload))
         return rows, points

@@ -30,7 +30,8 @@ class ScrubPlan:
     """Point ids by document, in the order documents first appear; a context manager that cleans up."""
 
     def __init__(self) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix="ragmask-scrub-")  # mkdtemp: mode 0700
+        # mkdtemp: mode 0700
+        self._folder = tempfile.TemporaryDirectory(prefix="ragmask-scrub-")
         self.path = Path(self._folder.name) / "plan.db"
         self._db = sqlite3.connect(self.path)
         self._db.execute(

@@ -46,12 +46,19 @@ class SourceRefs:
     def register_batch(self, entries: Sequence[SourceFile | SkippedFile]) -> str:
         """Seal one batch of a run's source entries, for a process that prepares it elsewhere (a Dask
         worker reading the same files); the reference is discarded once the batch is written."""
-        return self._seal([
-            {"path": str(e.path), "root": str(e.root), "scope": str(e.scope) if e.scope else None}
-            if isinstance(e, SourceFile)
-            else {"path": str(e.path), "root": str(e.root), "reason": e.reason, "unlisted": e.unlisted_directory}
-            for e in entries
-        ])  # fmt: skip
+        return self._seal(
+            [
+                {"path": str(e.path), "root": str(e.root), "scope": str(e.scope) if e.scope else None}
+                if isinstance(e, SourceFile)
+                else {
+                    "path": str(e.path),
+                    "root": str(e.root),
+                    "reason": e.reason,
+                    "unlisted": e.unlisted_directory,
+                }
+                for e in entries
+            ]
+        )
 
     def resolve_batch(self, ref_id: str) -> list[SourceFile | SkippedFile]:
         entries: list[SourceFile | SkippedFile] = []
@@ -69,14 +76,18 @@ class SourceRefs:
         sealed = seal(self.keys.reference_key, json.dumps(content).encode(), ref_id.encode())
         with self.lineage.transaction() as tx:
             tx.execute(delete(source_refs).where(source_refs.c.expires_at < now))
-            tx.execute(insert(source_refs).values(ref_id=ref_id, created_at=now, expires_at=now + REFERENCE_TTL,
-                                                  sealed=sealed))  # fmt: skip
+            tx.execute(
+                insert(source_refs).values(
+                    ref_id=ref_id, created_at=now, expires_at=now + REFERENCE_TTL, sealed=sealed
+                )
+            )
         return ref_id
 
     def _open(self, ref_id: str) -> list[Any]:
         with self.lineage.transaction() as tx:
-            row = tx.execute(select(source_refs.c.sealed, source_refs.c.expires_at)
-                             .where(source_refs.c.ref_id == ref_id)).first()  # fmt: skip
+            row = tx.execute(
+                select(source_refs.c.sealed, source_refs.c.expires_at).where(source_refs.c.ref_id == ref_id)
+            ).first()
         if row is None or as_utc(row.expires_at) < utc_now():
             raise SourceError(f"no source reference {ref_id} (expired, used, or never registered)")
         try:

@@ -40,7 +40,8 @@ __all__ = [
 class SourceFile:
     path: Path
     root: Path
-    scope: Path | None = None  # the path the run was given, when not the root (a file named directly)
+    # the path the run was given, when not the root (a file named directly)
+    scope: Path | None = None
 
     @property
     def scope_path(self) -> Path:
@@ -60,10 +61,10 @@ class SkippedFile:
     path: Path
     root: Path
     reason: str
-    unlisted_directory: bool = False  # a directory that could not be listed: its files are unknown
-    unreadable: bool = (
-        False  # meant to be read and could not be (a loop, an OS error), not left out by choice
-    )
+    # a directory that could not be listed: its files are unknown
+    unlisted_directory: bool = False
+    # meant to be read and could not be (a loop, an OS error), not left out by choice
+    unreadable: bool = False
 
     @property
     def uri(self) -> str:
@@ -95,8 +96,10 @@ class SourceDocument:
     text: str = field(repr=False)
     metadata: dict[str, str] = field(repr=False)
     content_hash: str
-    file_key: str = ""  # keyed hash of the resolved path (+ record key): the same file under any root
-    origin: SourceOrigin | None = None  # where it was read (re-index: what vanished)
+    # keyed hash of the resolved path (+ record key): the same file under any root
+    file_key: str = ""
+    # where it was read (re-index: what vanished)
+    origin: SourceOrigin | None = None
 
 
 @dataclass(frozen=True)
@@ -244,13 +247,15 @@ def read_documents(
         suffix = source.path.suffix or "(none)"
         yield SkippedDocument(file_id, source.uri, source.path, f"unsupported file type {suffix!r}")
         return
-    origin = origin_of(source_key, source.path, source.scope_path)  # one file: once, not per record
+    # one file: once, not per record
+    origin = origin_of(source_key, source.path, source.scope_path)
     try:
         for item in reader(source.path, options):
             yield _document(source, source_key, item, options, origin)
     except SourceError as error:
         yield SkippedDocument(file_id, source.uri, source.path, str(error))
-    except Exception as error:  # RecursionError and MemoryError included: one file, never the run
+    except Exception as error:
+        # RecursionError and MemoryError included: one file, never the run
         yield SkippedDocument(file_id, source.uri, source.path, f"unreadable ({type(error).__name__})")
 
 
@@ -269,8 +274,10 @@ def _document(
     if not item.text.strip():
         return SkippedDocument(doc_id, uri, source.path, "empty document")
     if len(item.text) > options.max_document_chars:
-        reason = (f"document too long ({len(item.text):,} characters > {options.max_document_chars:,}; "
-                  "RAGMASK_MAX_DOCUMENT_CHARS raises it)")  # fmt: skip
+        reason = (
+            f"document too long ({len(item.text):,} characters > {options.max_document_chars:,}; "
+            "RAGMASK_MAX_DOCUMENT_CHARS raises it)"
+        )
         return SkippedDocument(doc_id, uri, source.path, reason)
     # the hash leaves the URI out: the same file met under another root is unchanged
     hashed = content_hash(source_key, item.text, item.metadata)

@@ -40,7 +40,8 @@ class Rehydrated:
     doc_id: str
     version: int
     text: str
-    tokens: int  # how many tokens were put back
+    # how many tokens were put back
+    tokens: int
 
 
 class VaultStore:
@@ -52,26 +53,47 @@ class VaultStore:
     def put(self, address: VaultAddress, sealed: SealedValues) -> None:
         """A document version's wrapped key and sealed values, in one transaction."""
         with self.lineage.transaction() as tx:
-            tx.execute(insert(vault_keys).values(
-                collection=address.collection, doc_id=address.doc_id, version=address.version,
-                master_key_id=sealed.master_key_id, wrapped_key=sealed.wrapped_key, created_at=utc_now(),
-            ))  # fmt: skip
+            tx.execute(
+                insert(vault_keys).values(
+                    collection=address.collection,
+                    doc_id=address.doc_id,
+                    version=address.version,
+                    master_key_id=sealed.master_key_id,
+                    wrapped_key=sealed.wrapped_key,
+                    created_at=utc_now(),
+                )
+            )
             if sealed.entries:
-                tx.execute(insert(vault_entries), [
-                    {"collection": address.collection, "doc_id": address.doc_id, "version": address.version,
-                     "token": token, "sealed": value} for token, value in sealed.entries.items()
-                ])  # fmt: skip
+                tx.execute(
+                    insert(vault_entries),
+                    [
+                        {
+                            "collection": address.collection,
+                            "doc_id": address.doc_id,
+                            "version": address.version,
+                            "token": token,
+                            "sealed": value,
+                        }
+                        for token, value in sealed.entries.items()
+                    ],
+                )
 
     def load(self, collection: str, doc_id: str) -> tuple[VaultAddress, SealedValues]:
         """The sealed vault of the document's committed version."""
         with self.lineage.transaction() as tx:
-            version = tx.scalar(select(documents.c.current_version).where(
-                documents.c.collection == collection, documents.c.doc_id == doc_id))  # fmt: skip
+            version = tx.scalar(
+                select(documents.c.current_version).where(
+                    documents.c.collection == collection, documents.c.doc_id == doc_id
+                )
+            )
             if version is None:
                 raise VaultError(f"collection {collection!r} has no committed document {doc_id}")
             address = VaultAddress(collection, doc_id, int(version))
-            where = (vault_keys.c.collection == collection, vault_keys.c.doc_id == doc_id,
-                     vault_keys.c.version == address.version)  # fmt: skip
+            where = (
+                vault_keys.c.collection == collection,
+                vault_keys.c.doc_id == doc_id,
+                vault_keys.c.version == address.version,
+            )
             key_row = tx.execute(
                 select(vault_keys.c.master_key_id, vault_keys.c.wrapped_key).where(*where)
             ).first()
@@ -79,20 +101,41 @@ class VaultStore:
                 raise VaultError(
                     f"document {doc_id} has no vault (ingested without --vault, or its key was destroyed)"
                 )
-            entries = tx.execute(select(vault_entries.c.token, vault_entries.c.sealed).where(
-                vault_entries.c.collection == collection, vault_entries.c.doc_id == doc_id,
-                vault_entries.c.version == address.version)).all()  # fmt: skip
-        return address, SealedValues(key_row.master_key_id, bytes(key_row.wrapped_key),
-                                     {token: bytes(value) for token, value in entries})  # fmt: skip
+            entries = tx.execute(
+                select(vault_entries.c.token, vault_entries.c.sealed).where(
+                    vault_entries.c.collection == collection,
+                    vault_entries.c.doc_id == doc_id,
+                    vault_entries.c.version == address.version,
+                )
+            ).all()
+        return address, SealedValues(
+            key_row.master_key_id,
+            bytes(key_row.wrapped_key),
+            {token: bytes(value) for token, value in entries},
+        )
 
     def log_access(self, actor: str, reason: str, collection: str, doc_id: str, tokens: int) -> None:
         with self.lineage.transaction() as tx:
-            tx.execute(insert(vault_access).values(at=utc_now(), actor=actor, reason=reason, collection=collection,
-                                                   doc_id=doc_id, tokens=tokens))  # fmt: skip
+            tx.execute(
+                insert(vault_access).values(
+                    at=utc_now(),
+                    actor=actor,
+                    reason=reason,
+                    collection=collection,
+                    doc_id=doc_id,
+                    tokens=tokens,
+                )
+            )
 
     def access_log(self, collection: str | None = None) -> list[AccessRecord]:
-        query = select(vault_access.c.at, vault_access.c.actor, vault_access.c.reason, vault_access.c.collection,
-                       vault_access.c.doc_id, vault_access.c.tokens).order_by(vault_access.c.id)  # fmt: skip
+        query = select(
+            vault_access.c.at,
+            vault_access.c.actor,
+            vault_access.c.reason,
+            vault_access.c.collection,
+            vault_access.c.doc_id,
+            vault_access.c.tokens,
+        ).order_by(vault_access.c.id)
         if collection is not None:
             query = query.where(vault_access.c.collection == collection)
         with self.lineage.transaction() as tx:

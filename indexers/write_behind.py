@@ -8,7 +8,7 @@ and the next part is prepared at once; before the next hand-over the part before
 at most one part waits on the writer (memory stays one part deep) and the writes keep their order (the
 write protocol is per version, in indexers/index_writer.py, and there is still one writer). A write's
 error surfaces at the next hand-over or at ``wait``. The threads share nothing but the lineage store,
-which gives each thread its own connection. README, "Throughput", has the measurement.
+which gives each thread its own connection.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ from masking.names.shape import CASED_WORD
 from masking.normalise import TITLES
 from masking.tokens import TOKEN_PATTERN
 
-MAX_REGION_CHARS = 300  # a sentence read again, at most this far each way from the word that asked for it
+# a sentence read again, at most this far each way from the word that asked for it
+MAX_REGION_CHARS = 300
 _BOUNDARY = regex.compile(r"[.!?](?=\s)|\n")
 _CAPITALISED = regex.compile(rf"(?<![\p{{L}}\p{{N}}_<])(?:{CASED_WORD})(?![\p{{L}}\p{{N}}_>])")
 _BEFORE_TOKEN = regex.compile(rf"(?:^|(?<=[\s(\[\"'“]))(?P<word>{CASED_WORD})[ \t]+$")

@@ -35,5 +35,6 @@ class IndexedLemmaContextEnhancer(LemmaContextAwareEnhancer):
         # Presidio's rule: the first token that starts at ``start`` or ends after it.
         position = bisect_right(self._ends, start)
         if position >= len(self._ends):
-            raise ValueError("no token at a result's start offset")  # never the word: it is raw text
+            # never the word: it is raw text
+            raise ValueError("no token at a result's start offset")
         return position

@@ -72,7 +72,8 @@ class Plain:
         position = plain_length = 0
         for start, end, new in replacements:
             if start < position:
-                continue  # overlaps an earlier replacement: the first one found wins
+                # overlaps an earlier replacement: the first one found wins
+                continue
             pieces.append(text[position:start])
             plain_length += start - position
             edits.append((plain_length, start, len(new), end - start))
@@ -129,7 +130,8 @@ def _replacements(text: str) -> list[tuple[int, int, str]]:
     for match in SPELLED_ADDRESS.finditer(text):
         found.extend(_spelled_separators(match))
     for match in IDENTIFIER.finditer(text):
-        if "@" not in match.group():  # an address inside a path is read as an address
+        # an address inside a path is read as an address
+        if "@" not in match.group():
             found.extend(
                 (match.start() + b.start(), match.start() + b.end(), " ")
                 for b in _IDENTIFIER_BREAK.finditer(match.group())

@@ -104,9 +104,13 @@ class Detector:
         persons = RecognizerRegistry(supported_languages=["en"])
         persons.recognizers = [r for r in registry.recognizers if type(r).__name__ in CONTEXT_SENSITIVE]
         self._persons = BatchAnalyzerEngine(
-            AnalyzerEngine(nlp_engine=nlp_engine, registry=persons, supported_languages=["en"],
-                           context_aware_enhancer=IndexedLemmaContextEnhancer())
-        )  # fmt: skip
+            AnalyzerEngine(
+                nlp_engine=nlp_engine,
+                registry=persons,
+                supported_languages=["en"],
+                context_aware_enhancer=IndexedLemmaContextEnhancer(),
+            )
+        )
         self.model_version = model_version(nlp_engine, self.config.model)
 
     def _groups(self, texts: Sequence[str]) -> Iterator[list[tuple[int, int, int]]]:
@@ -131,7 +135,8 @@ class Detector:
         what is found is mapped back to the original offsets."""
         plains = [Plain.of(text) for text in texts]
         found = [Detection() for _ in texts]
-        with one_blas_thread():  # one masking process per core already
+        # one masking process per core already
+        with one_blas_thread():
             self._detect_groups([plain.text for plain in plains], found)
         for plain, detection in zip(plains, found, strict=True):
             if detection.error is None:
@@ -146,7 +151,8 @@ class Detector:
         """The layout's findings over the whole text (masking.structure), for the types the policy masks."""
         try:
             structure = find_structure(text)
-        except Exception as error:  # a rule that breaks on a text fails that document closed
+        except Exception as error:
+            # a rule that breaks on a text fails that document closed
             logger.warning("structure detection failed (%s)", type(error).__name__)
             detection.error, detection.spans = DetectorError(f"detector failed: {type(error).__name__}"), []
             return
@@ -197,12 +203,16 @@ class Detector:
         pieces = [texts[index][start:end] for index, start, end in jobs]
         try:
             batches = self._batch.analyze_iterator(
-                pieces, language="en", batch_size=self.config.batch_size, n_process=self.config.n_process,
+                pieces,
+                language="en",
+                batch_size=self.config.batch_size,
+                n_process=self.config.n_process,
                 entities=self.entities,
-            )  # fmt: skip
+            )
             yield from (self._convert(results) for results in batches)
             return
-        except Exception as error:  # isolate the failing window below
+        except Exception as error:
+            # isolate the failing window below
             if len(pieces) == 1:
                 logger.warning("detector failed on a window (%s)", type(error).__name__)
                 yield DetectorError(f"detector failed: {type(error).__name__}")

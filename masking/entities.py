@@ -54,5 +54,6 @@ class MaskedEntity:
     token: str
     entity_type: str
     action: str
-    fingerprints: list[str] = field(default_factory=list)  # the value's own first, then its name variants'
+    # the value's own first, then its name variants'
+    fingerprints: list[str] = field(default_factory=list)
     occurrences: int = 0

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-FIELD_SEPARATOR = "\n\n\u2063\u2063\u2063\n\n"  # invisible separators: neither a word nor white space
+# invisible separators: neither a word nor white space
+FIELD_SEPARATOR = "\n\n\u2063\u2063\u2063\n\n"
 
 
 def join_fields(text: str, fields: Mapping[str, str]) -> str | None:

@@ -39,7 +39,8 @@ def fingerprint_value(key: bytes, entity_type: str, value: str) -> str:
     return fingerprint(key, type_group(entity_type), normalise(entity_type, value))
 
 
-FINDING_LENGTH = 32  # hex characters of an audit finding's fingerprint: typed by an operator who accepts it
+# hex characters of an audit finding's fingerprint: typed by an operator who accepts it
+FINDING_LENGTH = 32
 
 
 def finding_fingerprint(key: bytes, entity_type: str, value: str) -> str:

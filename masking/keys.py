@@ -30,11 +30,13 @@ MIN_SECRET_BYTES = 16
 class SecretSource:
     """Where one secret comes from: an environment variable, else a key file (a variable names its path)."""
 
-    name: str  # for messages: "masking key", "vault key"
+    # for messages: "masking key", "vault key"
+    name: str
     env: str
     file_env: str
     file_name: str
-    lost_warning: str  # what losing the key costs, said when a key file is created
+    # what losing the key costs, said when a key file is created
+    lost_warning: str
 
     def default_file(self) -> Path:
         """``$XDG_CONFIG_HOME/ragmask/<file>``: beside the user's config, never in a data directory."""
@@ -43,9 +45,12 @@ class SecretSource:
 
 
 MASKING_SECRET = SecretSource(
-    "masking key", SECRET_ENV, KEY_FILE_ENV, "secret.key",
+    "masking key",
+    SECRET_ENV,
+    KEY_FILE_ENV,
+    "secret.key",
     "tokens and erasure fingerprints depend on it, and a lost key makes earlier data unfindable for erasure",
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,8 @@ class DerivedKeys:
     share a key. ``key_id`` is a public label of the secret for reports, not the secret itself."""
 
     secret: bytes = field(repr=False)
-    namespace: ClassVar[str] = ""  # prefixes each purpose: keys of different secrets never coincide
+    # prefixes each purpose: keys of different secrets never coincide
+    namespace: ClassVar[str] = ""
     kind: ClassVar[str] = "masking secret"
 
     def __post_init__(self) -> None:
@@ -125,9 +131,12 @@ def _inside(path: Path, directory: Path) -> bool:
 
 
 def load_secret(
-    source: SecretSource, *, key_file: Path | None = None, data_dir: Path | None = None,
+    source: SecretSource,
+    *,
+    key_file: Path | None = None,
+    data_dir: Path | None = None,
     create_missing: bool = False,
-) -> bytes:  # fmt: skip
+) -> bytes:
     """The secret from its variable, else from its key file (created 0600 if ``create_missing``)."""
     from_env = os.environ.get(source.env)
     if from_env:
@@ -146,5 +155,6 @@ def load_keys(
     *, key_file: Path | None = None, data_dir: Path | None = None, create_missing: bool = False
 ) -> MaskingKeys:
     """Keys from RAGMASK_SECRET_KEY, else from the key file (created 0600 if ``create_missing``)."""
-    return MaskingKeys(load_secret(MASKING_SECRET, key_file=key_file, data_dir=data_dir,
-                                   create_missing=create_missing))  # fmt: skip
+    return MaskingKeys(
+        load_secret(MASKING_SECRET, key_file=key_file, data_dir=data_dir, create_missing=create_missing)
+    )

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from typing import TypeAlias
 
 _WHITESPACE = re.compile(r"\s+")
-_END = ""  # trie key marking the end of a literal; never a character of one
+# trie key marking the end of a literal; never a character of one
+_END = ""
 Trie: TypeAlias = dict[str, "Trie"]
 
 

@@ -77,7 +77,8 @@ class MaskedDocument:
     spans: list[DetectedSpan] = field(default_factory=list)
     masked_fields: dict[str, str] = field(default_factory=dict)
     values: dict[str, str] = field(default_factory=dict, repr=False)
-    edits: list[tuple[int, int, str]] = field(default_factory=list, repr=False)  # see Masker._apply
+    # see Masker._apply
+    edits: list[tuple[int, int, str]] = field(default_factory=list, repr=False)
 
     @property
     def quarantined(self) -> bool:
@@ -94,7 +95,8 @@ class _Replacement:
     start: int
     end: int
     entity_type: str
-    value_key: str  # canonical normalised value: used for the token and fingerprints, never stored
+    # canonical normalised value: used for the token and fingerprints, never stored
+    value_key: str
     score: float
     propagated: bool
 
@@ -138,8 +140,15 @@ class _Plan:
             start, end = start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
             if end <= start:
                 continue
-            spans.append(DetectedSpan(self.edit_map.original(start), self.edit_map.original(end), span.entity_type,
-                                      span.score, span.recognizer))  # fmt: skip
+            spans.append(
+                DetectedSpan(
+                    self.edit_map.original(start),
+                    self.edit_map.original(end),
+                    span.entity_type,
+                    span.score,
+                    span.recognizer,
+                )
+            )
         return spans
 
     def neighbours(self) -> list[DetectedSpan]:
@@ -184,7 +193,8 @@ def merge_edits(
     mapped = [(original(start, False), original(end, True), rendered) for start, end, rendered in second_pass]
     merged: list[tuple[int, int, str]] = []
     for start, end, rendered in sorted([*first_pass, *mapped]):
-        if merged and start < merged[-1][1]:  # a second-pass range took in a first-pass token: it wins
+        # a second-pass range took in a first-pass token: it wins
+        if merged and start < merged[-1][1]:
             if end - start > merged[-1][1] - merged[-1][0]:
                 merged[-1] = (start, end, rendered)
             continue
@@ -213,7 +223,8 @@ class Masker:
         self.keep_values = keep_values
         self.policy = policy or load_policy()
         self.detector = Detector(self.policy, detector_config, extra_recognizers)
-        self.clock = StageClock()  # detect, propagate_tokenise, leak_check
+        # detect, propagate_tokenise, leak_check
+        self.clock = StageClock()
         self.run_id = run_id or uuid.uuid4().hex
         self._versions = detector_versions(self.detector.model_version)
 
@@ -239,7 +250,8 @@ class Masker:
         try:
             with self.clock("detect"):
                 detections = self.detector.detect_many([text or "" for text in joined])
-        except Exception as error:  # the detector itself broke: the whole batch is quarantined
+        except Exception as error:
+            # the detector itself broke: the whole batch is quarantined
             failure = DetectorError(f"detector failed: {type(error).__name__}")
             detections = [Detection(error=failure) for _ in documents]
         total_chars = sum(len(d.text) for d in documents) or 1
@@ -281,9 +293,13 @@ class Masker:
         return results
 
     def _close(
-        self, documents: Sequence[TextDocument], texts: Sequence[str | None], detections: Sequence[Detection],
-        plans: dict[int, _Plan], failures: dict[int, str],
-    ) -> None:  # fmt: skip
+        self,
+        documents: Sequence[TextDocument],
+        texts: Sequence[str | None],
+        detections: Sequence[Detection],
+        plans: dict[int, _Plan],
+        failures: dict[int, str],
+    ) -> None:
         """Read the masked texts again where masking changed the context or a name may remain (masking.closure),
         add what is found there to each document's detections and mask again, until nothing new turns up."""
         open_plans = dict(plans)
@@ -350,17 +366,25 @@ class Masker:
     def _select_spans(
         self, text: str, detected: Detection
     ) -> tuple[list[DetectedSpan], dict[tuple[str, str], str]]:
-        tokens = [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]  # already masked: keep whole
-        candidates = [s for s in drop_false_positives(text, detected.spans, detected.not_person)
-                      if self._keeps(text, s) and not _overlaps(s, tokens)]  # fmt: skip
+        # already masked: keep whole
+        tokens = [(m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]
+        candidates = [
+            s
+            for s in drop_false_positives(text, detected.spans, detected.not_person)
+            if self._keeps(text, s) and not _overlaps(s, tokens)
+        ]
         spans = resolve_overlaps(t for s in candidates if (t := trim(text, s)) is not None)
         canonical: dict[tuple[str, str], str] = {}
         if self.policy.propagate:
             propagation = propagate(text, spans)
             canonical = propagation.canonical
-            extra = [s for s in propagation.spans
-                     if not self.policy.is_allowed(text[s.start : s.end]) and not _overlaps(s, tokens)
-                     and not (s.entity_type == "PERSON" and where_no_person_is(text, s, detected.not_person))]  # fmt: skip
+            extra = [
+                s
+                for s in propagation.spans
+                if not self.policy.is_allowed(text[s.start : s.end])
+                and not _overlaps(s, tokens)
+                and not (s.entity_type == "PERSON" and where_no_person_is(text, s, detected.not_person))
+            ]
             spans = resolve_overlaps([*spans, *extra])
         return join_adjacent_persons(text, spans), canonical
 

@@ -1,15 +1,14 @@
 """spaCy's matrix products through NumPy's BLAS, on one thread per masking process.
 
 thinc multiplies with the BLIS library its ``blis`` wheel bundles, which picks its kernels by CPU model
-and falls back to a generic one on a CPU it does not know. On the benchmark machine (AMD EPYC, Zen 4)
-it logs ``libblis: selecting sub-configuration 'generic'`` and a (30,000 x 288) by (288 x 288) product
-takes 152 ms, against 54 ms in NumPy's OpenBLAS on one thread; masking 200 documents took 15.4 s ->
-13.3 s with the same masked text (README, "Throughput"). Only layers built while the switch is on use
-it, so it applies to the models ragmask loads and to nothing else in the process. A GPU's ops, and a
-CPU backend other than thinc's plain NumPy one (thinc-apple-ops), are left as they are.
+and falls back to a slow generic one on a CPU it does not know (it logs ``libblis: selecting
+sub-configuration 'generic'``); NumPy's OpenBLAS knows more CPUs. Only layers built while the switch is
+on use it, so it applies to the models ragmask loads and to nothing else in the process. A GPU's ops,
+and a CPU backend other than thinc's plain NumPy one (thinc-apple-ops), are left as they are.
 
 ragmask already masks in one process per core, so detection holds NumPy's BLAS to one thread: its
-default of a thread per core would put two threads of each process on every core.
+default of a thread per core would put two threads of each process on every core. docs/benchmarks.md
+has the measurements.
 """
 
 from __future__ import annotations

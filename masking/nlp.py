@@ -8,8 +8,7 @@ Only the NER runs. Presidio reads tokens, lemmas and entities, never dependencie
 is excluded, and so are the tagger, attribute ruler and lemmatizer and the shared tok2vec when the NER
 does not listen to it (en_core_web_sm/md/lg: it has its own; a transformer pipeline's NER listens, so
 its transformer stays). Lemmas become the lower-cased token, which is what Presidio's context words
-are matched against. Measured on presidio-research's set: the same spans, at 0.6x the time
-(README, "Throughput"). The model multiplies through NumPy's BLAS, not thinc's bundled BLIS
+are matched against: the same spans on presidio-research's set, in less time. The model multiplies through NumPy's BLAS, not thinc's bundled BLIS
 (masking/matrix_products.py).
 """
 

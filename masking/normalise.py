@@ -24,7 +24,8 @@ TITLES = frozenset(
 )  # fmt: skip
 
 _SPACES = re.compile(r"\s+")
-_NAME_NOISE = re.compile(r"[^\w\s'\-]|_")  # "Jane_Doe" in a file name is "jane doe"
+# "Jane_Doe" in a file name is "jane doe"
+_NAME_NOISE = re.compile(r"[^\w\s'\-]|_")
 _ALNUM = re.compile(r"[^0-9A-Za-z]")
 DEFAULT_PHONE_REGION = "US"
 

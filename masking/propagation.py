@@ -68,7 +68,8 @@ def _uncorroborated(
     if " " in surface or any(s.recognizer != NER_RECOGNIZER for s in found):
         return False
     if surface != surface.lower() and surface.lower() in lower_words:
-        return True  # the document uses it as an ordinary word
+        # the document uses it as an ordinary word
+        return True
     return all(_CAPITALISED_ANYWAY.search(text[max(0, s.start - 40) : s.start]) for s in found)
 
 
@@ -85,16 +86,19 @@ def name_variants(full_name: str) -> list[str]:
     surname alone ("Ms Doe", "Dr J. Doe") the bare surname."""
     original = full_name.strip()
     last, comma, first = full_name.partition(",")
-    if comma and len(last.split()) == 1 and first.strip() and "," not in first:  # "Doe, Jane"
+    # "Doe, Jane"
+    if comma and len(last.split()) == 1 and first.strip() and "," not in first:
         full_name = f"{first.strip()} {last.strip()}"
     words = [w for w in re.split(r"\s+", full_name.strip()) if w]
     while words and words[0].casefold().rstrip(".") in TITLES:
         words.pop(0)
-    words = [w for w in words if not re.fullmatch(r"\w\.?", w)]  # initials are not variants
+    # initials are not variants
+    words = [w for w in words if not re.fullmatch(r"\w\.?", w)]
     if len(words) < 2:
         return [words[0]] if words and words[0] != original else []
     variants = [words[0], words[-1], f"{words[0]} {words[-1]}"]
-    if len(words) > 2:  # "Ana Lívia Costa": "Ana Lívia", "Lívia"; particles are not names alone
+    # "Ana Lívia Costa": "Ana Lívia", "Lívia"; particles are not names alone
+    if len(words) > 2:
         variants += [
             f"{words[0]} {words[1]}",
             *(w for w in words[1:-1] if w.casefold() not in NAME_PARTICLES),
@@ -176,9 +180,8 @@ _COORDINATED_NAME = rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}}"
 _AFTER = re.compile(
     rf"(?:,[ \t]*|[ \t]+(?:and|or|&)[ \t]+|,[ \t]*(?:and|or)[ \t]+)(?P<name>{_COORDINATED_NAME})"
 )
-_BEFORE = re.compile(
-    rf"(?P<name>{_COORDINATED_NAME})(?:[ \t]*,[ \t]*|[ \t]+(?:and|or|&)[ \t]+)\Z"
-)  # \Z: not "Regards,\n"
+# \Z: not "Regards,\n"
+_BEFORE = re.compile(rf"(?P<name>{_COORDINATED_NAME})(?:[ \t]*,[ \t]*|[ \t]+(?:and|or|&)[ \t]+)\Z")
 MAX_COORDINATION_ROUNDS = 8
 
 

@@ -46,7 +46,8 @@ class RedactionMiss:
 class MaskingReport:
     doc_id: str
     run_id: str
-    status: str  # "masked" or "quarantined"
+    # "masked" or "quarantined"
+    status: str
     started_at: str
     elapsed_ms: float = 0.0
     text_chars: int = 0

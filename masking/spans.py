@@ -52,7 +52,8 @@ def person_parts(text: str, span: DetectedSpan) -> list[DetectedSpan]:
     for line_end in [*(i for i in range(span.start, span.end) if text[i] in "\n|"), span.end]:
         start, end = line_start, line_end
         line_start = line_end + 1
-        while start < end and not text[start].isalnum():  # "> Regards", "**Chair"
+        # "> Regards", "**Chair"
+        while start < end and not text[start].isalnum():
             start += 1
         while match := _FORM_WORD.match(text, start, end):
             if match.group().casefold() not in NOT_A_PERSON:
@@ -64,7 +65,8 @@ def person_parts(text: str, span: DetectedSpan) -> list[DetectedSpan]:
             end -= 1
         if start < end:
             parts.append(DetectedSpan(start, end, span.entity_type, span.score, span.recognizer))
-    if len(parts) > 1:  # "Saar van Baalen\n\nInvoices go out monthly": a line part that opens a sentence
+    # "Saar van Baalen\n\nInvoices go out monthly": a line part that opens a sentence
+    if len(parts) > 1:
         parts = [p for p in parts if not _opens_sentence(text, p)]
     return [span] if [(p.start, p.end) for p in parts] == [(span.start, span.end)] else parts
 
@@ -104,7 +106,8 @@ def without_roles(text: str, span: DetectedSpan) -> DetectedSpan | None:
         first += 1
     while last > first + 1 and _is_role(words[last - 1].group(), after_given=True):
         if last - first == 2 and fold(words[first].group()) in given_names():
-            break  # a given name and one word: that word is the surname ("Marie Farmer", "Ann Potter")
+            # a given name and one word: that word is the surname ("Marie Farmer", "Ann Potter")
+            break
         last -= 1
     if first == last:
         return None

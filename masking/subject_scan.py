@@ -39,7 +39,8 @@ class SubjectScan:
     def __init__(self, key: bytes, subjects: SubjectFingerprints) -> None:
         self.key = key
         self.wanted = subjects.strong
-        self._words: dict[str, str] = {}  # a word's normalised form, once per distinct word
+        # a word's normalised form, once per distinct word
+        self._words: dict[str, str] = {}
         self._person = hmac.new(key, type_group("PERSON").encode() + b"\x00", hashlib.sha256)
 
     def holds(self, text: str) -> bool:
@@ -58,7 +59,8 @@ class SubjectScan:
         words = [word for m in _WORD.finditer(text) if (word := self._normalised(m.group()))]
         for size in range(2, MAX_NAME_WORDS + 1):
             for start in range(len(words) - size + 1):
-                mac = self._person.copy()  # masking.fingerprints.fingerprint, its keyed prefix computed once
+                # masking.fingerprints.fingerprint, its keyed prefix computed once
+                mac = self._person.copy()
                 mac.update(" ".join(words[start : start + size]).encode())
                 yield mac.hexdigest()
 

@@ -34,7 +34,13 @@ def suppress(result: MaskedDocument, subjects: SubjectFingerprints) -> tuple[Mas
     markers = redact_markers((e.token, e.entity_type) for e in erased)
     kept = [e for e in result.entities if e.token not in markers]
     fields = {name: substitute_tokens(value, markers)[0] for name, value in result.masked_fields.items()}
-    values = {token: value for token, value in result.values.items() if token not in markers}  # never vaulted
-    masked = replace(result, masked_text=substitute_tokens(result.masked_text, markers)[0], entities=kept,
-                     masked_fields=fields, values=values)  # fmt: skip
+    # never vaulted
+    values = {token: value for token, value in result.values.items() if token not in markers}
+    masked = replace(
+        result,
+        masked_text=substitute_tokens(result.masked_text, markers)[0],
+        entities=kept,
+        masked_fields=fields,
+        values=values,
+    )
     return masked, len(erased)

@@ -69,7 +69,8 @@ class TokenMinter:
                 self._issued[wanted] = candidate
                 self._by_token[candidate] = wanted
                 return candidate
-        raise RuntimeError("token space exhausted")  # a full SHA-256 collision: unreachable in practice
+        # a full SHA-256 collision: unreachable in practice
+        raise RuntimeError("token space exhausted")
 
 
 def substitute_tokens(text: str, replacements: Mapping[str, str]) -> tuple[str, int]:

@@ -22,9 +22,12 @@ from masking.sealing import InvalidTag, new_key, open_sealed, seal
 from masking.tokens import substitute_tokens
 
 VAULT_SECRET = SecretSource(
-    "vault key", "RAGMASK_VAULT_KEY", "RAGMASK_VAULT_KEY_FILE", "vault.key",
+    "vault key",
+    "RAGMASK_VAULT_KEY",
+    "RAGMASK_VAULT_KEY_FILE",
+    "vault.key",
     "without it no vaulted value can be rehydrated; keep it apart from the data and its backups",
-)  # fmt: skip
+)
 
 
 class VaultError(MaskingError):
@@ -47,8 +50,9 @@ def load_vault_key(
     *, key_file: Path | None = None, data_dir: Path | None = None, create_missing: bool = False
 ) -> VaultKey:
     """The master key from RAGMASK_VAULT_KEY, else its key file (created 0600 if ``create_missing``)."""
-    return VaultKey(load_secret(VAULT_SECRET, key_file=key_file, data_dir=data_dir,
-                                create_missing=create_missing))  # fmt: skip
+    return VaultKey(
+        load_secret(VAULT_SECRET, key_file=key_file, data_dir=data_dir, create_missing=create_missing)
+    )
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,10 @@ def postgres_server() -> Iterator[str]:
                 c.execute(f"CREATE DATABASE {DATABASE}")
             yield f"postgresql+psycopg://{USER}@127.0.0.1:{port}/{DATABASE}"
         finally:
-            subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                           capture_output=True, check=False)  # fmt: skip
+            subprocess.run(
+                [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                capture_output=True,
+                check=False,
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -33,21 +33,33 @@ KEYS = MaskingKeys(TEST_SECRET.encode())
 def raw_values() -> dict[str, str]:
     fake = Faker("en_US")
     fake.seed_instance(3131)
-    return {"name": fake.name(), "email": f"{fake.user_name()}@example.com", "ssn": fake.ssn(),
-            "filler": fake.paragraph(nb_sentences=2)}  # fmt: skip
+    return {
+        "name": fake.name(),
+        "email": f"{fake.user_name()}@example.com",
+        "ssn": fake.ssn(),
+        "filler": fake.paragraph(nb_sentences=2),
+    }
 
 
 V = raw_values()
 
 
 def test_payload_strings_walks_nesting_and_json_in_strings() -> None:
-    payload = {"text": "a", "metadata": {"tags": ["b", {"x": "c"}], "jane@example.com": "d"},
-               "_node_content": json.dumps({"text": "e", "metadata": {"author": "f"}}), "n": 3}  # fmt: skip
+    payload = {
+        "text": "a",
+        "metadata": {"tags": ["b", {"x": "c"}], "jane@example.com": "d"},
+        "_node_content": json.dumps({"text": "e", "metadata": {"author": "f"}}),
+        "n": 3,
+    }
     assert sorted(payload_strings(payload)) == [
-        ("_node_content#json.metadata.author", "f"), ("_node_content#json.text", "e"),
-        ("metadata.?", "d"), ("metadata.?(key)", "jane@example.com"), ("metadata.tags[]", "b"),
-        ("metadata.tags[].x", "c"), ("text", "a"),
-    ]  # fmt: skip
+        ("_node_content#json.metadata.author", "f"),
+        ("_node_content#json.text", "e"),
+        ("metadata.?", "d"),
+        ("metadata.?(key)", "jane@example.com"),
+        ("metadata.tags[]", "b"),
+        ("metadata.tags[].x", "c"),
+        ("text", "a"),
+    ]
 
 
 def test_bookkeeping_strings_are_passed_over_only_when_they_look_like_ids() -> None:
@@ -55,7 +67,8 @@ def test_bookkeeping_strings_are_passed_over_only_when_they_look_like_ids() -> N
     assert fmt.is_bookkeeping("_node_type", "TextNode")
     assert fmt.is_bookkeeping("ref_doc_id", str(uuid.uuid4()))
     assert fmt.is_bookkeeping("_node_content#json.relationships.?.hash", "ab" * 32)
-    assert not fmt.is_bookkeeping("ref_doc_id", V["email"])  # an id field holding a value is read
+    # an id field holding a value is read
+    assert not fmt.is_bookkeeping("ref_doc_id", V["email"])
     assert not fmt.is_bookkeeping("_node_content#json.text", str(uuid.uuid4()))
     assert not FORMATS["langchain"].is_bookkeeping("metadata.doc_id", "doc_" + "0" * 24)
 
@@ -107,26 +120,36 @@ def planted_collection(stores: StoreSettings, points: int) -> None:
     fake.seed_instance(4242)
     store = VectorStore(stores.qdrant, stores.collection)
     store.create(4, None, Distance.COSINE)
-    store.upsert([
-        Point(str(uuid.uuid4()), [1.0, 0.0, 0.0, 0.0], {
-            "page_content": f"{fake.name()} wrote from {fake.user_name()}@example.com. {fake.paragraph(nb_sentences=3)}",
-            "metadata": {"source": f"note-{n}.txt"},
-        })
-        for n in range(points)
-    ])  # fmt: skip
+    store.upsert(
+        [
+            Point(
+                str(uuid.uuid4()),
+                [1.0, 0.0, 0.0, 0.0],
+                {
+                    "page_content": f"{fake.name()} wrote from {fake.user_name()}@example.com. {fake.paragraph(nb_sentences=3)}",
+                    "metadata": {"source": f"note-{n}.txt"},
+                },
+            )
+            for n in range(points)
+        ]
+    )
 
 
 def test_an_audit_split_over_two_processes_reports_what_one_process_reports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, masking_pool_starts: list[int]
 ) -> None:
-    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # small pages, split anyway
-    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)  # the worker takes its shares once ready
-    monkeypatch.setattr(audit_module, "PAGE_POINTS", 4)  # three pages
+    # small pages, split anyway
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
+    # the worker takes its shares once ready
+    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)
+    # three pages
+    monkeypatch.setattr(audit_module, "PAGE_POINTS", 4)
     stores = StoreSettings(data_dir=tmp_path / "data")
     planted_collection(stores, 12)
     reports = {workers: run_audit(stores, workers=workers).to_dict() for workers in (1, 2)}
     close_local_clients()
-    assert masking_pool_starts == [1]  # workers=2 started the pool; workers=1 never does
+    # workers=2 started the pool; workers=1 never does
+    assert masking_pool_starts == [1]
     assert reports[2] == reports[1]
     assert reports[2]["points_scanned"] == 12 and len(reports[2]["point_ids"]) == 12
     assert {"PERSON", "EMAIL_ADDRESS"} <= set(reports[2]["by_type"])
@@ -141,4 +164,5 @@ def test_an_audit_of_one_page_starts_no_worker(
     report = run_audit(stores, workers=2)
     close_local_clients()
     assert report.points_scanned == 6 and report.by_type["EMAIL_ADDRESS"] == 6
-    assert masking_pool_starts == []  # the last page is read here: a worker would never be ready for it
+    # the last page is read here: a worker would never be ready for it
+    assert masking_pool_starts == []

@@ -19,7 +19,8 @@ MAX_TOKENS = 40
 @lru_cache(maxsize=1)
 def tokenizer() -> PreTrainedTokenizerBase:
     loaded: PreTrainedTokenizerBase = AutoTokenizer.from_pretrained(resolve_model_path("all-MiniLM-L6-v2"))
-    loaded.model_max_length = 10**9  # counting long texts, not feeding the model
+    # counting long texts, not feeding the model
+    loaded.model_max_length = 10**9
     return loaded
 
 
@@ -34,7 +35,8 @@ masking_tokens = st.builds(
 )
 words = st.one_of(
     st.text(alphabet="abcdefghij", min_size=1, max_size=12),
-    st.text(alphabet="abcxyz<>_-.", min_size=1, max_size=60),  # runs with no space, angle brackets
+    # runs with no space, angle brackets
+    st.text(alphabet="abcxyz<>_-.", min_size=1, max_size=60),
     st.just("\n\n"),
     st.just(". "),
     masking_tokens,
@@ -53,8 +55,10 @@ def token_spans(text: str) -> list[tuple[int, int]]:
 # CI found it: the last chunk "a" was located inside the previous chunk's token (offsets, not text)
 @example(".  a aaaa aaaaaa .  .  bhb <<, <EMAIL_ADDRESS_0a021061> <EMAIL_ADDRESS_0a61a000>\na ", 0)
 @example(
-    ".  a a a bhbdjbd <EMAIL_ADDRESS_0a000000061a>\n<EMAIL_ADDRESS_0a000000061a>\n< ", 0
-)  # repeated text
+    ".  a a a bhbdjbd <EMAIL_ADDRESS_0a000000061a>\n<EMAIL_ADDRESS_0a000000061a>\n< ",
+    0,
+    # repeated text
+)
 def test_no_chunk_splits_a_token_or_exceeds_the_limit(text: str, overlap: int) -> None:
     chunks = Chunker(count, MAX_TOKENS, overlap).chunk(text)
     for chunk in chunks:
@@ -66,7 +70,8 @@ def test_no_chunk_splits_a_token_or_exceeds_the_limit(text: str, overlap: int) -
             assert inside or apart, "a chunk boundary cuts a masking token"
     covered = "".join(re.sub(r"\s+", "", c.text) for c in chunks)
     for token in tokens_in(text):
-        assert token in covered  # nothing dropped
+        # nothing dropped
+        assert token in covered
 
 
 def test_real_limit_of_the_default_model_and_overlap() -> None:
@@ -74,7 +79,8 @@ def test_real_limit_of_the_default_model_and_overlap() -> None:
     chunks = Chunker(count, 254, 32).chunk(sentence * 200)
     assert len(chunks) > 5
     assert max(count(c.text) for c in chunks) <= 254
-    assert chunks[1].start < chunks[0].end  # consecutive chunks overlap
+    # consecutive chunks overlap
+    assert chunks[1].start < chunks[0].end
 
 
 def test_bad_sizes_are_refused() -> None:
@@ -96,7 +102,8 @@ def test_each_text_is_counted_once_per_document(text: str, overlap: int) -> None
         return count(piece)
 
     chunks = Chunker(recording, MAX_TOKENS, overlap).chunk(text)
-    assert len(asked) == len(set(asked))  # the splitter's second measurement of a split is not a second count
+    # the splitter's second measurement of a split is not a second count
+    assert len(asked) == len(set(asked))
     assert [c.token_count for c in chunks] == [count(c.text) for c in chunks]
 
 
@@ -109,8 +116,15 @@ cells = st.one_of(
 def tables(draw: st.DrawFn) -> tuple[str, list[str]]:
     """A pipe table (header, separator, rows) and its header line."""
     width = draw(st.integers(min_value=2, max_value=4))
-    header = "| " + " | ".join(draw(st.lists(st.sampled_from(["Name", "Role", "E-mail", "Notes"]), min_size=width,
-                                             max_size=width))) + " |"  # fmt: skip
+    header = (
+        "| "
+        + " | ".join(
+            draw(
+                st.lists(st.sampled_from(["Name", "Role", "E-mail", "Notes"]), min_size=width, max_size=width)
+            )
+        )
+        + " |"
+    )
     rows = draw(st.lists(st.lists(cells, min_size=width, max_size=width), min_size=1, max_size=30))
     lines = [header, "|" + " --- |" * width, *("| " + " | ".join(r) + " |" for r in rows)]
     return "\n".join(lines), lines

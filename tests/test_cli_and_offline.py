@@ -32,7 +32,8 @@ def test_mask_json_is_one_object_with_the_documented_shape_and_no_gold_value(key
     payload = json.loads(out)
     assert list(payload) == ["documents"]
     documents = payload["documents"]
-    assert len(documents) == len(GOLD) - 1 + 3  # the JSONL file holds three records
+    # the JSONL file holds three records
+    assert len(documents) == len(GOLD) - 1 + 3
     for doc in documents:
         assert set(doc) == {"path", "doc_id", "masked_text", "report"}
         uri = Path(doc["path"]).relative_to(CORPUS).as_posix()
@@ -55,7 +56,8 @@ def test_bad_files_are_skipped_with_one_line_and_the_rest_goes_on(tmp_path: Path
     (tmp_path / "latin1.md").write_bytes("Caf\xe9 M\xfcller".encode("latin-1"))
     (tmp_path / "empty.txt").write_text("  \n")
     code, out, err = run_cli("mask", str(tmp_path), "--json")
-    assert code == 3  # done, but some documents failed
+    # done, but some documents failed
+    assert code == 3
     assert err.strip().splitlines()[-1] == "ragmask: 3 of 4 documents could not be masked"
     statuses = {Path(d["path"]).name: d["report"]["status"] for d in json.loads(out)["documents"]}
     assert statuses == {
@@ -90,8 +92,14 @@ def test_first_run_creates_a_private_key_file_with_a_warning(
     key_file = tmp_path / "keys" / "secret.key"
     (tmp_path / "a.txt").write_text("Call Jane Porter.")
     env = {**os.environ, "RAGMASK_KEY_FILE": str(key_file)}
-    done = subprocess.run([sys.executable, "-m", "flows.cli", "mask", str(tmp_path / "a.txt")],
-                          capture_output=True, text=True, env=env, cwd=REPO, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "mask", str(tmp_path / "a.txt")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert "created a new masking key" in done.stderr

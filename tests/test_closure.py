@@ -29,12 +29,15 @@ def test_a_name_part_beside_a_person_token_is_found() -> None:
     assert neighbours("Owner - Ilona <PERSON_1a2b3c4d>\n") == ["Ilona"]
     assert neighbours("<PERSON_1a2b3c4d> Lantz signed.") == ["Lantz"]
     assert neighbours("Dear <PERSON_1a2b3c4d>, Dr <PERSON_0a0b0c0d> and Monday <PERSON_99887766>") == []
-    assert neighbours("Ilona <EMAIL_ADDRESS_1a2b3c4d>") == []  # only beside a person's token
+    # only beside a person's token
+    assert neighbours("Ilona <EMAIL_ADDRESS_1a2b3c4d>") == []
 
 
 def test_regions_are_sentences_with_a_capitalised_word_that_may_be_a_name() -> None:
-    masked = ("The report is late. We met with Zsolt at the office.\n"
-              "| <PERSON_1a2b3c4d> | Nurse |\nCall <PHONE_NUMBER_1a2b3c4d> before Friday.")  # fmt: skip
+    masked = (
+        "The report is late. We met with Zsolt at the office.\n"
+        "| <PERSON_1a2b3c4d> | Nurse |\nCall <PHONE_NUMBER_1a2b3c4d> before Friday."
+    )
     assert [masked[a:b].strip() for a, b in closure_regions(masked)] == ["We met with Zsolt at the office."]
 
 
@@ -85,13 +88,19 @@ def test_what_the_masker_writes_audits_clean() -> None:
         texts = [read_text(d, Path(folder)) for d in documents]
     texts += ["".join(p for p, _ in synthetic_paragraphs(6, seed=seed)) for seed in range(8)]
     masker = Masker(KEYS, load_policy("default"))
-    auditor = Masker(MaskingKeys(b"an-audit-throws-its-tokens-away"), load_policy("default"),
-                     detector_config=DetectorConfig(closure_rounds=0))  # fmt: skip
+    auditor = Masker(
+        MaskingKeys(b"an-audit-throws-its-tokens-away"),
+        load_policy("default"),
+        detector_config=DetectorConfig(closure_rounds=0),
+    )
     masked = masker.mask_many([TextDocument(f"doc_{i}", t) for i, t in enumerate(texts)])
     audited = auditor.mask_many(
         [TextDocument(f"audit_{i}", m.masked_text or "") for i, m in enumerate(masked)]
     )
-    found = {i: [(s.entity_type, m.masked_text[s.start : s.end]) for s in a.spans]
-             for i, (m, a) in enumerate(zip(masked, audited, strict=True)) if a.spans and m.masked_text}  # fmt: skip
+    found = {
+        i: [(s.entity_type, m.masked_text[s.start : s.end]) for s in a.spans]
+        for i, (m, a) in enumerate(zip(masked, audited, strict=True))
+        if a.spans and m.masked_text
+    }
     assert found == {}
     assert masker.clock.seconds["closure"] > 0

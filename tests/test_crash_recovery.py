@@ -80,14 +80,21 @@ def payload_text(settings: IngestSettings) -> str:
 def test_erasure_after_a_killed_ingest_finds_the_half_written_version(tmp_path: Path) -> None:
     corpus = note_corpus(tmp_path)
     data = tmp_path / "data"
-    crashed = subprocess.run([sys.executable, "-c", CRASH_BEFORE_COMMIT, str(corpus), str(data)],
-                             capture_output=True, text=True, cwd=REPO, timeout=600, check=False)  # fmt: skip
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH_BEFORE_COMMIT, str(corpus), str(data)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+        check=False,
+    )
     assert crashed.returncode == -9, crashed.stderr[-2000:]
     settings = settings_for(data)
     lineage = LineageStore(settings.stores.lineage)
     [pending] = lineage.unfinished("ragmask")
     store = VectorStore(settings.stores.qdrant, "ragmask")
-    assert store.existing(pending.point_ids) == set(pending.point_ids)  # searchable, though never committed
+    # searchable, though never committed
+    assert store.existing(pending.point_ids) == set(pending.point_ids)
 
     request_id = register_request(settings.stores, KEYS, identifiers=[("email", S["email"])])
     receipt = run_erase(settings, request_id)
@@ -95,7 +102,8 @@ def test_erasure_after_a_killed_ingest_finds_the_half_written_version(tmp_path: 
     assert receipt["verified"] is True
     assert store.existing(pending.point_ids) == set()
     assert lineage.unfinished("ragmask") == []
-    assert lineage.run_status(pending.run_id) == INTERRUPTED  # not "running" forever
+    # not "running" forever
+    assert lineage.run_status(pending.run_id) == INTERRUPTED
     assert "<EMAIL_ADDRESS_" not in payload_text(settings)
     with pytest.raises(ErasureError, match="already completed"):
         run_erase(settings, request_id)
@@ -105,7 +113,8 @@ def test_erasure_after_a_killed_ingest_finds_the_half_written_version(tmp_path: 
 def test_erasure_refuses_while_a_live_run_writes_and_can_run_again(tmp_path: Path) -> None:
     _corpus, settings = ingested(tmp_path)
     lineage = LineageStore(settings.stores.lineage)
-    lineage.start_run("live-run", "ingest", "ragmask", {})  # this process: alive
+    # this process: alive
+    lineage.start_run("live-run", "ingest", "ragmask", {})
     lineage.write_pending_many(
         "ragmask", "live-run", [PendingVersion("doc_busy", 1, "0" * 64, {}, [ChunkRow("busy-point", 0, 1)])]
     )
@@ -115,13 +124,15 @@ def test_erasure_refuses_while_a_live_run_writes_and_can_run_again(tmp_path: Pat
 
     with pytest.raises(ErasureError, match="live-run is still writing"):
         run_erase(settings, request_id)
-    assert len(erasures.receipts()) == receipts_before  # no receipt for what was not done
+    # no receipt for what was not done
+    assert len(erasures.receipts()) == receipts_before
     request = erasures.request(request_id)
     assert request is not None and request.status == "failed" and lineage.run_status("live-run") == RUNNING
 
     lineage.finish_run("live-run", "completed", {})
     lineage.drop_version("ragmask", "doc_busy", 1)
-    receipt = run_erase(settings, request_id)  # a failed request may be run again
+    # a failed request may be run again
+    receipt = run_erase(settings, request_id)
     assert receipt["verified"] is True and receipt["matched"]["documents"] == 1
     close_local_clients()
 
@@ -133,7 +144,8 @@ def test_a_dead_process_on_this_host_is_interrupted(tmp_path: Path) -> None:
     lineage = LineageStore(url)
     assert lineage.run_status("gone") == RUNNING
     lineage.start_run("mine", "ingest", "ragmask", {})
-    assert lineage.live_runs("ragmask") == {"mine"}  # this process lives; the other is gone
+    # this process lives; the other is gone
+    assert lineage.live_runs("ragmask") == {"mine"}
     assert lineage.run_status("gone") == INTERRUPTED
 
 
@@ -157,17 +169,25 @@ run_erase(settings, register_request(settings.stores, load_keys(), documents=[sy
 def test_a_killed_document_erasure_is_finished_by_running_it_again(tmp_path: Path) -> None:
     corpus, settings = ingested(tmp_path, other=f"Nothing personal here. {S['filler']}")
     close_local_clients()
-    killed = subprocess.run([sys.executable, "-c", KILLED_DOCUMENT_ERASURE, str(corpus / "note.txt"),
-                             str(tmp_path / "data")], capture_output=True, text=True, cwd=REPO, timeout=600,
-                            check=False)  # fmt: skip
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_DOCUMENT_ERASURE, str(corpus / "note.txt"), str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+        check=False,
+    )
     assert killed.returncode == -9, killed.stderr[-2000:]
     erasures = ErasureStore(LineageStore(settings.stores.lineage))
-    assert erasures.receipts() == []  # the work was half done, and no receipt says otherwise
+    # the work was half done, and no receipt says otherwise
+    assert erasures.receipts() == []
 
     request_id = register_request(settings.stores, KEYS, documents=[str(corpus / "note.txt")])
-    receipt = run_erase(settings, request_id)  # the same command again resumes the same request
+    # the same command again resumes the same request
+    receipt = run_erase(settings, request_id)
     assert receipt["request"]["resumed"] is True and receipt["verified"] is True
-    again = run_ingest([corpus], settings, keys=KEYS)  # the unchanged source stays erased
+    # the unchanged source stays erased
+    again = run_ingest([corpus], settings, keys=KEYS)
     assert again.counts.documents_indexed == 0 and again.counts.documents_unchanged == 2
     store = VectorStore(settings.stores.qdrant, "ragmask")
     assert {r.payload["metadata"]["source"] for r in store.scroll() if r.payload} == {"other .txt"}

@@ -24,7 +24,8 @@ from tests.test_throughput_features import KEYS as OTHER_KEYS
 from tests.test_throughput_features import snapshot, write_corpus
 
 pytest.importorskip("distributed", reason="Dask is not installed (pip install 'ragmask[dask]')")
-RUN_KEYS = MaskingKeys(TEST_SECRET.encode())  # the key the workers load from RAGMASK_SECRET_KEY
+# the key the workers load from RAGMASK_SECRET_KEY
+RUN_KEYS = MaskingKeys(TEST_SECRET.encode())
 
 
 def without_run_ids(state: tuple[dict[str, Any], Any]) -> tuple[dict[str, Any], Any]:
@@ -39,21 +40,32 @@ def test_batches_prepared_on_a_local_dask_cluster_write_what_the_default_runner_
     tmp_path: Path,
 ) -> None:
     write_corpus(tmp_path / "corpus", 8)
-    (tmp_path / "corpus" / "notes.bin").write_bytes(b"\x00\x01binary")  # a skipped file crosses too
+    # a skipped file crosses too
+    (tmp_path / "corpus" / "notes.bin").write_bytes(b"\x00\x01binary")
     results = {}
     for runner in ("threads", "dask"):
-        settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / runner), batch_documents=3,
-                                  workers=2 if runner == "dask" else 1, task_runner=runner)  # fmt: skip
+        settings = IngestSettings(
+            stores=StoreSettings(data_dir=tmp_path / runner),
+            batch_documents=3,
+            workers=2 if runner == "dask" else 1,
+            task_runner=runner,
+        )
         results[runner] = run_ingest([tmp_path / "corpus"], settings, keys=RUN_KEYS, run_id="same-run")
         close_local_clients()
     threads, dask = results["threads"].counts, results["dask"].counts
     assert dask.documents_indexed == threads.documents_indexed == 8
     assert dask.files_skipped == threads.files_skipped == 1
-    assert dask.entities == threads.entities and dask.seconds["detect"] > 0  # the workers' stage seconds
+    # the workers' stage seconds
+    assert dask.entities == threads.entities and dask.seconds["detect"] > 0
     assert snapshot(tmp_path / "dask") == snapshot(tmp_path / "threads")
     # a second run on the cluster finds nothing changed and writes nothing
-    again = run_ingest([tmp_path / "corpus"], IngestSettings(stores=StoreSettings(data_dir=tmp_path / "dask"),
-                       batch_documents=3, workers=2, task_runner="dask"), keys=RUN_KEYS)  # fmt: skip
+    again = run_ingest(
+        [tmp_path / "corpus"],
+        IngestSettings(
+            stores=StoreSettings(data_dir=tmp_path / "dask"), batch_documents=3, workers=2, task_runner="dask"
+        ),
+        keys=RUN_KEYS,
+    )
     assert again.counts.documents_unchanged == 8 and again.counts.documents_indexed == 0
     assert snapshot(tmp_path / "dask") == snapshot(tmp_path / "threads")
     close_local_clients()
@@ -108,8 +120,13 @@ def test_the_ingest_flow_prepares_batches_on_dask_through_prefect_dask(tmp_path:
     }
     done = subprocess.run(
         [sys.executable, "-c", FLOW_SCRIPT, str(tmp_path / "corpus"), str(tmp_path / "data")],
-        capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["states"] == ["COMPLETED", "COMPLETED"]
@@ -119,8 +136,9 @@ def test_the_ingest_flow_prepares_batches_on_dask_through_prefect_dask(tmp_path:
     assert [m for run, in_task, m in logs if run == dask_run and in_task] == [
         "Finished in state Completed()"
     ] * 3
-    assert sorted(m.split(":")[0] for run, in_task, m in logs if run == dask_run and m.startswith("batch-")) == [
-        "batch-1", "batch-2", "batch-3"]  # fmt: skip
+    assert sorted(
+        m.split(":")[0] for run, in_task, m in logs if run == dask_run and m.startswith("batch-")
+    ) == ["batch-1", "batch-2", "batch-3"]
     # the threads run: each batch an ingest-batch task run that writes
     assert len([m for run, in_task, m in logs if run != dask_run and in_task and "documents seen" in m]) == 3
     assert report["runs"]["dask"]["documents_indexed"] == report["runs"]["threads"]["documents_indexed"] == 8
@@ -129,6 +147,7 @@ def test_the_ingest_flow_prepares_batches_on_dask_through_prefect_dask(tmp_path:
     )
     fake_values = corpus_values(tmp_path / "corpus")
     assert len(fake_values) == 8 * 3 * 2 and leaked_values(home, fake_values) == []
-    assert leaked_values(tmp_path / "data", fake_values) == []  # the vault holds the values sealed only
+    # the vault holds the values sealed only
+    assert leaked_values(tmp_path / "data", fake_values) == []
     assert TEST_SECRET not in done.stdout + done.stderr
     close_local_clients()

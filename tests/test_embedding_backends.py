@@ -39,10 +39,13 @@ def chunks(count: int, seed: int = 7) -> list[str]:
     fake = Faker("en_US")
     fake.seed_instance(seed)
     return [
-        embedding_view(f"<PERSON_{number:08x}> asked about {fake.paragraph(nb_sentences=1 + number % 6)} "
-                       f"Reply to <EMAIL_ADDRESS_{number:08x}>.", "types")
+        embedding_view(
+            f"<PERSON_{number:08x}> asked about {fake.paragraph(nb_sentences=1 + number % 6)} "
+            f"Reply to <EMAIL_ADDRESS_{number:08x}>.",
+            "types",
+        )
         for number in range(count)
-    ]  # fmt: skip
+    ]
 
 
 def cosines(first: list[list[float]], second: list[list[float]]) -> np.ndarray:
@@ -53,7 +56,8 @@ def cosines(first: list[list[float]], second: list[list[float]]) -> np.ndarray:
 def test_auto_takes_openvino_for_fp32_and_bf16_on_a_cpu_and_torch_elsewhere() -> None:
     assert resolve_embedding_backend("auto", "cpu", "fp32") == "openvino"
     assert resolve_embedding_backend("auto", "cpu", "bf16") == "openvino"
-    assert resolve_embedding_backend("auto", "cpu", "int8") == "torch"  # torch's own quantised layers
+    # torch's own quantised layers
+    assert resolve_embedding_backend("auto", "cpu", "int8") == "torch"
     assert resolve_embedding_backend("auto", "cuda", "bf16") == "torch"
     assert resolve_embedding_backend("torch", "cpu", "bf16") == "torch"
     with pytest.raises(EmbedderError, match="fp32 and bf16 on the CPU, not int8 on cpu"):
@@ -72,14 +76,16 @@ def test_openvino_computes_torchs_vectors_within_the_precisions_rounding(precisi
     assert compiled.backend == "openvino" and compiled.info.backend == "openvino"
     assert reference.info.backend == "torch"
     vectors = compiled.embed(texts)
-    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)  # normalised, as torch's
+    # normalised, as torch's
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     agreement = cosines(vectors, reference.embed(texts))
     if precision == "fp32":
         assert agreement.min() > 0.999999
         assert np.allclose(vectors, reference.embed(texts), atol=1e-4)
     else:
         assert agreement.min() > 0.9999
-        if cpu_has_bf16():  # really computed in bf16, not f32 under another name
+        # really computed in bf16, not f32 under another name
+        if cpu_has_bf16():
             assert agreement.max() < 0.9999999
             torch_bf16 = Embedder(device="cpu", precision="bf16", backend="torch").embed(texts)
             assert cosines(vectors, torch_bf16).min() > 0.9999
@@ -136,9 +142,13 @@ def failing_converter(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_a_model_openvino_cannot_compile_is_embedded_by_torch_under_auto(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with pytest.raises(EmbedderError, match=r"^OpenVINO cannot compile embedding model 'all-MiniLM-L6-v2' "
-                                            r"\(RuntimeError\)$"):  # fmt: skip
-        Embedder(device="cpu", precision="fp32", backend="openvino")  # asked for by name: an error, one line
+    with pytest.raises(
+        EmbedderError,
+        match=r"^OpenVINO cannot compile embedding model 'all-MiniLM-L6-v2' "
+        r"\(RuntimeError\)$",
+    ):
+        # asked for by name: an error, one line
+        Embedder(device="cpu", precision="fp32", backend="openvino")
     fallback = Embedder(device="cpu", precision="fp32")
     assert fallback.backend == "torch" and fallback.info.backend == "torch"
     assert "embedding with torch" in caplog.text
@@ -165,7 +175,8 @@ def test_a_conversion_is_kept_on_disk_for_the_next_process_and_dropped_when_the_
         assert first.backend == "openvino"
         kept = list(conversion_cache.cache_root().glob("*/model.xml"))
         assert len(kept) == 1 and kept[0].with_suffix(".bin").stat().st_size > 1_000_000
-        assert not list(conversion_cache.cache_root().glob(".staging-*"))  # renamed into place, whole
+        # renamed into place, whole
+        assert not list(conversion_cache.cache_root().glob(".staging-*"))
         vectors = first.embed(texts)
 
         def no_converter(*_args: object, **_kwargs: object) -> None:
@@ -174,24 +185,29 @@ def test_a_conversion_is_kept_on_disk_for_the_next_process_and_dropped_when_the_
         monkeypatch.setattr(openvino, "convert_model", no_converter)
         month_ago = time.time() - 31 * 86400
         os.utime(kept[0].parent, (month_ago, month_ago))
-        embedding._loaded_model.cache_clear()  # as in a new process
+        # as in a new process
+        embedding._loaded_model.cache_clear()
         second = Embedder(str(model_dir), device="cpu", precision="fp32")
-        assert second.backend == "openvino"  # read from the cache: the converter would have failed
-        assert time.time() - kept[0].parent.stat().st_mtime < 60  # marked used: pruning keeps it
+        # read from the cache: the converter would have failed
+        assert second.backend == "openvino"
+        # marked used: pruning keeps it
+        assert time.time() - kept[0].parent.stat().st_mtime < 60
         assert np.allclose(second.embed(texts), vectors, atol=1e-6)
 
         config = model_dir / "config.json"
         config.write_text(config.read_text(encoding="utf-8") + "\n", encoding="utf-8")
         embedding._loaded_model.cache_clear()
         changed = Embedder(str(model_dir), device="cpu", precision="fp32")
-        assert changed.backend == "torch"  # a new fingerprint: converting again, which fails here
+        # a new fingerprint: converting again, which fails here
+        assert changed.backend == "torch"
     finally:
         embedding._loaded_model.cache_clear()
 
 
 def test_a_conversion_that_cannot_be_saved_whole_leaves_nothing_in_the_cache(tmp_path: Path) -> None:
     def disk_full(path: Path) -> None:
-        path.write_text("<net", encoding="utf-8")  # half a file, then the disk is full
+        # half a file, then the disk is full
+        path.write_text("<net", encoding="utf-8")
         raise RuntimeError("No space left on device")
 
     target = tmp_path / "cache" / "fingerprint" / "model.xml"
@@ -211,10 +227,14 @@ def test_keeping_a_conversion_prunes_what_no_process_used_for_a_month(tmp_path: 
     """An upgrade makes a new fingerprint; the old conversion (90 MB) must not stay for good."""
     root = tmp_path / "cache"
     day, hour = 86400.0, 3600.0
-    old = aged(root / ("a" * 32), 31 * day)  # an earlier OpenVINO's conversion
-    recent = aged(root / ("b" * 32), 29 * day)  # another model, read last month
-    dead_staging = aged(root / ".staging-dead", 2 * hour)  # a process killed while saving
-    live_staging = aged(root / ".staging-live", 60.0)  # a process saving now
+    # an earlier OpenVINO's conversion
+    old = aged(root / ("a" * 32), 31 * day)
+    # another model, read last month
+    recent = aged(root / ("b" * 32), 29 * day)
+    # a process killed while saving
+    dead_staging = aged(root / ".staging-dead", 2 * hour)
+    # a process saving now
+    live_staging = aged(root / ".staging-live", 60.0)
     target = root / ("c" * 32) / "model.xml"
 
     conversion_cache.keep(lambda path: path.write_text("<net/>", encoding="utf-8"), target)
@@ -222,5 +242,6 @@ def test_keeping_a_conversion_prunes_what_no_process_used_for_a_month(tmp_path: 
     assert target.is_file()
     assert not old.exists() and not dead_staging.exists()
     assert recent.exists() and live_staging.exists()
-    assert conversion_cache.prune(root, keeping=target.parent, now=time.time() + 31 * day) == 2  # the rest
+    # the rest
+    assert conversion_cache.prune(root, keeping=target.parent, now=time.time() + 31 * day) == 2
     assert target.parent.exists()

@@ -42,22 +42,28 @@ def people() -> dict[str, str]:
     fake.seed_instance(4242)
     surname = fake.last_name()
     return {
-        "first": fake.first_name_female(), "other_first": fake.first_name_male(), "surname": surname,
-        "email": f"{fake.user_name()}@example.com", "bystander": fake.name(),
+        "first": fake.first_name_female(),
+        "other_first": fake.first_name_male(),
+        "surname": surname,
+        "email": f"{fake.user_name()}@example.com",
+        "bystander": fake.name(),
         "filler": fake.paragraph(nb_sentences=4),
-    }  # fmt: skip
+    }
 
 
 P = people()
 SUBJECT = f"{P['first']} {P['surname']}"
-RELATIVE = f"{P['other_first']} {P['surname']}"  # same surname, another person
+# same surname, another person
+RELATIVE = f"{P['other_first']} {P['surname']}"
 
 
 def write_corpus(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "a_full.txt").write_text(
         f"{SUBJECT} wrote from {P['email']} and can be called on 555-010-2000. {P['filler']} "
-        f"Later Ms {P['surname']} confirmed the refund.", encoding="utf-8")  # fmt: skip
+        f"Later Ms {P['surname']} confirmed the refund.",
+        encoding="utf-8",
+    )
     (folder / "b_surname_only.txt").write_text(
         f"Ms {P['surname']} called again about the invoice. {P['filler']}", encoding="utf-8"
     )
@@ -115,20 +121,24 @@ def test_subject_redaction_by_name_variant_and_email(workspace: tuple[Path, Inge
     tokens = subject_tokens(settings)
     before = by_source(settings)
     relative_before = before["c_relative.txt"][0]["page_content"]
-    assert len(tokens) >= 3  # the person's token in two documents, the e-mail's
+    # the person's token in two documents, the e-mail's
+    assert len(tokens) >= 3
 
     receipt = erase(settings, identifiers=[("name", f"Ms {SUBJECT.upper()}"), ("email", P["email"].upper())])
 
     assert receipt["verified"] is True
-    assert receipt["matched"]["documents"] == 2  # the full mention and the surname-only one
+    # the full mention and the surname-only one
+    assert receipt["matched"]["documents"] == 2
     after = by_source(settings)
     text = json.dumps(after)
     assert not any(token in text for token in tokens)
     assert "<PERSON>" in after["a_full.txt"][0]["page_content"]
     assert "<EMAIL_ADDRESS>" in after["a_full.txt"][0]["page_content"]
     assert "<PERSON>" in after["b_surname_only.txt"][0]["page_content"]
-    assert after["c_relative.txt"][0]["page_content"] == relative_before  # another person, same surname
-    assert subject_tokens(settings) == set()  # fingerprints gone from the lineage
+    # another person, same surname
+    assert after["c_relative.txt"][0]["page_content"] == relative_before
+    # fingerprints gone from the lineage
+    assert subject_tokens(settings) == set()
     assert verify_receipts(settings.stores).valid
 
 
@@ -149,11 +159,13 @@ def test_document_erasure_and_its_tombstone(workspace: tuple[Path, IngestSetting
     assert receipt["matched"]["documents"] == 1 and receipt["deleted"]["lineage"]["version_rows"] == 1
     assert "c_relative.txt" not in by_source(settings)
 
-    again = run_ingest([corpus], settings, keys=KEYS)  # unchanged source: stays erased
+    # unchanged source: stays erased
+    again = run_ingest([corpus], settings, keys=KEYS)
     assert again.counts.documents_indexed == 0 and "c_relative.txt" not in by_source(settings)
     edited = corpus / "c_relative.txt"
     edited.write_text(edited.read_text(encoding="utf-8") + " A new paragraph.", encoding="utf-8")
-    changed = run_ingest([corpus], settings, keys=KEYS)  # a changed source is a new document
+    # a changed source is a new document
+    changed = run_ingest([corpus], settings, keys=KEYS)
     assert changed.counts.documents_indexed == 1 and "c_relative.txt" in by_source(settings)
 
 
@@ -179,8 +191,10 @@ def rewrite_chain(connection: sqlite3.Connection, mutate: Callable[[dict[str, An
         mutate(receipt)
         receipt["prev_hash"] = prev
         receipt["hash"] = receipt_hash(receipt)
-        connection.execute("UPDATE receipts SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?",
-                           (json.dumps(receipt, sort_keys=True), prev, receipt["hash"], seq))  # fmt: skip
+        connection.execute(
+            "UPDATE receipts SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+            (json.dumps(receipt, sort_keys=True), prev, receipt["hash"], seq),
+        )
         prev = receipt["hash"]
 
 
@@ -215,19 +229,27 @@ def test_receipt_tampering_is_detected(workspace: tuple[Path, IngestSettings]) -
         assert code == 1 and result["valid"] is False
         return result
 
-    edited = attacked(lambda c: c.execute(
-        "UPDATE receipts SET body = replace(body, '\"verified\": true', '\"verified\": false') WHERE receipt_id = ?",
-        (first["receipt_id"],)))  # fmt: skip
+    edited = attacked(
+        lambda c: c.execute(
+            "UPDATE receipts SET body = replace(body, '\"verified\": true', '\"verified\": false') WHERE receipt_id = ?",
+            (first["receipt_id"],),
+        )
+    )
     assert edited["first_bad"] == first["receipt_id"] and "edited" in edited["reason"]
     rehashed = attacked(lambda c: rewrite_chain(c, lambda r: r.update(verified=False)))
     assert rehashed["first_bad"] == first["receipt_id"] and "signature" in rehashed["reason"]
-    newest_dropped = attacked(lambda c: c.execute("DELETE FROM receipts WHERE receipt_id = ?",
-                                                  (second["receipt_id"],)))  # fmt: skip
+    newest_dropped = attacked(
+        lambda c: c.execute("DELETE FROM receipts WHERE receipt_id = ?", (second["receipt_id"],))
+    )
     assert newest_dropped["reason"] == "1 receipt(s) missing: the exported head has 2"
     all_gone = attacked(lambda c: c.execute("DELETE FROM receipts"))
     assert all_gone["receipts"] == 0 and "2 receipt(s) missing" in all_gone["reason"]
-    new_identity = attacked(lambda c: (c.execute("DELETE FROM receipts"),
-                                       c.execute("DELETE FROM store_settings WHERE name = 'store_id'")))  # fmt: skip
+    new_identity = attacked(
+        lambda c: (
+            c.execute("DELETE FROM receipts"),
+            c.execute("DELETE FROM store_settings WHERE name = 'store_id'"),
+        )
+    )
     assert "another store id" in new_identity["reason"]
 
     database.write_bytes(pristine)
@@ -272,9 +294,13 @@ def test_rebuild_purge_swaps_an_alias_and_the_store_keeps_working(
     deleted_text = by_source(settings)["b_surname_only.txt"][0]["page_content"]
     before = payloads(settings)
     lineage = LineageStore(stores.lineage)
-    eraser = Eraser(lineage, lambda: VectorStore(stores.qdrant, stores.collection),
-                    lambda: Embedder(settings.embedding_model), receipt_signer(stores, lineage, create_missing=True),
-                    purge_method="rebuild")  # fmt: skip
+    eraser = Eraser(
+        lineage,
+        lambda: VectorStore(stores.qdrant, stores.collection),
+        lambda: Embedder(settings.embedding_model),
+        receipt_signer(stores, lineage, create_missing=True),
+        purge_method="rebuild",
+    )
     request_id = register_request(stores, KEYS, identifiers=[("name", SUBJECT)], mode="delete", purge=True)
     receipt = eraser.erase(request_id)
 
@@ -286,10 +312,12 @@ def test_rebuild_purge_swaps_an_alias_and_the_store_keeps_working(
     assert first is not None and first.startswith("ragmask__")
     after = payloads(settings)
     erased = set(receipt["deleted"]["qdrant"]["point_ids"])
-    assert erased and set(after) == set(before) - erased  # every live point copied, none of the erased
+    # every live point copied, none of the erased
+    assert erased and set(after) == set(before) - erased
     assert not any(deleted_text in p["page_content"] for p in after.values())
 
-    compacted = eraser.compact()  # now an alias: swapped in one operation, the first rebuild dropped
+    # now an alias: swapped in one operation, the first rebuild dropped
+    compacted = eraser.compact()
     second = physical_collection(client, "ragmask")
     assert compacted["purge_level"] == "purged" and second not in (None, first)
     assert {c.name for c in client.get_collections().collections} == {second}
@@ -297,7 +325,8 @@ def test_rebuild_purge_swaps_an_alias_and_the_store_keeps_working(
 
     edited = corpus / "c_relative.txt"
     edited.write_text(edited.read_text(encoding="utf-8") + " A new paragraph.", encoding="utf-8")
-    result = run_ingest([corpus], settings, keys=KEYS)  # ingest and search go through the alias
+    # ingest and search go through the alias
+    result = run_ingest([corpus], settings, keys=KEYS)
     assert result.counts.documents_indexed == 1 and result.points_total == len(after)
     assert run_search("contract", stores, settings.embedding_model, 1)[0]["doc_id"].startswith("doc_")
 
@@ -316,7 +345,8 @@ def test_vacuum_removes_freed_bytes_where_secure_delete_is_off(tmp_path: Path) -
         connection.execute("DELETE FROM points WHERE id = 1")
         connection.commit()
     connection.close()
-    assert secret in database.read_bytes()  # deleted, unreachable, still on disk
+    # deleted, unreachable, still on disk
+    assert secret in database.read_bytes()
     vacuum_sqlite(database)
     assert secret not in database.read_bytes()
 
@@ -348,8 +378,10 @@ def test_subject_matches_only_committed_chunks_of_the_collection(tmp_path: Path)
         return point
 
     write("ragmask", "doc_a", 1, commit=True)
-    current = write("ragmask", "doc_a", 2, commit=True)  # version 1 is superseded now
-    write("ragmask", "doc_b", 1, commit=False)  # pending: a crash before its upsert
+    # version 1 is superseded now
+    current = write("ragmask", "doc_a", 2, commit=True)
+    # pending: a crash before its upsert
+    write("ragmask", "doc_b", 1, commit=False)
     write("other", "doc_c", 1, commit=True)
     matches = ErasureStore(lineage).subject_matches("ragmask", subject)
     assert [(m.point_id, m.doc_id, m.version, m.token) for m in matches] == [
@@ -370,7 +402,8 @@ def test_one_lineage_store_serves_two_collections(workspace: tuple[Path, IngestS
     assert len(payloads(settings)) == 3 and len(payloads(second)) == 2
 
 
-STABLE_TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*_[0-9a-f]{8,64}>")  # not a bare <TYPE> marker
+# not a bare <TYPE> marker
+STABLE_TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*_[0-9a-f]{8,64}>")
 
 
 def test_a_subjects_token_leaves_the_masked_source_uri(tmp_path: Path) -> None:
@@ -380,12 +413,14 @@ def test_a_subjects_token_leaves_the_masked_source_uri(tmp_path: Path) -> None:
     settings = settings_for(tmp_path / "data")
     run_ingest([corpus], settings, keys=KEYS)
 
-    def sources() -> list[str]:  # read as an auditor would, straight from the file
+    # read as an auditor would, straight from the file
+    def sources() -> list[str]:
         with closing(sqlite3.connect(settings.stores.data_dir / "lineage.db")) as connection:
             return [row[0] for row in connection.execute("SELECT source_masked FROM documents")]
 
     [before] = sources()
-    assert STABLE_TOKEN.search(before) and SUBJECT not in before  # the name is only in the file name
+    # the name is only in the file name
+    assert STABLE_TOKEN.search(before) and SUBJECT not in before
     receipt = erase(settings, identifiers=[("name", SUBJECT)])
     assert receipt["verified"] and receipt["deleted"]["lineage"]["sources_redacted"] == 1
     [after] = sources()

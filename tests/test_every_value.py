@@ -68,13 +68,25 @@ def hostile_payloads(values: dict[str, Any]) -> list[dict[str, Any]]:
     user, domain = e[2].split("@")
     full_width = e[1].replace("@", FULL_WIDTH_AT)
     return [
-        {"text": "The customer called about a refund.", "ticket": "T-1", "customer_phone": values["phone"],
-         "card_number": values["card"], "approvals": {e[0]: "approved", values["name"]: "pending"}},
+        {
+            "text": "The customer called about a refund.",
+            "ticket": "T-1",
+            "customer_phone": values["phone"],
+            "card_number": values["card"],
+            "approvals": {e[0]: "approved", values["name"]: "pending"},
+        },
         {"text": f"Replies go to {full_width} or {user}&#64;{domain}.", "ticket": "T-2"},
-        {"text": f"Write to {e[3].replace('@', '%40')} or {e[4][:3]}\u200b{e[4][3:]} today.", "ticket": "T-3"},
-        {"text": "Forwarded.", "ticket": "T-4", "meta": {"contact": e[5].replace("@", " [at] ").replace(".", " [dot] ")}},
+        {
+            "text": f"Write to {e[3].replace('@', '%40')} or {e[4][:3]}\u200b{e[4][3:]} today.",
+            "ticket": "T-3",
+        },
+        {
+            "text": "Forwarded.",
+            "ticket": "T-4",
+            "meta": {"contact": e[5].replace("@", " [at] ").replace(".", " [dot] ")},
+        },
         {"text": "Deep.", "ticket": "T-5", "tree": nested(DEPTH, {"owner": e[6]})},
-    ]  # fmt: skip
+    ]
 
 
 def obfuscated_forms(values: dict[str, Any]) -> list[str]:
@@ -94,17 +106,28 @@ def write_raw(settings: IngestSettings, payloads: list[dict[str, Any]]) -> None:
     store.client.create_collection(
         "hostile", vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT)
     )
-    store.client.upsert("hostile", points=[models.PointStruct(id=str(uuid.uuid4()), vector=[0.5] * 4, payload=p)
-                                           for p in payloads])  # fmt: skip
+    store.client.upsert(
+        "hostile",
+        points=[models.PointStruct(id=str(uuid.uuid4()), vector=[0.5] * 4, payload=p) for p in payloads],
+    )
 
 
 def test_numbers_keys_and_deep_values_are_leaves_with_their_paths() -> None:
-    payload = {"customer_phone": 4155550123, "count": 3, "ok": True, "ratio": 0.5,
-               "approvals": {"jane@example.com": "yes", "doc_id": "x"}, "tree": nested(3, {"a": "b"})}  # fmt: skip
+    payload = {
+        "customer_phone": 4155550123,
+        "count": 3,
+        "ok": True,
+        "ratio": 0.5,
+        "approvals": {"jane@example.com": "yes", "doc_id": "x"},
+        "tree": nested(3, {"a": "b"}),
+    }
     assert sorted(payload_strings(payload)) == [
-        ("approvals.?", "yes"), ("approvals.?(key)", "jane@example.com"), ("approvals.doc_id", "x"),
-        ("customer_phone", "customer phone: 4155550123"), ("tree.child.child.child.a", "b"),
-    ]  # fmt: skip
+        ("approvals.?", "yes"),
+        ("approvals.?(key)", "jane@example.com"),
+        ("approvals.doc_id", "x"),
+        ("customer_phone", "customer phone: 4155550123"),
+        ("tree.child.child.child.a", "b"),
+    ]
     assert (
         number_text(4.15555e9) == "4155550000" and number_text(True) is None and number_text(123456) is None
     )
@@ -120,21 +143,35 @@ def test_rewrite_turns_a_changed_number_into_its_token_and_renames_a_changed_key
 
 @pytest.mark.parametrize(
     ("written", "plain"),
-    [("jane\uff20example.com", "jane@example.com"), ("jane&#64;example.com", "jane@example.com"),
-     ("jane%40example.com", "jane@example.com"), ("ja\u200bne@exa\u202emple.com", "jane@example.com"),
-     ("jane [at] example [dot] com", "jane@example.com"), ("jane (at) mail (dot) example.org", "jane@mail.example.org"),
-     ("jane at example dot com", "jane@example.com"), ("JANE AT EXAMPLE.COM", "JANE@EXAMPLE.COM")],
-)  # fmt: skip
+    [
+        ("jane\uff20example.com", "jane@example.com"),
+        ("jane&#64;example.com", "jane@example.com"),
+        ("jane%40example.com", "jane@example.com"),
+        ("ja\u200bne@exa\u202emple.com", "jane@example.com"),
+        ("jane [at] example [dot] com", "jane@example.com"),
+        ("jane (at) mail (dot) example.org", "jane@mail.example.org"),
+        ("jane at example dot com", "jane@example.com"),
+        ("JANE AT EXAMPLE.COM", "JANE@EXAMPLE.COM"),
+    ],
+)
 def test_obfuscations_are_undone_and_mapped_back(written: str, plain: str) -> None:
     text = f"Mail {written}, thanks."
     undone = Plain.of(text)
     assert undone.text == f"Mail {plain}, thanks." and plain_text(written) == plain
     (finding,) = leak_check(text)
-    assert text[finding.start : finding.end] == written  # the original characters, all of them
+    # the original characters, all of them
+    assert text[finding.start : finding.end] == written
 
 
-@pytest.mark.parametrize("prose", ["Look at example.com for the figures.", "We met at noon (at the office).",
-                                   "50% off; 100%20 is no code", "Tom &amp; Jerry"])  # fmt: skip
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "Look at example.com for the figures.",
+        "We met at noon (at the office).",
+        "50% off; 100%20 is no code",
+        "Tom &amp; Jerry",
+    ],
+)
 def test_prose_is_not_taken_for_an_address(prose: str) -> None:
     assert "@" not in Plain.of(prose).text and leak_check(prose) == []
 
@@ -167,15 +204,20 @@ def test_the_audit_sees_every_planted_value_and_the_scrub_leaves_none(settings: 
     assert result["audit"]["suspected"] == 0 and result["documents_quarantined"] == 0 and result["live"]
     target = VectorStore(settings.stores.qdrant, "hostile_masked")
     payloads = json.dumps([r.payload for r in target.scroll()])
-    stored = b"".join(p.read_bytes() for p in (settings.stores.data_dir / "qdrant" / "collection" /
-                                                "hostile_masked").rglob("*") if p.is_file())  # fmt: skip
+    stored = b"".join(
+        p.read_bytes()
+        for p in (settings.stores.data_dir / "qdrant" / "collection" / "hostile_masked").rglob("*")
+        if p.is_file()
+    )
     for value in obfuscated_forms(values):
         assert value.lower() not in payloads.lower()
         assert value.encode() not in stored
     user = values["emails"][2].split("@")[0]
-    assert user not in payloads and values["emails"][4][3:] not in payloads  # the obfuscated forms' parts
+    # the obfuscated forms' parts
+    assert user not in payloads and values["emails"][4][3:] not in payloads
     first = next(r.payload for r in target.scroll() if r.payload and "card_number" in r.payload)
-    assert str(first["customer_phone"]).startswith("<PHONE_NUMBER_")  # a number becomes its token, a string
+    # a number becomes its token, a string
+    assert str(first["customer_phone"]).startswith("<PHONE_NUMBER_")
     assert str(first["card_number"]).startswith("<CREDIT_CARD_")
     assert all(key.startswith(("<EMAIL_ADDRESS_", "<PERSON_")) for key in first["approvals"])
     after = run_audit(
@@ -204,10 +246,14 @@ def test_a_name_in_a_file_path_is_masked_and_erasure_says_verified_only_once_it_
     client.create_collection(
         "lc_src", vectors_config={"": models.VectorParams(size=8, distance=models.Distance.COSINE)}
     )
-    QdrantVectorStore(client=client, collection_name="lc_src", embedding=FakeEmbeddings(size=8)).add_documents(
-        [Document(page_content=text, metadata={"source": path}) for text in
-         ("The refund was approved on Monday.", "The card was replaced after the call.")]
-    )  # fmt: skip
+    QdrantVectorStore(
+        client=client, collection_name="lc_src", embedding=FakeEmbeddings(size=8)
+    ).add_documents(
+        [
+            Document(page_content=text, metadata={"source": path})
+            for text in ("The refund was approved on Monday.", "The card was replaced after the call.")
+        ]
+    )
     result = run_scrub(settings, ScrubRequest("lc_src", "lc_dst"))
     assert result["audit"]["suspected"] == 0 and result["points_written"] == 2
     target = VectorStore(settings.stores.qdrant, "lc_dst")
@@ -222,8 +268,19 @@ def test_a_name_in_a_file_path_is_masked_and_erasure_says_verified_only_once_it_
 
     # a point written by hand that holds the name: no lineage row knows it, the receipt must not say verified
     stray = str(uuid.uuid4())
-    target.client.upsert("lc_dst", points=[models.PointStruct(id=stray, vector={"": [0.1] * 384},
-                                                              payload={"page_content": "A note.", "metadata": {"source": path, "reviewers": {f"{given} {surname}": "ok"}}})])  # fmt: skip
+    target.client.upsert(
+        "lc_dst",
+        points=[
+            models.PointStruct(
+                id=stray,
+                vector={"": [0.1] * 384},
+                payload={
+                    "page_content": "A note.",
+                    "metadata": {"source": path, "reviewers": {f"{given} {surname}": "ok"}},
+                },
+            )
+        ],
+    )
     on_target = IngestSettings(stores=StoreSettings(data_dir=settings.stores.data_dir, collection="lc_dst"))
     first = run_erase(
         on_target, register_request(on_target.stores, KEYS, identifiers=[("name", f"{given} {surname}")])
@@ -232,10 +289,10 @@ def test_a_name_in_a_file_path_is_masked_and_erasure_says_verified_only_once_it_
     assert first["deleted"]["remaining"]["points"] == [
         {"point_id": stray, "paths": ["metadata.reviewers.?(key)", "metadata.source"]}
     ]
-    assert given not in json.dumps(first) and surname not in json.dumps(
-        first
-    )  # the receipt is stored: no value
-    assert first["matched"]["chunks"] == 2  # the scrubbed points were found through the lineage
+    # the receipt is stored: no value
+    assert given not in json.dumps(first) and surname not in json.dumps(first)
+    # the scrubbed points were found through the lineage
+    assert first["matched"]["chunks"] == 2
 
     target.delete([stray])
     second = run_erase(

@@ -24,7 +24,8 @@ from masking import MaskingKeys
 from tests.conftest import TEST_SECRET
 from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, leaked_values
 
-KEYS = MaskingKeys(TEST_SECRET.encode())  # RAGMASK_SECRET_KEY in the test environment
+# RAGMASK_SECRET_KEY in the test environment
+KEYS = MaskingKeys(TEST_SECRET.encode())
 
 
 def test_documents_past_their_retention_are_erased_with_receipts(tmp_path: Path) -> None:
@@ -32,7 +33,8 @@ def test_documents_past_their_retention_are_erased_with_receipts(tmp_path: Path)
     settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
     run_ingest([tmp_path / "corpus" / "hr"], settings, keys=KEYS)
     time.sleep(2.0)
-    run_ingest([tmp_path / "corpus" / "notes"], settings, keys=KEYS)  # two seconds younger
+    # two seconds younger
+    run_ingest([tmp_path / "corpus" / "notes"], settings, keys=KEYS)
     store = VectorStore(settings.stores.qdrant, "ragmask")
     before = store.count()
 
@@ -41,13 +43,16 @@ def test_documents_past_their_retention_are_erased_with_receipts(tmp_path: Path)
 
     done = run_expire(settings, timedelta(seconds=1.5))
     assert done.documents_expired == 1 and len(done.receipts) == 1
-    assert 0 < store.count() < before  # hr's document gone, notes' kept
+    # hr's document gone, notes' kept
+    assert 0 < store.count() < before
     assert (
         LineageStore(settings.stores.lineage).documents_in_collection("ragmask")
         and verify_receipts(settings.stores).valid
     )
-    assert done.run_rows_deleted == 1  # the first ingest's run record; the second finished after the cutoff
-    again = run_ingest([tmp_path / "corpus" / "hr"], settings, keys=KEYS)  # unchanged: stays erased
+    # the first ingest's run record; the second finished after the cutoff
+    assert done.run_rows_deleted == 1
+    # unchanged: stays erased
+    again = run_ingest([tmp_path / "corpus" / "hr"], settings, keys=KEYS)
     assert again.counts.documents_indexed == 0 and again.counts.documents_unchanged == 1
     with pytest.raises(RetentionError):
         run_expire(settings, timedelta(0))
@@ -59,8 +64,11 @@ def test_cli_expire_json(tmp_path: Path) -> None:
     settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
     run_ingest([CORPUS], settings, keys=KEYS)
     close_local_clients()
-    done = CliRunner().invoke(cli, ["expire", "--retention-days", "30", "--data-dir", str(tmp_path / "data"), "--json"],
-                              env={"PREFECT_API_URL": ""})  # fmt: skip
+    done = CliRunner().invoke(
+        cli,
+        ["expire", "--retention-days", "30", "--data-dir", str(tmp_path / "data"), "--json"],
+        env={"PREFECT_API_URL": ""},
+    )
     assert done.exit_code == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["documents_expired"] == 0 and result["retention_days"] == 30 and result["receipts"] == []
@@ -68,4 +76,5 @@ def test_cli_expire_json(tmp_path: Path) -> None:
     refused = CliRunner().invoke(
         cli, ["expire", "--retention-days", "0", "--data-dir", str(tmp_path / "data")]
     )
-    assert refused.exit_code == 2  # a usage error: the retention must be longer than zero
+    # a usage error: the retention must be longer than zero
+    assert refused.exit_code == 2

@@ -80,8 +80,10 @@ print(json.dumps({"result": result, "reindex": reindex, "compact": compact, "exp
 """
 
 
-ERASED_EMAIL = next(v for v in GOLD["hr/offer_letter.txt"] if "@" in v)  # in the indexed text
-PERSONAL_FILE_NAME = "Maria Gonzalez maria.gonzalez@example.com"  # a file name is personal data too
+# in the indexed text
+ERASED_EMAIL = next(v for v in GOLD["hr/offer_letter.txt"] if "@" in v)
+# a file name is personal data too
+PERSONAL_FILE_NAME = "Maria Gonzalez maria.gonzalez@example.com"
 AUTH_STRING = "ragmask-admin:flow-test-auth-not-for-production"
 
 
@@ -95,7 +97,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
         # everything at DEBUG: websockets then logs the API's Authorization header, pypdf and Prefect more
         "PREFECT_LOGGING_LEVEL": "DEBUG",
         "PREFECT_LOGGING_ROOT_LEVEL": "DEBUG",
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",  # migrations log every statement
+        # migrations log every statement
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
         "PREFECT_API_AUTH_STRING": AUTH_STRING,
         "PREFECT_SERVER_API_AUTH_STRING": AUTH_STRING,
         "RAGMASK_VAULT_KEY": "flow-test-vault-key-not-for-production",
@@ -109,16 +112,35 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     named.write_text("Call back about the refund before Friday.\n", encoding="utf-8")
     done = subprocess.run(
         [sys.executable, "-c", FLOW_SCRIPT, str(tmp_path / "corpus"), str(tmp_path / "data"), ERASED_EMAIL],
-        capture_output=True, text=True, env=_env(tmp_path), cwd=REPO, timeout=600, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=REPO,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS + 1
-    assert report["states"] == ["COMPLETED"] * 8  # ingest, reindex, erase, compact, audit, expire, two scrubs
-    assert {"ingest-summary", "ingest-entities", "ingest-progress", "ingest-reports", "reindex-summary",
-            "reindex-reports", "reindex-removals", "expire-receipts", "compact-receipt",
-            "erase-receipt", "audit-summary", "audit-findings", "scrub-summary", "scrub-entities",
-            "scrub-quarantine"} <= set(report["artifacts"])  # fmt: skip
+    # ingest, reindex, erase, compact, audit, expire, two scrubs
+    assert report["states"] == ["COMPLETED"] * 8
+    assert {
+        "ingest-summary",
+        "ingest-entities",
+        "ingest-progress",
+        "ingest-reports",
+        "reindex-summary",
+        "reindex-reports",
+        "reindex-removals",
+        "expire-receipts",
+        "compact-receipt",
+        "erase-receipt",
+        "audit-summary",
+        "audit-findings",
+        "scrub-summary",
+        "scrub-entities",
+        "scrub-quarantine",
+    } <= set(report["artifacts"])
     quarantined = report["quarantined"]
     assert (
         quarantined["documents_quarantined"] == 1
@@ -131,16 +153,26 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     ]
     assert report["expire"]["documents_expired"] == 0 and report["expire"]["dry_run"] is True
     runs = {name: (run_id, tags) for name, run_id, tags in report["runs"]}
-    assert {"ingest ragmask", "reindex ragmask", "erase ragmask", "compact ragmask", "audit ragmask",
-            "expire ragmask", "scrub notes_masked", "scrub tickets_masked"} == set(runs)  # fmt: skip
+    assert {
+        "ingest ragmask",
+        "reindex ragmask",
+        "erase ragmask",
+        "compact ragmask",
+        "audit ragmask",
+        "expire ragmask",
+        "scrub notes_masked",
+        "scrub tickets_masked",
+    } == set(runs)
     assert report["compact"]["request"]["kind"] == "compact" and report["compact"]["verified"] is True
-    assert runs["ingest ragmask"][1] == ["ingest", "ragmask"]  # the CLI tags its runs
+    # the CLI tags its runs
+    assert runs["ingest ragmask"][1] == ["ingest", "ragmask"]
     with closing(sqlite3.connect(tmp_path / "data" / "lineage.db")) as lineage:
         linked = dict(
             lineage.execute("SELECT kind, json_extract(settings, '$.prefect_flow_run_id') FROM runs")
         )
     assert linked["ingest"] == runs["ingest ragmask"][0] and linked["reindex"] == runs["reindex ragmask"][0]
-    assert len(report["batch_logs"]) >= 2 * (CORPUS_DOCUMENTS // 4)  # ingest's and reindex's batches of 4
+    # ingest's and reindex's batches of 4
+    assert len(report["batch_logs"]) >= 2 * (CORPUS_DOCUMENTS // 4)
     reindex = report["reindex"]
     assert reindex["documents_removed"] == 1 and len(reindex["receipts"]) == 1
     assert reindex["documents_unchanged"] == CORPUS_DOCUMENTS and reindex["documents_indexed"] == 0
@@ -152,32 +184,61 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     assert report["receipt"]["verified"] is True and report["receipt"]["matched"]["chunks"] >= 1
     assert (tmp_path / "prefect_home" / "prefect.db").is_file()
     with closing(sqlite3.connect(tmp_path / "data" / "lineage.db")) as lineage:
-        assert (
-            lineage.execute("SELECT count(*) FROM vault_keys").fetchone()[0] == CORPUS_DOCUMENTS
-        )  # one erased
+        # one erased
+        assert lineage.execute("SELECT count(*) FROM vault_keys").fetchone()[0] == CORPUS_DOCUMENTS
     secrets = [*GOLD_VALUES, PERSONAL_FILE_NAME, AUTH_STRING, base64.b64encode(AUTH_STRING.encode()).decode()]
     assert leaked_values(tmp_path / "prefect_home", secrets) == []
-    leaks = leaked_values(tmp_path / "data", secrets)  # the vault holds the values sealed only
+    # the vault holds the values sealed only
+    leaks = leaked_values(tmp_path / "data", secrets)
     # the quarantined ticket's points stay in their source, the only copy; nothing else holds a value
     assert [leak for leak in leaks if not leak[0].startswith("qdrant/collection/raw_tickets/")] == []
     assert not [v for v in secrets if v in done.stdout or v in done.stderr]
-    assert "message withheld (third-party logger)" in done.stderr  # DEBUG was on, and filtered
+    # DEBUG was on, and filtered
+    assert "message withheld (third-party logger)" in done.stderr
 
 
 def test_cli_ingest_and_search_json(tmp_path: Path) -> None:
     env = os.environ | {"PREFECT_API_URL": ""}
     command = [sys.executable, "-m", "flows.cli"]
-    ingest = subprocess.run([*command, "ingest", str(CORPUS), "--data-dir", str(tmp_path / "d"), "--json"],
-                            capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)  # fmt: skip
+    ingest = subprocess.run(
+        [*command, "ingest", str(CORPUS), "--data-dir", str(tmp_path / "d"), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+        check=False,
+    )
     assert ingest.returncode == 0, ingest.stderr[-2000:]
     result = json.loads(ingest.stdout)
-    assert set(result) == {"run_id", "collection", "documents_seen", "documents_indexed", "documents_added",
-                           "documents_changed", "documents_unchanged", "documents_quarantined", "documents_failed",
-                           "chunks_indexed", "points_total", "entities", "files_skipped", "files_unreadable", "seconds",
-                           "settings"}  # fmt: skip
+    assert set(result) == {
+        "run_id",
+        "collection",
+        "documents_seen",
+        "documents_indexed",
+        "documents_added",
+        "documents_changed",
+        "documents_unchanged",
+        "documents_quarantined",
+        "documents_failed",
+        "chunks_indexed",
+        "points_total",
+        "entities",
+        "files_skipped",
+        "files_unreadable",
+        "seconds",
+        "settings",
+    }
     assert result["documents_indexed"] == result["documents_added"] == CORPUS_DOCUMENTS
-    search = subprocess.run([*command, "search", "card charged twice", "--data-dir", str(tmp_path / "d"), "-k", "3",
-                             "--json"], capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)  # fmt: skip
+    search = subprocess.run(
+        [*command, "search", "card charged twice", "--data-dir", str(tmp_path / "d"), "-k", "3", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=600,
+        check=False,
+    )
     assert search.returncode == 0, search.stderr[-2000:]
     hits = json.loads(search.stdout)["results"]
     assert len(hits) == 3
@@ -187,8 +248,14 @@ def test_cli_ingest_and_search_json(tmp_path: Path) -> None:
 
 
 def test_cli_search_without_a_collection_is_one_line(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "flows.cli", "search", "anything", "--data-dir", str(tmp_path)],
-                          capture_output=True, text=True, cwd=REPO, timeout=300, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "search", "anything", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "ragmask: error: collection 'ragmask' does not exist; run ragmask ingest first"

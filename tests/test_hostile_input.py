@@ -88,7 +88,8 @@ def hostile_corpus(folder: Path) -> Path:
     (folder / "sub").mkdir()
     (folder / "sub" / "loop").symlink_to(folder, target_is_directory=True)
     (folder / "sub" / "again.txt").symlink_to(folder / "good.txt")
-    os.mkfifo(folder / "pipe.txt")  # reading a FIFO would block the run forever
+    # reading a FIFO would block the run forever
+    os.mkfifo(folder / "pipe.txt")
     return folder
 
 
@@ -135,15 +136,17 @@ def test_a_hostile_corpus_fails_file_by_file_and_the_good_ones_are_indexed(
 ) -> None:
     errors: dict[str, str] = {}
     settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
-    result = run_ingest([corpus], settings, keys=KEYS,
-                        on_error=lambda _doc, uri, reason: errors.__setitem__(uri, reason))  # fmt: skip
+    result = run_ingest(
+        [corpus], settings, keys=KEYS, on_error=lambda _doc, uri, reason: errors.__setitem__(uri, reason)
+    )
     counts = result.counts
-    assert counts.documents_indexed == 2  # good.txt and records.jsonl#1
-    assert counts.documents_failed == 4  # deep.json, cut.docx, bomb.docx, records.jsonl#2
+    # good.txt and records.jsonl#1
+    assert counts.documents_indexed == 2
+    # deep.json, cut.docx, bomb.docx, records.jsonl#2
+    assert counts.documents_failed == 4
     assert counts.files_skipped == 5
-    assert (
-        counts.files_unreadable == 2
-    )  # the loop and the FIFO; png, escape and duplicate are left out by choice
+    # the loop and the FIFO; png, escape and duplicate are left out by choice
+    assert counts.files_unreadable == 2
     assert "nested 1200 levels deep" in errors["deep.json"]
     assert "malformed DOCX (XMLSyntaxError)" in errors["cut.docx"]
     assert "decompression bomb" in errors["bomb.docx"]
@@ -178,8 +181,15 @@ def test_the_same_file_under_two_roots_is_one_document(tmp_path: Path) -> None:
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"PREFECT_API_URL": "", "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=600, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=600,
+        check=False,
+    )
 
 
 def test_exit_codes_and_one_line_errors(corpus: Path, tmp_path: Path) -> None:
@@ -214,8 +224,9 @@ def test_a_symlink_loop_beside_good_files_is_one_skipped_entry(tmp_path: Path) -
     (folder / "b.txt").symlink_to(folder / "a.txt")
     skipped = [s for s in iter_source_files([folder]) if isinstance(s, SkippedFile)]
     assert sorted((s.uri, s.reason) for s in skipped) == [
-        ("a.txt", "broken or looping symlink"), ("b.txt", "broken or looping symlink")
-    ]  # fmt: skip
+        ("a.txt", "broken or looping symlink"),
+        ("b.txt", "broken or looping symlink"),
+    ]
     done = run_cli("ingest", str(folder), "--data-dir", str(tmp_path / "d"), "--json", cwd=tmp_path)
     assert done.returncode == 3, done.stderr[-2000:]
     result = json.loads(done.stdout)

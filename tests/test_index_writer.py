@@ -32,8 +32,17 @@ def versions(count: int, seed: int = 31) -> list[DocumentVersion]:
         pieces = [Chunk(i, text, 0, len(text), len(text.split())) for i, text in enumerate(texts)]
         vectors = [[fake.pyfloat(min_value=-1, max_value=1) for _ in range(DIMENSION)] for _ in pieces]
         entity = MaskedEntity(token, "PERSON", "mask", [f"fp{number:04d}"], occurrences=len(texts))
-        made.append(DocumentVersion(f"doc_{number:03d}", f"{number:064x}", {"entities": 1}, pieces, vectors,
-                                    [entity], {"source": f"note {number} .txt"}))  # fmt: skip
+        made.append(
+            DocumentVersion(
+                f"doc_{number:03d}",
+                f"{number:064x}",
+                {"entities": 1},
+                pieces,
+                vectors,
+                [entity],
+                {"source": f"note {number} .txt"},
+            )
+        )
     return made
 
 
@@ -50,7 +59,8 @@ class CountingStore(VectorStore):
     def upsert(self, points: Sequence[Point]) -> None:
         self.upserts += 1
         if any(p.payload["metadata"]["doc_id"] in self.refused for p in points):
-            raise ValueError("refused")  # what a server answers to a payload it cannot take
+            # what a server answers to a payload it cannot take
+            raise ValueError("refused")
         super().upsert(points)
 
 
@@ -77,22 +87,44 @@ def stored(writer: IndexWriter) -> dict[str, Any]:
     """Every point (id, payload) and every lineage row the writer's collection has, timestamps left out."""
     with writer.lineage.transaction() as tx:
         rows = {
-            "versions": tx.execute(select(document_versions.c.doc_id, document_versions.c.version,
-                                          document_versions.c.status, document_versions.c.content_hash,
-                                          document_versions.c.chunk_count, document_versions.c.report)).all(),
-            "chunks": tx.execute(select(chunks.c.point_id, chunks.c.doc_id, chunks.c.version, chunks.c.chunk_index,
-                                        chunks.c.token_count)).all(),
-            "entities": tx.execute(select(chunk_entities.c.point_id, chunk_entities.c.fingerprint,
-                                          chunk_entities.c.token)).all(),
-            "documents": tx.execute(select(documents.c.doc_id, documents.c.current_version,
-                                           documents.c.last_status, documents.c.source_masked)).all(),
-        }  # fmt: skip
+            "versions": tx.execute(
+                select(
+                    document_versions.c.doc_id,
+                    document_versions.c.version,
+                    document_versions.c.status,
+                    document_versions.c.content_hash,
+                    document_versions.c.chunk_count,
+                    document_versions.c.report,
+                )
+            ).all(),
+            "chunks": tx.execute(
+                select(
+                    chunks.c.point_id,
+                    chunks.c.doc_id,
+                    chunks.c.version,
+                    chunks.c.chunk_index,
+                    chunks.c.token_count,
+                )
+            ).all(),
+            "entities": tx.execute(
+                select(chunk_entities.c.point_id, chunk_entities.c.fingerprint, chunk_entities.c.token)
+            ).all(),
+            "documents": tx.execute(
+                select(
+                    documents.c.doc_id,
+                    documents.c.current_version,
+                    documents.c.last_status,
+                    documents.c.source_masked,
+                )
+            ).all(),
+        }
     points = {str(r.id): (r.payload, r.vector) for r in writer.store.scroll(with_vectors=True)}
     return {name: sorted(map(tuple, found), key=repr) for name, found in rows.items()} | {"points": points}
 
 
 def test_versions_written_together_are_the_versions_written_one_at_a_time(tmp_path: Path) -> None:
-    first, second = versions(5), versions(5, seed=32)  # the second round supersedes the first
+    # the second round supersedes the first
+    first, second = versions(5), versions(5, seed=32)
     together, together_store, together_lineage = open_writer(tmp_path / "together")
     alone, alone_store, alone_lineage = open_writer(tmp_path / "alone")
     try:
@@ -101,7 +133,8 @@ def test_versions_written_together_are_the_versions_written_one_at_a_time(tmp_pa
             assert outcomes == [outcomes[0]] * 5 and isinstance(outcomes[0], int)
             for document in round_:
                 alone.write_version(alone.version_write(document), "run")
-        assert (together_store.upserts, together_lineage.commits) == (2, 2)  # once per round
+        # once per round
+        assert (together_store.upserts, together_lineage.commits) == (2, 2)
         assert (alone_store.upserts, alone_lineage.commits) == (10, 10)
         written = stored(together)
         assert written == stored(alone)
@@ -130,7 +163,8 @@ def test_a_document_the_store_refuses_costs_only_itself(tmp_path: Path) -> None:
             "doc_001",
             "doc_003",
         }
-        assert {row[0] for row in kept["versions"]} == {"doc_000", "doc_001", "doc_003"}  # nothing of doc_002
+        # nothing of doc_002
+        assert {row[0] for row in kept["versions"]} == {"doc_000", "doc_001", "doc_003"}
         assert not [row for row in kept["chunks"] if row[1] == "doc_002"]
         # sealed in the shared attempt (rolled back), then each on its own at the same version number
         assert sealed == [(d.doc_id, 1) for d in documents_] * 2

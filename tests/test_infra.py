@@ -49,16 +49,19 @@ def test_compose_runs_the_stack_with_secrets_from_the_environment() -> None:
     services = compose["services"]
     assert set(services) == {"qdrant", "postgres", "prefect-server", "worker"}
     worker_env = services["worker"]["environment"]
-    assert worker_env["RAGMASK_SECRET_KEY"].startswith("${RAGMASK_SECRET_KEY:?")  # required, never a literal
+    # required, never a literal
+    assert worker_env["RAGMASK_SECRET_KEY"].startswith("${RAGMASK_SECRET_KEY:?")
     assert worker_env["RAGMASK_LINEAGE_URL"].startswith("postgresql+psycopg://")
     assert worker_env["PREFECT_API_URL"] == "http://prefect-server:4200/api"
     for service in services.values():
         assert service["restart"] == "unless-stopped"
         for port in service.get("ports", []):
-            assert port.startswith("127.0.0.1:")  # nothing published beyond the host
+            # nothing published beyond the host
+            assert port.startswith("127.0.0.1:")
     text = (INFRA / "docker-compose.yml").read_text(encoding="utf-8")
     for secret in ("RAGMASK_SECRET_KEY", "QDRANT_API_KEY", "POSTGRES_PASSWORD"):
-        assert f"${{{secret}:?" in text and f"${{{secret}:-" not in text  # no silent default password
+        # no silent default password
+        assert f"${{{secret}:?" in text and f"${{{secret}:-" not in text
 
 
 def test_compose_commands_work_as_documented() -> None:
@@ -85,7 +88,8 @@ def test_the_qdrant_server_matches_the_client_minor_version() -> None:
         r'"qdrant-client>=(\d+)\.(\d+),<(\d+)\.(\d+)"', (REPO / "pyproject.toml").read_text(encoding="utf-8")
     )
     assert server and pin and server.groups() == pin.groups()[:2]
-    assert (int(pin.group(3)), int(pin.group(4))) == (int(pin.group(1)), int(pin.group(2)) + 1)  # one minor
+    # one minor
+    assert (int(pin.group(3)), int(pin.group(4))) == (int(pin.group(1)), int(pin.group(2)) + 1)
 
 
 def test_the_build_context_leaves_local_state_out() -> None:
@@ -95,7 +99,8 @@ def test_the_build_context_leaves_local_state_out() -> None:
 
 def test_prefect_yaml_declares_what_serve_serves() -> None:
     config = load("prefect.yaml")
-    assert "pull" not in config  # no fixed directory: `prefect deploy` records where it ran
+    # no fixed directory: `prefect deploy` records where it ran
+    assert "pull" not in config
     declared = {d["entrypoint"]: d for d in config["deployments"]}
     specs = {
         f"{s.flow.fn.__module__}.{s.flow.fn.__name__}": s for s in deployment_specs(ServePlan(("/sources",)))
@@ -108,14 +113,15 @@ def test_prefect_yaml_declares_what_serve_serves() -> None:
         assert deployment["name"] == spec.name and deployment["work_pool"]["name"] == "ragmask"
         assert deployment["description"] == spec.description
         parameters = deployment.get("parameters", {})
-        assert not re.search(r"url|key|secret|password", json.dumps(parameters))  # stored verbatim
-        if "settings" in parameters:  # every default is valid for the flow's own settings model
+        # stored verbatim
+        assert not re.search(r"url|key|secret|password", json.dumps(parameters))
+        # every default is valid for the flow's own settings model
+        if "settings" in parameters:
             SETTINGS_MODELS[spec.flow.name].model_validate(parameters["settings"])
     schedules = {e: d.get("schedules", []) for e, d in declared.items()}
     assert schedules["flows.prefect.reindex.reindex_flow"][0]["cron"] == "0 2 * * *"
-    assert (
-        schedules["flows.prefect.expire.expire_flow"][0]["active"] is False
-    )  # retention is turned on deliberately
+    # retention is turned on deliberately
+    assert schedules["flows.prefect.expire.expire_flow"][0]["active"] is False
 
 
 def test_serve_plans_every_operation_with_valid_defaults() -> None:
@@ -140,9 +146,11 @@ def test_forms_refuse_what_would_do_nothing_or_harm() -> None:
     with pytest.raises(ValidationError):
         IngestParameters(batch_documents=0)
     with pytest.raises(ValidationError):
-        IngestParameters.model_validate({"policy": "lenient"})  # presets are choices
+        # presets are choices
+        IngestParameters.model_validate({"policy": "lenient"})
     with pytest.raises(ValidationError):
-        IngestParameters.model_validate({"stores": {"colection": "typo"}})  # unknown fields are errors
+        # unknown fields are errors
+        IngestParameters.model_validate({"stores": {"colection": "typo"}})
     with pytest.raises(ValidationError):
         ExpireParameters.model_validate({"retention_days": 0})
     assert IngestParameters.model_validate({"policy": "strict"}).settings().policy == "strict"
@@ -168,15 +176,23 @@ def test_flow_store_settings_fall_back_to_the_environment(monkeypatch: pytest.Mo
 
 def test_flow_parameters_round_trip_without_the_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RAGMASK_QDRANT_API_KEY", raising=False)
-    stores = StoreSettings(data_dir=Path("/srv/data"), collection="c", qdrant_url="http://q:6333",
-                           qdrant_api_key="secret-key", lineage_url="sqlite:///l.db")  # fmt: skip
+    stores = StoreSettings(
+        data_dir=Path("/srv/data"),
+        collection="c",
+        qdrant_url="http://q:6333",
+        qdrant_api_key="secret-key",
+        lineage_url="sqlite:///l.db",
+    )
     parameters = StoreParameters.of(stores)
     assert "secret-key" not in parameters.model_dump_json()
     with pytest.raises(SettingsError, match="set RAGMASK_QDRANT_API_KEY in the environment instead"):
-        parameters.for_flow_run(api_key="secret-key")  # given as an option: it would not reach the run
-    monkeypatch.setenv("RAGMASK_QDRANT_API_KEY", "secret-key")  # the worker's own: read there
+        # given as an option: it would not reach the run
+        parameters.for_flow_run(api_key="secret-key")
+    # the worker's own: read there
+    monkeypatch.setenv("RAGMASK_QDRANT_API_KEY", "secret-key")
     assert parameters.for_flow_run(api_key="secret-key") == parameters
-    assert parameters.settings() == stores  # the worker resolves the same settings, key from its environment
+    # the worker resolves the same settings, key from its environment
+    assert parameters.settings() == stores
 
 
 def test_a_url_with_a_password_is_never_a_flow_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -186,9 +202,11 @@ def test_a_url_with_a_password_is_never_a_flow_parameter(monkeypatch: pytest.Mon
     with pytest.raises(SettingsError, match="set RAGMASK_LINEAGE_URL in the environment instead") as refused:
         parameters.for_flow_run()
     assert "s3cret-pw" not in str(refused.value)
-    assert "s3cret-pw" not in json.dumps(parameters.effective())  # shown with the password redacted
+    # shown with the password redacted
+    assert "s3cret-pw" not in json.dumps(parameters.effective())
     assert parameters.effective()["lineage_url"] == "postgresql+psycopg://ragmask:***@db:5432/ragmask"
-    monkeypatch.setenv("RAGMASK_LINEAGE_URL", url)  # the worker's own variable: left out, read there
+    # the worker's own variable: left out, read there
+    monkeypatch.setenv("RAGMASK_LINEAGE_URL", url)
     sent = parameters.for_flow_run()
     assert sent.lineage_url == "" and "s3cret-pw" not in sent.model_dump_json()
     assert sent.settings().lineage == url

@@ -23,7 +23,8 @@ from tests.conftest import REPO
 CORPUS = REPO / "examples" / "corpus"
 GOLD: dict[str, list[str]] = json.loads((REPO / "examples" / "corpus_gold.json").read_text(encoding="utf-8"))
 GOLD_VALUES = sorted({v for values in GOLD.values() for v in values})
-CORPUS_DOCUMENTS = len(GOLD) - 1 + 3  # calls.jsonl holds three records
+# calls.jsonl holds three records
+CORPUS_DOCUMENTS = len(GOLD) - 1 + 3
 PAYLOAD_KEYS = {
     "doc_id",
     "chunk_index",
@@ -85,7 +86,8 @@ def test_every_document_is_indexed(first_run: IngestResult) -> None:
 
 
 def test_no_gold_value_in_any_byte_written(first_run: IngestResult, workspace: Path) -> None:
-    close_local_clients()  # flush local Qdrant's files
+    # flush local Qdrant's files
+    close_local_clients()
     assert leaked_values(workspace / "data") == []
 
 
@@ -100,7 +102,8 @@ def test_payload_is_langchain_shaped_and_masked(first_run: IngestResult, workspa
         assert set(metadata["tokens"]) == {m.group() for m in TOKEN_PATTERN.finditer(payload["page_content"])}
         assert "source" in metadata and "provenance" in metadata
     titles = [p["metadata"].get("title", "") for p in points.values()]
-    assert any("<PERSON_" in title for title in titles)  # the DOCX/PDF titles named a person
+    # the DOCX/PDF titles named a person
+    assert any("<PERSON_" in title for title in titles)
 
 
 def test_langchain_qdrant_reads_the_collection(first_run: IngestResult, workspace: Path) -> None:
@@ -109,8 +112,13 @@ def test_langchain_qdrant_reads_the_collection(first_run: IngestResult, workspac
     from tests.frameworks import MiniLMEmbeddings
 
     store = VectorStore(settings_for(workspace / "data").stores.qdrant, "ragmask")
-    langchain_store = QdrantVectorStore(client=store.client, collection_name="ragmask", embedding=MiniLMEmbeddings(),
-                                        content_payload_key="page_content", metadata_payload_key="metadata")  # fmt: skip
+    langchain_store = QdrantVectorStore(
+        client=store.client,
+        collection_name="ragmask",
+        embedding=MiniLMEmbeddings(),
+        content_payload_key="page_content",
+        metadata_payload_key="metadata",
+    )
     documents = langchain_store.similarity_search("card charged twice, refund to IBAN", k=2)
     assert documents
     assert "<CREDIT_CARD_" in documents[0].page_content
@@ -199,9 +207,14 @@ def test_bad_input_is_skipped_with_one_line_and_the_rest_goes_on(
         '{"id": 1, "text": "fine record"}\n{"id": 2\n{"id": 3}\n', encoding="utf-8"
     )
     errors: list[str] = []
-    result = run_ingest([corpus], settings_for(tmp_path / "data"), keys=keys_module,
-                        on_error=lambda doc_id, uri, reason: errors.append(f"{uri}: {reason}"))  # fmt: skip
-    assert result.counts.documents_indexed == 2  # good.txt and record 1
+    result = run_ingest(
+        [corpus],
+        settings_for(tmp_path / "data"),
+        keys=keys_module,
+        on_error=lambda doc_id, uri, reason: errors.append(f"{uri}: {reason}"),
+    )
+    # good.txt and record 1
+    assert result.counts.documents_indexed == 2
     assert result.counts.documents_failed == 7
     assert all("\n" not in e for e in errors)
     assert any("binary" in e for e in errors) and any("UTF-8" in e for e in errors)

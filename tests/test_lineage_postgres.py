@@ -57,7 +57,8 @@ def test_ingest_on_postgres_matches_sqlite(corpus: Path, workspace: Path, postgr
     with create_engine(postgres_url).connect() as connection:
         revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     newest = max(p.name[:4] for p in (REPO / "indexers" / "migrations" / "versions").glob("0*.py"))
-    assert revision == newest  # migrated to the head, as SQLite is
+    # migrated to the head, as SQLite is
+    assert revision == newest
 
 
 def test_rerun_and_edit_on_postgres(corpus: Path, workspace: Path, postgres_url: str) -> None:
@@ -68,7 +69,8 @@ def test_rerun_and_edit_on_postgres(corpus: Path, workspace: Path, postgres_url:
     after_edit = ingest(corpus, workspace / "postgres", postgres_url)
     assert (after_edit.counts.documents_indexed, after_edit.counts.documents_unchanged) == (1, 2)
     counts = LineageStore(postgres_url).table_counts()
-    assert counts["document_versions"] == 3  # the superseded version's rows are gone
+    # the superseded version's rows are gone
+    assert counts["document_versions"] == 3
 
 
 def test_vault_and_erasure_on_postgres(

@@ -52,18 +52,22 @@ def synthetic_document(seed: int) -> tuple[str, dict[str, str]]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(min_value=0, max_value=10_000))
-@example(216)  # surname "May": a stop word, so guard 2 keeps it out of propagation
-@example(163)  # only "Ms Bryant" detected: the bare surname in "Amber Bryant" is its variant (CI found it)
+# surname "May": a stop word, so guard 2 keeps it out of propagation
+@example(216)
+# only "Ms Bryant" detected: the bare surname in "Amber Bryant" is its variant (CI found it)
+@example(163)
 def test_masked_text_never_contains_a_detected_value(masker: Masker, seed: int) -> None:
     text, values = synthetic_document(seed)
     result = masker.mask(f"doc-{seed}", text)
     assert result.masked_text is not None
-    assert splice(text, result.edits) == result.masked_text  # the edits say exactly what was replaced
+    # the edits say exactly what was replaced
+    assert splice(text, result.edits) == result.masked_text
     for span in result.spans:
         assert text[span.start : span.end] not in result.masked_text
     for key, value in values.items():
         if key == "last" and not is_usable_variant(value):
-            continue  # guard 2: a surname that is a stop word ("May", "Will") is not propagated
+            # guard 2: a surname that is a stop word ("May", "Will") is not propagated
+            continue
         if value in text:
             assert value not in result.masked_text, key
 
@@ -118,10 +122,25 @@ def test_report_holds_no_raw_value_or_token_in_any_field(masker: Masker) -> None
         for token in TOKEN_PATTERN.findall(result.masked_text or ""):
             assert token[1] not in serialised or len(token[1]) < 8
         assert set(result.report.to_dict()) == {
-            "doc_id", "run_id", "status", "started_at", "elapsed_ms", "text_chars", "windows",
-            "quarantine_reason", "entity_counts", "scores", "actions", "propagated", "distinct_values",
-            "redaction_misses", "policy", "detector", "key_id", "scope",
-        }  # fmt: skip
+            "doc_id",
+            "run_id",
+            "status",
+            "started_at",
+            "elapsed_ms",
+            "text_chars",
+            "windows",
+            "quarantine_reason",
+            "entity_counts",
+            "scores",
+            "actions",
+            "propagated",
+            "distinct_values",
+            "redaction_misses",
+            "policy",
+            "detector",
+            "key_id",
+            "scope",
+        }
 
 
 def test_policy_actions_keep_redact_allow_and_deny(keys: MaskingKeys) -> None:
@@ -156,8 +175,13 @@ def test_a_detector_error_quarantines_only_that_document(
 ) -> None:
     masker = Masker(keys, extra_recognizers=[ExplodingRecognizer()])
     good = "Call Jane Porter at 212-555-0143."
-    results = masker.mask_many([TextDocument("ok-1", good), TextDocument("bad", "EXPLODE jane@example.com"),
-                                TextDocument("ok-2", good)])  # fmt: skip
+    results = masker.mask_many(
+        [
+            TextDocument("ok-1", good),
+            TextDocument("bad", "EXPLODE jane@example.com"),
+            TextDocument("ok-2", good),
+        ]
+    )
     assert [r.report.status for r in results] == ["masked", "quarantined", "masked"]
     bad = results[1]
     assert (
@@ -184,7 +208,8 @@ def test_leak_check_remasks_a_miss_and_strict_mode_quarantines(keys: MaskingKeys
     text = "The server 192.168.10.4 belongs to Jane Porter."
     result = Masker(keys, lenient).mask("d", text)
     assert "192.168.10.4" not in (result.masked_text or "")
-    assert splice(text, result.edits) == result.masked_text  # the second pass's edit is in the text's offsets
+    # the second pass's edit is in the text's offsets
+    assert splice(text, result.edits) == result.masked_text
     assert [(m.entity_type) for m in result.report.redaction_misses] == ["IP_ADDRESS"]
     strict = policy_from_mapping({"strict": True}, base=lenient)
     quarantined = Masker(keys, strict).mask("d", text)
@@ -197,7 +222,8 @@ def test_windows_cover_the_text_and_cut_at_white_space() -> None:
     spans = list(windows(text, size=1000, overlap=100))
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
     for (_, end), (next_start, _) in itertools.pairwise(spans):
-        assert next_start < end  # overlapping
+        # overlapping
+        assert next_start < end
         assert text[end - 1] == " " or end == len(text)
     with pytest.raises(ValueError):
         list(windows(text, size=100, overlap=60))
@@ -254,8 +280,11 @@ def test_a_long_text_is_masked_in_bounded_memory() -> None:
     """Half a megabyte (100+ windows) in a fresh process: masked, no e-mail or phone left, memory flat."""
     done = subprocess.run(
         [sys.executable, str(REPO / "bench" / "long_text.py"), "--mb", "0.5", "--json"],
-        capture_output=True, text=True, check=True, timeout=600,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
     row = json.loads(done.stdout)["sizes"][0]
     assert row["status"] == "masked"
     assert row["windows"] >= 100
@@ -271,5 +300,6 @@ def test_masking_masked_text_keeps_its_tokens_whole(masker: Masker, fake: Faker)
     assert first.masked_text is not None and "<PERSON_" in first.masked_text
     again = masker.mask("doc-a", f"Call from {first.masked_text} Later {fake.name()} called.")
     assert again.masked_text is not None
-    assert first.masked_text in again.masked_text  # every token untouched, none nested
+    # every token untouched, none nested
+    assert first.masked_text in again.masked_text
     assert "<<" not in again.masked_text and again.report.entity_counts == {"PERSON": 1}

@@ -38,13 +38,17 @@ def test_fold(word: str, folded: str) -> None:
     [
         ("Deployments", WordKind.WORD),
         ("Manager", WordKind.WORD),
-        ("Dramatherapist", WordKind.WORD),  # a job by its ending
-        ("CFO", WordKind.WORD),  # an acronym
+        # a job by its ending
+        ("Dramatherapist", WordKind.WORD),
+        # an acronym
+        ("CFO", WordKind.WORD),
         ("the", WordKind.WORD),
         ("Kowalczyk", WordKind.NAME),
         ("Grace", WordKind.BOTH),
-        ("Baker", WordKind.BOTH),  # a surname and a job
-        ("Blomkvist", WordKind.UNKNOWN),  # "-kvist" is no job ending
+        # a surname and a job
+        ("Baker", WordKind.BOTH),
+        # "-kvist" is no job ending
+        ("Blomkvist", WordKind.UNKNOWN),
         ("Ζαφείρης", WordKind.UNKNOWN),
         ("直子", WordKind.UNKNOWN),
     ],
@@ -55,9 +59,19 @@ def test_word_kind(word: str, kind: WordKind) -> None:
 
 @pytest.mark.parametrize(
     "phrase",
-    ["Jordán Yüksel", "Zsolt Fleszar", "Vítězslav da Costa", "Ζαφείρης Καρατάσου", "丽娟 冉", "Julian Baker",
-     "Kevin O'Brien", "Panini Shetty-Yttehs", "DUPONT", "Rose"],
-)  # fmt: skip
+    [
+        "Jordán Yüksel",
+        "Zsolt Fleszar",
+        "Vítězslav da Costa",
+        "Ζαφείρης Καρατάσου",
+        "丽娟 冉",
+        "Julian Baker",
+        "Kevin O'Brien",
+        "Panini Shetty-Yttehs",
+        "DUPONT",
+        "Rose",
+    ],
+)
 def test_plausible_where_a_name_goes(phrase: str) -> None:
     assert plausible_in_field(phrase)
 
@@ -73,9 +87,11 @@ def test_roles_and_common_words_are_no_names(phrase: str) -> None:
 
 def test_in_text_needs_a_listed_name() -> None:
     assert plausible_in_text("Jordán Yüksel") and plausible_in_text("Grace Hill")
-    assert not plausible_in_text("Zsolt Fleszar")  # two unlisted words: only where a name goes
+    # two unlisted words: only where a name goes
+    assert not plausible_in_text("Zsolt Fleszar")
     assert not plausible_in_text("On Monday") and not plausible_in_text("New York")
-    assert not plausible_in_text("Grace")  # one word
+    # one word
+    assert not plausible_in_text("Grace")
 
 
 def test_a_role_that_is_a_surname_after_a_given_name() -> None:

@@ -92,8 +92,10 @@ def test_presets_load_and_differ() -> None:
 
 def test_policy_files_in_yaml_and_toml(tmp_path: Path) -> None:
     yaml_file = tmp_path / "p.yaml"
-    yaml_file.write_text("extends: default\nentities:\n  PERSON: redact\n  LOCATION: {action: tokenize, threshold: 0.7}\n"
-                         "allow_list: [Acme]\ndeny_list: {PROJECT: [Nightingale]}\n")  # fmt: skip
+    yaml_file.write_text(
+        "extends: default\nentities:\n  PERSON: redact\n  LOCATION: {action: tokenize, threshold: 0.7}\n"
+        "allow_list: [Acme]\ndeny_list: {PROJECT: [Nightingale]}\n"
+    )
     policy = load_policy(yaml_file)
     assert policy.rule("PERSON").action is Action.REDACT
     assert policy.rule("LOCATION").threshold == 0.7

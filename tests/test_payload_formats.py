@@ -32,7 +32,8 @@ KEYS = MaskingKeys(b"ragmask-payload-format-test-secret")
 
 
 def settings_for(data_dir: Path, payload_format: Any) -> IngestSettings:
-    return IngestSettings(  # small chunks: documents of several chunks, linked as neighbours
+    # small chunks: documents of several chunks, linked as neighbours
+    return IngestSettings(
         stores=StoreSettings(data_dir=data_dir),
         batch_documents=8,
         chunk_tokens=96,
@@ -46,7 +47,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("formats")
     shutil.copytree(CORPUS, root / "corpus")
     fake = Faker("en_US")
-    fake.seed_instance(4242)  # a document of several chunks
+    # a document of several chunks
+    fake.seed_instance(4242)
     (root / "corpus" / "minutes.txt").write_text(
         "\n\n".join(fake.paragraph(nb_sentences=6) for _ in range(6))
     )
@@ -75,17 +77,21 @@ def test_llamaindex_retriever_reads_an_ingested_collection(
 
     settings, result = llamaindex_run
     assert result.counts.documents_failed == 0 and result.points_total == result.counts.chunks_indexed
-    client = VectorStore(settings.stores.qdrant, "ragmask").client  # LlamaIndex takes a client
-    index = VectorStoreIndex.from_vector_store(QdrantVectorStore(client=client, collection_name="ragmask"),
-                                               embed_model=MiniLMLlamaEmbedding())  # fmt: skip
+    # LlamaIndex takes a client
+    client = VectorStore(settings.stores.qdrant, "ragmask").client
+    index = VectorStoreIndex.from_vector_store(
+        QdrantVectorStore(client=client, collection_name="ragmask"), embed_model=MiniLMLlamaEmbedding()
+    )
     found = index.as_retriever(similarity_top_k=3).retrieve("card charged twice, refund to IBAN")
     assert len(found) == 3 and all(isinstance(n.node, TextNode) for n in found)
     assert "<CREDIT_CARD_" in found[0].node.get_content()
     for hit in found:
         node = hit.node
-        assert node.ref_doc_id == node.metadata["doc_id"]  # the document is the node's source relationship
+        # the document is the node's source relationship
+        assert node.ref_doc_id == node.metadata["doc_id"]
         assert node.metadata["masked"] is True
-        shown = node.get_content(metadata_mode=MetadataMode.LLM)  # bookkeeping stays out of the LLM's view
+        # bookkeeping stays out of the LLM's view
+        shown = node.get_content(metadata_mode=MetadataMode.LLM)
         assert "provenance" not in shown and "pipeline_version" not in shown
         assert not [v for v in GOLD_VALUES if v in shown or v in json.dumps(node.metadata)]
     # the neighbours are linked: a document's chunks form a previous/next chain
@@ -124,7 +130,8 @@ def test_an_ingested_llamaindex_collection_audits_clean(
     llamaindex_run: tuple[IngestSettings, IngestResult],
 ) -> None:
     settings, _ = llamaindex_run
-    report = run_audit(settings.stores).to_dict()  # auto: the format is detected
+    # auto: the format is detected
+    report = run_audit(settings.stores).to_dict()
     assert report["format"] == "llamaindex" and report["suspected"] == 0, report
     assert report["points_scanned"] == VectorStore(settings.stores.qdrant, "ragmask").count() > 0
 
@@ -161,15 +168,25 @@ def test_haystack_document_store_reads_an_ingested_collection(corpus: Path) -> N
     chunks_by_doc = LineageStore(settings.stores.lineage).table_counts()
     assert chunks_by_doc["chunks"] == result.points_total
     query = Embedder().embed(["card charged twice, refund to IBAN"])[0]
-    close_local_clients()  # the folder belongs to one process at a time
-    read = subprocess.run([sys.executable, "-c", HAYSTACK_READ, str(settings.stores.qdrant.path), json.dumps(query)],
-                          capture_output=True, text=True, cwd=REPO, timeout=300, check=False)  # fmt: skip
+    # the folder belongs to one process at a time
+    close_local_clients()
+    read = subprocess.run(
+        [sys.executable, "-c", HAYSTACK_READ, str(settings.stores.qdrant.path), json.dumps(query)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
     assert read.returncode == 0, read.stderr[-2000:]
     documents = json.loads(read.stdout.strip().splitlines()[-1])
     assert len(documents["every"]) == result.points_total
-    assert all(d["meta"]["masked"] is True and d["meta"]["split_id"] == d["meta"]["chunk_index"]
-               for d in documents["every"])  # fmt: skip
-    assert documents["one"] == list(range(len(documents["one"])))  # a document's splits, in order
+    assert all(
+        d["meta"]["masked"] is True and d["meta"]["split_id"] == d["meta"]["chunk_index"]
+        for d in documents["every"]
+    )
+    # a document's splits, in order
+    assert documents["one"] == list(range(len(documents["one"])))
     assert "<CREDIT_CARD_" in documents["found"][0]
     assert not [v for v in GOLD_VALUES if v in read.stdout]
     assert leaked_values(settings.stores.data_dir) == []

@@ -127,8 +127,20 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
     (corpus / "notes" / f"{PERSONAL_FILE_NAME}.txt").write_text(
         "Call back about the refund.\n", encoding="utf-8"
     )
-    serve_args = ["--source", str(corpus), "--data-dir", str(data), "--collection", "docs",
-                  "--reindex-cron", "0 2 * * *", "--expire-cron", "30 3 * * *", "--retention-days", "3650"]  # fmt: skip
+    serve_args = [
+        "--source",
+        str(corpus),
+        "--data-dir",
+        str(data),
+        "--collection",
+        "docs",
+        "--reindex-cron",
+        "0 2 * * *",
+        "--expire-cron",
+        "30 3 * * *",
+        "--retention-days",
+        "3650",
+    ]
     with prefect_server(tmp_path / "prefect") as env:
         api = api_client(env["PREFECT_API_URL"])
         with ragmask_serve(serve_args, env, tmp_path / "serve.log"):
@@ -142,13 +154,22 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
             assert {run["expected_start_time"][11:16] for run in scheduled} == {"02:00"}
             wait_for(lambda: runs_of(api, served["expire"]["id"], "SCHEDULED"), 60, "scheduled expire runs")
             # a bound in the form holds for the API too: no run that would do nothing
-            refused = api.post(f"/deployments/{reindex['id']}/create_flow_run",
-                               json={"parameters": {"settings": {"batch_documents": 0}}})  # fmt: skip
+            refused = api.post(
+                f"/deployments/{reindex['id']}/create_flow_run",
+                json={"parameters": {"settings": {"batch_documents": 0}}},
+            )
             assert refused.status_code in {409, 422}, refused.text
             # a re-index triggered through the API with parameters, run by the served process
-            run = create_run(api, reindex["id"], {"paths": [str(corpus)], "settings": {
-                "stores": {"collection": "docs"}, "batch_documents": 4}})  # fmt: skip
-            held = []  # the write slot's occupancy while the run works
+            run = create_run(
+                api,
+                reindex["id"],
+                {
+                    "paths": [str(corpus)],
+                    "settings": {"stores": {"collection": "docs"}, "batch_documents": 4},
+                },
+            )
+            # the write slot's occupancy while the run works
+            held = []
 
             def finished_holding() -> dict[str, Any] | None:
                 held.append(api.get("/v2/concurrency_limits/ragmask-write-docs").json().get("active_slots"))
@@ -166,33 +187,43 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
             summary = next(a for a in artifacts if a["key"] == "reindex-summary")["data"]
             assert f"{CORPUS_DOCUMENTS + 1} indexed ({CORPUS_DOCUMENTS + 1} new" in summary
             slot = wait_for(lambda: released_slot(api, "ragmask-write-docs"), 60, "the write slot")
-            assert (
-                slot["limit"] == 1 and 1 in held
-            )  # held during the run (one writer per collection), released after
+            # held during the run (one writer per collection), released after
+            assert slot["limit"] == 1 and 1 in held
             # a form cannot reach outside serve's sources, nor choose another data directory
-            for parameters, named in (({"paths": ["/etc"]}, "path '/etc' lies outside"),
-                                      ({"paths": [str(corpus)], "settings": {"stores": {"data_dir": str(tmp_path)}}},
-                                       "data_dir .* cannot be set from a form")):  # fmt: skip
+            for parameters, named in (
+                ({"paths": ["/etc"]}, "path '/etc' lies outside"),
+                (
+                    {"paths": [str(corpus)], "settings": {"stores": {"data_dir": str(tmp_path)}}},
+                    "data_dir .* cannot be set from a form",
+                ),
+            ):
                 refused_run = create_run(api, reindex["id"], parameters)
                 failed = wait_for(partial(finished_run, api, refused_run["id"]), 240, "a refused run")
                 assert failed["state_type"] == "FAILED" and re.search(named, failed["state"]["message"]), (
                     failed["state"]
                 )
-            assert not (tmp_path / "lineage.db").exists()  # refused before anything was written
+            # refused before anything was written
+            assert not (tmp_path / "lineage.db").exists()
             # an operator moves the schedule in the UI
             schedule = api.get(f"/deployments/{reindex['id']}/schedules").json()[0]
-            edited = api.patch(f"/deployments/{reindex['id']}/schedules/{schedule['id']}",
-                               json={"schedule": {"cron": "15 4 * * *", "timezone": "UTC"}})  # fmt: skip
+            edited = api.patch(
+                f"/deployments/{reindex['id']}/schedules/{schedule['id']}",
+                json={"schedule": {"cron": "15 4 * * *", "timezone": "UTC"}},
+            )
             assert edited.is_success, edited.text
         # serve restarts (a new worker image, a reboot): the operator's schedule stays
         with ragmask_serve(serve_args, env, tmp_path / "serve.log"):
-            wait_for(lambda: "(schedule and defaults as set in the UI)" in (tmp_path / "serve.log").read_text(),
-                     120, "serve to start again")  # fmt: skip
+            wait_for(
+                lambda: "(schedule and defaults as set in the UI)" in (tmp_path / "serve.log").read_text(),
+                120,
+                "serve to start again",
+            )
             time.sleep(5)
             schedules = api.get(f"/deployments/{reindex['id']}/schedules").json()
             assert [s["schedule"]["cron"] for s in schedules] == ["15 4 * * *"]
             assert api.get(f"/deployments/{reindex['id']}").json()["paused"] is False
-        with ragmask_serve([*serve_args, "--reset"], env, tmp_path / "serve.log"):  # serve's own back
+        # serve's own back
+        with ragmask_serve([*serve_args, "--reset"], env, tmp_path / "serve.log"):
             wait_for(lambda: reset_to(api, reindex["id"], "0 2 * * *"), 120, "the reset schedule")
     # nothing personal in Prefect's database, logs or home: parameters are paths and settings
     secrets = [*GOLD_VALUES, PERSONAL_FILE_NAME]
@@ -206,21 +237,39 @@ def test_prefect_yaml_deploys_to_a_process_pool_whose_worker_runs_the_flows(tmp_
     with prefect_server(tmp_path / "prefect") as env:
         api = api_client(env["PREFECT_API_URL"])
         prefect = [str(BIN / "prefect"), "--no-prompt"]
-        for command in (["work-pool", "create", "ragmask", "--type", "process"],
-                        ["deploy", "--all", "--prefect-file", str(REPO / "infra" / "prefect.yaml")]):  # fmt: skip
-            done = subprocess.run([*prefect, *command], env=env, cwd=REPO, capture_output=True, text=True,
-                                  timeout=300, check=False)  # fmt: skip
+        for command in (
+            ["work-pool", "create", "ragmask", "--type", "process"],
+            ["deploy", "--all", "--prefect-file", str(REPO / "infra" / "prefect.yaml")],
+        ):
+            done = subprocess.run(
+                [*prefect, *command],
+                env=env,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
             assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         served = wait_for(lambda: all_served(api), 60, "the deployments")
         assert {d["work_pool_name"] for d in served.values()} == {"ragmask"}
         schedules = api.get(f"/deployments/{served['expire']['id']}/schedules").json()
-        assert [s["active"] for s in schedules] == [False]  # retention is turned on deliberately
+        # retention is turned on deliberately
+        assert [s["active"] for s in schedules] == [False]
         run = create_run(
             api, served["compact"]["id"], {"settings": {"stores": {"data_dir": str(tmp_path / "data")}}}
         )
-        worker_env = env | {"HOME": str(tmp_path / "home")}  # its receipt key, not the user's
-        done = subprocess.run([*prefect, "worker", "start", "--pool", "ragmask", "--run-once"], env=worker_env,
-                              cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+        # its receipt key, not the user's
+        worker_env = env | {"HOME": str(tmp_path / "home")}
+        done = subprocess.run(
+            [*prefect, "worker", "start", "--pool", "ragmask", "--run-once"],
+            env=worker_env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         finished = wait_for(lambda: finished_run(api, run["id"]), 120, "the compact run")
         assert finished["state_type"] == "COMPLETED", done.stdout[-2000:] + done.stderr[-2000:]
         assert finished["name"] == "compact ragmask"

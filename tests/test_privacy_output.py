@@ -21,8 +21,14 @@ from tests.conftest import REPO
 def corpus_values() -> dict[str, str]:
     fake = Faker("en_US")
     fake.seed_instance(2727)
-    return {"name": fake.name(), "email": f"{fake.user_name()}@example.com", "phone": "212-555-0187",
-            "ssn": fake.ssn(), "other": fake.name(), "filler": fake.paragraph(nb_sentences=3)}  # fmt: skip
+    return {
+        "name": fake.name(),
+        "email": f"{fake.user_name()}@example.com",
+        "phone": "212-555-0187",
+        "ssn": fake.ssn(),
+        "other": fake.name(),
+        "filler": fake.paragraph(nb_sentences=3),
+    }
 
 
 V = corpus_values()
@@ -33,7 +39,9 @@ def write_corpus(folder: Path) -> Path:
     folder.mkdir()
     (folder / "letter.txt").write_text(
         f"Dear {V['name']},\n\nWe reached you at {V['email']} and {V['phone']}. Your SSN {V['ssn']} is on file. "
-        f"{V['filler']}\n\nRegards,\n{V['other']}\n", encoding="utf-8")  # fmt: skip
+        f"{V['filler']}\n\nRegards,\n{V['other']}\n",
+        encoding="utf-8",
+    )
     (folder / "memo.md").write_text(f"# Memo\n\n{V['other']} met {V['name']} on Monday. {V['filler']}\n")
     # pypdf warns "invalid pdf header: b'...'" with the file's first bytes: here, the SSN
     (folder / "scan.pdf").write_bytes(f"{V['ssn']} %PDF-1.4\n1 0 obj <<>> endobj\n%%EOF".encode())
@@ -43,16 +51,28 @@ def write_corpus(folder: Path) -> Path:
 def run(
     *args: str, env: dict[str, str], cwd: Path, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], input=stdin, capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=600, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=600,
+        check=False,
+    )
 
 
 @pytest.mark.slow
 def test_every_command_at_debug_prints_no_value_and_keeps_files_private(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "corpus")
     data = str(tmp_path / "data")
-    env = os.environ | {"RAGMASK_LOG_LEVEL": "DEBUG", "PREFECT_API_URL": "", "PYTHONPATH": str(REPO),
-                        "RAGMASK_VAULT_KEY": "privacy-test-vault-key-not-for-production"}  # fmt: skip
+    env = os.environ | {
+        "RAGMASK_LOG_LEVEL": "DEBUG",
+        "PREFECT_API_URL": "",
+        "PYTHONPATH": str(REPO),
+        "RAGMASK_VAULT_KEY": "privacy-test-vault-key-not-for-production",
+    }
     env.pop("RAGMASK_DEBUG", None)
     outputs: dict[str, str] = {}
 
@@ -62,11 +82,21 @@ def test_every_command_at_debug_prints_no_value_and_keeps_files_private(tmp_path
         outputs[label] = (done.stdout if label != "rehydrate" else "") + done.stderr
         return done.stdout
 
-    command("mask", "mask", str(corpus), "--json", codes=(3,))  # scan.pdf fails
+    # scan.pdf fails
+    command("mask", "mask", str(corpus), "--json", codes=(3,))
     command("ingest", "ingest", str(corpus), "--data-dir", data, "--vault", "--json", codes=(3,))
     hits = json.loads(command("search", "search", "reached you at", "--data-dir", data, "--json"))["results"]
-    command("rehydrate", "rehydrate", "--document", hits[0]["doc_id"], "--reason", "privacy test",
-            "--data-dir", data, stdin=hits[0]["page_content"])  # fmt: skip
+    command(
+        "rehydrate",
+        "rehydrate",
+        "--document",
+        hits[0]["doc_id"],
+        "--reason",
+        "privacy test",
+        "--data-dir",
+        data,
+        stdin=hits[0]["page_content"],
+    )
     command(
         "erase subject", "erase", "--email", V["email"], "--name", V["name"], "--data-dir", data, "--json"
     )
@@ -74,7 +104,8 @@ def test_every_command_at_debug_prints_no_value_and_keeps_files_private(tmp_path
     command("verify", "receipts", "verify", "--data-dir", data, "--json")
     command("compact", "compact", "--data-dir", data, "--json")
 
-    assert "DEBUG" in outputs["ingest"]  # the level was on
+    # the level was on
+    assert "DEBUG" in outputs["ingest"]
     for label, text in outputs.items():
         assert not [v for v in VALUES if v in text or v.lower() in text.lower()], label
         assert "Traceback" not in text, label

@@ -112,7 +112,8 @@ def ner(text: str, value: str, nth: int = 0) -> DetectedSpan:
 def test_a_one_word_name_found_only_where_any_word_is_capitalised_does_not_spread() -> None:
     text = "Hi team,\nInvoices go out monthly.\nThe Invoices tab lists them. Ask Invoices? No."
     spread = propagate(text, [ner(text, "Invoices")]).spans
-    assert spread == []  # found at a line start only: masked there, nowhere else
+    # found at a line start only: masked there, nowhere else
+    assert spread == []
     after_label = "Owner: Reports\nThe Reports page is slow."
     assert propagate(after_label, [ner(after_label, "Reports")]).spans == []
 
@@ -125,10 +126,12 @@ def test_a_one_word_name_the_document_also_writes_in_lower_case_does_not_spread(
 def test_corroborated_one_word_names_still_spread() -> None:
     text = "Anna sent the file. Later Anna called, and Anna agreed."
     found_in_prose = DetectedSpan(*_span_of(text, "Anna", 1), "PERSON", 0.85, "SpacyRecognizer")
-    assert len(propagate(text, [found_in_prose]).spans) == 3  # found in running text: every "Anna"
+    # found in running text: every "Anna"
+    assert len(propagate(text, [found_in_prose]).spans) == 3
     at_line_start = "Regards,\nAnna\n\nAnna will call. Ask Anna."
     by_a_cue = DetectedSpan(*_span_of(at_line_start, "Anna", 0), "PERSON", 0.6, "PersonCueRecognizer")
-    assert len(propagate(at_line_start, [by_a_cue]).spans) == 3  # a cue corroborates it
+    # a cue corroborates it
+    assert len(propagate(at_line_start, [by_a_cue]).spans) == 3
 
 
 def _span_of(text: str, value: str, nth: int) -> tuple[int, int]:

@@ -44,7 +44,8 @@ def notes(seed: int) -> list[str]:
 
 @pytest.fixture
 def careless(tmp_path: Path) -> Iterator[tuple[IngestSettings, Path]]:
-    policy = tmp_path / "careless.yaml"  # keeps e-mail addresses: the audit's leak check finds them anyway
+    # keeps e-mail addresses: the audit's leak check finds them anyway
+    policy = tmp_path / "careless.yaml"
     policy.write_text(
         "name: careless\nextends: default\nentities:\n  EMAIL_ADDRESS: keep\n", encoding="utf-8"
     )
@@ -55,8 +56,10 @@ def careless(tmp_path: Path) -> Iterator[tuple[IngestSettings, Path]]:
     close_local_clients()
 
 
-@pytest.mark.parametrize(("text", "documents", "limit"), [("1%", 12, 0), ("1%", 250, 2), ("10%", 12, 1), ("3", 1, 3),
-                                                         ("0", 100, 0), (" 2.5 % ", 200, 5)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "documents", "limit"),
+    [("1%", 12, 0), ("1%", 250, 2), ("10%", 12, 1), ("3", 1, 3), ("0", 100, 0), (" 2.5 % ", 200, 5)],
+)
 def test_the_limit(text: str, documents: int, limit: int) -> None:
     assert QuarantineLimit(text).limit(documents) == limit
 
@@ -72,8 +75,13 @@ def raw_source(settings: IngestSettings) -> None:
     client.create_collection(
         "notes", vectors_config=models.VectorParams(size=8, distance=models.Distance.DOT)
     )
-    client.upsert("notes", points=[models.PointStruct(id=n, vector=[0.5] * 8, payload={"body": text, "note": f"n{n}"})
-                                   for n, text in enumerate(notes(71), start=1)])  # fmt: skip
+    client.upsert(
+        "notes",
+        points=[
+            models.PointStruct(id=n, vector=[0.5] * 8, payload={"body": text, "note": f"n{n}"})
+            for n, text in enumerate(notes(71), start=1)
+        ],
+    )
 
 
 def test_a_scrub_quarantines_the_dirty_document_and_goes_live_within_the_limit(
@@ -84,14 +92,16 @@ def test_a_scrub_quarantines_the_dirty_document_and_goes_live_within_the_limit(
     request = ScrubRequest(
         "notes", "notes_masked", "raw", text_field="body", doc_key="note", alias="notes_live"
     )
-    refused = run_scrub(settings, request)  # 1% of 12 documents: none may be left out
+    # 1% of 12 documents: none may be left out
+    refused = run_scrub(settings, request)
     assert (
         refused["live"] is False
         and refused["alias_swapped"] is False
         and refused["documents_quarantined"] == 1
     )
     assert refused["audit"]["by_type"] == {"EMAIL_ADDRESS": 1}
-    assert VectorStore(settings.stores.qdrant, "notes_masked").count() == DOCUMENTS  # kept as audited
+    # kept as audited
+    assert VectorStore(settings.stores.qdrant, "notes_masked").count() == DOCUMENTS
 
     result = run_scrub(replace(settings, max_quarantined="1"), request)
     assert result["live"] is True and result["alias_swapped"] is True and result["documents_quarantined"] == 1
@@ -112,7 +122,8 @@ def test_a_scrub_quarantines_the_dirty_document_and_goes_live_within_the_limit(
     assert deleting["source_deleted"] is False and deleting["source_points_kept"] == 1
     (kept,) = VectorStore(settings.stores.qdrant, "notes").scroll()
     assert kept.payload is not None and "@example.org" in kept.payload["body"]
-    assert run_scrub(settings, request)["documents_quarantined"] == 1  # the document is still there to mend
+    # the document is still there to mend
+    assert run_scrub(settings, request)["documents_quarantined"] == 1
 
 
 def write_corpus(folder: Path) -> Path:

@@ -23,7 +23,8 @@ def chunked(draw: st.DrawFn) -> tuple[str, list[tuple[int, int, str]]]:
     bounds = [0, *cuts, len(text)]
     pieces = []
     for start, end in pairwise(bounds):
-        back = draw(st.integers(0, start))  # overlap with the chunk before
+        # overlap with the chunk before
+        back = draw(st.integers(0, start))
         pieces.append((start - back, end, text[start - back : end]))
     return text, draw(st.permutations(pieces))
 
@@ -43,10 +44,14 @@ def test_the_rebuild_is_the_source(case: tuple[str, list[tuple[int, int, str]]])
 
 
 def test_chunks_that_disagree_or_do_not_fit_give_no_rebuild() -> None:
-    assert rebuild([(0, 5, "hello"), (3, 8, "XXabc")]) is None  # they disagree where they overlap
-    assert rebuild([(0, 5, "hell")]) is None  # the offsets do not fit the text
-    assert rebuild([(0, 2, "ab"), (10_000_000, 10_000_002, "cd")]) is None  # a gap nobody would cut
-    assert rebuild([(0, 2, "ab"), (4, 6, "cd")]) == "ab  cd"  # a small gap: spaces
+    # they disagree where they overlap
+    assert rebuild([(0, 5, "hello"), (3, 8, "XXabc")]) is None
+    # the offsets do not fit the text
+    assert rebuild([(0, 5, "hell")]) is None
+    # a gap nobody would cut
+    assert rebuild([(0, 2, "ab"), (10_000_000, 10_000_002, "cd")]) is None
+    # a small gap: spaces
+    assert rebuild([(0, 2, "ab"), (4, 6, "cd")]) == "ab  cd"
 
 
 @given(st.data())
@@ -56,7 +61,8 @@ def test_slices_cut_at_a_boundary_join_back_to_the_masked_whole(data: st.DataObj
     boundary = data.draw(st.integers(0, len(text)))
     left, right = cut(text, edits, 0, boundary), cut(text, edits, boundary, len(text))
     crossing = [token for a, b, token in edits if a < boundary < b]
-    if crossing:  # a value split by the boundary is its token on both sides
+    # a value split by the boundary is its token on both sides
+    if crossing:
         assert all(token in left and token in right for token in crossing)
         assert left + right == splice(text, edits).replace(crossing[0], crossing[0] * 2, 1)
     else:

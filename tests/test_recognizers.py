@@ -59,7 +59,8 @@ def found(recognizer: RuleRecognizer, text: str) -> list[str]:
             "It is the corner of ul. Lipowa 42 and Harlan Bypass",
             "the corner of ul. Lipowa 42 and Harlan Bypass",
         ),
-        ("lives at 71 skovvej 9, odense", "71 skovvej 9, odense"),  # the town too
+        # the town too
+        ("lives at 71 skovvej 9, odense", "71 skovvej 9, odense"),
         ("Address: Jesselring 705, 34067 Wiedenbrück\n", "Jesselring 705, 34067 Wiedenbrück"),
     ],
 )
@@ -86,7 +87,8 @@ def test_every_faker_street_address_is_found(locale: str) -> None:
     for _ in range(300):
         street = fake.street_address().strip()
         if not any(c.isdigit() for c in street):
-            continue  # "rue Julien Laurent": a street without a number identifies nobody
+            # "rue Julien Laurent": a street without a number identifies nobody
+            continue
         tried += 1
         address = f"{street}, {fake.city()}"
         text = f"She wrote from {address}. Call her before Friday."
@@ -123,7 +125,8 @@ def test_date_of_birth_needs_birth_context() -> None:
 
 def test_ages() -> None:
     text = "a 65-year-old male; I'll turn 21 soon; aged 40"
-    assert {(a, b) for a, b, _ in AgeRecognizer().find(text)} == {(2, 4), (30, 32), (44, 46)}  # by position
+    # by position
+    assert {(a, b) for a, b, _ in AgeRecognizer().find(text)} == {(2, 4), (30, 32), (44, 46)}
     assert "300" not in found(AgeRecognizer(), "the tower is 300 years old")
 
 
@@ -153,8 +156,11 @@ def test_labelled_phones_in_local_formats() -> None:
 def test_north_american_shape_with_extensions_and_unassigned_area_codes() -> None:
     text = "Call 001-291-278-2793x1152, +1-395-973-7967 or (390) 484-8254 ext. 12; fax 390.484.8254."
     assert found(NorthAmericanPhoneRecognizer(), text) == [
-        "001-291-278-2793x1152", "+1-395-973-7967", "(390) 484-8254 ext. 12", "390.484.8254",
-    ]  # fmt: skip
+        "001-291-278-2793x1152",
+        "+1-395-973-7967",
+        "(390) 484-8254 ext. 12",
+        "390.484.8254",
+    ]
     not_phones = "Order 123-456-78901, version 2.555.123.4567, ISBN 978-3-16-148410-0, id 12-345-6789"
     assert found(NorthAmericanPhoneRecognizer(), not_phones) == []
 
@@ -223,8 +229,11 @@ def test_an_address_after_its_label_is_masked_whole_in_any_layout(locale: str) -
     fake.seed_instance(13)
     for _ in range(5):
         value = f"{fake.street_address()}, {fake.postcode()} {fake.city()}".replace("\n", ", ")
-        for text in (f"Home address: {value}\nPhone: none", f"**Address:** {value}",
-                     f"She wrote that my home address is {value}. Thanks for checking."):  # fmt: skip
+        for text in (
+            f"Home address: {value}\nPhone: none",
+            f"**Address:** {value}",
+            f"She wrote that my home address is {value}. Thanks for checking.",
+        ):
             assert found(LabelledAddressRecognizer(), text) == [value], text
 
 
@@ -235,8 +244,10 @@ def test_a_label_without_an_address_is_left_alone() -> None:
 
 def test_names_after_person_labels_even_when_the_ner_model_misses_them(fake: Faker) -> None:
     chair, secretary, other = fake.name(), fake.name(), fake.name()
-    text = (f"Attendees: {chair}, {secretary} and {other}\n**Manager:** Maja van der Plas\n"
-            f"To: {chair} <someone@example.com>\nPatient: Dr. {other}   MRN: 1234567\n")  # fmt: skip
+    text = (
+        f"Attendees: {chair}, {secretary} and {other}\n**Manager:** Maja van der Plas\n"
+        f"To: {chair} <someone@example.com>\nPatient: Dr. {other}   MRN: 1234567\n"
+    )
     assert found(LabelledPersonRecognizer(), text) == [
         chair,
         secretary,
@@ -275,15 +286,30 @@ def test_an_employee_id_is_an_identifier() -> None:
             "217 9 rue des Lilas Apt. 12 SAINT-GENIS France",
         ),
         # Hungarian house numbers end with a full stop, and the lines after it are still the address
-        ("at 4180 Kossuth u. 42.\nCuritiba\n, PR\n Brazil 80410", "4180 Kossuth u. 42.\nCuritiba\n, PR\n Brazil 80410"),
+        (
+            "at 4180 Kossuth u. 42.\nCuritiba\n, PR\n Brazil 80410",
+            "4180 Kossuth u. 42.\nCuritiba\n, PR\n Brazil 80410",
+        ),
         ("512 Duna rkp. 7. Apt. 31", "512 Duna rkp. 7. Apt. 31"),
         # a building number before a P.O. box; a country after the town, then prose
-        ("with 3301 P.O. Box 518 Apt. 77, Tartu, Estonia before Monday", "3301 P.O. Box 518 Apt. 77, Tartu, Estonia"),
-        ("arrived at 5512 3 Marlow Drive Suite 40 TOOLANGI Australia on Friday.", "5512 3 Marlow Drive Suite 40 TOOLANGI Australia"),
-        ("7714 Husova 12\n Suite 9\n Lipno nad Vltavou\n Czech Republic 38278", "7714 Husova 12\n Suite 9\n Lipno nad Vltavou\n Czech Republic 38278"),
-        ("It's in 310 18 Kowhai Road Suite 7 Taupo New Zealand", "310 18 Kowhai Road Suite 7 Taupo New Zealand"),
+        (
+            "with 3301 P.O. Box 518 Apt. 77, Tartu, Estonia before Monday",
+            "3301 P.O. Box 518 Apt. 77, Tartu, Estonia",
+        ),
+        (
+            "arrived at 5512 3 Marlow Drive Suite 40 TOOLANGI Australia on Friday.",
+            "5512 3 Marlow Drive Suite 40 TOOLANGI Australia",
+        ),
+        (
+            "7714 Husova 12\n Suite 9\n Lipno nad Vltavou\n Czech Republic 38278",
+            "7714 Husova 12\n Suite 9\n Lipno nad Vltavou\n Czech Republic 38278",
+        ),
+        (
+            "It's in 310 18 Kowhai Road Suite 7 Taupo New Zealand",
+            "310 18 Kowhai Road Suite 7 Taupo New Zealand",
+        ),
     ],
-)  # fmt: skip
+)
 def test_address_tails_units_and_countries(text: str, address: str) -> None:
     """The longest match is the whole address, no more (a bare unit line may match on its own too)."""
     assert max(found(StreetAddressRecognizer(), text), key=len) == address
@@ -326,7 +352,8 @@ def test_person_cues_for_prose_names() -> None:
     recognizer = PersonCueRecognizer()
     assert found(recognizer, 'Marta shouted at Devon: "Why?"') == ["Devon", "Marta"]
     assert found(recognizer, "Oliver lives on 14 Ashdown Road.") == ["Oliver"]
-    assert found(recognizer, "He lives on a quiet street.") == []  # a pronoun is no name
+    # a pronoun is no name
+    assert found(recognizer, "He lives on a quiet street.") == []
     assert found(recognizer, "I would like to add my kid Elena to the policy.") == ["Elena"]
     assert found(recognizer, "Her maiden name is Vale") == ["Vale"]
     assert found(recognizer, "What is your last name? Corrigan") == ["Corrigan"]
@@ -344,7 +371,8 @@ def test_a_line_of_a_person_span_that_opens_a_sentence_is_no_name() -> None:
     text = "Manager: Saar van Baalen\n\nInvoices go out monthly."
     whole = span(text.index("Saar"), text.index(" go"), "PERSON", 0.85)
     assert [text[p.start : p.end] for p in person_parts(text, whole)] == ["Saar van Baalen"]
-    memo = "Memo\n\nAmy Lee"  # one word alone on its line is kept: it may be a name
+    # one word alone on its line is kept: it may be a name
+    memo = "Memo\n\nAmy Lee"
     assert [memo[p.start : p.end] for p in person_parts(memo, span(0, len(memo), "PERSON"))] == [
         "Memo",
         "Amy Lee",
@@ -367,7 +395,8 @@ def _artifacts(text: str, entities: list[tuple[str, str]]) -> NlpArtifacts:
         tokens=doc,
         tokens_indices=[],
         lemmas=[],
-        nlp_engine=None,  # the recognizer reads only the tokens
+        # the recognizer reads only the tokens
+        nlp_engine=None,
         language="en",
     )
 
@@ -382,15 +411,19 @@ def test_a_given_name_mislabelled_by_the_ner_model_is_a_person() -> None:
 
     assert people("Why is Rebecca so quiet today?", [("Rebecca", "GPE")]) == ["Rebecca"]
     assert people("the assistant to Crystal Moreno, and", [("Crystal Moreno", "ORG")]) == ["Crystal Moreno"]
-    assert people("She lives in Florence.", [("Florence", "GPE")]) == []  # a place after "in"
-    assert people("He moved to Florence.", [("Florence", "GPE")]) == []  # a place after "to"
+    # a place after "in"
+    assert people("She lives in Florence.", [("Florence", "GPE")]) == []
+    # a place after "to"
+    assert people("He moved to Florence.", [("Florence", "GPE")]) == []
     assert people("Talk to Florence today.", [("Florence", "ORG")]) == ["Florence"]
-    assert people("We Hope so.", [("Hope", "ORG")]) == []  # a common word alone proves nothing
-    assert people("Scott Holdings reported.", [("Scott Holdings", "ORG")]) == []  # a company word
-    assert people("Invoices from Acme.", [("Acme", "ORG")]) == []  # not a given name
-    assert (
-        people("Mary Smith said.", [("Mary Smith", "PERSON")]) == []
-    )  # the NER model's own persons stay its
+    # a common word alone proves nothing
+    assert people("We Hope so.", [("Hope", "ORG")]) == []
+    # a company word
+    assert people("Scott Holdings reported.", [("Scott Holdings", "ORG")]) == []
+    # not a given name
+    assert people("Invoices from Acme.", [("Acme", "ORG")]) == []
+    # the NER model's own persons stay its
+    assert people("Mary Smith said.", [("Mary Smith", "PERSON")]) == []
 
 
 def test_given_name_corroboration_with_the_real_model() -> None:

@@ -66,7 +66,8 @@ def test_reindex_adds_replaces_and_erases_what_vanished(settings: IngestSettings
     gone = corpus / "hr" / "offer_letter.txt"
     gone.unlink()
     broken = next(corpus.rglob("*.docx"))
-    broken.write_bytes(b"PK\x03\x04 this is no longer a valid archive")  # unreadable: its document stays
+    # unreadable: its document stays
+    broken.write_bytes(b"PK\x03\x04 this is no longer a valid archive")
 
     second = run_reindex([corpus], settings, keys=KEYS)
     counts = second.ingest.counts
@@ -74,12 +75,14 @@ def test_reindex_adds_replaces_and_erases_what_vanished(settings: IngestSettings
     assert second.documents_removed == 1 and len(second.receipts) == 1
     after = doc_points(settings)
     removed = set(before) - set(after)
-    assert len(removed) == 1 and len(after) == len(before)  # one gone, one new; the broken DOCX's stays
+    # one gone, one new; the broken DOCX's stays
+    assert len(removed) == 1 and len(after) == len(before)
     assert second.points_total == sum(after.values())
     check = verify_receipts(settings.stores)
     assert check.valid and check.receipts == 1
 
-    third = run_reindex([corpus], settings, keys=KEYS)  # nothing changed since: a no-op
+    # nothing changed since: a no-op
+    third = run_reindex([corpus], settings, keys=KEYS)
     assert third.documents_removed == 0 and third.ingest.counts.documents_indexed == 0
     assert doc_points(settings) == after
     close_local_clients()
@@ -103,8 +106,11 @@ def test_a_file_named_directly_covers_only_itself(settings: IngestSettings, corp
     run_ingest([corpus], settings, keys=KEYS)
     (corpus / "clinic" / "visit_note.txt").unlink()
     only = run_reindex(
-        [corpus / "hr" / "offer_letter.txt"], settings, keys=KEYS
-    )  # nothing else is in its scope
+        [corpus / "hr" / "offer_letter.txt"],
+        settings,
+        keys=KEYS,
+        # nothing else is in its scope
+    )
     assert only.documents_removed == 0 and only.ingest.counts.documents_unchanged == 1
     whole = run_reindex([corpus], settings, keys=KEYS)
     assert whole.documents_removed == 1
@@ -118,14 +124,16 @@ def test_a_change_of_settings_is_refused_before_anything_is_written(
     runs = LineageStore(settings.stores.lineage).table_counts()["runs"]
     with pytest.raises(SettingsChangedError, match="another policy: an incremental run would mix versions"):
         run_reindex([corpus], replace(settings, policy="strict"), keys=KEYS)
-    with pytest.raises(LineageError, match="written with masking key"):  # a store holds one key
+    # a store holds one key
+    with pytest.raises(LineageError, match="written with masking key"):
         run_ingest([corpus], settings, keys=MaskingKeys(b"another-secret-entirely-0123"))
     assert VectorStore(settings.stores.qdrant, "ragmask").count() == points
     assert LineageStore(settings.stores.lineage).table_counts()["runs"] == runs
 
 
 def test_cli_reindex_json(settings: IngestSettings, corpus: Path) -> None:
-    env = {"PREFECT_API_URL": ""}  # the CLI's direct path
+    # the CLI's direct path
+    env = {"PREFECT_API_URL": ""}
     arguments = ["reindex", str(corpus / "notes"), "--data-dir", str(settings.stores.data_dir), "--json"]
     first = CliRunner().invoke(cli, arguments, env=env)
     assert first.exit_code == 0, first.stderr
@@ -133,8 +141,18 @@ def test_cli_reindex_json(settings: IngestSettings, corpus: Path) -> None:
     done = CliRunner().invoke(cli, arguments, env=env)
     assert done.exit_code == 0, done.stderr
     result = json.loads(done.stdout)
-    assert {"run_id", "collection", "documents_added", "documents_changed", "documents_removed", "documents_unchanged",
-            "documents_failed", "chunks_indexed", "points_total", "receipts"} <= set(result)  # fmt: skip
+    assert {
+        "run_id",
+        "collection",
+        "documents_added",
+        "documents_changed",
+        "documents_removed",
+        "documents_unchanged",
+        "documents_failed",
+        "chunks_indexed",
+        "points_total",
+        "receipts",
+    } <= set(result)
     assert result["documents_removed"] == 1 and len(result["receipts"]) == 1
     assert not [v for v in GOLD_VALUES if v in done.stdout or v in done.stderr]
 
@@ -150,7 +168,8 @@ def test_cli_reindex_json(settings: IngestSettings, corpus: Path) -> None:
 def test_a_full_reindex_swaps_in_a_fresh_collection_and_keeps_the_previous_one(
     settings: IngestSettings, corpus: Path
 ) -> None:
-    run_ingest([corpus], settings, keys=KEYS)  # a plain collection, as ingest makes it
+    # a plain collection, as ingest makes it
+    run_ingest([corpus], settings, keys=KEYS)
     hipaa = replace(settings, policy="hipaa")
     with pytest.raises(SettingsChangedError):
         run_reindex([corpus], hipaa, keys=KEYS)
@@ -158,7 +177,8 @@ def test_a_full_reindex_swaps_in_a_fresh_collection_and_keeps_the_previous_one(
     first = run_reindex([corpus], hipaa, keys=KEYS, full=True)
     live = VectorStore(settings.stores.qdrant, "ragmask")
     assert first.full and first.swapped_in is not None and first.swapped_in.startswith("ragmask__")
-    assert live.physical() == first.swapped_in and first.previous_kept is None  # a plain one cannot be kept
+    # a plain one cannot be kept
+    assert live.physical() == first.swapped_in and first.previous_kept is None
     assert first.points_total == live.count() == first.ingest.counts.chunks_indexed
     assert set(doc_points(settings)) == set(
         LineageStore(settings.stores.lineage).documents_in_collection("ragmask")
@@ -166,7 +186,8 @@ def test_a_full_reindex_swaps_in_a_fresh_collection_and_keeps_the_previous_one(
     assert run_reindex([corpus], hipaa, keys=KEYS).ingest.counts.documents_unchanged == CORPUS_DOCUMENTS
 
     (corpus / "clinic" / "visit_note.txt").unlink()
-    second = run_reindex([corpus], settings, keys=KEYS, full=True)  # back to the default policy
+    # back to the default policy
+    second = run_reindex([corpus], settings, keys=KEYS, full=True)
     assert second.previous_kept == first.swapped_in and live.physical() == second.swapped_in
     assert second.documents_removed == 1 and len(second.receipts) == 1
     # the removal was an erasure: it dropped the kept collection, which the lineage cannot reach into
@@ -183,9 +204,8 @@ def test_a_full_reindex_that_does_not_audit_clean_changes_nothing(
     live = VectorStore(settings.stores.qdrant, "ragmask")
     points, physical = doc_points(settings), live.physical()
     lineage_before = LineageStore(settings.stores.lineage).table_counts()
-    careless = (
-        tmp_path / "careless.yaml"
-    )  # a policy that keeps e-mail addresses: the audit's leak check finds them
+    # a policy that keeps e-mail addresses: the audit's leak check finds them
+    careless = tmp_path / "careless.yaml"
     careless.write_text("name: careless\nextends: default\nentities:\n  EMAIL_ADDRESS: keep\n")
     with pytest.raises(
         FullReindexRefusedError, match=r"more than --max-quarantined 1%\): dropped; 'ragmask' is unchanged"

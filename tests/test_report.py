@@ -16,7 +16,8 @@ from masking import MaskingKeys
 from tests.conftest import TEST_SECRET
 from tests.test_ingest_e2e import CORPUS, GOLD
 
-KEYS = MaskingKeys(TEST_SECRET.encode())  # the CLI's key: RAGMASK_SECRET_KEY in the test environment
+# the CLI's key: RAGMASK_SECRET_KEY in the test environment
+KEYS = MaskingKeys(TEST_SECRET.encode())
 
 
 def report(data_dir: Path, document: str) -> tuple[int, str, str]:

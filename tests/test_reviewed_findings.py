@@ -43,9 +43,16 @@ def write_raw(data_dir: Path, collection: str, texts: list[str]) -> None:
     store.client.create_collection(
         collection, vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT)
     )
-    store.client.upsert(collection, points=[models.PointStruct(id=str(uuid.uuid4()), vector=[0.5] * 4,
-                                                               payload={"text": t, "ticket": f"T-{n}"})
-                                            for n, text in enumerate(texts) for t in [text]])  # fmt: skip
+    store.client.upsert(
+        collection,
+        points=[
+            models.PointStruct(
+                id=str(uuid.uuid4()), vector=[0.5] * 4, payload={"text": t, "ticket": f"T-{n}"}
+            )
+            for n, text in enumerate(texts)
+            for t in [text]
+        ],
+    )
 
 
 def cli_run(*args: str) -> tuple[int, str]:
@@ -71,8 +78,17 @@ def test_an_accepted_finding_is_passed_over_and_listed_by_audits_and_scrubs(data
     assert (
         cli_run("audit", "accept", "not-a-fingerprint", "--reason", "x", "--data-dir", str(data_dir))[0] == 1
     )
-    code, output = cli_run("audit", "accept", finding["fingerprint"], "--reason", "the support team's shared mailbox",
-                           "--data-dir", str(data_dir), "--collection", "tickets")  # fmt: skip
+    code, output = cli_run(
+        "audit",
+        "accept",
+        finding["fingerprint"],
+        "--reason",
+        "the support team's shared mailbox",
+        "--data-dir",
+        str(data_dir),
+        "--collection",
+        "tickets",
+    )
     assert code == 0 and "1 findings of tickets accepted" in output
 
     again = run_audit(StoreSettings(data_dir=data_dir, collection="tickets"), payload_format="raw").to_dict()
@@ -92,11 +108,22 @@ def test_an_accepted_finding_is_passed_over_and_listed_by_audits_and_scrubs(data
     settings = IngestSettings(stores=StoreSettings(data_dir=data_dir), policy=str(careless), workers=1)
     request = ScrubRequest("tickets", "tickets_masked", "raw", text_field="text", doc_key="ticket")
     first = run_scrub(settings, request)
-    assert first["documents_quarantined"] == 1 and first["live"] is False  # 1 of 2 is over the 1% limit
+    # 1 of 2 is over the 1% limit
+    assert first["documents_quarantined"] == 1 and first["live"] is False
     fingerprint = first["audit"]["findings"][0]["fingerprint"]
-    assert fingerprint == finding["fingerprint"]  # the same value is one finding to review, in any collection
-    cli_run("audit", "accept", fingerprint, "--reason", "shared mailbox", "--data-dir", str(data_dir),
-            "--collection", "tickets_masked")  # fmt: skip
+    # the same value is one finding to review, in any collection
+    assert fingerprint == finding["fingerprint"]
+    cli_run(
+        "audit",
+        "accept",
+        fingerprint,
+        "--reason",
+        "shared mailbox",
+        "--data-dir",
+        str(data_dir),
+        "--collection",
+        "tickets_masked",
+    )
     second = run_scrub(settings, request)
     assert (
         second["live"] is True

@@ -23,7 +23,8 @@ def test_ids_come_back_grouped_by_document_in_first_seen_order(rows: list[tuple[
     assert [doc for doc, _ in groups] == list(dict.fromkeys(doc for doc, _ in rows))
     for doc, ids in groups:
         expected = [pid for d, pid in rows if d == doc]
-        assert sorted(map(repr, ids)) == sorted(map(repr, expected))  # same ids, same types (7 is not "7")
+        # same ids, same types (7 is not "7")
+        assert sorted(map(repr, ids)) == sorted(map(repr, expected))
 
 
 def test_the_plan_file_is_private_and_removed() -> None:

@@ -69,14 +69,25 @@ def run_commands(tmp: Path, env: dict[str, str]) -> dict[str, Any]:
     corpus = tmp / "corpus"
     shutil.copytree(CORPUS, corpus)
     done = subprocess.run(
-        [sys.executable, "-c", COMMANDS_SCRIPT, str(corpus), str(tmp / "data"), str(tmp / "keys" / "masking.key"),
-         str(model_path())],
-        capture_output=True, text=True, env=env, cwd=REPO, timeout=900, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            COMMANDS_SCRIPT,
+            str(corpus),
+            str(tmp / "data"),
+            str(tmp / "keys" / "masking.key"),
+            str(model_path()),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=900,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    output = (
-        done.stdout.strip().splitlines()[-1].replace(str(tmp), "<tmp>")
-    )  # the two runs' own folders aside
+    # the two runs' own folders aside
+    output = done.stdout.strip().splitlines()[-1].replace(str(tmp), "<tmp>")
     result: dict[str, Any] = json.loads(output)
     return result
 
@@ -98,7 +109,8 @@ def test_direct_and_prefect_paths_run_with_identical_settings(tmp_path: Path) ->
     for name in ("ingest", "reindex", "audit", "scrub", "expire"):
         settings = direct["outputs"][name]["settings"]
         assert settings == through_prefect["outputs"][name]["settings"], name
-        assert through_prefect["received"][name] == settings, name  # what the flow run was given, resolved
+        # what the flow run was given, resolved
+        assert through_prefect["received"][name] == settings, name
     ingest = direct["outputs"]["ingest"]["settings"]
     assert (ingest["policy"], ingest["spacy_model"], ingest["payload_format"]) == (
         "strict",
@@ -107,7 +119,8 @@ def test_direct_and_prefect_paths_run_with_identical_settings(tmp_path: Path) ->
     )
     assert ingest["embedding_model"] == str(model_path()) and ingest["key_file"] == "<tmp>/keys/masking.key"
     assert ingest["batch_documents"] == 5 and ingest["stores"]["data_dir"] == "<tmp>/data"
-    for name in ("erase", "compact"):  # their --json is the receipt; the flow run got the CLI's settings
+    # their --json is the receipt; the flow run got the CLI's settings
+    for name in ("erase", "compact"):
         received = through_prefect["received"][name]
         assert (
             received["stores"] == ingest["stores"]
@@ -141,13 +154,16 @@ def test_a_folder_ragmask_did_not_make_is_never_changed_behind_its_owner(tmp_pat
         private_directory(shared)
     assert mode(shared) == 0o755 and list(shared.iterdir()) == []
     verified = CliRunner().invoke(cli, ["receipts", "verify", "--data-dir", str(shared)])
-    assert verified.exit_code == 0 and mode(shared) == 0o755 and list(shared.iterdir()) == []  # read-only
-    older = tmp_path / "older"  # a data directory an older ragmask made: its stores are in it
+    # read-only
+    assert verified.exit_code == 0 and mode(shared) == 0o755 and list(shared.iterdir()) == []
+    # a data directory an older ragmask made: its stores are in it
+    older = tmp_path / "older"
     older.mkdir(mode=0o755)
     older.chmod(0o755)
     (older / "lineage.db").touch()
     assert mode(private_directory(older)) == 0o700 and (older / MARKER).is_file()
-    owned = tmp_path / "owned"  # its owner made it private: used as it is
+    # its owner made it private: used as it is
+    owned = tmp_path / "owned"
     owned.mkdir(mode=0o700)
     assert mode(private_directory(owned)) == 0o700
     done = CliRunner().invoke(cli, ["init", "--data-dir", str(shared)])

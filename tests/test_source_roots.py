@@ -59,11 +59,18 @@ def test_a_form_cannot_choose_its_stores_under_serve(monkeypatch: pytest.MonkeyP
     served = tmp_path / "data"
     monkeypatch.setenv("RAGMASK_DATA_DIR", str(served))
     monkeypatch.setenv(FORM_STORES, LOCKED)
-    IngestParameters(stores=StoreParameters(collection="docs")).for_flow_run()  # empty: serve's stores
-    IngestParameters(stores=StoreParameters(data_dir=str(served))).for_flow_run()  # the same folder
-    for field, value in (("data_dir", str(tmp_path / "elsewhere")), ("qdrant_path", str(tmp_path / "q")),
-                         ("lineage_url", "sqlite:////tmp/other.db"), ("qdrant_url", "http://127.0.0.1:6333")):  # fmt: skip
+    # empty: serve's stores
+    IngestParameters(stores=StoreParameters(collection="docs")).for_flow_run()
+    # the same folder
+    IngestParameters(stores=StoreParameters(data_dir=str(served))).for_flow_run()
+    for field, value in (
+        ("data_dir", str(tmp_path / "elsewhere")),
+        ("qdrant_path", str(tmp_path / "q")),
+        ("lineage_url", "sqlite:////tmp/other.db"),
+        ("qdrant_url", "http://127.0.0.1:6333"),
+    ):
         with pytest.raises(SettingsError, match=f"{field} .* cannot be set from a form"):
             IngestParameters(stores=StoreParameters(**{field: value})).for_flow_run()
-    monkeypatch.setenv(FORM_STORES, "")  # serve --allow-form-stores
+    # serve --allow-form-stores
+    monkeypatch.setenv(FORM_STORES, "")
     IngestParameters(stores=StoreParameters(data_dir=str(tmp_path / "elsewhere"))).for_flow_run()

@@ -52,24 +52,40 @@ def raw_parts(masker: Masker, text: str, names: list[tuple[str, str]]) -> list[s
 
 @pytest.mark.parametrize(
     ("header", "kind"),
-    [("Name", PERSON), ("first_name", PERSON), ("Nachname", PERSON), ("Interlocuteur", PERSON), ("Account Owner", PERSON),
-     ("Project Lead", PERSON), ("E-mail address", "EMAIL_ADDRESS"), ("Téléphone", "PHONE_NUMBER"),
-     ("Geburtsdatum", "DATE_OF_BIRTH"), ("employee_id", "ACCOUNT_NUMBER"), ("Role", NOT_PERSONAL),
-     ("Job title", NOT_PERSONAL), ("Company name", NOT_PERSONAL), ("Abteilung", NOT_PERSONAL), ("Year", None)],
-)  # fmt: skip
+    [
+        ("Name", PERSON),
+        ("first_name", PERSON),
+        ("Nachname", PERSON),
+        ("Interlocuteur", PERSON),
+        ("Account Owner", PERSON),
+        ("Project Lead", PERSON),
+        ("E-mail address", "EMAIL_ADDRESS"),
+        ("Téléphone", "PHONE_NUMBER"),
+        ("Geburtsdatum", "DATE_OF_BIRTH"),
+        ("employee_id", "ACCOUNT_NUMBER"),
+        ("Role", NOT_PERSONAL),
+        ("Job title", NOT_PERSONAL),
+        ("Company name", NOT_PERSONAL),
+        ("Abteilung", NOT_PERSONAL),
+        ("Year", None),
+    ],
+)
 def test_field_kind(header: str, kind: str | None) -> None:
     assert field_kind(header) == kind
 
 
 def test_markdown_table_by_column() -> None:
-    text = ("| Name | Role | E-mail |\n| --- | --- | --- |\n| Jordán Yüksel | Nurse | jy@example.com |\n"
-            "| jane roe | Head of Finance | jr@example.com |\n| TBD | Controller | |\n")  # fmt: skip
+    text = (
+        "| Name | Role | E-mail |\n| --- | --- | --- |\n| Jordán Yüksel | Nurse | jy@example.com |\n"
+        "| jane roe | Head of Finance | jr@example.com |\n| TBD | Controller | |\n"
+    )
     found = find_structure(text)
     # fail closed: the lower-case name is masked whole; the placeholder is not
     assert spans(text) == ["Jordán Yüksel", "jane roe"]
     assert {text[s.start : s.end] for s in found.spans if s.entity_type == "EMAIL_ADDRESS"} == {
-        "jy@example.com", "jr@example.com"
-    }  # fmt: skip
+        "jy@example.com",
+        "jr@example.com",
+    }
     assert {"Nurse", "Head of Finance", "Controller", "Role"} <= {text[a:b] for a, b in found.not_person}
 
 
@@ -97,9 +113,16 @@ def test_label_and_role_lines() -> None:
         "Vítězslav da Costa, Head of Finance\nTechnical brewer: Ljubica Jurić\nStatus: Grace Hill approved\n"
     )
     assert spans(text) == sorted(
-        ["Éva Vávra", "Ilona Lantz", "Slavěna Çamurcuoğlu", "Jordán Yüksel", "Zsolt Fleszar", "Vítězslav da Costa",
-         "Ljubica Jurić"]
-    )  # fmt: skip
+        [
+            "Éva Vávra",
+            "Ilona Lantz",
+            "Slavěna Çamurcuoğlu",
+            "Jordán Yüksel",
+            "Zsolt Fleszar",
+            "Vítězslav da Costa",
+            "Ljubica Jurić",
+        ]
+    )
     not_person = {text[a:b] for a, b in find_structure(text).not_person}
     assert {"Project Lead", "Controller", "Head of Finance"} <= not_person
 
@@ -132,8 +155,10 @@ def test_the_issue_patterns_leave_no_name_part(masker: Masker) -> None:
 
 
 def test_capitalised_common_words_and_roles_are_not_persons(masker: Masker) -> None:
-    text = ("Deployments are checked every Friday.\nDeployments are logged.\n\n"
-            "| Name | Role |\n| --- | --- |\n| Ana Ruiz | Head of Finance |\n| Bo Li | Controller |\n")  # fmt: skip
+    text = (
+        "Deployments are checked every Friday.\nDeployments are logged.\n\n"
+        "| Name | Role |\n| --- | --- |\n| Ana Ruiz | Head of Finance |\n| Bo Li | Controller |\n"
+    )
     result = masker.mask("doc_precision", text)
     masked = result.masked_text or ""
     assert masked.count("Deployments") == 2 and "Head of Finance" in masked and "Controller" in masked

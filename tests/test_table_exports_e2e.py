@@ -35,18 +35,36 @@ def hr_export(seed: int, rows: int) -> list[list[str]]:
     fake = Faker(["en_GB", "de_DE", "fr_FR", "pl_PL", "es_ES"])
     fake.seed_instance(seed)
     people = [(fake.first_name(), fake.last_name()) for _ in range(rows)]
-    return [[f"E{10000 + i}", given, surname, f"{given[0]}.{surname}@example.com".lower().replace(" ", ""),
-             fake.phone_number(), fake.random_element(("Finance", "Sales", "Legal")), fake.job(),
-             " ".join(people[(i * 3 + 1) % rows])] for i, (given, surname) in enumerate(people)]  # fmt: skip
+    return [
+        [
+            f"E{10000 + i}",
+            given,
+            surname,
+            f"{given[0]}.{surname}@example.com".lower().replace(" ", ""),
+            fake.phone_number(),
+            fake.random_element(("Finance", "Sales", "Legal")),
+            fake.job(),
+            " ".join(people[(i * 3 + 1) % rows]),
+        ]
+        for i, (given, surname) in enumerate(people)
+    ]
 
 
 def crm_export(seed: int, rows: int) -> list[list[str]]:
     fake = Faker(["en_US", "it_IT", "nl_NL"])
     fake.seed_instance(seed)
     owners = [fake.name() for _ in range(3)]
-    return [[f"{fake.last_name()} Ltd", name, f"contact{i}@example.org", fake.phone_number(), owners[i % 3],
-             fake.random_element(("Prospect", "Negotiation", "Closed won"))]
-            for i, name in enumerate(fake.name() for _ in range(rows))]  # fmt: skip
+    return [
+        [
+            f"{fake.last_name()} Ltd",
+            name,
+            f"contact{i}@example.org",
+            fake.phone_number(),
+            owners[i % 3],
+            fake.random_element(("Prospect", "Negotiation", "Closed won")),
+        ]
+        for i, name in enumerate(fake.name() for _ in range(rows))
+    ]
 
 
 def values_of(rows: list[list[str]], columns: list[int]) -> list[str]:
@@ -103,7 +121,8 @@ def test_no_raw_value_in_any_byte_written(exports: tuple[Path, IngestSettings, A
 def test_every_table_chunk_carries_its_header(exports: tuple[Path, IngestSettings, Any, Any]) -> None:
     _, settings, _, _ = exports
     chunks = [p["page_content"] for p in points(settings)]
-    assert len(chunks) > 6  # the exports are cut into several chunks each
+    # the exports are cut into several chunks each
+    assert len(chunks) > 6
     for text in chunks:
         table_lines = [line for line in text.splitlines() if line.startswith("|")]
         assert table_lines, text[:120]
@@ -127,8 +146,10 @@ def test_an_edited_row_reindexes_its_document(exports: tuple[Path, IngestSetting
     fake = Faker("sv_SE")
     fake.seed_instance(99)
     newcomer = fake.name()
-    path.write_text(path.read_text(encoding="utf-8") + f"Nya AB\t{newcomer}\tny@example.org\t\tAna Ruiz\tProspect\n",
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        path.read_text(encoding="utf-8") + f"Nya AB\t{newcomer}\tny@example.org\t\tAna Ruiz\tProspect\n",
+        encoding="utf-8",
+    )
     result = run_reindex([root / "sources"], settings, keys=KEYS)
     counts = result.ingest.counts
     assert counts.documents_indexed == 1 and counts.documents_unchanged == 2
@@ -137,7 +158,8 @@ def test_an_edited_row_reindexes_its_document(exports: tuple[Path, IngestSetting
 
 def test_a_contact_is_erased_by_email(exports: tuple[Path, IngestSettings, Any, Any]) -> None:
     _, settings, _, crm = exports
-    contact = crm[20]  # in the workbook
+    # in the workbook
+    contact = crm[20]
     before = json.dumps(points(settings))
     request_id = register_request(settings.stores, KEYS, identifiers=[("email", contact[2].upper())])
     receipt = run_erase(settings, request_id)

@@ -25,8 +25,16 @@ SOURCE_KEY = b"table-readers-test-key"
 def hr_rows(seed: int, count: int) -> list[list[str]]:
     fake = Faker("de_DE")
     fake.seed_instance(seed)
-    return [[f"E{fake.random_number(5, fix_len=True)}", fake.first_name(), fake.last_name(), fake.email(),
-             fake.job()] for _ in range(count)]  # fmt: skip
+    return [
+        [
+            f"E{fake.random_number(5, fix_len=True)}",
+            fake.first_name(),
+            fake.last_name(),
+            fake.email(),
+            fake.job(),
+        ]
+        for _ in range(count)
+    ]
 
 
 def read_one(path: Path, options: ReaderOptions | None = None) -> SourceDocument | SkippedDocument:

@@ -21,6 +21,7 @@ from faker import Faker
 from flows.operations.ingest import run_ingest
 from flows.pipeline import masking_workers
 from flows.pipeline.ingest_pipeline import STAGES, SettingsChangedError
+from flows.pipeline.lean_imports import keep_frameworks_out, model_config_text, model_needs_torch
 from flows.pipeline.masking_workers import MaskerSpec, MaskingWorkers, split_by_length
 from flows.settings.run_settings import IngestSettings, StoreSettings
 from indexers.embedding import Embedder, collection_embedder, embedding_view, resolve_embedding_view
@@ -30,7 +31,6 @@ from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys, TextDocument
 from masking.detector_config import DetectorConfig
-from masking.lean_imports import keep_frameworks_out, model_config_text, model_needs_torch
 from masking.policy import load_policy
 from tests.conftest import REPO
 
@@ -42,8 +42,11 @@ def write_corpus(folder: Path, documents: int, seed: int = 41) -> None:
     fake.seed_instance(seed)
     folder.mkdir(parents=True)
     for number in range(documents):
-        lines = [f"{fake.name()} wrote to {fake.email()} from {fake.street_address()}, {fake.city()}. "
-                 f"Call {fake.phone_number()}. {fake.paragraph(nb_sentences=4)}" for _ in range(3)]  # fmt: skip
+        lines = [
+            f"{fake.name()} wrote to {fake.email()} from {fake.street_address()}, {fake.city()}. "
+            f"Call {fake.phone_number()}. {fake.paragraph(nb_sentences=4)}"
+            for _ in range(3)
+        ]
         (folder / f"note-{number:02d}.txt").write_text("\n\n".join(lines), encoding="utf-8")
 
 
@@ -76,8 +79,10 @@ def test_masking_split_over_two_processes_writes_what_one_process_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_corpus(tmp_path / "corpus", 8)
-    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # a small corpus, split anyway
-    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)  # once the worker is ready
+    # a small corpus, split anyway
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
+    # once the worker is ready
+    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)
     handed_out: list[int] = []
     mask_ahead = MaskingWorkers.mask_ahead
 
@@ -103,8 +108,10 @@ def test_masking_split_over_two_processes_writes_what_one_process_writes(
     assert results[1].counts.documents_indexed == results[2].counts.documents_indexed == 8
     assert results[2].counts.entities == results[1].counts.entities
     assert snapshot(tmp_path / "data-2") == snapshot(tmp_path / "data-1")
-    assert handed_out == [4]  # the second batch went to the worker while the first was written...
-    assert withdrawn == []  # ...and, read again unchanged, was collected from it
+    # the second batch went to the worker while the first was written...
+    assert handed_out == [4]
+    # ...and, read again unchanged, was collected from it
+    assert withdrawn == []
     close_local_clients()
 
 
@@ -112,17 +119,23 @@ def test_the_last_batch_starts_no_masking_worker_and_a_run_of_several_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, masking_pool_starts: list[int]
 ) -> None:
     write_corpus(tmp_path / "corpus", 4)
-    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)  # a small corpus, worth splitting
+    # a small corpus, worth splitting
+    monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
     started = {}
-    for batch_documents in (4, 2):  # one batch; two batches
+    # one batch; two batches
+    for batch_documents in (4, 2):
         masking_pool_starts.clear()
-        settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / f"d{batch_documents}"),
-                                  batch_documents=batch_documents, workers=2)  # fmt: skip
+        settings = IngestSettings(
+            stores=StoreSettings(data_dir=tmp_path / f"d{batch_documents}"),
+            batch_documents=batch_documents,
+            workers=2,
+        )
         result = run_ingest([tmp_path / "corpus"], settings, keys=KEYS)
         assert result.counts.documents_indexed == 4
         started[batch_documents] = len(masking_pool_starts)
         close_local_clients()
-    assert started == {4: 0, 2: 1}  # the one batch masked here; the first of two started the worker
+    # the one batch masked here; the first of two started the worker
+    assert started == {4: 0, 2: 1}
     assert multiprocessing.active_children() == []
 
 
@@ -133,8 +146,10 @@ def test_a_file_of_many_records_is_prepared_and_written_in_parts_with_the_same_r
 
     fake = Faker("en_US")
     fake.seed_instance(47)
-    records = [json.dumps({"id": f"r{n}", "text": f"{fake.name()} wrote to {fake.email()}. {fake.paragraph()}"})
-               for n in range(10)]  # fmt: skip
+    records = [
+        json.dumps({"id": f"r{n}", "text": f"{fake.name()} wrote to {fake.email()}. {fake.paragraph()}"})
+        for n in range(10)
+    ]
     records.insert(5, '{"id": "broken", "body": "no text field"}')
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "tickets.jsonl").write_text("\n".join(records), encoding="utf-8")
@@ -149,23 +164,27 @@ def test_a_file_of_many_records_is_prepared_and_written_in_parts_with_the_same_r
     results = {}
     for batch_documents in (100, 4):
         parts.clear()
-        settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / f"d{batch_documents}"),
-                                  batch_documents=batch_documents)  # fmt: skip
+        settings = IngestSettings(
+            stores=StoreSettings(data_dir=tmp_path / f"d{batch_documents}"), batch_documents=batch_documents
+        )
         results[batch_documents] = (
             run_ingest([tmp_path / "corpus"], settings, keys=KEYS, run_id="same"),
             list(parts),
         )
         close_local_clients()
-    assert results[100][1] == [11] and results[4][1] == [4, 4, 3]  # one file: one batch, three parts
+    # one file: one batch, three parts
+    assert results[100][1] == [11] and results[4][1] == [4, 4, 3]
     for result, _ in results.values():
         assert result.counts.documents_seen == 11 and result.counts.documents_indexed == 10
-        assert result.counts.documents_failed == 1  # the record without text, recorded in its part
+        # the record without text, recorded in its part
+        assert result.counts.documents_failed == 1
     (parted, parted_lineage), (whole, whole_lineage) = snapshot(tmp_path / "d4"), snapshot(tmp_path / "d100")
     assert parted_lineage == whole_lineage
     assert {i: payload for i, (payload, _) in parted.items()} == {
         i: payload for i, (payload, _) in whole.items()
     }
-    for point_id, (_, vector) in parted.items():  # other batch shapes: other padding, the same vectors
+    # other batch shapes: other padding, the same vectors
+    for point_id, (_, vector) in parted.items():
         assert same_vector(vector, whole[point_id][1])
     close_local_clients()
 
@@ -174,7 +193,8 @@ def test_a_killed_masking_worker_costs_its_share_here_and_the_next_batch_gets_a_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
-    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)  # each batch split, once the worker is ready
+    # each batch split, once the worker is ready
+    monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)
     documents = fake_documents(6)
     spec = MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False)
     expected = [m.masked_text for m in spec.build().mask_many(documents)]
@@ -183,10 +203,13 @@ def test_a_killed_masking_worker_costs_its_share_here_and_the_next_batch_gets_a_
         assert [m.masked_text for m in workers.mask(documents)[0]] == expected
         (worker,) = multiprocessing.active_children()
         assert worker.pid is not None
-        os.kill(worker.pid, signal.SIGKILL)  # as the kernel's OOM killer would
+        # as the kernel's OOM killer would
+        os.kill(worker.pid, signal.SIGKILL)
         worker.join(timeout=10)
-        assert [m.masked_text for m in workers.mask(documents)[0]] == expected  # its share masked here
-        assert [m.masked_text for m in workers.mask(documents)[0]] == expected  # a fresh pool
+        # its share masked here
+        assert [m.masked_text for m in workers.mask(documents)[0]] == expected
+        # a fresh pool
+        assert [m.masked_text for m in workers.mask(documents)[0]] == expected
         assert [child.pid for child in multiprocessing.active_children()] not in ([], [worker.pid])
     finally:
         workers.close()
@@ -203,12 +226,14 @@ def test_a_share_left_unresolved_by_a_broken_pool_is_masked_here_not_waited_for(
     monkeypatch.setattr(masking_workers, "POOL_CHECK_S", 0.2)
     workers = MaskingWorkers(MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False), workers=2)
     try:
-        assert workers.mask(fake_documents(2))[0]  # the pool is up
+        # the pool is up
+        assert workers.mask(fake_documents(2))[0]
         (worker,) = multiprocessing.active_children()
         assert worker.pid is not None
         os.kill(worker.pid, signal.SIGKILL)
         worker.join(timeout=10)
-        unresolved: Future[Any] = Future()  # what Python 3.11's pool can leave after InvalidStateError
+        # what Python 3.11's pool can leave after InvalidStateError
+        unresolved: Future[Any] = Future()
         started = time.monotonic()
         with pytest.raises(BrokenProcessPool):
             workers._share_result(unresolved)
@@ -232,20 +257,26 @@ def test_workers_start_beside_this_process_s_model_and_a_batch_does_not_wait_for
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
     documents = fake_documents(4)
     spec = MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False)
-    expected = [m.masked_text for m in spec.build().mask_many(documents)]  # spaCy now loaded in this process
+    # spaCy now loaded in this process
+    expected = [m.masked_text for m in spec.build().mask_many(documents)]
     workers = MaskingWorkers(spec, workers=2)
     try:
         workers.start(chars=10_000)
-        assert len(multiprocessing.active_children()) == 1  # the worker is starting...
-        assert not workers.masker_built  # ...and this process has not built its masker for it
-        results, seconds = workers.mask(documents)  # in well under a second: the worker is still importing
-        assert not workers.ready()  # so the batch was masked here, without waiting
+        # the worker is starting...
+        assert len(multiprocessing.active_children()) == 1
+        # ...and this process has not built its masker for it
+        assert not workers.masker_built
+        # in well under a second: the worker is still importing
+        results, seconds = workers.mask(documents)
+        # so the batch was masked here, without waiting
+        assert not workers.ready()
         assert [m.masked_text for m in results] == expected
         assert seconds["detect"] > 0
         deadline = time.monotonic() + 120
         while not workers.ready() and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert workers.ready()  # it joins a later batch
+        # it joins a later batch
+        assert workers.ready()
         assert [m.masked_text for m in workers.mask(documents)[0]] == expected
     finally:
         workers.close()
@@ -260,29 +291,37 @@ def test_a_masking_worker_loads_neither_torch_nor_transformers_and_masks_what_th
     documents = fake_documents(6)
     spec = MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False)
     expected = [m.masked_text for m in spec.build().mask_many(documents)]
-    assert "torch" in sys.modules  # this process has it (spaCy's thinc imports it where installed)
+    # this process has it (spaCy's thinc imports it where installed)
+    assert "torch" in sys.modules
     workers = MaskingWorkers(spec, workers=2)
     try:
-        assert [m.masked_text for m in workers.mask(documents)[0]] == expected  # split: half in the worker
+        # split: half in the worker
+        assert [m.masked_text for m in workers.mask(documents)[0]] == expected
         (worker,) = multiprocessing.active_children()
         mapped = Path(f"/proc/{worker.pid}/maps").read_text(encoding="utf-8")
         assert "libtorch" not in mapped and "tokenizers" not in mapped
         own = Path(f"/proc/{os.getpid()}/maps").read_text(encoding="utf-8")
-        assert "libtorch" in own  # the check would see it
+        # the check would see it
+        assert "libtorch" in own
     finally:
         workers.close()
 
 
 def test_a_model_keeps_torch_out_only_where_its_configuration_names_neither(tmp_path: Path) -> None:
-    assert not model_needs_torch(DetectorConfig().model)  # the default CNN model
+    # the default CNN model
+    assert not model_needs_torch(DetectorConfig().model)
     assert model_config_text(DetectorConfig().model) is not None
     trf = tmp_path / "en_core_web_trf" / "en_core_web_trf-3.8.0"
     trf.mkdir(parents=True)
-    (trf / "config.cfg").write_text('[components.transformer.model]\n@architectures = "spacy-transformers.'
-                                    'TransformerModel.v3"\n', encoding="utf-8")  # fmt: skip
+    (trf / "config.cfg").write_text(
+        '[components.transformer.model]\n@architectures = "spacy-transformers.TransformerModel.v3"\n',
+        encoding="utf-8",
+    )
     assert model_needs_torch(str(tmp_path / "en_core_web_trf"))
-    assert model_needs_torch("no_such_spacy_model")  # unreadable: keep them
-    assert not keep_frameworks_out(DetectorConfig().model)  # torch is imported here: too late, nothing done
+    # unreadable: keep them
+    assert model_needs_torch("no_such_spacy_model")
+    # torch is imported here: too late, nothing done
+    assert not keep_frameworks_out(DetectorConfig().model)
     assert sys.modules["torch"] is not None
 
 
@@ -302,14 +341,17 @@ def count_masked_here(workers: MaskingWorkers, monkeypatch: pytest.MonkeyPatch) 
 def test_this_process_masks_the_shares_a_busy_worker_has_not_started(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
     monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)
-    documents = fake_documents(8)  # a share per document
+    # a share per document
+    documents = fake_documents(8)
     spec = MaskerSpec(KEYS, load_policy(None), DetectorConfig(), "r", False)
     expected = [m.masked_text for m in spec.build().mask_many(documents)]
     workers = MaskingWorkers(spec, workers=2)
     try:
-        assert workers.mask(documents[:2])[0]  # the worker is ready
+        # the worker is ready
+        assert workers.mask(documents[:2])[0]
         masked_here = count_masked_here(workers, monkeypatch)
-        workers._start_pool().submit(time.sleep, 5)  # the worker is busy elsewhere for 5 s
+        # the worker is busy elsewhere for 5 s
+        workers._start_pool().submit(time.sleep, 5)
         assert [m.masked_text for m in workers.mask(documents)[0]] == expected
         # a fixed split left it half, a queue of shares two; now only the one share handed to it is its
         assert len(masked_here) == 7 and len(set(masked_here)) == len(masked_here)
@@ -328,14 +370,18 @@ def test_shares_handed_out_ahead_are_collected_and_other_documents_withdraw_them
     expected, expected_others = ([m.masked_text for m in masker.mask_many(d)] for d in (documents, others))
     workers = MaskingWorkers(spec, workers=2)
     try:
-        assert workers.mask(documents[:2])[0]  # the worker is ready
+        # the worker is ready
+        assert workers.mask(documents[:2])[0]
         masked_here = count_masked_here(workers, monkeypatch)
         workers.mask_ahead(documents)
-        time.sleep(5)  # this process writes the batch before; the worker masks all 8 in well under that
+        # this process writes the batch before; the worker masks all 8 in well under that
+        time.sleep(5)
         assert [m.masked_text for m in workers.mask(documents)[0]] == expected
-        assert masked_here == []  # every share was the worker's
+        # every share was the worker's
+        assert masked_here == []
         workers.mask_ahead(documents)
-        assert [m.masked_text for m in workers.mask(others)[0]] == expected_others  # not what was handed out
+        # not what was handed out
+        assert [m.masked_text for m in workers.mask(others)[0]] == expected_others
         assert set(masked_here) <= {d.doc_id for d in others}
     finally:
         workers.close()
@@ -362,9 +408,11 @@ def test_a_scrubbed_chunk_s_fields_count_as_what_there_is_to_mask(
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 200)
     workers = MaskingWorkers(MaskerSpec(KEYS, load_policy(), DetectorConfig(), "run", False), workers=2)
     try:
-        workers.masked(documents[:2])  # 100 characters: masked here, no worker started
+        # 100 characters: masked here, no worker started
+        workers.masked(documents[:2])
         assert masking_pool_starts == []
-        masked = workers.masked(documents)  # 240: worth splitting, the workers start for the next batch
+        # 240: worth splitting, the workers start for the next batch
+        masked = workers.masked(documents)
         assert masking_pool_starts == [1]
         assert [m.doc_id for m in masked] == [d.doc_id for d in documents]
     finally:
@@ -377,7 +425,8 @@ def test_a_run_reports_seconds_per_stage(tmp_path: Path) -> None:
         [tmp_path / "corpus"], IngestSettings(stores=StoreSettings(data_dir=tmp_path / "d")), keys=KEYS
     )
     seconds = result.to_dict()["seconds"]
-    assert list(seconds) == [stage for stage in STAGES if stage in seconds]  # pipeline order
+    # pipeline order
+    assert list(seconds) == [stage for stage in STAGES if stage in seconds]
     assert {"detect", "embed", "upsert", "lineage"} <= set(seconds)
     assert seconds["detect"] > 0 and seconds["embed"] > 0
     close_local_clients()
@@ -397,10 +446,10 @@ def test_the_types_view_shows_the_model_each_token_as_its_type() -> None:
 
 
 def test_auto_keeps_a_collections_view_and_a_change_needs_a_full_reindex(tmp_path: Path) -> None:
-    assert resolve_embedding_view("auto", None) == "types"  # a new collection
-    assert (
-        resolve_embedding_view("auto", {"embedding_model": "m"}) == "tokens"
-    )  # written before views existed
+    # a new collection
+    assert resolve_embedding_view("auto", None) == "types"
+    # written before views existed
+    assert resolve_embedding_view("auto", {"embedding_model": "m"}) == "tokens"
     assert resolve_embedding_view("auto", {"embedding_view": "types"}) == "types"
     assert resolve_embedding_view("tokens", {"embedding_view": "types"}) == "tokens"
 
@@ -411,7 +460,8 @@ def test_auto_keeps_a_collections_view_and_a_change_needs_a_full_reindex(tmp_pat
         [corpus], IngestSettings(stores=StoreSettings(data_dir=data), embedding_view="tokens"), keys=KEYS
     )
     shutil.copy(corpus / "note-00.txt", corpus / "note-02.txt")
-    again = run_ingest([corpus], IngestSettings(stores=StoreSettings(data_dir=data)), keys=KEYS)  # auto
+    # auto
+    again = run_ingest([corpus], IngestSettings(stores=StoreSettings(data_dir=data)), keys=KEYS)
     assert again.counts.documents_added == 1
     with pytest.raises(SettingsChangedError, match="embedding view"):
         run_ingest(
@@ -435,9 +485,16 @@ print(json.dumps({"unchanged": result.counts.documents_unchanged, "indexed": res
 def test_a_run_that_finds_nothing_changed_imports_and_loads_no_model(tmp_path: Path) -> None:
     write_corpus(tmp_path / "corpus", 3)
     run_ingest([tmp_path / "corpus"], IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data")))
-    close_local_clients()  # the folder belongs to one process at a time
-    done = subprocess.run([sys.executable, "-c", NO_CHANGE_RUN, str(tmp_path / "corpus"), str(tmp_path / "data")],
-                          capture_output=True, text=True, cwd=REPO, timeout=300, check=False)  # fmt: skip
+    # the folder belongs to one process at a time
+    close_local_clients()
+    done = subprocess.run(
+        [sys.executable, "-c", NO_CHANGE_RUN, str(tmp_path / "corpus"), str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"unchanged": 3, "indexed": 0, "heavy": []}
 
@@ -454,13 +511,15 @@ def test_a_changed_detector_is_refused_once_a_document_needs_masking(tmp_path: P
         "ragmask", profile | {"detector": profile["detector"] | {"spacy_model": "other==1.0"}}
     )
     before = snapshot(tmp_path / "data")
-    unchanged = run_ingest([tmp_path / "corpus"], settings, keys=KEYS)  # nothing to mask: nothing mixes
+    # nothing to mask: nothing mixes
+    unchanged = run_ingest([tmp_path / "corpus"], settings, keys=KEYS)
     assert unchanged.counts.documents_unchanged == 3
     with (tmp_path / "corpus" / "note-00.txt").open("a", encoding="utf-8") as note:
         note.write("\n\nOne more paragraph for the new version.")
     with pytest.raises(SettingsChangedError, match="detector"):
         run_ingest([tmp_path / "corpus"], settings, keys=KEYS)
-    assert snapshot(tmp_path / "data") == before  # refused before anything of the batch was written
+    # refused before anything of the batch was written
+    assert snapshot(tmp_path / "data") == before
     close_local_clients()
 
 
@@ -483,9 +542,11 @@ def test_an_int8_collection_keeps_its_precision_for_later_runs_search_and_erasur
 
     settings, lineage, texts, stored = ingested_in(tmp_path, "int8")
     int8, fp32 = Embedder(precision="int8"), Embedder(precision="fp32")
-    assert np.allclose(np.array(int8.embed(texts)), stored, atol=1e-4)  # written by the int8 model
+    # written by the int8 model
+    assert np.allclose(np.array(int8.embed(texts)), stored, atol=1e-4)
     cosines = np.sum(np.array(fp32.embed(texts)) * stored, axis=1)
-    assert cosines.min() > 0.85 and cosines.max() < 0.999  # near the fp32 vectors, not the same
+    # near the fp32 vectors, not the same
+    assert cosines.min() > 0.85 and cosines.max() < 0.999
     with pytest.raises(SettingsChangedError, match="embedding precision"):
         run_ingest(
             [tmp_path / "corpus"],
@@ -498,8 +559,11 @@ def test_an_int8_collection_keeps_its_precision_for_later_runs_search_and_erasur
     assert (lineage.profile("ragmask") or {})["embedding_precision"] == "int8"
     assert collection_embedder(lineage.profile("ragmask")).precision == "int8"
     (hit,) = run_search("refund for the courier", settings.stores, "all-MiniLM-L6-v2", 1)
-    chunk = next(r for r in VectorStore(settings.stores.qdrant, "ragmask").scroll(with_vectors=True)
-                 if (r.payload or {})["page_content"] == hit["page_content"])  # fmt: skip
+    chunk = next(
+        r
+        for r in VectorStore(settings.stores.qdrant, "ragmask").scroll(with_vectors=True)
+        if (r.payload or {})["page_content"] == hit["page_content"]
+    )
     query = np.array(int8.embed(["refund for the courier"])[0])
     assert hit["score"] == pytest.approx(float(query @ np.array(chunk.vector)), abs=1e-3)
     close_local_clients()
@@ -517,14 +581,15 @@ def test_a_new_collection_is_embedded_in_bf16_only_where_the_cpu_has_bf16_units(
     assert new_collection_precision({"amx_tile", "amx_bf16"}) == "bf16"
     assert new_collection_precision({"avx2", "avx512f", "avx512_vnni"}) == "fp32"
     assert new_collection_precision(set()) == "fp32"
-    # this machine's own answer comes from its flags, and only bf16 is ever computed in bf16
+    # this machine's own answer comes from OpenVINO and agrees with its flags; only bf16 is computed in bf16
     flags = next(
         (line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), ""
     )
     assert cpu_has_bf16() == bool({"avx512_bf16", "amx_bf16"} & set(flags.partition(":")[2].split()))
     assert computes_bf16("bf16", "cpu") == cpu_has_bf16()
     assert not computes_bf16("fp32", "cpu") and not computes_bf16("int8", "cpu")
-    assert not computes_bf16("bf16", "mps")  # a device without a measured bf16 path computes fp32
+    # a device without a measured bf16 path computes fp32
+    assert not computes_bf16("bf16", "mps")
 
 
 def test_a_bf16_collection_holds_the_fp32_vectors_within_rounding_and_keeps_its_precision(
@@ -532,17 +597,24 @@ def test_a_bf16_collection_holds_the_fp32_vectors_within_rounding_and_keeps_its_
 ) -> None:
     settings, lineage, texts, stored = ingested_in(tmp_path, "bf16")
     bf16 = Embedder(precision="bf16")
-    assert np.allclose(np.array(bf16.embed(texts)), stored, atol=1e-5)  # written by the bf16 embedder
+    # written by the bf16 embedder
+    assert np.allclose(np.array(bf16.embed(texts)), stored, atol=1e-5)
     cosines = np.sum(np.array(Embedder(precision="fp32").embed(texts)) * stored, axis=1)
-    assert cosines.min() > 0.9999  # the fp32 vectors within bf16's rounding: a query in fp32 finds the same
+    # the fp32 vectors within bf16's rounding: a query in fp32 finds the same
+    assert cosines.min() > 0.9999
     if bf16.computes_bf16:
-        assert cosines.max() < 0.9999999  # really computed in bf16, not fp32 under another name
+        # really computed in bf16, not fp32 under another name
+        assert cosines.max() < 0.9999999
     else:
-        assert cosines.min() > 0.9999999  # no bf16 units: computed in fp32
+        # no bf16 units: computed in fp32
+        assert cosines.min() > 0.9999999
     assert collection_embedder(lineage.profile("ragmask")).precision == "bf16"
     with pytest.raises(SettingsChangedError, match="embedding precision"):
-        run_ingest([tmp_path / "corpus"], IngestSettings(stores=settings.stores, embedding_precision="fp32"),
-                   keys=KEYS)  # fmt: skip
+        run_ingest(
+            [tmp_path / "corpus"],
+            IngestSettings(stores=settings.stores, embedding_precision="fp32"),
+            keys=KEYS,
+        )
     close_local_clients()
 
 
@@ -555,7 +627,8 @@ def test_auto_writes_a_new_collection_in_this_cpus_precision_and_keeps_an_fp32_o
     )
     older = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "old"), embedding_precision="fp32")
     run_ingest([tmp_path / "corpus"], older, keys=KEYS)
-    changed = tmp_path / "corpus" / "note-00.txt"  # a changed document: the auto run embeds again
+    # a changed document: the auto run embeds again
+    changed = tmp_path / "corpus" / "note-00.txt"
     changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA later paragraph.", encoding="utf-8")
     run_ingest([tmp_path / "corpus"], IngestSettings(stores=older.stores), keys=KEYS)
     assert (LineageStore(older.stores.lineage).profile("ragmask") or {})["embedding_precision"] == "fp32"
@@ -565,7 +638,8 @@ def test_auto_writes_a_new_collection_in_this_cpus_precision_and_keeps_an_fp32_o
 def test_a_lineage_store_is_opened_for_reading_only_where_one_exists(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere" / "lineage.db"
     assert LineageStore.existing(f"sqlite:///{missing}") is None
-    assert not missing.parent.exists()  # nothing created
+    # nothing created
+    assert not missing.parent.exists()
     LineageStore(f"sqlite:///{tmp_path / 'lineage.db'}").set_profile("c", {"embedding_precision": "int8"})
     found = LineageStore.existing(f"sqlite:///{tmp_path / 'lineage.db'}")
     assert found is not None and (found.profile("c") or {})["embedding_precision"] == "int8"

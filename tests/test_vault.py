@@ -48,8 +48,13 @@ ADDRESS = VaultAddress("ragmask", "doc_0123", 1)
 def people() -> dict[str, str]:
     fake = Faker("en_US")
     fake.seed_instance(9090)
-    return {"name": fake.name(), "email": f"{fake.user_name()}@example.com", "other": fake.name(),
-            "other_email": f"{fake.user_name()}@example.org", "filler": fake.paragraph(nb_sentences=3)}  # fmt: skip
+    return {
+        "name": fake.name(),
+        "email": f"{fake.user_name()}@example.com",
+        "other": fake.name(),
+        "other_email": f"{fake.user_name()}@example.org",
+        "filler": fake.paragraph(nb_sentences=3),
+    }
 
 
 P = people()
@@ -73,16 +78,17 @@ def test_sealed_values_open_only_with_their_key_address_and_bytes() -> None:
     assert not any(
         v.encode() in b"".join([sealed.wrapped_key, *sealed.entries.values()]) for v in values.values()
     )
-    assert (
-        seal_values(master, ADDRESS, values).wrapped_key != sealed.wrapped_key
-    )  # a fresh data key each time
+    # a fresh data key each time
+    assert seal_values(master, ADDRESS, values).wrapped_key != sealed.wrapped_key
 
     with pytest.raises(VaultError, match="sealed with vault key"):
         open_values(VaultKey(b"another-vault-key-of-32-bytes!!!"), ADDRESS, sealed)
-    with pytest.raises(VaultError, match="does not authenticate"):  # another document's address
+    # another document's address
+    with pytest.raises(VaultError, match="does not authenticate"):
         open_values(master, VaultAddress("ragmask", "doc_other", 1), sealed)
     swapped = dict(zip(sealed.entries, reversed(sealed.entries.values()), strict=True))
-    with pytest.raises(VaultError, match="does not authenticate"):  # a value moved to another token
+    # a value moved to another token
+    with pytest.raises(VaultError, match="does not authenticate"):
         open_values(master, ADDRESS, SealedValues(sealed.master_key_id, sealed.wrapped_key, swapped))
     flipped = bytearray(sealed.wrapped_key)
     flipped[-1] ^= 1
@@ -98,8 +104,10 @@ def test_vault_key_file_is_created_0600_outside_the_data_directory(
     with pytest.raises(KeyConfigError, match="inside the data directory"):
         load_vault_key(key_file=data_dir / "vault.key", data_dir=data_dir, create_missing=True)
     with pytest.raises(KeyConfigError, match="no vault key: set RAGMASK_VAULT_KEY"):
-        load_vault_key(data_dir=data_dir)  # rehydration never creates one
-    created = load_vault_key(data_dir=data_dir, create_missing=True)  # the default file, in the config dir
+        # rehydration never creates one
+        load_vault_key(data_dir=data_dir)
+    # the default file, in the config dir
+    created = load_vault_key(data_dir=data_dir, create_missing=True)
     path = Path(os.environ["XDG_CONFIG_HOME"]) / "ragmask" / "vault.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and "created a new vault key" in caplog.text
     assert load_vault_key(data_dir=data_dir).key_id == created.key_id != VaultKey(KEYS.secret).key_id
@@ -118,10 +126,12 @@ def test_masker_keeps_values_only_when_asked_and_they_round_trip(masker: Masker)
     keeping = Masker(KEYS, load_policy("default"), keep_values=True)
     result = keeping.mask("doc_a", text)
     assert set(result.values) == {e.token for e in result.entities}
-    person = next(t for t, v in result.values.items() if v == P["name"])  # the full form, not "Ms Surname"
+    # the full form, not "Ms Surname"
+    person = next(t for t, v in result.values.items() if v == P["name"])
     assert result.masked_text is not None and result.masked_text.count(person) == 2
     rehydrated, _ = rehydrate_text(result.masked_text, result.values)
-    assert rehydrated == text.replace(f"Ms {SURNAME}", P["name"])  # the title is part of the mention
+    # the title is part of the mention
+    assert rehydrated == text.replace(f"Ms {SURNAME}", P["name"])
 
 
 # --- ingest, rehydrate, erase ----------------------------------------------------------------------
@@ -131,7 +141,9 @@ def write_corpus(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "letter.txt").write_text(
         f"{P['name']} wrote from {P['email']} about the refund. {P['filler']} "
-        f"{P['other']} ({P['other_email']}) approved it.", encoding="utf-8")  # fmt: skip
+        f"{P['other']} ({P['other_email']}) approved it.",
+        encoding="utf-8",
+    )
     (folder / "note.txt").write_text(f"{P['other']} filed the note. {P['filler']}", encoding="utf-8")
     return folder
 
@@ -141,8 +153,11 @@ def vaulted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[tuple[
     caplog.set_level(logging.DEBUG)
     corpus = write_corpus(tmp_path / "corpus")
     settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"), vault=True)
-    done = CliRunner().invoke(cli, ["ingest", str(corpus), "--data-dir", str(settings.stores.data_dir), "--vault"],
-                              env={"PREFECT_API_URL": ""})  # fmt: skip
+    done = CliRunner().invoke(
+        cli,
+        ["ingest", str(corpus), "--data-dir", str(settings.stores.data_dir), "--vault"],
+        env={"PREFECT_API_URL": ""},
+    )
     assert done.exit_code == 0, done.stderr
     assert not any(v in done.output for v in VALUES)
     yield corpus, settings
@@ -177,18 +192,28 @@ def test_vault_round_trip_through_the_cli_with_an_access_log(
     corpus, settings = vaulted
     doc_id, masked = chunk_of(settings, "letter.txt")
     assert P["email"] not in masked
-    assert leaked_values(settings.stores.data_dir, VALUES) == []  # sealed at rest, nothing in clear
+    # sealed at rest, nothing in clear
+    assert leaked_values(settings.stores.data_dir, VALUES) == []
     data = ["--data-dir", str(settings.stores.data_dir)]
 
-    for document in (doc_id, str(corpus / "letter.txt")):  # by doc id or by source path
-        done = CliRunner().invoke(cli, ["rehydrate", "--document", document, "--reason", "DSAR 7", *data],
-                                  input=masked, env={"RAGMASK_ACTOR": "dpo@corp"})  # fmt: skip
+    # by doc id or by source path
+    for document in (doc_id, str(corpus / "letter.txt")):
+        done = CliRunner().invoke(
+            cli,
+            ["rehydrate", "--document", document, "--reason", "DSAR 7", *data],
+            input=masked,
+            env={"RAGMASK_ACTOR": "dpo@corp"},
+        )
         assert done.exit_code == 0, done.stderr
         assert P["name"] in done.stdout and P["email"] in done.stdout and P["other_email"] in done.stdout
         assert not any(v in done.stderr for v in VALUES)
 
-    refused = CliRunner().invoke(cli, ["rehydrate", "--document", doc_id, "--reason", "DSAR 7", *data],
-                                 input=masked, env={"RAGMASK_VAULT_KEY": "a-wrong-vault-key-of-some-length"})  # fmt: skip
+    refused = CliRunner().invoke(
+        cli,
+        ["rehydrate", "--document", doc_id, "--reason", "DSAR 7", *data],
+        input=masked,
+        env={"RAGMASK_VAULT_KEY": "a-wrong-vault-key-of-some-length"},
+    )
     assert refused.exit_code == 1 and refused.stderr.count("\n") == 1
     assert "sealed with vault key" in refused.stderr and P["name"] not in refused.stdout
     no_reason = CliRunner().invoke(
@@ -197,14 +222,19 @@ def test_vault_round_trip_through_the_cli_with_an_access_log(
     assert no_reason.exit_code == 2
 
     log = VaultStore(LineageStore(settings.stores.lineage)).access_log()
-    actors = ["dpo@corp", "dpo@corp", default_actor()]  # no --actor: the login name
+    # no --actor: the login name
+    actors = ["dpo@corp", "dpo@corp", default_actor()]
     assert [(r.actor, r.reason, r.doc_id) for r in log] == [(a, "DSAR 7", doc_id) for a in actors]
     assert [r.tokens for r in log][:2] == [masked.count("<") - masked.count("<PERSON>")] * 2
-    assert log[2].tokens == 0  # the refused call is logged too
+    # the refused call is logged too
+    assert log[2].tokens == 0
     assert all(r.at is not None for r in log)
     logged = [
-        r.getMessage() for phase in ("setup", "call") for r in caplog.get_records(phase)
-    ]  # ingest, rehydrate
+        r.getMessage()
+        for phase in ("setup", "call")
+        for r in caplog.get_records(phase)
+        # ingest, rehydrate
+    ]
     assert len(logged) > 10 and not [m for m in logged for v in VALUES if v in m]
 
 
@@ -215,13 +245,15 @@ def test_reingest_of_a_changed_document_replaces_its_vault(vaulted: tuple[Path, 
     letter = corpus / "letter.txt"
     letter.write_text(letter.read_text(encoding="utf-8").replace(P["email"], new_email), encoding="utf-8")
     run_ingest([corpus], settings, keys=KEYS)
-    assert vault_rows(settings)[0] == 2  # the superseded version's key went with it
+    # the superseded version's key went with it
+    assert vault_rows(settings)[0] == 2
     doc_id, masked = chunk_of(settings, "letter.txt")
     rehydrated = rehydrate(settings, doc_id, masked)
     assert new_email in rehydrated and P["email"] not in rehydrated
 
     letter.write_text(letter.read_text(encoding="utf-8") + " Filed.", encoding="utf-8")
-    run_ingest([corpus], replace(settings, vault=False), keys=KEYS)  # the vault is off for this run
+    # the vault is off for this run
+    run_ingest([corpus], replace(settings, vault=False), keys=KEYS)
     assert vault_rows(settings)[0] == 1
     with pytest.raises(VaultError, match="has no vault"):
         rehydrate(settings, doc_id, masked)
@@ -238,10 +270,14 @@ def test_erasure_crypto_shreds_and_erased_subjects_are_not_vaulted_again(
     subject = run_erase(
         settings, register_request(settings.stores, KEYS, identifiers=[("email", P["email"])])
     )
-    assert subject["deleted"]["vault"] == {"entries_destroyed": 1, "data_keys_destroyed": 0,
-                                           "crypto_shredded": False}  # fmt: skip
+    assert subject["deleted"]["vault"] == {
+        "entries_destroyed": 1,
+        "data_keys_destroyed": 0,
+        "crypto_shredded": False,
+    }
     assert vault_rows(settings) == (keys_before, entries_before - 1)
-    after = rehydrate(settings, letter_id, letter)  # the old masked text still carries the erased token
+    # the old masked text still carries the erased token
+    after = rehydrate(settings, letter_id, letter)
     assert P["email"] not in after and P["name"] in after
 
     document = run_erase(settings, register_request(settings.stores, KEYS, documents=[note_id]))
@@ -255,7 +291,8 @@ def test_erasure_crypto_shreds_and_erased_subjects_are_not_vaulted_again(
 
     letter_path = corpus / "letter.txt"
     letter_path.write_text(letter_path.read_text(encoding="utf-8") + " Filed.", encoding="utf-8")
-    run_ingest([corpus], settings, keys=KEYS)  # changed: re-masked, the erased e-mail suppressed
+    # changed: re-masked, the erased e-mail suppressed
+    run_ingest([corpus], settings, keys=KEYS)
     letter_id, letter = chunk_of(settings, "letter.txt")
     rehydrated = rehydrate(settings, letter_id, letter)
     assert P["email"] not in rehydrated and "<EMAIL_ADDRESS>" in rehydrated
@@ -271,7 +308,8 @@ def test_a_document_the_store_refuses_leaves_the_others_vaults_whole(
     (corpus / "refused.txt").write_text(f"{P['name']} asked again. {P['filler']}", encoding="utf-8")
     upsert = VectorStore.upsert
 
-    def refusing(self: VectorStore, points: Any) -> None:  # a payload the server rejects
+    # a payload the server rejects
+    def refusing(self: VectorStore, points: Any) -> None:
         if any(p.payload["metadata"]["source"] == source_words("refused.txt") for p in points):
             raise ValueError("refused")
         upsert(self, points)
@@ -281,7 +319,8 @@ def test_a_document_the_store_refuses_leaves_the_others_vaults_whole(
     try:
         counts = run_ingest([corpus], settings, keys=KEYS).counts
         assert (counts.documents_indexed, counts.documents_failed) == (2, 1)
-        assert vault_rows(settings)[0] == 2  # the refused document's vault went with its rolled-back rows
+        # the refused document's vault went with its rolled-back rows
+        assert vault_rows(settings)[0] == 2
         doc_id, masked = chunk_of(settings, "letter.txt")
         rehydrated = rehydrate(settings, doc_id, masked)
         assert P["name"] in rehydrated and P["email"] in rehydrated and P["other_email"] in rehydrated

@@ -46,14 +46,17 @@ def test_a_write_runs_behind_the_caller_in_order_with_at_most_one_waiting() -> N
 
     with WriteBehind[str]() as writer:
         first = writer.hand_over(lambda: write("first", released))
-        assert not first.done()  # handed over: the caller goes on while it is written
+        # handed over: the caller goes on while it is written
+        assert not first.done()
         threading.Timer(0.2, released.set).start()
-        second = writer.hand_over(lambda: write("second"))  # waits for the first to be written
+        # waits for the first to be written
+        second = writer.hand_over(lambda: write("second"))
         assert first.done()
         writer.wait()
     assert (first.result(), second.result()) == ("first", "second")
     assert [name for name, _, _ in spans] == ["first", "second"]
-    assert spans[0][2] <= spans[1][1]  # never two at once
+    # never two at once
+    assert spans[0][2] <= spans[1][1]
 
 
 def test_a_failed_write_is_raised_at_the_next_hand_over_and_the_next_is_not_started() -> None:
@@ -84,7 +87,8 @@ def test_leaving_waits_for_the_write_in_progress() -> None:
 
     with WriteBehind[None]() as writer:
         writer.hand_over(slow)
-    assert finished.is_set()  # a part is never left half-written
+    # a part is never left half-written
+    assert finished.is_set()
 
 
 # --- in a run ---------------------------------------------------------------------------------------
@@ -115,12 +119,21 @@ def in_turn(pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]) -> B
 def stored(settings: IngestSettings) -> dict[str, Any]:
     store = VectorStore(settings.stores.qdrant, settings.stores.collection)
     with LineageStore(settings.stores.lineage).transaction() as tx:
-        versions = sorted(tx.execute(select(document_versions.c.doc_id, document_versions.c.version,
-                                            document_versions.c.status, document_versions.c.content_hash)).all())  # fmt: skip
+        versions = sorted(
+            tx.execute(
+                select(
+                    document_versions.c.doc_id,
+                    document_versions.c.version,
+                    document_versions.c.status,
+                    document_versions.c.content_hash,
+                )
+            ).all()
+        )
     points = {}
     for record in store.scroll():
         payload = dict(record.payload or {})
-        payload["metadata"]["provenance"].pop("run_id")  # each run's own
+        # each run's own
+        payload["metadata"]["provenance"].pop("run_id")
         points[str(record.id)] = payload
     return {"points": points, "versions": versions}
 
@@ -137,7 +150,8 @@ def test_the_next_batch_is_prepared_while_the_one_before_is_written(
         return prepare_part(self, *args, **kwargs)
 
     def writing(self: IngestPipeline, *args: Any, **kwargs: Any) -> IngestCounts:
-        time.sleep(0.3)  # a slow disk: the preparation must not wait for it
+        # a slow disk: the preparation must not wait for it
+        time.sleep(0.3)
         counts = write_batch(self, *args, **kwargs)
         events.append(("written", threading.current_thread().name, time.perf_counter()))
         return counts
@@ -151,7 +165,8 @@ def test_the_next_batch_is_prepared_while_the_one_before_is_written(
         turn = settings_for(tmp_path / "in_turn")
         in_turn_counts = run_ingest([source], turn, keys=KEYS, batch_runner=in_turn).counts.to_dict()
         assert {**in_turn_counts, "seconds": None} == {**counts.to_dict(), "seconds": None}
-        assert stored(behind) == stored(turn)  # the same points, payloads and versions
+        # the same points, payloads and versions
+        assert stored(behind) == stored(turn)
     finally:
         close_local_clients()
     assert counts.documents_indexed == 6
@@ -183,9 +198,11 @@ def test_a_failed_write_fails_the_run_with_nothing_left_writing(
         assert not [t for t in threading.enumerate() if t.name.startswith("ragmask-writer")]
         with LineageStore(settings.stores.lineage).transaction() as tx:
             assert tx.scalars(select(runs.c.status)).all() == ["failed"]
-        assert len(calls) == 2  # the third part was never handed over
+        # the third part was never handed over
+        assert len(calls) == 2
         written = stored(settings)
         assert {status for _, _, status, _ in written["versions"]} == {"committed"}
-        assert len(written["versions"]) == 2  # the first batch's two documents, whole
+        # the first batch's two documents, whole
+        assert len(written["versions"]) == 2
     finally:
         close_local_clients()

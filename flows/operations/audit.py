@@ -24,10 +24,16 @@ from masking.detector_config import DEFAULT_SPACY_MODEL, DetectorConfig
 
 
 def run_audit(
-    stores: StoreSettings, *, payload_format: str = "auto", policy: str | None = None,
-    spacy_model: str = DEFAULT_SPACY_MODEL, progress: Progress | None = None, workers: int = 0,
-    reviewed_as: str | None = None, key_file: Path | None = None,
-) -> AuditReport:  # fmt: skip
+    stores: StoreSettings,
+    *,
+    payload_format: str = "auto",
+    policy: str | None = None,
+    spacy_model: str = DEFAULT_SPACY_MODEL,
+    progress: Progress | None = None,
+    workers: int = 0,
+    reviewed_as: str | None = None,
+    key_file: Path | None = None,
+) -> AuditReport:
     """Scan every payload of the collection; the report holds types, paths, point ids and keyed
     fingerprints only. ``payload_format`` (auto: detected; raw: none) says which strings are bookkeeping,
     not content. ``workers``: processes that detect, this one included (0: the cores); a collection of one
@@ -37,9 +43,15 @@ def run_audit(
     store = VectorStore(stores.qdrant, stores.collection)
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist")
-    return audit_store(store, _format_of(store, payload_format), policy=policy, spacy_model=spacy_model,
-                       progress=progress, workers=workers,
-                       review=review_of(stores, reviewed_as or stores.collection, key_file))  # fmt: skip
+    return audit_store(
+        store,
+        _format_of(store, payload_format),
+        policy=policy,
+        spacy_model=spacy_model,
+        progress=progress,
+        workers=workers,
+        review=review_of(stores, reviewed_as or stores.collection, key_file),
+    )
 
 
 def review_of(stores: StoreSettings, collection: str, key_file: Path | None = None) -> Review:
@@ -59,15 +71,25 @@ def review_of(stores: StoreSettings, collection: str, key_file: Path | None = No
 
 
 def audit_store(
-    store: VectorStore, payload_format: PayloadFormat | None, *, policy: str | None = None,
-    spacy_model: str = DEFAULT_SPACY_MODEL, progress: Progress | None = None, workers: int = 0,
+    store: VectorStore,
+    payload_format: PayloadFormat | None,
+    *,
+    policy: str | None = None,
+    spacy_model: str = DEFAULT_SPACY_MODEL,
+    progress: Progress | None = None,
+    workers: int = 0,
     review: Review | None = None,
-) -> AuditReport:  # fmt: skip
+) -> AuditReport:
     """``run_audit`` of a store at hand, its format known (the audits that a scrub and a full re-index run on
     what they wrote). The detector reads without closure: an audit reports what it sees, it masks nothing.
     ``review``: the findings accepted as false positives, passed over and listed."""
-    spec = MaskerSpec(MaskingKeys(secrets.token_bytes(32)), load_policy(policy),
-                      DetectorConfig(model=spacy_model, closure_rounds=0), uuid.uuid4().hex, keep_values=False)  # fmt: skip
+    spec = MaskerSpec(
+        MaskingKeys(secrets.token_bytes(32)),
+        load_policy(policy),
+        DetectorConfig(model=spacy_model, closure_rounds=0),
+        uuid.uuid4().hex,
+        keep_values=False,
+    )
     with closing(MaskingWorkers(spec, workers or default_workers())) as masking:
         return Auditor(masking.masker, payload_format, masking.masked).audit(store, progress, review)
 
@@ -82,5 +104,6 @@ def _format_of(store: VectorStore, name: str) -> PayloadFormat | None:
     sample = store.first_payload()
     try:
         return FORMATS[detect_format(sample)] if sample is not None else None
-    except PayloadFormatError:  # an unknown layout: every string is read
+    except PayloadFormatError:
+        # an unknown layout: every string is read
         return None

@@ -29,14 +29,26 @@ from masking import KeyConfigError, MaskingKeys, load_keys
 
 
 def register_request(
-    stores: StoreSettings, keys: MaskingKeys, *, identifiers: Sequence[tuple[str, str]] = (),
-    documents: Sequence[str] = (), mode: str = REDACT, purge: bool = False,
-) -> str:  # fmt: skip
+    stores: StoreSettings,
+    keys: MaskingKeys,
+    *,
+    identifiers: Sequence[tuple[str, str]] = (),
+    documents: Sequence[str] = (),
+    mode: str = REDACT,
+    purge: bool = False,
+) -> str:
     """Register a request on the settings' stores (indexers/erasure_requests.py) and return its id."""
     lineage = LineageStore(stores.lineage)
     try:
-        return erasure_requests.register_request(lineage, stores.collection, keys, identifiers=identifiers,
-                                                 documents=documents, mode=mode, purge=purge)  # fmt: skip
+        return erasure_requests.register_request(
+            lineage,
+            stores.collection,
+            keys,
+            identifiers=identifiers,
+            documents=documents,
+            mode=mode,
+            purge=purge,
+        )
     finally:
         lineage.close()
 
@@ -94,8 +106,10 @@ def run_erase(settings: IngestSettings, request_id: str) -> dict[str, Any]:
         raise
 
 
-DOCUMENTS_PER_REQUEST = 500  # documents per erasure request (one receipt each)
-Erased = Callable[[int, int], None]  # (documents erased so far, documents to erase)
+# documents per erasure request (one receipt each)
+DOCUMENTS_PER_REQUEST = 500
+# (documents erased so far, documents to erase)
+Erased = Callable[[int, int], None]
 
 
 def erase_documents(

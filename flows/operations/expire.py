@@ -43,9 +43,13 @@ class ExpireResult:
 
 
 def run_expire(
-    settings: IngestSettings, retention: timedelta, access_log_retention: timedelta | None = None, *,
-    dry_run: bool = False, on_erased: Erased | None = None,
-) -> ExpireResult:  # fmt: skip
+    settings: IngestSettings,
+    retention: timedelta,
+    access_log_retention: timedelta | None = None,
+    *,
+    dry_run: bool = False,
+    on_erased: Erased | None = None,
+) -> ExpireResult:
     """Erase the collection's documents indexed before now - ``retention`` and age out ragmask's records."""
     if retention <= timedelta(0):
         raise RetentionError("the retention must be longer than zero")
@@ -67,8 +71,9 @@ def run_expire(
         result.run_rows_deleted = lineage.prune_runs(cutoff)
         if access_log_retention is not None:
             result.access_log_rows_deleted = VaultStore(lineage).prune_access_log(now - access_log_retention)
-        result.previous_collections_dropped = drop_retired_collections(lineage, stores.qdrant, stores.collection,
-                                                                       due_only=True)  # fmt: skip
+        result.previous_collections_dropped = drop_retired_collections(
+            lineage, stores.qdrant, stores.collection, due_only=True
+        )
     finally:
         lineage.close()
     return result

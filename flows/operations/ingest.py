@@ -28,7 +28,8 @@ from indexers.sources import iter_source_files
 from masking import MaskingKeys
 
 logger = logging.getLogger(__name__)
-Progress = Callable[[int, int, IngestCounts], None]  # (files done, files total, counts so far)
+# (files done, files total, counts so far)
+Progress = Callable[[int, int, IngestCounts], None]
 
 
 @dataclass
@@ -37,28 +38,44 @@ class IngestResult:
     collection: str
     counts: IngestCounts
     points_total: int
-    scan: SourceScan = field(default_factory=SourceScan, repr=False)  # for the re-index: what vanished
-    pipeline: IngestPipeline | None = field(default=None, repr=False)  # a full re-index's, its run still open
+    # for the re-index: what vanished
+    scan: SourceScan = field(default_factory=SourceScan, repr=False)
+    # a full re-index's, its run still open
+    pipeline: IngestPipeline | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         counts = self.counts.to_dict()
         entities = counts.pop("entities")
-        return {"run_id": self.run_id, "collection": self.collection, **counts,
-                "points_total": self.points_total, "entities": entities}  # fmt: skip
+        return {
+            "run_id": self.run_id,
+            "collection": self.collection,
+            **counts,
+            "points_total": self.points_total,
+            "entities": entities,
+        }
 
 
 def run_ingest(
-    paths: Sequence[Path], settings: IngestSettings, *, run_id: str | None = None, keys: MaskingKeys | None = None,
-    on_error: ErrorSink | None = None, progress: Progress | None = None, batch_runner: BatchRunner | None = None,
-    kind: str = "ingest", target: str | None = None, links: dict[str, str] | None = None,
-) -> IngestResult:  # fmt: skip
+    paths: Sequence[Path],
+    settings: IngestSettings,
+    *,
+    run_id: str | None = None,
+    keys: MaskingKeys | None = None,
+    on_error: ErrorSink | None = None,
+    progress: Progress | None = None,
+    batch_runner: BatchRunner | None = None,
+    kind: str = "ingest",
+    target: str | None = None,
+    links: dict[str, str] | None = None,
+) -> IngestResult:
     """Ingest ``paths`` batch by batch; ``batch_runner`` lets the flow run each batch as a task (default:
     ``settings.task_runner``, here or on Dask); ``kind``
     names the run in the lineage (a re-index runs this too). With a ``target`` (a full re-index) every
     document is written there with its commit held back, and the run is left open for the caller.
     ``links``: ids of this run elsewhere (a Prefect flow run's), for the lineage's run record."""
     run_id = run_id or uuid.uuid4().hex
-    total = count_source_files(paths)  # fails here, before anything is written, on a path that does not exist
+    # fails here, before anything is written, on a path that does not exist
+    total = count_source_files(paths)
     pipeline = IngestPipeline(settings, run_id, keys, kind, target, links, files_expected=total)
     pipeline.start()
     totals = IngestCounts()
@@ -66,7 +83,8 @@ def run_ingest(
     try:
         with ExitStack() as stack:
             if batch_runner is None and settings.task_runner == "dask":
-                from flows.pipeline.dask_batches import dask_batches  # Dask is an optional extra
+                # Dask is an optional extra
+                from flows.pipeline.dask_batches import dask_batches
 
                 batch_runner = stack.enter_context(dask_batches(settings, on_error))
             runner = batch_runner or batches_here(on_error)
@@ -78,12 +96,20 @@ def run_ingest(
                 totals.add(counts)
                 done += files_done
                 if progress:
-                    progress(done, max(total, done), totals)  # files added since the count: past 100% never
+                    # files added since the count: past 100% never
+                    progress(done, max(total, done), totals)
     except BaseException:
         pipeline.finish(totals, "failed")
         raise
-    held_open = target is not None  # a full re-index closes the run once the swap is done
+    # a full re-index closes the run once the swap is done
+    held_open = target is not None
     if not held_open:
         pipeline.finish(totals)
-    return IngestResult(run_id, settings.stores.collection, totals, pipeline.store.count(), pipeline.scan,
-                        pipeline if held_open else None)  # fmt: skip
+    return IngestResult(
+        run_id,
+        settings.stores.collection,
+        totals,
+        pipeline.store.count(),
+        pipeline.scan,
+        pipeline if held_open else None,
+    )

@@ -22,7 +22,8 @@ def default_actor() -> str:
     """The login name, for the access log when no --actor is given."""
     try:
         return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a bare container)
+    except (KeyError, OSError):
+        # no name for this uid (a bare container)
         return "unknown"
 
 
@@ -47,9 +48,15 @@ def resolve_document(
 
 
 def run_rehydrate(
-    stores: StoreSettings, document: str, text: str, *, reason: str, actor: str | None = None,
-    key_file: Path | None = None, vault_key_file: Path | None = None,
-) -> Rehydrated:  # fmt: skip
+    stores: StoreSettings,
+    document: str,
+    text: str,
+    *,
+    reason: str,
+    actor: str | None = None,
+    key_file: Path | None = None,
+    vault_key_file: Path | None = None,
+) -> Rehydrated:
     """Rehydrate ``text`` from the vault of one document; the access log gets who, why and when."""
     master = load_vault_key(key_file=vault_key_file, data_dir=stores.data_dir)
     lineage = LineageStore(stores.lineage)

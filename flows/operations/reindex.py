@@ -6,7 +6,7 @@ paths given are erased through the erasure path, in batches, each with a signed 
 documents belong to a path is in the lineage (the keyed hash of the path each was last read under); a
 document counts as vanished only if the run read every directory under that path and did not find it,
 and its file was not found unreadable (a corrupt file keeps its documents until it is fixed or gone).
-Documents indexed before re-index existed (lineage revision 0004) carry no path and are never removed.
+Documents whose lineage holds no path (indexed by a version that recorded none) are never removed.
 
 A change of policy, detector, embedding model or masking key makes the pipeline refuse before it
 writes (flows/pipeline/ingest_pipeline.py, ``check_profile``): one collection never mixes versions.
@@ -63,20 +63,27 @@ class ReindexResult:
     receipts: list[str] = field(default_factory=list)
     points_total: int = 0
     full: bool = False
-    swapped_in: str | None = None  # full: the physical collection that now serves the name
-    previous_kept: str | None = None  # full: the one it replaced, kept for a rollback
-    documents_forgotten: int = 0  # full: found but not written (corrupt, quarantined): back when readable
-    quarantined: list[dict[str, Any]] = field(
-        default_factory=list
-    )  # full: left out, still dirty in the audit
+    # full: the physical collection that now serves the name
+    swapped_in: str | None = None
+    # full: the one it replaced, kept for a rollback
+    previous_kept: str | None = None
+    # full: found but not written (corrupt, quarantined): back when readable
+    documents_forgotten: int = 0
+    # full: left out, still dirty in the audit
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The `ragmask reindex --json` object: ingest's keys, plus removals and their receipts."""
         return self.ingest.to_dict() | {
-            "documents_removed": self.documents_removed, "receipts": self.receipts, "points_total": self.points_total,
-            "full": self.full, "swapped_in": self.swapped_in, "previous_kept": self.previous_kept,
-            "documents_forgotten": self.documents_forgotten, "quarantined": self.quarantined,
-        }  # fmt: skip
+            "documents_removed": self.documents_removed,
+            "receipts": self.receipts,
+            "points_total": self.points_total,
+            "full": self.full,
+            "swapped_in": self.swapped_in,
+            "previous_kept": self.previous_kept,
+            "documents_forgotten": self.documents_forgotten,
+            "quarantined": self.quarantined,
+        }
 
 
 def scope_keys(keys: MaskingKeys, paths: Sequence[Path]) -> set[str]:
@@ -85,11 +92,19 @@ def scope_keys(keys: MaskingKeys, paths: Sequence[Path]) -> set[str]:
 
 
 def run_reindex(
-    paths: Sequence[Path], settings: IngestSettings, *, run_id: str | None = None, keys: MaskingKeys | None = None,
-    on_error: ErrorSink | None = None, progress: Progress | None = None, batch_runner: BatchRunner | None = None,
-    on_removed: Erased | None = None, full: bool = False, keep_previous: timedelta = DEFAULT_KEEP_PREVIOUS,
+    paths: Sequence[Path],
+    settings: IngestSettings,
+    *,
+    run_id: str | None = None,
+    keys: MaskingKeys | None = None,
+    on_error: ErrorSink | None = None,
+    progress: Progress | None = None,
+    batch_runner: BatchRunner | None = None,
+    on_removed: Erased | None = None,
+    full: bool = False,
+    keep_previous: timedelta = DEFAULT_KEEP_PREVIOUS,
     links: dict[str, str] | None = None,
-) -> ReindexResult:  # fmt: skip
+) -> ReindexResult:
     """Re-index ``paths`` into the settings' collection: add, replace, then erase what vanished; ``full``
     rebuilds it into a fresh collection swapped in once it audits clean."""
     keys = keys or load_keys(
@@ -99,9 +114,18 @@ def run_reindex(
     try:
         drop_retired_collections(lineage, settings.stores.qdrant, settings.stores.collection, due_only=True)
         target = _fresh_target(settings, lineage) if full else None
-        ingested = run_ingest(paths, settings, run_id=run_id, keys=keys, on_error=on_error, progress=progress,
-                              batch_runner=batch_runner, kind="reindex-full" if full else "reindex", target=target,
-                              links=links)  # fmt: skip
+        ingested = run_ingest(
+            paths,
+            settings,
+            run_id=run_id,
+            keys=keys,
+            on_error=on_error,
+            progress=progress,
+            batch_runner=batch_runner,
+            kind="reindex-full" if full else "reindex",
+            target=target,
+            links=links,
+        )
         result = ReindexResult(ingested, points_total=ingested.points_total, full=full)
         if ingested.pipeline is not None:
             _swap_in(settings, lineage, ingested.pipeline, result, keep_previous)
@@ -112,9 +136,13 @@ def run_reindex(
 
 
 def _remove_vanished(
-    settings: IngestSettings, lineage: LineageStore, keys: MaskingKeys, paths: Sequence[Path], result: ReindexResult,
+    settings: IngestSettings,
+    lineage: LineageStore,
+    keys: MaskingKeys,
+    paths: Sequence[Path],
+    result: ReindexResult,
     on_removed: Erased | None,
-) -> None:  # fmt: skip
+) -> None:
     """Erase what vanished (a request and receipt per batch); then close the run with the final counts."""
     ingested = result.ingest
     vanished = _vanished(lineage, settings, keys, paths, ingested, whole_collection=result.full)
@@ -142,18 +170,30 @@ def _fresh_target(settings: IngestSettings, lineage: LineageStore) -> str:
 
 
 def _swap_in(
-    settings: IngestSettings, lineage: LineageStore, pipeline: IngestPipeline, result: ReindexResult, keep: timedelta
-) -> None:  # fmt: skip
+    settings: IngestSettings,
+    lineage: LineageStore,
+    pipeline: IngestPipeline,
+    result: ReindexResult,
+    keep: timedelta,
+) -> None:
     """Audit the new collection; documents that still audit dirty are quarantined (indexers/quarantine.py);
     within the limit: commit the other versions, swap the name to it, keep or drop the old one."""
     target, writer, collection = pipeline.store.collection, pipeline.writer, settings.stores.collection
     try:
         if pipeline.scan.incomplete_scopes:
-            raise FullReindexRefusedError("a directory under the paths could not be listed, and a full re-index "
-                                          f"needs the whole source: dropped; {collection!r} is unchanged")  # fmt: skip
-        audit = run_audit(replace(settings.stores, collection=target), payload_format=settings.payload_format,
-                          policy=settings.policy, spacy_model=settings.spacy_model, workers=settings.workers,
-                          reviewed_as=collection, key_file=settings.key_file)  # fmt: skip
+            raise FullReindexRefusedError(
+                "a directory under the paths could not be listed, and a full re-index "
+                f"needs the whole source: dropped; {collection!r} is unchanged"
+            )
+        audit = run_audit(
+            replace(settings.stores, collection=target),
+            payload_format=settings.payload_format,
+            policy=settings.policy,
+            spacy_model=settings.spacy_model,
+            workers=settings.workers,
+            reviewed_as=collection,
+            key_file=settings.key_file,
+        )
         dirty = dirty_documents(audit, lineage, collection)
         limit, written_documents = QuarantineLimit(settings.max_quarantined), len(writer.deferred)
         if dirty.unattributed or not limit.allows(len(dirty.doc_ids), written_documents):
@@ -161,7 +201,7 @@ def _swap_in(
                 f"the new collection audited with {audit.suspected} suspected values in {len(dirty.doc_ids)} of "
                 f"{written_documents} documents (more than --max-quarantined {limit.text}): dropped; {collection!r} "
                 "is unchanged"
-            )  # fmt: skip
+            )
         sources = {c.doc_id: c.source_masked for c in writer.deferred}
         writer.withhold(set(dirty.doc_ids))
         quarantine = take_out(dirty, pipeline.store, lineage, collection, committed=False, sources=sources)
@@ -195,20 +235,28 @@ def _swap_in(
 
 
 def _vanished(
-    lineage: LineageStore, settings: IngestSettings, keys: MaskingKeys, paths: Sequence[Path], ingested: IngestResult,
+    lineage: LineageStore,
+    settings: IngestSettings,
+    keys: MaskingKeys,
+    paths: Sequence[Path],
+    ingested: IngestResult,
     whole_collection: bool = False,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """Documents to erase: committed, not found by this run, their file not found unreadable; within the
     paths given, or (a full re-index) anywhere in the collection."""
     scan = ingested.scan
-    if whole_collection:  # the walk was complete (``_swap_in`` refuses otherwise)
+    # the walk was complete (``_swap_in`` refuses otherwise)
+    if whole_collection:
         return sorted(
             d for d in lineage.documents_in_collection(settings.stores.collection) if d not in scan.seen
         )
     scopes = scope_keys(keys, paths)
     if scan.incomplete_scopes:
-        logger.warning("%d of the paths given had a directory that could not be listed: nothing is removed "
-                       "under them this run", len(scan.incomplete_scopes & scopes))  # fmt: skip
+        logger.warning(
+            "%d of the paths given had a directory that could not be listed: nothing is removed "
+            "under them this run",
+            len(scan.incomplete_scopes & scopes),
+        )
     known = lineage.documents_in_scopes(settings.stores.collection, sorted(scopes - scan.incomplete_scopes))
     return sorted(
         d for d, origin in known.items() if d not in scan.seen and origin not in scan.protected_origins

@@ -37,8 +37,11 @@ def run_report(stores: StoreSettings, keys: MaskingKeys, document: str) -> dict[
             f"no indexed version in collection {stores.collection!r} for the --document given"
         )
     latest = max(versions, key=lambda v: (v["status"] == "committed", v["version"]))
-    return {"collection": stores.collection, **summary_row(latest), "report": {
-        name: latest["report"].get(name) for name in REPORT_FIELDS}}  # fmt: skip
+    return {
+        "collection": stores.collection,
+        **summary_row(latest),
+        "report": {name: latest["report"].get(name) for name in REPORT_FIELDS},
+    }
 
 
 def summary_row(version: dict[str, Any]) -> dict[str, Any]:

@@ -48,9 +48,16 @@ class ScrubRequest:
     @classmethod
     def of(cls, parameters: ScrubParameters) -> ScrubRequest:
         """The request a scrub's settings object (the CLI's or a deployment form's) makes."""
-        return cls(parameters.source_collection, parameters.target_collection, parameters.payload_format,
-                   parameters.text_field or None, parameters.doc_key or None, parameters.alias or None,
-                   parameters.delete_source, parameters.dry_run)  # fmt: skip
+        return cls(
+            parameters.source_collection,
+            parameters.target_collection,
+            parameters.payload_format,
+            parameters.text_field or None,
+            parameters.doc_key or None,
+            parameters.alias or None,
+            parameters.delete_source,
+            parameters.dry_run,
+        )
 
 
 def run_scrub(
@@ -78,15 +85,18 @@ def run_scrub(
         settings.device,
         settings.embed_batch_size,
         resolve_embedding_view(settings.embedding_view, None),
-        resolve_embedding_precision(settings.embedding_precision, None),  # the target is a new collection
+        # the target is a new collection
+        resolve_embedding_precision(settings.embedding_precision, None),
         settings.embedding_backend,
     )
     target = VectorStore(location, request.target)
     if target.exists():
         dimension = target.dimension()
         if dimension != embedder.info.dimension:
-            raise StoreError(f"target collection {request.target!r} holds {dimension}-dimensional vectors; "
-                             f"the embedding model makes {embedder.info.dimension}")  # fmt: skip
+            raise StoreError(
+                f"target collection {request.target!r} holds {dimension}-dimensional vectors; "
+                f"the embedding model makes {embedder.info.dimension}"
+            )
     elif not request.dry_run:
         # sparse vectors are bags of the raw words: their configs are kept (a hybrid app checks them), their
         # values are not copied; the app's own sparse encoder refills them from the masked text
@@ -97,11 +107,25 @@ def run_scrub(
     lineage.check_key(keys.key_id)
     run_id = uuid.uuid4().hex
     policy, detector_config = load_policy(settings.policy), DetectorConfig(model=settings.spacy_model)
-    masking = MaskingWorkers(MaskerSpec(keys, policy, detector_config, run_id, False),
-                             settings.workers or default_workers())  # fmt: skip
-    with closing(masking):  # worker processes, when a batch is worth splitting
-        result, counts, scrubber = _scrub_into(source, target, fmt, name, request, masking, embedder, lineage,
-                                               keys, run_id, progress, settings.describe())  # fmt: skip
+    masking = MaskingWorkers(
+        MaskerSpec(keys, policy, detector_config, run_id, False), settings.workers or default_workers()
+    )
+    # worker processes, when a batch is worth splitting
+    with closing(masking):
+        result, counts, scrubber = _scrub_into(
+            source,
+            target,
+            fmt,
+            name,
+            request,
+            masking,
+            embedder,
+            lineage,
+            keys,
+            run_id,
+            progress,
+            settings.describe(),
+        )
     if request.dry_run:
         return result
     return result | _go_live(
@@ -110,19 +134,31 @@ def run_scrub(
 
 
 def _go_live(
-    settings: IngestSettings, request: ScrubRequest, scrubber: Scrubber, fmt: PayloadFormat | None,
-    lineage: LineageStore, run_id: str, counts: ScrubCounts,
-) -> dict[str, Any]:  # fmt: skip
+    settings: IngestSettings,
+    request: ScrubRequest,
+    scrubber: Scrubber,
+    fmt: PayloadFormat | None,
+    lineage: LineageStore,
+    run_id: str,
+    counts: ScrubCounts,
+) -> dict[str, Any]:
     """Audit the target; quarantine what still audits dirty (indexers/quarantine.py); within the limit, swap
     the alias and delete the source as asked, but for the quarantined documents' points."""
     source, target = scrubber.source, scrubber.target
-    audit = audit_store(target, fmt, policy=settings.policy, spacy_model=settings.spacy_model,
-                        workers=settings.workers, review=review_of(settings.stores, request.target, settings.key_file))  # fmt: skip
+    audit = audit_store(
+        target,
+        fmt,
+        policy=settings.policy,
+        spacy_model=settings.spacy_model,
+        workers=settings.workers,
+        review=review_of(settings.stores, request.target, settings.key_file),
+    )
     dirty = dirty_documents(audit, lineage, request.target)
     limit = QuarantineLimit(settings.max_quarantined)
     refused = [QuarantinedDocument(doc_id, "", (), reason) for doc_id, reason in counts.quarantined]
     live = not dirty.unattributed and limit.allows(len(refused) + len(dirty.doc_ids), counts.documents)
-    taken = describe(dirty, lineage, request.target)  # over the limit: listed, the target left as audited
+    # over the limit: listed, the target left as audited
+    taken = describe(dirty, lineage, request.target)
     if live and dirty.versions:
         quarantine = take_out(dirty, target, lineage, request.target, committed=True)
         quarantine.record(lineage, request.target, run_id)
@@ -136,20 +172,34 @@ def _go_live(
     elif request.delete_source and live:
         source.drop()
     outcome = _counts(counts) | {
-        "audit": audit.to_dict(), "documents_quarantined": len(quarantined), "quarantined": quarantined,
-        "max_quarantined": limit.text, "live": live, "alias_swapped": bool(request.alias and live),
+        "audit": audit.to_dict(),
+        "documents_quarantined": len(quarantined),
+        "quarantined": quarantined,
+        "max_quarantined": limit.text,
+        "live": live,
+        "alias_swapped": bool(request.alias and live),
         "source_deleted": bool(request.delete_source and live and not quarantined),
         "source_points_kept": kept_points,
-    }  # fmt: skip
-    lineage.finish_run(run_id, "completed", outcome)  # the run's record, with what was quarantined
+    }
+    # the run's record, with what was quarantined
+    lineage.finish_run(run_id, "completed", outcome)
     return outcome
 
 
 def _scrub_into(
-    source: VectorStore, target: VectorStore, fmt: PayloadFormat, name: str, request: ScrubRequest,
-    masking: MaskingWorkers, embedder: Embedder, lineage: LineageStore, keys: MaskingKeys,
-    run_id: str, progress: Progress | None, described: dict[str, Any],
-) -> tuple[dict[str, Any], ScrubCounts, Scrubber]:  # fmt: skip
+    source: VectorStore,
+    target: VectorStore,
+    fmt: PayloadFormat,
+    name: str,
+    request: ScrubRequest,
+    masking: MaskingWorkers,
+    embedder: Embedder,
+    lineage: LineageStore,
+    keys: MaskingKeys,
+    run_id: str,
+    progress: Progress | None,
+    described: dict[str, Any],
+) -> tuple[dict[str, Any], ScrubCounts, Scrubber]:
     """The scrub once its stores, models and masking processes are open (the dry run's result is whole)."""
     masker = masking.masker
     result: dict[str, Any] = {
@@ -158,14 +208,36 @@ def _scrub_into(
         "target": request.target,
         "format": name,
         "sparse_vectors_dropped": sorted(source.sparse_vectors()),
-        "embedding": embedder.info.to_dict(),  # model, view and precision the target's vectors were made with
+        # model, view and precision the target's vectors were made with
+        "embedding": embedder.info.to_dict(),
     }
-    scrubber = Scrubber(source, target, fmt, masker, embedder, lineage, keys, run_id, doc_key=request.doc_key,
-                        mask_many=masking.masked)  # fmt: skip
+    scrubber = Scrubber(
+        source,
+        target,
+        fmt,
+        masker,
+        embedder,
+        lineage,
+        keys,
+        run_id,
+        doc_key=request.doc_key,
+        mask_many=masking.masked,
+    )
     if request.dry_run:
         counts = scrubber.run(dry_run=True, progress=progress)
-        return result | _counts(counts) | {"samples": counts.samples, "audit": None, "alias_swapped": False,
-                                            "source_deleted": False, "dry_run": True}, counts, scrubber  # fmt: skip
+        return (
+            result
+            | _counts(counts)
+            | {
+                "samples": counts.samples,
+                "audit": None,
+                "alias_swapped": False,
+                "source_deleted": False,
+                "dry_run": True,
+            },
+            counts,
+            scrubber,
+        )
     lineage.start_run(run_id, "scrub", request.target, {"source": request.source, "format": name} | described)
     try:
         scrubber.writer.reconcile()
@@ -178,7 +250,12 @@ def _scrub_into(
 
 
 def _counts(counts: ScrubCounts) -> dict[str, Any]:
-    return {"points_read": counts.points_read, "points_written": counts.points_written,
-            "points_quarantined": counts.points_quarantined, "documents": counts.documents,
-            "documents_unchanged": counts.documents_unchanged, "documents_masked_whole": counts.documents_masked_whole,
-            "entities": dict(sorted(counts.entities.items()))}  # fmt: skip
+    return {
+        "points_read": counts.points_read,
+        "points_written": counts.points_written,
+        "points_quarantined": counts.points_quarantined,
+        "documents": counts.documents,
+        "documents_unchanged": counts.documents_unchanged,
+        "documents_masked_whole": counts.documents_masked_whole,
+        "entities": dict(sorted(counts.entities.items())),
+    }

@@ -17,7 +17,8 @@ def run_search(query: str, stores: StoreSettings, embedding_model: str, limit: i
     store = VectorStore(stores.qdrant, stores.collection)
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist; run ragmask ingest first")
-    lineage = LineageStore.existing(stores.lineage)  # the collection's precision, if ragmask wrote it
+    # the collection's precision, if ragmask wrote it
+    lineage = LineageStore.existing(stores.lineage)
     profile = None
     if lineage is not None:
         with closing(lineage):
@@ -33,5 +34,9 @@ def _result(hit: SearchHit) -> dict[str, Any]:
     except PayloadFormatError:
         return {"score": round(hit.score, 4), "doc_id": None, "chunk_index": None, "page_content": ""}
     metadata = fmt.metadata(hit.payload)
-    return {"score": round(hit.score, 4), "doc_id": metadata.get("doc_id"), "chunk_index": metadata.get("chunk_index"),
-            "page_content": str(value_at(hit.payload, fmt.text_path) or "")}  # fmt: skip
+    return {
+        "score": round(hit.score, 4),
+        "doc_id": metadata.get("doc_id"),
+        "chunk_index": metadata.get("chunk_index"),
+        "page_content": str(value_at(hit.payload, fmt.text_path) or ""),
+    }

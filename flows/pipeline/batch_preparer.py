@@ -40,12 +40,15 @@ from masking.report import MaskingReport
 from masking.stage_clock import StageClock, add_seconds
 from masking.suppression import suppress
 
-if TYPE_CHECKING:  # imported when a batch first has a document to mask (Presidio, spaCy: seconds)
+# imported when a batch first has a document to mask (Presidio, spaCy: seconds)
+if TYPE_CHECKING:
     from masking import MaskedDocument, Masker, TextDocument
 
 logger = logging.getLogger(__name__)
-SkippedEntry = SkippedFile | SkippedDocument  # a file not read, a document that could not be
-LONG_DOCUMENT_CHARS = 1_000_000  # said in the log before masking: detection runs at about 20k chars/s here
+# a file not read, a document that could not be
+SkippedEntry = SkippedFile | SkippedDocument
+# said in the log before masking: detection runs at about 20k chars/s here
+LONG_DOCUMENT_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,12 @@ class Outcome:
     uri: str = field(repr=False)
     verb: str
     reason: str
-    recorded: bool = True  # kept in the lineage as FAILED / QUARANTINED (a skipped file is counted only)
-    content_hash: str = ""  # quarantined: the version's content hash
-    report: MaskingReport | None = None  # quarantined: the masking report
+    # kept in the lineage as FAILED / QUARANTINED (a skipped file is counted only)
+    recorded: bool = True
+    # quarantined: the version's content hash
+    content_hash: str = ""
+    # quarantined: the masking report
+    report: MaskingReport | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,8 @@ class PreparedDocument:
 
     version: DocumentVersion
     uri: str = field(repr=False)
-    replaces: bool  # the collection has a committed version of this document
+    # the collection has a committed version of this document
+    replaces: bool
     entity_counts: dict[str, int]
     values: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -79,11 +86,11 @@ class PreparedBatch:
 
     counts: IngestCounts = field(default_factory=IngestCounts)
     scan: SourceScan = field(default_factory=SourceScan)
-    outcomes: list[Outcome] = field(default_factory=list)  # in the order the lineage records them
+    # in the order the lineage records them
+    outcomes: list[Outcome] = field(default_factory=list)
     ready: list[PreparedDocument] = field(default_factory=list)
-    model_profile: dict[str, Any] | None = (
-        None  # the preparer's detector versions and dimension, if it masked
-    )
+    # the preparer's detector versions and dimension, if it masked
+    model_profile: dict[str, Any] | None = None
 
 
 class BatchPreparer:
@@ -97,9 +104,16 @@ class BatchPreparer:
     """
 
     def __init__(
-        self, settings: IngestSettings, run_id: str, keys: MaskingKeys, lineage: LineageStore, view: str, *,
-        full: bool = False, workers: int = 1,
-    ) -> None:  # fmt: skip
+        self,
+        settings: IngestSettings,
+        run_id: str,
+        keys: MaskingKeys,
+        lineage: LineageStore,
+        view: str,
+        *,
+        full: bool = False,
+        workers: int = 1,
+    ) -> None:
         """``view``: the embedding view, resolved against the collection; ``full``: every document is
         written (a full re-index), not only the changed ones; ``workers``: masking processes."""
         self.settings = settings
@@ -112,8 +126,10 @@ class BatchPreparer:
         self.policy = load_policy(settings.policy)
         self.view = view
         self.workers = workers
-        self.clock = StageClock()  # read, chunk, embed (the masker keeps its own)
-        self.suppressed = self.erasures.suppressed_subjects(self.collection)  # erased subjects stay erased
+        # read, chunk, embed (the masker keeps its own)
+        self.clock = StageClock()
+        # erased subjects stay erased
+        self.suppressed = self.erasures.suppressed_subjects(self.collection)
 
     # The models load when a batch first has a document to mask: a run that finds nothing changed (a
     # scheduled re-index, most nights) never loads spaCy or the embedding model.
@@ -121,8 +137,13 @@ class BatchPreparer:
     def masking(self) -> MaskingWorkers:
         """This process's masker (built on first use) and the worker processes, started when a batch is
         worth splitting."""
-        spec = MaskerSpec(self.keys, self.policy, DetectorConfig(model=self.settings.spacy_model), self.run_id,
-                          self.settings.vault)  # fmt: skip
+        spec = MaskerSpec(
+            self.keys,
+            self.policy,
+            DetectorConfig(model=self.settings.spacy_model),
+            self.run_id,
+            self.settings.vault,
+        )
         return MaskingWorkers(spec, self.workers)
 
     @property
@@ -132,8 +153,14 @@ class BatchPreparer:
     @cached_property
     def embedder(self) -> Embedder:
         settings = self.settings
-        return Embedder(settings.embedding_model, settings.device, settings.embed_batch_size, self.view,
-                        settings.embedding_precision, settings.embedding_backend)  # fmt: skip
+        return Embedder(
+            settings.embedding_model,
+            settings.device,
+            settings.embed_batch_size,
+            self.view,
+            settings.embedding_precision,
+            settings.embedding_backend,
+        )
 
     @cached_property
     def chunker(self) -> Chunker:
@@ -155,8 +182,11 @@ class BatchPreparer:
         return {"detector": self.masker.versions, "dimension": self.embedder.info.dimension}
 
     def prepare(
-        self, files: Sequence[SourceEntry], more_after: bool = True, following: Sequence[SourceEntry] | None = None
-    ) -> Iterator[PreparedBatch]:  # fmt: skip
+        self,
+        files: Sequence[SourceEntry],
+        more_after: bool = True,
+        following: Sequence[SourceEntry] | None = None,
+    ) -> Iterator[PreparedBatch]:
         """The batch in parts of at most ``batch_documents`` documents, each prepared once the one before
         is consumed: a JSON Lines file of 20,000 records is masked, embedded and written a part at a time,
         never held whole. ``more_after``: another batch follows this one; masking workers are started
@@ -204,20 +234,28 @@ class BatchPreparer:
             if not isinstance(entry, SourceDocument):
                 self._record_skip(entry, batch)
         batch.counts.documents_seen += len(readable)
-        batch.scan.seen.update(d.doc_id for d in readable)  # under the doc id a file already has
+        # under the doc id a file already has
+        batch.scan.seen.update(d.doc_id for d in readable)
         changed, committed = self._select(readable)
-        batch.counts.documents_unchanged += len(readable) - len(changed)  # erased and unchanged since too
-        if not changed:  # nothing to mask: the models stay unloaded
+        # erased and unchanged since too
+        batch.counts.documents_unchanged += len(readable) - len(changed)
+        # nothing to mask: the models stay unloaded
+        if not changed:
             add_seconds(batch.counts.seconds, self.clock.take())
             return batch
         chars = sum(len(d.text) for d in changed)
-        if more:  # the workers load their models beside ours, for the parts after this one
+        # the workers load their models beside ours, for the parts after this one
+        if more:
             self.masking.start(chars)
         batch.model_profile = self.model_profile()
         for document in changed:
             if len(document.text) >= LONG_DOCUMENT_CHARS:
-                logger.info("%s: %d characters to mask (about %d s)", document.doc_id, len(document.text),
-                            len(document.text) // 20_000)  # fmt: skip
+                logger.info(
+                    "%s: %d characters to mask (about %d s)",
+                    document.doc_id,
+                    len(document.text),
+                    len(document.text) // 20_000,
+                )
         masked, seconds = self.masking.mask(_to_mask(changed), more_to_come=more)
         add_seconds(batch.counts.seconds, seconds)
         self._chunk_and_embed(changed, masked, set(committed), batch)
@@ -225,7 +263,8 @@ class BatchPreparer:
         return batch
 
     def close(self) -> None:
-        if "masking" in self.__dict__:  # worker processes were started only if it was built
+        # worker processes were started only if it was built
+        if "masking" in self.__dict__:
             self.masking.close()
 
     def _timed(
@@ -242,14 +281,16 @@ class BatchPreparer:
     def _entries(self, files: Sequence[SourceEntry]) -> Iterator[SourceDocument | SkippedEntry]:
         """The files' documents as they are read, and what was not read, in input order."""
         for source in files:
-            if isinstance(source, SkippedFile):  # found, not read: its documents did not vanish
+            # found, not read: its documents did not vanish
+            if isinstance(source, SkippedFile):
                 yield source
                 continue
             yield from read_documents(source, self.keys.source_key, self.settings.reader)
 
     def _record_skip(self, entry: SkippedEntry, batch: PreparedBatch) -> None:
         if isinstance(entry, SkippedFile):
-            origin = origin_of(self.keys.source_key, entry.path, entry.root)  # root: the directory given
+            # root: the directory given
+            origin = origin_of(self.keys.source_key, entry.path, entry.root)
             batch.scan.protected_origins.add(origin.origin_key)
             if entry.unlisted_directory:
                 batch.scan.incomplete_scopes.add(origin.scope_key)
@@ -272,9 +313,12 @@ class BatchPreparer:
         ]
 
     def _chunk_and_embed(
-        self, documents: Sequence[SourceDocument], masked: Sequence[MaskedDocument], replacing: set[str],
+        self,
+        documents: Sequence[SourceDocument],
+        masked: Sequence[MaskedDocument],
+        replacing: set[str],
         batch: PreparedBatch,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Quarantine what the masker refused; chunk the rest and embed the batch's chunks at once."""
         work: list[tuple[SourceDocument, MaskedDocument, list[Chunk]]] = []
         for document, masked_result in zip(documents, masked, strict=True):
@@ -283,8 +327,16 @@ class BatchPreparer:
                 logger.info("%s: %d entities of erased subjects redacted", document.doc_id, suppressed)
             if result.quarantined:
                 reason = result.report.quarantine_reason or "quarantined"
-                batch.outcomes.append(Outcome(document.doc_id, document.uri, "quarantined", reason,
-                                              content_hash=document.content_hash, report=result.report))  # fmt: skip
+                batch.outcomes.append(
+                    Outcome(
+                        document.doc_id,
+                        document.uri,
+                        "quarantined",
+                        reason,
+                        content_hash=document.content_hash,
+                        report=result.report,
+                    )
+                )
                 continue
             with self.clock("chunk"):
                 chunks = self.chunker.chunk(result.masked_text or "")
@@ -292,25 +344,41 @@ class BatchPreparer:
         try:
             with self.clock("embed"):
                 vectors = iter(self.embedder.embed([c.text for _, _, chunks in work for c in chunks]))
-        except (
-            Exception
-        ) as error:  # the embedder broke: every document of the batch fails, nothing is written
+        except Exception as error:
+            # the embedder broke: every document of the batch fails, nothing is written
             reason = f"embedding failed: {type(error).__name__}"
             batch.outcomes.extend(Outcome(d.doc_id, d.uri, "failed", reason) for d, _, _ in work)
             return
         for document, result, chunks in work:
             version = DocumentVersion(
-                document.doc_id, document.content_hash, result.report.to_dict(), chunks,
-                [next(vectors) for _ in chunks], result.entities,
+                document.doc_id,
+                document.content_hash,
+                result.report.to_dict(),
+                chunks,
+                [next(vectors) for _ in chunks],
+                result.entities,
                 {name: value for name, value in result.masked_fields.items() if value},
-                {"policy_version": self.policy.version, "detector": result.report.detector,
-                 "embedding_model": self.embedder.info.model, "key_id": self.keys.key_id, "run_id": self.run_id},
-                document.file_key or None, document.origin.keys() if document.origin else None,
-            )  # fmt: skip
+                {
+                    "policy_version": self.policy.version,
+                    "detector": result.report.detector,
+                    "embedding_model": self.embedder.info.model,
+                    "key_id": self.keys.key_id,
+                    "run_id": self.run_id,
+                },
+                document.file_key or None,
+                document.origin.keys() if document.origin else None,
+            )
             values = {e.token: result.values[e.token] for e in result.entities if e.token in result.values}
             result.values.clear()
-            batch.ready.append(PreparedDocument(version, document.uri, document.doc_id in replacing,
-                                                dict(result.report.entity_counts), values))  # fmt: skip
+            batch.ready.append(
+                PreparedDocument(
+                    version,
+                    document.uri,
+                    document.doc_id in replacing,
+                    dict(result.report.entity_counts),
+                    values,
+                )
+            )
 
 
 def _to_mask(documents: Sequence[SourceDocument]) -> list[TextDocument]:

@@ -12,7 +12,8 @@ from flows.pipeline.batching import with_next
 from flows.pipeline.ingest_pipeline import ErrorSink, IngestCounts, IngestPipeline, SourceEntry
 from indexers.write_behind import WriteBehind
 
-BatchesWritten = Generator[tuple[int, IngestCounts], None, None]  # closed early when a run fails
+# closed early when a run fails
+BatchesWritten = Generator[tuple[int, IngestCounts], None, None]
 BatchRunner = Callable[[IngestPipeline, Iterator[list[SourceEntry]]], BatchesWritten]
 
 
@@ -21,16 +22,16 @@ def batches_here(on_error: ErrorSink | None = None) -> BatchRunner:
     (indexers/write_behind.py); a batch is yielded once all its parts are written."""
 
     def run(pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]) -> BatchesWritten:
-        previous: tuple[int, list[Future[IngestCounts]]] | None = None  # a batch handed over, not yielded
+        # a batch handed over, not yielded
+        previous: tuple[int, list[Future[IngestCounts]]] | None = None
         with WriteBehind[IngestCounts]() as writer:
             for batch, following in with_next(batches):
                 writes = [
                     writer.hand_over(partial(pipeline.write_batch, part, on_error))
                     for part in pipeline.prepare_batch(batch, following)
                 ]
-                if (
-                    previous is not None
-                ):  # written before this batch's first part was handed over (else waited)
+                # written before this batch's first part was handed over (else waited)
+                if previous is not None:
                     yield _written(*previous)
                 previous = (len(batch), writes)
             writer.wait()

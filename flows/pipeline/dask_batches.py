@@ -50,12 +50,17 @@ class WorkerKeyError(SettingsError):
 class PreparationJob:
     """One batch for a worker: no text, no file name, no secret."""
 
-    settings: IngestSettings  # the run's, as ``IngestPipeline.worker_settings`` gives them
+    # the run's, as ``IngestPipeline.worker_settings`` gives them
+    settings: IngestSettings
     run_id: str
-    key_id: str  # the run's masking key: the worker's must be the same
-    full: bool  # a full re-index prepares every document, changed or not
-    batch_ref: str  # a sealed reference to the batch's source entries
-    torch_threads: int = 0  # per worker, so that workers on one machine share its cores; 0: torch's default
+    # the run's masking key: the worker's must be the same
+    key_id: str
+    # a full re-index prepares every document, changed or not
+    full: bool
+    # a sealed reference to the batch's source entries
+    batch_ref: str
+    # per worker, so that workers on one machine share its cores; 0: torch's default
+    torch_threads: int = 0
 
 
 class Result(Protocol):
@@ -63,7 +68,8 @@ class Result(Protocol):
 
 
 Submit = Callable[[PreparationJob], Result]
-_PREPARERS: dict[str, BatchPreparer] = {}  # a worker process's preparer, kept for the batches of one run
+# a worker process's preparer, kept for the batches of one run
+_PREPARERS: dict[str, BatchPreparer] = {}
 
 
 def prepare_batch(job: PreparationJob) -> list[PreparedBatch]:
@@ -80,7 +86,8 @@ def prepare_batch(job: PreparationJob) -> list[PreparedBatch]:
 
 
 def _open_preparer(job: PreparationJob) -> BatchPreparer:
-    for previous in _PREPARERS.values():  # an earlier run's models: one run at a time per worker
+    # an earlier run's models: one run at a time per worker
+    for previous in _PREPARERS.values():
         previous.close()
         previous.lineage.close()
     _PREPARERS.clear()
@@ -91,8 +98,10 @@ def _open_preparer(job: PreparationJob) -> BatchPreparer:
     settings = job.settings
     keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=False)
     if keys.key_id != job.key_id:
-        raise WorkerKeyError(f"this Dask worker's masking key is {keys.key_id}, the run's is {job.key_id}: "
-                             "give the workers the run's RAGMASK_SECRET_KEY or key file")  # fmt: skip
+        raise WorkerKeyError(
+            f"this Dask worker's masking key is {keys.key_id}, the run's is {job.key_id}: "
+            "give the workers the run's RAGMASK_SECRET_KEY or key file"
+        )
     lineage = LineageStore(settings.stores.lineage)
     preparer = BatchPreparer(settings, job.run_id, keys, lineage, settings.embedding_view, full=job.full)
     _PREPARERS[job.run_id] = preparer
@@ -123,15 +132,22 @@ class DaskBatches:
         try:
             for batch in batches:
                 batch_ref = refs.register_batch(batch)
-                job = PreparationJob(settings, pipeline.run_id, pipeline.keys.key_id, pipeline.full, batch_ref,
-                                     self.torch_threads)  # fmt: skip
+                job = PreparationJob(
+                    settings,
+                    pipeline.run_id,
+                    pipeline.keys.key_id,
+                    pipeline.full,
+                    batch_ref,
+                    self.torch_threads,
+                )
                 pending.append((len(batch), batch_ref, self.submit(job)))
                 if len(pending) > self.ahead:
                     yield self._write_oldest(pipeline, refs, pending)
             while pending:
                 yield self._write_oldest(pipeline, refs, pending)
         finally:
-            for _, batch_ref, _ in pending:  # a failed run: the references of batches never written
+            # a failed run: the references of batches never written
+            for _, batch_ref, _ in pending:
                 refs.discard(batch_ref)
 
     def _write_oldest(
@@ -167,7 +183,8 @@ def no_spilling() -> Iterator[None]:
     level = quiet.level
     quiet.setLevel(logging.WARNING)
     variable, previous = "DASK_LOGGING__DISTRIBUTED", os.environ.get("DASK_LOGGING__DISTRIBUTED")
-    os.environ[variable] = "warning"  # read by each worker process when it imports distributed
+    # read by each worker process when it imports distributed
+    os.environ[variable] = "warning"
     memory = {"distributed.worker.memory.target": False, "distributed.worker.memory.spill": False}
     try:
         with dask.config.set(memory):
@@ -203,8 +220,12 @@ def dask_batches(settings: IngestSettings, on_error: ErrorSink | None = None) ->
             threads = torch_threads_per_worker(workers)
         try:
             workers_now = len(client.scheduler_info().get("workers", {})) or 1
-            yield DaskBatches(lambda job: client.submit(prepare_batch, job, pure=False, retries=2),
-                              2 * workers_now, on_error, threads)  # fmt: skip
+            yield DaskBatches(
+                lambda job: client.submit(prepare_batch, job, pure=False, retries=2),
+                2 * workers_now,
+                on_error,
+                threads,
+            )
         finally:
             cluster = client.cluster
             client.close()  # type: ignore[no-untyped-call]

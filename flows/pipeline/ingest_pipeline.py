@@ -102,19 +102,35 @@ class IngestPipeline:
         self.view = resolve_embedding_view(settings.embedding_view, self.recorded)
         # a precision is the user's choice, not a default to migrate: a full re-index keeps it too
         self.precision = resolve_embedding_precision(settings.embedding_precision, existing)
-        self.preparer = BatchPreparer(replace(settings, embedding_precision=self.precision), run_id, self.keys,
-                                      self.lineage, self.view, full=self.full,
-                                      workers=settings.workers or default_workers())  # fmt: skip
+        self.preparer = BatchPreparer(
+            replace(settings, embedding_precision=self.precision),
+            run_id,
+            self.keys,
+            self.lineage,
+            self.view,
+            full=self.full,
+            workers=settings.workers or default_workers(),
+        )
         self.policy = self.preparer.policy
-        self._model_profile: dict[str, Any] | None = None  # checked against the recorded one once known
+        # checked against the recorded one once known
+        self._model_profile: dict[str, Any] | None = None
         self.store = VectorStore(stores.qdrant, target or stores.collection)
         payload_format = writable_format(settings.payload_format)
-        self.clock = StageClock()  # read, chunk, embed; the writer's upsert and lineage
-        self.writer = IndexWriter(self.lineage, self.store, PIPELINE_VERSION, payload_format,
-                                  collection=stores.collection, defer_commits=self.full, clock=self.clock)  # fmt: skip
+        # read, chunk, embed; the writer's upsert and lineage
+        self.clock = StageClock()
+        self.writer = IndexWriter(
+            self.lineage,
+            self.store,
+            PIPELINE_VERSION,
+            payload_format,
+            collection=stores.collection,
+            defer_commits=self.full,
+            clock=self.clock,
+        )
         self.writer.check_format()
         self.doc_id_path = payload_format.doc_id_path
-        if not self.store.exists():  # a new collection needs the model's dimension now; one that exists later
+        # a new collection needs the model's dimension now; one that exists later
+        if not self.store.exists():
             self.store.ensure_collection(self.preparer.embedder.info.dimension, self.doc_id_path)
         self.collection = stores.collection
 
@@ -137,11 +153,14 @@ class IngestPipeline:
 
     def _settings_profile(self) -> dict[str, Any]:
         return {
-            "pipeline_version": PIPELINE_VERSION, "policy": {"name": self.policy.name, "version": self.policy.version},
-            "embedding_model": self.settings.embedding_model, "embedding_view": self.view,
-            "embedding_precision": self.precision, "key_id": self.keys.key_id,
+            "pipeline_version": PIPELINE_VERSION,
+            "policy": {"name": self.policy.name, "version": self.policy.version},
+            "embedding_model": self.settings.embedding_model,
+            "embedding_view": self.view,
+            "embedding_precision": self.precision,
+            "key_id": self.keys.key_id,
             "payload_format": self.settings.payload_format,
-        }  # fmt: skip
+        }
 
     def check_profile(self) -> None:
         """Refuse to mix versions in one collection; the first run records the profile. The parts only the
@@ -155,8 +174,11 @@ class IngestPipeline:
 
     def _refuse_changes(self, profile: dict[str, Any]) -> None:
         recorded = self.recorded or {}
-        changed = [PROFILE_NAMES.get(name, name) for name in profile
-                   if recorded.get(name, PROFILE_LEGACY.get(name)) != profile[name]]  # fmt: skip
+        changed = [
+            PROFILE_NAMES.get(name, name)
+            for name in profile
+            if recorded.get(name, PROFILE_LEGACY.get(name)) != profile[name]
+        ]
         if changed:
             raise SettingsChangedError(
                 f"collection {self.collection!r} was indexed with another {', '.join(changed)}: an incremental "
@@ -174,7 +196,8 @@ class IngestPipeline:
 
     def start(self) -> int:
         """Record the run and roll back what an earlier crash left half done; returns versions rolled back."""
-        if not self.full:  # a full re-index is how the profile changes
+        # a full re-index is how the profile changes
+        if not self.full:
             self.check_profile()
         self.lineage.start_run(
             self.run_id, self.kind, self.collection, self.settings.describe() | self.provenance() | self.links
@@ -185,8 +208,11 @@ class IngestPipeline:
                 "rolled back %d unfinished document versions from an earlier run", reconciled.rolled_back
             )
         if reconciled.in_progress:
-            logger.warning("%d other runs are still writing to collection %s",
-                           len(reconciled.in_progress), self.collection)  # fmt: skip
+            logger.warning(
+                "%d other runs are still writing to collection %s",
+                len(reconciled.in_progress),
+                self.collection,
+            )
         return reconciled.rolled_back
 
     def finish(self, counts: IngestCounts, status: str = "completed") -> None:
@@ -209,13 +235,20 @@ class IngestPipeline:
     def worker_settings(self) -> IngestSettings:
         """The settings a preparer elsewhere (a Dask worker) needs to prepare what this run would: the view
         resolved here, masking in that process only, no Qdrant API key (it does not write)."""
-        return replace(self.settings, embedding_view=self.view, embedding_precision=self.precision, workers=1,
-                       stores=replace(self.settings.stores, qdrant_api_key=None))  # fmt: skip
+        return replace(
+            self.settings,
+            embedding_view=self.view,
+            embedding_precision=self.precision,
+            workers=1,
+            stores=replace(self.settings.stores, qdrant_api_key=None),
+        )
 
     def run_batch(
-        self, files: Sequence[SourceEntry], on_error: ErrorSink | None = None,
+        self,
+        files: Sequence[SourceEntry],
+        on_error: ErrorSink | None = None,
         following: Sequence[SourceEntry] | None = None,
-    ) -> IngestCounts:  # fmt: skip
+    ) -> IngestCounts:
         """Prepare a batch here and write it, part by part (a file of many records is never held whole).
         ``following``: the next batch's files, if known: its first documents are masked while this one
         is written."""
@@ -241,18 +274,27 @@ class IngestPipeline:
             if outcome.verb == "quarantined":
                 counts.documents_quarantined += 1
                 self.lineage.record_outcome(
-                    self.collection, outcome.doc_id, QUARANTINED, self.run_id, outcome.reason,
-                    self.lineage.next_version(self.collection, outcome.doc_id), outcome.content_hash,
+                    self.collection,
+                    outcome.doc_id,
+                    QUARANTINED,
+                    self.run_id,
+                    outcome.reason,
+                    self.lineage.next_version(self.collection, outcome.doc_id),
+                    outcome.content_hash,
                     outcome.report.to_dict() if outcome.report else None,
-                )  # fmt: skip
+                )
             elif outcome.recorded:
                 self._failed(outcome.doc_id, outcome.reason, counts)
             if on_error:
                 on_error(outcome.doc_id, outcome.uri, f"{outcome.verb}: {outcome.reason}")
         self._write(batch.ready, counts, on_error)
         self.lineage.heartbeat(self.run_id)
-        logger.debug("batch: %d documents read, %d indexed, %d chunks", counts.documents_seen,
-                     counts.documents_indexed, counts.chunks_indexed)  # fmt: skip
+        logger.debug(
+            "batch: %d documents read, %d indexed, %d chunks",
+            counts.documents_seen,
+            counts.documents_indexed,
+            counts.chunks_indexed,
+        )
         add_seconds(counts.seconds, self.clock.take())
         return counts
 
@@ -274,7 +316,8 @@ class IngestPipeline:
             outcomes = self.writer.write_versions(writes, self.run_id)
         finally:
             for document in documents:
-                document.values.clear()  # the clear token -> value maps, sealed in the vault now
+                # the clear token -> value maps, sealed in the vault now
+                document.values.clear()
         for document, outcome in zip(documents, outcomes, strict=True):
             version = document.version
             if isinstance(outcome, Exception):

@@ -1,28 +1,24 @@
 """Masking in worker processes: a batch's documents split over N processes, this one included.
 
-spaCy's NER runs on one core; the embedder's matrix products already use them all. Measured on the
-2-core machine (README, "Throughput"): masking in a worker *while* this process embeds made the run
-slower (three busy threads on two cores stall torch), so the stages stay in turn and each one uses
-every core: with ``workers`` N >= 2, N - 1 spawned processes mask their share of a batch while this
-process masks its own, then this process chunks, embeds and writes. A split batch is cut into a few
-shares per process; the workers take them from the first, this process from the last, until they
-meet. A worker is handed its next share only when it has finished the one before (a feeder thread per
-worker), so no share sits queued where this process cannot take it back. With N = 1, or a batch too
-small to be worth it, masking runs here alone. Results keep the
-input order, so a run writes the same points, payloads and lineage rows whatever N is.
+spaCy's NER runs on one core, while the embedder's matrix products already use them all, so the stages
+run in turn and each uses every core: with ``workers`` N >= 2, N - 1 spawned processes mask their share
+of a batch while this process masks its own, then this process chunks, embeds and writes (masking in a
+worker while this process embeds stalls torch on a small machine). A split batch is cut into a few
+shares per process; the workers take them from the first, this process from the last, until they meet.
+A worker gets its next share only when it has finished the one before (a feeder thread per worker), so
+no share sits queued where this process cannot take it back. With N = 1, or a batch too small to be
+worth it, masking runs here alone. Results keep the input order, so a run writes the same points,
+payloads and lineage rows whatever N is.
 
-A worker takes about 1.7 s to start (a process, Presidio and its spaCy model; it imports neither torch
-nor transformers where the model uses neither, masking/lean_imports.py: they were 3.3 s of 5.1 s, and
-320 MB of its memory). The first batch worth
-splitting starts the workers (``start``; the pipeline calls it before this process loads its own
-models, so both load side by side), and batches mask here alone until every worker is ready: on 200
-documents the first batch used to wait 6 s for the worker it was split with. The last batch of a run
-starts none: a run of one batch (a few changed files, most scheduled runs) used to start a worker it
-never used, whose start-up slowed this process's embedding 2.4x (20 documents: 9.8 s -> 5.0 s).
+Starting a worker costs a process, Presidio and its spaCy model (without torch or transformers where the
+model uses neither: flows/pipeline/lean_imports.py). The first batch worth splitting starts the workers
+(``start``; the pipeline calls it before this process loads its own models, so both load side by side),
+and batches mask here alone until every worker is ready. The last batch of a run starts none: a worker
+started for a run of one batch would only slow this process's embedding.
 
 Each worker loads its own spaCy model once (spawned, not forked: a forked copy of a process that has
 started torch threads can hang). Text crosses to the workers through an in-memory pipe only; nothing
-is written, logged or passed to Prefect.
+is written, logged or passed to Prefect. docs/benchmarks.md has the measurements.
 """
 
 from __future__ import annotations
@@ -38,14 +34,15 @@ from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
+from flows.pipeline.lean_imports import keep_frameworks_out
+from indexers.freed_memory import release_freed_memory
 from masking import MaskingKeys
 from masking.detector_config import DetectorConfig
-from masking.freed_memory import release_freed_memory
-from masking.lean_imports import keep_frameworks_out
 from masking.policy import Policy
 from masking.stage_clock import Seconds, add_seconds
 
-if TYPE_CHECKING:  # imported by a worker when it starts: Presidio and spaCy take seconds to import
+# imported by a worker when it starts: Presidio and spaCy take seconds to import
+if TYPE_CHECKING:
     from masking import MaskedDocument, Masker, TextDocument
 
 logger = logging.getLogger(__name__)
@@ -62,16 +59,19 @@ START_WAIT_S = 0.0
 # end for the share a worker is masking, at most one: on the benchmark's batches of 32 documents, 8 shares
 # per process masked in 9.7-10.0 s, 4 in 10.5 s (when the pool still queued a second share per worker).
 SHARES_PER_PROCESS = 8
-POOL_CHECK_S = 1.0  # how often a wait for a worker's share checks that the pool has not broken
+# how often a wait for a worker's share checks that the pool has not broken
+POOL_CHECK_S = 1.0
 
-MaskedPart = tuple[list["MaskedDocument"], Seconds]  # results in input order, seconds per stage
+# results in input order, seconds per stage
+MaskedPart = tuple[list["MaskedDocument"], Seconds]
 
 
 def default_workers() -> int:
     """The cores this process may use (its CPU affinity, not the machine's count)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
+    except AttributeError:
+        # not on Linux
         return max(1, os.cpu_count() or 1)
 
 
@@ -89,15 +89,22 @@ class MaskerSpec:
         """The masker (loads spaCy: seconds)."""
         from masking import Masker
 
-        return Masker(self.keys, self.policy, detector_config=self.detector_config, run_id=self.run_id,
-                      keep_values=self.keep_values)  # fmt: skip
+        return Masker(
+            self.keys,
+            self.policy,
+            detector_config=self.detector_config,
+            run_id=self.run_id,
+            keep_values=self.keep_values,
+        )
 
 
-_WORKER: dict[str, Masker] = {}  # a worker process's own masker, built once when it starts
+# a worker process's own masker, built once when it starts
+_WORKER: dict[str, Masker] = {}
 
 
 def _start_worker(spec: MaskerSpec) -> None:
-    keep_frameworks_out(spec.detector_config.model)  # it only masks: 3.3 s and 320 MB less to start
+    # it only masks: 3.3 s and 320 MB less to start
+    keep_frameworks_out(spec.detector_config.model)
     _WORKER["masker"] = spec.build()
 
 
@@ -126,8 +133,10 @@ class MaskingWorkers:
         self.spec = spec
         self.workers = max(1, workers)
         self._pool: ProcessPoolExecutor | None = None
-        self._starting: list[Future[None]] = []  # one per worker: done when it is ready
-        self._ahead: HandedOut | None = None  # shares handed out for the next ``mask`` call
+        # one per worker: done when it is ready
+        self._starting: list[Future[None]] = []
+        # shares handed out for the next ``mask`` call
+        self._ahead: HandedOut | None = None
 
     @cached_property
     def masker(self) -> Masker:
@@ -164,7 +173,8 @@ class MaskingWorkers:
         handed out ahead for exactly these documents (``mask_ahead``) are collected, not masked again."""
         handed, self._ahead = self._ahead, None
         if handed is not None and handed.documents != list(documents):
-            handed.withdraw()  # handed out for other documents (a batch read again, a retried task)
+            # handed out for other documents (a batch read again, a retried task)
+            handed.withdraw()
             handed = None
         if handed is None:
             chars = sum(d.chars for d in documents)
@@ -173,7 +183,8 @@ class MaskingWorkers:
             if more_to_come:
                 self.start(chars)
             if not self.ready():
-                return self._mask_here(documents)  # they join a later batch
+                # they join a later batch
+                return self._mask_here(documents)
             handed = self._hand_out(documents)
         return self._collect(handed)
 
@@ -211,7 +222,8 @@ class MaskingWorkers:
             share = [handed.documents[i] for i in handed.shares[index]]
             try:
                 handed.outcomes[index] = self._share_result(pool.submit(_mask_in_worker, share))
-            except (Exception, CancelledError) as error:  # broken, killed, or closed by ``close``
+            except (Exception, CancelledError) as error:
+                # broken, killed, or closed by ``close``
                 handed.outcomes[index] = error
                 return
 
@@ -223,13 +235,16 @@ class MaskingWorkers:
             by_index.update(zip(share, self.masker.mask_many([documents[i] for i in share]), strict=True))
         seconds = self.masker.clock.take()
         release_freed_memory()
-        handed.join()  # the share each worker is still masking
+        # the share each worker is still masking
+        handed.join()
         for index, outcome in sorted(handed.outcomes.items()):
             share = shares[index]
-            if isinstance(outcome, BaseException):  # a worker died (killed, out of memory): mask it here
+            # a worker died (killed, out of memory): mask it here
+            if isinstance(outcome, BaseException):
                 logger.warning("a masking worker failed (%s); masking its share here", type(outcome).__name__)
                 if isinstance(outcome, BrokenProcessPool):
-                    self.close()  # the next batch starts a fresh pool
+                    # the next batch starts a fresh pool
+                    self.close()
                 share_results, share_seconds = self._mask_here([documents[i] for i in share])
             else:
                 share_results, share_seconds = outcome
@@ -247,7 +262,8 @@ class MaskingWorkers:
             except TimeoutError:
                 if self._pool is None:
                     raise BrokenProcessPool("the worker pool was closed") from None
-                self._pool.submit(_ready_in_worker)  # raises BrokenProcessPool once the pool has broken
+                # raises BrokenProcessPool once the pool has broken
+                self._pool.submit(_ready_in_worker)
 
     def _mask_here(self, documents: Sequence[TextDocument]) -> MaskedPart:
         masked = self.masker.mask_many(documents), self.masker.clock.take()
@@ -270,9 +286,11 @@ class MaskingWorkers:
     def _start_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers - 1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker, initargs=(self.spec,),
-            )  # fmt: skip
+                max_workers=self.workers - 1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(self.spec,),
+            )
         return self._pool
 
     def close(self) -> None:
@@ -294,8 +312,10 @@ class HandedOut:
     documents: list[TextDocument]
     shares: list[list[int]]
     outcomes: dict[int, MaskedPart | BaseException] = field(default_factory=dict, init=False)
-    _first: int = field(default=0, init=False)  # the first share not yet claimed
-    _last: int = field(init=False)  # the last share not yet claimed
+    # the first share not yet claimed
+    _first: int = field(default=0, init=False)
+    # the last share not yet claimed
+    _last: int = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _feeders: list[threading.Thread] = field(default_factory=list, init=False)
 

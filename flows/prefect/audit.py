@@ -42,16 +42,26 @@ def audit_flow(settings: AuditParameters = AuditParameters()) -> dict[str, Any]:
     """
     logger = get_run_logger()
     with operation_run("audit", settings):
-        report = run_audit(settings.stores.settings(), payload_format=settings.payload_format,
-                           policy=settings.policy_spec, spacy_model=settings.spacy_model, workers=settings.workers,
-                           progress=lambda n: logger.info("%d points scanned", n)).to_dict()  # fmt: skip
+        report = run_audit(
+            settings.stores.settings(),
+            payload_format=settings.payload_format,
+            policy=settings.policy_spec,
+            spacy_model=settings.spacy_model,
+            workers=settings.workers,
+            progress=lambda n: logger.info("%d points scanned", n),
+        ).to_dict()
     summary_artifact(audit_markdown(report), "audit-summary", "audit summary")
     rows = [{"kind": "type", "name": k, "count": n} for k, n in report["by_type"].items()]
     rows += [{"kind": "payload path", "name": k, "count": n} for k, n in report["by_path"].items()]
-    rows += [{"kind": f"accepted {f['type']} {f['fingerprint']}", "name": f["path"], "count": 1}
-             for f in report.get("accepted", [])]  # fmt: skip
-    create_table_artifact(rows or [{"kind": "-", "name": "(nothing suspected)", "count": 0}],
-                          key="audit-findings", description="suspected values by type and by payload path")  # fmt: skip
+    rows += [
+        {"kind": f"accepted {f['type']} {f['fingerprint']}", "name": f["path"], "count": 1}
+        for f in report.get("accepted", [])
+    ]
+    create_table_artifact(
+        rows or [{"kind": "-", "name": "(nothing suspected)", "count": 0}],
+        key="audit-findings",
+        description="suspected values by type and by payload path",
+    )
     if report["suspected"] and settings.fail_on_findings:
         raise SuspectedValuesError(
             f"{report['suspected']} suspected values in {len(report['point_ids'])} points"

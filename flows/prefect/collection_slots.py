@@ -29,13 +29,13 @@ def ensure_slot(collection: str) -> str:
     with get_client(sync_client=True) as client:
         try:
             client.read_global_concurrency_limit_by_name(name)
-        except Exception:  # ObjectNotFound: create it (two runs racing here: the loser's create fails, fine)
+        except Exception:
+            # ObjectNotFound: create it (two runs racing here: the loser's create fails, fine)
             try:
                 client.upsert_global_concurrency_limit_by_name(name, 1)
             except Exception:
-                client.read_global_concurrency_limit_by_name(
-                    name
-                )  # created by the other run, or a real error
+                # created by the other run, or a real error
+                client.read_global_concurrency_limit_by_name(name)
     return name
 
 

@@ -87,23 +87,60 @@ def deployment_specs(plan: ServePlan) -> list[DeploymentSpec]:
     if plan.retention_days:
         expire["retention_days"] = plan.retention_days
     return [
-        DeploymentSpec(ingest_flow, "ragmask", "Mask, chunk, embed and index the source directories; unchanged "
-                       "documents are skipped by content hash.", paths | settings),
-        DeploymentSpec(reindex_flow, "ragmask", "Bring the collection in line with its sources: new and changed "
-                       "documents indexed, vanished ones erased with receipts. Full: rebuild, audit, swap.",
-                       paths | {"settings": ReindexParameters(stores=stores).model_dump(mode="json")},
-                       plan.reindex_cron, concurrency_limit=1),
-        DeploymentSpec(expire_flow, "ragmask", "Enforce retention: erase documents indexed longer ago than the "
-                       "retention, each batch with a signed receipt.", {"settings": expire}, plan.expire_cron),
-        DeploymentSpec(audit_flow, "ragmask", "Scan every payload of the collection for unmasked personal data; "
-                       "fails the run if anything is suspected.", store_only, plan.audit_cron),
-        DeploymentSpec(compact_flow, "ragmask", "Purge the bytes of every erasure since the last purge, with a "
-                       "receipt.", store_only, plan.compact_cron),
-        DeploymentSpec(erase_flow, "ragmask", "Carry out an erasure request registered with `ragmask erase` "
-                       "(give its er_... id); the identifiers never reach Prefect.", store_only),
-        DeploymentSpec(scrub_flow, "ragmask", "Mask and re-embed a collection that holds raw text (LangChain, "
-                       "LlamaIndex, Haystack or raw payloads) into a new one.", {}),
-    ]  # fmt: skip
+        DeploymentSpec(
+            ingest_flow,
+            "ragmask",
+            "Mask, chunk, embed and index the source directories; unchanged "
+            "documents are skipped by content hash.",
+            paths | settings,
+        ),
+        DeploymentSpec(
+            reindex_flow,
+            "ragmask",
+            "Bring the collection in line with its sources: new and changed "
+            "documents indexed, vanished ones erased with receipts. Full: rebuild, audit, swap.",
+            paths | {"settings": ReindexParameters(stores=stores).model_dump(mode="json")},
+            plan.reindex_cron,
+            concurrency_limit=1,
+        ),
+        DeploymentSpec(
+            expire_flow,
+            "ragmask",
+            "Enforce retention: erase documents indexed longer ago than the "
+            "retention, each batch with a signed receipt.",
+            {"settings": expire},
+            plan.expire_cron,
+        ),
+        DeploymentSpec(
+            audit_flow,
+            "ragmask",
+            "Scan every payload of the collection for unmasked personal data; "
+            "fails the run if anything is suspected.",
+            store_only,
+            plan.audit_cron,
+        ),
+        DeploymentSpec(
+            compact_flow,
+            "ragmask",
+            "Purge the bytes of every erasure since the last purge, with a receipt.",
+            store_only,
+            plan.compact_cron,
+        ),
+        DeploymentSpec(
+            erase_flow,
+            "ragmask",
+            "Carry out an erasure request registered with `ragmask erase` "
+            "(give its er_... id); the identifiers never reach Prefect.",
+            store_only,
+        ),
+        DeploymentSpec(
+            scrub_flow,
+            "ragmask",
+            "Mask and re-embed a collection that holds raw text (LangChain, "
+            "LlamaIndex, Haystack or raw payloads) into a new one.",
+            {},
+        ),
+    ]
 
 
 def build_deployments(
@@ -115,12 +152,17 @@ def build_deployments(
     for spec in deployment_specs(plan):
         ui_owned = spec.full_name in existing and not reset
         deployment = RunnerDeployment.from_flow(
-            spec.flow, spec.name, description=spec.description, parameters=spec.parameters,
+            spec.flow,
+            spec.name,
+            description=spec.description,
+            parameters=spec.parameters,
             schedules=[Cron(spec.cron, timezone=plan.timezone)] if spec.cron and not ui_owned else None,
-            tags=["ragmask", spec.flow.name], concurrency_limit=spec.concurrency_limit,
+            tags=["ragmask", spec.flow.name],
+            concurrency_limit=spec.concurrency_limit,
             entrypoint_type=EntrypointType.MODULE_PATH,
-        )  # fmt: skip
-        if ui_owned:  # an update sends only the fields set, and schedules only when there are some
+        )
+        # an update sends only the fields set, and schedules only when there are some
+        if ui_owned:
             deployment.model_fields_set.difference_update(UI_OWNED)
         deployments.append(deployment)
     return deployments
@@ -133,7 +175,8 @@ def deployed_names(plan: ServePlan) -> set[str]:
         for spec in deployment_specs(plan):
             try:
                 client.read_deployment_by_name(spec.full_name)
-            except Exception:  # ObjectNotFound: not deployed yet
+            except Exception:
+                # ObjectNotFound: not deployed yet
                 continue
             names.add(spec.full_name)
     return names

@@ -26,8 +26,12 @@ def expire_flow(settings: ExpireParameters) -> dict[str, Any]:
     logger = get_run_logger()
     expire = settings.settings()
     with operation_run("expire", settings, slot=expire.stores.collection):
-        result = run_expire(expire, *settings.retention(), dry_run=settings.dry_run,
-                                on_erased=lambda done, total: logger.info("%d of %d expired documents erased", done, total))  # fmt: skip
+        result = run_expire(
+            expire,
+            *settings.retention(),
+            dry_run=settings.dry_run,
+            on_erased=lambda done, total: logger.info("%d of %d expired documents erased", done, total),
+        )
     create_table_artifact(
         [{"receipt_id": r} for r in result.receipts] or [{"receipt_id": "(nothing expired)"}],
         key="expire-receipts",

@@ -59,7 +59,8 @@ from masking import MaskingKeys, load_keys
 from masking.errors import SettingsError
 
 _pipelines: dict[str, IngestPipeline] = {}
-_batches: dict[str, tuple[list[SourceEntry], list[SourceEntry] | None]] = {}  # a batch and the one after
+# a batch and the one after
+_batches: dict[str, tuple[list[SourceEntry], list[SourceEntry] | None]] = {}
 
 
 # A retry is safe: documents an attempt committed are unchanged for the next (content hashes), and a
@@ -86,15 +87,23 @@ def prepare_batch_task(job: PreparationJob) -> list[PreparedBatch]:
 
 def doc_id_logger(run_logger: Any) -> ErrorSink:
     def log_error(doc_id: str, _uri: str, reason: str) -> None:
-        run_logger.warning("%s: %s", doc_id, reason)  # the doc id, never the source name
+        # the doc id, never the source name
+        run_logger.warning("%s: %s", doc_id, reason)
 
     return log_error
 
 
 def log_counts(run_logger: Any, batch_ref: str, counts: IngestCounts) -> None:
-    run_logger.info("%s: %d documents seen, %d indexed, %d unchanged, %d quarantined, %d failed, %d chunks",
-                    batch_ref, counts.documents_seen, counts.documents_indexed, counts.documents_unchanged,
-                    counts.documents_quarantined, counts.documents_failed, counts.chunks_indexed)  # fmt: skip
+    run_logger.info(
+        "%s: %d documents seen, %d indexed, %d unchanged, %d quarantined, %d failed, %d chunks",
+        batch_ref,
+        counts.documents_seen,
+        counts.documents_indexed,
+        counts.documents_unchanged,
+        counts.documents_quarantined,
+        counts.documents_failed,
+        counts.chunks_indexed,
+    )
 
 
 def summary_markdown(result: IngestResult, operation: str = "ingest") -> str:
@@ -135,7 +144,8 @@ class BatchTasks:
         self.settings = settings
         self.run_id = uuid.uuid4().hex
         progress_id = create_progress_artifact(0.0, key="ingest-progress", description="files processed")
-        assert isinstance(progress_id, UUID)  # the synchronous API inside a synchronous flow
+        # the synchronous API inside a synchronous flow
+        assert isinstance(progress_id, UUID)
         self.progress_id = progress_id
         self._exit_stack = ExitStack()
         self._dask: DaskBatches | None = None
@@ -154,7 +164,8 @@ class BatchTasks:
             try:
                 yield len(batch), ingest_batch(self.run_id, batch_ref)
             finally:
-                _batches.pop(batch_ref, None)  # kept across the task's retries, dropped after
+                # kept across the task's retries, dropped after
+                _batches.pop(batch_ref, None)
 
     def progress(self, done: int, total: int, _counts: IngestCounts) -> None:
         update_progress_artifact(self.progress_id, 100.0 * done / max(total, 1))
@@ -182,8 +193,12 @@ class BatchTasks:
         )
         with no_spilling(), runner:
             ahead = 2 * (len(runner.client.scheduler_info().get("workers", {})) or 1)
-            yield DaskBatches(lambda job: runner.submit(prepare_batch_task, {"job": job}), ahead,
-                              doc_id_logger(get_run_logger()), 0 if address else torch_threads_per_worker(workers))  # fmt: skip
+            yield DaskBatches(
+                lambda job: runner.submit(prepare_batch_task, {"job": job}),
+                ahead,
+                doc_id_logger(get_run_logger()),
+                0 if address else torch_threads_per_worker(workers),
+            )
 
 
 @dataclass(frozen=True)
@@ -225,18 +240,31 @@ def ingest_artifacts(result: IngestResult, stores: StoreSettings, operation: str
         versions = lineage.version_reports(result.collection, run_id=result.run_id)
     finally:
         lineage.close()
-    create_table_artifact(  # `ragmask report` per document of the run: counts and versions, never a value
-        [summary_row(v) | {"entities": ", ".join(f"{t}={n}" for t, n in sorted(v["report"].get("entity_counts", {}).items())),
-                           "policy": "{name} {version}".format(**v["report"].get("policy", {"name": "-", "version": ""})),
-                           "key_id": v["report"].get("key_id")} for v in versions]
+    # `ragmask report` per document of the run: counts and versions, never a value
+    create_table_artifact(
+        [
+            summary_row(v)
+            | {
+                "entities": ", ".join(
+                    f"{t}={n}" for t, n in sorted(v["report"].get("entity_counts", {}).items())
+                ),
+                "policy": "{name} {version}".format(
+                    **v["report"].get("policy", {"name": "-", "version": ""})
+                ),
+                "key_id": v["report"].get("key_id"),
+            }
+            for v in versions
+        ]
         or [{"doc_id": "(no document indexed)"}],
-        key=f"{operation}-reports", description="masking report of each document version this run wrote",
-    )  # fmt: skip
+        key=f"{operation}-reports",
+        description="masking report of each document version this run wrote",
+    )
     create_table_artifact(
         [{"entity_type": t, "count": n} for t, n in sorted(result.counts.entities.items())]
         or [{"entity_type": "(none)", "count": 0}],
-        key=f"{operation}-entities", description="entities masked, by type",
-    )  # fmt: skip
+        key=f"{operation}-entities",
+        description="entities masked, by type",
+    )
 
 
 @ragmask_flow("ingest", batch_tasks=True)
@@ -257,7 +285,14 @@ def ingest_flow(
     check_form(settings, paths)
     with operation_run("ingest"):
         with ingest_run(settings, paths, source_ref) as run:
-            result = run_ingest(run.sources, run.settings, run_id=run.tasks.run_id, keys=run.keys,
-                                batch_runner=run.tasks.run, progress=run.tasks.progress, links=prefect_link())  # fmt: skip
+            result = run_ingest(
+                run.sources,
+                run.settings,
+                run_id=run.tasks.run_id,
+                keys=run.keys,
+                batch_runner=run.tasks.run,
+                progress=run.tasks.progress,
+                links=prefect_link(),
+            )
         ingest_artifacts(result, run.settings.stores)
     return result.to_dict() | {"settings": settings.effective()}

@@ -42,16 +42,24 @@ def reindex_flow(
     check_form(settings, paths)
     with operation_run("reindex"):
         with ingest_run(settings, paths, source_ref) as run:
-            result = run_reindex(run.sources, run.settings, run_id=run.tasks.run_id, keys=run.keys,
-                                 batch_runner=run.tasks.run, progress=run.tasks.progress, full=settings.full,
-                                 links=prefect_link(), keep_previous=timedelta(hours=settings.keep_previous_hours),
-                                 on_removed=lambda done, total: logger.info("%d of %d vanished documents erased",
-                                                                            done, total))  # fmt: skip
+            result = run_reindex(
+                run.sources,
+                run.settings,
+                run_id=run.tasks.run_id,
+                keys=run.keys,
+                batch_runner=run.tasks.run,
+                progress=run.tasks.progress,
+                full=settings.full,
+                links=prefect_link(),
+                keep_previous=timedelta(hours=settings.keep_previous_hours),
+                on_removed=lambda done, total: logger.info("%d of %d vanished documents erased", done, total),
+            )
         ingest_artifacts(result.ingest, run.settings.stores, "reindex")
         create_table_artifact(
             [{"receipt_id": r} for r in result.receipts] or [{"receipt_id": "(nothing vanished)"}],
-            key="reindex-removals", description=f"{result.documents_removed} vanished documents erased",
-        )  # fmt: skip
+            key="reindex-removals",
+            description=f"{result.documents_removed} vanished documents erased",
+        )
         if result.quarantined:
             quarantine_artifact(result.quarantined, "reindex-quarantine")
     return result.to_dict() | {"settings": settings.effective()}

@@ -49,13 +49,19 @@ def scrub_flow(settings: ScrubParameters) -> dict[str, Any]:
     request = ScrubRequest.of(settings)
     logger = get_run_logger()
     with operation_run("scrub", settings, slot=settings.target_collection):
-        result = run_scrub(settings.settings(), request,
-                           lambda done, total: logger.info("%d of %d documents scrubbed", done, total))  # fmt: skip
+        result = run_scrub(
+            settings.settings(),
+            request,
+            lambda done, total: logger.info("%d of %d documents scrubbed", done, total),
+        )
     result.pop("samples", None)
     summary_artifact(scrub_markdown(result), "scrub-summary", "scrub summary")
-    create_table_artifact([{"entity_type": t, "count": n} for t, n in result["entities"].items()]
-                          or [{"entity_type": "(none)", "count": 0}], key="scrub-entities",
-                          description="entities masked, by type")  # fmt: skip
+    create_table_artifact(
+        [{"entity_type": t, "count": n} for t, n in result["entities"].items()]
+        or [{"entity_type": "(none)", "count": 0}],
+        key="scrub-entities",
+        description="entities masked, by type",
+    )
     if result.get("quarantined"):
         quarantine_artifact(result["quarantined"], "scrub-quarantine")
     return result | {"settings": settings.effective()}

@@ -23,6 +23,7 @@ OWN_LOGGERS = ("flows", "indexers", "masking", "bench", "ragmask")
 RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
 ALLOWED = OWN_LOGGERS + RUN_LOGGERS
 WITHHELD = "message withheld (third-party logger)"
+# pypdf is not capped: "pypdf...: message withheld" tells the user a file had problems.
 CAPPED_LOGGERS = (
     "presidio-analyzer",
     "presidio_analyzer",
@@ -38,7 +39,7 @@ CAPPED_LOGGERS = (
     "huggingface_hub",
     "websockets",
     "asyncio",
-)  # fmt: skip  (pypdf is not capped: "pypdf...: message withheld" tells the user a file had problems)
+)
 
 
 def _allowed(name: str) -> bool:
@@ -90,7 +91,8 @@ def configure_logging(level: str | None = None) -> None:
     )
     for name in CAPPED_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # model loading bars are noise on stderr
+    # model loading bars are noise on stderr
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     warnings.filterwarnings("ignore", module="spacy")

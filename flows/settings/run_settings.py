@@ -37,9 +37,14 @@ class StoreSettings:
 
     @classmethod
     def from_env(
-        cls, *, data_dir: str | None = None, collection: str | None = None, qdrant_url: str | None = None,
-        qdrant_path: str | None = None, lineage_url: str | None = None,
-    ) -> StoreSettings:  # fmt: skip
+        cls,
+        *,
+        data_dir: str | None = None,
+        collection: str | None = None,
+        qdrant_url: str | None = None,
+        qdrant_path: str | None = None,
+        lineage_url: str | None = None,
+    ) -> StoreSettings:
         """What a flow run uses: its parameters where given, else the worker's RAGMASK_* variables, so a
         deployment keeps server URLs and keys out of the parameters Prefect stores."""
 
@@ -85,12 +90,17 @@ class IngestSettings:
     spacy_model: str = DEFAULT_SPACY_MODEL
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     device: str = "auto"
-    embed_batch_size: int | None = None  # None: the embedder's default for its device
-    embedding_view: str = "auto"  # types | tokens | auto: the collection's own, "types" for a new one
-    embedding_precision: str = "auto"  # fp32 | bf16 | int8 | auto: the collection's own, and for a new one
+    # None: the embedder's default for its device
+    embed_batch_size: int | None = None
+    # types | tokens | auto: the collection's own, "types" for a new one
+    embedding_view: str = "auto"
+    # fp32 | bf16 | int8 | auto: the collection's own, and for a new one
+    embedding_precision: str = "auto"
     # bf16 where the CPU has bf16 units, else fp32 (indexers/embedding_precision.py)
-    embedding_backend: str = "auto"  # torch | openvino | auto: OpenVINO for fp32 and bf16 on a CPU
-    chunk_tokens: int | None = None  # None: the embedding model's limit
+    # torch | openvino | auto: OpenVINO for fp32 and bf16 on a CPU
+    embedding_backend: str = "auto"
+    # None: the embedding model's limit
+    chunk_tokens: int | None = None
     chunk_overlap: int = 32
     batch_documents: int = 32
     # processes that mask, this one included; 0: the cores this process may use. Above 1, worker processes
@@ -101,9 +111,11 @@ class IngestSettings:
     task_runner: TaskRunnerName = "threads"
     dask_address: str | None = None
     key_file: Path | None = None
-    vault: bool = False  # keep token -> value maps, envelope-encrypted, for rehydration
+    # keep token -> value maps, envelope-encrypted, for rehydration
+    vault: bool = False
     vault_key_file: Path | None = None
-    payload_format: WritableFormat = "langchain"  # how points are laid out: whose readers read them
+    # how points are laid out: whose readers read them
+    payload_format: WritableFormat = "langchain"
     reader: ReaderOptions = field(default_factory=ReaderOptions.from_env)
     # scrub and full re-index: documents that still audit dirty are left out; the run goes live with at most
     # this many of them (a count, or a share of the documents such as "1%"), else it fails closed

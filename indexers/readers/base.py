@@ -15,13 +15,19 @@ from pathlib import Path
 
 from indexers.errors import SourceError
 
-MAX_FILE_BYTES = 64 * 1024 * 1024  # bytes read from disk per file
-MAX_EXPANDED_BYTES = 128 * 1024 * 1024  # bytes a DOCX (a zip) may declare once decompressed
-MAX_ARCHIVE_MEMBERS = 10_000  # parts of a DOCX or XLSX
-MAX_JSON_DEPTH = 64  # nesting of objects and arrays in a JSON record file
+# bytes read from disk per file
+MAX_FILE_BYTES = 64 * 1024 * 1024
+# bytes a DOCX (a zip) may declare once decompressed
+MAX_EXPANDED_BYTES = 128 * 1024 * 1024
+# parts of a DOCX or XLSX
+MAX_ARCHIVE_MEMBERS = 10_000
+# nesting of objects and arrays in a JSON record file
+MAX_JSON_DEPTH = 64
 MAX_PDF_PAGES = 5_000
-MAX_DOCUMENT_CHARS = 10_000_000  # characters of text per document (about 8 minutes of detection here)
-MAX_TABLE_ROWS = 500_000  # rows of a CSV, TSV or workbook (all its sheets)
+# characters of text per document (about 8 minutes of detection here)
+MAX_DOCUMENT_CHARS = 10_000_000
+# rows of a CSV, TSV or workbook (all its sheets)
+MAX_TABLE_ROWS = 500_000
 MAX_TABLE_CELLS = 5_000_000
 
 
@@ -49,9 +55,11 @@ class ReaderOptions:
     def from_env(cls) -> ReaderOptions:
         """The bounds a user may need to raise: RAGMASK_MAX_FILE_BYTES, RAGMASK_MAX_DOCUMENT_CHARS and
         RAGMASK_MAX_TABLE_ROWS."""
-        return cls(max_file_bytes=_env_int("RAGMASK_MAX_FILE_BYTES", MAX_FILE_BYTES),
-                   max_document_chars=_env_int("RAGMASK_MAX_DOCUMENT_CHARS", MAX_DOCUMENT_CHARS),
-                   max_table_rows=_env_int("RAGMASK_MAX_TABLE_ROWS", MAX_TABLE_ROWS))  # fmt: skip
+        return cls(
+            max_file_bytes=_env_int("RAGMASK_MAX_FILE_BYTES", MAX_FILE_BYTES),
+            max_document_chars=_env_int("RAGMASK_MAX_DOCUMENT_CHARS", MAX_DOCUMENT_CHARS),
+            max_table_rows=_env_int("RAGMASK_MAX_TABLE_ROWS", MAX_TABLE_ROWS),
+        )
 
 
 @dataclass(frozen=True)

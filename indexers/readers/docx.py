@@ -37,7 +37,8 @@ def read_docx(path: Path, options: ReaderOptions) -> Iterator[Record | RecordErr
             for block in document.iter_inner_content()
         ]
         title = document.core_properties.title or ""
-    except Exception as error:  # python-docx and lxml raise many types on hostile input; none is fatal
+    except Exception as error:
+        # python-docx and lxml raise many types on hostile input; none is fatal
         raise SourceError(f"malformed DOCX ({type(error).__name__})") from None
     text = "\n".join(block if "\n" not in block else f"\n{block}\n" for block in blocks if block.strip())
     yield Record(text.strip(), {"title": title} if title else {})

@@ -22,7 +22,8 @@ def _render_table(table: Tag) -> str:
     header: list[str] | None = None
     for row in table.find_all("tr"):
         if row.find_parent("table") is not table:
-            continue  # a nested table's row: rendered with that table
+            # a nested table's row: rendered with that table
+            continue
         cells = row.find_all(["th", "td"], recursive=False)
         values = [cell_text(cell.get_text(" ", strip=True)) for cell in cells]
         in_head = row.find_parent("thead") is not None
@@ -40,7 +41,8 @@ def read_html(path: Path, options: ReaderOptions) -> Iterator[Record | RecordErr
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for element in soup(list(INVISIBLE)):
         element.decompose()
-    for table in reversed(soup.find_all("table")):  # innermost first: an outer cell holds its text
+    # innermost first: an outer cell holds its text
+    for table in reversed(soup.find_all("table")):
         table.replace_with(NavigableString(f"\n\n{_render_table(table)}\n\n"))
     lines = (line.strip() for line in soup.get_text("\n").splitlines())
     text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -36,6 +36,7 @@ def read_pdf(path: Path, options: ReaderOptions) -> Iterator[Record | RecordErro
         title = (reader.metadata.title if reader.metadata else None) or ""
     except SourceError:
         raise
-    except Exception as error:  # pypdf raises many types on hostile input; none is fatal to the run
+    except Exception as error:
+        # pypdf raises many types on hostile input; none is fatal to the run
         raise SourceError(f"malformed PDF ({type(error).__name__})") from None
     yield Record("\n\n".join(p for p in pages if p), {"title": str(title)} if title else {})

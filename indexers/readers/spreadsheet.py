@@ -20,11 +20,13 @@ MAX_SHEETS = 100
 def read_spreadsheet(path: Path, options: ReaderOptions) -> Iterator[Record | RecordError]:
     data = read_bytes(path, options)
     check_archive(data, options, "spreadsheet")
-    from openpyxl import load_workbook  # imported on first use: most runs read no spreadsheet
+    # imported on first use: most runs read no spreadsheet
+    from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl and its XML parser raise many types on hostile input
+    except Exception as error:
+        # openpyxl and its XML parser raise many types on hostile input
         raise SourceError(f"malformed spreadsheet ({type(error).__name__})") from None
     try:
         sheets = book.worksheets

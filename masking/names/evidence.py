@@ -20,10 +20,14 @@ MAX_ACRONYM = 3
 
 
 class WordKind(Enum):
-    NAME = "name"  # a listed name, not a common word
-    BOTH = "both"  # a listed name that is also a common word ("Rose", "Head")
-    WORD = "word"  # a common word or a role, not a listed name
-    UNKNOWN = "unknown"  # neither: a rare name, another script, jargon
+    # a listed name, not a common word
+    NAME = "name"
+    # a listed name that is also a common word ("Rose", "Head")
+    BOTH = "both"
+    # a common word or a role, not a listed name
+    WORD = "word"
+    # neither: a rare name, another script, jargon
+    UNKNOWN = "unknown"
 
 
 def _listed(word: str) -> tuple[bool, bool]:
@@ -44,7 +48,8 @@ def word_kind(word: str) -> WordKind:
     if role and not is_name:
         return WordKind.WORD
     if word.isupper() and len(word) <= MAX_ACRONYM and not is_name:
-        return WordKind.WORD  # an acronym: "HR", "CFO", "TBD"
+        # an acronym: "HR", "CFO", "TBD"
+        return WordKind.WORD
     common = role or _common(word.casefold())
     if is_name:
         return WordKind.BOTH if common else WordKind.NAME

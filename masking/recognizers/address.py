@@ -146,7 +146,8 @@ def _country_names() -> list[str]:
     names: set[str] = set()
     for by_language in LOCALE_DATA.values():
         name = by_language.get("en")
-        while name and name.startswith("*"):  # "*aa": the same as language "aa"
+        # "*aa": the same as language "aa"
+        while name and name.startswith("*"):
             name = by_language.get(name[1:])
         if name:
             names.add(name)

@@ -81,7 +81,8 @@ class LabelledPersonRecognizer(RuleRecognizer):
                 item_end = separator.start() if separator else end
                 item = NAME_ITEM.fullmatch(text, position, item_end)
                 if item is None:
-                    names = []  # not a list of names: fail open here, the NER model still runs
+                    # not a list of names: fail open here, the NER model still runs
+                    names = []
                     break
                 first = item.group("name").split()[0].casefold()
                 if first in NOT_A_PERSON or first in NOT_NAMES:

@@ -17,7 +17,8 @@ from masking.recognizers.base import RuleRecognizer
 NAME_WORD = r"(?:\p{Lu}[\p{Ll}'’\-]+(?:-\p{Lu}[\p{Ll}'’]+)?|\p{Lo}[\p{Lo}\p{M}]{0,11})"
 INITIAL = r"\p{Lu}\."
 PARTICLE = r"(?:van|von|de|der|den|da|di|del|le|la|bin|al|ten|ter|zu|dos|das)"
-FULL_NAME = rf"{NAME_WORD}(?:[ \t]+(?:{INITIAL}[ \t]+)?(?:{PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,2}}"  # "van der Plas"
+# "van der Plas"
+FULL_NAME = rf"{NAME_WORD}(?:[ \t]+(?:{INITIAL}[ \t]+)?(?:{PARTICLE}[ \t]+){{0,2}}{NAME_WORD}){{0,2}}"
 # "Her maiden name is Vale", "What is your last name? Corrigan", "surname: Lindqvist"
 NAME_FIELD = r"(?i:(?:first|last|maiden|middle|family|given|full|birth)[ \t]+name|surname|forename)"
 _TITLE_ALTERNATION = "|".join(sorted((regex.escape(t) for t in TITLES), key=len, reverse=True))
@@ -86,8 +87,16 @@ class PersonCueRecognizer(RuleRecognizer):
     ENTITY = "PERSON"
 
     PATTERNS: tuple[tuple[regex.Pattern[str], float], ...] = (
-        (TITLED, 0.7), (CUES, 0.6), (LOWER_CUE, 0.6), (SPEAKER_BEFORE, 0.6), (SPEAKER_AFTER, 0.6), (SPEECH_TO, 0.6), (RESIDENT, 0.6), (SPEAKER, 0.55), (WITH_INITIAL, 0.55),
-    )  # fmt: skip
+        (TITLED, 0.7),
+        (CUES, 0.6),
+        (LOWER_CUE, 0.6),
+        (SPEAKER_BEFORE, 0.6),
+        (SPEAKER_AFTER, 0.6),
+        (SPEECH_TO, 0.6),
+        (RESIDENT, 0.6),
+        (SPEAKER, 0.55),
+        (WITH_INITIAL, 0.55),
+    )
 
     def find(self, text: str) -> Iterator[tuple[int, int, float]]:
         for pattern, score in self.PATTERNS:

@@ -75,7 +75,8 @@ def read_label_line(text: str, line: Line, found: StructureFindings) -> bool:
     label = match.group("label")
     kind = field_kind(label)
     if kind is not None:
-        found.not_person.append(match.span("label"))  # "Teléfono", "Owner": a label is no person
+        # "Teléfono", "Owner": a label is no person
+        found.not_person.append(match.span("label"))
     start, end = _value_range(text, match.start("value"), line.end)
     if end <= start:
         return kind is not None

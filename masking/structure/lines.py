@@ -10,7 +10,8 @@ from masking.tokens import TOKEN_PATTERN
 @dataclass(frozen=True, slots=True)
 class Line:
     start: int
-    end: int  # the line break excluded
+    # the line break excluded
+    end: int
 
 
 def text_lines(text: str) -> list[Line]:

@@ -53,8 +53,12 @@ def read_address_header(text: str, line: Line, found: StructureFindings) -> bool
     for item in items:
         display_start, display_end = strip_range(text, *item.span("display"), " \t,;\"'“”")
         if display_end > display_start:
-            found.add_all(names_in(text, display_start, display_end, strong=True), "PERSON", SCORE,
-                          "MailHeaderRecognizer")  # fmt: skip
+            found.add_all(
+                names_in(text, display_start, display_end, strong=True),
+                "PERSON",
+                SCORE,
+                "MailHeaderRecognizer",
+            )
     return True
 
 
@@ -81,5 +85,6 @@ def read_signatures(text: str, lines: Sequence[Line], found: StructureFindings) 
             if not match.group("name").startswith("<PERSON"):
                 found.add(match.start("name"), match.end("name"), "PERSON", SCORE, "SignatureRecognizer")
             rest = "rest" if match.group("rest") is not None else "after"
-            if match.group(rest) is not None:  # "| Goldsmith | Corning Incorporated": a role, a company
+            # "| Goldsmith | Corning Incorporated": a role, a company
+            if match.group(rest) is not None:
                 found.not_person.append(match.span(rest))

@@ -233,7 +233,8 @@ def read_table(text: str, table: Table, found: StructureFindings) -> None:
         header = table.header[index] if table.header and index < len(table.header) else None
         kind = field_kind(text[header[0] : header[1]]) if header else None
         if header and kind is not None:
-            found.not_person.append(header)  # "Role", "Owner": a header is no person
+            # "Role", "Owner": a header is no person
+            found.not_person.append(header)
         cells = _column(table, index)
         if kind == PERSON:
             for cell in cells:
@@ -252,9 +253,17 @@ def read_table(text: str, table: Table, found: StructureFindings) -> None:
             name_cells = [c for c in cells if _is_name_cell(text, c)]
             if len(cells) >= MIN_ROWS and len(name_cells) >= NAME_COLUMN_SHARE * len(cells):
                 for cell in cells:
-                    found.add_all(names_in(text, cell[0], cell[1], strong=True), PERSON, SCORE_INFERRED,
-                                  "TableColumnRecognizer")  # fmt: skip
+                    found.add_all(
+                        names_in(text, cell[0], cell[1], strong=True),
+                        PERSON,
+                        SCORE_INFERRED,
+                        "TableColumnRecognizer",
+                    )
             else:
                 for cell in name_cells:
-                    found.add_all(names_in(text, cell[0], cell[1], strong=False), PERSON, SCORE_INFERRED,
-                                  "TableColumnRecognizer")  # fmt: skip
+                    found.add_all(
+                        names_in(text, cell[0], cell[1], strong=False),
+                        PERSON,
+                        SCORE_INFERRED,
+                        "TableColumnRecognizer",
+                    )

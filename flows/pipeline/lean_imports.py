@@ -2,8 +2,7 @@
 
 spaCy's thinc imports torch whenever it is installed, and Presidio's NLP engines import transformers
 (for a Hugging Face NER pipe ragmask does not use). A masking worker with a CNN model
-(en_core_web_sm/md/lg) uses neither, yet they were 3.3 s of its 5.1 s start and 320 MB of its memory
-(measured on the 2-core machine, README "Throughput"). Marking both as absent in ``sys.modules``
+(en_core_web_sm/md/lg) uses neither, yet they take most of its start-up time and memory. Marking both as absent in ``sys.modules``
 (Python's documented way to make an import fail) lets thinc and Presidio take their own paths for a
 machine without them. A transformer pipeline (en_core_web_trf) or a model whose configuration cannot be
 read keeps both: the check errs on the side of importing.
@@ -17,7 +16,8 @@ import sys
 from pathlib import Path
 
 FRAMEWORKS = ("torch", "transformers")
-_USES_TORCH = re.compile(r"torch|transformer", re.IGNORECASE)  # spacy-transformers, curated, TorchBiLSTM
+# spacy-transformers, curated, TorchBiLSTM
+_USES_TORCH = re.compile(r"torch|transformer", re.IGNORECASE)
 
 
 def model_config_text(model: str) -> str | None:
@@ -26,7 +26,8 @@ def model_config_text(model: str) -> str | None:
     if not path.is_dir():
         try:
             spec = importlib.util.find_spec(model)
-        except (ImportError, ValueError):  # not a module name
+        except (ImportError, ValueError):
+            # not a module name
             return None
         if spec is None or not spec.submodule_search_locations:
             return None
