@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Tests and the demo run with a fixed, throwaway key unless the caller brings one.
 DEMO_KEY_FILE ?= $(HOME)/.config/ragmask/demo.key
 
-.PHONY: demo test lint typecheck unit bench-accuracy bench-layouts bench-long-text bench-throughput bench-timeline bench-erasure bench-soak bench-scrub clean
+.PHONY: demo test lint typecheck unit docs bench-accuracy bench-layouts bench-long-text bench-throughput bench-timeline bench-erasure bench-soak bench-scrub clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit
+
+# the CLI reference, generated from the commands (tests/test_docs.py checks it is current)
+docs: $(STAMP)
+	$(BIN)/python -m flows.cli_reference > docs/cli.md
 
 bench-accuracy: $(STAMP)
 	$(BIN)/python bench/accuracy.py

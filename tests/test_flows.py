@@ -19,7 +19,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD, GOLD_VALUES, leaked_values
+from tests.test_ingest_e2e import (
+    CORPUS,
+    CORPUS_DOCUMENTS,
+    GOLD,
+    GOLD_VALUES,
+    leaked_values,
+    prefect_slug_words,
+)
 
 FLOW_SCRIPT = """
 import json, sys, uuid
@@ -187,7 +194,7 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
         # one erased
         assert lineage.execute("SELECT count(*) FROM vault_keys").fetchone()[0] == CORPUS_DOCUMENTS
     secrets = [*GOLD_VALUES, PERSONAL_FILE_NAME, AUTH_STRING, base64.b64encode(AUTH_STRING.encode()).decode()]
-    assert leaked_values(tmp_path / "prefect_home", secrets) == []
+    assert leaked_values(tmp_path / "prefect_home", secrets, prefect_slug_words()) == []
     # the vault holds the values sealed only
     leaks = leaked_values(tmp_path / "data", secrets)
     # the quarantined ticket's points stay in their source, the only copy; nothing else holds a value

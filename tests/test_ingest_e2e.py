@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,31 @@ PAYLOAD_KEYS = {
 }
 
 
-def leaked_values(root: Path, values: list[str] = GOLD_VALUES) -> list[tuple[str, str]]:
-    """(file, value) for every gold value found in any file under root, as UTF-8 or lower-cased."""
+def prefect_slug_words() -> frozenset[str]:
+    """The words Prefect draws its generated run names from ('coral-lemur'), via coolname."""
+    words = resources.files("coolname") / "data"
+    return frozenset(
+        line.strip()
+        for entry in words.iterdir()
+        if entry.name.endswith(".txt")
+        for line in entry.read_text(encoding="utf-8").splitlines()
+    )
+
+
+def leaked_values(
+    root: Path, values: list[str] = GOLD_VALUES, generated_words: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """(file, value) for every gold value found in any file under root, as UTF-8 or lower-cased.
+
+    A value whose lower case is one of generated_words (a first name such as 'Coral' is also a word
+    of Prefect's generated run names) counts only in its own case."""
     found = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         data = path.read_bytes()
         lowered = data.lower()
         for value in values:
-            if value.encode() in data or value.lower().encode() in lowered:
+            folded = value.lower()
+            if value.encode() in data or (folded not in generated_words and folded.encode() in lowered):
                 found.append((str(path.relative_to(root)), value))
     return found
 

@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import REPO
 from tests.prefect_server import BIN, prefect_server, ragmask_serve
 from tests.test_flows import PERSONAL_FILE_NAME
-from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD_VALUES, leaked_values
+from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD_VALUES, leaked_values, prefect_slug_words
 
 T = TypeVar("T")
 OPERATIONS = {"ingest", "reindex", "expire", "audit", "compact", "erase", "scrub"}
@@ -227,7 +227,7 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
             wait_for(lambda: reset_to(api, reindex["id"], "0 2 * * *"), 120, "the reset schedule")
     # nothing personal in Prefect's database, logs or home: parameters are paths and settings
     secrets = [*GOLD_VALUES, PERSONAL_FILE_NAME]
-    assert leaked_values(tmp_path / "prefect", secrets) == []
+    assert leaked_values(tmp_path / "prefect", secrets, prefect_slug_words()) == []
 
 
 @pytest.mark.slow
