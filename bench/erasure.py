@@ -35,7 +35,9 @@ from sqlalchemy import insert, text  # noqa: E402
 
 from indexers.erasure_store import ErasureStore  # noqa: E402
 from indexers.lineage import COMMITTED, LineageStore, utc_now  # noqa: E402
+from indexers.lineage_deletion import LineageDeletion  # noqa: E402
 from indexers.lineage_schema import chunk_entities, chunks, document_versions, documents  # noqa: E402
+from indexers.tombstones import Tombstones  # noqa: E402
 from masking import MaskingKeys  # noqa: E402
 from masking.fingerprints import entity_fingerprints, subject_fingerprints  # noqa: E402
 from masking.normalise import normalise  # noqa: E402
@@ -221,8 +223,8 @@ def measure(lineage_url: str, rows: int, subject_docs: int) -> dict[str, Any]:
     first_s, matches = timed(lambda: store.subject_matches(COLLECTION, request))
     warm = [timed(lambda: store.subject_matches(COLLECTION, request))[0] for _ in range(REPEATS)]
     miss = [timed(lambda: store.subject_matches(COLLECTION, absent))[0] for _ in range(REPEATS)]
-    forget_s, _ = timed(lambda: store.forget_tokens(matches))
-    tombstone_s, _ = timed(lambda: store.add_tombstones(COLLECTION, "bench-request", request))
+    forget_s, _ = timed(lambda: LineageDeletion(lineage).forget_tokens(matches))
+    tombstone_s, _ = timed(lambda: Tombstones(lineage).add_tombstones(COLLECTION, "bench-request", request))
     after = store.subject_matches(COLLECTION, request)
     return {
         "lineage": lineage.dialect,

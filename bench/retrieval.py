@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
-    from bench.throughput import GOLD_FILE, build_corpus, corpus_files
+    from bench.throughput_corpus import GOLD_FILE, build_corpus, corpus_files
     from indexers.chunking import Chunker
     from indexers.embedding import Embedder, embedding_view
     from masking import Masker, MaskingKeys, TextDocument

@@ -27,7 +27,7 @@ if str(REPO) not in sys.path:
 from qdrant_client import models  # noqa: E402
 
 from bench.synthetic import synthetic_paragraphs  # noqa: E402
-from flows.settings.run_settings import IngestSettings, StoreSettings  # noqa: E402
+from flows.settings import IngestSettings, StoreSettings  # noqa: E402
 from indexers.qdrant_store import Point, VectorStore  # noqa: E402
 
 # The scrub, the embedder and the masker are imported inside ``run``: a masking worker is spawned and
@@ -72,7 +72,7 @@ def run(points: int, precision: str = "auto", workers: int = 0) -> dict[str, Any
         os.environ.setdefault("RAGMASK_SECRET_KEY", "ragmask-bench-secret-not-for-production")
         os.environ["XDG_STATE_HOME"] = str(Path(folder) / "state")
         settings = IngestSettings(
-            stores=StoreSettings(data_dir=Path(folder) / "data", collection="masked"),
+            stores=StoreSettings(data_dir=Path(folder) / "data", collection="masked").resolved(),
             embedding_precision=precision,
             workers=workers,
         )

@@ -38,10 +38,12 @@ if str(REPO) not in sys.path:
 from faker import Faker  # noqa: E402
 
 from flows.operations.erase import verify_receipts  # noqa: E402
-from flows.settings.run_settings import StoreSettings  # noqa: E402
+from flows.settings import StoreSettings  # noqa: E402
+from indexers.document_catalog import DocumentCatalog  # noqa: E402
 from indexers.erasure_store import ErasureStore  # noqa: E402
 from indexers.lineage import LineageStore  # noqa: E402
 from indexers.qdrant_store import VectorStore, close_local_clients  # noqa: E402
+from indexers.version_ledger import VersionLedger  # noqa: E402
 from masking import MaskingKeys  # noqa: E402
 from masking.fingerprints import subject_fingerprints  # noqa: E402
 
@@ -169,18 +171,18 @@ class Soak:
     # --- checks -------------------------------------------------------------------------------------
 
     def check(self, after: str) -> None:
-        stores = StoreSettings(data_dir=self.data)
+        stores = StoreSettings(data_dir=self.data).resolved()
         lineage = LineageStore(stores.lineage)
         try:
             store = VectorStore(stores.qdrant, stores.collection)
             points = {str(r.id) for r in store.scroll(with_payload=False)}
-            committed = lineage.committed_point_ids(stores.collection)
+            committed = DocumentCatalog(lineage).committed_point_ids(stores.collection)
             if points != committed:
                 self.violations.append(
                     f"after {after}: {len(points - committed)} points without a committed row, "
                     f"{len(committed - points)} committed rows without a point"
                 )
-            if lineage.unfinished(stores.collection):
+            if VersionLedger(lineage).unfinished(stores.collection):
                 self.violations.append(f"after {after}: unfinished versions left")
             keys = MaskingKeys(SECRET.encode())
             erasures = ErasureStore(lineage)

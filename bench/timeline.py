@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.throughput import build_corpus, descendant_pids  # noqa: E402
+from bench.throughput_corpus import build_corpus, descendant_pids  # noqa: E402
 from masking.stage_clock import StageClock  # noqa: E402
 
 SAMPLE_S = 0.05
@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from flows.operations.ingest import run_ingest
     from flows.pipeline.masking_workers import default_workers
-    from flows.settings.run_settings import IngestSettings, StoreSettings
+    from flows.settings import IngestSettings, StoreSettings
     from masking import MaskingKeys
 
     keys = MaskingKeys(b"bench-timeline-key-not-secret")
@@ -115,12 +115,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         warm_up.mkdir()
         build_corpus(corpus, args.docs, args.doc_chars)
         (warm_up / "warm-up.txt").write_text("Jane Doe wrote to jane@example.com.", encoding="utf-8")
-        run_ingest([warm_up], IngestSettings(stores=StoreSettings(data_dir=work / "warm-up-data")), keys=keys)
+        run_ingest(
+            [warm_up],
+            IngestSettings(stores=StoreSettings(data_dir=work / "warm-up-data").resolved()),
+            keys=keys,
+        )
 
         timeline = Timeline()
         timeline.recording_stages()
         sampler = threading.Thread(target=timeline.sample, daemon=True)
-        settings = IngestSettings(stores=StoreSettings(data_dir=work / "data"), workers=args.workers)
+        settings = IngestSettings(
+            stores=StoreSettings(data_dir=work / "data").resolved(), workers=args.workers
+        )
         started = time.perf_counter()
         sampler.start()
         run_ingest([corpus], settings, keys=keys)

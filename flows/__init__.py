@@ -2,9 +2,9 @@
 
 The rooms, one job each:
 
-- ``flows/cli.py``: the ``ragmask`` command line.
-- ``flows/settings/``: each operation's settings model (the CLI's options and the deployment forms)
-  and the values a body runs with.
+- ``flows/cli/``: the ``ragmask`` command line, one module per family of commands.
+- ``flows/settings/``: each operation's settings model, the one declaration of every setting: the CLI's
+  options are generated from it, the deployment forms are it, and the bodies run with it.
 - ``flows/operations/``: the plain-Python body of each operation (``run_ingest``, ``run_scrub``, ...),
   free of Prefect; the CLI's direct path and the flows both call them.
 - ``flows/pipeline/``: the ingest engine that ingest and reindex drive (batches, preparation, masking

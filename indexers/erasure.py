@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from indexers.audit import shown_key
+from indexers.collection_profiles import CollectionProfiles
+from indexers.document_catalog import DocumentCatalog
 from indexers.embedding import Embedder
 from indexers.erasure_store import (
     COMPLETED_REQUEST,
@@ -36,11 +38,14 @@ from indexers.erasure_store import (
 from indexers.errors import ErasureError
 from indexers.index_writer import IndexWriter
 from indexers.lineage import LineageStore, utc_now
+from indexers.lineage_deletion import LineageDeletion
 from indexers.payload_formats import DOC_ID_PATHS, FORMATS, detect_format, leaves, value_at
 from indexers.purge import purge_lineage, purge_local_qdrant
 from indexers.qdrant_store import Point, QdrantLocation, VectorStore
 from indexers.rebuild import rebuild_collection
+from indexers.receipt_log import ReceiptLog
 from indexers.receipts import ReceiptSigner
+from indexers.tombstones import Tombstones
 from masking.fingerprints import SubjectFingerprints
 from masking.subject_scan import SubjectScan
 from masking.suppression import redact_markers
@@ -84,12 +89,12 @@ def drop_retired_collections(
     """Drop the collections full re-indexes replaced and kept for a rollback (``due_only``: those past their
     time). The lineage does not track their points, so an erasure, which cannot reach into them, drops
     them all."""
-    names = lineage.retired(collection, due_only=due_only)
+    names = CollectionProfiles(lineage).retired(collection, due_only=due_only)
     for name in names:
         retired = VectorStore(location, name)
         if retired.exists():
             retired.drop()
-    lineage.forget_retired(names)
+    CollectionProfiles(lineage).forget_retired(names)
     return names
 
 
@@ -115,6 +120,9 @@ class Eraser:
         source for the subject's raw forms (masking.subject_scan); without it, only tokens and rows count."""
         self.fingerprint_key = fingerprint_key
         self.erasures = ErasureStore(lineage)
+        self.deletion = LineageDeletion(lineage)
+        self.tombstones = Tombstones(lineage)
+        self.receipt_log = ReceiptLog(lineage)
         self.signer = signer
         self.purge_method = purge_method
         self.lineage = lineage
@@ -201,7 +209,7 @@ class Eraser:
             "purge_level": purge_level,
             "residual": self._residual(purge_level),
         }
-        receipt, length = self.erasures.append_receipt(body, self.signer)
+        receipt, length = self.receipt_log.append_receipt(body, self.signer)
         self.signer.export_head(length, receipt)
         return receipt
 
@@ -225,21 +233,21 @@ class Eraser:
         if request.mode == DELETE:
             matched["points"] = len(self.store.existing(point_ids))
             self.store.delete(point_ids)
-            lineage_done = self.erasures.delete_chunks(request.collection, point_ids)
+            lineage_done = self.deletion.delete_chunks(request.collection, point_ids)
             qdrant_done: dict[str, Any] = {"points_deleted": matched["points"], "point_ids": point_ids}
             verified = self._verify_gone(point_ids) and self._verify_no_tokens(tokens)
         else:
             rewritten = self._redact_points(matches)
             matched["points"] = rewritten
-            lineage_done = self.erasures.forget_tokens(matches)
+            lineage_done = self.deletion.forget_tokens(matches)
             qdrant_done = {"points_rewritten": rewritten, "point_ids": point_ids}
             verified = self._verify_no_tokens(tokens)
         markers = redact_markers({(m.token, m.entity_type) for m in matches})
-        lineage_done["sources_redacted"] = self.erasures.redact_sources(
+        lineage_done["sources_redacted"] = self.deletion.redact_sources(
             request.collection, {m.doc_id for m in matches}, markers
         )
-        vault_done = self.erasures.destroy_vault_entries(request.collection, matches)
-        tombstoned = self.erasures.add_tombstones(request.collection, request.request_id, request.subjects)
+        vault_done = self.deletion.destroy_vault_entries(request.collection, matches)
+        tombstoned = self.tombstones.add_tombstones(request.collection, request.request_id, request.subjects)
         left = self.erasures.subject_matches(request.collection, request.subjects, committed_only=False)
         # no row of any version still links a chunk to the subject
         verified = verified and not left
@@ -270,7 +278,7 @@ class Eraser:
                 points.append({"point_id": str(record.id), "paths": paths})
         sources = sorted(
             doc_id
-            for doc_id, source in self.erasures.masked_sources(self.store.collection)
+            for doc_id, source in self.deletion.masked_sources(self.store.collection)
             if scan.holds(source)
         )
         return {"points": points[:MAX_LISTED], "sources": sources[:MAX_LISTED]}
@@ -305,10 +313,10 @@ class Eraser:
         points_by_doc = self.erasures.document_points(request.collection, request.document_ids)
         point_ids = sorted(pid for ids in points_by_doc.values() for pid in ids)
         present = self.store.existing(point_ids)
-        committed = self.lineage.committed_hashes(request.collection, request.document_ids)
+        committed = DocumentCatalog(self.lineage).committed_hashes(request.collection, request.document_ids)
         hashes = {doc_id: committed.get(doc_id) for doc_id in request.document_ids}
         # tombstones first: a run killed after the deletes must not let an unchanged source come back
-        tombstoned = self.erasures.add_tombstones(
+        tombstoned = self.tombstones.add_tombstones(
             request.collection, request.request_id, request.subjects, documents_erased=hashes
         )
         self.store.delete(point_ids)
@@ -319,9 +327,9 @@ class Eraser:
         lineage_done: dict[str, int] = defaultdict(int)
         vault_done: dict[str, int] = defaultdict(int)
         for doc_id in request.document_ids:
-            for name, count in self.erasures.delete_document(request.collection, doc_id).items():
+            for name, count in self.deletion.delete_document(request.collection, doc_id).items():
                 lineage_done[name] += count
-            for name, count in self.erasures.destroy_document_vault(request.collection, doc_id).items():
+            for name, count in self.deletion.destroy_document_vault(request.collection, doc_id).items():
                 vault_done[name] += count
         verified = self._verify_gone(point_ids) and all(self._count_doc(d) == 0 for d in request.document_ids)
         matched = {

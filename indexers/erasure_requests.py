@@ -12,6 +12,7 @@ from indexers.erasure_store import DELETE, DOCUMENT, REDACT, SUBJECT, ErasureReq
 from indexers.errors import ErasureError
 from indexers.lineage import LineageStore
 from indexers.sources import SkippedDocument, SourceFile, doc_id_for, read_documents
+from indexers.tombstones import Tombstones
 from masking import MaskingKeys
 from masking.fingerprints import REQUEST_TYPES, SubjectFingerprints, subject_fingerprints
 
@@ -90,7 +91,7 @@ def register_request(
         unfinished = erasures.open_document_ids(collection) & set(candidates)
         known = sorted(set(erasures.document_points(collection, candidates)) | unfinished)
         if not known:
-            erased = erasures.erased_documents(collection, candidates)
+            erased = Tombstones(lineage).erased_documents(collection, candidates)
             if erased:
                 raise AlreadyErasedError(sorted(t.request_id for t in erased.values())[0])
             raise ErasureError(f"no document of collection {collection!r} matches the --document given")

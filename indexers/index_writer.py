@@ -18,9 +18,11 @@ from functools import partial
 from typing import Any
 
 from indexers.chunking import Chunk, tokens_in
-from indexers.lineage import PENDING, ChunkRow, LineageStore, PendingVersion, VersionCommit, VersionRef
+from indexers.lineage import PENDING, LineageStore
 from indexers.payload_formats import FORMATS, ChunkPayload, PayloadFormat, PayloadFormatError, detect_format
 from indexers.qdrant_store import Point, VectorStore, point_id
+from indexers.run_log import RunLog
+from indexers.version_ledger import ChunkRow, PendingVersion, VersionCommit, VersionLedger, VersionRef
 from masking.entities import MaskedEntity
 from masking.stage_clock import StageClock
 from masking.tokens import TOKEN_PATTERN
@@ -91,6 +93,7 @@ class IndexWriter:
         collection that will take it over (a full re-index); ``defer_commits``: versions stay pending until
         ``commit_deferred`` (after the new collection audits clean) or ``abandon_deferred``."""
         self.lineage = lineage
+        self.ledger = VersionLedger(lineage)
         self.store = store
         self.collection = collection or store.collection
         self.pipeline_version = pipeline_version
@@ -117,10 +120,10 @@ class IndexWriter:
 
     def reconcile(self) -> Reconciled:
         """Roll back what crashed runs left; a live run's pending versions are reported, not touched."""
-        live = self.lineage.live_runs(self.collection)
+        live = RunLog(self.lineage).live_runs(self.collection)
         still_writing: list[VersionRef] = []
         left: list[VersionRef] = []
-        for ref in self.lineage.unfinished(self.collection):
+        for ref in self.ledger.unfinished(self.collection):
             (still_writing if ref.status == PENDING and ref.run_id in live else left).append(ref)
         return Reconciled(self._roll_back(left), frozenset(ref.run_id for ref in still_writing))
 
@@ -128,14 +131,14 @@ class IndexWriter:
         """Roll back the versions ``run_id`` left pending (a commit that failed: a full disk, a store that
         went read-only), so that no point of an uncommitted version stays live once the run reports;
         returns how many."""
-        unfinished = self.lineage.unfinished(self.collection)
+        unfinished = self.ledger.unfinished(self.collection)
         return self._roll_back([ref for ref in unfinished if ref.status == PENDING and ref.run_id == run_id])
 
     def _roll_back(self, refs: Sequence[VersionRef]) -> int:
         """Each version's points deleted, then its rows: never a row without its points checked."""
         for ref in refs:
             self.store.delete(ref.point_ids)
-            self.lineage.drop_version(self.collection, ref.doc_id, ref.version)
+            self.ledger.drop_version(self.collection, ref.doc_id, ref.version)
         return len(refs)
 
     def points(self, document: DocumentVersion, version: int) -> tuple[list[ChunkRow], list[Point]]:
@@ -244,10 +247,10 @@ class IndexWriter:
         """Pending rows, vault seals and points of versions of distinct documents, each step once for all;
         on a failure, what was written is removed and the error goes on."""
         with self.clock("lineage"):
-            numbers = self.lineage.next_versions(self.collection, [w.doc_id for w in writes])
+            numbers = self.ledger.next_versions(self.collection, [w.doc_id for w in writes])
             versions = [numbers[w.doc_id] for w in writes]
             built = [w.build(version) for w, version in zip(writes, versions, strict=True)]
-            self.lineage.write_pending_many(
+            self.ledger.write_pending_many(
                 self.collection,
                 run_id,
                 [
@@ -264,7 +267,7 @@ class IndexWriter:
                 self.store.upsert(points)
         except Exception:
             self.store.delete(p.id for p in points)
-            self.lineage.drop_versions(
+            self.ledger.drop_versions(
                 self.collection, [(w.doc_id, v) for w, v in zip(writes, versions, strict=True)]
             )
             raise
@@ -283,10 +286,10 @@ class IndexWriter:
 
     def _commit(self, commits: Sequence[VersionCommit]) -> None:
         """Commit versions, then delete the points and rows of those they supersede."""
-        superseded = self.lineage.commit_versions(self.collection, commits)
+        superseded = self.ledger.commit_versions(self.collection, commits)
         # a full re-index's superseded points are in the collection being replaced
         self.store.delete(point for ref in superseded for point in ref.point_ids)
-        self.lineage.drop_versions(self.collection, [(ref.doc_id, ref.version) for ref in superseded])
+        self.ledger.drop_versions(self.collection, [(ref.doc_id, ref.version) for ref in superseded])
 
     def commit_deferred(self) -> int:
         """Commit the versions held back, superseding the ones they replace; returns how many."""
@@ -305,7 +308,7 @@ class IndexWriter:
         """Drop the versions held back (their points go with the collection they were written to)."""
         done, self.deferred = self.deferred, []
         for start in range(0, len(done), COMMIT_GROUP):
-            self.lineage.drop_versions(
+            self.ledger.drop_versions(
                 self.collection, [(c.doc_id, c.version) for c in done[start : start + COMMIT_GROUP]]
             )
         return len(done)

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexers.audit import AuditReport
+from indexers.document_catalog import DocumentCatalog
 from indexers.lineage import QUARANTINED, LineageStore
 from indexers.qdrant_store import VectorStore
+from indexers.version_ledger import VersionLedger
 from masking.errors import SettingsError
 
 DEFAULT_MAX_QUARANTINED = "1%"
@@ -92,7 +94,7 @@ class DirtyDocuments:
 
 def dirty_documents(report: AuditReport, lineage: LineageStore, collection: str) -> DirtyDocuments:
     """The documents (versions) of ``collection`` that hold the audit's suspected points."""
-    owners = lineage.point_documents(collection, list(report.by_point))
+    owners = DocumentCatalog(lineage).point_documents(collection, list(report.by_point))
     versions: dict[tuple[str, int], Counter[str]] = {}
     for point, types in report.by_point.items():
         if point in owners:
@@ -114,7 +116,7 @@ class Quarantine:
         """Each document's quarantined version and last status, with its report and the types found."""
         by_id = {d.doc_id: d for d in self.documents}
         for doc_id, version, content_hash, report in self.outcomes:
-            lineage.record_outcome(
+            VersionLedger(lineage).record_outcome(
                 collection,
                 doc_id,
                 QUARANTINED,
@@ -131,7 +133,7 @@ def describe(
 ) -> list[QuarantinedDocument]:
     """The dirty documents as a run lists them (doc id, masked source, types, reason), nothing changed;
     ``sources``: masked sources the lineage does not hold yet (versions not committed)."""
-    details = lineage.version_details(collection, list(dirty.versions))
+    details = DocumentCatalog(lineage).version_details(collection, list(dirty.versions))
     known = sources or {}
     return [
         QuarantinedDocument(
@@ -157,7 +159,7 @@ def take_out(
     the version); ``committed``: the versions were committed (a scrub), so the documents no longer have one
     (a full re-index's are held back, and its documents' older versions are forgotten with the collection
     they are in). Returns what to record."""
-    details = lineage.version_details(collection, list(dirty.versions))
+    details = DocumentCatalog(lineage).version_details(collection, list(dirty.versions))
     documents = describe(dirty, lineage, collection, sources)
     outcomes, points = [], 0
     for document, (doc_id, version) in zip(documents, sorted(dirty.versions), strict=True):
@@ -170,7 +172,7 @@ def take_out(
             "audit_types": list(document.types),
         }
         outcomes.append((doc_id, version, content_hash, report))
-    lineage.drop_versions(collection, list(dirty.versions))
+    VersionLedger(lineage).drop_versions(collection, list(dirty.versions))
     if committed:
-        lineage.forget_current(collection, [doc_id for doc_id, _ in dirty.versions])
+        VersionLedger(lineage).forget_current(collection, [doc_id for doc_id, _ in dirty.versions])
     return Quarantine(documents, outcomes, points)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from masking.masker import splice
+from masking.edit_plan import splice
 
 # (start, end, text) of a chunk in its source document
 Piece = tuple[int, int, str]

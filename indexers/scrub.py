@@ -29,9 +29,10 @@ from typing import Any
 from qdrant_client import models
 
 from indexers.chunking import tokens_in
+from indexers.document_catalog import DocumentCatalog
 from indexers.embedding import Embedder
 from indexers.index_writer import IndexWriter, VersionWrite
-from indexers.lineage import QUARANTINED, ChunkRow, LineageStore
+from indexers.lineage import QUARANTINED, LineageStore
 from indexers.payload_formats import (
     PayloadFormat,
     labelled,
@@ -45,6 +46,7 @@ from indexers.payload_formats import (
 from indexers.qdrant_store import Point, VectorStore
 from indexers.rebuilt_document import Piece, cut, rebuild
 from indexers.scrub_plan import ScrubPlan
+from indexers.version_ledger import ChunkRow, VersionLedger
 from indexers.write_behind import WriteBehind
 from masking import MaskedDocument, Masker, MaskingKeys, TextDocument
 from masking.entities import MaskedEntity
@@ -223,7 +225,9 @@ class Scrubber:
         writer: WriteBehind[None],
         more_after: bool,
     ) -> None:
-        committed = self.lineage.committed_hashes(self.target.collection, [w.doc_id for w in batch])
+        committed = DocumentCatalog(self.lineage).committed_hashes(
+            self.target.collection, [w.doc_id for w in batch]
+        )
         work = [w for w in batch if committed.get(w.doc_id) != w.content_hash]
         counts.documents_unchanged += len(batch) - len(work)
         documents = []
@@ -265,7 +269,7 @@ class Scrubber:
                 counts.points_quarantined += len(item.points)
                 reason = item.masked.report.quarantine_reason or "quarantined"
                 counts.quarantined.append((item.doc_id, reason))
-                self.lineage.record_outcome(
+                VersionLedger(self.lineage).record_outcome(
                     self.target.collection, item.doc_id, QUARANTINED, self.run_id, reason
                 )
                 continue

@@ -3,7 +3,7 @@
 Rows hold only ciphertext: the wrapped data key of each document version (vault_keys) and each token's
 sealed value (vault_entries); the master key never comes here. Every rehydration, served or refused,
 is appended to vault_access (who, why, when, which document, how many tokens) before any text is
-returned. A superseded or erased version's rows go with it (LineageStore.drop_version, ErasureStore).
+returned. A superseded or erased version's rows go with it (VersionLedger.drop_version, LineageDeletion).
 """
 
 from __future__ import annotations

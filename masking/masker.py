@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 
 from presidio_analyzer import EntityRecognizer
 
-from masking.closure import EditMap, closure_regions, token_neighbours
+from masking.closure import closure_regions
 from masking.detector import Detection, Detector
 from masking.detector_config import DetectorConfig
+from masking.edit_plan import EditPlan, Replacement, merge_edits, overlaps, splice
 from masking.entities import DetectedSpan, MaskedEntity
 from masking.errors import DetectorError
 from masking.fields import join_fields, split_fields
@@ -31,7 +30,6 @@ from masking.policy import Action, Policy, load_policy
 from masking.propagation import PROPAGATED, propagate
 from masking.report import MaskingReport, RedactionMiss, ScoreSummary, detector_versions
 from masking.spans import (
-    NEIGHBOUR,
     drop_false_positives,
     join_adjacent_persons,
     resolve_overlaps,
@@ -44,7 +42,6 @@ from masking.tokens import TOKEN_PATTERN, TokenMinter, redaction_marker
 
 MASKED = "masked"
 QUARANTINED = "quarantined"
-NEIGHBOUR_SCORE = 0.6
 
 
 @dataclass(frozen=True)
@@ -88,122 +85,6 @@ class MaskedDocument:
 # How a caller masks a batch: documents in, masked documents out in input order, told whether more
 # batches follow (Masker.mask_many here, or MaskingWorkers.masked over worker processes).
 MaskMany = Callable[[Sequence[TextDocument], bool], list[MaskedDocument]]
-
-
-@dataclass(frozen=True)
-class _Replacement:
-    start: int
-    end: int
-    entity_type: str
-    # canonical normalised value: used for the token and fingerprints, never stored
-    value_key: str
-    score: float
-    propagated: bool
-
-
-@dataclass
-class _Plan:
-    """A document's first pass: the spans kept, their replacements and tokens, and the masked text."""
-
-    spans: list[DetectedSpan]
-    replacements: list[_Replacement]
-    minter: TokenMinter
-    first_pass: list[tuple[int, int, str]]
-    masked_text: str
-
-    @cached_property
-    def edit_map(self) -> EditMap:
-        return EditMap(self.first_pass)
-
-    @cached_property
-    def _starts(self) -> list[int]:
-        return [start for start, _end, _rendered in self.first_pass]
-
-    def covers(self, span: DetectedSpan) -> bool:
-        """Whether [start, end) of the original text is inside one replacement already."""
-        index = bisect_right(self._starts, span.start) - 1
-        return index >= 0 and span.end <= self.first_pass[index][1]
-
-    def outside_tokens(self, found: Sequence[DetectedSpan], offset: int) -> list[DetectedSpan]:
-        """Spans found in the masked text (at ``offset``) as spans of the original text: a span reaching into
-        a token keeps only its part outside it ("Ilona <PERSON_1a2b>" -> "Ilona")."""
-        spans = []
-        for span in found:
-            start, end = offset + span.start, offset + span.end
-            for token_start, token_end in self.edit_map.tokens_in(start, end):
-                if token_start <= start:
-                    start = max(start, token_end)
-                else:
-                    end = min(end, token_start)
-                    break
-            piece = self.masked_text[start:end]
-            start, end = start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
-            if end <= start:
-                continue
-            spans.append(
-                DetectedSpan(
-                    self.edit_map.original(start),
-                    self.edit_map.original(end),
-                    span.entity_type,
-                    span.score,
-                    span.recognizer,
-                )
-            )
-        return spans
-
-    def neighbours(self) -> list[DetectedSpan]:
-        """Name parts right beside a PERSON token, as spans of the original text."""
-        return [
-            DetectedSpan(
-                self.edit_map.original(a), self.edit_map.original(b), "PERSON", NEIGHBOUR_SCORE, NEIGHBOUR
-            )
-            for a, b in token_neighbours(self.masked_text)
-        ]
-
-
-def splice(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:
-    """``text`` with non-overlapping [start, end) ranges replaced."""
-    pieces, position = [], 0
-    for start, end, replacement in sorted(replacements):
-        pieces += [text[position:start], replacement]
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces)
-
-
-def merge_edits(
-    first_pass: list[tuple[int, int, str]], second_pass: list[tuple[int, int, str]]
-) -> list[tuple[int, int, str]]:
-    """Every replacement in the original text's coordinates: ``second_pass`` ranges (in the text the first
-    pass produced) mapped back through ``first_pass``; a range that reaches into a first-pass token takes
-    in that token's original range. Lets a caller cut any slice of the original text and mask it exactly
-    as the whole was masked (scrub cuts a rebuilt document back into its chunks)."""
-
-    def original(position: int, is_end: bool) -> int:
-        shift = 0
-        for start, end, rendered in first_pass:
-            token_start = start + shift
-            if position < token_start or (is_end and position == token_start):
-                break
-            if position < token_start + len(rendered) or (not is_end and position == token_start):
-                return end if is_end else start
-            shift += len(rendered) - (end - start)
-        return position - shift
-
-    mapped = [(original(start, False), original(end, True), rendered) for start, end, rendered in second_pass]
-    merged: list[tuple[int, int, str]] = []
-    for start, end, rendered in sorted([*first_pass, *mapped]):
-        # a second-pass range took in a first-pass token: it wins
-        if merged and start < merged[-1][1]:
-            if end - start > merged[-1][1] - merged[-1][0]:
-                merged[-1] = (start, end, rendered)
-            continue
-        merged.append((start, end, rendered))
-    return merged
-
-
-def _overlaps(span: DetectedSpan, ranges: Sequence[tuple[int, int]]) -> bool:
-    return any(span.start < end and start < span.end for start, end in ranges)
 
 
 class Masker:
@@ -260,7 +141,7 @@ class Masker:
             self._new_report(d, found.windows, started_at)
             for d, found in zip(documents, detections, strict=True)
         ]
-        plans: dict[int, _Plan] = {}
+        plans: dict[int, EditPlan] = {}
         failures: dict[int, str] = {}
         for index, (document, text, detected) in enumerate(zip(documents, joined, detections, strict=True)):
             if text is None:
@@ -297,7 +178,7 @@ class Masker:
         documents: Sequence[TextDocument],
         texts: Sequence[str | None],
         detections: Sequence[Detection],
-        plans: dict[int, _Plan],
+        plans: dict[int, EditPlan],
         failures: dict[int, str],
     ) -> None:
         """Read the masked texts again where masking changed the context or a name may remain (masking.closure),
@@ -320,7 +201,7 @@ class Masker:
                     failures[i] = f"closure: {detection.error}"
                     continue
                 new[i] += open_plans[i].outside_tokens(detection.spans, offset)
-            still_open: dict[int, _Plan] = {}
+            still_open: dict[int, EditPlan] = {}
             for i, spans in new.items():
                 text, document = texts[i], documents[i]
                 if i in failures or text is None:
@@ -371,7 +252,7 @@ class Masker:
         candidates = [
             s
             for s in drop_false_positives(text, detected.spans, detected.not_person)
-            if self._keeps(text, s) and not _overlaps(s, tokens)
+            if self._keeps(text, s) and not overlaps(s, tokens)
         ]
         spans = resolve_overlaps(t for s in candidates if (t := trim(text, s)) is not None)
         canonical: dict[tuple[str, str], str] = {}
@@ -382,7 +263,7 @@ class Masker:
                 s
                 for s in propagation.spans
                 if not self.policy.is_allowed(text[s.start : s.end])
-                and not _overlaps(s, tokens)
+                and not overlaps(s, tokens)
                 and not (s.entity_type == "PERSON" and where_no_person_is(text, s, detected.not_person))
             ]
             spans = resolve_overlaps([*spans, *extra])
@@ -390,13 +271,13 @@ class Masker:
 
     def _replacements(
         self, text: str, spans: Sequence[DetectedSpan], canonical: dict[tuple[str, str], str]
-    ) -> list[_Replacement]:
+    ) -> list[Replacement]:
         replacements = []
         for span in spans:
             normalised = normalise(span.entity_type, text[span.start : span.end])
             value_key = canonical.get((span.entity_type, normalised), normalised)
             replacements.append(
-                _Replacement(
+                Replacement(
                     span.start,
                     span.end,
                     span.entity_type,
@@ -407,12 +288,12 @@ class Masker:
             )
         return replacements
 
-    def _render(self, minter: TokenMinter, replacement: _Replacement) -> str:
+    def _render(self, minter: TokenMinter, replacement: Replacement) -> str:
         if self.policy.rule(replacement.entity_type).action is Action.REDACT:
             return redaction_marker(replacement.entity_type)
         return minter.token(replacement.entity_type, replacement.value_key)
 
-    def _plan(self, document: TextDocument, text: str, detected: Detection) -> _Plan:
+    def _plan(self, document: TextDocument, text: str, detected: Detection) -> EditPlan:
         """What the first pass replaces, and the masked text it makes."""
         spans, canonical = self._select_spans(text, detected)
         replacements = self._replacements(text, spans, canonical)
@@ -423,10 +304,10 @@ class Masker:
             if self.policy.rule(r.entity_type).action is Action.TOKENIZE
         )
         first_pass = sorted((r.start, r.end, self._render(minter, r)) for r in replacements)
-        return _Plan(spans, replacements, minter, first_pass, splice(text, first_pass))
+        return EditPlan(spans, replacements, minter, first_pass, splice(text, first_pass))
 
     def _finish(
-        self, document: TextDocument, text: str, plan: _Plan, report: MaskingReport
+        self, document: TextDocument, text: str, plan: EditPlan, report: MaskingReport
     ) -> MaskedDocument:
         """The leak check over the masked text, then the entities, the report and the fields."""
         minter, replacements, first_pass = plan.minter, list(plan.replacements), plan.first_pass
@@ -439,7 +320,7 @@ class Masker:
             return self._quarantine(document, report, f"strict mode: {len(findings)} redaction_miss")
         if findings:
             misses = [
-                _Replacement(
+                Replacement(
                     f.start,
                     f.end,
                     f.entity_type,
@@ -465,7 +346,7 @@ class Masker:
         )
 
     def _surface_forms(
-        self, minter: TokenMinter, text: str, replacements: Sequence[_Replacement]
+        self, minter: TokenMinter, text: str, replacements: Sequence[Replacement]
     ) -> dict[str, str]:
         """token -> the value as written, for the vault (empty unless ``keep_values``): the first
         occurrence written in the canonical form ("Jane Doe", not "Ms Doe"), else the first one."""
@@ -483,7 +364,7 @@ class Masker:
                 forms[token] = surface
         return forms
 
-    def _entities(self, minter: TokenMinter, replacements: Sequence[_Replacement]) -> list[MaskedEntity]:
+    def _entities(self, minter: TokenMinter, replacements: Sequence[Replacement]) -> list[MaskedEntity]:
         by_token: dict[str, MaskedEntity] = {}
         for r in replacements:
             if self.policy.rule(r.entity_type).action is not Action.TOKENIZE:
@@ -498,7 +379,7 @@ class Masker:
         return sorted(by_token.values(), key=lambda e: e.token)
 
     def _summarise(
-        self, report: MaskingReport, replacements: Sequence[_Replacement], entities: Sequence[MaskedEntity]
+        self, report: MaskingReport, replacements: Sequence[Replacement], entities: Sequence[MaskedEntity]
     ) -> None:
         scores: dict[str, list[float]] = defaultdict(list)
         for r in replacements:

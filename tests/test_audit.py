@@ -18,7 +18,7 @@ from flows.cli import cli
 from flows.operations.audit import run_audit
 from flows.operations.ingest import run_ingest
 from flows.pipeline import masking_workers
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers import audit as audit_module
 from indexers.audit import payload_strings
 from indexers.embedding import Embedder
@@ -82,7 +82,7 @@ def audit(data_dir: Path) -> tuple[int, dict[str, Any], str]:
 
 @pytest.mark.slow
 def test_a_masked_collection_audits_clean_and_planted_values_are_found(tmp_path: Path) -> None:
-    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved())
     result = run_ingest([REPO / "examples" / "corpus"], settings, keys=KEYS)
     code, clean, _ = audit(tmp_path / "data")
     assert code == 0, clean
@@ -144,7 +144,7 @@ def test_an_audit_split_over_two_processes_reports_what_one_process_reports(
     monkeypatch.setattr(masking_workers, "START_WAIT_S", 120.0)
     # three pages
     monkeypatch.setattr(audit_module, "PAGE_POINTS", 4)
-    stores = StoreSettings(data_dir=tmp_path / "data")
+    stores = StoreSettings(data_dir=tmp_path / "data").resolved()
     planted_collection(stores, 12)
     reports = {workers: run_audit(stores, workers=workers).to_dict() for workers in (1, 2)}
     close_local_clients()
@@ -159,7 +159,7 @@ def test_an_audit_of_one_page_starts_no_worker(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, masking_pool_starts: list[int]
 ) -> None:
     monkeypatch.setattr(masking_workers, "MIN_CHARS_FOR_WORKERS", 0)
-    stores = StoreSettings(data_dir=tmp_path / "data")
+    stores = StoreSettings(data_dir=tmp_path / "data").resolved()
     planted_collection(stores, 6)
     report = run_audit(stores, workers=2)
     close_local_clients()

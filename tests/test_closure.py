@@ -10,12 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from presidio_analyzer import PatternRecognizer
 
-from bench.layouts import generate, read_text
+from bench.layout_exports import generate
+from bench.layout_scoring import read_text
 from bench.synthetic import synthetic_paragraphs
 from masking import Masker, MaskingKeys, TextDocument, load_policy
 from masking.closure import EditMap, closure_regions, token_neighbours
 from masking.detector_config import DetectorConfig
-from masking.masker import splice
+from masking.edit_plan import splice
 from tests.conftest import TEST_SECRET
 
 KEYS = MaskingKeys(TEST_SECRET.encode())

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,16 @@ from faker import Faker
 
 from flows.operations.erase import register_request, run_erase
 from flows.operations.ingest import run_ingest
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
+from indexers.document_catalog import DocumentCatalog
 from indexers.erasure import AlreadyErasedError
 from indexers.erasure_store import ErasureStore
 from indexers.errors import ErasureError
-from indexers.lineage import INTERRUPTED, RUNNING, ChunkRow, LineageStore, PendingVersion
+from indexers.lineage import INTERRUPTED, RUNNING, LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
+from indexers.receipt_log import ReceiptLog
+from indexers.run_log import RunLog
+from indexers.version_ledger import ChunkRow, PendingVersion, VersionLedger
 from masking import MaskingKeys
 from tests.conftest import REPO, TEST_SECRET
 
@@ -31,14 +34,14 @@ CRASH_BEFORE_COMMIT = """
 import os, signal, sys
 from pathlib import Path
 from flows.operations.ingest import run_ingest
-from flows.settings.run_settings import IngestSettings, StoreSettings
-from indexers.lineage import LineageStore
+from flows.settings import IngestSettings, StoreSettings
+from indexers.version_ledger import VersionLedger
 
 def killed(*_args, **_kwargs):  # the process dies after the upsert, before the commit
     os.kill(os.getpid(), signal.SIGKILL)
 
-LineageStore.commit_versions = killed
-run_ingest([Path(sys.argv[1])], IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2]))))
+VersionLedger.commit_versions = killed
+run_ingest([Path(sys.argv[1])], IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2])).resolved()))
 """
 
 
@@ -52,7 +55,7 @@ S = subject()
 
 
 def settings_for(data_dir: Path) -> IngestSettings:
-    return IngestSettings(stores=StoreSettings(data_dir=data_dir))
+    return IngestSettings(stores=StoreSettings(data_dir=data_dir).resolved())
 
 
 def note_corpus(tmp_path: Path, other: str | None = None) -> Path:
@@ -91,7 +94,7 @@ def test_erasure_after_a_killed_ingest_finds_the_half_written_version(tmp_path: 
     assert crashed.returncode == -9, crashed.stderr[-2000:]
     settings = settings_for(data)
     lineage = LineageStore(settings.stores.lineage)
-    [pending] = lineage.unfinished("ragmask")
+    [pending] = VersionLedger(lineage).unfinished("ragmask")
     store = VectorStore(settings.stores.qdrant, "ragmask")
     # searchable, though never committed
     assert store.existing(pending.point_ids) == set(pending.point_ids)
@@ -101,9 +104,9 @@ def test_erasure_after_a_killed_ingest_finds_the_half_written_version(tmp_path: 
 
     assert receipt["verified"] is True
     assert store.existing(pending.point_ids) == set()
-    assert lineage.unfinished("ragmask") == []
+    assert VersionLedger(lineage).unfinished("ragmask") == []
     # not "running" forever
-    assert lineage.run_status(pending.run_id) == INTERRUPTED
+    assert RunLog(lineage).run_status(pending.run_id) == INTERRUPTED
     assert "<EMAIL_ADDRESS_" not in payload_text(settings)
     with pytest.raises(ErasureError, match="already completed"):
         run_erase(settings, request_id)
@@ -114,23 +117,27 @@ def test_erasure_refuses_while_a_live_run_writes_and_can_run_again(tmp_path: Pat
     _corpus, settings = ingested(tmp_path)
     lineage = LineageStore(settings.stores.lineage)
     # this process: alive
-    lineage.start_run("live-run", "ingest", "ragmask", {})
-    lineage.write_pending_many(
+    RunLog(lineage).start_run("live-run", "ingest", "ragmask", {})
+    VersionLedger(lineage).write_pending_many(
         "ragmask", "live-run", [PendingVersion("doc_busy", 1, "0" * 64, {}, [ChunkRow("busy-point", 0, 1)])]
     )
     erasures = ErasureStore(lineage)
-    receipts_before = len(erasures.receipts())
+    receipts_before = len(ReceiptLog(lineage).receipts())
     request_id = register_request(settings.stores, KEYS, identifiers=[("email", S["email"])])
 
     with pytest.raises(ErasureError, match="live-run is still writing"):
         run_erase(settings, request_id)
     # no receipt for what was not done
-    assert len(erasures.receipts()) == receipts_before
+    assert len(ReceiptLog(lineage).receipts()) == receipts_before
     request = erasures.request(request_id)
-    assert request is not None and request.status == "failed" and lineage.run_status("live-run") == RUNNING
+    assert (
+        request is not None
+        and request.status == "failed"
+        and RunLog(lineage).run_status("live-run") == RUNNING
+    )
 
-    lineage.finish_run("live-run", "completed", {})
-    lineage.drop_version("ragmask", "doc_busy", 1)
+    RunLog(lineage).finish_run("live-run", "completed", {})
+    VersionLedger(lineage).drop_version("ragmask", "doc_busy", 1)
     # a failed request may be run again
     receipt = run_erase(settings, request_id)
     assert receipt["verified"] is True and receipt["matched"]["documents"] == 1
@@ -139,29 +146,32 @@ def test_erasure_refuses_while_a_live_run_writes_and_can_run_again(tmp_path: Pat
 
 def test_a_dead_process_on_this_host_is_interrupted(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'lineage.db'}"
-    starts_and_dies = f"from indexers.lineage import LineageStore; LineageStore({url!r}).start_run('gone', 'ingest', 'ragmask', {{}})"
+    starts_and_dies = (
+        "from indexers.lineage import LineageStore; from indexers.run_log import RunLog; "
+        f"RunLog(LineageStore({url!r})).start_run('gone', 'ingest', 'ragmask', {{}})"
+    )
     subprocess.run([sys.executable, "-c", starts_and_dies], cwd=REPO, check=True, timeout=120)
     lineage = LineageStore(url)
-    assert lineage.run_status("gone") == RUNNING
-    lineage.start_run("mine", "ingest", "ragmask", {})
+    assert RunLog(lineage).run_status("gone") == RUNNING
+    RunLog(lineage).start_run("mine", "ingest", "ragmask", {})
     # this process lives; the other is gone
-    assert lineage.live_runs("ragmask") == {"mine"}
-    assert lineage.run_status("gone") == INTERRUPTED
+    assert RunLog(lineage).live_runs("ragmask") == {"mine"}
+    assert RunLog(lineage).run_status("gone") == INTERRUPTED
 
 
 KILLED_DOCUMENT_ERASURE = """
 import os, signal, sys
 from pathlib import Path
 from flows.operations.erase import register_request, run_erase
-from flows.settings.run_settings import IngestSettings, StoreSettings
-from indexers.erasure_store import ErasureStore
+from flows.settings import IngestSettings, StoreSettings
+from indexers.lineage_deletion import LineageDeletion
 from masking import load_keys
 
 def killed(*_args, **_kwargs):  # dies after the points and rows are deleted, before the receipt
     os.kill(os.getpid(), signal.SIGKILL)
 
-ErasureStore.destroy_document_vault = killed
-settings = IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2])))
+LineageDeletion.destroy_document_vault = killed
+settings = IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2])).resolved())
 run_erase(settings, register_request(settings.stores, load_keys(), documents=[sys.argv[1]]))
 """
 
@@ -178,9 +188,9 @@ def test_a_killed_document_erasure_is_finished_by_running_it_again(tmp_path: Pat
         check=False,
     )
     assert killed.returncode == -9, killed.stderr[-2000:]
-    erasures = ErasureStore(LineageStore(settings.stores.lineage))
+    lineage = LineageStore(settings.stores.lineage)
     # the work was half done, and no receipt says otherwise
-    assert erasures.receipts() == []
+    assert ReceiptLog(lineage).receipts() == []
 
     request_id = register_request(settings.stores, KEYS, documents=[str(corpus / "note.txt")])
     # the same command again resumes the same request
@@ -210,23 +220,23 @@ def test_a_commit_that_fails_leaves_no_pending_version_live_or_counted(
     commit raises the OSError a full disk gives). The run still reports, but first rolls back what it left
     pending: no point of an uncommitted version stays live, and points_total counts committed ones only."""
     corpus = note_corpus(tmp_path, other="The refund was approved on Monday.")
-    commit = LineageStore.commit_versions
+    commit = VersionLedger.commit_versions
     calls = []
 
-    def full_disk_once(self: LineageStore, *args: object, **kwargs: object) -> object:
+    def full_disk_once(self: VersionLedger, *args: object, **kwargs: object) -> object:
         calls.append(1)
         if len(calls) == 1:
             raise OSError(28, "No space left on device")
         return commit(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(LineageStore, "commit_versions", full_disk_once)
-    settings = replace(settings_for(tmp_path / "data"), batch_documents=1)
+    monkeypatch.setattr(VersionLedger, "commit_versions", full_disk_once)
+    settings = settings_for(tmp_path / "data").changed(batch_documents=1)
     result = run_ingest([corpus], settings, keys=KEYS)
     assert result.counts.documents_failed == 1 and result.counts.documents_indexed == 1
     lineage = LineageStore(settings.stores.lineage)
     try:
-        assert lineage.unfinished(settings.stores.collection) == []
-        committed_points = len(lineage.committed_point_ids(settings.stores.collection))
+        assert VersionLedger(lineage).unfinished(settings.stores.collection) == []
+        committed_points = len(DocumentCatalog(lineage).committed_point_ids(settings.stores.collection))
     finally:
         lineage.close()
     assert (

@@ -15,7 +15,7 @@ import pytest
 
 from flows.operations.ingest import run_ingest
 from flows.pipeline.dask_batches import WorkerKeyError
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers.qdrant_store import close_local_clients
 from masking import MaskingKeys
 from tests.conftest import REPO, TEST_SECRET
@@ -45,7 +45,7 @@ def test_batches_prepared_on_a_local_dask_cluster_write_what_the_default_runner_
     results = {}
     for runner in ("threads", "dask"):
         settings = IngestSettings(
-            stores=StoreSettings(data_dir=tmp_path / runner),
+            stores=StoreSettings(data_dir=tmp_path / runner).resolved(),
             batch_documents=3,
             workers=2 if runner == "dask" else 1,
             task_runner=runner,
@@ -62,7 +62,10 @@ def test_batches_prepared_on_a_local_dask_cluster_write_what_the_default_runner_
     again = run_ingest(
         [tmp_path / "corpus"],
         IngestSettings(
-            stores=StoreSettings(data_dir=tmp_path / "dask"), batch_documents=3, workers=2, task_runner="dask"
+            stores=StoreSettings(data_dir=tmp_path / "dask").resolved(),
+            batch_documents=3,
+            workers=2,
+            task_runner="dask",
         ),
         keys=RUN_KEYS,
     )
@@ -70,7 +73,9 @@ def test_batches_prepared_on_a_local_dask_cluster_write_what_the_default_runner_
     assert snapshot(tmp_path / "dask") == snapshot(tmp_path / "threads")
     close_local_clients()
     # workers whose key is not the run's are refused: they would write other tokens
-    other = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "other"), workers=1, task_runner="dask")
+    other = IngestSettings(
+        stores=StoreSettings(data_dir=tmp_path / "other").resolved(), workers=1, task_runner="dask"
+    )
     with pytest.raises(WorkerKeyError, match="masking key"):
         run_ingest([tmp_path / "corpus"], other, keys=OTHER_KEYS)
     close_local_clients()
@@ -91,10 +96,10 @@ import json, sys
 from pathlib import Path
 from prefect.client.orchestration import get_client
 from flows.cli import as_flow_run
-from flows.settings.parameters import IngestParameters, StoreParameters
+from flows.settings import IngestSettings, StoreSettings
 runs = {}
 for runner in ("threads", "dask"):
-    settings = IngestParameters(stores=StoreParameters(data_dir=sys.argv[2] + "/" + runner), batch_documents=3,
+    settings = IngestSettings(stores=StoreSettings(data_dir=sys.argv[2] + "/" + runner), batch_documents=3,
                                 task_runner=runner, workers=2, vault=True)
     runs[runner] = as_flow_run([Path(sys.argv[1])], settings)
 import time

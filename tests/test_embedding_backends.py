@@ -14,7 +14,7 @@ import pytest
 from faker import Faker
 
 from flows.operations.ingest import run_ingest
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers import conversion_cache, embedding, openvino_forward
 from indexers.embedding import (
     DEFAULT_EMBEDDING_MODEL,
@@ -104,7 +104,7 @@ def test_a_collection_does_not_depend_on_the_backend_that_wrote_it(tmp_path: Pat
     for number in range(2):
         text = f"{fake.name()} wrote from {fake.street_address()}. {fake.paragraph(nb_sentences=5)}"
         (corpus / f"note-{number}.txt").write_text(text, encoding="utf-8")
-    stores = StoreSettings(data_dir=tmp_path / "d")
+    stores = StoreSettings(data_dir=tmp_path / "d").resolved()
     torch_run = run_ingest(
         [corpus], IngestSettings(stores=stores, device="cpu", embedding_backend="torch"), keys=KEYS
     )

@@ -9,7 +9,6 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,16 @@ from flows.operations.compact import run_compact
 from flows.operations.erase import receipt_signer, register_request, run_erase, verify_receipts
 from flows.operations.ingest import run_ingest
 from flows.operations.search import run_search
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers.embedding import Embedder
 from indexers.erasure import Eraser
 from indexers.erasure_store import ErasureStore
-from indexers.lineage import ChunkRow, LineageStore, PendingVersion, VersionCommit
+from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients, physical_collection
+from indexers.receipt_log import ReceiptLog
 from indexers.receipts import GENESIS_HASH, default_head_log, receipt_hash
 from indexers.sources import source_words
+from indexers.version_ledger import ChunkRow, PendingVersion, VersionCommit, VersionLedger
 from masking import MaskingKeys
 from masking.fingerprints import subject_fingerprints
 from tests.conftest import TEST_SECRET
@@ -74,7 +75,7 @@ def write_corpus(folder: Path) -> Path:
 
 
 def settings_for(data_dir: Path) -> IngestSettings:
-    return IngestSettings(stores=StoreSettings(data_dir=data_dir))
+    return IngestSettings(stores=StoreSettings(data_dir=data_dir).resolved())
 
 
 def payloads(settings: IngestSettings) -> dict[str, dict[str, Any]]:
@@ -204,7 +205,7 @@ def test_receipt_tampering_is_detected(workspace: tuple[Path, IngestSettings]) -
     second = erase(settings, identifiers=[("phone", "555-010-2000")], mode="delete")
     assert second["prev_hash"] == first["hash"] and len(first["signature"]) == 64
     runner = CliRunner()
-    data_dir = str(settings.stores.data_dir)
+    data_dir = str(settings.stores.data_path)
 
     def verify() -> tuple[int, dict[str, Any]]:
         done = runner.invoke(cli, ["receipts", "verify", "--data-dir", data_dir, "--json"])
@@ -218,7 +219,7 @@ def test_receipt_tampering_is_detected(workspace: tuple[Path, IngestSettings]) -
         "reason": None,
         "anchored": 2,
     }
-    database = settings.stores.data_dir / "lineage.db"
+    database = settings.stores.data_path / "lineage.db"
     pristine = database.read_bytes()
 
     def attacked(sql: Callable[[sqlite3.Connection], Any]) -> dict[str, Any]:
@@ -274,11 +275,11 @@ def test_purge_leaves_no_erased_bytes_and_receipts_hold_no_values(
     assert compacted["purge_level"] == "purged"
     close_local_clients()
     needles = [t.encode() for t in tokens] + [deleted_text.encode()]
-    for path in (p for p in settings.stores.data_dir.rglob("*") if p.is_file()):
+    for path in (p for p in settings.stores.data_path.rglob("*") if p.is_file()):
         data = path.read_bytes()
         assert not [n for n in needles if n in data], path.name
     receipts_text = " ".join(
-        r.body for r in ErasureStore(LineageStore(settings.stores.lineage)).receipts()
+        r.body for r in ReceiptLog(LineageStore(settings.stores.lineage)).receipts()
     ).lower()
     for value in (SUBJECT, P["email"], P["surname"], "555-010-2000"):
         assert value.lower() not in receipts_text
@@ -372,9 +373,13 @@ def test_subject_matches_only_committed_chunks_of_the_collection(tmp_path: Path)
     def write(collection: str, doc_id: str, version: int, commit: bool) -> str:
         point = f"{collection}-{doc_id}-{version}"
         row = ChunkRow(point, 0, 10, [(fp, "EMAIL_ADDRESS", f"<EMAIL_ADDRESS_{version:08x}>", False)])
-        lineage.write_pending_many(collection, "run", [PendingVersion(doc_id, version, "h", {}, [row])])
+        VersionLedger(lineage).write_pending_many(
+            collection, "run", [PendingVersion(doc_id, version, "h", {}, [row])]
+        )
         if commit:
-            lineage.commit_versions(collection, [VersionCommit(doc_id, version, "h", "", None, None, "run")])
+            VersionLedger(lineage).commit_versions(
+                collection, [VersionCommit(doc_id, version, "h", "", None, None, "run")]
+            )
         return point
 
     write("ragmask", "doc_a", 1, commit=True)
@@ -393,7 +398,7 @@ def test_one_lineage_store_serves_two_collections(workspace: tuple[Path, IngestS
     """The same documents in a second collection (a second index, a full re-index) get their own point
     ids, and erasing from one collection leaves the other alone."""
     corpus, settings = workspace
-    second = IngestSettings(stores=replace(settings.stores, collection="second"))
+    second = IngestSettings(stores=settings.stores.model_copy(update={"collection": "second"}))
     result = run_ingest([corpus], second, keys=KEYS)
     assert (result.counts.documents_indexed, result.counts.documents_failed) == (3, 0)
     assert not set(payloads(second)) & set(payloads(settings))
@@ -415,7 +420,7 @@ def test_a_subjects_token_leaves_the_masked_source_uri(tmp_path: Path) -> None:
 
     # read as an auditor would, straight from the file
     def sources() -> list[str]:
-        with closing(sqlite3.connect(settings.stores.data_dir / "lineage.db")) as connection:
+        with closing(sqlite3.connect(settings.stores.data_path / "lineage.db")) as connection:
             return [row[0] for row in connection.execute("SELECT source_masked FROM documents")]
 
     [before] = sources()

@@ -22,7 +22,7 @@ from qdrant_client import models
 from flows.operations.audit import run_audit
 from flows.operations.erase import register_request, run_erase
 from flows.operations.scrub import ScrubRequest, run_scrub
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers.audit import MAX_DETECT_CHARS, card_like_id, payload_strings
 from indexers.payload_formats import field_label, number_text, rewrite
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -97,7 +97,7 @@ def obfuscated_forms(values: dict[str, Any]) -> list[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Iterator[IngestSettings]:
-    yield IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"), workers=1)
+    yield IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved(), workers=1)
     close_local_clients()
 
 
@@ -190,7 +190,8 @@ def test_the_audit_sees_every_planted_value_and_the_scrub_leaves_none(settings: 
     values = planted(3232)
     write_raw(settings, hostile_payloads(values))
     before = run_audit(
-        StoreSettings(data_dir=settings.stores.data_dir, collection="hostile"), payload_format="raw"
+        StoreSettings(data_dir=settings.stores.data_path, collection="hostile").resolved(),
+        payload_format="raw",
     )
     paths = set(before.by_path)
     assert {"customer_phone", "card_number", "approvals.?(key)", "text", "meta.contact"} <= paths
@@ -206,7 +207,7 @@ def test_the_audit_sees_every_planted_value_and_the_scrub_leaves_none(settings: 
     payloads = json.dumps([r.payload for r in target.scroll()])
     stored = b"".join(
         p.read_bytes()
-        for p in (settings.stores.data_dir / "qdrant" / "collection" / "hostile_masked").rglob("*")
+        for p in (settings.stores.data_path / "qdrant" / "collection" / "hostile_masked").rglob("*")
         if p.is_file()
     )
     for value in obfuscated_forms(values):
@@ -221,7 +222,8 @@ def test_the_audit_sees_every_planted_value_and_the_scrub_leaves_none(settings: 
     assert str(first["card_number"]).startswith("<CREDIT_CARD_")
     assert all(key.startswith(("<EMAIL_ADDRESS_", "<PERSON_")) for key in first["approvals"])
     after = run_audit(
-        StoreSettings(data_dir=settings.stores.data_dir, collection="hostile_masked"), payload_format="raw"
+        StoreSettings(data_dir=settings.stores.data_path, collection="hostile_masked").resolved(),
+        payload_format="raw",
     )
     assert after.suspected == 0
 
@@ -259,7 +261,7 @@ def test_a_name_in_a_file_path_is_masked_and_erasure_says_verified_only_once_it_
     target = VectorStore(settings.stores.qdrant, "lc_dst")
     payloads = json.dumps([r.payload for r in target.scroll()])
     assert given not in payloads and surname not in payloads and "/docs/<PERSON_" in payloads
-    lineage = sqlite3.connect(settings.stores.data_dir / "lineage.db")
+    lineage = sqlite3.connect(settings.stores.data_path / "lineage.db")
     sources = [
         row[0] for row in lineage.execute("SELECT source_masked FROM documents WHERE collection = 'lc_dst'")
     ]
@@ -281,7 +283,9 @@ def test_a_name_in_a_file_path_is_masked_and_erasure_says_verified_only_once_it_
             )
         ],
     )
-    on_target = IngestSettings(stores=StoreSettings(data_dir=settings.stores.data_dir, collection="lc_dst"))
+    on_target = IngestSettings(
+        stores=StoreSettings(data_dir=settings.stores.data_path, collection="lc_dst").resolved()
+    )
     first = run_erase(
         on_target, register_request(on_target.stores, KEYS, identifiers=[("name", f"{given} {surname}")])
     )
@@ -318,7 +322,8 @@ def test_a_string_longer_than_the_detector_reads_is_a_finding_and_its_tail_is_le
         ],
     )
     report = run_audit(
-        StoreSettings(data_dir=settings.stores.data_dir, collection="hostile"), payload_format="raw"
+        StoreSettings(data_dir=settings.stores.data_path, collection="hostile").resolved(),
+        payload_format="raw",
     )
     assert report.by_type == {"NOT_FULLY_SCANNED": 1, "EMAIL_ADDRESS": 1} and len(report.point_ids) == 1
 

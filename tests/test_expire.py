@@ -17,7 +17,8 @@ from flows.cli import cli
 from flows.operations.erase import verify_receipts
 from flows.operations.expire import RetentionError, run_expire
 from flows.operations.ingest import run_ingest
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
+from indexers.document_catalog import DocumentCatalog
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
@@ -30,7 +31,7 @@ KEYS = MaskingKeys(TEST_SECRET.encode())
 
 def test_documents_past_their_retention_are_erased_with_receipts(tmp_path: Path) -> None:
     shutil.copytree(CORPUS, tmp_path / "corpus")
-    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved())
     run_ingest([tmp_path / "corpus" / "hr"], settings, keys=KEYS)
     time.sleep(2.0)
     # two seconds younger
@@ -46,7 +47,7 @@ def test_documents_past_their_retention_are_erased_with_receipts(tmp_path: Path)
     # hr's document gone, notes' kept
     assert 0 < store.count() < before
     assert (
-        LineageStore(settings.stores.lineage).documents_in_collection("ragmask")
+        DocumentCatalog(LineageStore(settings.stores.lineage)).documents_in_collection("ragmask")
         and verify_receipts(settings.stores).valid
     )
     # the first ingest's run record; the second finished after the cutoff
@@ -57,11 +58,11 @@ def test_documents_past_their_retention_are_erased_with_receipts(tmp_path: Path)
     with pytest.raises(RetentionError):
         run_expire(settings, timedelta(0))
     close_local_clients()
-    assert leaked_values(settings.stores.data_dir) == []
+    assert leaked_values(settings.stores.data_path) == []
 
 
 def test_cli_expire_json(tmp_path: Path) -> None:
-    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved())
     run_ingest([CORPUS], settings, keys=KEYS)
     close_local_clients()
     done = CliRunner().invoke(

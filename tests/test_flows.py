@@ -39,41 +39,41 @@ from flows.prefect.compact import compact_flow
 from flows.prefect.erase import erase_flow
 from flows.operations.erase import register_request
 from flows.prefect.expire import expire_flow
-from flows.settings.parameters import (AuditParameters, CompactParameters, EraseParameters, ExpireParameters,
-                              IngestParameters, ReindexParameters, ScrubParameters, StoreParameters)
+from flows.settings import (AuditSettings, CompactSettings, EraseSettings, ExpireSettings,
+                              IngestSettings, ReindexSettings, ScrubSettings, StoreSettings)
 from flows.prefect.scrub import scrub_flow
-from flows.settings.run_settings import StoreSettings
+from flows.settings import StoreSettings
 from indexers.qdrant_store import Point, VectorStore
 from masking import load_keys
 # the CLI's flow path: the settings object crosses whole, the paths as a sealed source reference
-stores = StoreParameters(data_dir=sys.argv[2])
-settings = IngestParameters(stores=stores, batch_documents=4, vault=True)
+stores = StoreSettings(data_dir=sys.argv[2])
+settings = IngestSettings(stores=stores, batch_documents=4, vault=True)
 result = as_flow_run([Path(sys.argv[1])], settings)
 # a file vanishes from the source: the reindex flow erases its document, with a receipt
 next(Path(sys.argv[1]).glob("notes/*@*.txt")).unlink()
-reindex = as_flow_run([Path(sys.argv[1])], ReindexParameters(**dict(settings)))
+reindex = as_flow_run([Path(sys.argv[1])], ReindexSettings(**dict(settings)))
 # the identifier goes to the lineage store as fingerprints; the flow gets the request id only
-request_id = register_request(StoreSettings(data_dir=Path(sys.argv[2])), load_keys(),
+request_id = register_request(StoreSettings(data_dir=Path(sys.argv[2])).resolved(), load_keys(),
                               identifiers=[("email", sys.argv[3])])
-receipt = erase_flow(request_id, settings=EraseParameters(stores=stores))
-compact = compact_flow(settings=CompactParameters(stores=stores))
-audit = audit_flow(settings=AuditParameters(stores=stores))
+receipt = erase_flow(request_id, settings=EraseSettings(stores=stores))
+compact = compact_flow(settings=CompactSettings(stores=stores))
+audit = audit_flow(settings=AuditSettings(stores=stores))
 # retention as a scheduled run would do it
-expire = expire_flow(settings=ExpireParameters(stores=stores, retention_days=3650, dry_run=True))
+expire = expire_flow(settings=ExpireSettings(stores=stores, retention_days=3650, dry_run=True))
 # a hand-rolled collection with a raw value, scrubbed by the flow; the source goes once the target audits clean
-raw = VectorStore(StoreSettings(data_dir=Path(sys.argv[2])).qdrant, "raw_notes")
+raw = VectorStore(StoreSettings(data_dir=Path(sys.argv[2])).resolved().qdrant, "raw_notes")
 raw.create(4, None, models.Distance.COSINE)
 raw.upsert([Point(str(uuid.uuid4()), [0.1] * 4, {"text": f"Write to {sys.argv[3]} today.", "ticket": "T-1"})])
-scrub = scrub_flow(settings=ScrubParameters(source_collection="raw_notes", target_collection="notes_masked",
+scrub = scrub_flow(settings=ScrubSettings(source_collection="raw_notes", target_collection="notes_masked",
                                             payload_format="raw", doc_key="ticket", delete_source=True, stores=stores))
 # a policy that keeps e-mail addresses leaves one document dirty: quarantined, listed, the rest goes live
 careless = Path(sys.argv[2]).parent / "careless.yaml"
 careless.write_text("name: careless\\nextends: default\\nentities:\\n  EMAIL_ADDRESS: keep\\n")
-raw = VectorStore(StoreSettings(data_dir=Path(sys.argv[2])).qdrant, "raw_tickets")
+raw = VectorStore(StoreSettings(data_dir=Path(sys.argv[2])).resolved().qdrant, "raw_tickets")
 raw.create(4, None, models.Distance.COSINE)
 raw.upsert([Point(str(uuid.uuid4()), [0.1] * 4, {"text": text, "ticket": ticket}) for ticket, text in
             (("T-2", f"Write to {sys.argv[3]} today."), ("T-3", "The refund was issued on Monday."))])
-quarantined = scrub_flow(settings=ScrubParameters(source_collection="raw_tickets", target_collection="tickets_masked",
+quarantined = scrub_flow(settings=ScrubSettings(source_collection="raw_tickets", target_collection="tickets_masked",
                                                   payload_format="raw", doc_key="ticket", stores=stores, delete_source=True,
                                                   policy_file=str(careless), max_quarantined="1"))
 with get_client(sync_client=True) as client:

@@ -19,7 +19,7 @@ import pytest
 from faker import Faker
 
 from flows.operations.ingest import run_ingest
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers import readers
 from indexers.errors import SourceError
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -135,7 +135,7 @@ def test_a_hostile_corpus_fails_file_by_file_and_the_good_ones_are_indexed(
     corpus: Path, tmp_path: Path
 ) -> None:
     errors: dict[str, str] = {}
-    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved())
     result = run_ingest(
         [corpus], settings, keys=KEYS, on_error=lambda _doc, uri, reason: errors.__setitem__(uri, reason)
     )
@@ -168,7 +168,7 @@ def test_the_same_file_under_two_roots_is_one_document(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     (corpus / "hr").mkdir(parents=True)
     (corpus / "hr" / "note.txt").write_text(f"{NAME} joined the team. {FILLER}", encoding="utf-8")
-    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved())
     first = run_ingest([corpus], settings, keys=KEYS)
     again = run_ingest([corpus / "hr"], settings, keys=KEYS)
     both = run_ingest([corpus, corpus / "hr"], settings, keys=KEYS)

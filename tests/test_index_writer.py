@@ -12,10 +12,12 @@ from faker import Faker
 from sqlalchemy import select
 
 from indexers.chunking import Chunk
+from indexers.document_catalog import DocumentCatalog
 from indexers.index_writer import DocumentVersion, IndexWriter
-from indexers.lineage import COMMITTED, LineageStore, VersionCommit, VersionRef
+from indexers.lineage import COMMITTED, LineageStore
 from indexers.lineage_schema import chunk_entities, chunks, document_versions, documents
 from indexers.qdrant_store import Point, QdrantLocation, VectorStore, close_local_clients
+from indexers.version_ledger import VersionCommit, VersionLedger, VersionRef
 from masking.entities import MaskedEntity
 
 DIMENSION = 8
@@ -64,9 +66,9 @@ class CountingStore(VectorStore):
         super().upsert(points)
 
 
-class CountingLineage(LineageStore):
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
+class CountingLedger(VersionLedger):
+    def __init__(self, lineage: LineageStore) -> None:
+        super().__init__(lineage)
         self.commits = 0
 
     def commit_versions(self, collection: str, commits: Sequence[VersionCommit]) -> list[VersionRef]:
@@ -76,11 +78,12 @@ class CountingLineage(LineageStore):
 
 def open_writer(
     folder: Path, refused: frozenset[str] = frozenset()
-) -> tuple[IndexWriter, CountingStore, CountingLineage]:
+) -> tuple[IndexWriter, CountingStore, CountingLedger]:
     store = CountingStore(QdrantLocation(path=folder / "qdrant"), "notes", refused)
     store.ensure_collection(DIMENSION)
-    lineage = CountingLineage(f"sqlite:///{folder / 'lineage.db'}")
-    return IndexWriter(lineage, store, "test"), store, lineage
+    writer = IndexWriter(LineageStore(f"sqlite:///{folder / 'lineage.db'}"), store, "test")
+    writer.ledger = ledger = CountingLedger(writer.lineage)
+    return writer, store, ledger
 
 
 def stored(writer: IndexWriter) -> dict[str, Any]:
@@ -125,8 +128,8 @@ def stored(writer: IndexWriter) -> dict[str, Any]:
 def test_versions_written_together_are_the_versions_written_one_at_a_time(tmp_path: Path) -> None:
     # the second round supersedes the first
     first, second = versions(5), versions(5, seed=32)
-    together, together_store, together_lineage = open_writer(tmp_path / "together")
-    alone, alone_store, alone_lineage = open_writer(tmp_path / "alone")
+    together, together_store, together_ledger = open_writer(tmp_path / "together")
+    alone, alone_store, alone_ledger = open_writer(tmp_path / "alone")
     try:
         for round_ in (first, second):
             outcomes = together.write_versions([together.version_write(d) for d in round_], "run")
@@ -134,8 +137,8 @@ def test_versions_written_together_are_the_versions_written_one_at_a_time(tmp_pa
             for document in round_:
                 alone.write_version(alone.version_write(document), "run")
         # once per round
-        assert (together_store.upserts, together_lineage.commits) == (2, 2)
-        assert (alone_store.upserts, alone_lineage.commits) == (10, 10)
+        assert (together_store.upserts, together_ledger.commits) == (2, 2)
+        assert (alone_store.upserts, alone_ledger.commits) == (10, 10)
         written = stored(together)
         assert written == stored(alone)
         assert {row[2] for row in written["versions"]} == {COMMITTED} and len(written["versions"]) == 5
@@ -146,7 +149,7 @@ def test_versions_written_together_are_the_versions_written_one_at_a_time(tmp_pa
 
 def test_a_document_the_store_refuses_costs_only_itself(tmp_path: Path) -> None:
     documents_ = versions(4)
-    writer, _store, lineage = open_writer(tmp_path, refused=frozenset({"doc_002"}))
+    writer, _store, _ledger = open_writer(tmp_path, refused=frozenset({"doc_002"}))
     sealed: list[tuple[str, int]] = []
     try:
 
@@ -168,6 +171,6 @@ def test_a_document_the_store_refuses_costs_only_itself(tmp_path: Path) -> None:
         assert not [row for row in kept["chunks"] if row[1] == "doc_002"]
         # sealed in the shared attempt (rolled back), then each on its own at the same version number
         assert sealed == [(d.doc_id, 1) for d in documents_] * 2
-        assert lineage.committed_hashes("notes", ["doc_002"]) == {}
+        assert DocumentCatalog(writer.lineage).committed_hashes("notes", ["doc_002"]) == {}
     finally:
         close_local_clients()

@@ -17,25 +17,25 @@ from pydantic import ValidationError
 
 from flows.cli import cli
 from flows.prefect.deployments import ServePlan, deployment_specs
-from flows.settings.parameters import (
-    AuditParameters,
-    CompactParameters,
-    EraseParameters,
-    ExpireParameters,
-    IngestParameters,
-    Parameters,
-    ReindexParameters,
-    ScrubParameters,
-    StoreParameters,
+from flows.settings import (
+    DEFAULT_COLLECTION,
+    AuditSettings,
+    CompactSettings,
+    EraseSettings,
+    ExpireSettings,
+    IngestSettings,
+    OperationSettings,
+    ReindexSettings,
+    ScrubSettings,
+    StoreSettings,
 )
-from flows.settings.run_settings import DEFAULT_COLLECTION, StoreSettings
 from masking.errors import SettingsError
 from tests.conftest import REPO
 
 INFRA = REPO / "infra"
-SETTINGS_MODELS: dict[str, type[Parameters]] = {
-    "ingest": IngestParameters, "reindex": ReindexParameters, "expire": ExpireParameters, "audit": AuditParameters,
-    "compact": CompactParameters, "erase": EraseParameters, "scrub": ScrubParameters,
+SETTINGS_MODELS: dict[str, type[OperationSettings]] = {
+    "ingest": IngestSettings, "reindex": ReindexSettings, "expire": ExpireSettings, "audit": AuditSettings,
+    "compact": CompactSettings, "erase": EraseSettings, "scrub": ScrubSettings,
 }  # fmt: skip
 
 
@@ -133,7 +133,7 @@ def test_serve_plans_every_operation_with_valid_defaults() -> None:
     for name, spec in specs.items():
         if "settings" in spec.parameters:
             settings = SETTINGS_MODELS[name].model_validate(spec.parameters["settings"])
-            assert settings.stores.collection == "docs"  # type: ignore[attr-defined]
+            assert settings.stores.collection == "docs"
     assert specs["reindex"].cron == "0 2 * * *" and specs["reindex"].parameters["paths"] == ["/sources"]
     assert specs["expire"].parameters["settings"]["retention_days"] == 30
     with pytest.raises(SettingsError, match="needs a retention"):
@@ -144,16 +144,21 @@ def test_serve_plans_every_operation_with_valid_defaults() -> None:
 
 def test_forms_refuse_what_would_do_nothing_or_harm() -> None:
     with pytest.raises(ValidationError):
-        IngestParameters(batch_documents=0)
+        IngestSettings(batch_documents=0)
     with pytest.raises(ValidationError):
         # presets are choices
-        IngestParameters.model_validate({"policy": "lenient"})
+        IngestSettings.model_validate({"policy": "lenient"})
     with pytest.raises(ValidationError):
         # unknown fields are errors
-        IngestParameters.model_validate({"stores": {"colection": "typo"}})
+        IngestSettings.model_validate({"stores": {"colection": "typo"}})
     with pytest.raises(ValidationError):
-        ExpireParameters.model_validate({"retention_days": 0})
-    assert IngestParameters.model_validate({"policy": "strict"}).settings().policy == "strict"
+        ExpireSettings.model_validate({"retention_days": 0})
+    assert IngestSettings.model_validate({"policy": "strict"}).policy_spec == "strict"
+    # the command line's --policy also takes a file: it goes to the form's policy file field
+    given = IngestSettings(policy="policies/team.yaml")
+    assert given.policy == "default" and given.policy_spec == str(Path("policies/team.yaml").resolve())
+    with pytest.raises(ValidationError, match="fewer than 16 tokens"):
+        IngestSettings(chunk_tokens=5)
 
 
 def test_dockerfile_pins_the_torch_of_pyproject() -> None:
@@ -166,12 +171,16 @@ def test_flow_store_settings_fall_back_to_the_environment(monkeypatch: pytest.Mo
     monkeypatch.setenv("RAGMASK_QDRANT_URL", "http://qdrant:6333")
     monkeypatch.setenv("RAGMASK_QDRANT_API_KEY", "api-key-from-env")
     monkeypatch.delenv("RAGMASK_COLLECTION", raising=False)
-    from_env = StoreSettings.from_env()
+    from_env = StoreSettings().resolved()
     assert from_env.lineage == "postgresql+psycopg://lineage-host/ragmask"
     assert from_env.qdrant.url == "http://qdrant:6333" and from_env.qdrant.api_key == "api-key-from-env"
     assert from_env.collection == DEFAULT_COLLECTION
-    given = StoreSettings.from_env(collection="other", lineage_url="sqlite:///x.db")
+    given = StoreSettings(collection="other", lineage_url="sqlite:///x.db").resolved()
     assert (given.collection, given.lineage) == ("other", "sqlite:///x.db")
+    # what was given is what crosses to a flow run: the environment is read where the run starts
+    assert StoreSettings().model_dump() == dict.fromkeys(
+        ["collection", "data_dir", "qdrant_url", "qdrant_path", "lineage_url"], ""
+    )
 
 
 def test_flow_parameters_round_trip_without_the_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,22 +192,23 @@ def test_flow_parameters_round_trip_without_the_api_key(monkeypatch: pytest.Monk
         qdrant_api_key="secret-key",
         lineage_url="sqlite:///l.db",
     )
-    parameters = StoreParameters.of(stores)
-    assert "secret-key" not in parameters.model_dump_json()
+    assert "secret-key" not in stores.model_dump_json() and "secret-key" not in repr(stores)
+    assert "qdrant_api_key" not in json.dumps(IngestSettings.model_json_schema())
     with pytest.raises(SettingsError, match="set RAGMASK_QDRANT_API_KEY in the environment instead"):
         # given as an option: it would not reach the run
-        parameters.for_flow_run(api_key="secret-key")
+        stores.for_flow_run()
     # the worker's own: read there
     monkeypatch.setenv("RAGMASK_QDRANT_API_KEY", "secret-key")
-    assert parameters.for_flow_run(api_key="secret-key") == parameters
+    sent = stores.for_flow_run()
+    assert sent.qdrant_api_key == "" and sent.model_dump() == stores.model_dump()
     # the worker resolves the same settings, key from its environment
-    assert parameters.settings() == stores
+    assert sent.resolved() == stores.resolved() and sent.resolved().qdrant.api_key == "secret-key"
 
 
 def test_a_url_with_a_password_is_never_a_flow_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
     url = "postgresql+psycopg://ragmask:s3cret-pw@db:5432/ragmask"
     monkeypatch.delenv("RAGMASK_LINEAGE_URL", raising=False)
-    parameters = StoreParameters.of(StoreSettings(data_dir=Path("/srv/data"), lineage_url=url))
+    parameters = StoreSettings(data_dir=Path("/srv/data"), lineage_url=url)
     with pytest.raises(SettingsError, match="set RAGMASK_LINEAGE_URL in the environment instead") as refused:
         parameters.for_flow_run()
     assert "s3cret-pw" not in str(refused.value)
@@ -209,7 +219,7 @@ def test_a_url_with_a_password_is_never_a_flow_parameter(monkeypatch: pytest.Mon
     monkeypatch.setenv("RAGMASK_LINEAGE_URL", url)
     sent = parameters.for_flow_run()
     assert sent.lineage_url == "" and "s3cret-pw" not in sent.model_dump_json()
-    assert sent.settings().lineage == url
+    assert sent.resolved().lineage == url
 
 
 def test_the_cli_refuses_a_password_for_a_flow_run_before_it_writes(tmp_path: Path) -> None:

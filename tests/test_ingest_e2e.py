@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from flows.operations.ingest import IngestResult, run_ingest
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers.errors import LineageError
-from indexers.lineage import ChunkRow, LineageStore, PendingVersion
+from indexers.lineage import LineageStore
 from indexers.qdrant_store import Point, VectorStore, close_local_clients, point_id
+from indexers.version_ledger import ChunkRow, PendingVersion, VersionLedger
 from masking import MaskingKeys
 from masking.tokens import TOKEN_PATTERN
 from tests.conftest import REPO
@@ -67,7 +68,7 @@ def leaked_values(
 
 
 def settings_for(data_dir: Path) -> IngestSettings:
-    return IngestSettings(stores=StoreSettings(data_dir=data_dir), batch_documents=4)
+    return IngestSettings(stores=StoreSettings(data_dir=data_dir).resolved(), batch_documents=4)
 
 
 def all_points(data_dir: Path) -> dict[str, dict[str, Any]]:
@@ -184,7 +185,7 @@ def test_a_crash_left_pending_is_rolled_back(
     lineage = LineageStore(settings.stores.lineage)
     store = VectorStore(settings.stores.qdrant, "ragmask")
     orphan = point_id("ragmask", "doc_crashed", 1, 0)
-    lineage.write_pending_many(
+    VersionLedger(lineage).write_pending_many(
         "ragmask", "crashed-run", [PendingVersion("doc_crashed", 1, "0" * 64, {}, [ChunkRow(orphan, 0, 3)])]
     )
     store.upsert(
@@ -198,7 +199,7 @@ def test_a_crash_left_pending_is_rolled_back(
     )
     run_ingest([workspace / "corpus"], settings, keys=keys_module)
     assert store.existing([orphan]) == set()
-    assert lineage.unfinished("ragmask") == []
+    assert VersionLedger(lineage).unfinished("ragmask") == []
 
 
 def test_another_key_is_refused(workspace: Path, first_run: IngestResult) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from flows.operations.erase import register_request, run_erase
 from flows.operations.ingest import IngestResult, run_ingest
 from flows.operations.rehydrate import run_rehydrate
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from indexers.vault_store import VaultStore
@@ -41,7 +41,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def ingest(corpus: Path, data_dir: Path, lineage_url: str | None) -> IngestResult:
-    stores = StoreSettings(data_dir=data_dir, lineage_url=lineage_url)
+    stores = StoreSettings(data_dir=data_dir, lineage_url=lineage_url).resolved()
     return run_ingest([corpus], IngestSettings(stores=stores), keys=KEYS)
 
 
@@ -51,7 +51,9 @@ def test_ingest_on_postgres_matches_sqlite(corpus: Path, workspace: Path, postgr
     assert on_postgres.counts.documents_indexed == on_sqlite.counts.documents_indexed == 3
     assert on_postgres.counts.chunks_indexed == on_sqlite.counts.chunks_indexed
     postgres_tables = LineageStore(postgres_url).table_counts()
-    sqlite_tables = LineageStore(StoreSettings(data_dir=workspace / "sqlite").lineage).table_counts()
+    sqlite_tables = LineageStore(
+        StoreSettings(data_dir=workspace / "sqlite").resolved().lineage
+    ).table_counts()
     assert postgres_tables == sqlite_tables
     assert postgres_tables["chunk_entities"] > 0
     with create_engine(postgres_url).connect() as connection:
@@ -77,7 +79,9 @@ def test_vault_and_erasure_on_postgres(
     corpus: Path, workspace: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RAGMASK_VAULT_KEY", "postgres-test-vault-key-not-secret")
-    stores = StoreSettings(data_dir=workspace / "vaulted", collection="vaulted", lineage_url=postgres_url)
+    stores = StoreSettings(
+        data_dir=workspace / "vaulted", collection="vaulted", lineage_url=postgres_url
+    ).resolved()
     settings = IngestSettings(stores=stores, vault=True)
     assert run_ingest([corpus], settings, keys=KEYS).counts.documents_indexed == 3
     record = next(VectorStore(stores.qdrant, stores.collection).scroll())

@@ -18,8 +18,8 @@ from presidio_analyzer import RecognizerResult
 
 from masking import Masker, MaskingKeys, TextDocument, load_policy
 from masking.detector_config import DetectorConfig
+from masking.edit_plan import splice
 from masking.fingerprints import fingerprint_value
-from masking.masker import splice
 from masking.policy import policy_from_mapping
 from masking.propagation import is_usable_variant
 from masking.recognizers.base import RuleRecognizer

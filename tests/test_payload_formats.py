@@ -20,7 +20,7 @@ from flows.operations.audit import run_audit
 from flows.operations.erase import register_request, run_erase
 from flows.operations.ingest import IngestResult, run_ingest
 from flows.operations.search import run_search
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.payload_formats import FORMATS, PayloadFormatError
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -34,7 +34,7 @@ KEYS = MaskingKeys(b"ragmask-payload-format-test-secret")
 def settings_for(data_dir: Path, payload_format: Any) -> IngestSettings:
     # small chunks: documents of several chunks, linked as neighbours
     return IngestSettings(
-        stores=StoreSettings(data_dir=data_dir),
+        stores=StoreSettings(data_dir=data_dir).resolved(),
         batch_documents=8,
         chunk_tokens=96,
         chunk_overlap=16,
@@ -123,7 +123,7 @@ def test_search_and_erasure_work_on_a_llamaindex_collection(
     receipt = run_erase(settings, register_request(settings.stores, KEYS, identifiers=[("email", email)]))
     assert receipt["verified"] and receipt["matched"]["points"] >= 1
     close_local_clients()
-    assert leaked_values(settings.stores.data_dir) == []
+    assert leaked_values(settings.stores.data_path) == []
 
 
 def test_an_ingested_llamaindex_collection_audits_clean(
@@ -139,7 +139,7 @@ def test_an_ingested_llamaindex_collection_audits_clean(
 def test_one_collection_holds_one_payload_format(llamaindex_run: tuple[IngestSettings, IngestResult]) -> None:
     settings, _ = llamaindex_run
     before = VectorStore(settings.stores.qdrant, "ragmask").count()
-    other = settings_for(settings.stores.data_dir, "haystack")
+    other = settings_for(settings.stores.data_path, "haystack")
     with pytest.raises(PayloadFormatError, match="holds llamaindex payloads; write it with --payload-format"):
         run_ingest([CORPUS / "notes"], other, keys=KEYS)
     assert VectorStore(settings.stores.qdrant, "ragmask").count() == before
@@ -189,4 +189,4 @@ def test_haystack_document_store_reads_an_ingested_collection(corpus: Path) -> N
     assert documents["one"] == list(range(len(documents["one"])))
     assert "<CREDIT_CARD_" in documents["found"][0]
     assert not [v for v in GOLD_VALUES if v in read.stdout]
-    assert leaked_values(settings.stores.data_dir) == []
+    assert leaked_values(settings.stores.data_path) == []

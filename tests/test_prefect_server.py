@@ -103,7 +103,7 @@ def check_forms(served: dict[str, dict[str, Any]], corpus: Path) -> None:
     """The forms: typed, described, bounded; presets as choices; defaults from serve's options."""
     reindex = served["reindex"]
     # the form: typed, described, bounded; presets as choices; defaults from serve's options
-    form = reindex["parameter_openapi_schema"]["definitions"]["ReindexParameters"]["properties"]
+    form = reindex["parameter_openapi_schema"]["definitions"]["ReindexSettings"]["properties"]
     assert form["batch_documents"]["minimum"] == 1
     assert form["policy"]["enum"] == ["default", "strict", "hipaa"]
     assert all(field.get("title") and field.get("description") for field in form.values())

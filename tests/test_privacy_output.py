@@ -133,7 +133,7 @@ def test_a_read_only_store_and_an_undecodable_file_are_one_line_in_words(tmp_pat
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import OperationalError
 
-    from flows.cli import _unexpected
+    from flows.cli.app import _unexpected
 
     database = tmp_path / "lineage.db"
     with create_engine(f"sqlite:///{database}").begin() as connection:

@@ -20,7 +20,8 @@ from flows.cli import cli
 from flows.operations.reindex import FullReindexRefusedError, run_reindex
 from flows.operations.report import run_report
 from flows.operations.scrub import ScrubRequest, run_scrub
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, ReindexSettings, StoreSettings
+from indexers.document_catalog import DocumentCatalog
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 from indexers.quarantine import QuarantineLimit, QuarantineLimitError
@@ -50,7 +51,9 @@ def careless(tmp_path: Path) -> Iterator[tuple[IngestSettings, Path]]:
         "name: careless\nextends: default\nentities:\n  EMAIL_ADDRESS: keep\n", encoding="utf-8"
     )
     yield (
-        IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"), policy=str(policy), workers=1),
+        IngestSettings(
+            stores=StoreSettings(data_dir=tmp_path / "data").resolved(), policy=str(policy), workers=1
+        ),
         policy,
     )
     close_local_clients()
@@ -103,7 +106,7 @@ def test_a_scrub_quarantines_the_dirty_document_and_goes_live_within_the_limit(
     # kept as audited
     assert VectorStore(settings.stores.qdrant, "notes_masked").count() == DOCUMENTS
 
-    result = run_scrub(replace(settings, max_quarantined="1"), request)
+    result = run_scrub(settings, replace(request, max_quarantined="1"))
     assert result["live"] is True and result["alias_swapped"] is True and result["documents_quarantined"] == 1
     (quarantined,) = result["quarantined"]
     assert quarantined["types"] == ["EMAIL_ADDRESS"] and quarantined["doc_id"].startswith("doc_")
@@ -112,13 +115,15 @@ def test_a_scrub_quarantines_the_dirty_document_and_goes_live_within_the_limit(
     assert live.count() == DOCUMENTS - 1 and "@example.org" not in json.dumps(
         [r.payload for r in live.scroll()]
     )
-    report = run_report(replace(settings.stores, collection="notes_masked"), KEYS, quarantined["doc_id"])
+    report = run_report(
+        settings.stores.model_copy(update={"collection": "notes_masked"}), KEYS, quarantined["doc_id"]
+    )
     assert report["status"] == "quarantined" and "EMAIL_ADDRESS" in report["report"]["quarantine_reason"]
     # the next scrub reads the document again (it has no committed version) and quarantines it again
-    again = run_scrub(replace(settings, max_quarantined="1"), request)
+    again = run_scrub(settings, replace(request, max_quarantined="1"))
     assert again["documents_unchanged"] == DOCUMENTS - 1 and again["documents_quarantined"] == 1
     # --delete-source deletes what went live; the quarantined document's points are its only copy: kept
-    deleting = run_scrub(replace(settings, max_quarantined="1"), replace(request, delete_source=True))
+    deleting = run_scrub(settings, replace(request, max_quarantined="1", delete_source=True))
     assert deleting["source_deleted"] is False and deleting["source_points_kept"] == 1
     (kept,) = VectorStore(settings.stores.qdrant, "notes").scroll()
     assert kept.payload is not None and "@example.org" in kept.payload["body"]
@@ -144,7 +149,12 @@ def test_a_full_reindex_quarantines_the_dirty_document_and_swaps_within_the_limi
         run_reindex([corpus], settings, keys=KEYS, full=True)
     assert not VectorStore(settings.stores.qdrant, "ragmask").exists()
 
-    result = run_reindex([corpus], replace(settings, max_quarantined="10%"), keys=KEYS, full=True)
+    result = run_reindex(
+        [corpus],
+        ReindexSettings.model_validate(dict(settings) | {"max_quarantined": "10%"}),
+        keys=KEYS,
+        full=True,
+    )
     counts = result.ingest.counts
     assert result.swapped_in is not None and counts.documents_quarantined == 1
     assert counts.documents_indexed == DOCUMENTS - 1
@@ -154,7 +164,7 @@ def test_a_full_reindex_quarantines_the_dirty_document_and_swaps_within_the_limi
     assert live.count() == counts.chunks_indexed
     assert "@example.org" not in json.dumps([r.payload for r in live.scroll()])
     lineage = LineageStore(settings.stores.lineage)
-    assert quarantined["doc_id"] not in lineage.documents_in_collection("ragmask")
+    assert quarantined["doc_id"] not in DocumentCatalog(lineage).documents_in_collection("ragmask")
     report = run_report(settings.stores, KEYS, str(corpus / "note-05.txt"))
     assert report["status"] == "quarantined" and report["doc_id"] == quarantined["doc_id"]
 
@@ -164,7 +174,7 @@ def test_the_cli_exits_3_and_lists_the_quarantined_document(
 ) -> None:
     settings, policy = careless
     corpus = write_corpus(tmp_path / "corpus")
-    base = ["--data-dir", str(settings.stores.data_dir), "--policy", str(policy), "--workers", "1"]
+    base = ["--data-dir", str(settings.stores.data_path), "--policy", str(policy), "--workers", "1"]
     runner = CliRunner()
     done = runner.invoke(cli, ["reindex", str(corpus), "--full", "--max-quarantined", "1", "--json", *base])
     assert done.exit_code == 3, done.output

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indexers.rebuilt_document import cut, rebuild
-from masking.masker import merge_edits, splice
+from masking.edit_plan import merge_edits, splice
 
 texts = st.text(alphabet="abc DEF.\n", min_size=1, max_size=80)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,9 @@ from flows.operations.erase import verify_receipts
 from flows.operations.ingest import run_ingest
 from flows.operations.reindex import FullReindexRefusedError, run_reindex
 from flows.pipeline.ingest_pipeline import SettingsChangedError
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
+from indexers.collection_profiles import CollectionProfiles
+from indexers.document_catalog import DocumentCatalog
 from indexers.errors import LineageError
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -32,7 +33,7 @@ KEYS = MaskingKeys(b"ragmask-reindex-test-secret")
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Iterator[IngestSettings]:
-    yield IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"), batch_documents=8)
+    yield IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved(), batch_documents=8)
     close_local_clients()
 
 
@@ -86,7 +87,7 @@ def test_reindex_adds_replaces_and_erases_what_vanished(settings: IngestSettings
     assert third.documents_removed == 0 and third.ingest.counts.documents_indexed == 0
     assert doc_points(settings) == after
     close_local_clients()
-    assert leaked_values(settings.stores.data_dir) == []
+    assert leaked_values(settings.stores.data_path) == []
 
 
 def test_reindex_of_one_path_leaves_another_paths_documents(settings: IngestSettings, corpus: Path) -> None:
@@ -123,7 +124,7 @@ def test_a_change_of_settings_is_refused_before_anything_is_written(
     points = VectorStore(settings.stores.qdrant, "ragmask").count()
     runs = LineageStore(settings.stores.lineage).table_counts()["runs"]
     with pytest.raises(SettingsChangedError, match="another policy: an incremental run would mix versions"):
-        run_reindex([corpus], replace(settings, policy="strict"), keys=KEYS)
+        run_reindex([corpus], settings.changed(policy="strict"), keys=KEYS)
     # a store holds one key
     with pytest.raises(LineageError, match="written with masking key"):
         run_ingest([corpus], settings, keys=MaskingKeys(b"another-secret-entirely-0123"))
@@ -134,7 +135,7 @@ def test_a_change_of_settings_is_refused_before_anything_is_written(
 def test_cli_reindex_json(settings: IngestSettings, corpus: Path) -> None:
     # the CLI's direct path
     env = {"PREFECT_API_URL": ""}
-    arguments = ["reindex", str(corpus / "notes"), "--data-dir", str(settings.stores.data_dir), "--json"]
+    arguments = ["reindex", str(corpus / "notes"), "--data-dir", str(settings.stores.data_path), "--json"]
     first = CliRunner().invoke(cli, arguments, env=env)
     assert first.exit_code == 0, first.stderr
     next((corpus / "notes").glob("*.txt")).unlink()
@@ -170,7 +171,7 @@ def test_a_full_reindex_swaps_in_a_fresh_collection_and_keeps_the_previous_one(
 ) -> None:
     # a plain collection, as ingest makes it
     run_ingest([corpus], settings, keys=KEYS)
-    hipaa = replace(settings, policy="hipaa")
+    hipaa = settings.changed(policy="hipaa")
     with pytest.raises(SettingsChangedError):
         run_reindex([corpus], hipaa, keys=KEYS)
 
@@ -181,7 +182,7 @@ def test_a_full_reindex_swaps_in_a_fresh_collection_and_keeps_the_previous_one(
     assert live.physical() == first.swapped_in and first.previous_kept is None
     assert first.points_total == live.count() == first.ingest.counts.chunks_indexed
     assert set(doc_points(settings)) == set(
-        LineageStore(settings.stores.lineage).documents_in_collection("ragmask")
+        DocumentCatalog(LineageStore(settings.stores.lineage)).documents_in_collection("ragmask")
     )
     assert run_reindex([corpus], hipaa, keys=KEYS).ingest.counts.documents_unchanged == CORPUS_DOCUMENTS
 
@@ -192,9 +193,9 @@ def test_a_full_reindex_swaps_in_a_fresh_collection_and_keeps_the_previous_one(
     assert second.documents_removed == 1 and len(second.receipts) == 1
     # the removal was an erasure: it dropped the kept collection, which the lineage cannot reach into
     assert live.siblings() == [second.swapped_in]
-    assert LineageStore(settings.stores.lineage).retired("ragmask") == []
+    assert CollectionProfiles(LineageStore(settings.stores.lineage)).retired("ragmask") == []
     close_local_clients()
-    assert leaked_values(settings.stores.data_dir) == []
+    assert leaked_values(settings.stores.data_path) == []
 
 
 def test_a_full_reindex_that_does_not_audit_clean_changes_nothing(
@@ -210,7 +211,7 @@ def test_a_full_reindex_that_does_not_audit_clean_changes_nothing(
     with pytest.raises(
         FullReindexRefusedError, match=r"more than --max-quarantined 1%\): dropped; 'ragmask' is unchanged"
     ):
-        run_reindex([corpus], replace(settings, policy=str(careless)), keys=KEYS, full=True)
+        run_reindex([corpus], settings.changed(policy=str(careless)), keys=KEYS, full=True)
     assert live.physical() == physical and doc_points(settings) == points and live.siblings() == []
     lineage_after = LineageStore(settings.stores.lineage).table_counts()
     assert lineage_after == lineage_before | {"runs": lineage_before["runs"] + 1}

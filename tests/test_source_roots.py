@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.settings.parameters import IngestParameters, StoreParameters
+from flows.settings import IngestSettings, StoreSettings
 from flows.settings.source_roots import (
     FORM_STORES,
     LOCKED,
@@ -60,9 +60,9 @@ def test_a_form_cannot_choose_its_stores_under_serve(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("RAGMASK_DATA_DIR", str(served))
     monkeypatch.setenv(FORM_STORES, LOCKED)
     # empty: serve's stores
-    IngestParameters(stores=StoreParameters(collection="docs")).for_flow_run()
+    IngestSettings(stores=StoreSettings(collection="docs")).for_flow_run()
     # the same folder
-    IngestParameters(stores=StoreParameters(data_dir=str(served))).for_flow_run()
+    IngestSettings(stores=StoreSettings(data_dir=str(served))).for_flow_run()
     for field, value in (
         ("data_dir", str(tmp_path / "elsewhere")),
         ("qdrant_path", str(tmp_path / "q")),
@@ -70,7 +70,7 @@ def test_a_form_cannot_choose_its_stores_under_serve(monkeypatch: pytest.MonkeyP
         ("qdrant_url", "http://127.0.0.1:6333"),
     ):
         with pytest.raises(SettingsError, match=f"{field} .* cannot be set from a form"):
-            IngestParameters(stores=StoreParameters(**{field: value})).for_flow_run()
+            IngestSettings(stores=StoreSettings(**{field: value})).for_flow_run()
     # serve --allow-form-stores
     monkeypatch.setenv(FORM_STORES, "")
-    IngestParameters(stores=StoreParameters(data_dir=str(tmp_path / "elsewhere"))).for_flow_run()
+    IngestSettings(stores=StoreSettings(data_dir=str(tmp_path / "elsewhere"))).for_flow_run()

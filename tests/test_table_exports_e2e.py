@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from flows.operations.erase import register_request, run_erase, verify_receipts
 from flows.operations.ingest import run_ingest
 from flows.operations.reindex import run_reindex
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers.audit import Auditor
 from indexers.payload_formats import writable_format
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -97,7 +97,7 @@ def write_sources(folder: Path) -> tuple[list[list[str]], list[list[str]]]:
 def exports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, IngestSettings, Any, Any]]:
     root = tmp_path_factory.mktemp("exports")
     hr, crm = write_sources(root / "sources")
-    settings = IngestSettings(stores=StoreSettings(data_dir=root / "data"), batch_documents=2)
+    settings = IngestSettings(stores=StoreSettings(data_dir=root / "data").resolved(), batch_documents=2)
     result = run_ingest([root / "sources"], settings, keys=KEYS)
     assert result.counts.documents_indexed == 3 and result.counts.documents_failed == 0
     yield root, settings, hr, crm

@@ -23,7 +23,9 @@ from flows.pipeline import masking_workers
 from flows.pipeline.ingest_pipeline import STAGES, SettingsChangedError
 from flows.pipeline.lean_imports import keep_frameworks_out, model_config_text, model_needs_torch
 from flows.pipeline.masking_workers import MaskerSpec, MaskingWorkers, split_by_length
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
+from indexers.collection_profiles import CollectionProfiles
+from indexers.document_catalog import DocumentCatalog
 from indexers.embedding import Embedder, collection_embedder, embedding_view, resolve_embedding_view
 from indexers.embedding_precision import computes_bf16, cpu_has_bf16, new_collection_precision
 from indexers.errors import EmbedderError
@@ -59,18 +61,18 @@ def same_vector(first: Any, second: Any) -> bool:
 
 def snapshot(data_dir: Path, collection: str = "ragmask") -> tuple[dict[str, Any], Any]:
     """Every point's payload and vector, and the lineage: committed documents, their points, row counts."""
-    settings = StoreSettings(data_dir=data_dir)
+    settings = StoreSettings(data_dir=data_dir).resolved()
     store = VectorStore(settings.qdrant, collection)
     points = {
         str(r.id): (r.payload, np.round(np.array(r.vector), 5).tolist())
         for r in store.scroll(with_vectors=True)
     }
     lineage = LineageStore(settings.lineage)
-    documents = lineage.documents_in_collection(collection)
+    documents = DocumentCatalog(lineage).documents_in_collection(collection)
     rows = {table: count for table, count in lineage.table_counts().items() if table != "runs"}
     return points, (
-        lineage.committed_hashes(collection, documents),
-        lineage.committed_point_ids(collection),
+        DocumentCatalog(lineage).committed_hashes(collection, documents),
+        DocumentCatalog(lineage).committed_point_ids(collection),
         rows,
     )
 
@@ -102,7 +104,9 @@ def test_masking_split_over_two_processes_writes_what_one_process_writes(
     results = {}
     for workers in (1, 2):
         data = tmp_path / f"data-{workers}"
-        settings = IngestSettings(stores=StoreSettings(data_dir=data), batch_documents=4, workers=workers)
+        settings = IngestSettings(
+            stores=StoreSettings(data_dir=data).resolved(), batch_documents=4, workers=workers
+        )
         results[workers] = run_ingest([tmp_path / "corpus"], settings, keys=KEYS, run_id="same-run")
         close_local_clients()
     assert results[1].counts.documents_indexed == results[2].counts.documents_indexed == 8
@@ -126,7 +130,7 @@ def test_the_last_batch_starts_no_masking_worker_and_a_run_of_several_does(
     for batch_documents in (4, 2):
         masking_pool_starts.clear()
         settings = IngestSettings(
-            stores=StoreSettings(data_dir=tmp_path / f"d{batch_documents}"),
+            stores=StoreSettings(data_dir=tmp_path / f"d{batch_documents}").resolved(),
             batch_documents=batch_documents,
             workers=2,
         )
@@ -165,7 +169,8 @@ def test_a_file_of_many_records_is_prepared_and_written_in_parts_with_the_same_r
     for batch_documents in (100, 4):
         parts.clear()
         settings = IngestSettings(
-            stores=StoreSettings(data_dir=tmp_path / f"d{batch_documents}"), batch_documents=batch_documents
+            stores=StoreSettings(data_dir=tmp_path / f"d{batch_documents}").resolved(),
+            batch_documents=batch_documents,
         )
         results[batch_documents] = (
             run_ingest([tmp_path / "corpus"], settings, keys=KEYS, run_id="same"),
@@ -422,7 +427,9 @@ def test_a_scrubbed_chunk_s_fields_count_as_what_there_is_to_mask(
 def test_a_run_reports_seconds_per_stage(tmp_path: Path) -> None:
     write_corpus(tmp_path / "corpus", 3)
     result = run_ingest(
-        [tmp_path / "corpus"], IngestSettings(stores=StoreSettings(data_dir=tmp_path / "d")), keys=KEYS
+        [tmp_path / "corpus"],
+        IngestSettings(stores=StoreSettings(data_dir=tmp_path / "d").resolved()),
+        keys=KEYS,
     )
     seconds = result.to_dict()["seconds"]
     # pipeline order
@@ -457,15 +464,19 @@ def test_auto_keeps_a_collections_view_and_a_change_needs_a_full_reindex(tmp_pat
     write_corpus(corpus, 2)
     data = tmp_path / "data"
     run_ingest(
-        [corpus], IngestSettings(stores=StoreSettings(data_dir=data), embedding_view="tokens"), keys=KEYS
+        [corpus],
+        IngestSettings(stores=StoreSettings(data_dir=data).resolved(), embedding_view="tokens"),
+        keys=KEYS,
     )
     shutil.copy(corpus / "note-00.txt", corpus / "note-02.txt")
     # auto
-    again = run_ingest([corpus], IngestSettings(stores=StoreSettings(data_dir=data)), keys=KEYS)
+    again = run_ingest([corpus], IngestSettings(stores=StoreSettings(data_dir=data).resolved()), keys=KEYS)
     assert again.counts.documents_added == 1
     with pytest.raises(SettingsChangedError, match="embedding view"):
         run_ingest(
-            [corpus], IngestSettings(stores=StoreSettings(data_dir=data), embedding_view="types"), keys=KEYS
+            [corpus],
+            IngestSettings(stores=StoreSettings(data_dir=data).resolved(), embedding_view="types"),
+            keys=KEYS,
         )
     close_local_clients()
 
@@ -474,8 +485,8 @@ NO_CHANGE_RUN = """
 import json, sys
 from pathlib import Path
 from flows.operations.ingest import run_ingest
-from flows.settings.run_settings import IngestSettings, StoreSettings
-result = run_ingest([Path(sys.argv[1])], IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2]))))
+from flows.settings import IngestSettings, StoreSettings
+result = run_ingest([Path(sys.argv[1])], IngestSettings(stores=StoreSettings(data_dir=Path(sys.argv[2])).resolved()))
 heavy = sorted(m for m in ("presidio_analyzer", "spacy", "torch", "sentence_transformers") if m in sys.modules)
 print(json.dumps({"unchanged": result.counts.documents_unchanged, "indexed": result.counts.documents_indexed,
                   "heavy": heavy}))
@@ -484,7 +495,9 @@ print(json.dumps({"unchanged": result.counts.documents_unchanged, "indexed": res
 
 def test_a_run_that_finds_nothing_changed_imports_and_loads_no_model(tmp_path: Path) -> None:
     write_corpus(tmp_path / "corpus", 3)
-    run_ingest([tmp_path / "corpus"], IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data")))
+    run_ingest(
+        [tmp_path / "corpus"], IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved())
+    )
     # the folder belongs to one process at a time
     close_local_clients()
     done = subprocess.run(
@@ -501,13 +514,13 @@ def test_a_run_that_finds_nothing_changed_imports_and_loads_no_model(tmp_path: P
 
 def test_a_changed_detector_is_refused_once_a_document_needs_masking(tmp_path: Path) -> None:
     write_corpus(tmp_path / "corpus", 3)
-    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"))
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved())
     run_ingest([tmp_path / "corpus"], settings, keys=KEYS)
     lineage = LineageStore(settings.stores.lineage)
-    profile = lineage.profile("ragmask")
+    profile = CollectionProfiles(lineage).profile("ragmask")
     assert profile is not None and profile["dimension"] == 384
     # as if the collection had been written by another spaCy model
-    lineage.set_profile(
+    CollectionProfiles(lineage).set_profile(
         "ragmask", profile | {"detector": profile["detector"] | {"spacy_model": "other==1.0"}}
     )
     before = snapshot(tmp_path / "data")
@@ -527,10 +540,12 @@ def ingested_in(tmp_path: Path, precision: str) -> tuple[IngestSettings, Lineage
     """Three documents ingested in ``precision``: the settings, the lineage (its profile checked), each
     stored chunk's types view and the stored vectors."""
     write_corpus(tmp_path / "corpus", 3)
-    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "d"), embedding_precision=precision)
+    settings = IngestSettings(
+        stores=StoreSettings(data_dir=tmp_path / "d").resolved(), embedding_precision=precision
+    )
     assert run_ingest([tmp_path / "corpus"], settings, keys=KEYS).counts.documents_indexed == 3
     lineage = LineageStore(settings.stores.lineage)
-    assert (lineage.profile("ragmask") or {})["embedding_precision"] == precision
+    assert (CollectionProfiles(lineage).profile("ragmask") or {})["embedding_precision"] == precision
     records = list(VectorStore(settings.stores.qdrant, "ragmask").scroll(with_vectors=True))
     texts = [embedding_view(str((r.payload or {})["page_content"]), "types") for r in records]
     return settings, lineage, texts, np.array([r.vector for r in records])
@@ -556,8 +571,8 @@ def test_an_int8_collection_keeps_its_precision_for_later_runs_search_and_erasur
     # "auto" is the collection's own, a full re-index included; search and erasure embed as it was written
     auto = IngestSettings(stores=settings.stores)
     run_reindex([tmp_path / "corpus"], auto, keys=KEYS, full=True)
-    assert (lineage.profile("ragmask") or {})["embedding_precision"] == "int8"
-    assert collection_embedder(lineage.profile("ragmask")).precision == "int8"
+    assert (CollectionProfiles(lineage).profile("ragmask") or {})["embedding_precision"] == "int8"
+    assert collection_embedder(CollectionProfiles(lineage).profile("ragmask")).precision == "int8"
     (hit,) = run_search("refund for the courier", settings.stores, "all-MiniLM-L6-v2", 1)
     chunk = next(
         r
@@ -608,7 +623,7 @@ def test_a_bf16_collection_holds_the_fp32_vectors_within_rounding_and_keeps_its_
     else:
         # no bf16 units: computed in fp32
         assert cosines.min() > 0.9999999
-    assert collection_embedder(lineage.profile("ragmask")).precision == "bf16"
+    assert collection_embedder(CollectionProfiles(lineage).profile("ragmask")).precision == "bf16"
     with pytest.raises(SettingsChangedError, match="embedding precision"):
         run_ingest(
             [tmp_path / "corpus"],
@@ -620,18 +635,22 @@ def test_a_bf16_collection_holds_the_fp32_vectors_within_rounding_and_keeps_its_
 
 def test_auto_writes_a_new_collection_in_this_cpus_precision_and_keeps_an_fp32_one(tmp_path: Path) -> None:
     write_corpus(tmp_path / "corpus", 2)
-    fresh = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "new"))
+    fresh = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "new").resolved())
     run_ingest([tmp_path / "corpus"], fresh, keys=KEYS)
-    assert (LineageStore(fresh.stores.lineage).profile("ragmask") or {})["embedding_precision"] == (
-        new_collection_precision()
+    assert (CollectionProfiles(LineageStore(fresh.stores.lineage)).profile("ragmask") or {})[
+        "embedding_precision"
+    ] == (new_collection_precision())
+    older = IngestSettings(
+        stores=StoreSettings(data_dir=tmp_path / "old").resolved(), embedding_precision="fp32"
     )
-    older = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "old"), embedding_precision="fp32")
     run_ingest([tmp_path / "corpus"], older, keys=KEYS)
     # a changed document: the auto run embeds again
     changed = tmp_path / "corpus" / "note-00.txt"
     changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA later paragraph.", encoding="utf-8")
     run_ingest([tmp_path / "corpus"], IngestSettings(stores=older.stores), keys=KEYS)
-    assert (LineageStore(older.stores.lineage).profile("ragmask") or {})["embedding_precision"] == "fp32"
+    assert (CollectionProfiles(LineageStore(older.stores.lineage)).profile("ragmask") or {})[
+        "embedding_precision"
+    ] == "fp32"
     close_local_clients()
 
 
@@ -640,6 +659,10 @@ def test_a_lineage_store_is_opened_for_reading_only_where_one_exists(tmp_path: P
     assert LineageStore.existing(f"sqlite:///{missing}") is None
     # nothing created
     assert not missing.parent.exists()
-    LineageStore(f"sqlite:///{tmp_path / 'lineage.db'}").set_profile("c", {"embedding_precision": "int8"})
+    CollectionProfiles(LineageStore(f"sqlite:///{tmp_path / 'lineage.db'}")).set_profile(
+        "c", {"embedding_precision": "int8"}
+    )
     found = LineageStore.existing(f"sqlite:///{tmp_path / 'lineage.db'}")
-    assert found is not None and (found.profile("c") or {})["embedding_precision"] == "int8"
+    assert (
+        found is not None and (CollectionProfiles(found).profile("c") or {})["embedding_precision"] == "int8"
+    )

@@ -7,7 +7,6 @@ import logging
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from flows.cli import cli
 from flows.operations.erase import register_request, run_erase
 from flows.operations.ingest import run_ingest
 from flows.operations.rehydrate import default_actor, run_rehydrate
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.lineage_schema import vault_entries, vault_keys
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -152,10 +151,10 @@ def write_corpus(folder: Path) -> Path:
 def vaulted(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[tuple[Path, IngestSettings]]:
     caplog.set_level(logging.DEBUG)
     corpus = write_corpus(tmp_path / "corpus")
-    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"), vault=True)
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved(), vault=True)
     done = CliRunner().invoke(
         cli,
-        ["ingest", str(corpus), "--data-dir", str(settings.stores.data_dir), "--vault"],
+        ["ingest", str(corpus), "--data-dir", str(settings.stores.data_path), "--vault"],
         env={"PREFECT_API_URL": ""},
     )
     assert done.exit_code == 0, done.stderr
@@ -193,8 +192,8 @@ def test_vault_round_trip_through_the_cli_with_an_access_log(
     doc_id, masked = chunk_of(settings, "letter.txt")
     assert P["email"] not in masked
     # sealed at rest, nothing in clear
-    assert leaked_values(settings.stores.data_dir, VALUES) == []
-    data = ["--data-dir", str(settings.stores.data_dir)]
+    assert leaked_values(settings.stores.data_path, VALUES) == []
+    data = ["--data-dir", str(settings.stores.data_path)]
 
     # by doc id or by source path
     for document in (doc_id, str(corpus / "letter.txt")):
@@ -253,7 +252,7 @@ def test_reingest_of_a_changed_document_replaces_its_vault(vaulted: tuple[Path, 
 
     letter.write_text(letter.read_text(encoding="utf-8") + " Filed.", encoding="utf-8")
     # the vault is off for this run
-    run_ingest([corpus], replace(settings, vault=False), keys=KEYS)
+    run_ingest([corpus], settings.changed(vault=False), keys=KEYS)
     assert vault_rows(settings)[0] == 1
     with pytest.raises(VaultError, match="has no vault"):
         rehydrate(settings, doc_id, masked)
@@ -315,7 +314,7 @@ def test_a_document_the_store_refuses_leaves_the_others_vaults_whole(
         upsert(self, points)
 
     monkeypatch.setattr(VectorStore, "upsert", refusing)
-    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data"), vault=True)
+    settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved(), vault=True)
     try:
         counts = run_ingest([corpus], settings, keys=KEYS).counts
         assert (counts.documents_indexed, counts.documents_failed) == (2, 1)
@@ -324,6 +323,6 @@ def test_a_document_the_store_refuses_leaves_the_others_vaults_whole(
         doc_id, masked = chunk_of(settings, "letter.txt")
         rehydrated = rehydrate(settings, doc_id, masked)
         assert P["name"] in rehydrated and P["email"] in rehydrated and P["other_email"] in rehydrated
-        assert leaked_values(settings.stores.data_dir, VALUES) == []
+        assert leaked_values(settings.stores.data_path, VALUES) == []
     finally:
         close_local_clients()

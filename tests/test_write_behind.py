@@ -20,7 +20,7 @@ from flows.pipeline.batch_preparer import BatchPreparer, PreparedBatch
 from flows.pipeline.batch_runners import BatchesWritten
 from flows.pipeline.batching import with_next
 from flows.pipeline.ingest_pipeline import IngestCounts, IngestPipeline, SourceEntry
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.lineage_schema import document_versions, runs
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -107,7 +107,7 @@ def corpus(folder: Path) -> Path:
 
 
 def settings_for(data_dir: Path) -> IngestSettings:
-    return IngestSettings(stores=StoreSettings(data_dir=data_dir), batch_documents=2, workers=1)
+    return IngestSettings(stores=StoreSettings(data_dir=data_dir).resolved(), batch_documents=2, workers=1)
 
 
 def in_turn(pipeline: IngestPipeline, batches: Iterator[list[SourceEntry]]) -> BatchesWritten:

@@ -12,7 +12,7 @@ from contextlib import closing
 from pathlib import Path
 
 from flows.pipeline.masking_workers import MaskerSpec, MaskingWorkers, default_workers
-from flows.settings.run_settings import StoreSettings
+from flows.settings import StoreSettings
 from indexers.audit import Auditor, AuditReport, Progress, Review
 from indexers.errors import StoreError
 from indexers.lineage import LineageStore
@@ -40,6 +40,7 @@ def run_audit(
     page (256 points) is read here alone. ``reviewed_as``: the collection whose accepted findings apply
     (a full re-index audits its new collection as the one it replaces); by default this one. ``key_file``:
     the masking key that fingerprints findings (default: RAGMASK_SECRET_KEY or the default key file)."""
+    stores = stores.resolved()
     store = VectorStore(stores.qdrant, stores.collection)
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist")
@@ -57,8 +58,9 @@ def run_audit(
 def review_of(stores: StoreSettings, collection: str, key_file: Path | None = None) -> Review:
     """The key findings are fingerprinted with and the collection's accepted findings; an audit of a
     collection ragmask did not write has neither, and creates no key and no lineage store for it."""
+    stores = stores.resolved()
     try:
-        key: bytes | None = load_keys(key_file=key_file, data_dir=stores.data_dir).fingerprint_key
+        key: bytes | None = load_keys(key_file=key_file, data_dir=stores.data_path).fingerprint_key
     except KeyConfigError:
         key = None
     lineage = LineageStore.existing(stores.lineage_location)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.operations.erase import eraser_for
-from flows.settings.run_settings import IngestSettings
+from flows.operations.erase import ErasingSettings, eraser_for
 
 
-def run_compact(settings: IngestSettings) -> dict[str, Any]:
+def run_compact(settings: ErasingSettings) -> dict[str, Any]:
     """Purge everything erased since the last purge; returns the compaction's receipt."""
+    settings = settings.resolved()
     return eraser_for(settings).compact()

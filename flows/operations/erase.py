@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import EraseSettings, IngestSettings, StoreSettings
 from indexers import erasure_requests
+from indexers.collection_profiles import CollectionProfiles
 from indexers.embedding import collection_embedder
 from indexers.erasure import Eraser
 from indexers.erasure_store import DELETE, REDACT, ErasureStore
 from indexers.errors import ErasureError
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore
+from indexers.receipt_log import ReceiptLog
 from indexers.receipts import (
     ChainCheck,
     HeadLog,
@@ -38,6 +40,7 @@ def register_request(
     purge: bool = False,
 ) -> str:
     """Register a request on the settings' stores (indexers/erasure_requests.py) and return its id."""
+    stores = stores.resolved()
     lineage = LineageStore(stores.lineage)
     try:
         return erasure_requests.register_request(
@@ -53,48 +56,55 @@ def register_request(
         lineage.close()
 
 
+# an erasure's own settings, or a re-index's, which erases the documents that vanished from its sources
+ErasingSettings = EraseSettings | IngestSettings
+
+
 def receipt_signer(
     stores: StoreSettings, lineage: LineageStore, *, create_missing: bool = False
 ) -> ReceiptSigner:
     """The receipt key (RAGMASK_RECEIPT_KEY or its key file) and head log (RAGMASK_RECEIPT_LOG), both
     outside the data directory, with the lineage store's identity."""
-    key = load_receipt_key(data_dir=stores.data_dir, create_missing=create_missing)
+    stores = stores.resolved()
+    key = load_receipt_key(data_dir=stores.data_path, create_missing=create_missing)
     head_log = default_head_log()
-    if head_log.resolve().is_relative_to(stores.data_dir.resolve()):
+    if head_log.resolve().is_relative_to(stores.data_path.resolve()):
         raise ErasureError(f"the receipt head log {head_log} must not live inside the data directory")
     return ReceiptSigner(key, lineage.store_id(), lineage.url, HeadLog(head_log, key))
 
 
-def eraser_for(settings: IngestSettings) -> Eraser:
+def eraser_for(settings: ErasingSettings) -> Eraser:
     """An eraser on the settings' stores; the embedder loads only if a redaction needs it."""
+    settings = settings.resolved()
     stores = settings.stores
     lineage = LineageStore(stores.lineage)
     return Eraser(
         lineage,
         lambda: VectorStore(stores.qdrant, stores.collection),
         lambda: collection_embedder(
-            lineage.profile(stores.collection),
+            CollectionProfiles(lineage).profile(stores.collection),
             settings.embedding_model,
             settings.device,
-            settings.embed_batch_size,
+            settings.embed_batch_size or None,
         ),
         receipt_signer(stores, lineage, create_missing=True),
         fingerprint_key=_fingerprint_key(settings),
     )
 
 
-def _fingerprint_key(settings: IngestSettings) -> bytes | None:
+def _fingerprint_key(settings: ErasingSettings) -> bytes | None:
     """The key a subject's raw forms are fingerprinted with for verification; a compaction or a document's
     erasure needs none, and a subject's was registered with it (so it is there)."""
     try:
-        return load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir).fingerprint_key
+        return load_keys(key_file=settings.key_path, data_dir=settings.stores.data_path).fingerprint_key
     except KeyConfigError:
         return None
 
 
-def run_erase(settings: IngestSettings, request_id: str) -> dict[str, Any]:
+def run_erase(settings: ErasingSettings, request_id: str) -> dict[str, Any]:
     """Carry out a registered request; returns the receipt (``ragmask erase --json``). Whatever breaks,
     the request does not stay "registered": it is marked failed (and may be run again)."""
+    settings = settings.resolved()
     try:
         return eraser_for(settings).erase(request_id)
     except BaseException:
@@ -113,10 +123,11 @@ Erased = Callable[[int, int], None]
 
 
 def erase_documents(
-    settings: IngestSettings, keys: MaskingKeys, doc_ids: Sequence[str], on_erased: Erased | None = None
+    settings: ErasingSettings, keys: MaskingKeys, doc_ids: Sequence[str], on_erased: Erased | None = None
 ) -> list[str]:
     """Erase documents by id through the erasure path (delete mode), a request and a signed receipt per
     batch; returns the receipt ids. A receipt that does not verify stops it (ErasureError)."""
+    settings = settings.resolved()
     receipts: list[str] = []
     for start in range(0, len(doc_ids), DOCUMENTS_PER_REQUEST):
         batch = list(doc_ids[start : start + DOCUMENTS_PER_REQUEST])
@@ -134,11 +145,12 @@ def erase_documents(
 def verify_receipts(stores: StoreSettings) -> ChainCheck:
     """The chain, each signature, and the newest exported head (needs the receipt key and the head log).
     Read-only: where no lineage store exists, none is created (and no folder is changed)."""
+    stores = stores.resolved()
     lineage = LineageStore.existing(stores.lineage_location)
     if lineage is None:
         return ChainCheck(0, True, None, f"no lineage store at {stores.lineage_location}: no receipts yet")
     try:
-        stored = ErasureStore(lineage).receipts()
+        stored = ReceiptLog(lineage).receipts()
         try:
             signer = receipt_signer(stores, lineage)
         except KeyConfigError:

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from flows.operations.erase import Erased, erase_documents
-from flows.settings.run_settings import IngestSettings
+from flows.operations.erase import Erased, ErasingSettings, erase_documents
+from indexers.document_catalog import DocumentCatalog
 from indexers.erasure import drop_retired_collections
 from indexers.lineage import LineageStore, utc_now
+from indexers.run_log import RunLog
 from indexers.vault_store import VaultStore
 from masking import SettingsError, load_keys
 
@@ -43,7 +44,7 @@ class ExpireResult:
 
 
 def run_expire(
-    settings: IngestSettings,
+    settings: ErasingSettings,
     retention: timedelta,
     access_log_retention: timedelta | None = None,
     *,
@@ -51,6 +52,7 @@ def run_expire(
     on_erased: Erased | None = None,
 ) -> ExpireResult:
     """Erase the collection's documents indexed before now - ``retention`` and age out ragmask's records."""
+    settings = settings.resolved()
     if retention <= timedelta(0):
         raise RetentionError("the retention must be longer than zero")
     stores = settings.stores
@@ -59,16 +61,16 @@ def run_expire(
     result = ExpireResult(
         stores.collection, round(retention / timedelta(days=1), 6), cutoff.isoformat(), dry_run
     )
-    keys = load_keys(key_file=settings.key_file, data_dir=stores.data_dir, create_missing=False)
+    keys = load_keys(key_file=settings.key_path, data_dir=stores.data_path, create_missing=False)
     lineage = LineageStore(stores.lineage)
     try:
         lineage.check_key(keys.key_id)
-        expired = lineage.documents_indexed_before(stores.collection, cutoff)
+        expired = DocumentCatalog(lineage).documents_indexed_before(stores.collection, cutoff)
         result.documents_expired = len(expired)
         if dry_run:
             return result
         result.receipts = erase_documents(settings, keys, expired, on_erased)
-        result.run_rows_deleted = lineage.prune_runs(cutoff)
+        result.run_rows_deleted = RunLog(lineage).prune_runs(cutoff)
         if access_log_retention is not None:
             result.access_log_rows_deleted = VaultStore(lineage).prune_access_log(now - access_log_retention)
         result.previous_collections_dropped = drop_retired_collections(

@@ -23,7 +23,7 @@ from flows.pipeline.ingest_pipeline import (
     SourceScan,
     count_source_files,
 )
-from flows.settings.run_settings import IngestSettings
+from flows.settings import IngestSettings
 from indexers.sources import iter_source_files
 from masking import MaskingKeys
 
@@ -73,6 +73,7 @@ def run_ingest(
     names the run in the lineage (a re-index runs this too). With a ``target`` (a full re-index) every
     document is written there with its commit held back, and the run is left open for the caller.
     ``links``: ids of this run elsewhere (a Prefect flow run's), for the lineage's run record."""
+    settings = settings.resolved()
     run_id = run_id or uuid.uuid4().hex
     # fails here, before anything is written, on a path that does not exist
     total = count_source_files(paths)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from flows.settings.run_settings import StoreSettings
+from flows.settings import StoreSettings
 from indexers.erasure_requests import document_ids_for, is_doc_id
 from indexers.erasure_store import ErasureStore
 from indexers.lineage import LineageStore
@@ -34,7 +34,7 @@ def resolve_document(
     if is_doc_id(document):
         candidates = [document]
     else:
-        candidates = document_ids_for(load_keys(key_file=key_file, data_dir=stores.data_dir), document)
+        candidates = document_ids_for(load_keys(key_file=key_file, data_dir=stores.data_path), document)
     known = sorted(ErasureStore(lineage).document_points(stores.collection, candidates))
     if not known:
         raise VaultError(
@@ -58,7 +58,8 @@ def run_rehydrate(
     vault_key_file: Path | None = None,
 ) -> Rehydrated:
     """Rehydrate ``text`` from the vault of one document; the access log gets who, why and when."""
-    master = load_vault_key(key_file=vault_key_file, data_dir=stores.data_dir)
+    stores = stores.resolved()
+    master = load_vault_key(key_file=vault_key_file, data_dir=stores.data_path)
     lineage = LineageStore(stores.lineage)
     try:
         doc_id = resolve_document(lineage, stores, document, key_file)

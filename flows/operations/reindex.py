@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,13 +36,16 @@ from flows.operations.erase import Erased, erase_documents
 from flows.operations.ingest import IngestResult, Progress, run_ingest
 from flows.pipeline.batch_runners import BatchRunner
 from flows.pipeline.ingest_pipeline import ErrorSink, IngestPipeline
-from flows.settings.run_settings import IngestSettings
+from flows.settings import IngestSettings, ReindexSettings
+from indexers.collection_profiles import CollectionProfiles
+from indexers.document_catalog import DocumentCatalog
 from indexers.erasure import drop_retired_collections
-from indexers.erasure_store import ErasureStore
 from indexers.lineage import COMPLETED, FAILED, LineageStore
+from indexers.lineage_deletion import LineageDeletion
 from indexers.qdrant_store import VectorStore
-from indexers.quarantine import QuarantineLimit, dirty_documents, take_out
+from indexers.quarantine import DEFAULT_MAX_QUARANTINED, QuarantineLimit, dirty_documents, take_out
 from indexers.rebuild import fresh_name
+from indexers.run_log import RunLog
 from indexers.sources import origin_of
 from masking import MaskingKeys, RagmaskError, load_keys
 
@@ -107,8 +110,9 @@ def run_reindex(
 ) -> ReindexResult:
     """Re-index ``paths`` into the settings' collection: add, replace, then erase what vanished; ``full``
     rebuilds it into a fresh collection swapped in once it audits clean."""
+    settings = settings.resolved()
     keys = keys or load_keys(
-        key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True
+        key_file=settings.key_path, data_dir=settings.stores.data_path, create_missing=True
     )
     lineage = LineageStore(settings.stores.lineage)
     try:
@@ -157,13 +161,15 @@ def _remove_vanished(
     finally:
         result.points_total = VectorStore(settings.stores.qdrant, settings.stores.collection).count()
         status = COMPLETED if result.documents_removed == len(vanished) else FAILED
-        lineage.finish_run(ingested.run_id, status, result.to_dict())
+        RunLog(lineage).finish_run(ingested.run_id, status, result.to_dict())
 
 
 def _fresh_target(settings: IngestSettings, lineage: LineageStore) -> str:
     """A new physical collection's name; leftovers of full re-indexes that died are dropped first."""
     live = VectorStore(settings.stores.qdrant, settings.stores.collection)
-    keep = set(lineage.retired(settings.stores.collection)) | ({live.physical()} if live.exists() else set())
+    keep = set(CollectionProfiles(lineage).retired(settings.stores.collection)) | (
+        {live.physical()} if live.exists() else set()
+    )
     for orphan in set(live.siblings()) - keep:
         VectorStore(settings.stores.qdrant, orphan).drop()
     return fresh_name(settings.stores.collection)
@@ -186,16 +192,21 @@ def _swap_in(
                 f"needs the whole source: dropped; {collection!r} is unchanged"
             )
         audit = run_audit(
-            replace(settings.stores, collection=target),
+            settings.stores.model_copy(update={"collection": target}),
             payload_format=settings.payload_format,
-            policy=settings.policy,
+            policy=settings.policy_spec,
             spacy_model=settings.spacy_model,
             workers=settings.workers,
             reviewed_as=collection,
-            key_file=settings.key_file,
+            key_file=settings.key_path,
         )
         dirty = dirty_documents(audit, lineage, collection)
-        limit, written_documents = QuarantineLimit(settings.max_quarantined), len(writer.deferred)
+        limit, written_documents = (
+            QuarantineLimit(
+                settings.max_quarantined if isinstance(settings, ReindexSettings) else DEFAULT_MAX_QUARANTINED
+            ),
+            len(writer.deferred),
+        )
         if dirty.unattributed or not limit.allows(len(dirty.doc_ids), written_documents):
             raise FullReindexRefusedError(
                 f"the new collection audited with {audit.suspected} suspected values in {len(dirty.doc_ids)} of "
@@ -215,16 +226,16 @@ def _swap_in(
     previous = VectorStore(settings.stores.qdrant, settings.stores.collection).swap_in(target)
     if previous is not None:
         if keep > timedelta(0):
-            lineage.retire(previous, settings.stores.collection, keep)
+            CollectionProfiles(lineage).retire(previous, settings.stores.collection, keep)
             result.previous_kept = previous
         else:
             VectorStore(settings.stores.qdrant, previous).drop()
-    lineage.set_profile(settings.stores.collection, pipeline.profile())
+    CollectionProfiles(lineage).set_profile(settings.stores.collection, pipeline.profile())
     result.swapped_in = target
     # found but not written (corrupt, quarantined): forgotten, no tombstone, so they come back when readable
-    stale = set(lineage.documents_in_collection(settings.stores.collection)) - written
+    stale = set(DocumentCatalog(lineage).documents_in_collection(settings.stores.collection)) - written
     for doc_id in sorted(stale & pipeline.scan.seen):
-        ErasureStore(lineage).delete_document(settings.stores.collection, doc_id)
+        LineageDeletion(lineage).delete_document(settings.stores.collection, doc_id)
         result.documents_forgotten += 1
     quarantine.record(lineage, collection, result.ingest.run_id)
     result.quarantined = [d.to_dict() for d in quarantine.documents]
@@ -248,7 +259,9 @@ def _vanished(
     # the walk was complete (``_swap_in`` refuses otherwise)
     if whole_collection:
         return sorted(
-            d for d in lineage.documents_in_collection(settings.stores.collection) if d not in scan.seen
+            d
+            for d in DocumentCatalog(lineage).documents_in_collection(settings.stores.collection)
+            if d not in scan.seen
         )
     scopes = scope_keys(keys, paths)
     if scan.incomplete_scopes:
@@ -257,7 +270,9 @@ def _vanished(
             "under them this run",
             len(scan.incomplete_scopes & scopes),
         )
-    known = lineage.documents_in_scopes(settings.stores.collection, sorted(scopes - scan.incomplete_scopes))
+    known = DocumentCatalog(lineage).documents_in_scopes(
+        settings.stores.collection, sorted(scopes - scan.incomplete_scopes)
+    )
     return sorted(
         d for d, origin in known.items() if d not in scan.seen and origin not in scan.protected_origins
     )

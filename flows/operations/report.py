@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.settings.run_settings import StoreSettings
+from flows.settings import StoreSettings
+from indexers.document_catalog import DocumentCatalog
 from indexers.erasure_requests import document_ids_for
 from indexers.errors import LineageError
 from indexers.lineage import LineageStore
@@ -26,10 +27,13 @@ class NoReportError(LineageError):
 
 def run_report(stores: StoreSettings, keys: MaskingKeys, document: str) -> dict[str, Any]:
     """The report of the document's committed (or last quarantined) version: `ragmask report --json`."""
+    stores = stores.resolved()
     lineage = LineageStore(stores.lineage)
     try:
         lineage.check_key(keys.key_id)
-        versions = lineage.version_reports(stores.collection, doc_ids=document_ids_for(keys, document))
+        versions = DocumentCatalog(lineage).version_reports(
+            stores.collection, doc_ids=document_ids_for(keys, document)
+        )
     finally:
         lineage.close()
     if not versions:

@@ -12,8 +12,7 @@ from typing import Any
 
 from flows.operations.audit import audit_store, review_of
 from flows.pipeline.masking_workers import MaskerSpec, MaskingWorkers, default_workers
-from flows.settings.parameters import ScrubParameters
-from flows.settings.run_settings import IngestSettings
+from flows.settings import IngestSettings, ScrubSettings
 from indexers.embedding import Embedder, resolve_embedding_precision, resolve_embedding_view
 from indexers.errors import StoreError
 from indexers.lineage import LineageStore
@@ -26,7 +25,15 @@ from indexers.payload_formats import (
     value_at,
 )
 from indexers.qdrant_store import VectorStore
-from indexers.quarantine import QuarantinedDocument, QuarantineLimit, describe, dirty_documents, take_out
+from indexers.quarantine import (
+    DEFAULT_MAX_QUARANTINED,
+    QuarantinedDocument,
+    QuarantineLimit,
+    describe,
+    dirty_documents,
+    take_out,
+)
+from indexers.run_log import RunLog
 from indexers.scrub import Progress, Scrubber, ScrubCounts
 from masking import MaskingKeys, load_keys, load_policy
 from masking.detector_config import DetectorConfig
@@ -34,7 +41,8 @@ from masking.detector_config import DetectorConfig
 
 @dataclass(frozen=True)
 class ScrubRequest:
-    """What to scrub into what; the stores, models and keys come from the IngestSettings beside it."""
+    """What to scrub into what, and how many documents may be quarantined; the stores, models and keys come
+    from the IngestSettings beside it (``ScrubSettings.masking()``)."""
 
     source: str
     target: str
@@ -44,19 +52,21 @@ class ScrubRequest:
     alias: str | None = None
     delete_source: bool = False
     dry_run: bool = False
+    max_quarantined: str = DEFAULT_MAX_QUARANTINED
 
     @classmethod
-    def of(cls, parameters: ScrubParameters) -> ScrubRequest:
-        """The request a scrub's settings object (the CLI's or a deployment form's) makes."""
+    def of(cls, settings: ScrubSettings) -> ScrubRequest:
+        """The request a scrub's settings (the CLI's or a deployment form's) make."""
         return cls(
-            parameters.source_collection,
-            parameters.target_collection,
-            parameters.payload_format,
-            parameters.text_field or None,
-            parameters.doc_key or None,
-            parameters.alias or None,
-            parameters.delete_source,
-            parameters.dry_run,
+            settings.source_collection,
+            settings.target_collection,
+            settings.payload_format,
+            settings.text_field or None,
+            settings.doc_key or None,
+            settings.alias or None,
+            settings.delete_source,
+            settings.dry_run,
+            settings.max_quarantined,
         )
 
 
@@ -64,6 +74,7 @@ def run_scrub(
     settings: IngestSettings, request: ScrubRequest, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Scrub, audit, then (if clean) swap the alias and delete the source; the `ragmask scrub --json` object."""
+    settings = settings.resolved()
     if request.source == request.target:
         raise StoreError("the target collection must differ from the source")
     location = settings.stores.qdrant
@@ -79,11 +90,11 @@ def run_scrub(
         raise PayloadFormatError(
             f"points of {request.source!r} have no text at {fmt.text_path!r} (format {name})"
         )
-    keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
+    keys = load_keys(key_file=settings.key_path, data_dir=settings.stores.data_path, create_missing=True)
     embedder = Embedder(
         settings.embedding_model,
         settings.device,
-        settings.embed_batch_size,
+        settings.embed_batch_size or None,
         resolve_embedding_view(settings.embedding_view, None),
         # the target is a new collection
         resolve_embedding_precision(settings.embedding_precision, None),
@@ -106,7 +117,7 @@ def run_scrub(
     lineage = LineageStore(settings.stores.lineage)
     lineage.check_key(keys.key_id)
     run_id = uuid.uuid4().hex
-    policy, detector_config = load_policy(settings.policy), DetectorConfig(model=settings.spacy_model)
+    policy, detector_config = load_policy(settings.policy_spec), DetectorConfig(model=settings.spacy_model)
     masking = MaskingWorkers(
         MaskerSpec(keys, policy, detector_config, run_id, False), settings.workers or default_workers()
     )
@@ -148,13 +159,13 @@ def _go_live(
     audit = audit_store(
         target,
         fmt,
-        policy=settings.policy,
+        policy=settings.policy_spec,
         spacy_model=settings.spacy_model,
         workers=settings.workers,
-        review=review_of(settings.stores, request.target, settings.key_file),
+        review=review_of(settings.stores, request.target, settings.key_path),
     )
     dirty = dirty_documents(audit, lineage, request.target)
-    limit = QuarantineLimit(settings.max_quarantined)
+    limit = QuarantineLimit(request.max_quarantined)
     refused = [QuarantinedDocument(doc_id, "", (), reason) for doc_id, reason in counts.quarantined]
     live = not dirty.unattributed and limit.allows(len(refused) + len(dirty.doc_ids), counts.documents)
     # over the limit: listed, the target left as audited
@@ -182,7 +193,7 @@ def _go_live(
         "source_points_kept": kept_points,
     }
     # the run's record, with what was quarantined
-    lineage.finish_run(run_id, "completed", outcome)
+    RunLog(lineage).finish_run(run_id, "completed", outcome)
     return outcome
 
 
@@ -238,14 +249,16 @@ def _scrub_into(
             counts,
             scrubber,
         )
-    lineage.start_run(run_id, "scrub", request.target, {"source": request.source, "format": name} | described)
+    RunLog(lineage).start_run(
+        run_id, "scrub", request.target, {"source": request.source, "format": name} | described
+    )
     try:
         scrubber.writer.reconcile()
         counts = scrubber.run(progress=progress)
     except BaseException:
-        lineage.finish_run(run_id, "failed", {})
+        RunLog(lineage).finish_run(run_id, "failed", {})
         raise
-    lineage.finish_run(run_id, "completed", _counts(counts))
+    RunLog(lineage).finish_run(run_id, "completed", _counts(counts))
     return result, counts, scrubber
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from contextlib import closing
 from typing import Any
 
-from flows.settings.run_settings import StoreSettings
+from flows.settings import StoreSettings
+from indexers.collection_profiles import CollectionProfiles
 from indexers.embedding import collection_embedder
 from indexers.errors import StoreError
 from indexers.lineage import LineageStore
@@ -14,6 +15,7 @@ from indexers.qdrant_store import SearchHit, VectorStore
 
 
 def run_search(query: str, stores: StoreSettings, embedding_model: str, limit: int) -> list[dict[str, Any]]:
+    stores = stores.resolved()
     store = VectorStore(stores.qdrant, stores.collection)
     if not store.exists():
         raise StoreError(f"collection {stores.collection!r} does not exist; run ragmask ingest first")
@@ -22,7 +24,7 @@ def run_search(query: str, stores: StoreSettings, embedding_model: str, limit: i
     profile = None
     if lineage is not None:
         with closing(lineage):
-            profile = lineage.profile(stores.collection)
+            profile = CollectionProfiles(lineage).profile(stores.collection)
     vector = collection_embedder(profile, embedding_model).embed([query])[0]
     return [_result(hit) for hit in store.search(vector, limit)]
 

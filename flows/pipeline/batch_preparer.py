@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from flows.pipeline.batch_counts import IngestCounts, SourceEntry, SourceScan
 from flows.pipeline.batching import batched, with_next
 from flows.pipeline.masking_workers import MaskerSpec, MaskingWorkers
-from flows.settings.run_settings import IngestSettings
+from flows.settings import IngestSettings
 from indexers.chunking import Chunk, Chunker
+from indexers.document_catalog import DocumentCatalog
 from indexers.embedding import Embedder
-from indexers.erasure_store import ErasureStore
 from indexers.index_writer import DocumentVersion
 from indexers.lineage import LineageStore
 from indexers.sources import (
@@ -34,6 +34,7 @@ from indexers.sources import (
     origin_of,
     read_documents,
 )
+from indexers.tombstones import Tombstones
 from masking import MaskingKeys, load_policy
 from masking.detector_config import DetectorConfig
 from masking.report import MaskingReport
@@ -122,14 +123,14 @@ class BatchPreparer:
         self.lineage = lineage
         self.full = full
         self.collection = settings.stores.collection
-        self.erasures = ErasureStore(lineage)
-        self.policy = load_policy(settings.policy)
+        self.tombstones = Tombstones(lineage)
+        self.policy = load_policy(settings.policy_spec)
         self.view = view
         self.workers = workers
         # read, chunk, embed (the masker keeps its own)
         self.clock = StageClock()
         # erased subjects stay erased
-        self.suppressed = self.erasures.suppressed_subjects(self.collection)
+        self.suppressed = self.tombstones.suppressed_subjects(self.collection)
 
     # The models load when a batch first has a document to mask: a run that finds nothing changed (a
     # scheduled re-index, most nights) never loads spaCy or the embedding model.
@@ -156,7 +157,7 @@ class BatchPreparer:
         return Embedder(
             settings.embedding_model,
             settings.device,
-            settings.embed_batch_size,
+            settings.embed_batch_size or None,
             self.view,
             settings.embedding_precision,
             settings.embedding_backend,
@@ -165,7 +166,7 @@ class BatchPreparer:
     @cached_property
     def chunker(self) -> Chunker:
         limit = self.embedder.max_chunk_tokens
-        chunk_tokens = min(self.settings.chunk_tokens or limit, limit)
+        chunk_tokens = min(self.settings.chunk_limit or limit, limit)
         return Chunker(self.embedder.count_tokens, chunk_tokens, self.settings.chunk_overlap)
 
     def loaded_models(self) -> dict[str, Any]:
@@ -212,9 +213,11 @@ class BatchPreparer:
     def _select(self, readable: list[SourceDocument]) -> tuple[list[SourceDocument], dict[str, str]]:
         """The documents to mask (changed, or every one in a full re-index; not erased since), and the
         committed content hashes of the part's documents."""
-        committed = self.lineage.committed_hashes(self.collection, [d.doc_id for d in readable])
+        committed = DocumentCatalog(self.lineage).committed_hashes(
+            self.collection, [d.doc_id for d in readable]
+        )
         changed = [d for d in readable if self.full or committed.get(d.doc_id) != d.content_hash]
-        erased = self.erasures.erased_documents(self.collection, [d.doc_id for d in changed])
+        erased = self.tombstones.erased_documents(self.collection, [d.doc_id for d in changed])
         changed = [
             d for d in changed if d.doc_id not in erased or erased[d.doc_id].content_hash != d.content_hash
         ]
@@ -306,7 +309,9 @@ class BatchPreparer:
 
     def _known_files(self, documents: list[SourceDocument]) -> list[SourceDocument]:
         """A file already indexed under another root keeps the doc id it has (never indexed twice)."""
-        known = self.lineage.documents_by_file(self.collection, [d.file_key for d in documents if d.file_key])
+        known = DocumentCatalog(self.lineage).documents_by_file(
+            self.collection, [d.file_key for d in documents if d.file_key]
+        )
         return [
             replace(d, doc_id=known[d.file_key]) if known.get(d.file_key, d.doc_id) != d.doc_id else d
             for d in documents

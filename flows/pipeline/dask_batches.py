@@ -34,7 +34,7 @@ from flows.pipeline.batch_preparer import BatchPreparer, PreparedBatch
 from flows.pipeline.batch_runners import BatchesWritten
 from flows.pipeline.ingest_pipeline import IngestPipeline
 from flows.pipeline.masking_workers import default_workers
-from flows.settings.run_settings import IngestSettings
+from flows.settings import IngestSettings
 from indexers.lineage import LineageStore
 from indexers.source_refs import SourceRefs
 from masking import SettingsError, load_keys
@@ -96,7 +96,7 @@ def _open_preparer(job: PreparationJob) -> BatchPreparer:
 
         torch.set_num_threads(job.torch_threads)
     settings = job.settings
-    keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=False)
+    keys = load_keys(key_file=settings.key_path, data_dir=settings.stores.data_path, create_missing=False)
     if keys.key_id != job.key_id:
         raise WorkerKeyError(
             f"this Dask worker's masking key is {keys.key_id}, the run's is {job.key_id}: "

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,8 @@ from typing import Any
 from flows.pipeline.batch_counts import STAGES, ErrorSink, IngestCounts, SourceEntry, SourceScan
 from flows.pipeline.batch_preparer import BatchPreparer, PreparedBatch, PreparedDocument
 from flows.pipeline.masking_workers import default_workers
-from flows.settings.run_settings import IngestSettings
+from flows.settings import IngestSettings
+from indexers.collection_profiles import CollectionProfiles
 from indexers.embedding import LEGACY_EMBEDDING_VIEW, resolve_embedding_precision, resolve_embedding_view
 from indexers.embedding_precision import LEGACY_EMBEDDING_PRECISION
 from indexers.errors import StoreError
@@ -25,8 +25,10 @@ from indexers.index_writer import IndexWriter
 from indexers.lineage import FAILED, QUARANTINED, LineageStore
 from indexers.payload_formats import writable_format
 from indexers.qdrant_store import VectorStore
+from indexers.run_log import RunLog
 from indexers.sources import iter_source_files
 from indexers.vault_store import VaultStore
+from indexers.version_ledger import VersionLedger
 from masking import MaskingKeys, SettingsError, load_keys
 from masking.report import package_version
 from masking.stage_clock import StageClock, add_seconds
@@ -87,23 +89,23 @@ class IngestPipeline:
         self.scan = SourceScan()
         stores = settings.stores
         self.keys = keys or load_keys(
-            key_file=settings.key_file, data_dir=stores.data_dir, create_missing=True
+            key_file=settings.key_path, data_dir=stores.data_path, create_missing=True
         )
         self.lineage = LineageStore(stores.lineage)
         self.lineage.check_key(self.keys.key_id)
         self.vault_key = (
-            load_vault_key(key_file=settings.vault_key_file, data_dir=stores.data_dir, create_missing=True)
+            load_vault_key(key_file=settings.vault_key_path, data_dir=stores.data_path, create_missing=True)
             if settings.vault
             else None
         )
         self.vault = VaultStore(self.lineage)
-        existing = self.lineage.profile(stores.collection)
+        existing = CollectionProfiles(self.lineage).profile(stores.collection)
         self.recorded = None if self.full else existing
         self.view = resolve_embedding_view(settings.embedding_view, self.recorded)
         # a precision is the user's choice, not a default to migrate: a full re-index keeps it too
         self.precision = resolve_embedding_precision(settings.embedding_precision, existing)
         self.preparer = BatchPreparer(
-            replace(settings, embedding_precision=self.precision),
+            settings.model_copy(update={"embedding_precision": self.precision}),
             run_id,
             self.keys,
             self.lineage,
@@ -167,8 +169,8 @@ class IngestPipeline:
         models tell (detector versions, dimension) are checked when a batch first brings them, before it is
         written: a run that finds nothing changed loads no model."""
         if self.recorded is None:
-            self.lineage.set_profile(self.collection, self.profile())
-            self.recorded = self.lineage.profile(self.collection)
+            CollectionProfiles(self.lineage).set_profile(self.collection, self.profile())
+            self.recorded = CollectionProfiles(self.lineage).profile(self.collection)
             return
         self._refuse_changes(self._settings_profile())
 
@@ -199,7 +201,7 @@ class IngestPipeline:
         # a full re-index is how the profile changes
         if not self.full:
             self.check_profile()
-        self.lineage.start_run(
+        RunLog(self.lineage).start_run(
             self.run_id, self.kind, self.collection, self.settings.describe() | self.provenance() | self.links
         )
         reconciled = self.writer.reconcile()
@@ -223,24 +225,25 @@ class IngestPipeline:
             try:
                 rolled_back = self.writer.roll_back_run(self.run_id)
             except Exception as error:
-                self.lineage.finish_run(self.run_id, "failed", counts.to_dict())
+                RunLog(self.lineage).finish_run(self.run_id, "failed", counts.to_dict())
                 raise WriteRollbackError(
                     f"writes failed and this run's pending versions could not be rolled back "
                     f"({type(error).__name__}: is the disk full?); the next run rolls them back"
                 ) from None
             if rolled_back:
                 logger.warning("rolled back %d document versions whose commit failed", rolled_back)
-        self.lineage.finish_run(self.run_id, status, counts.to_dict())
+        RunLog(self.lineage).finish_run(self.run_id, status, counts.to_dict())
 
     def worker_settings(self) -> IngestSettings:
         """The settings a preparer elsewhere (a Dask worker) needs to prepare what this run would: the view
         resolved here, masking in that process only, no Qdrant API key (it does not write)."""
-        return replace(
-            self.settings,
-            embedding_view=self.view,
-            embedding_precision=self.precision,
-            workers=1,
-            stores=replace(self.settings.stores, qdrant_api_key=None),
+        return self.settings.model_copy(
+            update={
+                "embedding_view": self.view,
+                "embedding_precision": self.precision,
+                "workers": 1,
+                "stores": self.settings.stores.model_copy(update={"qdrant_api_key": ""}),
+            }
         )
 
     def run_batch(
@@ -273,13 +276,13 @@ class IngestPipeline:
         for outcome in batch.outcomes:
             if outcome.verb == "quarantined":
                 counts.documents_quarantined += 1
-                self.lineage.record_outcome(
+                VersionLedger(self.lineage).record_outcome(
                     self.collection,
                     outcome.doc_id,
                     QUARANTINED,
                     self.run_id,
                     outcome.reason,
-                    self.lineage.next_version(self.collection, outcome.doc_id),
+                    VersionLedger(self.lineage).next_version(self.collection, outcome.doc_id),
                     outcome.content_hash,
                     outcome.report.to_dict() if outcome.report else None,
                 )
@@ -288,7 +291,7 @@ class IngestPipeline:
             if on_error:
                 on_error(outcome.doc_id, outcome.uri, f"{outcome.verb}: {outcome.reason}")
         self._write(batch.ready, counts, on_error)
-        self.lineage.heartbeat(self.run_id)
+        RunLog(self.lineage).heartbeat(self.run_id)
         logger.debug(
             "batch: %d documents read, %d indexed, %d chunks",
             counts.documents_seen,
@@ -300,7 +303,7 @@ class IngestPipeline:
 
     def _failed(self, doc_id: str, reason: str, counts: IngestCounts) -> None:
         counts.documents_failed += 1
-        self.lineage.record_outcome(self.collection, doc_id, FAILED, self.run_id, reason)
+        VersionLedger(self.lineage).record_outcome(self.collection, doc_id, FAILED, self.run_id, reason)
 
     def _write(
         self, documents: Sequence[PreparedDocument], counts: IngestCounts, on_error: ErrorSink | None

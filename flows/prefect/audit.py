@@ -14,7 +14,7 @@ from prefect.artifacts import create_table_artifact
 
 from flows.operations.audit import run_audit
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
-from flows.settings.parameters import AuditParameters
+from flows.settings import AuditSettings
 from masking.errors import RagmaskError
 
 
@@ -32,7 +32,7 @@ def audit_markdown(report: dict[str, Any]) -> str:
 
 
 @ragmask_flow("audit")
-def audit_flow(settings: AuditParameters = AuditParameters()) -> dict[str, Any]:
+def audit_flow(settings: AuditSettings = AuditSettings()) -> dict[str, Any]:
     """Scan every payload of a collection (nested strings and JSON-in-strings included) with the masker's
     detectors and the leak check; returns `ragmask audit --json`. Read-only: it takes no write slot.
 
@@ -43,7 +43,7 @@ def audit_flow(settings: AuditParameters = AuditParameters()) -> dict[str, Any]:
     logger = get_run_logger()
     with operation_run("audit", settings):
         report = run_audit(
-            settings.stores.settings(),
+            settings.stores.resolved(),
             payload_format=settings.payload_format,
             policy=settings.policy_spec,
             spacy_model=settings.spacy_model,

@@ -9,18 +9,18 @@ from typing import Any
 from flows.operations.compact import run_compact
 from flows.prefect.erase import receipt_markdown
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
-from flows.settings.parameters import CompactParameters
+from flows.settings import CompactSettings
 
 
 @ragmask_flow("compact")
-def compact_flow(settings: CompactParameters = CompactParameters()) -> dict[str, Any]:
+def compact_flow(settings: CompactSettings = CompactSettings()) -> dict[str, Any]:
     """Purge the bytes of every erasure since the last purge; returns the compaction's receipt.
 
     Args:
         settings: The run's settings, the same object the CLI builds. Store fields left empty come
             from the worker's RAGMASK_* variables; secrets are never parameters.
     """
-    compact = settings.settings()
+    compact = settings.resolved()
     with operation_run("compact", settings, slot=compact.stores.collection):
         receipt = run_compact(compact)
     summary_artifact(receipt_markdown(receipt), "compact-receipt", "compaction receipt")

@@ -32,7 +32,7 @@ from flows.prefect.expire import expire_flow
 from flows.prefect.ingest import ingest_flow
 from flows.prefect.reindex import reindex_flow
 from flows.prefect.scrub import scrub_flow
-from flows.settings.parameters import IngestParameters, ReindexParameters, StoreParameters
+from flows.settings import IngestSettings, ReindexSettings, StoreSettings
 from masking.errors import SettingsError
 
 # What an operator may change in the UI and a restarted ``serve`` must not overwrite.
@@ -78,8 +78,8 @@ class DeploymentSpec:
 def deployment_specs(plan: ServePlan) -> list[DeploymentSpec]:
     """Every operation's deployment; named after its flow (``ingest/ragmask`` and so on)."""
     plan.check()
-    stores = StoreParameters(collection=plan.collection or "")
-    ingest = IngestParameters(stores=stores)
+    stores = StoreSettings(collection=plan.collection or "")
+    ingest = IngestSettings(stores=stores)
     settings = {"settings": ingest.model_dump(mode="json")}
     paths = {"paths": list(plan.sources)} if plan.sources else {}
     store_only = {"settings": {"stores": stores.model_dump(mode="json")}}
@@ -99,7 +99,7 @@ def deployment_specs(plan: ServePlan) -> list[DeploymentSpec]:
             "ragmask",
             "Bring the collection in line with its sources: new and changed "
             "documents indexed, vanished ones erased with receipts. Full: rebuild, audit, swap.",
-            paths | {"settings": ReindexParameters(stores=stores).model_dump(mode="json")},
+            paths | {"settings": ReindexSettings(stores=stores).model_dump(mode="json")},
             plan.reindex_cron,
             concurrency_limit=1,
         ),

@@ -11,7 +11,7 @@ from typing import Any
 
 from flows.operations.erase import run_erase
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
-from flows.settings.parameters import EraseParameters
+from flows.settings import EraseSettings
 
 
 def receipt_markdown(receipt: dict[str, Any]) -> str:
@@ -28,7 +28,7 @@ def receipt_markdown(receipt: dict[str, Any]) -> str:
 
 
 @ragmask_flow("erase")
-def erase_flow(request_id: str, settings: EraseParameters = EraseParameters()) -> dict[str, Any]:
+def erase_flow(request_id: str, settings: EraseSettings = EraseSettings()) -> dict[str, Any]:
     """Erase what a registered request names; returns its receipt (ids, counts and hashes only).
 
     Args:
@@ -38,7 +38,7 @@ def erase_flow(request_id: str, settings: EraseParameters = EraseParameters()) -
             from the worker's RAGMASK_* variables; secrets are never parameters. The embedding model must be the
             collection's: redacted chunks are re-embedded with it.
     """
-    erase = settings.settings()
+    erase = settings.resolved()
     with operation_run("erase", settings, slot=erase.stores.collection, subject=request_id):
         receipt = run_erase(erase, request_id)
     summary_artifact(receipt_markdown(receipt), "erase-receipt", "erasure receipt")

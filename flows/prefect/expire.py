@@ -11,11 +11,11 @@ from prefect.artifacts import create_table_artifact
 
 from flows.operations.expire import run_expire
 from flows.prefect.shell import operation_run, ragmask_flow
-from flows.settings.parameters import ExpireParameters
+from flows.settings import ExpireSettings
 
 
 @ragmask_flow("expire")
-def expire_flow(settings: ExpireParameters) -> dict[str, Any]:
+def expire_flow(settings: ExpireSettings) -> dict[str, Any]:
     """Erase the documents indexed longer ago than the retention (one signed receipt per batch), and age
     out run records, the vault access log and replaced collections; returns `ragmask expire --json`.
 
@@ -24,7 +24,7 @@ def expire_flow(settings: ExpireParameters) -> dict[str, Any]:
             from the worker's RAGMASK_* variables; secrets are never parameters.
     """
     logger = get_run_logger()
-    expire = settings.settings()
+    expire = settings.resolved()
     with operation_run("expire", settings, slot=expire.stores.collection):
         result = run_expire(
             expire,

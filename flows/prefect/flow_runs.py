@@ -14,7 +14,7 @@ from collections.abc import Callable
 from prefect.runtime import flow_run
 from pydantic import BaseModel
 
-from flows.settings.run_settings import DEFAULT_COLLECTION
+from flows.settings import DEFAULT_COLLECTION
 
 
 def run_name(operation: str) -> Callable[[], str]:

@@ -50,9 +50,9 @@ from flows.pipeline.ingest_pipeline import IngestCounts, IngestPipeline, SourceE
 from flows.prefect.collection_slots import collection_slot
 from flows.prefect.flow_runs import prefect_link
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
-from flows.settings.parameters import IngestParameters
-from flows.settings.run_settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, StoreSettings
 from flows.settings.source_roots import check_within_sources
+from indexers.document_catalog import DocumentCatalog
 from indexers.lineage import LineageStore
 from indexers.source_refs import SourceRefs
 from masking import MaskingKeys, load_keys
@@ -211,7 +211,7 @@ class IngestRun:
     tasks: BatchTasks
 
 
-def check_form(parameters: IngestParameters, paths: Sequence[str]) -> None:
+def check_form(parameters: IngestSettings, paths: Sequence[str]) -> None:
     """Before any work, outside the run's type-only error: a path outside the sources or a store a form may
     not choose is refused with a message that names it (flows/settings/source_roots.py; only what was typed)."""
     check_within_sources(paths)
@@ -219,12 +219,12 @@ def check_form(parameters: IngestParameters, paths: Sequence[str]) -> None:
 
 
 @contextmanager
-def ingest_run(parameters: IngestParameters, paths: Sequence[str], source_ref: str) -> Iterator[IngestRun]:
+def ingest_run(parameters: IngestSettings, paths: Sequence[str], source_ref: str) -> Iterator[IngestRun]:
     """An ingest or reindex flow run's settings resolved from its parameters (checked by ``check_form``
     before: a password typed into the form is refused, not used), its keys, its sources and batch tasks,
     with the collection's write slot held for the whole run."""
-    settings = parameters.settings()
-    keys = load_keys(key_file=settings.key_file, data_dir=settings.stores.data_dir, create_missing=True)
+    settings = parameters.resolved()
+    keys = load_keys(key_file=settings.key_path, data_dir=settings.stores.data_path, create_missing=True)
     with (
         collection_slot(settings.stores.collection),
         flow_sources(settings.stores, keys, paths, source_ref) as sources,
@@ -237,7 +237,7 @@ def ingest_artifacts(result: IngestResult, stores: StoreSettings, operation: str
     summary_artifact(summary_markdown(result, operation), f"{operation}-summary", f"{operation} run summary")
     lineage = LineageStore(stores.lineage)
     try:
-        versions = lineage.version_reports(result.collection, run_id=result.run_id)
+        versions = DocumentCatalog(lineage).version_reports(result.collection, run_id=result.run_id)
     finally:
         lineage.close()
     # `ragmask report` per document of the run: counts and versions, never a value
@@ -270,7 +270,7 @@ def ingest_artifacts(result: IngestResult, stores: StoreSettings, operation: str
 @ragmask_flow("ingest", batch_tasks=True)
 def ingest_flow(
     paths: tuple[str, ...] = (),
-    settings: IngestParameters = IngestParameters(),
+    settings: IngestSettings = IngestSettings(),
     source_ref: str = "",
 ) -> dict[str, Any]:
     """Ingest files and directories into a masked collection; returns `ragmask ingest --json`.

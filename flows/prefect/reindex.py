@@ -18,13 +18,13 @@ from flows.prefect.artifacts import quarantine_artifact
 from flows.prefect.flow_runs import prefect_link
 from flows.prefect.ingest import check_form, ingest_artifacts, ingest_run
 from flows.prefect.shell import operation_run, ragmask_flow
-from flows.settings.parameters import ReindexParameters
+from flows.settings import ReindexSettings
 
 
 @ragmask_flow("reindex", batch_tasks=True)
 def reindex_flow(
     paths: tuple[str, ...] = (),
-    settings: ReindexParameters = ReindexParameters(),
+    settings: ReindexSettings = ReindexSettings(),
     source_ref: str = "",
 ) -> dict[str, Any]:
     """Bring a collection in line with its sources: add new documents, replace changed ones, erase the ones

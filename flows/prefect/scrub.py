@@ -16,7 +16,7 @@ from prefect.artifacts import create_table_artifact
 from flows.operations.scrub import ScrubRequest, run_scrub
 from flows.prefect.artifacts import quarantine_artifact
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
-from flows.settings.parameters import ScrubParameters
+from flows.settings import ScrubSettings
 
 
 def scrub_markdown(result: dict[str, Any]) -> str:
@@ -38,7 +38,7 @@ def scrub_markdown(result: dict[str, Any]) -> str:
 
 
 @ragmask_flow("scrub")
-def scrub_flow(settings: ScrubParameters) -> dict[str, Any]:
+def scrub_flow(settings: ScrubSettings) -> dict[str, Any]:
     """Mask and re-embed a collection that holds raw text into a new one; audit it; swap the alias and
     delete the source only if it audits clean. Returns `ragmask scrub --json`.
 
@@ -50,7 +50,7 @@ def scrub_flow(settings: ScrubParameters) -> dict[str, Any]:
     logger = get_run_logger()
     with operation_run("scrub", settings, slot=settings.target_collection):
         result = run_scrub(
-            settings.settings(),
+            settings.masking().resolved(),
             request,
             lambda done, total: logger.info("%d of %d documents scrubbed", done, total),
         )

@@ -7,7 +7,7 @@ a flow leaves it as ``OperationFailed``: the operation and the exception's type,
 Usage::
 
     @ragmask_flow("erase")
-    def erase_flow(request_id: str, settings: EraseParameters = EraseParameters()) -> dict[str, Any]:
+    def erase_flow(request_id: str, settings: EraseSettings = EraseSettings()) -> dict[str, Any]:
         with operation_run("erase", settings, slot=collection, subject=request_id):
             receipt = run_erase(...)
         summary_artifact(receipt_markdown(receipt), "erase-receipt", "erasure receipt")
@@ -27,7 +27,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.prefect.collection_slots import collection_slot
 from flows.prefect.flow_runs import run_name
 from flows.runtime.process import harden_process
-from flows.settings.parameters import Parameters
+from flows.settings import OperationSettings
 from masking.errors import RagmaskError
 
 Params = ParamSpec("Params")
@@ -65,7 +65,7 @@ def ragmask_flow(
 
 @contextmanager
 def operation_run(
-    operation: str, settings: Parameters | None = None, *, slot: str | None = None, subject: str = ""
+    operation: str, settings: OperationSettings | None = None, *, slot: str | None = None, subject: str = ""
 ) -> Iterator[None]:
     """The block of a flow that does the work: the form's settings checked (a password typed into it is
     refused, not used), the collection's write slot held when ``slot`` names one, and any exception

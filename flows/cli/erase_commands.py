@@ -1,0 +1,172 @@
+"""``ragmask erase``, ``receipts verify``, ``compact`` and ``expire``: erasure with verified, signed
+receipts."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from flows.cli.app import (
+    JSON,
+    CliError,
+    cli,
+    one_line_errors,
+    store_options,
+)
+from flows.settings import (
+    CompactSettings,
+    EraseSettings,
+    ExpireSettings,
+    StoreSettings,
+)
+from flows.settings.cli_options import settings_from, settings_options
+from masking import load_keys
+
+
+def _show_receipt(receipt: dict[str, Any], as_json: bool) -> None:
+    """The receipt as ``--json`` (exactly the stored object) or as a summary with its residual copies."""
+    if as_json:
+        click.echo(json.dumps(receipt))
+        return
+    matched, request = receipt["matched"], receipt["request"]
+    click.echo(
+        f"receipt {receipt['receipt_id']} ({request['kind']}, {request['mode']}): {matched['documents']} documents, "
+        f"{matched['chunks']} chunks, {matched['points']} points; verified: {receipt['verified']}; "
+        f"purge level: {receipt['purge_level']}"
+    )
+    for residual in receipt["residual"]:
+        click.echo(f"  still holds old bytes: {residual}")
+
+
+@cli.command("erase")
+@click.option("--email", "emails", multiple=True, help="E-mail address of the subject (repeatable).")
+@click.option("--phone", "phones", multiple=True, help="Phone number of the subject (repeatable).")
+@click.option("--name", "names", multiple=True, help="Name of the subject (repeatable).")
+@click.option("--id", "ids", multiple=True, metavar="TYPE=VALUE", help="Other identifier, e.g. US_SSN=...")
+@click.option("--document", "documents", multiple=True, metavar="DOC_ID|PATH", help="A document to erase.")
+@click.option(
+    "--mode",
+    type=click.Choice(["redact", "delete"]),
+    default="redact",
+    show_default=True,
+    help="Subject: rewrite the chunks with <TYPE> (redact) or delete them.",
+)
+@click.option("--purge", is_flag=True, help="Also purge the bytes (local: vacuum the files).")
+@settings_options(EraseSettings)
+@JSON
+def erase_command(
+    emails: Sequence[str],
+    phones: Sequence[str],
+    names: Sequence[str],
+    ids: Sequence[str],
+    documents: Sequence[str],
+    mode: str,
+    purge: bool,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Erase a subject or a document from the collection and the lineage, verified, with a receipt."""
+    from flows.operations.erase import register_request, run_erase
+    from indexers.erasure import AlreadyErasedError
+    from indexers.erasure_requests import parse_identifier
+
+    if not (emails or phones or names or ids or documents):
+        raise click.UsageError("name a subject (--email, --phone, --name, --id) or a --document")
+    settings = settings_from(EraseSettings, options)
+    with one_line_errors():
+        identifiers = [("email", v) for v in emails] + [("phone", v) for v in phones]
+        identifiers += [("name", v) for v in names] + [parse_identifier(v) for v in ids]
+        keys = load_keys(key_file=settings.key_path, data_dir=settings.stores.data_path)
+        try:
+            request_id = register_request(
+                settings.stores, keys, identifiers=identifiers, documents=documents, mode=mode, purge=purge
+            )
+        except AlreadyErasedError as done:
+            # running the same erasure again is not a failure
+            click.echo(f"ragmask: {done}", err=True)
+            if as_json:
+                click.echo(json.dumps({"already_erased_by": done.request_id}))
+            return
+        if os.environ.get("PREFECT_API_URL"):
+            from flows.prefect.erase import erase_flow
+
+            receipt = erase_flow(request_id, settings=settings.for_flow_run())
+        else:
+            receipt = run_erase(settings, request_id)
+    _show_receipt(receipt, as_json)
+    if not receipt["verified"]:
+        raise CliError(f"erasure {receipt['receipt_id']} did not verify: erased data is still reachable")
+
+
+@cli.group("receipts")
+def receipts_group() -> None:
+    """The deletion receipts' hash chain."""
+
+
+@receipts_group.command("verify")
+@store_options
+@JSON
+def receipts_verify_command(as_json: bool, **store: Any) -> None:
+    """Check every receipt's link, hash and signature, and the chain against its newest exported head
+    (RAGMASK_RECEIPT_KEY or its key file, and RAGMASK_RECEIPT_LOG); fails saying what does not check."""
+    from flows.operations.erase import verify_receipts
+
+    with one_line_errors():
+        check = verify_receipts(settings_from(StoreSettings, store))
+    if as_json:
+        click.echo(json.dumps(check.to_dict()))
+    elif check.valid:
+        click.echo(f"{check.receipts} receipts, chain valid, {check.anchored} anchored by the exported head")
+    if not check.valid:
+        raise CliError(f"receipt chain invalid ({check.receipts} receipts): {check.reason}")
+
+
+@cli.command("compact")
+@settings_options(CompactSettings)
+@JSON
+def compact_command(as_json: bool, **options: Any) -> None:
+    """Purge the bytes of every erasure since the last purge, with a receipt."""
+    settings = settings_from(CompactSettings, options)
+    with one_line_errors():
+        if os.environ.get("PREFECT_API_URL"):
+            from flows.prefect.compact import compact_flow
+
+            receipt = compact_flow(settings=settings.for_flow_run())
+        else:
+            from flows.operations.compact import run_compact
+
+            receipt = run_compact(settings)
+    _show_receipt(receipt, as_json)
+
+
+@cli.command("expire")
+@settings_options(ExpireSettings)
+@JSON
+def expire_command(as_json: bool, **options: Any) -> None:
+    """Enforce retention: erase documents past it through the erasure path, and age out ragmask's records."""
+    settings = settings_from(ExpireSettings, options)
+    dry_run = settings.dry_run
+    with one_line_errors():
+        if os.environ.get("PREFECT_API_URL"):
+            from flows.prefect.expire import expire_flow
+
+            result: dict[str, Any] = expire_flow(settings=settings.for_flow_run())
+        else:
+            from flows.operations.expire import run_expire
+
+            result = run_expire(settings, *settings.retention(), dry_run=dry_run).to_dict()
+            result |= {"settings": settings.effective()}
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        verb = "would expire" if dry_run else "expired"
+        click.echo(
+            f"collection {result['collection']}: {result['documents_expired']} documents {verb} (indexed "
+            f"before {result['cutoff']}); receipts: {', '.join(result['receipts']) or 'none'}; "
+            f"{result['run_rows_deleted']} run records and {result['access_log_rows_deleted']} access-log "
+            "rows aged out"
+        )

@@ -1,0 +1,112 @@
+"""The settings of ``audit`` and ``scrub``: a collection scanned for unmasked personal data, and one that
+holds raw text masked into a new one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from flows.settings.fields import (
+    DryRun,
+    EmbeddingModel,
+    KeyFile,
+    MaskingProcesses,
+    MaxQuarantined,
+    Policy,
+    PolicyFile,
+    SpacyModel,
+)
+from flows.settings.ingest_settings import IngestSettings
+from flows.settings.operation_settings import OperationSettings
+from flows.settings.stores import COLLECTION_NAME, StoreSettings
+from indexers.embedding import DEFAULT_EMBEDDING_MODEL
+from indexers.payload_formats import FormatChoice
+from indexers.quarantine import DEFAULT_MAX_QUARANTINED
+from masking.detector_config import DEFAULT_SPACY_MODEL
+
+
+class AuditSettings(OperationSettings):
+    """What an audit scans and with which detectors."""
+
+    payload_format: Annotated[
+        FormatChoice,
+        Field(
+            title="Payload format",
+            description="The collection's layout (auto: detected); its type names and ids are not read as content.",
+        ),
+    ] = "auto"
+    policy: Policy = "default"
+    policy_file: PolicyFile = ""
+    spacy_model: SpacyModel = DEFAULT_SPACY_MODEL
+    workers: MaskingProcesses = 0
+    fail_on_findings: Annotated[
+        bool,
+        Field(
+            title="Fail the run on findings",
+            description="A scheduled audit that finds something fails, so an alert on failed runs catches it.",
+        ),
+    ] = True
+
+
+class ScrubSettings(OperationSettings):
+    """A collection that holds raw text, masked and re-embedded into a new one in the same layout."""
+
+    source_collection: Annotated[
+        str,
+        Field(
+            title="Source collection",
+            pattern=COLLECTION_NAME,
+            min_length=1,
+            description="The collection that holds raw text; left as it is unless deleted.",
+        ),
+    ]
+    target_collection: Annotated[
+        str,
+        Field(
+            title="Target collection",
+            pattern=COLLECTION_NAME,
+            min_length=1,
+            description="The masked copy, written in the same payload format.",
+        ),
+    ]
+    payload_format: Annotated[
+        FormatChoice,
+        Field(title="Source payload format", description="The source's payload format (auto: detected)."),
+    ] = "auto"
+    text_field: Annotated[
+        str, Field(title="Text field", description="raw format: the payload field with the chunk text.")
+    ] = ""
+    doc_key: Annotated[
+        str, Field(title="Document key", description="Payload path (dotted) naming a point's document.")
+    ] = ""
+    alias: Annotated[
+        str, Field(title="Alias", description="Point this alias at the target once it audits clean.")
+    ] = ""
+    delete_source: Annotated[
+        bool, Field(title="Delete the source", description="Delete the source once the target audits clean.")
+    ] = False
+    dry_run: DryRun = False
+    stores: Annotated[
+        StoreSettings,
+        Field(title="Stores", description="Qdrant and lineage store (the collection is the target)."),
+    ] = StoreSettings()
+    policy: Policy = "default"
+    policy_file: PolicyFile = ""
+    spacy_model: SpacyModel = DEFAULT_SPACY_MODEL
+    embedding_model: EmbeddingModel = DEFAULT_EMBEDDING_MODEL
+    key_file: KeyFile = ""
+    workers: MaskingProcesses = 0
+    max_quarantined: MaxQuarantined = DEFAULT_MAX_QUARANTINED
+
+    def masking(self) -> IngestSettings:
+        """How the target is masked and embedded, and where it is written (its lineage records it)."""
+        return IngestSettings(
+            stores=self.stores.model_copy(update={"collection": self.target_collection}),
+            policy=self.policy,
+            policy_file=self.policy_file,
+            spacy_model=self.spacy_model,
+            embedding_model=self.embedding_model,
+            key_file=self.key_file,
+            workers=self.workers,
+        )

@@ -1,0 +1,61 @@
+"""The settings of ``erase``, ``compact`` and ``expire``: where an erasure runs and what re-embeds redacted
+chunks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import Field
+
+from flows.settings.fields import (
+    Device,
+    DryRun,
+    EmbedBatch,
+    EmbeddingModel,
+    KeyFile,
+)
+from flows.settings.operation_settings import OperationSettings
+from indexers.embedding import DEFAULT_EMBEDDING_MODEL
+
+
+class EraseSettings(OperationSettings):
+    """Where an erasure runs, and the embedding model that re-embeds redacted chunks (the collection's)."""
+
+    embedding_model: EmbeddingModel = DEFAULT_EMBEDDING_MODEL
+    key_file: KeyFile = ""
+    device: Device = "auto"
+    embed_batch_size: EmbedBatch = 0
+
+
+class CompactSettings(EraseSettings):
+    """Where a compaction runs (it purges what erasures left behind)."""
+
+
+class ExpireSettings(EraseSettings):
+    """Retention of one collection: documents older than it are erased, with receipts."""
+
+    retention_days: Annotated[
+        float,
+        Field(
+            title="Retention (days)",
+            gt=0,
+            le=36_500,
+            description="Erase documents indexed longer ago than this.",
+        ),
+    ]
+    access_log_retention_days: Annotated[
+        float,
+        Field(
+            title="Vault access-log retention (days)",
+            ge=0,
+            le=36_500,
+            description="Also delete vault access-log rows older than this. 0: the access log is kept.",
+        ),
+    ] = 0
+    dry_run: DryRun = False
+
+    def retention(self) -> tuple[timedelta, timedelta | None]:
+        """The documents' retention and the access log's (None: kept)."""
+        access_log = self.access_log_retention_days
+        return timedelta(days=self.retention_days), timedelta(days=access_log) if access_log else None
