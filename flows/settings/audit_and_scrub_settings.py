@@ -8,7 +8,6 @@ from typing import Annotated
 from pydantic import Field
 
 from flows.settings.fields import (
-    DryRun,
     EmbeddingModel,
     KeyFile,
     MaskingProcesses,
@@ -86,7 +85,10 @@ class ScrubSettings(OperationSettings):
     delete_source: Annotated[
         bool, Field(title="Delete the source", description="Delete the source once the target audits clean.")
     ] = False
-    dry_run: DryRun = False
+    dry_run: Annotated[
+        bool,
+        Field(title="Dry run", description="Read and mask, write nothing; counts and a few masked samples."),
+    ] = False
     stores: Annotated[
         StoreSettings,
         Field(title="Stores", description="Qdrant and lineage store (the collection is the target)."),

@@ -10,7 +10,6 @@ from pydantic import Field
 
 from flows.settings.fields import (
     Device,
-    DryRun,
     EmbedBatch,
     EmbeddingModel,
     KeyFile,
@@ -53,7 +52,9 @@ class ExpireSettings(EraseSettings):
             description="Also delete vault access-log rows older than this. 0: the access log is kept.",
         ),
     ] = 0
-    dry_run: DryRun = False
+    dry_run: Annotated[
+        bool, Field(title="Dry run", description="Count what would expire; erase nothing.")
+    ] = False
 
     def retention(self) -> tuple[timedelta, timedelta | None]:
         """The documents' retention and the access log's (None: kept)."""

@@ -99,4 +99,3 @@ EmbedBatch = Annotated[
         description="Chunks per forward pass; 0: the device's default.",
     ),
 ]
-DryRun = Annotated[bool, Field(title="Dry run", description="Count and mask; write and erase nothing.")]
