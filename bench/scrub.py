@@ -27,7 +27,7 @@ if str(REPO) not in sys.path:
 from qdrant_client import models  # noqa: E402
 
 from bench.synthetic import synthetic_paragraphs  # noqa: E402
-from flows.settings import IngestSettings, StoreSettings  # noqa: E402
+from flows.settings import IngestSettings, ScrubSettings, StoreSettings  # noqa: E402
 from indexers.qdrant_store import Point, VectorStore  # noqa: E402
 
 # The scrub, the embedder and the masker are imported inside ``run``: a masking worker is spawned and
@@ -64,7 +64,7 @@ def build_source(settings: IngestSettings, points: int) -> set[str]:
 
 
 def run(points: int, precision: str = "auto", workers: int = 0) -> dict[str, Any]:
-    from flows.operations.scrub import ScrubRequest, run_scrub
+    from flows.operations.scrub import run_scrub
     from indexers.embedding import Embedder
     from masking import Masker, MaskingKeys
 
@@ -81,7 +81,15 @@ def run(points: int, precision: str = "auto", workers: int = 0) -> dict[str, Any
         Embedder().embed(["warm up"])
         Masker(MaskingKeys(b"warm-up-key-0123456789")).mask("warm", "Jane Doe, jane@example.com")
         started = time.perf_counter()
-        result = run_scrub(settings, ScrubRequest("raw_source", "masked"))
+        result = run_scrub(
+            ScrubSettings(
+                source_collection="raw_source",
+                target_collection="masked",
+                stores=settings.stores,
+                workers=workers,
+            ),
+            masked_with=settings,
+        )
         seconds = time.perf_counter() - started
         target = VectorStore(settings.stores.qdrant, "masked")
         stored = json.dumps([r.payload for r in target.scroll()])

@@ -135,3 +135,14 @@ def test_masking_never_touches_the_network() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "OK"
+
+
+def test_erase_usage_errors_are_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    nothing = runner.invoke(cli, ["erase", "--data-dir", str(tmp_path)])
+    assert nothing.exit_code == 2
+    unknown = runner.invoke(
+        cli, ["erase", "--document", "doc_000000000000000000000000", "--data-dir", str(tmp_path)]
+    )
+    assert unknown.exit_code == 1
+    assert unknown.output.strip().count("\n") == 0 and "no document" in unknown.output

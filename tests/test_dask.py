@@ -20,8 +20,8 @@ from indexers.qdrant_store import close_local_clients
 from masking import MaskingKeys
 from tests.conftest import REPO, TEST_SECRET
 from tests.test_ingest_e2e import leaked_values
-from tests.test_throughput_features import KEYS as OTHER_KEYS
-from tests.test_throughput_features import snapshot, write_corpus
+from tests.throughput_corpus import KEYS as OTHER_KEYS
+from tests.throughput_corpus import snapshot, write_corpus
 
 pytest.importorskip("distributed", reason="Dask is not installed (pip install 'ragmask[dask]')")
 # the key the workers load from RAGMASK_SECRET_KEY

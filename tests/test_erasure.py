@@ -30,7 +30,6 @@ from indexers.qdrant_store import VectorStore, close_local_clients, physical_col
 from indexers.receipt_log import ReceiptLog
 from indexers.receipts import GENESIS_HASH, default_head_log, receipt_hash
 from indexers.sources import source_words
-from indexers.version_ledger import ChunkRow, PendingVersion, VersionCommit, VersionLedger
 from masking import MaskingKeys
 from masking.fingerprints import subject_fingerprints
 from tests.conftest import TEST_SECRET
@@ -330,68 +329,6 @@ def test_rebuild_purge_swaps_an_alias_and_the_store_keeps_working(
     result = run_ingest([corpus], settings, keys=KEYS)
     assert result.counts.documents_indexed == 1 and result.points_total == len(after)
     assert run_search("contract", stores, settings.embedding_model, 1)[0]["doc_id"].startswith("doc_")
-
-
-def test_vacuum_removes_freed_bytes_where_secure_delete_is_off(tmp_path: Path) -> None:
-    """This machine's SQLite zeroes deleted rows by default (SQLITE_SECURE_DELETE); other builds do not,
-    and there only the purge's VACUUM takes the bytes away."""
-    from indexers.purge import vacuum_sqlite
-
-    database, secret = tmp_path / "store.sqlite", b"erased-chunk-text-" * 50
-    with sqlite3.connect(database) as connection:
-        connection.execute("PRAGMA secure_delete=OFF")
-        connection.execute("CREATE TABLE points (id INTEGER PRIMARY KEY, payload BLOB)")
-        connection.executemany("INSERT INTO points VALUES (?, ?)", [(1, secret), (2, b"kept" * 300)])
-        connection.commit()
-        connection.execute("DELETE FROM points WHERE id = 1")
-        connection.commit()
-    connection.close()
-    # deleted, unreachable, still on disk
-    assert secret in database.read_bytes()
-    vacuum_sqlite(database)
-    assert secret not in database.read_bytes()
-
-
-def test_erase_usage_errors_are_one_line(tmp_path: Path) -> None:
-    runner = CliRunner()
-    nothing = runner.invoke(cli, ["erase", "--data-dir", str(tmp_path)])
-    assert nothing.exit_code == 2
-    unknown = runner.invoke(
-        cli, ["erase", "--document", "doc_000000000000000000000000", "--data-dir", str(tmp_path)]
-    )
-    assert unknown.exit_code == 1
-    assert unknown.output.strip().count("\n") == 0 and "no document" in unknown.output
-
-
-def test_subject_matches_only_committed_chunks_of_the_collection(tmp_path: Path) -> None:
-    """The lookup filters collection and status itself (bench/erasure.py says why): a pending version,
-    a superseded one and another collection's chunks with the subject's fingerprint are not matches."""
-    lineage = LineageStore(f"sqlite:///{tmp_path / 'lineage.db'}")
-    subject = subject_fingerprints(KEYS.fingerprint_key, "EMAIL_ADDRESS", P["email"])
-    (fp,) = subject.strong
-
-    def write(collection: str, doc_id: str, version: int, commit: bool) -> str:
-        point = f"{collection}-{doc_id}-{version}"
-        row = ChunkRow(point, 0, 10, [(fp, "EMAIL_ADDRESS", f"<EMAIL_ADDRESS_{version:08x}>", False)])
-        VersionLedger(lineage).write_pending_many(
-            collection, "run", [PendingVersion(doc_id, version, "h", {}, [row])]
-        )
-        if commit:
-            VersionLedger(lineage).commit_versions(
-                collection, [VersionCommit(doc_id, version, "h", "", None, None, "run")]
-            )
-        return point
-
-    write("ragmask", "doc_a", 1, commit=True)
-    # version 1 is superseded now
-    current = write("ragmask", "doc_a", 2, commit=True)
-    # pending: a crash before its upsert
-    write("ragmask", "doc_b", 1, commit=False)
-    write("other", "doc_c", 1, commit=True)
-    matches = ErasureStore(lineage).subject_matches("ragmask", subject)
-    assert [(m.point_id, m.doc_id, m.version, m.token) for m in matches] == [
-        (current, "doc_a", 2, "<EMAIL_ADDRESS_00000002>")
-    ]
 
 
 def test_one_lineage_store_serves_two_collections(workspace: tuple[Path, IngestSettings]) -> None:

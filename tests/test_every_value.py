@@ -21,7 +21,7 @@ from qdrant_client import models
 
 from flows.operations.audit import run_audit
 from flows.operations.erase import register_request, run_erase
-from flows.operations.scrub import ScrubRequest, run_scrub
+from flows.operations.scrub import run_scrub
 from flows.settings import IngestSettings, StoreSettings
 from indexers.audit import MAX_DETECT_CHARS, card_like_id, payload_strings
 from indexers.payload_formats import field_label, number_text, rewrite
@@ -30,6 +30,7 @@ from masking import MaskingKeys
 from masking.deobfuscate import Plain, plain_text
 from masking.leak_check import leak_check
 from tests.conftest import TEST_SECRET
+from tests.scrub_sources import scrub_settings
 
 DEPTH = 200
 KEYS = MaskingKeys(TEST_SECRET.encode())
@@ -200,7 +201,7 @@ def test_the_audit_sees_every_planted_value_and_the_scrub_leaves_none(settings: 
     assert before.by_type["CREDIT_CARD"] >= 1 and before.by_type["PERSON"] >= 1
 
     result = run_scrub(
-        settings, ScrubRequest("hostile", "hostile_masked", "raw", text_field="text", doc_key="ticket")
+        scrub_settings(settings, "hostile", "hostile_masked", "raw", text_field="text", doc_key="ticket")
     )
     assert result["audit"]["suspected"] == 0 and result["documents_quarantined"] == 0 and result["live"]
     target = VectorStore(settings.stores.qdrant, "hostile_masked")
@@ -256,7 +257,7 @@ def test_a_name_in_a_file_path_is_masked_and_erasure_says_verified_only_once_it_
             for text in ("The refund was approved on Monday.", "The card was replaced after the call.")
         ]
     )
-    result = run_scrub(settings, ScrubRequest("lc_src", "lc_dst"))
+    result = run_scrub(scrub_settings(settings, "lc_src", "lc_dst"))
     assert result["audit"]["suspected"] == 0 and result["points_written"] == 2
     target = VectorStore(settings.stores.qdrant, "lc_dst")
     payloads = json.dumps([r.payload for r in target.scroll()])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from qdrant_client import models
 from flows.cli import cli
 from flows.operations.reindex import FullReindexRefusedError, run_reindex
 from flows.operations.report import run_report
-from flows.operations.scrub import ScrubRequest, run_scrub
+from flows.operations.scrub import run_scrub
 from flows.settings import IngestSettings, ReindexSettings, StoreSettings
 from indexers.document_catalog import DocumentCatalog
 from indexers.lineage import LineageStore
@@ -27,6 +26,7 @@ from indexers.qdrant_store import VectorStore, close_local_clients
 from indexers.quarantine import QuarantineLimit, QuarantineLimitError
 from masking import MaskingKeys
 from tests.conftest import TEST_SECRET
+from tests.scrub_sources import scrub_settings
 
 KEYS = MaskingKeys(TEST_SECRET.encode())
 DOCUMENTS = 12
@@ -92,11 +92,11 @@ def test_a_scrub_quarantines_the_dirty_document_and_goes_live_within_the_limit(
 ) -> None:
     settings, _ = careless
     raw_source(settings)
-    request = ScrubRequest(
-        "notes", "notes_masked", "raw", text_field="body", doc_key="note", alias="notes_live"
+    request = scrub_settings(
+        settings, "notes", "notes_masked", "raw", text_field="body", doc_key="note", alias="notes_live"
     )
     # 1% of 12 documents: none may be left out
-    refused = run_scrub(settings, request)
+    refused = run_scrub(request)
     assert (
         refused["live"] is False
         and refused["alias_swapped"] is False
@@ -106,7 +106,7 @@ def test_a_scrub_quarantines_the_dirty_document_and_goes_live_within_the_limit(
     # kept as audited
     assert VectorStore(settings.stores.qdrant, "notes_masked").count() == DOCUMENTS
 
-    result = run_scrub(settings, replace(request, max_quarantined="1"))
+    result = run_scrub(request.changed(max_quarantined="1"))
     assert result["live"] is True and result["alias_swapped"] is True and result["documents_quarantined"] == 1
     (quarantined,) = result["quarantined"]
     assert quarantined["types"] == ["EMAIL_ADDRESS"] and quarantined["doc_id"].startswith("doc_")
@@ -120,15 +120,15 @@ def test_a_scrub_quarantines_the_dirty_document_and_goes_live_within_the_limit(
     )
     assert report["status"] == "quarantined" and "EMAIL_ADDRESS" in report["report"]["quarantine_reason"]
     # the next scrub reads the document again (it has no committed version) and quarantines it again
-    again = run_scrub(settings, replace(request, max_quarantined="1"))
+    again = run_scrub(request.changed(max_quarantined="1"))
     assert again["documents_unchanged"] == DOCUMENTS - 1 and again["documents_quarantined"] == 1
     # --delete-source deletes what went live; the quarantined document's points are its only copy: kept
-    deleting = run_scrub(settings, replace(request, max_quarantined="1", delete_source=True))
+    deleting = run_scrub(request.changed(max_quarantined="1", delete_source=True))
     assert deleting["source_deleted"] is False and deleting["source_points_kept"] == 1
     (kept,) = VectorStore(settings.stores.qdrant, "notes").scroll()
     assert kept.payload is not None and "@example.org" in kept.payload["body"]
     # the document is still there to mend
-    assert run_scrub(settings, request)["documents_quarantined"] == 1
+    assert run_scrub(request)["documents_quarantined"] == 1
 
 
 def write_corpus(folder: Path) -> Path:

@@ -17,10 +17,11 @@ from qdrant_client import models
 
 from flows.cli import cli
 from flows.operations.audit import run_audit
-from flows.operations.scrub import ScrubRequest, run_scrub
+from flows.operations.scrub import run_scrub
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
+from tests.scrub_sources import scrub_settings
 
 
 def mailbox() -> str:
@@ -110,8 +111,10 @@ def test_an_accepted_finding_is_passed_over_and_listed_by_audits_and_scrubs(data
     settings = IngestSettings(
         stores=StoreSettings(data_dir=data_dir).resolved(), policy=str(careless), workers=1
     )
-    request = ScrubRequest("tickets", "tickets_masked", "raw", text_field="text", doc_key="ticket")
-    first = run_scrub(settings, request)
+    request = scrub_settings(
+        settings, "tickets", "tickets_masked", "raw", text_field="text", doc_key="ticket"
+    )
+    first = run_scrub(request)
     # 1 of 2 is over the 1% limit
     assert first["documents_quarantined"] == 1 and first["live"] is False
     fingerprint = first["audit"]["findings"][0]["fingerprint"]
@@ -128,7 +131,7 @@ def test_an_accepted_finding_is_passed_over_and_listed_by_audits_and_scrubs(data
         "--collection",
         "tickets_masked",
     )
-    second = run_scrub(settings, request)
+    second = run_scrub(request)
     assert (
         second["live"] is True
         and second["documents_quarantined"] == 0

@@ -114,7 +114,7 @@ def audit_accept_command(fingerprints: Sequence[str], reason: str, as_json: bool
 @JSON
 def scrub_command(as_json: bool, **options: Any) -> None:
     """Mask and re-embed an existing collection (LangChain, LlamaIndex, Haystack or raw payloads) into a new one."""
-    from flows.operations.scrub import ScrubRequest, run_scrub
+    from flows.operations.scrub import run_scrub
 
     def progress(done: int, total: int) -> None:
         click.echo(f"ragmask: scrub: {done}/{total} documents", err=True)
@@ -127,7 +127,7 @@ def scrub_command(as_json: bool, **options: Any) -> None:
 
             result = scrub_flow(settings=settings.for_flow_run())
         else:
-            result = run_scrub(settings.masking(), ScrubRequest.of(settings), progress)
+            result = run_scrub(settings, progress)
             result |= {"settings": settings.effective()}
     if as_json:
         click.echo(json.dumps(result))

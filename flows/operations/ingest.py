@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from flows.pipeline.batch_runners import BatchRunner, batches_here
 from flows.pipeline.batching import batched
@@ -30,6 +30,17 @@ from masking import MaskingKeys
 logger = logging.getLogger(__name__)
 # (files done, files total, counts so far)
 Progress = Callable[[int, int, IngestCounts], None]
+
+
+class RunEngine(TypedDict):
+    """What a Prefect flow run hands ``run_ingest`` and ``run_reindex`` beside the files and settings: the
+    run id its batch tasks use, its keys, the task runner, the progress artifact and the flow run's link."""
+
+    run_id: str
+    keys: MaskingKeys
+    batch_runner: BatchRunner
+    progress: Progress
+    links: dict[str, str]
 
 
 @dataclass

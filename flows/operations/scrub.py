@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from contextlib import closing
-from dataclasses import dataclass
 from typing import Any
 
 from flows.operations.audit import audit_store, review_of
@@ -26,7 +25,6 @@ from indexers.payload_formats import (
 )
 from indexers.qdrant_store import VectorStore
 from indexers.quarantine import (
-    DEFAULT_MAX_QUARANTINED,
     QuarantinedDocument,
     QuarantineLimit,
     describe,
@@ -39,56 +37,34 @@ from masking import MaskingKeys, load_keys, load_policy
 from masking.detector_config import DetectorConfig
 
 
-@dataclass(frozen=True)
-class ScrubRequest:
-    """What to scrub into what, and how many documents may be quarantined; the stores, models and keys come
-    from the IngestSettings beside it (``ScrubSettings.masking()``)."""
-
-    source: str
-    target: str
-    payload_format: str = "auto"
-    text_field: str | None = None
-    doc_key: str | None = None
-    alias: str | None = None
-    delete_source: bool = False
-    dry_run: bool = False
-    max_quarantined: str = DEFAULT_MAX_QUARANTINED
-
-    @classmethod
-    def of(cls, settings: ScrubSettings) -> ScrubRequest:
-        """The request a scrub's settings (the CLI's or a deployment form's) make."""
-        return cls(
-            settings.source_collection,
-            settings.target_collection,
-            settings.payload_format,
-            settings.text_field or None,
-            settings.doc_key or None,
-            settings.alias or None,
-            settings.delete_source,
-            settings.dry_run,
-            settings.max_quarantined,
-        )
-
-
 def run_scrub(
-    settings: IngestSettings, request: ScrubRequest, progress: Progress | None = None
+    scrub: ScrubSettings, progress: Progress | None = None, masked_with: IngestSettings | None = None
 ) -> dict[str, Any]:
-    """Scrub, audit, then (if clean) swap the alias and delete the source; the `ragmask scrub --json` object."""
-    settings = settings.resolved()
-    if request.source == request.target:
+    """Scrub, audit, then (if clean) swap the alias and delete the source; the `ragmask scrub --json` object.
+
+    ``masked_with`` is how the target is masked and embedded: ``scrub.masking()`` unless a caller (a
+    benchmark) tunes what the scrub's own settings do not offer.
+    """
+    scrub = scrub.resolved()
+    settings = (masked_with or scrub.masking()).resolved()
+    if scrub.source_collection == scrub.target_collection:
         raise StoreError("the target collection must differ from the source")
     location = settings.stores.qdrant
-    source = VectorStore(location, request.source)
+    source = VectorStore(location, scrub.source_collection)
     if not source.exists():
-        raise StoreError(f"source collection {request.source!r} does not exist")
+        raise StoreError(f"source collection {scrub.source_collection!r} does not exist")
     sample = source.first_payload()
     if sample is None:
-        raise StoreError(f"source collection {request.source!r} is empty")
-    name = detect_format(sample) if request.payload_format == "auto" else request.payload_format
-    fmt = raw_format(request.text_field, request.doc_key, sample) if name == "raw" else FORMATS[name]
+        raise StoreError(f"source collection {scrub.source_collection!r} is empty")
+    name = detect_format(sample) if scrub.payload_format == "auto" else scrub.payload_format
+    fmt = (
+        raw_format(scrub.text_field or None, scrub.doc_key or None, sample)
+        if name == "raw"
+        else FORMATS[name]
+    )
     if not isinstance(value_at(sample, fmt.text_path), str):
         raise PayloadFormatError(
-            f"points of {request.source!r} have no text at {fmt.text_path!r} (format {name})"
+            f"points of {scrub.source_collection!r} have no text at {fmt.text_path!r} (format {name})"
         )
     keys = load_keys(key_file=settings.key_path, data_dir=settings.stores.data_path, create_missing=True)
     embedder = Embedder(
@@ -100,15 +76,15 @@ def run_scrub(
         resolve_embedding_precision(settings.embedding_precision, None),
         settings.embedding_backend,
     )
-    target = VectorStore(location, request.target)
+    target = VectorStore(location, scrub.target_collection)
     if target.exists():
         dimension = target.dimension()
         if dimension != embedder.info.dimension:
             raise StoreError(
-                f"target collection {request.target!r} holds {dimension}-dimensional vectors; "
+                f"target collection {scrub.target_collection!r} holds {dimension}-dimensional vectors; "
                 f"the embedding model makes {embedder.info.dimension}"
             )
-    elif not request.dry_run:
+    elif not scrub.dry_run:
         # sparse vectors are bags of the raw words: their configs are kept (a hybrid app checks them), their
         # values are not copied; the app's own sparse encoder refills them from the masked text
         target.create(
@@ -128,7 +104,7 @@ def run_scrub(
             target,
             fmt,
             name,
-            request,
+            scrub,
             masking,
             embedder,
             lineage,
@@ -137,16 +113,16 @@ def run_scrub(
             progress,
             settings.describe(),
         )
-    if request.dry_run:
+    if scrub.dry_run:
         return result
     return result | _go_live(
-        settings, request, scrubber, None if name == "raw" else fmt, lineage, run_id, counts
+        settings, scrub, scrubber, None if name == "raw" else fmt, lineage, run_id, counts
     )
 
 
 def _go_live(
     settings: IngestSettings,
-    request: ScrubRequest,
+    scrub: ScrubSettings,
     scrubber: Scrubber,
     fmt: PayloadFormat | None,
     lineage: LineageStore,
@@ -162,25 +138,25 @@ def _go_live(
         policy=settings.policy_spec,
         spacy_model=settings.spacy_model,
         workers=settings.workers,
-        review=review_of(settings.stores, request.target, settings.key_path),
+        review=review_of(settings.stores, scrub.target_collection, settings.key_path),
     )
-    dirty = dirty_documents(audit, lineage, request.target)
-    limit = QuarantineLimit(request.max_quarantined)
+    dirty = dirty_documents(audit, lineage, scrub.target_collection)
+    limit = QuarantineLimit(scrub.max_quarantined)
     refused = [QuarantinedDocument(doc_id, "", (), reason) for doc_id, reason in counts.quarantined]
     live = not dirty.unattributed and limit.allows(len(refused) + len(dirty.doc_ids), counts.documents)
     # over the limit: listed, the target left as audited
-    taken = describe(dirty, lineage, request.target)
+    taken = describe(dirty, lineage, scrub.target_collection)
     if live and dirty.versions:
-        quarantine = take_out(dirty, target, lineage, request.target, committed=True)
-        quarantine.record(lineage, request.target, run_id)
+        quarantine = take_out(dirty, target, lineage, scrub.target_collection, committed=True)
+        quarantine.record(lineage, scrub.target_collection, run_id)
         taken, counts.points_written = quarantine.documents, counts.points_written - quarantine.points
-    if request.alias and live:
-        target.set_alias(request.alias)
+    if scrub.alias and live:
+        target.set_alias(scrub.alias)
     quarantined = [d.to_dict() for d in [*refused, *taken]]
     kept_points = 0
-    if request.delete_source and live and quarantined:
+    if scrub.delete_source and live and quarantined:
         kept_points = scrubber.delete_source_except({d["doc_id"] for d in quarantined})
-    elif request.delete_source and live:
+    elif scrub.delete_source and live:
         source.drop()
     outcome = _counts(counts) | {
         "audit": audit.to_dict(),
@@ -188,8 +164,8 @@ def _go_live(
         "quarantined": quarantined,
         "max_quarantined": limit.text,
         "live": live,
-        "alias_swapped": bool(request.alias and live),
-        "source_deleted": bool(request.delete_source and live and not quarantined),
+        "alias_swapped": bool(scrub.alias and live),
+        "source_deleted": bool(scrub.delete_source and live and not quarantined),
         "source_points_kept": kept_points,
     }
     # the run's record, with what was quarantined
@@ -202,7 +178,7 @@ def _scrub_into(
     target: VectorStore,
     fmt: PayloadFormat,
     name: str,
-    request: ScrubRequest,
+    scrub: ScrubSettings,
     masking: MaskingWorkers,
     embedder: Embedder,
     lineage: LineageStore,
@@ -215,8 +191,8 @@ def _scrub_into(
     masker = masking.masker
     result: dict[str, Any] = {
         "run_id": run_id,
-        "source": request.source,
-        "target": request.target,
+        "source": scrub.source_collection,
+        "target": scrub.target_collection,
         "format": name,
         "sparse_vectors_dropped": sorted(source.sparse_vectors()),
         # model, view and precision the target's vectors were made with
@@ -231,10 +207,10 @@ def _scrub_into(
         lineage,
         keys,
         run_id,
-        doc_key=request.doc_key,
+        doc_key=scrub.doc_key or None,
         mask_many=masking.masked,
     )
-    if request.dry_run:
+    if scrub.dry_run:
         counts = scrubber.run(dry_run=True, progress=progress)
         return (
             result
@@ -250,7 +226,10 @@ def _scrub_into(
             scrubber,
         )
     RunLog(lineage).start_run(
-        run_id, "scrub", request.target, {"source": request.source, "format": name} | described
+        run_id,
+        "scrub",
+        scrub.target_collection,
+        {"source": scrub.source_collection, "format": name} | described,
     )
     try:
         scrubber.writer.reconcile()

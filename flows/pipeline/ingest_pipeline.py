@@ -139,21 +139,14 @@ class IngestPipeline:
     def provenance(self) -> dict[str, Any]:
         """For the run record: what the run is set to use; the detector and embedder details once their
         models are loaded (each document version's report has its own)."""
-        return {
-            "pipeline_version": PIPELINE_VERSION,
-            "policy": {"name": self.policy.name, "version": self.policy.version},
-            "embedding_model": self.settings.embedding_model,
-            "embedding_view": self.view,
-            "embedding_precision": self.precision,
-            "key_id": self.keys.key_id,
-        } | self.preparer.loaded_models()
+        return self._run_settings() | self.preparer.loaded_models()
 
     def profile(self) -> dict[str, Any]:
         """What must not change within a collection: a change needs a full re-index. The model parts come
         from the batches prepared so far (here or on Dask workers), else from loading the models here."""
         return self._settings_profile() | (self._model_profile or self.preparer.model_profile())
 
-    def _settings_profile(self) -> dict[str, Any]:
+    def _run_settings(self) -> dict[str, Any]:
         return {
             "pipeline_version": PIPELINE_VERSION,
             "policy": {"name": self.policy.name, "version": self.policy.version},
@@ -161,8 +154,10 @@ class IngestPipeline:
             "embedding_view": self.view,
             "embedding_precision": self.precision,
             "key_id": self.keys.key_id,
-            "payload_format": self.settings.payload_format,
         }
+
+    def _settings_profile(self) -> dict[str, Any]:
+        return self._run_settings() | {"payload_format": self.settings.payload_format}
 
     def check_profile(self) -> None:
         """Refuse to mix versions in one collection; the first run records the profile. The parts only the

@@ -31,7 +31,7 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
-from flows.operations.ingest import IngestResult, run_ingest
+from flows.operations.ingest import IngestResult, RunEngine, run_ingest
 from flows.operations.report import summary_row
 from flows.pipeline.batch_counts import BatchFailedError, ErrorSink
 from flows.pipeline.batch_preparer import PreparedBatch
@@ -210,6 +210,17 @@ class IngestRun:
     sources: list[Path]
     tasks: BatchTasks
 
+    def engine(self) -> RunEngine:
+        """The run id, keys, batch task runner, progress artifact and Prefect link that ``run_ingest`` and
+        ``run_reindex`` take from a flow run."""
+        return RunEngine(
+            run_id=self.tasks.run_id,
+            keys=self.keys,
+            batch_runner=self.tasks.run,
+            progress=self.tasks.progress,
+            links=prefect_link(),
+        )
+
 
 def check_form(parameters: IngestSettings, paths: Sequence[str]) -> None:
     """Before any work, outside the run's type-only error: a path outside the sources or a store a form may
@@ -285,14 +296,6 @@ def ingest_flow(
     check_form(settings, paths)
     with operation_run("ingest"):
         with ingest_run(settings, paths, source_ref) as run:
-            result = run_ingest(
-                run.sources,
-                run.settings,
-                run_id=run.tasks.run_id,
-                keys=run.keys,
-                batch_runner=run.tasks.run,
-                progress=run.tasks.progress,
-                links=prefect_link(),
-            )
+            result = run_ingest(run.sources, run.settings, **run.engine())
         ingest_artifacts(result, run.settings.stores)
     return result.to_dict() | {"settings": settings.effective()}

@@ -15,7 +15,6 @@ from prefect.artifacts import create_table_artifact
 
 from flows.operations.reindex import run_reindex
 from flows.prefect.artifacts import quarantine_artifact
-from flows.prefect.flow_runs import prefect_link
 from flows.prefect.ingest import check_form, ingest_artifacts, ingest_run
 from flows.prefect.shell import operation_run, ragmask_flow
 from flows.settings import ReindexSettings
@@ -45,12 +44,8 @@ def reindex_flow(
             result = run_reindex(
                 run.sources,
                 run.settings,
-                run_id=run.tasks.run_id,
-                keys=run.keys,
-                batch_runner=run.tasks.run,
-                progress=run.tasks.progress,
+                **run.engine(),
                 full=settings.full,
-                links=prefect_link(),
                 keep_previous=timedelta(hours=settings.keep_previous_hours),
                 on_removed=lambda done, total: logger.info("%d of %d vanished documents erased", done, total),
             )

@@ -13,7 +13,7 @@ from typing import Any
 from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from flows.operations.scrub import ScrubRequest, run_scrub
+from flows.operations.scrub import run_scrub
 from flows.prefect.artifacts import quarantine_artifact
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
 from flows.settings import ScrubSettings
@@ -46,12 +46,10 @@ def scrub_flow(settings: ScrubSettings) -> dict[str, Any]:
         settings: The run's settings, the same object the CLI builds. Store fields left empty come
             from the worker's RAGMASK_* variables; secrets are never parameters.
     """
-    request = ScrubRequest.of(settings)
     logger = get_run_logger()
     with operation_run("scrub", settings, slot=settings.target_collection):
         result = run_scrub(
-            settings.masking().resolved(),
-            request,
+            settings,
             lambda done, total: logger.info("%d of %d documents scrubbed", done, total),
         )
     result.pop("samples", None)

@@ -24,6 +24,9 @@ from indexers.payload_formats import FormatChoice
 from indexers.quarantine import DEFAULT_MAX_QUARANTINED
 from masking.detector_config import DEFAULT_SPACY_MODEL
 
+# what a scrub masks and embeds with, as an ingest would
+MASKING_FIELDS = ("policy", "policy_file", "spacy_model", "embedding_model", "key_file", "workers")
+
 
 class AuditSettings(OperationSettings):
     """What an audit scans and with which detectors."""
@@ -105,10 +108,5 @@ class ScrubSettings(OperationSettings):
         """How the target is masked and embedded, and where it is written (its lineage records it)."""
         return IngestSettings(
             stores=self.stores.model_copy(update={"collection": self.target_collection}),
-            policy=self.policy,
-            policy_file=self.policy_file,
-            spacy_model=self.spacy_model,
-            embedding_model=self.embedding_model,
-            key_file=self.key_file,
-            workers=self.workers,
+            **self.model_dump(include=set(MASKING_FIELDS)),
         )
