@@ -38,7 +38,7 @@ if str(REPO) not in sys.path:
 from faker import Faker  # noqa: E402
 
 from flows.operations.erase import verify_receipts  # noqa: E402
-from flows.settings import StoreSettings  # noqa: E402
+from flows.settings import ReceiptsSettings, StoreSettings  # noqa: E402
 from indexers.document_catalog import DocumentCatalog  # noqa: E402
 from indexers.erasure_store import ErasureStore  # noqa: E402
 from indexers.lineage import LineageStore  # noqa: E402
@@ -193,7 +193,7 @@ class Soak:
         finally:
             lineage.close()
             close_local_clients()
-        check = verify_receipts(stores)
+        check = verify_receipts(ReceiptsSettings(stores=stores))
         if not check.valid:
             self.violations.append(f"after {after}: receipts: {check.reason}")
         self.scan(after)

@@ -21,7 +21,7 @@ from flows.operations.compact import run_compact
 from flows.operations.erase import receipt_signer, register_request, run_erase, verify_receipts
 from flows.operations.ingest import run_ingest
 from flows.operations.search import run_search
-from flows.settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, ReceiptsSettings, StoreSettings
 from indexers.embedding import Embedder
 from indexers.erasure import Eraser
 from indexers.erasure_store import ErasureStore
@@ -139,7 +139,7 @@ def test_subject_redaction_by_name_variant_and_email(workspace: tuple[Path, Inge
     assert after["c_relative.txt"][0]["page_content"] == relative_before
     # fingerprints gone from the lineage
     assert subject_tokens(settings) == set()
-    assert verify_receipts(settings.stores).valid
+    assert verify_receipts(ReceiptsSettings(stores=settings.stores)).valid
 
 
 def test_phone_normalisation_finds_another_format(workspace: tuple[Path, IngestSettings]) -> None:
@@ -198,11 +198,27 @@ def rewrite_chain(connection: sqlite3.Connection, mutate: Callable[[dict[str, An
         prev = receipt["hash"]
 
 
+def attack(
+    database: Path,
+    pristine: bytes,
+    verify: Callable[[], tuple[int, dict[str, Any]]],
+    sql: Callable[[sqlite3.Connection], Any],
+) -> dict[str, Any]:
+    """The pristine database changed by ``sql``; the chain check must fail (exit 1, not valid)."""
+    database.write_bytes(pristine)
+    with closing(sqlite3.connect(database)) as connection, connection:
+        sql(connection)
+    code, result = verify()
+    assert code == 1 and result["valid"] is False
+    return result
+
+
 def test_receipt_tampering_is_detected(workspace: tuple[Path, IngestSettings]) -> None:
     _, settings = workspace
     first = erase(settings, identifiers=[("email", P["email"])])
     second = erase(settings, identifiers=[("phone", "555-010-2000")], mode="delete")
-    assert second["prev_hash"] == first["hash"] and len(first["signature"]) == 64
+    assert second["prev_hash"] == first["hash"] and first["signature_scheme"] == "ed25519"
+    assert len(first["signature"]) == 128
     runner = CliRunner()
     data_dir = str(settings.stores.data_path)
 
@@ -217,17 +233,14 @@ def test_receipt_tampering_is_detected(workspace: tuple[Path, IngestSettings]) -
         "first_bad": None,
         "reason": None,
         "anchored": 2,
+        "checked_with": ok["checked_with"],
     }
+    assert ok["checked_with"].startswith("receipt key ")
     database = settings.stores.data_path / "lineage.db"
     pristine = database.read_bytes()
 
     def attacked(sql: Callable[[sqlite3.Connection], Any]) -> dict[str, Any]:
-        database.write_bytes(pristine)
-        with closing(sqlite3.connect(database)) as connection, connection:
-            sql(connection)
-        code, result = verify()
-        assert code == 1 and result["valid"] is False
-        return result
+        return attack(database, pristine, verify, sql)
 
     edited = attacked(
         lambda c: c.execute(

@@ -17,7 +17,7 @@ from flows.cli import cli
 from flows.operations.erase import verify_receipts
 from flows.operations.expire import RetentionError, run_expire
 from flows.operations.ingest import run_ingest
-from flows.settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, ReceiptsSettings, StoreSettings
 from indexers.document_catalog import DocumentCatalog
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -48,7 +48,7 @@ def test_documents_past_their_retention_are_erased_with_receipts(tmp_path: Path)
     assert 0 < store.count() < before
     assert (
         DocumentCatalog(LineageStore(settings.stores.lineage)).documents_in_collection("ragmask")
-        and verify_receipts(settings.stores).valid
+        and verify_receipts(ReceiptsSettings(stores=settings.stores)).valid
     )
     # the first ingest's run record; the second finished after the cutoff
     assert done.run_rows_deleted == 1

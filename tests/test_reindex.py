@@ -19,7 +19,7 @@ from flows.operations.erase import verify_receipts
 from flows.operations.ingest import run_ingest
 from flows.operations.reindex import FullReindexRefusedError, run_reindex
 from flows.pipeline.ingest_pipeline import SettingsChangedError
-from flows.settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, ReceiptsSettings, StoreSettings
 from indexers.collection_profiles import CollectionProfiles
 from indexers.document_catalog import DocumentCatalog
 from indexers.errors import LineageError
@@ -79,7 +79,7 @@ def test_reindex_adds_replaces_and_erases_what_vanished(settings: IngestSettings
     # one gone, one new; the broken DOCX's stays
     assert len(removed) == 1 and len(after) == len(before)
     assert second.points_total == sum(after.values())
-    check = verify_receipts(settings.stores)
+    check = verify_receipts(ReceiptsSettings(stores=settings.stores))
     assert check.valid and check.receipts == 1
 
     # nothing changed since: a no-op

@@ -22,6 +22,7 @@ from flows.settings import (
     EraseSettings,
     ExpireSettings,
     IngestSettings,
+    ReceiptsSettings,
     ReindexSettings,
     ScrubSettings,
     StoreSettings,
@@ -37,11 +38,16 @@ COMMANDS: dict[str, tuple[type[BaseModel], set[str], dict[str, str]]] = {
     "expire": (ExpireSettings, set(), {}),
     "audit": (AuditSettings, {"fail_on_findings"}, {"payload_format": "--format"}),
     "scrub": (ScrubSettings, set(), {"payload_format": "--format"}),
+    "receipts verify": (ReceiptsSettings, set(), {}),
 }
 
 
 def options_of(command: str) -> dict[str, click.Option]:
-    found = cli.commands[command]
+    group, _, name = command.partition(" ")
+    found = cli.commands[group]
+    if name:
+        assert isinstance(found, click.Group)
+        found = found.commands[name]
     return {p.name: p for p in found.params if isinstance(p, click.Option) and p.name}
 
 

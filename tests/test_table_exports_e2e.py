@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from flows.operations.erase import register_request, run_erase, verify_receipts
 from flows.operations.ingest import run_ingest
 from flows.operations.reindex import run_reindex
-from flows.settings import IngestSettings, StoreSettings
+from flows.settings import IngestSettings, ReceiptsSettings, StoreSettings
 from indexers.audit import Auditor
 from indexers.payload_formats import writable_format
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -166,4 +166,4 @@ def test_a_contact_is_erased_by_email(exports: tuple[Path, IngestSettings, Any, 
     assert receipt["verified"] is True and receipt["matched"]["documents"] == 1
     after = json.dumps(points(settings))
     assert after != before and "<EMAIL_ADDRESS>" in after
-    assert verify_receipts(settings.stores).valid
+    assert verify_receipts(ReceiptsSettings(stores=settings.stores)).valid

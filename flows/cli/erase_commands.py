@@ -1,4 +1,4 @@
-"""``ragmask erase``, ``receipts verify``, ``compact`` and ``expire``: erasure with verified, signed
+"""``ragmask erase``, ``receipts verify`` and ``public-key``, ``compact`` and ``expire``: erasure with verified, signed
 receipts."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from flows.settings import (
     CompactSettings,
     EraseSettings,
     ExpireSettings,
+    ReceiptsSettings,
     StoreSettings,
 )
 from flows.settings.cli_options import settings_from, settings_options
@@ -108,21 +109,36 @@ def receipts_group() -> None:
 
 
 @receipts_group.command("verify")
-@store_options
+@settings_options(ReceiptsSettings)
 @JSON
-def receipts_verify_command(as_json: bool, **store: Any) -> None:
-    """Check every receipt's link, hash and signature, and the chain against its newest exported head
-    (RAGMASK_RECEIPT_KEY or its key file, and RAGMASK_RECEIPT_LOG); fails saying what does not check."""
+def receipts_verify_command(as_json: bool, **options: Any) -> None:
+    """Check every receipt's link, hash and signature, and the chain against its newest exported head,
+    with the receipt key (RAGMASK_RECEIPT_KEY or its key file) or, given --public-key, with no secret at
+    all; fails saying what does not check."""
     from flows.operations.erase import verify_receipts
 
     with one_line_errors():
-        check = verify_receipts(settings_from(StoreSettings, store))
+        check = verify_receipts(settings_from(ReceiptsSettings, options))
     if as_json:
         click.echo(json.dumps(check.to_dict()))
     elif check.valid:
-        click.echo(f"{check.receipts} receipts, chain valid, {check.anchored} anchored by the exported head")
+        click.echo(
+            f"{check.receipts} receipts, chain valid, {check.anchored} anchored by the exported head "
+            f"(checked with the {check.checked_with or 'receipt key'})"
+        )
     if not check.valid:
         raise CliError(f"receipt chain invalid ({check.receipts} receipts): {check.reason}")
+
+
+@receipts_group.command("public-key")
+@store_options
+def receipts_public_key_command(**store: Any) -> None:
+    """Print the receipts' Ed25519 public key (PEM): give it to an auditor, who checks the chain with
+    `receipts verify --public-key FILE` and no secret. The receipt key is created if this is its first use."""
+    from flows.operations.erase import receipt_public_key
+
+    with one_line_errors():
+        click.echo(receipt_public_key(settings_from(StoreSettings, store)), nl=False)
 
 
 @cli.command("compact")

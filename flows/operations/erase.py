@@ -7,9 +7,10 @@ Kept free of Prefect imports, like flows/operations/ingest.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from flows.settings import EraseSettings, IngestSettings, StoreSettings
+from flows.settings import EraseSettings, IngestSettings, ReceiptsSettings, StoreSettings
 from indexers import erasure_requests
 from indexers.collection_profiles import CollectionProfiles
 from indexers.embedding import collection_embedder
@@ -21,10 +22,16 @@ from indexers.qdrant_store import VectorStore
 from indexers.receipt_log import ReceiptLog
 from indexers.receipts import (
     ChainCheck,
+    ChainOf,
     HeadLog,
+    KeyHolderCheck,
+    PublicKeyCheck,
     ReceiptSigner,
+    SignatureCheck,
     default_head_log,
+    load_public_key,
     load_receipt_key,
+    public_key_pem,
     verify_chain,
 )
 from masking import KeyConfigError, MaskingKeys, load_keys
@@ -70,7 +77,14 @@ def receipt_signer(
     head_log = default_head_log()
     if head_log.resolve().is_relative_to(stores.data_path.resolve()):
         raise ErasureError(f"the receipt head log {head_log} must not live inside the data directory")
-    return ReceiptSigner(key, lineage.store_id(), lineage.url, HeadLog(head_log, key))
+    return ReceiptSigner(key, lineage.store_id(), lineage.url, HeadLog(head_log))
+
+
+def receipt_public_key(stores: StoreSettings) -> str:
+    """The receipts' Ed25519 public key as PEM, for auditors (the receipt key is created 0600 if this is
+    its first use, as the first erasure would)."""
+    stores = stores.resolved()
+    return public_key_pem(load_receipt_key(data_dir=stores.data_path, create_missing=True).public_key())
 
 
 def eraser_for(settings: ErasingSettings) -> Eraser:
@@ -142,21 +156,28 @@ def erase_documents(
     return receipts
 
 
-def verify_receipts(stores: StoreSettings) -> ChainCheck:
-    """The chain, each signature, and the newest exported head (needs the receipt key and the head log).
-    Read-only: where no lineage store exists, none is created (and no folder is changed)."""
-    stores = stores.resolved()
+def verify_receipts(settings: ReceiptsSettings) -> ChainCheck:
+    """The chain, each signature, and the newest exported head, checked with the receipt key or with only
+    the public key given. Read-only: where no lineage store exists, none is created (and no folder is
+    changed)."""
+    settings = settings.resolved()
+    stores = settings.stores
     lineage = LineageStore.existing(stores.lineage_location)
     if lineage is None:
         return ChainCheck(0, True, None, f"no lineage store at {stores.lineage_location}: no receipts yet")
     try:
         stored = ReceiptLog(lineage).receipts()
-        try:
-            signer = receipt_signer(stores, lineage)
-        except KeyConfigError:
-            if stored:
-                raise
-            return ChainCheck(0, True, None, "no receipts yet (no receipt key either)")
-        return verify_chain(stored, signer)
+        check: SignatureCheck
+        if settings.public_key:
+            check = PublicKeyCheck(load_public_key(Path(settings.public_key)))
+        else:
+            try:
+                check = KeyHolderCheck(load_receipt_key(data_dir=stores.data_path))
+            except KeyConfigError:
+                if stored:
+                    raise
+                return ChainCheck(0, True, None, "no receipts yet (no receipt key either)")
+        head_log = HeadLog(Path(settings.receipt_log) if settings.receipt_log else default_head_log())
+        return verify_chain(stored, ChainOf(lineage.store_id(), lineage.url, head_log), check)
     finally:
         lineage.close()

@@ -3,7 +3,7 @@ audit_and_scrub_settings, over operation_settings), the stores they share (store
 the command line generates from them (cli_options), and the sources a Prefect form may reach (source_roots)."""
 
 from flows.settings.audit_and_scrub_settings import AuditSettings, ScrubSettings
-from flows.settings.erasure_settings import CompactSettings, EraseSettings, ExpireSettings
+from flows.settings.erasure_settings import CompactSettings, EraseSettings, ExpireSettings, ReceiptsSettings
 from flows.settings.ingest_settings import IngestSettings, ReindexSettings
 from flows.settings.operation_settings import OperationSettings
 from flows.settings.stores import DEFAULT_COLLECTION, DEFAULT_DATA_DIR, StoreSettings
@@ -17,6 +17,7 @@ __all__ = [
     "ExpireSettings",
     "IngestSettings",
     "OperationSettings",
+    "ReceiptsSettings",
     "ReindexSettings",
     "ScrubSettings",
     "StoreSettings",

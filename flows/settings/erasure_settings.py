@@ -60,3 +60,25 @@ class ExpireSettings(EraseSettings):
         """The documents' retention and the access log's (None: kept)."""
         access_log = self.access_log_retention_days
         return timedelta(days=self.retention_days), timedelta(days=access_log) if access_log else None
+
+
+class ReceiptsSettings(OperationSettings):
+    """Checking the receipts' chain: with the receipt key, or with only its exported public key (an
+    auditor's way: no secret at all)."""
+
+    public_key: Annotated[
+        str,
+        Field(
+            title="Public key",
+            description="Check with this Ed25519 public key (PEM, from `receipts public-key`) instead of "
+            "the receipt key; receipts from before Ed25519 are covered by a later receipt's chain.",
+        ),
+    ] = ""
+    receipt_log: Annotated[
+        str,
+        Field(
+            title="Receipt head log",
+            description="The exported chain heads to check against (empty: receipt-heads.jsonl in "
+            "$XDG_STATE_HOME/ragmask, where erasures write them).",
+        ),
+    ] = ""

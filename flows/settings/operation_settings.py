@@ -26,7 +26,7 @@ from flows.settings.values import absolute_path
 
 # fields that hold a path on the worker: made absolute where they are given
 POLICY_FILE_SUFFIXES = (".yaml", ".yml", ".toml")
-PATH_FIELDS = ("key_file", "vault_key_file", "policy_file")
+PATH_FIELDS = ("key_file", "vault_key_file", "policy_file", "public_key", "receipt_log")
 
 
 def _is_policy_file(policy: str) -> bool:
