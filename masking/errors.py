@@ -1,5 +1,9 @@
-"""The root of ragmask's errors and the masking library's subtree. Messages never carry document text
-or detected values.
+"""The root of ragmask's errors and the masking library's subtree.
+
+A message is built only from safe fields: what the operator gave (parameters, the paths they typed,
+collection names), counts, types, opaque ids and ragmask's own words. It never carries document text, a
+detected value, or the name of a file found inside a tree. That is why a flow hands it to Prefect as the
+run's state message and log line, where any other exception leaves as its type only.
 
 Every error ragmask raises on purpose is a ``RagmaskError``; each layer adds its subtree:
 ``MaskingError`` here, ``StoreError``, ``LineageError``, ``ErasureError`` and ``SourceError`` in
@@ -9,7 +13,7 @@ refuses settings.
 
 
 class RagmaskError(Exception):
-    """Anything ragmask raises on purpose: one line, safe to show and to hand to Prefect."""
+    """Anything ragmask raises on purpose: one line in words, safe to show and to hand to Prefect."""
 
 
 class SettingsError(RagmaskError):

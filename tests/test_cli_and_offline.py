@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from flows.cli import cli
 from indexers.sources import doc_id_for
 from masking import MaskingKeys
 from tests.conftest import REPO
+from tests.scripts import run_python
 
 CORPUS = REPO / "examples" / "corpus"
 GOLD: dict[str, list[str]] = json.loads((REPO / "examples" / "corpus_gold.json").read_text(encoding="utf-8"))
@@ -92,14 +91,7 @@ def test_first_run_creates_a_private_key_file_with_a_warning(
     key_file = tmp_path / "keys" / "secret.key"
     (tmp_path / "a.txt").write_text("Call Jane Porter.")
     env = {**os.environ, "RAGMASK_KEY_FILE": str(key_file)}
-    done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "mask", str(tmp_path / "a.txt")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        check=False,
-    )
+    done = run_python(["-m", "flows.cli", "mask", str(tmp_path / "a.txt")], env)
     assert done.returncode == 0, done.stderr
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert "created a new masking key" in done.stderr
@@ -130,9 +122,7 @@ NO_NETWORK = textwrap.dedent(
 def test_masking_never_touches_the_network() -> None:
     """A fresh interpreter where any socket connect or DNS lookup fails: model load, tldextract's
     suffix list and detection must all work (tldextract's default would try to download)."""
-    done = subprocess.run(
-        [sys.executable, "-c", NO_NETWORK], capture_output=True, text=True, cwd=REPO, check=False
-    )
+    done = run_python(["-c", NO_NETWORK])
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "OK"
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from indexers.embedding_precision import computes_bf16, cpu_has_bf16, new_collec
 from indexers.errors import EmbedderError
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
-from tests.conftest import REPO
+from tests.scripts import run_python
 from tests.throughput_corpus import KEYS, snapshot, write_corpus
 
 
@@ -88,14 +86,7 @@ def test_a_run_that_finds_nothing_changed_imports_and_loads_no_model(tmp_path: P
     )
     # the folder belongs to one process at a time
     close_local_clients()
-    done = subprocess.run(
-        [sys.executable, "-c", NO_CHANGE_RUN, str(tmp_path / "corpus"), str(tmp_path / "data")],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        check=False,
-    )
+    done = run_python(["-c", NO_CHANGE_RUN, str(tmp_path / "corpus"), str(tmp_path / "data")], timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {"unchanged": 3, "indexed": 0, "heavy": []}
 

@@ -27,6 +27,7 @@ from indexers.run_log import RunLog
 from indexers.version_ledger import ChunkRow, PendingVersion, VersionLedger
 from masking import MaskingKeys
 from tests.conftest import REPO, TEST_SECRET
+from tests.scripts import run_python
 
 KEYS = MaskingKeys(TEST_SECRET.encode())
 
@@ -83,14 +84,7 @@ def payload_text(settings: IngestSettings) -> str:
 def test_erasure_after_a_killed_ingest_finds_the_half_written_version(tmp_path: Path) -> None:
     corpus = note_corpus(tmp_path)
     data = tmp_path / "data"
-    crashed = subprocess.run(
-        [sys.executable, "-c", CRASH_BEFORE_COMMIT, str(corpus), str(data)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-        check=False,
-    )
+    crashed = run_python(["-c", CRASH_BEFORE_COMMIT, str(corpus), str(data)])
     assert crashed.returncode == -9, crashed.stderr[-2000:]
     settings = settings_for(data)
     lineage = LineageStore(settings.stores.lineage)
@@ -179,14 +173,7 @@ run_erase(settings, register_request(settings.stores, load_keys(), documents=[sy
 def test_a_killed_document_erasure_is_finished_by_running_it_again(tmp_path: Path) -> None:
     corpus, settings = ingested(tmp_path, other=f"Nothing personal here. {S['filler']}")
     close_local_clients()
-    killed = subprocess.run(
-        [sys.executable, "-c", KILLED_DOCUMENT_ERASURE, str(corpus / "note.txt"), str(tmp_path / "data")],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-        check=False,
-    )
+    killed = run_python(["-c", KILLED_DOCUMENT_ERASURE, str(corpus / "note.txt"), str(tmp_path / "data")])
     assert killed.returncode == -9, killed.stderr[-2000:]
     lineage = LineageStore(settings.stores.lineage)
     # the work was half done, and no receipt says otherwise

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,8 @@ from flows.pipeline.dask_batches import WorkerKeyError
 from flows.settings import IngestSettings, StoreSettings
 from indexers.qdrant_store import close_local_clients
 from masking import MaskingKeys
-from tests.conftest import REPO, TEST_SECRET
+from tests.conftest import TEST_SECRET
+from tests.scripts import run_python
 from tests.test_ingest_e2e import leaked_values
 from tests.throughput_corpus import KEYS as OTHER_KEYS
 from tests.throughput_corpus import snapshot, write_corpus
@@ -123,15 +122,7 @@ def test_the_ingest_flow_prepares_batches_on_dask_through_prefect_dask(tmp_path:
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
         "RAGMASK_VAULT_KEY": "dask-test-vault-key-not-for-production",
     }
-    done = subprocess.run(
-        [sys.executable, "-c", FLOW_SCRIPT, str(tmp_path / "corpus"), str(tmp_path / "data")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=600,
-        check=False,
-    )
+    done = run_python(["-c", FLOW_SCRIPT, str(tmp_path / "corpus"), str(tmp_path / "data")], env)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["states"] == ["COMPLETED", "COMPLETED"]

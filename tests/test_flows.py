@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.scripts import run_python
 from tests.test_ingest_e2e import (
     CORPUS,
     CORPUS_DOCUMENTS,
@@ -117,14 +118,8 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     shutil.copytree(CORPUS, tmp_path / "corpus")
     named = tmp_path / "corpus" / "notes" / f"{PERSONAL_FILE_NAME}.txt"
     named.write_text("Call back about the refund before Friday.\n", encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-c", FLOW_SCRIPT, str(tmp_path / "corpus"), str(tmp_path / "data"), ERASED_EMAIL],
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        cwd=REPO,
-        timeout=600,
-        check=False,
+    done = run_python(
+        ["-c", FLOW_SCRIPT, str(tmp_path / "corpus"), str(tmp_path / "data"), ERASED_EMAIL], _env(tmp_path)
     )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -255,14 +250,7 @@ def test_cli_ingest_and_search_json(tmp_path: Path) -> None:
 
 
 def test_cli_search_without_a_collection_is_one_line(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "search", "anything", "--data-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        check=False,
-    )
+    done = run_python(["-m", "flows.cli", "search", "anything", "--data-dir", str(tmp_path)], timeout=300)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "ragmask: error: collection 'ragmask' does not exist; run ragmask ingest first"

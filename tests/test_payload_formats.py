@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from indexers.lineage import LineageStore
 from indexers.payload_formats import FORMATS, PayloadFormatError
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
-from tests.conftest import REPO
+from tests.scripts import run_python
 from tests.test_ingest_e2e import CORPUS, GOLD, GOLD_VALUES, leaked_values
 
 KEYS = MaskingKeys(b"ragmask-payload-format-test-secret")
@@ -170,14 +168,7 @@ def test_haystack_document_store_reads_an_ingested_collection(corpus: Path) -> N
     query = Embedder().embed(["card charged twice, refund to IBAN"])[0]
     # the folder belongs to one process at a time
     close_local_clients()
-    read = subprocess.run(
-        [sys.executable, "-c", HAYSTACK_READ, str(settings.stores.qdrant.path), json.dumps(query)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        check=False,
-    )
+    read = run_python(["-c", HAYSTACK_READ, str(settings.stores.qdrant.path), json.dumps(query)], timeout=300)
     assert read.returncode == 0, read.stderr[-2000:]
     documents = json.loads(read.stdout.strip().splitlines()[-1])
     assert len(documents["every"]) == result.points_total

@@ -6,8 +6,6 @@ and no raw-content hash survives into the target. Synthetic data (Faker, fixed s
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +19,8 @@ from indexers.embedding import pick_device, resolve_embedding_backend
 from indexers.embedding_precision import new_collection_precision
 from indexers.qdrant_store import VectorStore, close_local_clients
 from masking import MaskingKeys
-from tests.conftest import REPO, TEST_SECRET
+from tests.conftest import TEST_SECRET
+from tests.scripts import run_python
 from tests.scrub_sources import (
     FAKE_DIM,
     PEOPLE,
@@ -185,14 +184,7 @@ def test_haystack_collection(settings: IngestSettings) -> None:
         for p in PEOPLE
         for n, text in enumerate(chunks(p))
     ]
-    done = subprocess.run(
-        [sys.executable, "-c", HAYSTACK_WRITE, folder, json.dumps(written)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        check=False,
-    )
+    done = run_python(["-c", HAYSTACK_WRITE, folder, json.dumps(written)], timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
 
     result = run_scrub(scrub_settings(settings, "hs_src", "hs_dst"))
@@ -201,14 +193,7 @@ def test_haystack_collection(settings: IngestSettings) -> None:
     assert_scrubbed(result, text, 6)
     # the folder belongs to one process at a time
     close_local_clients()
-    read = subprocess.run(
-        [sys.executable, "-c", HAYSTACK_READ, folder],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=300,
-        check=False,
-    )
+    read = run_python(["-c", HAYSTACK_READ, folder], timeout=300)
     assert read.returncode == 0, read.stderr[-2000:]
     documents = json.loads(read.stdout.strip().splitlines()[-1])
     assert len(documents) == 6 and all("<PERSON_" in d["content"] or "<" in d["content"] for d in documents)
@@ -259,14 +244,7 @@ def test_a_scrub_killed_half_way_finishes_with_no_duplicate_and_no_gap(settings:
     raw_source(settings)
     # the folder belongs to one process at a time
     close_local_clients()
-    killed = subprocess.run(
-        [sys.executable, "-c", KILLED_SCRUB, str(settings.stores.data_path)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
-        check=False,
-    )
+    killed = run_python(["-c", KILLED_SCRUB, str(settings.stores.data_path)])
     assert killed.returncode == -9, killed.stderr[-2000:]
     # one document of three
     assert VectorStore(settings.stores.qdrant, "raw_dst").count() == 2

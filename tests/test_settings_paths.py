@@ -7,15 +7,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
 from tests.prefect_server import prefect_server
+from tests.scripts import run_python
 from tests.test_ingest_e2e import CORPUS
 
 # Runs every command in one process (the models load once), prints each --json; through Prefect, also
@@ -68,9 +66,8 @@ print(json.dumps({"outputs": outputs, "received": received}))
 def run_commands(tmp: Path, env: dict[str, str]) -> dict[str, Any]:
     corpus = tmp / "corpus"
     shutil.copytree(CORPUS, corpus)
-    done = subprocess.run(
+    done = run_python(
         [
-            sys.executable,
             "-c",
             COMMANDS_SCRIPT,
             str(corpus),
@@ -78,12 +75,8 @@ def run_commands(tmp: Path, env: dict[str, str]) -> dict[str, Any]:
             str(tmp / "keys" / "masking.key"),
             str(model_path()),
         ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
+        env,
         timeout=900,
-        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     # the two runs' own folders aside

@@ -123,8 +123,10 @@ def flow_sources(
 ) -> Iterator[list[Path]]:
     """The paths a flow reads: typed into a deployment's form, or a sealed reference the CLI registered
     (resolved here, deleted when the run ends)."""
-    if bool(paths) == bool(source_ref):
-        raise ValueError("give the paths to read, or a registered source reference, not both")
+    if not paths and not source_ref:
+        raise SettingsError("no paths to read: give at least one file or directory")
+    if paths and source_ref:
+        raise SettingsError("give the paths to read, or a registered source reference, not both")
     lineage = LineageStore(stores.lineage)
     try:
         yield SourceRefs(lineage, keys).resolve(source_ref) if source_ref else [Path(p) for p in paths]

@@ -2,7 +2,9 @@
 mapping and the summary artifact.
 
 Prefect stores a flow's exception message in its states, logs and events, so whatever fails inside
-a flow leaves it as ``OperationFailed``: the operation and the exception's type, never its message.
+a flow leaves it as ``OperationFailed``: the operation and, for ragmask's own errors, their message in
+words (built from safe fields only: masking/errors.py); any other exception leaves as its type alone.
+The same line goes to the run log, so the state, the log and the CLI say the same.
 
 Usage::
 
@@ -20,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, ParamSpec, TypeVar
 
-from prefect import Flow, flow
+from prefect import Flow, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -36,7 +38,8 @@ Result = TypeVar("Result")
 
 # The name the flows' failures carry in the Prefect UI, so no Error suffix.
 class OperationFailed(RagmaskError):  # noqa: N818
-    """A flow's operation failed. ``reason`` is the exception's type name only: Prefect stores messages."""
+    """A flow's operation failed. ``reason`` is a ragmask error's message, or another exception's type
+    name only: Prefect stores messages."""
 
     def __init__(self, operation: str, reason: str, subject: str = "") -> None:
         self.operation = operation
@@ -69,7 +72,7 @@ def operation_run(
 ) -> Iterator[None]:
     """The block of a flow that does the work: the form's settings checked (a password typed into it is
     refused, not used), the collection's write slot held when ``slot`` names one, and any exception
-    raised as ``OperationFailed`` with its type only."""
+    raised as ``OperationFailed`` with the reason in words (``failure_reason``), also logged."""
     try:
         with ExitStack() as stack:
             if settings is not None:
@@ -78,7 +81,19 @@ def operation_run(
                 stack.enter_context(collection_slot(slot))
             yield
     except Exception as error:
-        raise OperationFailed(operation, type(error).__name__, subject) from None
+        failed = OperationFailed(operation, failure_reason(error), subject)
+        get_run_logger().error("%s", failed)
+        raise failed from None
+
+
+def failure_reason(error: BaseException) -> str:
+    """What a run's failure says: a ragmask error's own message (safe fields only), else the exception's
+    type, whose message may quote what it was given."""
+    if isinstance(error, OperationFailed):
+        return error.reason
+    if isinstance(error, RagmaskError) and str(error):
+        return str(error)
+    return f"unexpected {type(error).__name__}"
 
 
 def summary_artifact(markdown: str, key: str, description: str) -> None:
