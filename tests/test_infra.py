@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from flows.cli import cli
-from flows.prefect.deployments import ServePlan, deployment_specs
+from flows.prefect.deployments import deployment_specs
 from flows.settings import (
     DEFAULT_COLLECTION,
     AuditSettings,
@@ -27,6 +27,7 @@ from flows.settings import (
     OperationSettings,
     ReindexSettings,
     ScrubSettings,
+    ServeSettings,
     StoreSettings,
 )
 from masking.errors import SettingsError
@@ -103,7 +104,8 @@ def test_prefect_yaml_declares_what_serve_serves() -> None:
     assert "pull" not in config
     declared = {d["entrypoint"]: d for d in config["deployments"]}
     specs = {
-        f"{s.flow.fn.__module__}.{s.flow.fn.__name__}": s for s in deployment_specs(ServePlan(("/sources",)))
+        f"{s.flow.fn.__module__}.{s.flow.fn.__name__}": s
+        for s in deployment_specs(ServeSettings(sources=("/sources",)))
     }
     assert set(declared) == set(specs)
     for entrypoint, spec in specs.items():
@@ -125,8 +127,12 @@ def test_prefect_yaml_declares_what_serve_serves() -> None:
 
 
 def test_serve_plans_every_operation_with_valid_defaults() -> None:
-    plan = ServePlan(
-        ("/sources",), "docs", reindex_cron="0 2 * * *", expire_cron="0 3 * * *", retention_days=30
+    plan = ServeSettings(
+        sources=("/sources",),
+        stores=StoreSettings(collection="docs"),
+        reindex_cron="0 2 * * *",
+        expire_cron="0 3 * * *",
+        retention_days=30,
     )
     specs = {s.flow.name: s for s in deployment_specs(plan)}
     assert set(specs) == {"ingest", "reindex", "expire", "audit", "compact", "erase", "scrub"}
@@ -137,9 +143,9 @@ def test_serve_plans_every_operation_with_valid_defaults() -> None:
     assert specs["reindex"].cron == "0 2 * * *" and specs["reindex"].parameters["paths"] == ["/sources"]
     assert specs["expire"].parameters["settings"]["retention_days"] == 30
     with pytest.raises(SettingsError, match="needs a retention"):
-        deployment_specs(ServePlan(("/sources",), expire_cron="0 3 * * *"))
+        deployment_specs(ServeSettings(sources=("/sources",), expire_cron="0 3 * * *"))
     with pytest.raises(SettingsError, match="needs the source directories"):
-        deployment_specs(ServePlan(reindex_cron="0 2 * * *"))
+        deployment_specs(ServeSettings(reindex_cron="0 2 * * *"))
 
 
 def test_forms_refuse_what_would_do_nothing_or_harm() -> None:

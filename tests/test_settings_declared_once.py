@@ -25,6 +25,7 @@ from flows.settings import (
     ReceiptsSettings,
     ReindexSettings,
     ScrubSettings,
+    ServeSettings,
     StoreSettings,
 )
 from flows.settings.cli_options import FOLDED, STORE_DEFAULTS, settings_from
@@ -39,6 +40,7 @@ COMMANDS: dict[str, tuple[type[BaseModel], set[str], dict[str, str]]] = {
     "audit": (AuditSettings, {"fail_on_findings"}, {"payload_format": "--format"}),
     "scrub": (ScrubSettings, set(), {"payload_format": "--format"}),
     "receipts verify": (ReceiptsSettings, set(), {}),
+    "serve": (ServeSettings, set(), {"sources": "--source", "serve_limit": "--limit"}),
 }
 
 

@@ -1,7 +1,8 @@
 """The deployments ``ragmask serve`` serves, one per operation, with their forms and schedules.
 
-Each deployment's form is its flow's settings object (flows/settings/parameters.py): typed, described, bounded,
-presets as choices. Defaults come from ``ServePlan``: the source directories, the collection, the cron
+Each deployment's form is its flow's settings object (flows/settings/): typed, described, bounded,
+presets as choices. Defaults come from ``ServeSettings`` (flows/settings/serve_settings.py): the source directories, the
+collection, the cron
 schedules (re-index, expire, audit, compact) and the retention. Once a deployment exists, its
 schedules, pause state and default parameters belong to the UI: serving again leaves them as an
 operator edited them, unless asked to reset them. infra/prefect.yaml declares the same deployments for
@@ -9,7 +10,7 @@ a process work pool (tests/test_infra.py keeps the two in step).
 
 Example::
 
-    plan = ServePlan(sources=("/sources",), collection="docs", reindex_cron="0 2 * * *")
+    plan = ServeSettings(sources=("/sources",), reindex_cron="0 2 * * *")
     prefect.serve(*build_deployments(plan, existing=deployed_names()))
 """
 
@@ -32,31 +33,10 @@ from flows.prefect.expire import expire_flow
 from flows.prefect.ingest import ingest_flow
 from flows.prefect.reindex import reindex_flow
 from flows.prefect.scrub import scrub_flow
-from flows.settings import IngestSettings, ReindexSettings, StoreSettings
-from masking.errors import SettingsError
+from flows.settings import IngestSettings, ReindexSettings, ServeSettings, StoreSettings
 
 # What an operator may change in the UI and a restarted ``serve`` must not overwrite.
 UI_OWNED = ("schedules", "paused", "parameters")
-
-
-@dataclass(frozen=True)
-class ServePlan:
-    """What ``ragmask serve`` deploys: defaults for the forms and the schedules (cron, in ``timezone``)."""
-
-    sources: tuple[str, ...] = ()
-    collection: str | None = None
-    reindex_cron: str | None = None
-    expire_cron: str | None = None
-    retention_days: float | None = None
-    audit_cron: str | None = None
-    compact_cron: str | None = None
-    timezone: str = "UTC"
-
-    def check(self) -> None:
-        if self.reindex_cron and not self.sources:
-            raise SettingsError("a re-index schedule needs the source directories (--source)")
-        if self.expire_cron and not self.retention_days:
-            raise SettingsError("an expire schedule needs a retention (--retention-days)")
 
 
 @dataclass(frozen=True)
@@ -75,10 +55,10 @@ class DeploymentSpec:
         return f"{self.flow.name}/{self.name}"
 
 
-def deployment_specs(plan: ServePlan) -> list[DeploymentSpec]:
+def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
     """Every operation's deployment; named after its flow (``ingest/ragmask`` and so on)."""
     plan.check()
-    stores = StoreSettings(collection=plan.collection or "")
+    stores = StoreSettings(collection=plan.stores.collection)
     ingest = IngestSettings(stores=stores)
     settings = {"settings": ingest.model_dump(mode="json")}
     paths = {"paths": list(plan.sources)} if plan.sources else {}
@@ -144,7 +124,7 @@ def deployment_specs(plan: ServePlan) -> list[DeploymentSpec]:
 
 
 def build_deployments(
-    plan: ServePlan, existing: Collection[str] = (), reset: bool = False
+    plan: ServeSettings, existing: Collection[str] = (), reset: bool = False
 ) -> list[RunnerDeployment]:
     """The runner deployments to serve. One already on the server (``existing``, by full name) keeps
     the schedules, pause state and defaults an operator gave it, unless ``reset``."""
@@ -168,7 +148,7 @@ def build_deployments(
     return deployments
 
 
-def deployed_names(plan: ServePlan) -> set[str]:
+def deployed_names(plan: ServeSettings) -> set[str]:
     """Which of the plan's deployments the Prefect server already has (by full name)."""
     names = set()
     with get_client(sync_client=True) as client:

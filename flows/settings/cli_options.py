@@ -45,8 +45,17 @@ def _bounds(info: FieldInfo) -> dict[str, Any]:
     return bounds
 
 
+def _optional_of(annotation: Any) -> Any:
+    """``X`` for ``X | None``, else the annotation as it is."""
+    if isinstance(annotation, types.UnionType) or get_origin(annotation) is Union:
+        members = [member for member in get_args(annotation) if member is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return annotation
+
+
 def _click_type(field: str, info: FieldInfo) -> Any:
-    annotation = info.annotation
+    annotation = _optional_of(info.annotation)
     if get_origin(annotation) is Literal:
         # --policy: a preset name, or a policy file
         return None if field == "policy" else click.Choice([str(choice) for choice in get_args(annotation)])
@@ -66,6 +75,9 @@ def field_option(field: str, info: FieldInfo, names: Mapping[str, str] = {}) -> 
     }
     if info.annotation is bool:
         kwargs |= {"is_flag": True, "default": False}
+    elif get_origin(info.annotation) is tuple:
+        # a repeatable option
+        kwargs |= {"multiple": True, "default": ()}
     elif info.is_required():
         kwargs |= {"required": True, "type": _click_type(field, info)}
     else:
