@@ -143,6 +143,11 @@ class ErasureStore:
                 return str(row.request_id)
         return None
 
+    def open_requests(self, collection: str) -> list[str]:
+        """The ids of the collection's requests not completed yet (queued, failed, or cut off while
+        running), oldest first: what a scheduled erase run carries out."""
+        return self._request_ids(collection, erasure_requests.c.status.in_(OPEN_REQUEST))
+
     def open_document_ids(self, collection: str) -> set[str]:
         """Doc ids named by document requests that never completed (their rows may be gone already)."""
         with self.lineage.transaction() as tx:
@@ -177,17 +182,21 @@ class ErasureStore:
 
     def unpurged(self, collection: str) -> list[str]:
         """Completed requests whose bytes may still be on disk (what ``compact`` purges)."""
+        return self._request_ids(
+            collection,
+            erasure_requests.c.status == COMPLETED_REQUEST,
+            erasure_requests.c.purge_level == UNREACHABLE,
+        )
+
+    def _request_ids(self, collection: str, *conditions: ColumnElement[bool]) -> list[str]:
+        """The ids of the collection's requests that meet ``conditions``, oldest first."""
         with self.lineage.transaction() as tx:
             return list(
                 tx.scalars(
                     select(erasure_requests.c.request_id)
-                    .where(
-                        erasure_requests.c.collection == collection,
-                        erasure_requests.c.status == COMPLETED_REQUEST,
-                        erasure_requests.c.purge_level == UNREACHABLE,
-                    )
-                    .order_by(erasure_requests.c.created_at)
-                )
+                    .where(erasure_requests.c.collection == collection, *conditions)
+                    .order_by(erasure_requests.c.created_at, erasure_requests.c.request_id)
+                ).all()
             )
 
     def mark_purged(self, request_ids: Sequence[str]) -> None:

@@ -1,10 +1,12 @@
 """Against a real ``prefect server start``: ``ragmask serve`` deploys every operation with a typed form,
 the scheduler turns the cron schedules into runs, a re-index triggered through the API with parameters
-runs to completion with its artifacts, a bound in the form is enforced, schedules edited in the UI
-survive a restart of ``serve``, and the Prefect database holds none of the corpus's personal data."""
+runs to completion with its artifacts, erasure requests queued from the command line are carried out by
+the erase deployment's schedule, a bound in the form is enforced, schedules edited in the UI survive a
+restart of ``serve``, and the Prefect database holds none of the corpus's personal data."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -19,7 +21,8 @@ import pytest
 
 from tests.conftest import REPO
 from tests.prefect_server import BIN, prefect_server, ragmask_serve
-from tests.test_flows import PERSONAL_FILE_NAME
+from tests.scripts import run_python
+from tests.test_flows import ERASED_EMAIL, PERSONAL_FILE_NAME
 from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD_VALUES, leaked_values, prefect_slug_words
 
 T = TypeVar("T")
@@ -117,7 +120,52 @@ def check_forms(served: dict[str, dict[str, Any]], corpus: Path) -> None:
     assert reindex["parameters"]["paths"] == [str(corpus)]
     assert reindex["parameters"]["settings"]["stores"]["collection"] == "docs"
     assert served["expire"]["parameters"]["settings"]["retention_days"] == 3650
-    assert served["erase"]["parameter_openapi_schema"]["required"] == ["request_id"]
+    # empty: every queued request
+    assert "request_id" not in served["erase"]["parameter_openapi_schema"].get("required", [])
+
+
+def queued_erasures_run_on_schedule(
+    api: httpx.Client, erase: dict[str, Any], corpus: Path, data: Path, env: dict[str, str]
+) -> None:
+    """A privacy officer's workflow: three requests queued from the command line (fingerprints only); the
+    erase deployment's scheduled run carries them out, and its artifact lists their verified receipts."""
+    request_ids = []
+    for request in (
+        ["--email", ERASED_EMAIL],
+        ["--document", str(corpus / "notes" / f"{PERSONAL_FILE_NAME}.txt")],
+        ["--document", str(corpus / "support" / "ticket_1042.md"), "--mode", "delete"],
+    ):
+        queued = run_python(
+            [
+                "-m",
+                "flows.cli",
+                "erase",
+                *request,
+                "--queue",
+                "--data-dir",
+                str(data),
+                "--collection",
+                "docs",
+            ],
+            env,
+        )
+        assert queued.returncode == 0, queued.stderr[-2000:]
+        request_ids.append(queued.stdout.strip())
+
+    def receipts_of_scheduled_runs() -> list[dict[str, Any]] | None:
+        # a minute may fall between two requests: their receipts may be in two runs' artifacts
+        rows = []
+        for run in runs_of(api, erase["id"], "COMPLETED"):
+            assert run["auto_scheduled"], "erase runs come from the schedule here"
+            found = api.post("/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run["id"]]}}})
+            for artifact in found.json():
+                if artifact["key"] == "erase-receipts":
+                    rows += [row for row in json.loads(artifact["data"]) if row["request_id"] in request_ids]
+        return rows if {row["request_id"] for row in rows} == set(request_ids) else None
+
+    rows = wait_for(receipts_of_scheduled_runs, 300, "the scheduled erase runs")
+    assert [row["verified"] for row in rows] == [True, True, True]
+    assert all(row["receipt_id"].startswith("rcpt_") for row in rows)
 
 
 @pytest.mark.slow
@@ -140,6 +188,9 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
         "30 3 * * *",
         "--retention-days",
         "3650",
+        # queued erasures carried out every minute
+        "--erase-cron",
+        "* * * * *",
     ]
     with prefect_server(tmp_path / "prefect") as env:
         api = api_client(env["PREFECT_API_URL"])
@@ -189,6 +240,7 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
             slot = wait_for(lambda: released_slot(api, "ragmask-write-docs"), 60, "the write slot")
             # held during the run (one writer per collection), released after
             assert slot["limit"] == 1 and 1 in held
+            queued_erasures_run_on_schedule(api, served["erase"], corpus, tmp_path / "data", env)
             # a form cannot reach outside serve's sources, nor choose another data directory
             for parameters, named in (
                 ({"paths": ["/etc"]}, "path '/etc' lies outside"),

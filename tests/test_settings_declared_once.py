@@ -100,6 +100,9 @@ def test_every_field_is_an_option_generated_from_its_declaration(command: str) -
         "documents",
         "mode",
         "purge",
+        # what erase does with the request: queue it, or carry out the queued ones
+        "queue",
+        "pending",
     }
 
 

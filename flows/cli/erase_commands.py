@@ -57,6 +57,18 @@ def _show_receipt(receipt: dict[str, Any], as_json: bool) -> None:
     help="Subject: rewrite the chunks with <TYPE> (redact) or delete them.",
 )
 @click.option("--purge", is_flag=True, help="Also purge the bytes (local: vacuum the files).")
+@click.option(
+    "--queue",
+    is_flag=True,
+    help="Register the request (fingerprints only) and print its id; run nothing. The erase "
+    "deployment's next run (or `ragmask erase --pending`) carries it out.",
+)
+@click.option(
+    "--pending",
+    is_flag=True,
+    help="Carry out every request of the collection not completed yet (queued, failed or cut off), "
+    "oldest first, instead of naming one.",
+)
 @settings_options(EraseSettings)
 @JSON
 def erase_command(
@@ -67,15 +79,23 @@ def erase_command(
     documents: Sequence[str],
     mode: str,
     purge: bool,
+    queue: bool,
+    pending: bool,
     as_json: bool,
     **options: Any,
 ) -> None:
-    """Erase a subject or a document from the collection and the lineage, verified, with a receipt."""
+    """Erase a subject or a document from the collection and the lineage, verified, with a receipt; or
+    queue the request for the erase deployment, or carry out every queued one."""
     from flows.operations.erase import register_request, run_erase
     from indexers.erasure import AlreadyErasedError
     from indexers.erasure_requests import parse_identifier
 
-    if not (emails or phones or names or ids or documents):
+    named = bool(emails or phones or names or ids or documents)
+    if pending:
+        if named or queue:
+            raise click.UsageError("--pending carries out the queued requests: name no subject or document")
+        return _erase_pending(settings_from(EraseSettings, options), as_json)
+    if not named:
         raise click.UsageError("name a subject (--email, --phone, --name, --id) or a --document")
     settings = settings_from(EraseSettings, options)
     with one_line_errors():
@@ -92,15 +112,58 @@ def erase_command(
             if as_json:
                 click.echo(json.dumps({"already_erased_by": done.request_id}))
             return
+        if queue:
+            collection = settings.resolved().stores.collection
+            click.echo(
+                json.dumps({"request_id": request_id, "collection": collection}) if as_json else request_id
+            )
+            click.echo(
+                f"ragmask: erasure request {request_id} queued for collection {collection!r}", err=True
+            )
+            return
         if os.environ.get("PREFECT_API_URL"):
-            from flows.prefect.erase import erase_flow
-
-            receipt = erase_flow(request_id, settings=settings.for_flow_run())
+            receipt = _through_prefect(request_id, settings)
         else:
             receipt = run_erase(settings, request_id)
     _show_receipt(receipt, as_json)
     if not receipt["verified"]:
         raise CliError(f"erasure {receipt['receipt_id']} did not verify: erased data is still reachable")
+
+
+def _through_prefect(request_id: str, settings: EraseSettings) -> dict[str, Any]:
+    """The erase flow as a real flow run, tagged as the erase deployment's runs are (an automation on
+    failed erasures sees both)."""
+    from prefect import tags
+
+    from flows.prefect.erase import erase_flow
+
+    with tags("ragmask", "erase"):
+        return dict(erase_flow(request_id, settings=settings.for_flow_run()))
+
+
+def _erase_pending(settings: EraseSettings, as_json: bool) -> None:
+    """Every open request of the collection, through Prefect where PREFECT_API_URL is set."""
+    from flows.operations.erase import run_open_erasures
+
+    with one_line_errors():
+        if os.environ.get("PREFECT_API_URL"):
+            done = _through_prefect("", settings)
+        else:
+            done = run_open_erasures(
+                settings, lambda n, total: click.echo(f"ragmask: erase: {n}/{total} requests", err=True)
+            ).to_dict()
+    if as_json:
+        click.echo(json.dumps(done))
+    else:
+        for receipt in done["receipts"]:
+            _show_receipt(receipt, False)
+        for request_id, reason in done["failed"].items():
+            click.echo(f"request {request_id} failed: {reason}")
+        click.echo(f"{done['erased']} of {done['requests']} open erasure requests carried out")
+    if done["failed"] or done["unverified"]:
+        raise CliError(
+            f"{len(done['failed'])} of {done['requests']} erasure requests failed, {done['unverified']} did not verify"
+        )
 
 
 @cli.group("receipts")

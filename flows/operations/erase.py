@@ -7,6 +7,7 @@ Kept free of Prefect imports, like flows/operations/ingest.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from indexers.receipts import (
     verify_chain,
 )
 from masking import KeyConfigError, MaskingKeys, load_keys
+from masking.errors import RagmaskError
 
 
 def register_request(
@@ -128,6 +130,49 @@ def run_erase(settings: ErasingSettings, request_id: str) -> dict[str, Any]:
         finally:
             lineage.close()
         raise
+
+
+@dataclass(frozen=True)
+class ErasedRequests:
+    """What a run over the open requests did: their receipts, and the requests that failed (by id, with
+    the reason in ragmask's words)."""
+
+    receipts: list[dict[str, Any]]
+    failed: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": len(self.receipts) + len(self.failed),
+            "erased": len(self.receipts),
+            "unverified": sum(not receipt["verified"] for receipt in self.receipts),
+            "failed": self.failed,
+            "receipts": self.receipts,
+        }
+
+
+def run_open_erasures(
+    settings: ErasingSettings, on_erased: Callable[[int, int], None] | None = None
+) -> ErasedRequests:
+    """Carry out every request of the collection that is not completed (queued with ``erase --queue``,
+    failed, or cut off), oldest first. One request's failure is recorded and the others go on."""
+    settings = settings.resolved()
+    lineage = LineageStore(settings.stores.lineage)
+    try:
+        pending = ErasureStore(lineage).open_requests(settings.stores.collection)
+    finally:
+        lineage.close()
+    receipts: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
+    for done, request_id in enumerate(pending, start=1):
+        try:
+            receipts.append(run_erase(settings, request_id))
+        except RagmaskError as error:
+            failed[request_id] = str(error)
+        except Exception as error:
+            failed[request_id] = f"unexpected {type(error).__name__}"
+        if on_erased:
+            on_erased(done, len(pending))
+    return ErasedRequests(receipts, failed)
 
 
 # documents per erasure request (one receipt each)

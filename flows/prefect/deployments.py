@@ -3,7 +3,7 @@
 Each deployment's form is its flow's settings object (flows/settings/): typed, described, bounded,
 presets as choices. Defaults come from ``ServeSettings`` (flows/settings/serve_settings.py): the source directories, the
 collection, the cron
-schedules (re-index, expire, audit, compact) and the retention. Once a deployment exists, its
+schedules (re-index, expire, audit, compact, erase) and the retention. Once a deployment exists, its
 schedules, pause state and default parameters belong to the UI: serving again leaves them as an
 operator edited them, unless asked to reset them. infra/prefect.yaml declares the same deployments for
 a process work pool (tests/test_infra.py keeps the two in step).
@@ -109,9 +109,10 @@ def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
         DeploymentSpec(
             erase_flow,
             "ragmask",
-            "Carry out an erasure request registered with `ragmask erase` "
-            "(give its er_... id); the identifiers never reach Prefect.",
+            "Carry out the erasure requests queued with `ragmask erase ... --queue`: every open one, or "
+            "the er_... id given; the identifiers never reach Prefect.",
             store_only,
+            plan.erase_cron,
         ),
         DeploymentSpec(
             scrub_flow,

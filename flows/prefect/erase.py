@@ -1,17 +1,24 @@
-"""The Prefect ``erase`` flow: carries out a registered erasure request by its opaque id.
+"""The Prefect ``erase`` flow: carries out registered erasure requests, one by its opaque id or every
+open one of the collection.
 
-The flow never takes an identifier: ``ragmask erase --email ...`` (or the API) registers the request
-first, fingerprints only, and the flow (from the CLI or the UI's form) gets the request id. The receipt
-summary artifact carries counts and the verification result, never a value.
+The flow never takes an identifier: ``ragmask erase --email ... --queue`` (or the API) registers the
+request first, fingerprints only, and the flow gets at most its id. Left empty, the form's request id
+means every request of the collection not completed yet, so a privacy officer queues requests and the
+scheduled run (``serve --erase-cron``) carries them out. The artifacts carry counts, ids and the
+verification result, never a value.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flows.operations.erase import run_erase
+from prefect import get_run_logger
+from prefect.artifacts import create_table_artifact
+
+from flows.operations.erase import ErasedRequests, run_erase, run_open_erasures
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
 from flows.settings import EraseSettings
+from indexers.errors import ErasureError
 
 
 def receipt_markdown(receipt: dict[str, Any]) -> str:
@@ -27,19 +34,64 @@ def receipt_markdown(receipt: dict[str, Any]) -> str:
     )
 
 
+def receipts_table(done: ErasedRequests) -> list[dict[str, Any]]:
+    """A row per request: its receipt and what it matched, or why it failed."""
+    rows = [
+        {
+            "request_id": receipt["request"]["request_id"],
+            "receipt_id": receipt["receipt_id"],
+            "kind": receipt["request"]["kind"],
+            "mode": receipt["request"]["mode"],
+            "documents": receipt["matched"]["documents"],
+            "points": receipt["matched"]["points"],
+            "verified": receipt["verified"],
+        }
+        for receipt in done.receipts
+    ]
+    rows += [
+        {"request_id": request_id, "receipt_id": "-", "kind": "-", "mode": "-", "documents": 0, "points": 0}
+        | {"verified": f"failed: {reason}"}
+        for request_id, reason in done.failed.items()
+    ]
+    return rows or [{"request_id": "(no open request)", "receipt_id": "-", "verified": "-"}]
+
+
 @ragmask_flow("erase")
-def erase_flow(request_id: str, settings: EraseSettings = EraseSettings()) -> dict[str, Any]:
-    """Erase what a registered request names; returns its receipt (ids, counts and hashes only).
+def erase_flow(request_id: str = "", settings: EraseSettings = EraseSettings()) -> dict[str, Any]:
+    """Carry out registered erasure requests; returns the receipt (one request) or every receipt (ids,
+    counts and hashes only).
 
     Args:
-        request_id: The id `ragmask erase` printed when it registered the request (er_...); the
-            identifiers themselves never reach Prefect.
+        request_id: The id `ragmask erase --queue` printed when it registered the request (er_...). Empty:
+            every request of the collection not completed yet, oldest first. The identifiers themselves
+            never reach Prefect.
         settings: The run's settings, the same object the CLI builds. Store fields left empty come
             from the worker's RAGMASK_* variables; secrets are never parameters. The embedding model must be the
             collection's: redacted chunks are re-embedded with it.
     """
     erase = settings.resolved()
-    with operation_run("erase", settings, slot=erase.stores.collection, subject=request_id):
-        receipt = run_erase(erase, request_id)
-    summary_artifact(receipt_markdown(receipt), "erase-receipt", "erasure receipt")
-    return receipt
+    if request_id:
+        with operation_run("erase", settings, slot=erase.stores.collection, subject=request_id):
+            receipt = run_erase(erase, request_id)
+        summary_artifact(receipt_markdown(receipt), "erase-receipt", "erasure receipt")
+        return receipt
+    logger = get_run_logger()
+    with operation_run("erase", settings, slot=erase.stores.collection, subject="of the open requests"):
+        done = run_open_erasures(
+            erase, lambda n, total: logger.info("%d of %d erasure requests done", n, total)
+        )
+        create_table_artifact(
+            receipts_table(done),
+            key="erase-receipts",
+            description=f"{len(done.receipts)} of {len(done.receipts) + len(done.failed)} open erasure requests "
+            f"carried out in collection {erase.stores.collection!r}",
+        )
+        unverified = sum(not receipt["verified"] for receipt in done.receipts)
+        if done.failed or unverified:
+            failed = "; ".join(f"{request}: {reason}" for request, reason in done.failed.items())
+            raise ErasureError(
+                f"{len(done.failed)} of {len(done.receipts) + len(done.failed)} erasure requests failed"
+                + (f" ({failed})" if failed else "")
+                + (f"; {unverified} did not verify" if unverified else "")
+            )
+    return done.to_dict()

@@ -50,6 +50,14 @@ class ServeSettings(OperationSettings):
     compact_cron: Annotated[
         str, Field(title="Compaction schedule", description=f"Compaction schedule. {CRON}")
     ] = ""
+    erase_cron: Annotated[
+        str,
+        Field(
+            title="Erasure schedule",
+            description=f"Schedule of the erase deployment, which carries out every queued request "
+            f"(`ragmask erase ... --queue`). {CRON}",
+        ),
+    ] = ""
     timezone: Annotated[str, Field(title="Time zone", description="Of the schedules.")] = "UTC"
     serve_limit: Annotated[
         int, Field(title="Runs at a time", ge=1, description="Flow runs at a time (each loads the models).")
