@@ -99,7 +99,7 @@ def main() -> None:
                 artifacts = api.post(
                     "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}
                 ).json()
-                reports = next(a for a in artifacts if a["key"] == "reindex-reports")
+                reports = next(a for a in artifacts if a["key"].startswith("reindex-reports-"))
                 screenshot(f"{ui}/artifacts/artifact/{reports['id']}", args.out / "reindex-reports.png", 1100)
 
 

@@ -81,7 +81,8 @@ with get_client(sync_client=True) as client:
     artifacts = client.read_artifacts()
     runs = client.read_flow_runs()
     logs = [log.message for log in client.read_logs()]
-print(json.dumps({"result": result, "reindex": reindex, "compact": compact, "expire": expire, "receipt": receipt, "audit": audit, "scrub": scrub, "quarantined": quarantined, "artifacts": sorted({a.key for a in artifacts if a.key}),
+summaries = {a.key: a.data for a in artifacts if a.key and "-summary-" in a.key}
+print(json.dumps({"result": result, "reindex": reindex, "compact": compact, "expire": expire, "receipt": receipt, "audit": audit, "scrub": scrub, "quarantined": quarantined, "artifacts": sorted({a.key for a in artifacts if a.key}), "summaries": summaries,
                   "states": [r.state_type.value for r in runs if r.state_type],
                   "runs": [[r.name, str(r.id), sorted(r.tags)] for r in runs],
                   "batch_logs": [m for m in logs if m.startswith("batch-") and "documents seen" in m]}))
@@ -126,23 +127,35 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     assert report["result"]["documents_indexed"] == CORPUS_DOCUMENTS + 1
     # ingest, reindex, erase, compact, audit, expire, two scrubs
     assert report["states"] == ["COMPLETED"] * 8
+    # keyed by collection: Prefect's history of a key is one collection's
     assert {
-        "ingest-summary",
-        "ingest-entities",
-        "ingest-progress",
-        "ingest-reports",
-        "reindex-summary",
-        "reindex-reports",
-        "reindex-removals",
-        "expire-receipts",
-        "compact-receipt",
-        "erase-receipt",
-        "audit-summary",
-        "audit-findings",
-        "scrub-summary",
-        "scrub-entities",
-        "scrub-quarantine",
+        "ingest-summary-ragmask",
+        "ingest-entities-ragmask",
+        "ingest-progress-ragmask",
+        "ingest-reports-ragmask",
+        "reindex-summary-ragmask",
+        "reindex-progress-ragmask",
+        "reindex-reports-ragmask",
+        "reindex-removals-ragmask",
+        "expire-summary-ragmask",
+        "expire-documents-ragmask",
+        "compact-receipt-ragmask",
+        "erase-receipt-ragmask",
+        "audit-summary-ragmask",
+        "audit-findings-ragmask",
+        "scrub-summary-notes-masked",
+        "scrub-entities-notes-masked",
+        "scrub-quarantine-tickets-masked",
     } <= set(report["artifacts"])
+    summaries = report["summaries"]
+    # the points left after the removal; the stores written, no credentials
+    reindexed = summaries["reindex-summary-ragmask"]
+    assert "1 vanished documents erased (1 receipts)" in reindexed
+    assert f"{report['reindex']['points_total']} points in the collection" in reindexed
+    assert "Stores: Qdrant local folder " in reindexed and "lineage sqlite:///" in reindexed
+    assert "would be erased. Dry run: nothing was erased" in summaries["expire-summary-ragmask"]
+    assert "indexed before 20" in summaries["expire-summary-ragmask"]
+    assert "points scanned: **clean**;" in summaries["audit-summary-ragmask"]
     quarantined = report["quarantined"]
     assert (
         quarantined["documents_quarantined"] == 1

@@ -159,7 +159,7 @@ def queued_erasures_run_on_schedule(
             assert run["auto_scheduled"], "erase runs come from the schedule here"
             found = api.post("/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run["id"]]}}})
             for artifact in found.json():
-                if artifact["key"] == "erase-receipts":
+                if artifact["key"] == "erase-receipts-docs":
                     rows += [row for row in json.loads(artifact["data"]) if row["request_id"] in request_ids]
         return rows if {row["request_id"] for row in rows} == set(request_ids) else None
 
@@ -232,10 +232,13 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
             artifacts = api.post(
                 "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}
             ).json()
-            assert {"reindex-summary", "reindex-reports", "reindex-entities", "reindex-removals"} <= {
-                a["key"] for a in artifacts
-            }
-            summary = next(a for a in artifacts if a["key"] == "reindex-summary")["data"]
+            assert {
+                "reindex-summary-docs",
+                "reindex-reports-docs",
+                "reindex-entities-docs",
+                "reindex-removals-docs",
+            } <= {a["key"] for a in artifacts}
+            summary = next(a for a in artifacts if a["key"] == "reindex-summary-docs")["data"]
             assert f"{CORPUS_DOCUMENTS + 1} indexed ({CORPUS_DOCUMENTS + 1} new" in summary
             slot = wait_for(lambda: released_slot(api, "ragmask-write-docs"), 60, "the write slot")
             # held during the run (one writer per collection), released after

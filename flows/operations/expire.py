@@ -37,6 +37,8 @@ class ExpireResult:
     run_rows_deleted: int = 0
     access_log_rows_deleted: int = 0
     previous_collections_dropped: list[str] = field(default_factory=list)
+    # the documents past the retention (erased, or in a dry run, to be erased)
+    doc_ids: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The `ragmask expire --json` object."""
@@ -66,7 +68,7 @@ def run_expire(
     try:
         lineage.check_key(keys.key_id)
         expired = DocumentCatalog(lineage).documents_indexed_before(stores.collection, cutoff)
-        result.documents_expired = len(expired)
+        result.documents_expired, result.doc_ids = len(expired), list(expired)
         if dry_run:
             return result
         result.receipts = erase_documents(settings, keys, expired, on_erased)

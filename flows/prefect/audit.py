@@ -13,6 +13,7 @@ from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from flows.operations.audit import run_audit
+from flows.prefect.artifacts import artifact_key
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
 from flows.settings import AuditSettings
 from masking.errors import RagmaskError
@@ -23,11 +24,14 @@ class SuspectedValuesError(RagmaskError):
 
 
 def audit_markdown(report: dict[str, Any]) -> str:
-    verdict = "**clean**" if not report["suspected"] else f"**{report['suspected']} suspected values**"
+    if report["suspected"]:
+        verdict = f"**{report['suspected']} suspected values** in {len(report['point_ids'])} points"
+    else:
+        verdict = "**clean**"
     return (
-        f"# ragmask audit of `{report['collection']}`\n\n{report['points_scanned']} points scanned: {verdict}"
-        f" in {len(report['point_ids'])} points; {report.get('accepted_findings', 0)} findings accepted as reviewed "
-        "false positives passed over (listed in the findings table).\n"
+        f"# ragmask audit of `{report['collection']}`\n\n{report['points_scanned']} points scanned: {verdict}; "
+        f"{report.get('accepted_findings', 0)} findings accepted as reviewed false positives passed over "
+        "(listed in the findings table).\n"
     )
 
 
@@ -50,7 +54,8 @@ def audit_flow(settings: AuditSettings = AuditSettings()) -> dict[str, Any]:
             workers=settings.workers,
             progress=lambda n: logger.info("%d points scanned", n),
         ).to_dict()
-    summary_artifact(audit_markdown(report), "audit-summary", "audit summary")
+    collection = report["collection"]
+    summary_artifact(audit_markdown(report), "audit-summary", collection, "audit summary")
     rows = [{"kind": "type", "name": k, "count": n} for k, n in report["by_type"].items()]
     rows += [{"kind": "payload path", "name": k, "count": n} for k, n in report["by_path"].items()]
     rows += [
@@ -59,7 +64,7 @@ def audit_flow(settings: AuditSettings = AuditSettings()) -> dict[str, Any]:
     ]
     create_table_artifact(
         rows or [{"kind": "-", "name": "(nothing suspected)", "count": 0}],
-        key="audit-findings",
+        key=artifact_key("audit-findings", collection),
         description="suspected values by type and by payload path",
     )
     if report["suspected"] and settings.fail_on_findings:

@@ -23,5 +23,10 @@ def compact_flow(settings: CompactSettings = CompactSettings()) -> dict[str, Any
     compact = settings.resolved()
     with operation_run("compact", settings, slot=compact.stores.collection):
         receipt = run_compact(compact)
-    summary_artifact(receipt_markdown(receipt), "compact-receipt", "compaction receipt")
+    summary_artifact(
+        receipt_markdown(receipt, compact.stores),
+        "compact-receipt",
+        compact.stores.collection,
+        "compaction receipt",
+    )
     return receipt

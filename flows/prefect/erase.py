@@ -16,12 +16,13 @@ from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from flows.operations.erase import ErasedRequests, run_erase, run_open_erasures
+from flows.prefect.artifacts import artifact_key, stores_line
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
-from flows.settings import EraseSettings
+from flows.settings import EraseSettings, StoreSettings
 from indexers.errors import ErasureError
 
 
-def receipt_markdown(receipt: dict[str, Any]) -> str:
+def receipt_markdown(receipt: dict[str, Any], stores: StoreSettings) -> str:
     matched, request = receipt["matched"], receipt["request"]
     return (
         f"# ragmask erase `{request['request_id']}`\n\n"
@@ -30,7 +31,8 @@ def receipt_markdown(receipt: dict[str, Any]) -> str:
         f"{matched['chunks']} chunks, {matched['points']} points. Verified: **{receipt['verified']}**. "
         f"Purge level: **{receipt['purge_level']}**.\n\n"
         f"Receipt chain head (also appended to the receipt head log): `{receipt['hash']}`, signed with "
-        f"receipt key `{receipt['signing_key_id']}` for lineage store `{receipt['store_id']}`.\n"
+        f"receipt key `{receipt['signing_key_id']}` for lineage store `{receipt['store_id']}`.\n\n"
+        f"{stores_line(stores)}\n"
     )
 
 
@@ -73,7 +75,12 @@ def erase_flow(request_id: str = "", settings: EraseSettings = EraseSettings()) 
     if request_id:
         with operation_run("erase", settings, slot=erase.stores.collection, subject=request_id):
             receipt = run_erase(erase, request_id)
-        summary_artifact(receipt_markdown(receipt), "erase-receipt", "erasure receipt")
+        summary_artifact(
+            receipt_markdown(receipt, erase.stores),
+            "erase-receipt",
+            erase.stores.collection,
+            "erasure receipt",
+        )
         return receipt
     logger = get_run_logger()
     with operation_run("erase", settings, slot=erase.stores.collection, subject="of the open requests"):
@@ -82,7 +89,7 @@ def erase_flow(request_id: str = "", settings: EraseSettings = EraseSettings()) 
         )
         create_table_artifact(
             receipts_table(done),
-            key="erase-receipts",
+            key=artifact_key("erase-receipts", erase.stores.collection),
             description=f"{len(done.receipts)} of {len(done.receipts) + len(done.failed)} open erasure requests "
             f"carried out in collection {erase.stores.collection!r}",
         )

@@ -4,14 +4,43 @@ the receipts that prove it. Parameters are a collection name and durations: noth
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from flows.operations.expire import run_expire
-from flows.prefect.shell import operation_run, ragmask_flow
-from flows.settings import ExpireSettings
+from flows.prefect.artifacts import artifact_key, stores_line
+from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
+from flows.settings import ExpireSettings, StoreSettings
+
+# documents listed in the artifact; the count and the receipts cover them all
+MAX_ROWS = 1000
+
+
+def cutoff_text(cutoff: str) -> str:
+    return f"{datetime.fromisoformat(cutoff):%Y-%m-%d %H:%M} UTC"
+
+
+def expire_markdown(result: dict[str, Any], stores: StoreSettings) -> str:
+    """The retention run in words: the cutoff, how many documents, what was erased or would be."""
+    before = (
+        f"indexed before {cutoff_text(result['cutoff'])} ({result['retention_days']:g} days of retention)"
+    )
+    if result["dry_run"]:
+        done = (
+            f"**{result['documents_expired']} documents** {before} would be erased. Dry run: nothing was "
+            "erased and no receipt was written."
+        )
+    else:
+        done = (
+            f"**{result['documents_expired']} documents** {before} were erased, with {len(result['receipts'])} "
+            f"signed receipts; {result['run_rows_deleted']} run records and {result['access_log_rows_deleted']} "
+            f"access-log rows aged out; replaced collections dropped: "
+            f"{', '.join(result['previous_collections_dropped']) or 'none'}."
+        )
+    return f"# ragmask expire of `{result['collection']}`\n\n{done}\n\n{stores_line(stores)}\n"
 
 
 @ragmask_flow("expire")
@@ -32,10 +61,18 @@ def expire_flow(settings: ExpireSettings) -> dict[str, Any]:
             dry_run=settings.dry_run,
             on_erased=lambda done, total: logger.info("%d of %d expired documents erased", done, total),
         )
+    summary_artifact(
+        expire_markdown(result.to_dict(), expire.stores), "expire-summary", result.collection, "retention run"
+    )
+    shown = result.doc_ids[:MAX_ROWS]
     create_table_artifact(
-        [{"receipt_id": r} for r in result.receipts] or [{"receipt_id": "(nothing expired)"}],
-        key="expire-receipts",
-        description=f"{result.documents_expired} documents past {settings.retention_days} days erased"
-        + (" (dry run: counted only)" if settings.dry_run else ""),
+        [
+            {"doc_id": doc_id, "status": "to be erased (dry run)" if result.dry_run else "erased"}
+            for doc_id in shown
+        ]
+        or [{"doc_id": "(nothing past the retention)", "status": "-"}],
+        key=artifact_key("expire-documents", result.collection),
+        description=f"the documents indexed before {cutoff_text(result.cutoff)}"
+        + (f" (the first {MAX_ROWS} of {len(result.doc_ids)})" if len(result.doc_ids) > MAX_ROWS else ""),
     )
     return result.to_dict() | {"settings": settings.effective()}

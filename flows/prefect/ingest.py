@@ -47,6 +47,7 @@ from flows.pipeline.dask_batches import (
     torch_threads_per_worker,
 )
 from flows.pipeline.ingest_pipeline import IngestCounts, IngestPipeline, SourceEntry
+from flows.prefect.artifacts import artifact_key, stores_line
 from flows.prefect.collection_slots import collection_slot
 from flows.prefect.flow_runs import prefect_link
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
@@ -106,14 +107,20 @@ def log_counts(run_logger: Any, batch_ref: str, counts: IngestCounts) -> None:
     )
 
 
-def summary_markdown(result: IngestResult, operation: str = "ingest") -> str:
+def counts_sentence(result: IngestResult) -> str:
+    """What an ingest-like run did to its documents, in one sentence."""
     c = result.counts
     return (
-        f"# ragmask {operation} `{result.run_id}`\n\n"
         f"Collection **{result.collection}**: {c.documents_seen} documents seen, {c.documents_indexed} indexed "
         f"({c.documents_added} new, {c.documents_changed} changed), {c.documents_unchanged} unchanged, "
-        f"{c.documents_quarantined} quarantined, {c.documents_failed} failed; "
-        f"{c.chunks_indexed} chunks indexed, {result.points_total} points in the collection.\n"
+        f"{c.documents_quarantined} quarantined, {c.documents_failed} failed; {c.chunks_indexed} chunks indexed."
+    )
+
+
+def summary_markdown(result: IngestResult, stores: StoreSettings) -> str:
+    return (
+        f"# ragmask ingest `{result.run_id}`\n\n{counts_sentence(result)} {result.points_total} points in the "
+        f"collection.\n\n{stores_line(stores)}\n"
     )
 
 
@@ -142,10 +149,14 @@ class BatchTasks:
     prefect-dask's runner, written by the flow run (flows/pipeline/dask_batches.py). Batch references, never file
     names, cross the task boundary."""
 
-    def __init__(self, settings: IngestSettings) -> None:
+    def __init__(self, settings: IngestSettings, operation: str = "ingest") -> None:
         self.settings = settings
         self.run_id = uuid.uuid4().hex
-        progress_id = create_progress_artifact(0.0, key="ingest-progress", description="files processed")
+        progress_id = create_progress_artifact(
+            0.0,
+            key=artifact_key(f"{operation}-progress", settings.stores.collection),
+            description="files processed",
+        )
         # the synchronous API inside a synchronous flow
         assert isinstance(progress_id, UUID)
         self.progress_id = progress_id
@@ -232,7 +243,9 @@ def check_form(parameters: IngestSettings, paths: Sequence[str]) -> None:
 
 
 @contextmanager
-def ingest_run(parameters: IngestSettings, paths: Sequence[str], source_ref: str) -> Iterator[IngestRun]:
+def ingest_run(
+    parameters: IngestSettings, paths: Sequence[str], source_ref: str, operation: str = "ingest"
+) -> Iterator[IngestRun]:
     """An ingest or reindex flow run's settings resolved from its parameters (checked by ``check_form``
     before: a password typed into the form is refused, not used), its keys, its sources and batch tasks,
     with the collection's write slot held for the whole run."""
@@ -241,13 +254,18 @@ def ingest_run(parameters: IngestSettings, paths: Sequence[str], source_ref: str
     with (
         collection_slot(settings.stores.collection),
         flow_sources(settings.stores, keys, paths, source_ref) as sources,
-        BatchTasks(settings) as tasks,
+        BatchTasks(settings, operation) as tasks,
     ):
         yield IngestRun(settings, keys, sources, tasks)
 
 
-def ingest_artifacts(result: IngestResult, stores: StoreSettings, operation: str = "ingest") -> None:
-    summary_artifact(summary_markdown(result, operation), f"{operation}-summary", f"{operation} run summary")
+def ingest_artifacts(
+    result: IngestResult, stores: StoreSettings, operation: str = "ingest", summary: str | None = None
+) -> None:
+    """The run's summary (``summary``, else the ingest's), the masking report of each version it wrote,
+    and the entities it masked by type."""
+    summary = summary or summary_markdown(result, stores)
+    summary_artifact(summary, f"{operation}-summary", result.collection, f"{operation} run summary")
     lineage = LineageStore(stores.lineage)
     try:
         versions = DocumentCatalog(lineage).version_reports(result.collection, run_id=result.run_id)
@@ -269,13 +287,13 @@ def ingest_artifacts(result: IngestResult, stores: StoreSettings, operation: str
             for v in versions
         ]
         or [{"doc_id": "(no document indexed)"}],
-        key=f"{operation}-reports",
+        key=artifact_key(f"{operation}-reports", result.collection),
         description="masking report of each document version this run wrote",
     )
     create_table_artifact(
         [{"entity_type": t, "count": n} for t, n in sorted(result.counts.entities.items())]
         or [{"entity_type": "(none)", "count": 0}],
-        key=f"{operation}-entities",
+        key=artifact_key(f"{operation}-entities", result.collection),
         description="entities masked, by type",
     )
 

@@ -7,17 +7,40 @@ or a sealed reference from the CLI, never text or secrets in parameters, failure
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from flows.operations.reindex import run_reindex
-from flows.prefect.artifacts import quarantine_artifact
-from flows.prefect.ingest import check_form, ingest_artifacts, ingest_run
+from flows.operations.reindex import ReindexResult, run_reindex
+from flows.prefect.artifacts import artifact_key, quarantine_artifact, stores_line
+from flows.prefect.ingest import check_form, counts_sentence, ingest_artifacts, ingest_run
 from flows.prefect.shell import operation_run, ragmask_flow
-from flows.settings import ReindexSettings
+from flows.settings import ReindexSettings, StoreSettings
+
+
+def reindex_markdown(result: ReindexResult, stores: StoreSettings, keep_previous_hours: float) -> str:
+    """The re-index's summary: what it did to the documents, what vanished, the points left after the
+    removals, and for a full one what was audited, swapped and kept."""
+    lines = [
+        f"# ragmask reindex `{result.ingest.run_id}`{' (full)' if result.full else ''}",
+        "",
+        f"{counts_sentence(result.ingest)} {result.documents_removed} vanished documents erased "
+        f"({len(result.receipts)} receipts). {result.points_total} points in the collection.",
+    ]
+    if result.full:
+        kept_until = datetime.now(UTC) + timedelta(hours=keep_previous_hours)
+        lines += [
+            "",
+            f"Full re-index: the new collection audited clean (with {len(result.quarantined)} documents "
+            f"quarantined) and was swapped in as `{result.swapped_in}`.",
+            f"The previous copy `{result.previous_kept}` is kept for a rollback until "
+            f"{kept_until:%Y-%m-%d %H:%M} UTC ({keep_previous_hours:g} hours)."
+            if result.previous_kept
+            else "There was no previous copy to keep.",
+        ]
+    return "\n".join([*lines, "", stores_line(stores), ""])
 
 
 @ragmask_flow("reindex", batch_tasks=True)
@@ -40,7 +63,7 @@ def reindex_flow(
     logger = get_run_logger()
     check_form(settings, paths)
     with operation_run("reindex"):
-        with ingest_run(settings, paths, source_ref) as run:
+        with ingest_run(settings, paths, source_ref, "reindex") as run:
             result = run_reindex(
                 run.sources,
                 run.settings,
@@ -49,12 +72,14 @@ def reindex_flow(
                 keep_previous=timedelta(hours=settings.keep_previous_hours),
                 on_removed=lambda done, total: logger.info("%d of %d vanished documents erased", done, total),
             )
-        ingest_artifacts(result.ingest, run.settings.stores, "reindex")
+        collection = result.ingest.collection
+        summary = reindex_markdown(result, run.settings.stores, settings.keep_previous_hours)
+        ingest_artifacts(result.ingest, run.settings.stores, "reindex", summary)
         create_table_artifact(
             [{"receipt_id": r} for r in result.receipts] or [{"receipt_id": "(nothing vanished)"}],
-            key="reindex-removals",
+            key=artifact_key("reindex-removals", collection),
             description=f"{result.documents_removed} vanished documents erased",
         )
         if result.quarantined:
-            quarantine_artifact(result.quarantined, "reindex-quarantine")
+            quarantine_artifact(result.quarantined, artifact_key("reindex-quarantine", collection))
     return result.to_dict() | {"settings": settings.effective()}

@@ -14,12 +14,12 @@ from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from flows.operations.scrub import run_scrub
-from flows.prefect.artifacts import quarantine_artifact
+from flows.prefect.artifacts import artifact_key, quarantine_artifact, stores_line
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
-from flows.settings import ScrubSettings
+from flows.settings import ScrubSettings, StoreSettings
 
 
-def scrub_markdown(result: dict[str, Any]) -> str:
+def scrub_markdown(result: dict[str, Any], stores: StoreSettings) -> str:
     audit = result.get("audit") or {}
     return (
         f"# ragmask scrub `{result['run_id']}`\n\n`{result['source']}` -> `{result['target']}` "
@@ -34,6 +34,7 @@ def scrub_markdown(result: dict[str, Any]) -> str:
             if result["sparse_vectors_dropped"]
             else ""
         )
+        + f"\n{stores_line(stores)}\n"
     )
 
 
@@ -53,13 +54,14 @@ def scrub_flow(settings: ScrubSettings) -> dict[str, Any]:
             lambda done, total: logger.info("%d of %d documents scrubbed", done, total),
         )
     result.pop("samples", None)
-    summary_artifact(scrub_markdown(result), "scrub-summary", "scrub summary")
+    target = settings.target_collection
+    summary_artifact(scrub_markdown(result, settings.stores), "scrub-summary", target, "scrub summary")
     create_table_artifact(
         [{"entity_type": t, "count": n} for t, n in result["entities"].items()]
         or [{"entity_type": "(none)", "count": 0}],
-        key="scrub-entities",
+        key=artifact_key("scrub-entities", target),
         description="entities masked, by type",
     )
     if result.get("quarantined"):
-        quarantine_artifact(result["quarantined"], "scrub-quarantine")
+        quarantine_artifact(result["quarantined"], artifact_key("scrub-quarantine", target))
     return result | {"settings": settings.effective()}

@@ -12,7 +12,7 @@ Usage::
     def erase_flow(request_id: str, settings: EraseSettings = EraseSettings()) -> dict[str, Any]:
         with operation_run("erase", settings, slot=collection, subject=request_id):
             receipt = run_erase(...)
-        summary_artifact(receipt_markdown(receipt), "erase-receipt", "erasure receipt")
+        summary_artifact(receipt_markdown(receipt, stores), "erase-receipt", collection, "erasure receipt")
         return receipt
 """
 
@@ -26,6 +26,7 @@ from prefect import Flow, flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.prefect.artifacts import artifact_key
 from flows.prefect.collection_slots import collection_slot
 from flows.prefect.flow_runs import run_name
 from flows.runtime.process import harden_process
@@ -96,6 +97,7 @@ def failure_reason(error: BaseException) -> str:
     return f"unexpected {type(error).__name__}"
 
 
-def summary_artifact(markdown: str, key: str, description: str) -> None:
-    """The run's summary, in words and counts: never a value, a path or a document's text."""
-    create_markdown_artifact(markdown, key=key, description=description)
+def summary_artifact(markdown: str, kind: str, collection: str, description: str) -> None:
+    """The run's summary, in words and counts: never a value, a path or a document's text. Its key names
+    the collection (``ingest-summary-hr``), so Prefect's history of a key is one collection's."""
+    create_markdown_artifact(markdown, key=artifact_key(kind, collection), description=description)
