@@ -85,7 +85,8 @@ summaries = {a.key: a.data for a in artifacts if a.key and "-summary-" in a.key}
 print(json.dumps({"result": result, "reindex": reindex, "compact": compact, "expire": expire, "receipt": receipt, "audit": audit, "scrub": scrub, "quarantined": quarantined, "artifacts": sorted({a.key for a in artifacts if a.key}), "summaries": summaries,
                   "states": [r.state_type.value for r in runs if r.state_type],
                   "runs": [[r.name, str(r.id), sorted(r.tags)] for r in runs],
-                  "batch_logs": [m for m in logs if m.startswith("batch-") and "documents seen" in m]}))
+                  "batch_logs": [m for m in logs if m.startswith("batch-") and "documents seen" in m],
+                  "quarantine_logs": [m for m in logs if "documents quarantined" in m]}))
 """
 
 
@@ -167,6 +168,10 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
         "EMAIL_ADDRESS"
     ]
     assert report["expire"]["documents_expired"] == 0 and report["expire"]["dry_run"] is True
+    # ragmask's own warning, in the run log in the UI
+    assert report["quarantine_logs"] == [
+        "1 documents quarantined: left out of 'tickets_masked' and listed by doc id (the rest went live)"
+    ]
     runs = {name: (run_id, tags) for name, run_id, tags in report["runs"]}
     assert {
         "ingest ragmask",

@@ -139,7 +139,9 @@ def test_a_failed_run_says_what_was_wrong_and_nothing_personal(tmp_path: Path) -
     )
     with prefect_server(tmp_path / "prefect") as env:
         done = run_python(
-            ["-c", FAILING_FLOWS, str(tmp_path / "data"), str(corpus), f"{PERSONAL_FILE_NAME}.txt"], env
+            ["-c", FAILING_FLOWS, str(tmp_path / "data"), str(corpus), f"{PERSONAL_FILE_NAME}.txt"],
+            # a machine with no receipt key yet
+            env | {"XDG_CONFIG_HOME": str(tmp_path / "config")},
         )
         assert done.returncode == 0, done.stderr[-3000:]
         outcome = json.loads(done.stdout.strip().splitlines()[-1])
@@ -158,4 +160,10 @@ def test_a_failed_run_says_what_was_wrong_and_nothing_personal(tmp_path: Path) -
             assert words in run["state"]["message"], (case, run["state"]["message"])
             assert run["name"].startswith(flow_name) and words in str(outcome["raised"][case]), case
             assert any(words in line for line in run_log(api, run["id"])), case
+        # ragmask's own warning reached the run log: the first erasure created the receipt key
+        completed = api.post(
+            "/flow_runs/filter", json={"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}}
+        )
+        erase_run = next(run for run in completed.json() if run["name"].startswith("erase"))
+        assert any("created a new receipt key" in line for line in run_log(api, erase_run["id"]))
     assert leaked_values(tmp_path / "prefect", [*GOLD_VALUES, PERSONAL_FILE_NAME], prefect_slug_words()) == []

@@ -239,6 +239,11 @@ def _swap_in(
         result.documents_forgotten += 1
     quarantine.record(lineage, collection, result.ingest.run_id)
     result.quarantined = [d.to_dict() for d in quarantine.documents]
+    if result.quarantined:
+        logger.warning(
+            "%d documents quarantined: left out of the new collection and listed by doc id",
+            len(result.quarantined),
+        )
     counts = result.ingest.counts
     counts.documents_quarantined += len(quarantine.documents)
     counts.documents_indexed -= len(quarantine.documents)

@@ -5,6 +5,7 @@ source. The source stays untouched by default.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from contextlib import closing
 from typing import Any
@@ -35,6 +36,8 @@ from indexers.run_log import RunLog
 from indexers.scrub import Progress, Scrubber, ScrubCounts
 from masking import MaskingKeys, load_keys, load_policy
 from masking.detector_config import DetectorConfig
+
+logger = logging.getLogger(__name__)
 
 
 def run_scrub(
@@ -115,9 +118,22 @@ def run_scrub(
         )
     if scrub.dry_run:
         return result
-    return result | _go_live(
+    outcome = result | _go_live(
         settings, scrub, scrubber, None if name == "raw" else fmt, lineage, run_id, counts
     )
+    if outcome["sparse_vectors_dropped"]:
+        logger.warning(
+            "sparse vectors not copied (bags of the raw words; the app's encoder refills them): %s",
+            ", ".join(outcome["sparse_vectors_dropped"]),
+        )
+    if outcome["documents_quarantined"]:
+        logger.warning(
+            "%d documents quarantined: left out of %r and listed by doc id (%s)",
+            outcome["documents_quarantined"],
+            scrub.target_collection,
+            "the rest went live" if outcome["live"] else "over --max-quarantined: nothing went live",
+        )
+    return outcome
 
 
 def _go_live(

@@ -18,6 +18,7 @@ Usage::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any, ParamSpec, TypeVar
@@ -35,6 +36,8 @@ from masking.errors import RagmaskError
 
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
+# the loggers of ragmask's own packages
+RAGMASK_LOGGERS = ("flows", "indexers", "masking")
 
 
 # The name the flows' failures carry in the Prefect UI, so no Error suffix.
@@ -73,9 +76,11 @@ def operation_run(
 ) -> Iterator[None]:
     """The block of a flow that does the work: the form's settings checked (a password typed into it is
     refused, not used), the collection's write slot held when ``slot`` names one, and any exception
-    raised as ``OperationFailed`` with the reason in words (``failure_reason``), also logged."""
+    raised as ``OperationFailed`` with the reason in words (``failure_reason``), also logged. ragmask's
+    own warnings meanwhile (a key created, a worker lost, documents quarantined) go to the run log too."""
     try:
         with ExitStack() as stack:
+            stack.enter_context(warnings_in_run_log())
             if settings is not None:
                 settings.for_flow_run()
             if slot is not None:
@@ -85,6 +90,34 @@ def operation_run(
         failed = OperationFailed(operation, failure_reason(error), subject)
         get_run_logger().error("%s", failed)
         raise failed from None
+
+
+class RunLogForwarder(logging.Handler):
+    """Hands a record of ragmask's own loggers to the flow run's logger, which Prefect sends to its API.
+    The records have passed the log guard (flows/runtime/logging_setup.py) already: ids, counts, types
+    and the operator's own settings, never content."""
+
+    def __init__(self, run_logger: logging.Logger | logging.LoggerAdapter[logging.Logger]) -> None:
+        super().__init__(logging.WARNING)
+        self.run_logger = run_logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.run_logger.log(record.levelno, "%s", record.getMessage())
+
+
+@contextmanager
+def warnings_in_run_log() -> Iterator[None]:
+    """For the block: warnings of ragmask's own loggers also in the run's log in the Prefect UI, where
+    otherwise only the worker's stderr would show them."""
+    forwarder = RunLogForwarder(get_run_logger())
+    loggers = [logging.getLogger(name) for name in RAGMASK_LOGGERS]
+    for logger in loggers:
+        logger.addHandler(forwarder)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeHandler(forwarder)
 
 
 def failure_reason(error: BaseException) -> str:
