@@ -87,7 +87,7 @@ def scrub_settings(
         source_collection=source,
         target_collection=target,
         payload_format=payload_format,
-        stores=settings.stores,
+        stores=settings.stores.model_copy(update={"collection": ""}),
         **settings.model_dump(include=set(MASKING_FIELDS)),
         **fields,
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.prefect.flow_runs import slug_words
 from tests.conftest import REPO
 from tests.scripts import run_python
 from tests.test_ingest_e2e import (
@@ -26,7 +27,6 @@ from tests.test_ingest_e2e import (
     GOLD,
     GOLD_VALUES,
     leaked_values,
-    prefect_slug_words,
 )
 
 FLOW_SCRIPT = """
@@ -207,7 +207,7 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
         # one erased
         assert lineage.execute("SELECT count(*) FROM vault_keys").fetchone()[0] == CORPUS_DOCUMENTS
     secrets = [*GOLD_VALUES, PERSONAL_FILE_NAME, AUTH_STRING, base64.b64encode(AUTH_STRING.encode()).decode()]
-    assert leaked_values(tmp_path / "prefect_home", secrets, prefect_slug_words()) == []
+    assert leaked_values(tmp_path / "prefect_home", secrets, slug_words()) == []
     # the vault holds the values sealed only
     leaks = leaked_values(tmp_path / "data", secrets)
     # the quarantined ticket's points stay in their source, the only copy; nothing else holds a value

@@ -149,6 +149,11 @@ def test_serve_plans_every_operation_with_valid_defaults() -> None:
 
 
 def test_forms_refuse_what_would_do_nothing_or_harm() -> None:
+    # scrub's collection is its target: a second name for it would be ignored
+    with pytest.raises(ValidationError, match="a scrub writes to its target collection"):
+        ScrubSettings(
+            source_collection="raw", target_collection="masked", stores=StoreSettings(collection="docs")
+        )
     with pytest.raises(ValidationError):
         IngestSettings(batch_documents=0)
     with pytest.raises(ValidationError):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +35,6 @@ PAYLOAD_KEYS = {
     "masked",
     "pipeline_version",
 }
-
-
-def prefect_slug_words() -> frozenset[str]:
-    """The words Prefect draws its generated run names from ('coral-lemur'), via coolname."""
-    words = resources.files("coolname") / "data"
-    return frozenset(
-        line.strip()
-        for entry in words.iterdir()
-        if entry.name.endswith(".txt")
-        for line in entry.read_text(encoding="utf-8").splitlines()
-    )
 
 
 def leaked_values(

@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from flows.prefect.flow_runs import slug_words
 from tests.prefect_server import prefect_server
 from tests.scripts import run_python
 from tests.test_flows import PERSONAL_FILE_NAME
-from tests.test_ingest_e2e import CORPUS, GOLD_VALUES, leaked_values, prefect_slug_words
+from tests.test_ingest_e2e import CORPUS, GOLD_VALUES, leaked_values
 
 # Each case calls the flow a deployment runs, in a process pointed at the server; prints what each raised.
 FAILING_FLOWS = """
@@ -43,7 +44,9 @@ cases = {
         paths=[str(corpus)], settings=IngestSettings(stores=stores, policy=str(corpus / "missing.yaml"))
     ),
     "missing collection": lambda: scrub_flow(
-        settings=ScrubSettings(source_collection="no_such_source", target_collection="masked", stores=stores)
+        settings=ScrubSettings(
+            source_collection="no_such_source", target_collection="masked", stores=StoreSettings(data_dir=data)
+        )
     ),
     "unknown erase request": lambda: erase_flow("er_000000000000000000000000", settings=EraseSettings(stores=stores)),
     "completed erase request": lambda: erase_flow(request_id, settings=EraseSettings(stores=stores)),
@@ -166,4 +169,4 @@ def test_a_failed_run_says_what_was_wrong_and_nothing_personal(tmp_path: Path) -
         )
         erase_run = next(run for run in completed.json() if run["name"].startswith("erase"))
         assert any("created a new receipt key" in line for line in run_log(api, erase_run["id"]))
-    assert leaked_values(tmp_path / "prefect", [*GOLD_VALUES, PERSONAL_FILE_NAME], prefect_slug_words()) == []
+    assert leaked_values(tmp_path / "prefect", [*GOLD_VALUES, PERSONAL_FILE_NAME], slug_words()) == []

@@ -19,11 +19,12 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from flows.prefect.flow_runs import slug_words
 from tests.conftest import REPO
 from tests.prefect_server import BIN, prefect_server, ragmask_serve
 from tests.scripts import run_python
 from tests.test_flows import ERASED_EMAIL, PERSONAL_FILE_NAME
-from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD_VALUES, leaked_values, prefect_slug_words
+from tests.test_ingest_e2e import CORPUS, CORPUS_DOCUMENTS, GOLD_VALUES, leaked_values
 
 T = TypeVar("T")
 OPERATIONS = {"ingest", "reindex", "expire", "audit", "compact", "erase", "scrub"}
@@ -59,9 +60,12 @@ def api_client(url: str) -> httpx.Client:
     return httpx.Client(base_url=url, timeout=30, transport=RetryingTransport())
 
 
-def create_run(api: httpx.Client, deployment_id: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """A flow run of the deployment, created through the API."""
-    response = api.post(f"/deployments/{deployment_id}/create_flow_run", json={"parameters": parameters})
+def create_run(
+    api: httpx.Client, deployment_id: str, parameters: dict[str, Any], name: str | None = None
+) -> dict[str, Any]:
+    """A flow run of the deployment, created through the API (named, as the form's run name does)."""
+    body: dict[str, Any] = {"parameters": parameters} | ({"name": name} if name else {})
+    response = api.post(f"/deployments/{deployment_id}/create_flow_run", json=body)
     assert response.status_code == 201, f"{response.status_code}: {response.text}"
     run: dict[str, Any] = response.json()
     return run
@@ -252,11 +256,13 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
                     "data_dir .* cannot be set from a form",
                 ),
             ):
-                refused_run = create_run(api, reindex["id"], parameters)
+                refused_run = create_run(api, reindex["id"], parameters, name=f"probe {named[:8]}")
                 failed = wait_for(partial(finished_run, api, refused_run["id"]), 240, "a refused run")
                 assert failed["state_type"] == "FAILED" and re.search(named, failed["state"]["message"]), (
                     failed["state"]
                 )
+                # the name typed for the run is kept
+                assert failed["name"] == f"probe {named[:8]}"
             # refused before anything was written
             assert not (tmp_path / "lineage.db").exists()
             # an operator moves the schedule in the UI
@@ -282,7 +288,7 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
             wait_for(lambda: reset_to(api, reindex["id"], "0 2 * * *"), 120, "the reset schedule")
     # nothing personal in Prefect's database, logs or home: parameters are paths and settings
     secrets = [*GOLD_VALUES, PERSONAL_FILE_NAME]
-    assert leaked_values(tmp_path / "prefect", secrets, prefect_slug_words()) == []
+    assert leaked_values(tmp_path / "prefect", secrets, slug_words()) == []
 
 
 @pytest.mark.slow

@@ -38,7 +38,8 @@ COMMANDS: dict[str, tuple[type[BaseModel], set[str], dict[str, str]]] = {
     "compact": (CompactSettings, set(), {}),
     "expire": (ExpireSettings, set(), {}),
     "audit": (AuditSettings, {"fail_on_findings"}, {"payload_format": "--format"}),
-    "scrub": (ScrubSettings, set(), {"payload_format": "--format"}),
+    # the target is scrub's collection
+    "scrub": (ScrubSettings, {"collection"}, {"payload_format": "--format"}),
     "receipts verify": (ReceiptsSettings, set(), {}),
     "serve": (ServeSettings, set(), {"sources": "--source", "serve_limit": "--limit"}),
 }
@@ -57,7 +58,9 @@ def fields_of(model: type[BaseModel], skipped: set[str]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         if name == "stores":
-            fields |= dict(StoreSettings.model_fields)
+            fields |= {
+                store: info for store, info in StoreSettings.model_fields.items() if store not in skipped
+            }
         elif name not in skipped and name not in FOLDED:
             fields[name] = info
     return fields

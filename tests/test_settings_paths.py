@@ -39,7 +39,7 @@ for name, args in [
     ("reindex", ["reindex", corpus, *stores, *masking, "--batch-documents", "5", "--payload-format", "llamaindex"]),
     ("audit", ["audit", *stores, "--policy", "strict", "--format", "llamaindex"]),
     ("scrub", ["scrub", "--source-collection", "raw_notes", "--target-collection", "notes_masked", "--format", "raw",
-               "--doc-key", "ticket", *stores, *masking]),
+               "--doc-key", "ticket", *[a for a in stores if a not in ("--collection", "docs")], *masking]),
     ("expire", ["expire", *stores, "--key-file", key_file, "--retention-days", "3650", "--dry-run"]),
     ("erase", ["erase", "--document", os.path.join(corpus, "notes", "no_pii.txt"), *stores, "--key-file", key_file]),
     ("compact", ["compact", *stores]),

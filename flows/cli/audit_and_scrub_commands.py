@@ -110,7 +110,7 @@ def audit_accept_command(fingerprints: Sequence[str], reason: str, as_json: bool
 
 
 @cli.command("scrub")
-@settings_options(ScrubSettings, names=FORMAT)
+@settings_options(ScrubSettings, skip=("collection",), names=FORMAT)
 @JSON
 def scrub_command(as_json: bool, **options: Any) -> None:
     """Mask and re-embed an existing collection (LangChain, LlamaIndex, Haystack or raw payloads) into a new one."""
@@ -119,8 +119,8 @@ def scrub_command(as_json: bool, **options: Any) -> None:
     def progress(done: int, total: int) -> None:
         click.echo(f"ragmask: scrub: {done}/{total} documents", err=True)
 
-    # the stores' collection is the target's
-    settings = settings_from(ScrubSettings, options | {"collection": ""}, FORMAT)
+    # the stores' collection is the target's: scrub has no --collection
+    settings = settings_from(ScrubSettings, options, FORMAT)
     with one_line_errors():
         if os.environ.get("PREFECT_API_URL"):
             from flows.prefect.scrub import scrub_flow

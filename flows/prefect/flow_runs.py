@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import cache
+from importlib import resources
 
 from prefect.runtime import flow_run
 from pydantic import BaseModel
@@ -17,11 +19,34 @@ from pydantic import BaseModel
 from flows.settings import DEFAULT_COLLECTION
 
 
+@cache
+def slug_words() -> frozenset[str]:
+    """The words Prefect draws its generated run names from ('coral-lemur'), from coolname's lists."""
+    folder = resources.files("coolname") / "data"
+    return frozenset(
+        line.strip()
+        for entry in folder.iterdir()
+        if entry.name.endswith(".txt")
+        for line in entry.read_text(encoding="utf-8").splitlines()
+    )
+
+
+def generated_name(name: str) -> bool:
+    """Whether a run's name is one Prefect made up (two or more coolname words joined by dashes), not one
+    an operator typed into the form."""
+    parts = name.split("-")
+    return len(parts) >= 2 and all(part in slug_words() for part in parts)
+
+
 def run_name(operation: str) -> Callable[[], str]:
-    """A ``flow_run_name`` for ``@flow``: the operation and the collection its ``settings`` parameter
-    names (scrub: the target), else the worker's RAGMASK_COLLECTION."""
+    """A ``flow_run_name`` for ``@flow``: the name an operator typed for the run, else the operation and
+    the collection its ``settings`` parameter names (scrub: the target), else the worker's
+    RAGMASK_COLLECTION."""
 
     def name() -> str:
+        typed = flow_run.name
+        if typed and not generated_name(typed):
+            return str(typed)
         settings = (flow_run.parameters or {}).get("settings")
         if isinstance(settings, BaseModel):
             settings = settings.model_dump()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from flows.settings.fields import (
     EmbeddingModel,
@@ -103,6 +103,16 @@ class ScrubSettings(OperationSettings):
     key_file: KeyFile = ""
     workers: MaskingProcesses = 0
     max_quarantined: MaxQuarantined = DEFAULT_MAX_QUARANTINED
+
+    @model_validator(mode="after")
+    def _target_is_the_collection(self) -> ScrubSettings:
+        """The stores' collection would be a second, ignored name for the target: refused."""
+        if self.stores.collection and self.stores.collection != self.target_collection:
+            raise ValueError(
+                "a scrub writes to its target collection: leave the stores' collection empty "
+                f"(it was {self.stores.collection!r}, the target is {self.target_collection!r})"
+            )
+        return self
 
     def masking(self) -> IngestSettings:
         """How the target is masked and embedded, and where it is written (its lineage records it)."""

@@ -96,7 +96,9 @@ def _fields(model: type[BaseModel], skip: Sequence[str]) -> Iterator[tuple[str, 
             continue
         if _is_model(info.annotation, StoreSettings):
             # the stores' fields are options of their own, as on every command that touches the stores
-            yield from ((name, store) for name, store in StoreSettings.model_fields.items())
+            yield from (
+                (name, store) for name, store in StoreSettings.model_fields.items() if name not in skip
+            )
         else:
             yield field, info
 
