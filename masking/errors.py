@@ -16,14 +16,6 @@ class RagmaskError(Exception):
     """Anything ragmask raises on purpose: one line in words, safe to show and to hand to Prefect."""
 
 
-def reason_in_words(error: BaseException) -> str:
-    """What may be said of a failure: a ragmask error's own message (safe fields only), else the
-    exception's type, whose message may quote what it was given."""
-    if isinstance(error, RagmaskError) and str(error):
-        return str(error)
-    return f"unexpected {type(error).__name__}"
-
-
 class SettingsError(RagmaskError):
     """A setting that cannot be used as given; one line, no secret in it."""
 

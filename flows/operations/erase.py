@@ -36,7 +36,7 @@ from indexers.receipts import (
     verify_chain,
 )
 from masking import KeyConfigError, MaskingKeys, load_keys
-from masking.errors import reason_in_words
+from masking.errors import RagmaskError
 
 
 def register_request(
@@ -140,31 +140,11 @@ class ErasedRequests:
     receipts: list[dict[str, Any]]
     failed: dict[str, str]
 
-    @property
-    def requests(self) -> int:
-        return len(self.receipts) + len(self.failed)
-
-    @property
-    def unverified(self) -> int:
-        return sum(not receipt["verified"] for receipt in self.receipts)
-
-    def problem(self) -> str | None:
-        """What went wrong, in one line with each failed request's reason; None when every request was
-        carried out and verified."""
-        if not self.failed and not self.unverified:
-            return None
-        reasons = "; ".join(f"{request}: {reason}" for request, reason in self.failed.items())
-        return (
-            f"{len(self.failed)} of {self.requests} erasure requests failed"
-            + (f" ({reasons})" if reasons else "")
-            + (f"; {self.unverified} did not verify" if self.unverified else "")
-        )
-
     def to_dict(self) -> dict[str, Any]:
         return {
-            "requests": self.requests,
+            "requests": len(self.receipts) + len(self.failed),
             "erased": len(self.receipts),
-            "unverified": self.unverified,
+            "unverified": sum(not receipt["verified"] for receipt in self.receipts),
             "failed": self.failed,
             "receipts": self.receipts,
         }
@@ -186,8 +166,10 @@ def run_open_erasures(
     for done, request_id in enumerate(pending, start=1):
         try:
             receipts.append(run_erase(settings, request_id))
+        except RagmaskError as error:
+            failed[request_id] = str(error)
         except Exception as error:
-            failed[request_id] = reason_in_words(error)
+            failed[request_id] = f"unexpected {type(error).__name__}"
         if on_erased:
             on_erased(done, len(pending))
     return ErasedRequests(receipts, failed)

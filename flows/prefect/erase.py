@@ -90,10 +90,15 @@ def erase_flow(request_id: str = "", settings: EraseSettings = EraseSettings()) 
         create_table_artifact(
             receipts_table(done),
             key=artifact_key("erase-receipts", erase.stores.collection),
-            description=f"{len(done.receipts)} of {done.requests} open erasure requests "
+            description=f"{len(done.receipts)} of {len(done.receipts) + len(done.failed)} open erasure requests "
             f"carried out in collection {erase.stores.collection!r}",
         )
-        problem = done.problem()
-        if problem:
-            raise ErasureError(problem)
+        unverified = sum(not receipt["verified"] for receipt in done.receipts)
+        if done.failed or unverified:
+            failed = "; ".join(f"{request}: {reason}" for request, reason in done.failed.items())
+            raise ErasureError(
+                f"{len(done.failed)} of {len(done.receipts) + len(done.failed)} erasure requests failed"
+                + (f" ({failed})" if failed else "")
+                + (f"; {unverified} did not verify" if unverified else "")
+            )
     return done.to_dict()

@@ -30,13 +30,14 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.prefect.artifacts import artifact_key
 from flows.prefect.collection_slots import collection_slot
 from flows.prefect.flow_runs import run_name
-from flows.runtime.logging_setup import OWN_LOGGERS
 from flows.runtime.process import harden_process
 from flows.settings import OperationSettings
-from masking.errors import RagmaskError, reason_in_words
+from masking.errors import RagmaskError
 
 Params = ParamSpec("Params")
 Result = TypeVar("Result")
+# the loggers of ragmask's own packages
+RAGMASK_LOGGERS = ("flows", "indexers", "masking")
 
 
 # The name the flows' failures carry in the Prefect UI, so no Error suffix.
@@ -109,7 +110,7 @@ def warnings_in_run_log() -> Iterator[None]:
     """For the block: warnings of ragmask's own loggers also in the run's log in the Prefect UI, where
     otherwise only the worker's stderr would show them."""
     forwarder = RunLogForwarder(get_run_logger())
-    loggers = [logging.getLogger(name) for name in OWN_LOGGERS]
+    loggers = [logging.getLogger(name) for name in RAGMASK_LOGGERS]
     for logger in loggers:
         logger.addHandler(forwarder)
     try:
@@ -120,8 +121,13 @@ def warnings_in_run_log() -> Iterator[None]:
 
 
 def failure_reason(error: BaseException) -> str:
-    """What a run's failure says (``reason_in_words``); a nested run's failure is not wrapped twice."""
-    return error.reason if isinstance(error, OperationFailed) else reason_in_words(error)
+    """What a run's failure says: a ragmask error's own message (safe fields only), else the exception's
+    type, whose message may quote what it was given."""
+    if isinstance(error, OperationFailed):
+        return error.reason
+    if isinstance(error, RagmaskError) and str(error):
+        return str(error)
+    return f"unexpected {type(error).__name__}"
 
 
 def summary_artifact(markdown: str, kind: str, collection: str, description: str) -> None:
