@@ -49,6 +49,32 @@ class DocumentCatalog:
         with self.lineage.transaction() as tx:
             return {row.file_key: row.doc_id for row in tx.execute(query)}
 
+    def last_outcomes(self, collection: str, doc_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """What the last run that met each document did with it: its status (committed, failed,
+        quarantined), the reason in ragmask's words, its masked source path, the run and when."""
+        if not doc_ids:
+            return []
+        query = select(
+            documents.c.doc_id,
+            documents.c.last_status,
+            documents.c.last_error,
+            documents.c.source_masked,
+            documents.c.last_run_id,
+            documents.c.updated_at,
+        ).where(documents.c.collection == collection, documents.c.doc_id.in_(list(doc_ids)))
+        with self.lineage.transaction() as tx:
+            return [
+                {
+                    "doc_id": row.doc_id,
+                    "status": row.last_status,
+                    "reason": row.last_error,
+                    "source": row.source_masked,
+                    "run_id": row.last_run_id,
+                    "at": as_utc(row.updated_at).isoformat(),
+                }
+                for row in tx.execute(query)
+            ]
+
     def documents_in_collection(self, collection: str) -> list[str]:
         """The doc ids with a committed version in ``collection``."""
         query = select(documents.c.doc_id).where(

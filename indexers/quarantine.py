@@ -125,6 +125,7 @@ class Quarantine:
                 version=version,
                 content_hash=content_hash,
                 report=report,
+                source_masked=by_id[doc_id].source,
             )
 
 

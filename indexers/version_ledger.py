@@ -199,8 +199,11 @@ class VersionLedger:
         version: int | None = None,
         content_hash: str | None = None,
         report: dict[str, Any] | None = None,
+        *,
+        source_masked: str = "",
     ) -> None:
-        """A document that was quarantined or failed: its last status (and the quarantined version's report)."""
+        """A document that was quarantined or failed: its last status and why (and the quarantined version's
+        report); ``source_masked``, its masked source path, names it for ``ragmask report``."""
         now = utc_now()
         with self.lineage.transaction() as tx:
             if version is not None and content_hash is not None:
@@ -217,7 +220,10 @@ class VersionLedger:
                         report=report,
                     )
                 )
-            self._set_document(tx, collection, doc_id, run_id, now, last_status=status, last_error=error)
+            named = {"source_masked": source_masked} if source_masked else {}
+            self._set_document(
+                tx, collection, doc_id, run_id, now, last_status=status, last_error=error, **named
+            )
 
     @staticmethod
     def _set_document(

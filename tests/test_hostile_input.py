@@ -25,7 +25,14 @@ from indexers.errors import SourceError
 from indexers.qdrant_store import VectorStore, close_local_clients
 from indexers.readers.base import ReaderOptions, check_archive
 from indexers.readers.records import nesting_depth
-from indexers.sources import SkippedDocument, SkippedFile, SourceFile, iter_source_files, read_documents
+from indexers.sources import (
+    SkippedDocument,
+    SkippedFile,
+    SourceFile,
+    iter_source_files,
+    read_documents,
+    source_words,
+)
 from masking import MaskingKeys
 from tests.conftest import REPO, TEST_SECRET
 
@@ -137,7 +144,7 @@ def test_a_hostile_corpus_fails_file_by_file_and_the_good_ones_are_indexed(
     errors: dict[str, str] = {}
     settings = IngestSettings(stores=StoreSettings(data_dir=tmp_path / "data").resolved())
     result = run_ingest(
-        [corpus], settings, keys=KEYS, on_error=lambda _doc, uri, reason: errors.__setitem__(uri, reason)
+        [corpus], settings, keys=KEYS, on_error=lambda p: errors.__setitem__(p.source, p.reason)
     )
     counts = result.counts
     # good.txt and records.jsonl#1
@@ -147,11 +154,17 @@ def test_a_hostile_corpus_fails_file_by_file_and_the_good_ones_are_indexed(
     assert counts.files_skipped == 5
     # the loop and the FIFO; png, escape and duplicate are left out by choice
     assert counts.files_unreadable == 2
-    assert "nested 1200 levels deep" in errors["deep.json"]
-    assert "malformed DOCX (XMLSyntaxError)" in errors["cut.docx"]
-    assert "decompression bomb" in errors["bomb.docx"]
-    assert "nested 500 levels deep on line 2" in errors["records.jsonl##2"]
+    assert "nested 1200 levels deep" in errors[source_words("deep.json")]
+    assert "malformed DOCX (XMLSyntaxError)" in errors[source_words("cut.docx")]
+    assert "decompression bomb" in errors[source_words("bomb.docx")]
+    assert "nested 500 levels deep on line 2" in errors[source_words("records.jsonl##2")]
     assert all("\n" not in reason and NAME not in reason for reason in errors.values())
+    # named by masked source path: the two unreadable files too, not those left out by choice
+    assert (
+        "not a regular file" in errors[source_words("pipe.txt")]
+        and "loop" in errors[source_words("sub/loop")]
+    )
+    assert source_words("photo.png") not in errors and len(errors) == 6
     store = VectorStore(settings.stores.qdrant, "ragmask")
     assert NAME not in json.dumps([r.payload for r in store.scroll()])
 
@@ -202,8 +215,12 @@ def test_exit_codes_and_one_line_errors(corpus: Path, tmp_path: Path) -> None:
         in done.stderr
     )
     assert "Traceback" not in done.stderr and NAME not in done.stderr
-    named = [line for line in done.stderr.splitlines() if "cut.docx" in line]
-    assert named == ["ragmask: cut.docx: skipped: malformed DOCX (XMLSyntaxError)"]
+    named = [line for line in done.stderr.splitlines() if "cut .docx" in line]
+    [cut] = [p for p in result["problems"] if p["source"] == "cut .docx"]
+    assert named == [
+        f"ragmask: {cut['doc_id']} (cut .docx): skipped at read: malformed DOCX (XMLSyntaxError)"
+    ]
+    assert cut["stage"] == "read" and cut["outcome"] == "skipped" and "cut.docx" not in done.stderr
 
     unchanged = run_cli("ingest", str(corpus / "good.txt"), "--data-dir", str(tmp_path / "d"), cwd=tmp_path)
     assert unchanged.returncode == 0, unchanged.stderr[-2000:]

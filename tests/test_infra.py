@@ -253,3 +253,31 @@ def test_the_cli_refuses_a_password_for_a_flow_run_before_it_writes(tmp_path: Pa
         "set RAGMASK_LINEAGE_URL in the environment instead"
     )
     assert not (tmp_path / "d").exists()
+
+
+def test_the_shipped_automations_are_the_ones_serve_creates() -> None:
+    from flows.prefect.automations import AUTOMATIONS, automations_yaml
+
+    assert (INFRA / "automations.yaml").read_text(encoding="utf-8") == automations_yaml(), (
+        "infra/automations.yaml is stale: python -m flows.prefect.automations > infra/automations.yaml"
+    )
+    shipped = load("automations.yaml")["automations"]
+    assert {a["name"] for a in shipped} == {spec.name for spec in AUTOMATIONS} and len(shipped) == 5
+    events = {event for a in shipped for event in a["trigger"]["expect"]}
+    assert events == {"prefect.flow-run.Failed", "ragmask.run.partial"}
+    watched = {
+        name for a in shipped for name in a["trigger"]["match_related"].get("prefect.resource.name", [])
+    }
+    assert watched == {"erase", "expire", "audit", "ingest", "reindex"}
+
+
+def test_automations_need_a_notification_block() -> None:
+    with pytest.raises(SettingsError, match="--notify-block"):
+        ServeSettings(automations=True).check()
+
+
+def test_serve_without_a_retention_has_none_and_refuses_a_bad_one() -> None:
+    # the command line gives an empty value for an option not given
+    assert ServeSettings.model_validate({"retention_days": ""}).retention_days is None
+    with pytest.raises(ValidationError, match="greater than 0"):
+        ServeSettings.model_validate({"retention_days": 0})

@@ -218,7 +218,7 @@ def test_bad_input_is_skipped_with_one_line_and_the_rest_goes_on(
         [corpus],
         settings_for(tmp_path / "data"),
         keys=keys_module,
-        on_error=lambda doc_id, uri, reason: errors.append(f"{uri}: {reason}"),
+        on_error=lambda problem: errors.append(problem.line()),
     )
     # good.txt and record 1
     assert result.counts.documents_indexed == 2
@@ -228,3 +228,6 @@ def test_bad_input_is_skipped_with_one_line_and_the_rest_goes_on(
     assert any("malformed PDF" in e for e in errors) and any("malformed DOCX" in e for e in errors)
     assert any("empty" in e for e in errors) and any("no string field 'text'" in e for e in errors)
     assert not any("Gonzalez" in e for e in errors)
+    # by masked source path, with the stage; the run's counts hold the same list
+    assert any("(broken .docx): skipped at read: malformed DOCX" in e for e in errors)
+    assert [p.line() for p in result.counts.problems] == errors

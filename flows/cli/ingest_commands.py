@@ -19,6 +19,7 @@ from flows.cli.app import (
     IncompleteRunError,
     cli,
 )
+from flows.pipeline.batch_counts import DocumentProblem
 from flows.settings import (
     IngestSettings,
     ReindexSettings,
@@ -77,15 +78,12 @@ def _operation(settings: IngestSettings) -> str:
 
 
 def run_directly(paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
-    """The pipeline in this process, with a progress bar and one line per skipped file on stderr."""
+    """The pipeline in this process, with a progress bar on stderr."""
     from flows.operations.ingest import run_ingest
     from flows.operations.reindex import (
         # imports the masker only when a run has something to mask
         run_reindex,
     )
-
-    def on_error(_doc_id: str, uri: str, reason: str) -> None:
-        click.echo(f"\nragmask: {uri}: {reason}", err=True)
 
     with click.progressbar(
         length=1, label=f"ragmask: {_operation(settings)}", file=sys.stderr, show_pos=True
@@ -99,23 +97,28 @@ def run_directly(paths: Sequence[Path], settings: IngestSettings) -> dict[str, A
             result = run_reindex(
                 paths,
                 settings,
-                on_error=on_error,
                 progress=progress,
                 full=settings.full,
                 keep_previous=timedelta(hours=settings.keep_previous_hours),
             ).to_dict()
         else:
-            result = run_ingest(paths, settings, on_error=on_error, progress=progress).to_dict()
+            result = run_ingest(paths, settings, progress=progress).to_dict()
     return result | {"settings": settings.effective()}
 
 
 def _ingest_like(paths: Sequence[Path], settings: IngestSettings) -> dict[str, Any]:
     try:
-        if os.environ.get("PREFECT_API_URL"):
-            return as_flow_run(paths, settings)
-        return run_directly(paths, settings)
+        result = (
+            as_flow_run(paths, settings)
+            if os.environ.get("PREFECT_API_URL")
+            else run_directly(paths, settings)
+        )
     except (RagmaskError, OSError) as error:
         raise CliError(str(error)) from None
+    # by masked source path, never the file's own name
+    for problem in result["problems"]:
+        click.echo(f"ragmask: {DocumentProblem(**problem).line()}", err=True)
+    return result
 
 
 PATHS = click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -157,8 +160,6 @@ def reindex_command(paths: Sequence[Path], as_json: bool, **options: Any) -> Non
                 f"full re-index: {result['collection']} now serves {result['swapped_in']}; previous kept: "
                 f"{result['previous_kept'] or 'none'}"
             )
-        for document in result["quarantined"]:
-            click.echo(f"quarantined: {document['doc_id']} {document['source']}: {document['reason']}")
     _exit_if_incomplete(result)
 
 

@@ -68,7 +68,16 @@ def report_command(document: str, key_file: str, as_json: bool, **store: Any) ->
     if as_json:
         click.echo(json.dumps(report))
         return
+    outcome = report["last_outcome"]
+    if outcome and outcome["status"] != "committed":
+        click.echo(
+            f"{outcome['doc_id']} ({outcome['source'] or 'source not named'}): {outcome['status']} by run "
+            f"{outcome['run_id']} at {outcome['at']}: {outcome['reason'] or '-'}"
+        )
     details = report["report"]
+    if details is None:
+        click.echo("no version of it was ever indexed")
+        return
     click.echo(
         f"{report['doc_id']} version {report['version']} ({report['status']}), committed "
         f"{report['committed_at'] or '-'} by run {report['run_id']}: {report['chunks']} chunks"

@@ -53,6 +53,11 @@ def serve_command(**options: Any) -> None:
         plan = settings.changed(sources=tuple(absolute_path(s) or s for s in settings.sources))
         existing = deployed_names(plan)
         deployments = build_deployments(plan, existing, settings.reset)
+        if settings.automations:
+            from flows.prefect.automations import create_automations
+
+            for automation in create_automations(settings.notify_block):
+                click.echo(f"ragmask: automation {automation!r} sends to {settings.notify_block}", err=True)
     for deployment in deployments:
         name = f"{deployment.flow_name}/{deployment.name}"
         kept = " (schedule and defaults as set in the UI)" if name in existing and not settings.reset else ""

@@ -35,7 +35,7 @@ from flows.operations.audit import run_audit
 from flows.operations.erase import Erased, erase_documents
 from flows.operations.ingest import IngestResult, Progress, run_ingest
 from flows.pipeline.batch_runners import BatchRunner
-from flows.pipeline.ingest_pipeline import ErrorSink, IngestPipeline
+from flows.pipeline.ingest_pipeline import DocumentProblem, ErrorSink, IngestPipeline
 from flows.settings import IngestSettings, ReindexSettings
 from indexers.collection_profiles import CollectionProfiles
 from indexers.document_catalog import DocumentCatalog
@@ -245,6 +245,9 @@ def _swap_in(
             len(result.quarantined),
         )
     counts = result.ingest.counts
+    counts.problems += [
+        DocumentProblem(d.doc_id, d.source, "quarantined", "audit", d.reason) for d in quarantine.documents
+    ]
     counts.documents_quarantined += len(quarantine.documents)
     counts.documents_indexed -= len(quarantine.documents)
     counts.chunks_indexed -= quarantine.points

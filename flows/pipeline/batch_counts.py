@@ -12,12 +12,41 @@ from indexers.sources import SkippedFile, SourceFile
 from masking.errors import RagmaskError
 from masking.stage_clock import Seconds, add_seconds
 
-# (doc_id, source uri, one-line reason without content)
-ErrorSink = Callable[[str, str, str], None]
 SourceEntry = SourceFile | SkippedFile
 # The stages a run's "seconds" reports, in pipeline order.
 STAGES = ("read", "detect", "propagate_tokenise", "closure", "leak_check", "chunk", "embed", "upsert",
           "lineage")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DocumentProblem:
+    """A document (or a file meant to be read) that a run did not write, named safely: its doc id, its
+    *masked* source path (the form ``metadata.source`` keeps: "hr / <PERSON_1a2b> .docx"), how it ended
+    (skipped, failed, quarantined), at which stage (read, mask, embed, write, audit) and why, in
+    ragmask's words (never content, a value or a raw file name)."""
+
+    doc_id: str
+    source: str
+    outcome: str
+    stage: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "doc_id": self.doc_id,
+            "source": self.source,
+            "outcome": self.outcome,
+            "stage": self.stage,
+            "reason": self.reason,
+        }
+
+    def line(self) -> str:
+        """One line for a terminal or a run log."""
+        return f"{self.doc_id} ({self.source or 'source not named'}): {self.outcome} at {self.stage}: {self.reason}"
+
+
+# told of each problem as the run meets it (the CLI's lines, a task's run log)
+ErrorSink = Callable[[DocumentProblem], None]
 
 
 class BatchFailedError(RagmaskError):
@@ -44,6 +73,8 @@ class IngestCounts:
     # of those, meant to be read and could not be: a loop, a broken link, an OS error
     files_unreadable: int = 0
     entities: Counter[str] = field(default_factory=Counter)
+    # the documents above that failed or were quarantined, and the files that could not be read, by name
+    problems: list[DocumentProblem] = field(default_factory=list)
     # per stage: read, ..., embed
     seconds: Seconds = field(default_factory=lambda: defaultdict(float))
 
@@ -62,12 +93,22 @@ class IngestCounts:
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.entities.update(other.entities)
+        self.problems += other.problems
         add_seconds(self.seconds, other.seconds)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k not in ("entities", "seconds")}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("entities", "problems", "seconds")}
         seconds = {stage: round(self.seconds[stage], 2) for stage in STAGES if stage in self.seconds}
-        return data | {"entities": dict(sorted(self.entities.items())), "seconds": seconds}
+        return data | {
+            "entities": dict(sorted(self.entities.items())),
+            "problems": [p.to_dict() for p in self.problems],
+            "seconds": seconds,
+        }
+
+    @property
+    def partial(self) -> bool:
+        """Some documents were not written: failed, quarantined, or in a file that could not be read."""
+        return bool(self.documents_failed or self.documents_quarantined or self.files_unreadable)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from functools import cached_property
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from flows.pipeline.batch_counts import IngestCounts, SourceEntry, SourceScan
+from flows.pipeline.batch_counts import DocumentProblem, IngestCounts, SourceEntry, SourceScan
 from flows.pipeline.batching import batched, with_next
 from flows.pipeline.masking_workers import MaskerSpec, MaskingWorkers
 from flows.settings import IngestSettings
@@ -33,6 +33,7 @@ from indexers.sources import (
     file_key_for,
     origin_of,
     read_documents,
+    source_words,
 )
 from indexers.tombstones import Tombstones
 from masking import MaskingKeys, load_policy
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 # a file not read, a document that could not be
 SkippedEntry = SkippedFile | SkippedDocument
+# a problem's name when its source words could not be masked
+WITHHELD_SOURCE = "(source withheld: could not be masked)"
 # said in the log before masking: detection runs at about 20k chars/s here
 LONG_DOCUMENT_CHARS = 1_000_000
 
@@ -61,12 +64,26 @@ class Outcome:
     uri: str = field(repr=False)
     verb: str
     reason: str
+    # read, mask, embed
+    stage: str = "read"
     # kept in the lineage as FAILED / QUARANTINED (a skipped file is counted only)
     recorded: bool = True
+    # a file that was meant to be read and could not be (a skipped file of another type is not a problem)
+    unreadable: bool = False
+    # the masked source path, once named (``BatchPreparer._name``)
+    source: str = ""
     # quarantined: the version's content hash
     content_hash: str = ""
     # quarantined: the masking report
     report: MaskingReport | None = None
+
+    @property
+    def is_problem(self) -> bool:
+        """Not written though meant to be: listed by name in the run's failures."""
+        return self.recorded or self.unreadable
+
+    def problem(self) -> DocumentProblem:
+        return DocumentProblem(self.doc_id, self.source, self.verb, self.stage, self.reason)
 
 
 @dataclass(frozen=True)
@@ -244,6 +261,7 @@ class BatchPreparer:
         batch.counts.documents_unchanged += len(readable) - len(changed)
         # nothing to mask: the models stay unloaded
         if not changed:
+            self._name(batch)
             add_seconds(batch.counts.seconds, self.clock.take())
             return batch
         chars = sum(len(d.text) for d in changed)
@@ -262,8 +280,29 @@ class BatchPreparer:
         masked, seconds = self.masking.mask(_to_mask(changed), more_to_come=more)
         add_seconds(batch.counts.seconds, seconds)
         self._chunk_and_embed(changed, masked, set(committed), batch)
+        self._name(batch)
         add_seconds(batch.counts.seconds, self.clock.take())
         return batch
+
+    def _name(self, batch: PreparedBatch) -> None:
+        """The part's problems named by their masked source path, the form ``metadata.source`` keeps: a
+        document that was not masked (unreadable, quarantined, failed) has its source words masked alone.
+        Loads the masker only when a part has a problem to name."""
+        unnamed = [i for i, o in enumerate(batch.outcomes) if o.is_problem and not o.source]
+        if not unnamed:
+            return
+        from masking import TextDocument
+
+        masked = self.masker.mask_many(
+            [
+                TextDocument(batch.outcomes[i].doc_id, "", {"source": source_words(batch.outcomes[i].uri)})
+                for i in unnamed
+            ]
+        )
+        for i, result in zip(unnamed, masked, strict=True):
+            result.values.clear()
+            source = result.masked_fields.get("source") or WITHHELD_SOURCE
+            batch.outcomes[i] = replace(batch.outcomes[i], source=source)
 
     def close(self) -> None:
         # worker processes were started only if it was built
@@ -300,7 +339,11 @@ class BatchPreparer:
             batch.counts.files_skipped += 1
             batch.counts.files_unreadable += entry.unreadable
             doc_id = doc_id_for(self.keys.source_key, entry.uri)
-            batch.outcomes.append(Outcome(doc_id, entry.uri, "skipped", entry.reason, recorded=False))
+            batch.outcomes.append(
+                Outcome(
+                    doc_id, entry.uri, "skipped", entry.reason, recorded=False, unreadable=entry.unreadable
+                )
+            )
             return
         batch.counts.documents_seen += 1
         batch.scan.seen.add(entry.doc_id)
@@ -338,6 +381,7 @@ class BatchPreparer:
                         document.uri,
                         "quarantined",
                         reason,
+                        "mask",
                         content_hash=document.content_hash,
                         report=result.report,
                     )
@@ -352,7 +396,7 @@ class BatchPreparer:
         except Exception as error:
             # the embedder broke: every document of the batch fails, nothing is written
             reason = f"embedding failed: {type(error).__name__}"
-            batch.outcomes.extend(Outcome(d.doc_id, d.uri, "failed", reason) for d, _, _ in work)
+            batch.outcomes.extend(Outcome(d.doc_id, d.uri, "failed", reason, "embed") for d, _, _ in work)
             return
         for document, result, chunks in work:
             version = DocumentVersion(

@@ -13,7 +13,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from flows.pipeline.batch_counts import STAGES, ErrorSink, IngestCounts, SourceEntry, SourceScan
+from flows.pipeline.batch_counts import (
+    STAGES,
+    DocumentProblem,
+    ErrorSink,
+    IngestCounts,
+    SourceEntry,
+    SourceScan,
+)
 from flows.pipeline.batch_preparer import BatchPreparer, PreparedBatch, PreparedDocument
 from flows.pipeline.masking_workers import default_workers
 from flows.settings import IngestSettings
@@ -37,7 +44,15 @@ from masking.vault import VaultAddress, load_vault_key, seal_values
 logger = logging.getLogger(__name__)
 PIPELINE_VERSION = f"ragmask {package_version('ragmask')}"
 
-__all__ = ["STAGES", "ErrorSink", "IngestCounts", "IngestPipeline", "SourceEntry", "SourceScan"]
+__all__ = [
+    "STAGES",
+    "DocumentProblem",
+    "ErrorSink",
+    "IngestCounts",
+    "IngestPipeline",
+    "SourceEntry",
+    "SourceScan",
+]
 
 
 class WriteRollbackError(StoreError):
@@ -280,11 +295,12 @@ class IngestPipeline:
                     VersionLedger(self.lineage).next_version(self.collection, outcome.doc_id),
                     outcome.content_hash,
                     outcome.report.to_dict() if outcome.report else None,
+                    source_masked=outcome.source,
                 )
             elif outcome.recorded:
-                self._failed(outcome.doc_id, outcome.reason, counts)
-            if on_error:
-                on_error(outcome.doc_id, outcome.uri, f"{outcome.verb}: {outcome.reason}")
+                self._failed(outcome.problem(), counts)
+            if outcome.is_problem:
+                self._problem(outcome.problem(), counts, on_error)
         self._write(batch.ready, counts, on_error)
         RunLog(self.lineage).heartbeat(self.run_id)
         logger.debug(
@@ -296,9 +312,22 @@ class IngestPipeline:
         add_seconds(counts.seconds, self.clock.take())
         return counts
 
-    def _failed(self, doc_id: str, reason: str, counts: IngestCounts) -> None:
+    def _failed(self, problem: DocumentProblem, counts: IngestCounts) -> None:
         counts.documents_failed += 1
-        VersionLedger(self.lineage).record_outcome(self.collection, doc_id, FAILED, self.run_id, reason)
+        VersionLedger(self.lineage).record_outcome(
+            self.collection,
+            problem.doc_id,
+            FAILED,
+            self.run_id,
+            f"{problem.stage}: {problem.reason}",
+            source_masked=problem.source,
+        )
+
+    @staticmethod
+    def _problem(problem: DocumentProblem, counts: IngestCounts, on_error: ErrorSink | None) -> None:
+        counts.problems.append(problem)
+        if on_error:
+            on_error(problem)
 
     def _write(
         self, documents: Sequence[PreparedDocument], counts: IngestCounts, on_error: ErrorSink | None
@@ -320,9 +349,11 @@ class IngestPipeline:
             version = document.version
             if isinstance(outcome, Exception):
                 reason = f"indexing failed: {type(outcome).__name__}"
-                self._failed(version.doc_id, reason, counts)
-                if on_error:
-                    on_error(version.doc_id, document.uri, f"failed: {reason}")
+                problem = DocumentProblem(
+                    version.doc_id, version.fields.get("source", ""), "failed", "write", reason
+                )
+                self._failed(problem, counts)
+                self._problem(problem, counts, on_error)
                 continue
             counts.documents_indexed += 1
             if document.replaces:

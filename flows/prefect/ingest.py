@@ -33,7 +33,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.operations.ingest import IngestResult, RunEngine, run_ingest
 from flows.operations.report import summary_row
-from flows.pipeline.batch_counts import BatchFailedError, ErrorSink
+from flows.pipeline.batch_counts import BatchFailedError, DocumentProblem, ErrorSink
 from flows.pipeline.batch_preparer import PreparedBatch
 from flows.pipeline.batch_runners import BatchesWritten
 from flows.pipeline.batching import with_next
@@ -50,6 +50,7 @@ from flows.pipeline.ingest_pipeline import IngestCounts, IngestPipeline, SourceE
 from flows.prefect.artifacts import artifact_key, stores_line
 from flows.prefect.collection_slots import collection_slot
 from flows.prefect.flow_runs import prefect_link
+from flows.prefect.partial_runs import failures_artifact, partial_or_completed
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
 from flows.settings import IngestSettings, StoreSettings
 from flows.settings.source_roots import check_within_sources
@@ -72,7 +73,7 @@ def ingest_batch(run_id: str, batch_ref: str) -> IngestCounts:
     pipeline, (files, following) = _pipelines[run_id], _batches[batch_ref]
     task_logger = get_run_logger()
     try:
-        counts = pipeline.run_batch(files, doc_id_logger(task_logger), following)
+        counts = pipeline.run_batch(files, problem_logger(task_logger), following)
     except Exception as error:
         raise BatchFailedError(f"{batch_ref} failed: {type(error).__name__}") from None
     log_counts(task_logger, batch_ref, counts)
@@ -86,12 +87,12 @@ def prepare_batch_task(job: PreparationJob) -> list[PreparedBatch]:
     return prepare_batch(job)
 
 
-def doc_id_logger(run_logger: Any) -> ErrorSink:
-    def log_error(doc_id: str, _uri: str, reason: str) -> None:
-        # the doc id, never the source name
-        run_logger.warning("%s: %s", doc_id, reason)
+def problem_logger(run_logger: Any) -> ErrorSink:
+    def log_problem(problem: DocumentProblem) -> None:
+        # the doc id and the masked source path, never the file's own name
+        run_logger.warning("%s", problem.line())
 
-    return log_error
+    return log_problem
 
 
 def log_counts(run_logger: Any, batch_ref: str, counts: IngestCounts) -> None:
@@ -209,7 +210,7 @@ class BatchTasks:
             yield DaskBatches(
                 lambda job: runner.submit(prepare_batch_task, {"job": job}),
                 ahead,
-                doc_id_logger(get_run_logger()),
+                problem_logger(get_run_logger()),
                 0 if address else torch_threads_per_worker(workers),
             )
 
@@ -262,10 +263,11 @@ def ingest_run(
 def ingest_artifacts(
     result: IngestResult, stores: StoreSettings, operation: str = "ingest", summary: str | None = None
 ) -> None:
-    """The run's summary (``summary``, else the ingest's), the masking report of each version it wrote,
-    and the entities it masked by type."""
+    """The run's summary (``summary``, else the ingest's), the documents it did not write, the masking
+    report of each version it wrote, and the entities it masked by type."""
     summary = summary or summary_markdown(result, stores)
     summary_artifact(summary, f"{operation}-summary", result.collection, f"{operation} run summary")
+    failures_artifact(operation, result.counts.problems, result.collection)
     lineage = LineageStore(stores.lineage)
     try:
         versions = DocumentCatalog(lineage).version_reports(result.collection, run_id=result.run_id)
@@ -304,7 +306,8 @@ def ingest_flow(
     settings: IngestSettings = IngestSettings(),
     source_ref: str = "",
 ) -> dict[str, Any]:
-    """Ingest files and directories into a masked collection; returns `ragmask ingest --json`.
+    """Ingest files and directories into a masked collection; returns `ragmask ingest --json`. A run that
+    left documents out ends Completed with a message and a ``ragmask.run.partial`` event.
 
     Args:
         paths: Directories or files to read, as the worker sees them (e.g. /sources/hr).
@@ -318,4 +321,5 @@ def ingest_flow(
         with ingest_run(settings, paths, source_ref) as run:
             result = run_ingest(run.sources, run.settings, **run.engine())
         ingest_artifacts(result, run.settings.stores)
-    return result.to_dict() | {"settings": settings.effective()}
+    returned = result.to_dict() | {"settings": settings.effective()}
+    return partial_or_completed("ingest", result.counts, result.collection, returned)

@@ -16,6 +16,7 @@ from prefect.artifacts import create_table_artifact
 from flows.operations.reindex import ReindexResult, run_reindex
 from flows.prefect.artifacts import artifact_key, quarantine_artifact, stores_line
 from flows.prefect.ingest import check_form, counts_sentence, ingest_artifacts, ingest_run
+from flows.prefect.partial_runs import partial_or_completed
 from flows.prefect.shell import operation_run, ragmask_flow
 from flows.settings import ReindexSettings, StoreSettings
 
@@ -82,4 +83,5 @@ def reindex_flow(
         )
         if result.quarantined:
             quarantine_artifact(result.quarantined, artifact_key("reindex-quarantine", collection))
-    return result.to_dict() | {"settings": settings.effective()}
+    returned = result.to_dict() | {"settings": settings.effective()}
+    return partial_or_completed("reindex", result.ingest.counts, collection, returned)

@@ -37,12 +37,12 @@ class ServeSettings(OperationSettings):
         str, Field(title="Retention schedule", description=f"Retention schedule. {CRON}")
     ] = ""
     retention_days: Annotated[
-        float | None,
+        # the bound on the number only: empty stays empty
+        Annotated[float, Field(gt=0)] | None,
         # empty (as the command line gives it): no default retention
         BeforeValidator(lambda value: None if value == "" else value),
         Field(
             title="Retention (days)",
-            gt=0,
             description="The expire form's default retention (needed with --expire-cron).",
         ),
     ] = None
@@ -79,9 +79,31 @@ class ServeSettings(OperationSettings):
         ),
     ] = False
 
+    automations: Annotated[
+        bool,
+        Field(
+            title="Create automations",
+            description="Create (or replace) ragmask's automations on the server (infra/automations.yaml: "
+            "failed erasure, partial or failed ingest and re-index, audit findings, expire failures), sending to "
+            "--notify-block.",
+        ),
+    ] = False
+    notify_block: Annotated[
+        str,
+        Field(
+            title="Notification block",
+            description="The notification block the automations send to, as TYPE/NAME (e.g. slack-webhook/ops, "
+            "custom-webhook/pager): created beforehand in the UI or with `prefect block create`.",
+        ),
+    ] = ""
+
     def check(self) -> None:
         """A schedule with what it needs: the re-index its sources, the expire its retention."""
         if self.reindex_cron and not self.sources:
             raise SettingsError("a re-index schedule needs the source directories (--source)")
         if self.expire_cron and not self.retention_days:
             raise SettingsError("an expire schedule needs a retention (--retention-days)")
+        if self.automations and not self.notify_block:
+            raise SettingsError(
+                "--automations needs the notification block to send to (--notify-block TYPE/NAME)"
+            )
