@@ -89,6 +89,14 @@ def close_local_clients() -> None:
         _local_clients.clear()
 
 
+def collection_names(location: QdrantLocation) -> set[str]:
+    """Every collection and alias the store holds."""
+    client = open_client(location)
+    return {c.name for c in client.get_collections().collections} | {
+        a.alias_name for a in client.get_aliases().aliases
+    }
+
+
 def physical_collection(client: QdrantClient, name: str) -> str | None:
     """The collection behind ``name``: itself, or the one its alias points at (a rebuild or a full
     re-index swaps an alias); None if neither exists."""

@@ -78,6 +78,15 @@ raw.upsert([Point(str(uuid.uuid4()), [0.1] * 4, {"text": text, "ticket": ticket}
 quarantined = scrub_flow(settings=ScrubSettings(source_collection="raw_tickets", target_collection="tickets_masked",
                                                   payload_format="raw", doc_key="ticket", stores=stores, delete_source=True,
                                                   policy_file=str(careless), max_quarantined="1"))
+# the write limit of a collection that is gone is deleted by compact and expire once idle; others stay
+from datetime import timedelta
+from flows.prefect.collection_slots import release_gone_slots
+from indexers.qdrant_store import collection_names
+with get_client(sync_client=True) as client:
+    client.upsert_global_concurrency_limit_by_name("ragmask-write-gone_collection", 1)
+released = release_gone_slots(collection_names(stores.resolved().qdrant), idle_for=timedelta(0))
+with get_client(sync_client=True) as client:
+    slots = sorted(limit.name for limit in client.read_global_concurrency_limits(limit=50))
 # the run logs still queued for the API sent first; then every page of them (the API answers 200 at a time)
 APILogHandler().flush()
 with get_client(sync_client=True) as client:
@@ -91,7 +100,7 @@ print(json.dumps({"result": result, "reindex": reindex, "compact": compact, "exp
                   "states": [r.state_type.value for r in runs if r.state_type],
                   "runs": [[r.name, str(r.id), sorted(r.tags)] for r in runs],
                   "batch_logs": [m for m in logs if m.startswith("batch-") and "documents seen" in m],
-                  "quarantine_logs": [m for m in logs if "documents quarantined" in m]}))
+                  "quarantine_logs": [m for m in logs if "documents quarantined" in m], "released": released, "slots": slots}))
 """
 
 
@@ -176,6 +185,12 @@ def test_flow_run_records_counts_and_artifacts_but_no_pii(tmp_path: Path) -> Non
     # ragmask's own warning, in the run log in the UI
     assert report["quarantine_logs"] == [
         "1 documents quarantined: left out of 'tickets_masked' and listed by doc id (the rest went live)"
+    ]
+    assert report["released"] == ["ragmask-write-gone_collection"]
+    assert report["slots"] == [
+        "ragmask-write-notes_masked",
+        "ragmask-write-ragmask",
+        "ragmask-write-tickets_masked",
     ]
     runs = {name: (run_id, tags) for name, run_id, tags in report["runs"]}
     assert {

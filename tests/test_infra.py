@@ -136,6 +136,12 @@ def test_serve_plans_every_operation_with_valid_defaults() -> None:
     )
     specs = {s.flow.name: s for s in deployment_specs(plan)}
     assert set(specs) == {"ingest", "reindex", "expire", "audit", "compact", "erase", "scrub"}
+    # named by purpose, no two alike
+    full_names = {spec.full_name for spec in specs.values()}
+    assert "reindex/scheduled" in full_names and "erase/queued-requests" in full_names
+    assert len({spec.name for spec in specs.values()}) == 6 and not any(
+        n.endswith("/ragmask") for n in full_names
+    )
     for name, spec in specs.items():
         if "settings" in spec.parameters:
             settings = SETTINGS_MODELS[name].model_validate(spec.parameters["settings"])
@@ -281,3 +287,18 @@ def test_serve_without_a_retention_has_none_and_refuses_a_bad_one() -> None:
     assert ServeSettings.model_validate({"retention_days": ""}).retention_days is None
     with pytest.raises(ValidationError, match="greater than 0"):
         ServeSettings.model_validate({"retention_days": 0})
+
+
+def test_the_ingest_and_reindex_forms_require_paths_and_show_no_source_reference() -> None:
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.prefect.ingest import ingest_flow, ingest_registered_flow
+    from flows.prefect.reindex import reindex_flow, reindex_registered_flow
+
+    for form, registered in ((ingest_flow, ingest_registered_flow), (reindex_flow, reindex_registered_flow)):
+        schema = parameter_schema(form.fn)
+        assert schema.required == ["paths"] and set(schema.properties) == {"paths", "settings"}
+        # the CLI's flow: the same flow in the UI, never deployed
+        assert registered.name == form.name and parameter_schema(registered.fn).required == ["source_ref"]
+    served = {spec.flow for spec in deployment_specs(ServeSettings(sources=("/sources",)))}
+    assert ingest_registered_flow not in served and reindex_registered_flow not in served

@@ -122,6 +122,8 @@ def check_forms(served: dict[str, dict[str, Any]], corpus: Path) -> None:
     ]
     assert not [field for field in fields if "anyOf" in field]
     assert reindex["parameters"]["paths"] == [str(corpus)]
+    # paths marked required; the CLI's sealed reference is no field of a form
+    assert schema["required"] == ["paths"] and "source_ref" not in schema["properties"]
     assert reindex["parameters"]["settings"]["stores"]["collection"] == "docs"
     assert served["expire"]["parameters"]["settings"]["retention_days"] == 3650
     # empty: every queued request

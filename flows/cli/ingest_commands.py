@@ -65,12 +65,12 @@ def as_flow_run(paths: Sequence[Path], settings: IngestSettings) -> dict[str, An
     # the UI filters runs by these
     with tags("ragmask", _operation(settings)):
         if isinstance(sent, ReindexSettings):
-            from flows.prefect.reindex import reindex_flow
+            from flows.prefect.reindex import reindex_registered_flow
 
-            return dict(reindex_flow(source_ref=source_ref, settings=sent))
-        from flows.prefect.ingest import ingest_flow
+            return dict(reindex_registered_flow(source_ref=source_ref, settings=sent))
+        from flows.prefect.ingest import ingest_registered_flow
 
-        return dict(ingest_flow(source_ref=source_ref, settings=sent))
+        return dict(ingest_registered_flow(source_ref=source_ref, settings=sent))
 
 
 def _operation(settings: IngestSettings) -> str:

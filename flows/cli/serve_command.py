@@ -30,7 +30,7 @@ def serve_command(**options: Any) -> None:
         )
     from prefect import serve
 
-    from flows.prefect.deployments import build_deployments, deployed_names
+    from flows.prefect.deployments import build_deployments, deployed_names, earlier_deployments
     from flows.settings.source_roots import FORM_STORES, LOCKED, SOURCE_ROOTS
 
     settings = settings_from(ServeSettings, options, SERVE_NAMES)
@@ -52,6 +52,12 @@ def serve_command(**options: Any) -> None:
         os.environ[FORM_STORES] = "" if settings.allow_form_stores else LOCKED
         plan = settings.changed(sources=tuple(absolute_path(s) or s for s in settings.sources))
         existing = deployed_names(plan)
+        for earlier in sorted(earlier_deployments(plan)):
+            click.echo(
+                f"ragmask: {earlier} is an earlier name of a deployment served now; delete it (with its "
+                "schedules) once the new one runs",
+                err=True,
+            )
         deployments = build_deployments(plan, existing, settings.reset)
         if settings.automations:
             from flows.prefect.automations import create_automations

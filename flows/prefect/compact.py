@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows.operations.compact import run_compact
+from flows.prefect.collection_slots import tidy_slots
 from flows.prefect.erase import receipt_markdown
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
 from flows.settings import CompactSettings
@@ -23,6 +24,7 @@ def compact_flow(settings: CompactSettings = CompactSettings()) -> dict[str, Any
     compact = settings.resolved()
     with operation_run("compact", settings, slot=compact.stores.collection):
         receipt = run_compact(compact)
+        tidy_slots(compact.stores)
     summary_artifact(
         receipt_markdown(receipt, compact.stores),
         "compact-receipt",

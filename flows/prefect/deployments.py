@@ -35,6 +35,8 @@ from flows.prefect.reindex import reindex_flow
 from flows.prefect.scrub import scrub_flow
 from flows.settings import IngestSettings, ReindexSettings, ServeSettings, StoreSettings
 
+# the name every deployment had before they were named by purpose
+EARLIER_NAME = "ragmask"
 # What an operator may change in the UI and a restarted ``serve`` must not overwrite.
 UI_OWNED = ("schedules", "paused", "parameters")
 
@@ -56,7 +58,9 @@ class DeploymentSpec:
 
 
 def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
-    """Every operation's deployment; named after its flow (``ingest/ragmask`` and so on)."""
+    """Every operation's deployment, named by its purpose under its flow: ``ingest/on-demand``,
+    ``reindex/scheduled``, ``expire/retention``, ``audit/scheduled``, ``compact/purge-erased``,
+    ``erase/queued-requests``, ``scrub/one-shot``."""
     plan.check()
     stores = StoreSettings(collection=plan.stores.collection)
     ingest = IngestSettings(stores=stores)
@@ -69,14 +73,14 @@ def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
     return [
         DeploymentSpec(
             ingest_flow,
-            "ragmask",
+            "on-demand",
             "Mask, chunk, embed and index the source directories; unchanged "
             "documents are skipped by content hash.",
             paths | settings,
         ),
         DeploymentSpec(
             reindex_flow,
-            "ragmask",
+            "scheduled",
             "Bring the collection in line with its sources: new and changed "
             "documents indexed, vanished ones erased with receipts. Full: rebuild, audit, swap.",
             paths | {"settings": ReindexSettings(stores=stores).model_dump(mode="json")},
@@ -85,7 +89,7 @@ def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
         ),
         DeploymentSpec(
             expire_flow,
-            "ragmask",
+            "retention",
             "Enforce retention: erase documents indexed longer ago than the "
             "retention, each batch with a signed receipt.",
             {"settings": expire},
@@ -93,7 +97,7 @@ def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
         ),
         DeploymentSpec(
             audit_flow,
-            "ragmask",
+            "scheduled",
             "Scan every payload of the collection for unmasked personal data; "
             "fails the run if anything is suspected.",
             store_only,
@@ -101,14 +105,14 @@ def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
         ),
         DeploymentSpec(
             compact_flow,
-            "ragmask",
+            "purge-erased",
             "Purge the bytes of every erasure since the last purge, with a receipt.",
             store_only,
             plan.compact_cron,
         ),
         DeploymentSpec(
             erase_flow,
-            "ragmask",
+            "queued-requests",
             "Carry out the erasure requests queued with `ragmask erase ... --queue`: every open one, or "
             "the er_... id given; the identifiers never reach Prefect.",
             store_only,
@@ -116,7 +120,7 @@ def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
         ),
         DeploymentSpec(
             scrub_flow,
-            "ragmask",
+            "one-shot",
             "Mask and re-embed a collection that holds raw text (LangChain, "
             "LlamaIndex, Haystack or raw payloads) into a new one.",
             {},
@@ -151,13 +155,23 @@ def build_deployments(
 
 def deployed_names(plan: ServeSettings) -> set[str]:
     """Which of the plan's deployments the Prefect server already has (by full name)."""
+    return _on_server([spec.full_name for spec in deployment_specs(plan)])
+
+
+def earlier_deployments(plan: ServeSettings) -> set[str]:
+    """Deployments an earlier ragmask served under the name every one had then (``reindex/ragmask``):
+    left in place, schedules and all, for the operator to delete once the new ones run."""
+    return _on_server([f"{spec.flow.name}/{EARLIER_NAME}" for spec in deployment_specs(plan)])
+
+
+def _on_server(full_names: list[str]) -> set[str]:
     names = set()
     with get_client(sync_client=True) as client:
-        for spec in deployment_specs(plan):
+        for name in full_names:
             try:
-                client.read_deployment_by_name(spec.full_name)
+                client.read_deployment_by_name(name)
             except Exception:
-                # ObjectNotFound: not deployed yet
+                # ObjectNotFound: not deployed
                 continue
-            names.add(spec.full_name)
+            names.add(name)
     return names

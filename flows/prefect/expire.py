@@ -12,6 +12,7 @@ from prefect.artifacts import create_table_artifact
 
 from flows.operations.expire import run_expire
 from flows.prefect.artifacts import artifact_key, stores_line
+from flows.prefect.collection_slots import tidy_slots
 from flows.prefect.shell import operation_run, ragmask_flow, summary_artifact
 from flows.settings import ExpireSettings, StoreSettings
 
@@ -61,6 +62,8 @@ def expire_flow(settings: ExpireSettings) -> dict[str, Any]:
             dry_run=settings.dry_run,
             on_erased=lambda done, total: logger.info("%d of %d expired documents erased", done, total),
         )
+        if not settings.dry_run:
+            tidy_slots(expire.stores)
     summary_artifact(
         expire_markdown(result.to_dict(), expire.stores), "expire-summary", result.collection, "retention run"
     )

@@ -300,22 +300,8 @@ def ingest_artifacts(
     )
 
 
-@ragmask_flow("ingest", batch_tasks=True)
-def ingest_flow(
-    paths: tuple[str, ...] = (),
-    settings: IngestSettings = IngestSettings(),
-    source_ref: str = "",
-) -> dict[str, Any]:
-    """Ingest files and directories into a masked collection; returns `ragmask ingest --json`. A run that
-    left documents out ends Completed with a message and a ``ragmask.run.partial`` event.
-
-    Args:
-        paths: Directories or files to read, as the worker sees them (e.g. /sources/hr).
-        settings: The run's settings, the same object the CLI builds. Store fields left empty come
-            from the worker's RAGMASK_* variables; secrets are never parameters.
-        source_ref: Set by the CLI instead of paths: a sealed reference to the files it registered
-            (file names stay out of Prefect). Leave it empty in the form.
-    """
+def ingest_body(paths: Sequence[str], settings: IngestSettings, source_ref: str) -> dict[str, Any]:
+    """What both ingest flows run: the files, batch by batch as task runs, then the artifacts."""
     check_form(settings, paths)
     with operation_run("ingest"):
         with ingest_run(settings, paths, source_ref) as run:
@@ -323,3 +309,28 @@ def ingest_flow(
         ingest_artifacts(result, run.settings.stores)
     returned = result.to_dict() | {"settings": settings.effective()}
     return partial_or_completed("ingest", result.counts, result.collection, returned)
+
+
+@ragmask_flow("ingest", batch_tasks=True)
+def ingest_flow(paths: tuple[str, ...], settings: IngestSettings = IngestSettings()) -> dict[str, Any]:
+    """Ingest files and directories into a masked collection; returns `ragmask ingest --json`. A run that
+    left documents out ends Completed with a message and a ``ragmask.run.partial`` event.
+
+    Args:
+        paths: Directories or files to read, as the worker sees them (e.g. /sources/hr).
+        settings: The run's settings, the same object the CLI builds. Store fields left empty come
+            from the worker's RAGMASK_* variables; secrets are never parameters.
+    """
+    return ingest_body(paths, settings, "")
+
+
+@ragmask_flow("ingest", batch_tasks=True)
+def ingest_registered_flow(source_ref: str, settings: IngestSettings = IngestSettings()) -> dict[str, Any]:
+    """The CLI's ingest (the same flow, ``ingest``, in the UI): the files it registered, given as a sealed
+    reference so that their names stay out of Prefect. Not deployed: a form takes ``paths``.
+
+    Args:
+        source_ref: The sealed reference to the files the CLI registered.
+        settings: The run's settings, the same object the CLI builds.
+    """
+    return ingest_body((), settings, source_ref)

@@ -7,6 +7,7 @@ or a sealed reference from the CLI, never text or secrets in parameters, failure
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,23 +45,8 @@ def reindex_markdown(result: ReindexResult, stores: StoreSettings, keep_previous
     return "\n".join([*lines, "", stores_line(stores), ""])
 
 
-@ragmask_flow("reindex", batch_tasks=True)
-def reindex_flow(
-    paths: tuple[str, ...] = (),
-    settings: ReindexSettings = ReindexSettings(),
-    source_ref: str = "",
-) -> dict[str, Any]:
-    """Bring a collection in line with its sources: add new documents, replace changed ones, erase the ones
-    that vanished (one signed receipt per batch of removals); returns `ragmask reindex --json`. A full
-    re-index rebuilds into a fresh collection, swapped in once it audits clean.
-
-    Args:
-        paths: The whole source: directories or files to read, as the worker sees them (e.g. /sources/hr).
-        settings: The run's settings, the same object the CLI builds. Store fields left empty come
-            from the worker's RAGMASK_* variables; secrets are never parameters.
-        source_ref: Set by the CLI instead of paths: a sealed reference to the files it registered
-            (file names stay out of Prefect). Leave it empty in the form.
-    """
+def reindex_body(paths: Sequence[str], settings: ReindexSettings, source_ref: str) -> dict[str, Any]:
+    """What both reindex flows run: the re-index, batch by batch as task runs, then the artifacts."""
     logger = get_run_logger()
     check_form(settings, paths)
     with operation_run("reindex"):
@@ -85,3 +71,29 @@ def reindex_flow(
             quarantine_artifact(result.quarantined, artifact_key("reindex-quarantine", collection))
     returned = result.to_dict() | {"settings": settings.effective()}
     return partial_or_completed("reindex", result.ingest.counts, collection, returned)
+
+
+@ragmask_flow("reindex", batch_tasks=True)
+def reindex_flow(paths: tuple[str, ...], settings: ReindexSettings = ReindexSettings()) -> dict[str, Any]:
+    """Bring a collection in line with its sources: add new documents, replace changed ones, erase the ones
+    that vanished (one signed receipt per batch of removals); returns `ragmask reindex --json`. A full
+    re-index rebuilds into a fresh collection, swapped in once it audits clean.
+
+    Args:
+        paths: The whole source: directories or files to read, as the worker sees them (e.g. /sources/hr).
+        settings: The run's settings, the same object the CLI builds. Store fields left empty come
+            from the worker's RAGMASK_* variables; secrets are never parameters.
+    """
+    return reindex_body(paths, settings, "")
+
+
+@ragmask_flow("reindex", batch_tasks=True)
+def reindex_registered_flow(source_ref: str, settings: ReindexSettings = ReindexSettings()) -> dict[str, Any]:
+    """The CLI's re-index (the same flow, ``reindex``, in the UI): the files it registered, given as a
+    sealed reference so that their names stay out of Prefect. Not deployed: a form takes ``paths``.
+
+    Args:
+        source_ref: The sealed reference to the files the CLI registered.
+        settings: The run's settings, the same object the CLI builds.
+    """
+    return reindex_body((), settings, source_ref)
