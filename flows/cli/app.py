@@ -131,4 +131,23 @@ def _unexpected(error: Exception) -> str:
         )
     if isinstance(error, UnicodeDecodeError):
         return "a store file could not be decoded: it may be corrupt (restore it from a backup)"
+    lost = _connection_lost(error)
+    if lost is not None:
+        return (
+            f"cannot reach the Prefect API at {os.environ.get('PREFECT_API_URL') or '(PREFECT_API_URL unset)'} "
+            f"({type(lost).__name__}): is the server running and PREFECT_API_URL right? Unset it to run here"
+        )
     return f"unexpected {type(error).__name__}; set RAGMASK_DEBUG=1 for details"
+
+
+def _connection_lost(error: BaseException) -> BaseException | None:
+    """The transport error (refused, timed out, reset) under a failure to talk to the Prefect API, if any:
+    Prefect raises its own RuntimeError from httpx's."""
+    import httpx
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, httpx.TransportError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -11,10 +11,12 @@ the CLI and every flow module install it. RAGMASK_DEBUG=1 turns it off, for a de
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
 import warnings
+from functools import cache
 from typing import Any
 
 OWN_LOGGERS = ("flows", "indexers", "masking", "bench", "ragmask")
@@ -22,6 +24,15 @@ OWN_LOGGERS = ("flows", "indexers", "masking", "bench", "ragmask")
 # exception messages our flows reduce to their type before raising.
 RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
 ALLOWED = OWN_LOGGERS + RUN_LOGGERS
+# Prefect's engine, runner, client, events and worker messages: written by Prefect's code about its own
+# objects (ids, run names, states, HTTP statuses, the API's URL), they say when the API cannot be
+# reached or a run's process died. They pass only when the record was made in Prefect's package (a
+# third-party module logging under a Prefect name does not), with any exception among their arguments
+# reduced to its type. Parameters they could quote are the operator's (collection, paths given);
+# documents, values and file names inside a tree never reach Prefect (sealed references).
+PREFECT_OWN = ("prefect.runner", "prefect.engine", "prefect.flow_engine", "prefect.task_engine",
+               "prefect.client", "prefect.events", "prefect.workers", "prefect.concurrency",
+               "prefect._internal.concurrency", "prefect.deployments")  # fmt: skip
 WITHHELD = "message withheld (third-party logger)"
 # pypdf is not capped: "pypdf...: message withheld" tells the user a file had problems.
 CAPPED_LOGGERS = (
@@ -42,8 +53,26 @@ CAPPED_LOGGERS = (
 )
 
 
-def _allowed(name: str) -> bool:
-    return any(name == prefix or name.startswith(prefix + ".") for prefix in ALLOWED)
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+
+
+@cache
+def _prefect_code() -> str | None:
+    """Where Prefect's package lives (found without importing it), to tell its records from others'."""
+    spec = importlib.util.find_spec("prefect")
+    locations = spec.submodule_search_locations if spec else None
+    return os.path.join(os.path.realpath(locations[0]), "") if locations else None
+
+
+def _from_prefect(record: logging.LogRecord) -> bool:
+    """A record of one of Prefect's own engine, runner or client loggers, made in Prefect's code."""
+    where = _prefect_code()
+    return (
+        _under(record.name, PREFECT_OWN)
+        and where is not None
+        and os.path.realpath(record.pathname).startswith(where)
+    )
 
 
 def sanitise(record: logging.LogRecord) -> logging.LogRecord:
@@ -51,7 +80,14 @@ def sanitise(record: logging.LogRecord) -> logging.LogRecord:
     if record.exc_info and record.exc_info[0] is not None:
         record.msg = f"{record.msg} [{record.exc_info[0].__name__}]"
     record.exc_info, record.exc_text, record.stack_info = None, None, None
-    if not _allowed(record.name):
+    if _from_prefect(record):
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                type(arg).__name__ if isinstance(arg, BaseException) else arg for arg in record.args
+            )
+        if isinstance(record.msg, BaseException):
+            record.msg = type(record.msg).__name__
+    elif not _under(record.name, ALLOWED):
         record.msg, record.args = f"{record.name}: {WITHHELD}", ()
     return record
 
