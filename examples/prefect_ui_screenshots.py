@@ -79,10 +79,13 @@ def main() -> None:
                     deployments = {
                         flows[d["flow_id"]]: d["id"] for d in api.post("/deployments/filter", json={}).json()
                     }
-                run = api.post(
+                created = api.post(
                     f"/deployments/{deployments['reindex']}/create_flow_run",
-                    json={"parameters": {"settings": {"batch_documents": 4}}},
-                ).json()
+                    json={"parameters": {"settings": {"advanced": {"batch_documents": 4}}}},
+                )
+                if created.status_code != 201:
+                    raise SystemExit(f"the re-index run was refused: {created.text}")
+                run = created.json()
                 while api.get(f"/flow_runs/{run['id']}").json()["state_type"] not in {
                     "COMPLETED",
                     "FAILED",

@@ -10,9 +10,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from prefect.utilities.callables import parameter_schema
 from pydantic import ValidationError
 
 from flows.cli import cli
@@ -117,9 +119,11 @@ def test_prefect_yaml_declares_what_serve_serves() -> None:
         parameters = deployment.get("parameters", {})
         # stored verbatim
         assert not re.search(r"url|key|secret|password", json.dumps(parameters))
-        # every default is valid for the flow's own settings model
+        # every default is valid for the flow's own settings model, and for the form the server checks
         if "settings" in parameters:
             SETTINGS_MODELS[spec.flow.name].model_validate(parameters["settings"])
+            schema = parameter_schema(spec.flow.fn).model_dump_for_openapi()
+            jsonschema.validate(parameters, {**schema, "required": []})
     schedules = {e: d.get("schedules", []) for e, d in declared.items()}
     assert schedules["flows.prefect.reindex.reindex_flow"][0]["cron"] == "0 2 * * *"
     # retention is turned on deliberately
@@ -136,6 +140,15 @@ def test_serve_plans_every_operation_with_valid_defaults() -> None:
     )
     specs = {s.flow.name: s for s in deployment_specs(plan)}
     assert set(specs) == {"ingest", "reindex", "expire", "audit", "compact", "erase", "scrub"}
+    # the defaults in the forms' shape: what the server validates a run's parameters against
+    for spec in specs.values():
+        schema = parameter_schema(spec.flow.fn).model_dump_for_openapi()
+        # scrub's collections are the operator's to type
+        typed = (
+            {"source_collection": "raw", "target_collection": "masked"} if spec.flow.name == "scrub" else {}
+        )
+        parameters = spec.parameters | {"settings": spec.parameters["settings"] | typed}
+        jsonschema.validate(parameters, {**schema, "required": []})
     # named by purpose, no two alike
     full_names = {spec.full_name for spec in specs.values()}
     assert "reindex/scheduled" in full_names and "erase/queued-requests" in full_names
@@ -143,7 +156,7 @@ def test_serve_plans_every_operation_with_valid_defaults() -> None:
         n.endswith("/ragmask") for n in full_names
     )
     for name, spec in specs.items():
-        if "settings" in spec.parameters:
+        if name != "scrub":
             settings = SETTINGS_MODELS[name].model_validate(spec.parameters["settings"])
             assert settings.stores.collection == "docs"
     assert specs["reindex"].cron == "0 2 * * *" and specs["reindex"].parameters["paths"] == ["/sources"]
@@ -302,3 +315,47 @@ def test_the_ingest_and_reindex_forms_require_paths_and_show_no_source_reference
         assert registered.name == form.name and parameter_schema(registered.fn).required == ["source_ref"]
     served = {spec.flow for spec in deployment_specs(ServeSettings(sources=("/sources",)))}
     assert ingest_registered_flow not in served and reindex_registered_flow not in served
+
+
+def test_a_form_shows_the_essentials_first_and_the_rest_under_advanced() -> None:
+    from flows.prefect.reindex import reindex_flow
+
+    schema = parameter_schema(reindex_flow.fn).model_dump_for_openapi()
+    form = schema["definitions"]["ReindexSettings"]
+    assert list(form["properties"]) == ["collection", "policy", "full", "advanced"]
+    advanced = form["properties"]["advanced"]
+    assert advanced["title"] == "Advanced" and advanced["properties"]["batch_documents"]["minimum"] == 1
+    # the stores' overrides last, the collection only on top
+    assert list(advanced["properties"])[-1] == "stores"
+    assert "collection" not in advanced["properties"]["stores"]["properties"]
+    # the form's values and the flat ones are the same settings
+    flat = ReindexSettings(stores=StoreSettings(collection="hr"), batch_documents=7, full=True)
+    assert ReindexSettings.model_validate(flat.form_values()) == flat
+    assert flat.form_values()["collection"] == "hr" and flat.form_values()["advanced"]["batch_documents"] == 7
+    # scrub's collections are its own fields: nothing lifted
+    assert "collection" not in ScrubSettings.model_json_schema()["properties"]
+
+
+def test_the_forms_refuse_what_the_body_refuses() -> None:
+    from flows.prefect.ingest import ingest_flow
+
+    schema = parameter_schema(ingest_flow.fn).model_dump_for_openapi()
+
+    def form(advanced: dict[str, Any]) -> dict[str, Any]:
+        return {"paths": ["/sources"], "settings": {"advanced": advanced}}
+
+    # a chunk too small to hold context: refused by the model and by the server's schema alike
+    for chunk_tokens, valid in ((0, True), (5, False), (64, True), (9000, False)):
+        try:
+            jsonschema.validate(form({"chunk_tokens": chunk_tokens}), schema)
+            by_schema = True
+        except jsonschema.ValidationError:
+            by_schema = False
+        try:
+            IngestSettings(chunk_tokens=chunk_tokens)
+            by_model = True
+        except ValidationError:
+            by_model = False
+        assert by_schema == by_model == valid, chunk_tokens
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(form({"batch_documents": 0}), schema)

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from flows.prefect.flow_runs import slug_words
@@ -59,6 +60,10 @@ def webhook_receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         server.server_close()
 
 
+def automation_names(api: httpx.Client) -> list[str]:
+    return [automation["name"] for automation in api.post("/automations/filter", json={}).json()]
+
+
 @pytest.mark.slow
 def test_a_partial_ingest_is_completed_with_a_message_listed_by_masked_path_and_alerts(
     tmp_path: Path,
@@ -78,11 +83,11 @@ def test_a_partial_ingest_is_completed_with_a_message_listed_by_masked_path_and_
         serve_args = ["--automations", "--notify-block", "custom-webhook/hook", "--data-dir", str(data)]
         with ragmask_serve(serve_args, env, tmp_path / "serve.log"):
             automations = wait_for(
-                lambda: [a["name"] for a in api.post("/automations/filter", json={}).json()] or None,
+                lambda: names if len(names := automation_names(api)) == 5 else None,
                 180,
-                "the automations serve creates",
+                "the five automations serve creates",
             )
-            assert len(automations) == 5 and "ragmask: ingest or re-index partly done" in automations
+            assert "ragmask: ingest or re-index partly done" in automations
             done = run_python(
                 ["-m", "flows.cli", "ingest", str(corpus), "--data-dir", str(data), "--json"],
                 env,

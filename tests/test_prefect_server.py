@@ -111,9 +111,14 @@ def check_forms(served: dict[str, dict[str, Any]], corpus: Path) -> None:
     reindex = served["reindex"]
     # the form: typed, described, bounded; presets as choices; defaults from serve's options
     form = reindex["parameter_openapi_schema"]["definitions"]["ReindexSettings"]["properties"]
-    assert form["batch_documents"]["minimum"] == 1
+    # essentials first, the rest in the Advanced group
+    assert list(form) == ["collection", "policy", "full", "advanced"]
+    advanced = form["advanced"]["properties"]
+    assert advanced["batch_documents"]["minimum"] == 1
     assert form["policy"]["enum"] == ["default", "strict", "hipaa"]
-    assert all(field.get("title") and field.get("description") for field in form.values())
+    assert all(
+        field.get("title") and field.get("description") for field in [*form.values(), *advanced.values()]
+    )
     # no "str | None" toggles ("Property is type None" under each field): empty means the default
     schema = reindex["parameter_openapi_schema"]
     fields = [
@@ -124,7 +129,7 @@ def check_forms(served: dict[str, dict[str, Any]], corpus: Path) -> None:
     assert reindex["parameters"]["paths"] == [str(corpus)]
     # paths marked required; the CLI's sealed reference is no field of a form
     assert schema["required"] == ["paths"] and "source_ref" not in schema["properties"]
-    assert reindex["parameters"]["settings"]["stores"]["collection"] == "docs"
+    assert reindex["parameters"]["settings"]["collection"] == "docs"
     assert served["expire"]["parameters"]["settings"]["retention_days"] == 3650
     # empty: every queued request
     assert "request_id" not in served["erase"]["parameter_openapi_schema"].get("required", [])
@@ -213,7 +218,7 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
             # a bound in the form holds for the API too: no run that would do nothing
             refused = api.post(
                 f"/deployments/{reindex['id']}/create_flow_run",
-                json={"parameters": {"settings": {"batch_documents": 0}}},
+                json={"parameters": {"settings": {"advanced": {"batch_documents": 0}}}},
             )
             assert refused.status_code in {409, 422}, refused.text
             # a re-index triggered through the API with parameters, run by the served process
@@ -222,7 +227,7 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
                 reindex["id"],
                 {
                     "paths": [str(corpus)],
-                    "settings": {"stores": {"collection": "docs"}, "batch_documents": 4},
+                    "settings": {"collection": "docs", "advanced": {"batch_documents": 4}},
                 },
             )
             # the write slot's occupancy while the run works
@@ -254,7 +259,10 @@ def test_served_deployments_schedule_run_and_keep_ui_edits(tmp_path: Path) -> No
             for parameters, named in (
                 ({"paths": ["/etc"]}, "path '/etc' lies outside"),
                 (
-                    {"paths": [str(corpus)], "settings": {"stores": {"data_dir": str(tmp_path)}}},
+                    {
+                        "paths": [str(corpus)],
+                        "settings": {"advanced": {"stores": {"data_dir": str(tmp_path)}}},
+                    },
                     "data_dir .* cannot be set from a form",
                 ),
             ):
@@ -320,7 +328,9 @@ def test_prefect_yaml_deploys_to_a_process_pool_whose_worker_runs_the_flows(tmp_
         # retention is turned on deliberately
         assert [s["active"] for s in schedules] == [False]
         run = create_run(
-            api, served["compact"]["id"], {"settings": {"stores": {"data_dir": str(tmp_path / "data")}}}
+            api,
+            served["compact"]["id"],
+            {"settings": {"advanced": {"stores": {"data_dir": str(tmp_path / "data")}}}},
         )
         # its receipt key, not the user's
         worker_env = env | {"HOME": str(tmp_path / "home")}

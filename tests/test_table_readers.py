@@ -187,11 +187,6 @@ def test_docx_paragraphs_and_tables_in_document_order(tmp_path: Path) -> None:
     )
 
 
-def test_options_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RAGMASK_MAX_TABLE_ROWS", "77")
-    assert ReaderOptions.from_env().max_table_rows == 77
-
-
 def test_a_reader_error_names_no_value(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as raised:
         from indexers.readers.delimited import read_delimited

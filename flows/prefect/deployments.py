@@ -33,7 +33,17 @@ from flows.prefect.expire import expire_flow
 from flows.prefect.ingest import ingest_flow
 from flows.prefect.reindex import reindex_flow
 from flows.prefect.scrub import scrub_flow
-from flows.settings import IngestSettings, ReindexSettings, ServeSettings, StoreSettings
+from flows.settings import (
+    AuditSettings,
+    CompactSettings,
+    EraseSettings,
+    ExpireSettings,
+    IngestSettings,
+    ReindexSettings,
+    ScrubSettings,
+    ServeSettings,
+    StoreSettings,
+)
 
 # the name every deployment had before they were named by purpose
 EARLIER_NAME = "ragmask"
@@ -63,13 +73,11 @@ def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
     ``erase/queued-requests``, ``scrub/one-shot``."""
     plan.check()
     stores = StoreSettings(collection=plan.stores.collection)
-    ingest = IngestSettings(stores=stores)
-    settings = {"settings": ingest.model_dump(mode="json")}
+    # every default in the form's shape: the essentials, then "advanced" (flows/settings/form_groups.py)
+    settings = {"settings": IngestSettings(stores=stores).form_values()}
     paths = {"paths": list(plan.sources)} if plan.sources else {}
-    store_only = {"settings": {"stores": stores.model_dump(mode="json")}}
-    expire: dict[str, Any] = {"stores": stores.model_dump(mode="json")}
-    if plan.retention_days:
-        expire["retention_days"] = plan.retention_days
+    retention = {"retention_days": plan.retention_days} if plan.retention_days else {}
+    expire = ExpireSettings.form_defaults(stores=stores, **retention)
     return [
         DeploymentSpec(
             ingest_flow,
@@ -83,7 +91,7 @@ def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
             "scheduled",
             "Bring the collection in line with its sources: new and changed "
             "documents indexed, vanished ones erased with receipts. Full: rebuild, audit, swap.",
-            paths | {"settings": ReindexSettings(stores=stores).model_dump(mode="json")},
+            paths | {"settings": ReindexSettings(stores=stores).form_values()},
             plan.reindex_cron,
             concurrency_limit=1,
         ),
@@ -100,14 +108,14 @@ def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
             "scheduled",
             "Scan every payload of the collection for unmasked personal data; "
             "fails the run if anything is suspected.",
-            store_only,
+            {"settings": AuditSettings(stores=stores).form_values()},
             plan.audit_cron,
         ),
         DeploymentSpec(
             compact_flow,
             "purge-erased",
             "Purge the bytes of every erasure since the last purge, with a receipt.",
-            store_only,
+            {"settings": CompactSettings(stores=stores).form_values()},
             plan.compact_cron,
         ),
         DeploymentSpec(
@@ -115,7 +123,7 @@ def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
             "queued-requests",
             "Carry out the erasure requests queued with `ragmask erase ... --queue`: every open one, or "
             "the er_... id given; the identifiers never reach Prefect.",
-            store_only,
+            {"settings": EraseSettings(stores=stores).form_values()},
             plan.erase_cron,
         ),
         DeploymentSpec(
@@ -123,7 +131,7 @@ def deployment_specs(plan: ServeSettings) -> list[DeploymentSpec]:
             "one-shot",
             "Mask and re-embed a collection that holds raw text (LangChain, "
             "LlamaIndex, Haystack or raw payloads) into a new one.",
-            {},
+            {"settings": ScrubSettings.form_defaults()},
         ),
     ]
 
@@ -146,6 +154,11 @@ def build_deployments(
             concurrency_limit=spec.concurrency_limit,
             entrypoint_type=EntrypointType.MODULE_PATH,
         )
+        # the form's default for the settings is the deployment's, in the form's shape (the flow's
+        # signature default is the flat model)
+        settings_field = deployment._parameter_openapi_schema.properties.get("settings")
+        if settings_field is not None:
+            settings_field["default"] = spec.parameters.get("settings", {})
         # an update sends only the fields set, and schedules only when there are some
         if ui_owned:
             deployment.model_fields_set.difference_update(UI_OWNED)

@@ -3,7 +3,7 @@ holds raw text masked into a new one."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, model_validator
 
@@ -31,6 +31,8 @@ MASKING_FIELDS = ("policy", "policy_file", "spacy_model", "embedding_model", "ke
 class AuditSettings(OperationSettings):
     """What an audit scans and with which detectors."""
 
+    FORM_ESSENTIALS: ClassVar[tuple[str, ...]] = ("policy", "fail_on_findings")
+
     payload_format: Annotated[
         FormatChoice,
         Field(
@@ -53,6 +55,16 @@ class AuditSettings(OperationSettings):
 
 class ScrubSettings(OperationSettings):
     """A collection that holds raw text, masked and re-embedded into a new one in the same layout."""
+
+    FORM_ESSENTIALS: ClassVar[tuple[str, ...]] = (
+        "source_collection",
+        "target_collection",
+        "payload_format",
+        "policy",
+        "delete_source",
+        "dry_run",
+    )
+    FORM_COLLECTION: ClassVar[bool] = False
 
     source_collection: Annotated[
         str,

@@ -4,7 +4,7 @@ chunks."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
@@ -33,6 +33,8 @@ class CompactSettings(EraseSettings):
 
 class ExpireSettings(EraseSettings):
     """Retention of one collection: documents older than it are erased, with receipts."""
+
+    FORM_ESSENTIALS: ClassVar[tuple[str, ...]] = ("retention_days", "dry_run")
 
     retention_days: Annotated[
         float,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, field_validator
 
@@ -30,9 +30,14 @@ from indexers.quarantine import DEFAULT_MAX_QUARANTINED
 from indexers.readers import ReaderOptions
 from masking.detector_config import DEFAULT_SPACY_MODEL
 
+# bytes in a mebibyte: sizes are set in MiB
+MIB = 1024 * 1024
+
 
 class IngestSettings(OperationSettings):
     """How an ingest reads, masks, chunks, embeds and lays out documents, and where it writes them."""
+
+    FORM_ESSENTIALS: ClassVar[tuple[str, ...]] = ("policy",)
 
     policy: Policy = "default"
     policy_file: PolicyFile = ""
@@ -101,6 +106,8 @@ class IngestSettings(OperationSettings):
             ge=0,
             le=8192,
             description=f"0: the embedding model's limit; else at least {MIN_CHUNK_TOKENS}.",
+            # the body's bound, for the server to refuse too: nothing between 0 and the least size
+            json_schema_extra={"not": {"exclusiveMinimum": 0, "exclusiveMaximum": MIN_CHUNK_TOKENS}},
         ),
     ] = 0
     chunk_overlap: Annotated[
@@ -132,12 +139,10 @@ class IngestSettings(OperationSettings):
         str,
         Field(title="Vault master key file", description="A path on the worker, outside the data directory."),
     ] = ""
-    max_file_bytes: Annotated[
-        int,
-        Field(
-            title="Largest file (bytes)", ge=1, description="Larger files are skipped, each with one line."
-        ),
-    ] = ReaderOptions().max_file_bytes
+    max_file_mib: Annotated[
+        float,
+        Field(title="Largest file (MiB)", gt=0, description="Larger files are skipped, each with one line."),
+    ] = ReaderOptions().max_file_bytes / MIB
     max_document_chars: Annotated[
         int, Field(title="Longest document (characters)", ge=1, description="Longer documents are skipped.")
     ] = ReaderOptions().max_document_chars
@@ -167,7 +172,7 @@ class IngestSettings(OperationSettings):
     @property
     def reader(self) -> ReaderOptions:
         return ReaderOptions(
-            max_file_bytes=self.max_file_bytes,
+            max_file_bytes=round(self.max_file_mib * MIB),
             max_document_chars=self.max_document_chars,
             max_table_rows=self.max_table_rows,
         )
@@ -196,6 +201,8 @@ class IngestSettings(OperationSettings):
 
 class ReindexSettings(IngestSettings):
     """An ingest's settings, plus how a full re-index swaps collections."""
+
+    FORM_ESSENTIALS: ClassVar[tuple[str, ...]] = ("policy", "full")
 
     full: Annotated[
         bool,

@@ -13,14 +13,17 @@ flows/settings/stores.py for the store fields). Example::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from flows.settings.fields import (
     PRESET_NAMES,
     Stores,
 )
+from flows.settings.form_groups import flat_form_values, form_values, grouped_schema
 from flows.settings.stores import StoreSettings
 from flows.settings.values import absolute_path
 
@@ -39,8 +42,40 @@ class OperationSettings(BaseModel):
     """The base of every operation's settings: frozen, no unknown fields (a typo is an error)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # what a Prefect form shows first; the rest goes under "Advanced" (flows/settings/form_groups.py)
+    FORM_ESSENTIALS: ClassVar[tuple[str, ...]] = ()
+    # the form shows the stores' collection on top
+    FORM_COLLECTION: ClassVar[bool] = True
 
     stores: Stores = StoreSettings()
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The form's schema: essentials on top, the rest in an "Advanced" group."""
+        schema = handler(core_schema)
+        grouped_schema(handler.resolve_ref_schema(schema), cls.FORM_ESSENTIALS, cls.FORM_COLLECTION)
+        return schema
+
+    def form_values(self) -> dict[str, Any]:
+        """These settings in the form's shape: a deployment's default parameters."""
+        return form_values(self.model_dump(mode="json"), self.FORM_ESSENTIALS, self.FORM_COLLECTION)
+
+    @classmethod
+    def form_defaults(cls, **given: Any) -> dict[str, Any]:
+        """The form's defaults where a required field has none yet (the retention, scrub's collections):
+        every field's default, ``given`` over them, in the form's shape."""
+        values = {
+            name: info.get_default(call_default_factory=True)
+            for name, info in cls.model_fields.items()
+            if not info.is_required()
+        }
+        dumped = {
+            name: value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+            for name, value in (values | given).items()
+        }
+        return form_values(dumped, cls.FORM_ESSENTIALS, cls.FORM_COLLECTION)
 
     @model_validator(mode="before")
     @classmethod
@@ -49,6 +84,8 @@ class OperationSettings(BaseModel):
         where a preset name goes (``--policy strict`` or ``--policy ./policy.yaml``)."""
         if not isinstance(data, dict):
             return data
+        # a form's values: "advanced" nested, the collection on top
+        data = flat_form_values(data)
         given = {name: "" if value is None else value for name, value in data.items()}
         given = {name: str(value) if isinstance(value, Path) else value for name, value in given.items()}
         policy = given.get("policy")

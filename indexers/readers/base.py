@@ -8,7 +8,6 @@ into that file's one-line failure before it can cost the run its memory or its o
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,8 @@ from pathlib import Path
 from indexers.errors import SourceError
 
 # bytes read from disk per file
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MIB = 1024 * 1024
+MAX_FILE_BYTES = 64 * MIB
 # bytes a DOCX (a zip) may declare once decompressed
 MAX_EXPANDED_BYTES = 128 * 1024 * 1024
 # parts of a DOCX or XLSX
@@ -29,11 +29,6 @@ MAX_DOCUMENT_CHARS = 10_000_000
 # rows of a CSV, TSV or workbook (all its sheets)
 MAX_TABLE_ROWS = 500_000
 MAX_TABLE_CELLS = 5_000_000
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else default
 
 
 @dataclass(frozen=True)
@@ -50,16 +45,6 @@ class ReaderOptions:
     max_document_chars: int = MAX_DOCUMENT_CHARS
     max_table_rows: int = MAX_TABLE_ROWS
     max_table_cells: int = MAX_TABLE_CELLS
-
-    @classmethod
-    def from_env(cls) -> ReaderOptions:
-        """The bounds a user may need to raise: RAGMASK_MAX_FILE_BYTES, RAGMASK_MAX_DOCUMENT_CHARS and
-        RAGMASK_MAX_TABLE_ROWS."""
-        return cls(
-            max_file_bytes=_env_int("RAGMASK_MAX_FILE_BYTES", MAX_FILE_BYTES),
-            max_document_chars=_env_int("RAGMASK_MAX_DOCUMENT_CHARS", MAX_DOCUMENT_CHARS),
-            max_table_rows=_env_int("RAGMASK_MAX_TABLE_ROWS", MAX_TABLE_ROWS),
-        )
 
 
 @dataclass(frozen=True)
@@ -85,7 +70,8 @@ def read_bytes(path: Path, options: ReaderOptions) -> bytes:
         size = path.stat().st_size
         if size > options.max_file_bytes:
             raise SourceError(
-                f"file too large ({size:,} bytes > {options.max_file_bytes:,}; RAGMASK_MAX_FILE_BYTES raises it)"
+                f"file too large ({size / MIB:.1f} MiB > {options.max_file_bytes / MIB:g} MiB; --max-file-mib or "
+                "RAGMASK_MAX_FILE_MIB raises it)"
             )
         return path.read_bytes()
     except OSError as error:
