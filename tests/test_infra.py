@@ -338,6 +338,7 @@ def test_a_form_shows_the_essentials_first_and_the_rest_under_advanced() -> None
 
 def test_the_forms_refuse_what_the_body_refuses() -> None:
     from flows.prefect.ingest import ingest_flow
+    from flows.prefect.reindex import reindex_flow
 
     schema = parameter_schema(ingest_flow.fn).model_dump_for_openapi()
 
@@ -359,3 +360,13 @@ def test_the_forms_refuse_what_the_body_refuses() -> None:
         assert by_schema == by_model == valid, chunk_tokens
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(form({"batch_documents": 0}), schema)
+    reindex = parameter_schema(reindex_flow.fn)
+    for limit, valid in (("3", True), ("1%", True), ("0.5 %", True), ("a few", False), ("-2", False)):
+        parameters = {"paths": ["/sources"], "settings": {"advanced": {"max_quarantined": limit}}}
+        errors = list(
+            jsonschema.Draft202012Validator(reindex.model_dump_for_openapi()).iter_errors(parameters)
+        )
+        assert (not errors) == valid, limit
+    # scrub's collections are its own fields: its form offers no second one
+    scrub = ScrubSettings.model_json_schema()["properties"]["advanced"]["properties"]["stores"]
+    assert "collection" not in scrub["properties"]

@@ -83,6 +83,8 @@ MaxQuarantined = Annotated[
         description="Scrub and full re-index: documents whose written points still audit dirty are left out "
         "and listed; the run goes live with at most this many (a count, or a share such as 1%), else it "
         "fails closed.",
+        # for the server to refuse what the body refuses (the body says why in words)
+        json_schema_extra={"pattern": r"^\s*(\d+|\d+(\.\d+)?\s*%)\s*$"},
     ),
     AfterValidator(_quarantine_limit),
 ]

@@ -3,8 +3,9 @@ overrides, models, performance knobs, bounds) in one "Advanced" group.
 
 The model stays flat: the command line's options, the code and ``--json`` see one level. Only the form's
 JSON schema is grouped: the fields a model names in ``FORM_ESSENTIALS`` stay at the top, the collection
-is lifted out of the stores to the top (for the operations that write one collection), and the rest,
-the stores' other fields included, go under ``advanced``. ``flat_form_values`` takes the form's shape
+is lifted out of the stores to the top (for the operations that write one collection; scrub's own fields
+name its collections, so its form has none), and the rest, the stores' other fields included, go under
+``advanced``. ``flat_form_values`` takes the form's shape
 back to the model's (both shapes validate), and ``form_values`` gives a settings object in the form's
 shape, as a deployment's defaults must be.
 
@@ -39,8 +40,9 @@ def grouped_schema(schema: dict[str, Any], essentials: tuple[str, ...], lift_col
     top |= {name: properties[name] for name in essentials if name in properties}
     # the stores last: overrides most runs leave empty
     advanced = {name: value for name, value in properties.items() if name not in top and name != "stores"}
+    # the collection is on top, or (scrub) the operation's own fields name its collections
     if "stores" in properties:
-        advanced["stores"] = _stores_without_collection() if lift_collection else properties["stores"]
+        advanced["stores"] = _stores_without_collection()
     schema["properties"] = top | {
         ADVANCED: {
             "type": "object",
@@ -90,9 +92,8 @@ def flat_form_values(data: dict[str, Any]) -> dict[str, Any]:
 def form_values(values: dict[str, Any], essentials: tuple[str, ...], lift_collection: bool) -> dict[str, Any]:
     """A settings object's JSON values in the form's shape (a deployment's default parameters)."""
     stores = dict(values.get("stores") or {})
-    top: dict[str, Any] = {}
-    if lift_collection:
-        top["collection"] = stores.pop("collection", "")
+    collection = stores.pop("collection", "")
+    top: dict[str, Any] = {"collection": collection} if lift_collection else {}
     top |= {name: values[name] for name in essentials if name in values}
     advanced = {name: value for name, value in values.items() if name not in top and name != "stores"}
     if "stores" in values:
