@@ -360,6 +360,9 @@ def test_the_forms_refuse_what_the_body_refuses() -> None:
         assert by_schema == by_model == valid, chunk_tokens
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(form({"batch_documents": 0}), schema)
+    # the server's message is in words
+    with pytest.raises(jsonschema.ValidationError, match="5 is less than the minimum of 16"):
+        jsonschema.validate(form({"chunk_tokens": 5}), schema)
     reindex = parameter_schema(reindex_flow.fn)
     for limit, valid in (("3", True), ("1%", True), ("0.5 %", True), ("a few", False), ("-2", False)):
         parameters = {"paths": ["/sources"], "settings": {"advanced": {"max_quarantined": limit}}}

@@ -106,8 +106,8 @@ class IngestSettings(OperationSettings):
             ge=0,
             le=8192,
             description=f"0: the embedding model's limit; else at least {MIN_CHUNK_TOKENS}.",
-            # the body's bound, for the server to refuse too: nothing between 0 and the least size
-            json_schema_extra={"not": {"exclusiveMinimum": 0, "exclusiveMaximum": MIN_CHUNK_TOKENS}},
+            # the body's bound, for the server to refuse too ("5 is less than the minimum of 16")
+            json_schema_extra={"if": {"exclusiveMinimum": 0}, "then": {"minimum": MIN_CHUNK_TOKENS}},
         ),
     ] = 0
     chunk_overlap: Annotated[
