@@ -16,10 +16,11 @@ from faker import Faker
 from sqlalchemy import select
 
 from flows.operations.ingest import run_ingest
-from flows.pipeline.batch_preparer import BatchPreparer, PreparedBatch
+from flows.pipeline.batch_preparer import BatchPreparer
 from flows.pipeline.batch_runners import BatchesWritten
 from flows.pipeline.batching import with_next
 from flows.pipeline.ingest_pipeline import IngestCounts, IngestPipeline, SourceEntry
+from flows.pipeline.prepared_batch import PreparedBatch
 from flows.settings import IngestSettings, StoreSettings
 from indexers.lineage import LineageStore
 from indexers.lineage_schema import document_versions, runs

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from indexers.sources import SkippedFile, SourceFile
@@ -32,13 +32,7 @@ class DocumentProblem:
     reason: str
 
     def to_dict(self) -> dict[str, str]:
-        return {
-            "doc_id": self.doc_id,
-            "source": self.source,
-            "outcome": self.outcome,
-            "stage": self.stage,
-            "reason": self.reason,
-        }
+        return asdict(self)
 
     def line(self) -> str:
         """One line for a terminal or a run log."""

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import cached_property
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from flows.pipeline.batch_counts import DocumentProblem, IngestCounts, SourceEntry, SourceScan
+from flows.pipeline.batch_counts import SourceEntry
 from flows.pipeline.batching import batched, with_next
 from flows.pipeline.masking_workers import MaskerSpec, MaskingWorkers
+from flows.pipeline.prepared_batch import WITHHELD_SOURCE, Outcome, PreparedBatch, PreparedDocument
 from flows.settings import IngestSettings
 from indexers.chunking import Chunk, Chunker
 from indexers.document_catalog import DocumentCatalog
@@ -38,7 +39,6 @@ from indexers.sources import (
 from indexers.tombstones import Tombstones
 from masking import MaskingKeys, load_policy
 from masking.detector_config import DetectorConfig
-from masking.report import MaskingReport
 from masking.stage_clock import StageClock, add_seconds
 from masking.suppression import suppress
 
@@ -49,66 +49,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 # a file not read, a document that could not be
 SkippedEntry = SkippedFile | SkippedDocument
-# a problem's name when its source words could not be masked
-WITHHELD_SOURCE = "(source withheld: could not be masked)"
 # said in the log before masking: detection runs at about 20k chars/s here
 LONG_DOCUMENT_CHARS = 1_000_000
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A document (or skipped file) that is not written, and why: ``verb`` is how the run's error lines
-    say it (skipped, quarantined, failed); ``reason`` never quotes content."""
-
-    doc_id: str
-    uri: str = field(repr=False)
-    verb: str
-    reason: str
-    # read, mask, embed
-    stage: str = "read"
-    # kept in the lineage as FAILED / QUARANTINED (a skipped file is counted only)
-    recorded: bool = True
-    # a file that was meant to be read and could not be (a skipped file of another type is not a problem)
-    unreadable: bool = False
-    # the masked source path, once named (``BatchPreparer._name``)
-    source: str = ""
-    # quarantined: the version's content hash
-    content_hash: str = ""
-    # quarantined: the masking report
-    report: MaskingReport | None = None
-
-    @property
-    def is_problem(self) -> bool:
-        """Not written though meant to be: listed by name in the run's failures."""
-        return self.recorded or self.unreadable
-
-    def problem(self) -> DocumentProblem:
-        return DocumentProblem(self.doc_id, self.source, self.verb, self.stage, self.reason)
-
-
-@dataclass(frozen=True)
-class PreparedDocument:
-    """A version ready to write; ``values`` (vault only) is sealed, then cleared, by the writer."""
-
-    version: DocumentVersion
-    uri: str = field(repr=False)
-    # the collection has a committed version of this document
-    replaces: bool
-    entity_counts: dict[str, int]
-    values: dict[str, str] = field(default_factory=dict, repr=False)
-
-
-@dataclass
-class PreparedBatch:
-    """One batch prepared: what to write, in input order, and what not to, with counts and the scan."""
-
-    counts: IngestCounts = field(default_factory=IngestCounts)
-    scan: SourceScan = field(default_factory=SourceScan)
-    # in the order the lineage records them
-    outcomes: list[Outcome] = field(default_factory=list)
-    ready: list[PreparedDocument] = field(default_factory=list)
-    # the preparer's detector versions and dimension, if it masked
-    model_profile: dict[str, Any] | None = None
 
 
 class BatchPreparer:

@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flows.pipeline.batch_counts import BatchFailedError, ErrorSink, IngestCounts, SourceEntry
-from flows.pipeline.batch_preparer import BatchPreparer, PreparedBatch
+from flows.pipeline.batch_preparer import BatchPreparer
 from flows.pipeline.batch_runners import BatchesWritten
 from flows.pipeline.ingest_pipeline import IngestPipeline
 from flows.pipeline.masking_workers import default_workers
+from flows.pipeline.prepared_batch import PreparedBatch
 from flows.settings import IngestSettings
 from indexers.lineage import LineageStore
 from indexers.source_refs import SourceRefs

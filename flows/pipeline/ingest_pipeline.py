@@ -21,8 +21,9 @@ from flows.pipeline.batch_counts import (
     SourceEntry,
     SourceScan,
 )
-from flows.pipeline.batch_preparer import BatchPreparer, PreparedBatch, PreparedDocument
+from flows.pipeline.batch_preparer import BatchPreparer
 from flows.pipeline.masking_workers import default_workers
+from flows.pipeline.prepared_batch import PreparedBatch, PreparedDocument
 from flows.settings import IngestSettings
 from indexers.collection_profiles import CollectionProfiles
 from indexers.embedding import LEGACY_EMBEDDING_VIEW, resolve_embedding_precision, resolve_embedding_view

@@ -34,7 +34,6 @@ from prefect.cache_policies import NO_CACHE
 from flows.operations.ingest import IngestResult, RunEngine, run_ingest
 from flows.operations.report import summary_row
 from flows.pipeline.batch_counts import BatchFailedError, DocumentProblem, ErrorSink
-from flows.pipeline.batch_preparer import PreparedBatch
 from flows.pipeline.batch_runners import BatchesWritten
 from flows.pipeline.batching import with_next
 from flows.pipeline.dask_batches import (
@@ -47,6 +46,7 @@ from flows.pipeline.dask_batches import (
     torch_threads_per_worker,
 )
 from flows.pipeline.ingest_pipeline import IngestCounts, IngestPipeline, SourceEntry
+from flows.pipeline.prepared_batch import PreparedBatch
 from flows.prefect.artifacts import artifact_key, stores_line
 from flows.prefect.collection_slots import collection_slot
 from flows.prefect.flow_runs import prefect_link
