@@ -104,14 +104,16 @@ def _caption(text: str, lines: list[tuple[int, int]], header: int, floor: int) -
         above -= 1
     if above < 0 or lines[above][0] < floor:
         return lines[header][0]
-    line = text[lines[above][0] : lines[above][1]].strip()
+    raw = text[lines[above][0] : lines[above][1]]
+    line = raw.strip()
     if not line or "|" in line or len(line) > MAX_CAPTION_CHARS:
         return lines[header][0]
     before = above - 1
     if before >= 0 and text[lines[before][0] : lines[before][1]].strip():
         # the line is the end of a paragraph, not a caption
         return lines[header][0]
-    return lines[above][0]
+    # from the caption's first character: a chunk never starts with white space
+    return lines[above][0] + len(raw) - len(raw.lstrip())
 
 
 class Chunker:
