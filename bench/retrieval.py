@@ -13,11 +13,13 @@ and MRR. The raw text (unmasked, chunked the same way) is the reference a leak-p
 (torch dynamic quantisation: per tensor, per channel, and per channel with the feed-forward output layers
 left in fp32), each with the mean cosine of its chunk vectors to the fp32 ones and the share of each
 query's 5 nearest chunks it keeps; and a collection written with ``--embedding-precision int8`` queried
-in fp32, as a framework reading it (LangChain, LlamaIndex, Haystack) would. ``--bf16`` adds the same two
+in fp32, as a framework reading it (LangChain, LlamaIndex, Haystack) would. ``--int8-static`` adds the
+two rows of the int8-static precision (queried in int8-static, as ragmask's search does, and in fp32);
+its calibration text (bench/calibration_texts.py) comes from another generator than this corpus. ``--bf16`` adds the same two
 rows for bf16 (the matrix products under torch's bf16 autocast, the default for a new collection on a CPU
 with bf16 units).
 
-    python bench/retrieval.py [--docs 200] [--queries 200] [--k 5] [--int8] [--bf16] [--json]
+    python bench/retrieval.py [--docs 200] [--queries 200] [--k 5] [--int8] [--bf16] [--int8-static] [--json]
 """
 
 from __future__ import annotations
@@ -107,8 +109,10 @@ def quantised(embedder: Any, how: str) -> Any:
     import torch
     from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
 
+    from indexers.embedding import SentenceTransformerEncoder
+
     copied = copy.copy(embedder)
-    model = copy.deepcopy(embedder._model)
+    model = copy.deepcopy(embedder._model.model)
     # the transformer inside sentence-transformers' first module
     network = model[0].model
     qconfig = per_channel_dynamic_qconfig if how != "per tensor" else default_dynamic_qconfig
@@ -117,7 +121,7 @@ def quantised(embedder: Any, how: str) -> Any:
     if how == "per channel, FFN output fp32":
         linear = [name for name in linear if not (name.endswith("output.dense") and "attention" not in name)]
     model[0].model = quantize_dynamic(network, dict.fromkeys(linear, qconfig), dtype=torch.qint8)  # type: ignore[no-untyped-call]
-    copied._model = model
+    copied._model = SentenceTransformerEncoder(model, "cpu", False)
     return copied
 
 
@@ -136,6 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--int8", action="store_true", help="add the types view embedded in int8")
     parser.add_argument("--bf16", action="store_true", help="add the types view embedded in bf16")
+    parser.add_argument(
+        "--int8-static",
+        action="store_true",
+        help="add the types view embedded in int8-static (OpenVINO + NNCF)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -200,6 +209,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "tokens",
                 "types",
                 bf16,
+                embedder,
+            ),
+        ]
+    if args.int8_static:
+        static = Embedder(view="tokens", precision="int8-static")
+        rows += [
+            # as ragmask's search queries it: in the collection's precision
+            ("masked, types view, int8-static", masked, "tokens", "types", static, None),
+            # as a framework reading the collection does
+            (
+                "masked, types view, int8-static chunks, fp32 queries",
+                masked,
+                "tokens",
+                "types",
+                static,
                 embedder,
             ),
         ]

@@ -21,6 +21,9 @@ value is counted once per document that mentions it. With ``--only ragmask`` (th
 the child also times reopening the collection and 20 searches. ``--task-runner dask`` runs ragmask's
 batches on a local Dask cluster of ``--workers`` processes, started inside the clock, each worker
 loading its models inside it too (what a run on a fresh cluster costs); peak RSS is then the writer's only.
+``--whole-process`` times each side as a whole process instead (bench/whole_process.py: from its start
+to its exit, imports and model loads included; ragmask is ``ragmask ingest``), by default on
+``--corpus cases``: distinct long case files of bench/documents.py's held-out documents, no file repeated.
 ``--floor`` then times masking and embedding alone in ragmask's first child (``floor_seconds``): the
 least any schedule of those two stages could take on the machine's cores, and the ratio that would give.
 
@@ -28,7 +31,8 @@ least any schedule of those two stages could take on the machine's cores, and th
                                [--embedding-view auto] [--embedding-precision auto|fp32|bf16|int8]
                                [--embedding-backend auto|torch|openvino]
                                [--naive-parser] [--naive-bf16] [--naive-numpy-blas]
-                               [--only SYSTEM] [--floor]
+                               [--only SYSTEM] [--floor] [--whole-process]
+                               [--corpus auto|paragraphs|cases]
                                [--task-runner threads|dask] [--json]
 """
 
@@ -54,18 +58,24 @@ from bench.throughput_corpus import (  # noqa: E402
     GOLD_FILE,
     SYSTEMS,
     build_corpus,
+    build_long_corpus,
     corpus_files,
     recall,
     stored_texts,
     word_pieces,
 )
 from bench.throughput_systems import run_naive, run_ragmask  # noqa: E402
+from bench.whole_process import run_whole  # noqa: E402
 
 
 def measure(system: str, corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, Any]:
     """Run one system in this process; the numbers plus recall on the gold values."""
     run = run_ragmask if system == "ragmask" else run_naive
-    numbers = run(corpus, work, options)
+    return scored(system, run(corpus, work, options), corpus, options)
+
+
+def scored(system: str, numbers: dict[str, Any], corpus: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """A run's numbers with what it stored scored: recall on the gold values, word pieces embedded."""
     gold = json.loads((corpus.parent / GOLD_FILE).read_text(encoding="utf-8"))
     texts = stored_texts(Path(numbers.pop("qdrant_path")))
     share, left = recall(gold, texts)
@@ -131,7 +141,7 @@ def floor_seconds(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     # OpenVINO compiles for the threads there are when it loads
-    embedding._loaded_model.cache_clear()
+    embedding.forget_loaded_models()
     one_core = Embedder(view=view, precision=precision, backend=backend)
     one_core.embed(texts[:16])
     started = time.perf_counter()
@@ -155,7 +165,7 @@ def run_child(system: str, corpus: Path, work: Path, options: dict[str, Any]) ->
         __file__,
         "--single",
         system,
-        "--corpus",
+        "--corpus-dir",
         str(corpus),
         "--work",
         str(work),
@@ -268,16 +278,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="after ragmask's first run, time masking and embedding alone: the least any "
         "schedule of them could take, and the ratio that would give",
     )
+    parser.add_argument(
+        "--whole-process",
+        action="store_true",
+        help="time each side as a whole process, from its start to its exit (imports and model loads "
+        "included; ragmask is `ragmask ingest`), on the case-file corpus by default",
+    )
+    parser.add_argument(
+        "--corpus",
+        default="auto",
+        choices=["auto", "paragraphs", "cases"],
+        help="paragraphs: Faker paragraphs; cases: distinct long case files of bench/documents.py's "
+        "held-out documents (auto: cases with --whole-process, else paragraphs)",
+    )
     parser.add_argument("--only", choices=SYSTEMS, help="run one system (with reopen and search timings)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     # the child process
     parser.add_argument("--single", choices=SYSTEMS, help=argparse.SUPPRESS)
-    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--corpus-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.single:
-        print(json.dumps(measure(args.single, args.corpus, args.work, json.loads(args.options))))
+        print(json.dumps(measure(args.single, args.corpus_dir, args.work, json.loads(args.options))))
         return 0
     if args.docs < 1 or args.doc_chars < 1 or args.runs < 1:
         parser.error("--docs, --doc-chars and --runs must be positive")
@@ -292,13 +315,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "embedding_backend": args.embedding_backend,
         "reopen": bool(args.only),
         "task_runner": args.task_runner,
+        "whole_process": args.whole_process,
     }
+    kind = args.corpus if args.corpus != "auto" else ("cases" if args.whole_process else "paragraphs")
+    build = build_long_corpus if kind == "cases" else build_corpus
     with tempfile.TemporaryDirectory(prefix="ragmask-throughput-") as tmp:
         corpus = Path(tmp) / "corpus"
-        chars = build_corpus(corpus, args.docs, args.doc_chars)
+        chars = build(corpus, args.docs, args.doc_chars)
         if not args.json:
             print(
-                f"corpus: {args.docs} documents, {chars:,} characters; {args.runs} runs each, interleaved",
+                f"corpus: {args.docs} {kind} documents, {chars:,} characters; {args.runs} runs each, "
+                f"interleaved{', whole processes' if args.whole_process else ''}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -307,7 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for system in systems:
                 work = Path(tmp) / f"{system}-{number}"
                 work.mkdir()
-                row = run_child(system, corpus, work, options | {"floor": args.floor and number == 0})
+                if args.whole_process:
+                    row = scored(system, run_whole(system, corpus, work, options), corpus, options)
+                else:
+                    row = run_child(system, corpus, work, options | {"floor": args.floor and number == 0})
                 runs[system].append(row)
                 if not args.json:
                     print(
@@ -322,6 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dumps(
                 {
                     "documents": args.docs,
+                    "corpus": kind,
                     "characters": chars,
                     "options": options,
                     **rows,

@@ -7,7 +7,7 @@ import json
 import os
 import resource
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 SYSTEMS = ("ragmask", "naive")
@@ -81,25 +81,54 @@ def _status_kib(pid: int, field: str) -> int:
 
 
 def build_corpus(folder: Path, documents: int, doc_chars: int) -> int:
-    """Write ``documents`` text files of about ``doc_chars`` characters and their gold values; returns
-    the number of characters written."""
+    """Write ``documents`` text files of about ``doc_chars`` characters of Faker paragraphs and their gold
+    values; returns the number of characters written."""
     from bench.synthetic import iter_paragraphs
 
+    pieces = ((text, set(found.items())) for text, found in iter_paragraphs())
+    return write_documents(folder, "doc", documents, doc_chars, pieces, "")
+
+
+def build_long_corpus(folder: Path, documents: int, doc_chars: int) -> int:
+    """Write ``documents`` distinct long documents of about ``doc_chars`` characters, each a case file of
+    bench/documents.py's held-out documents (e-mail threads, minutes, HR records, tickets, clinical notes
+    in nine locales, no two alike), and their gold values; returns the characters written."""
+    from bench.documents import DIRECT_IDENTIFIERS
+    from bench.documents import documents as generated
+
+    # enough pieces: each is about 600 characters
+    samples = (sample for _, _, sample in generated("held-out", documents * max(1, doc_chars // 400) + 16))
+    pieces = (
+        (s.text, {(kind, s.text[start:end]) for start, end, kind in s.gold if kind in DIRECT_IDENTIFIERS})
+        for s in samples
+    )
+    return write_documents(folder, "case", documents, doc_chars, pieces, "\n\n")
+
+
+def write_documents(
+    folder: Path,
+    prefix: str,
+    documents: int,
+    doc_chars: int,
+    pieces: Iterator[tuple[str, set[tuple[str, str]]]],
+    separator: str,
+) -> int:
+    """``documents`` files of ``pieces`` (text, gold values) joined by ``separator`` until each holds about
+    ``doc_chars`` characters, and the gold file beside the folder; the characters written."""
     folder.mkdir(parents=True, exist_ok=True)
-    paragraphs = iter_paragraphs()
     gold: dict[str, list[tuple[str, str]]] = {}
     written = 0
     for number in range(documents):
-        name = f"doc-{number:05d}.txt"
-        pieces: list[str] = []
+        name = f"{prefix}-{number:05d}.txt"
+        parts: list[str] = []
         values: set[tuple[str, str]] = set()
         length = 0
         while length < doc_chars:
-            text, found = next(paragraphs)
-            pieces.append(text)
-            length += len(text)
-            values.update(found.items())
-        body = "".join(pieces)
+            text, found = next(pieces)
+            parts.append(text)
+            length += len(text) + len(separator)
+            values.update(found)
+        body = separator.join(parts)
         (folder / name).write_text(body, encoding="utf-8")
         gold[name] = sorted(values)
         written += len(body)

@@ -67,7 +67,7 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
         "documents": result.counts.documents_indexed,
         "chunks": result.counts.chunks_indexed,
         "stage_seconds": result.to_dict()["seconds"],
-        **_embedding_of(settings),
+        **embedding_of(settings),
         "qdrant_path": str(work / "data" / "qdrant"),
     }
     if options.get("reopen"):
@@ -75,7 +75,7 @@ def run_ragmask(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, 
     return numbers
 
 
-def _embedding_of(settings: Any) -> dict[str, str]:
+def embedding_of(settings: Any) -> dict[str, str]:
     """The view, precision and backend the run's fresh collection was written with."""
     from indexers.embedding import (
         pick_device,

@@ -9,6 +9,7 @@ shorter of the two stages). Idle core-seconds = cores x wall - the CPU time used
 Linux only (/proc).
 
     python bench/timeline.py [--docs 200] [--doc-chars 3000] [--workers 0]
+                             [--embedding-precision auto|fp32|bf16|int8] [--corpus paragraphs|cases]
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.throughput_corpus import build_corpus, descendant_pids  # noqa: E402
+from bench.throughput_corpus import build_corpus, build_long_corpus, descendant_pids  # noqa: E402
 from masking.stage_clock import StageClock  # noqa: E402
 
 SAMPLE_S = 0.05
@@ -100,6 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--docs", type=int, default=200)
     parser.add_argument("--doc-chars", type=int, default=3000)
     parser.add_argument("--workers", type=int, default=0, help="masking processes (0: the cores)")
+    parser.add_argument(
+        "--embedding-precision",
+        default="auto",
+        choices=["auto", "fp32", "bf16", "int8"],
+        help="fp32 shows a CPU without bf16 units on one that has them",
+    )
+    parser.add_argument(
+        "--corpus", default="paragraphs", choices=["paragraphs", "cases"], help="as bench/throughput.py's"
+    )
     args = parser.parse_args(argv)
 
     from flows.operations.ingest import run_ingest
@@ -113,11 +123,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         corpus, warm_up = work / "corpus", work / "warm-up"
         corpus.mkdir()
         warm_up.mkdir()
-        build_corpus(corpus, args.docs, args.doc_chars)
+        (build_long_corpus if args.corpus == "cases" else build_corpus)(corpus, args.docs, args.doc_chars)
         (warm_up / "warm-up.txt").write_text("Jane Doe wrote to jane@example.com.", encoding="utf-8")
         run_ingest(
             [warm_up],
-            IngestSettings(stores=StoreSettings(data_dir=work / "warm-up-data").resolved()),
+            IngestSettings(
+                stores=StoreSettings(data_dir=work / "warm-up-data").resolved(),
+                embedding_precision=args.embedding_precision,
+            ),
             keys=keys,
         )
 
@@ -125,7 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeline.recording_stages()
         sampler = threading.Thread(target=timeline.sample, daemon=True)
         settings = IngestSettings(
-            stores=StoreSettings(data_dir=work / "data").resolved(), workers=args.workers
+            stores=StoreSettings(data_dir=work / "data").resolved(),
+            workers=args.workers,
+            embedding_precision=args.embedding_precision,
         )
         started = time.perf_counter()
         sampler.start()

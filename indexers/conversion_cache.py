@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -25,6 +26,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import timedelta
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,29 @@ UNUSED_FOR = timedelta(days=30)
 # a staging directory this old belonged to a process that died
 ABANDONED_AFTER = timedelta(hours=1)
 STAGING_PREFIX = ".staging-"
+# Part of every cached conversion's fingerprint: raise it when the conversion changes.
+CONVERSION_RECIPE = 2
+# the packages a conversion depends on, read from their installed metadata (importing them takes seconds)
+CONVERTER_PACKAGES = ("openvino", "torch", "transformers")
+
+
+def _installed_version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "absent"
+
+
+def model_fingerprint(model_dir: Path, inputs: tuple[str, ...]) -> str:
+    """What a converted model depends on: every file of the model's directory (name, size, modification
+    time), the converter's and the model code's versions, the inputs and the recipe. Computed without
+    importing any of them, so a process that finds the conversion never imports torch."""
+    versions = "\0".join(_installed_version(package) for package in CONVERTER_PACKAGES)
+    digest = hashlib.sha256(f"{CONVERSION_RECIPE}\0{versions}\0{','.join(inputs)}\n".encode())
+    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(model_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:32]
 
 
 def cache_root() -> Path:

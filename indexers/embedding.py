@@ -16,7 +16,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -28,15 +29,19 @@ from masking.tokens import TOKEN_PATTERN
 
 from .embedding_precision import (
     EMBEDDING_PRECISIONS,
+    INT8_STATIC,
     LEGACY_EMBEDDING_PRECISION,
     computes_bf16,
     computing_in_bf16,
+    gpu_visible,
     new_collection_precision,
     quantised_int8,
 )
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from .openvino_runtime import CachedOpenVinoModel
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +117,9 @@ def resolve_model_path(model: str) -> str:
 def pick_device(requested: str = "auto") -> str:
     if requested != "auto":
         return requested
+    # without a GPU driver, "auto" means the CPU, and torch need not be imported to say so
+    if "torch" not in sys.modules and not gpu_visible():
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -131,6 +139,11 @@ def resolve_embedding_backend(setting: str, device: str, precision: str) -> str:
     if setting not in EMBEDDING_BACKENDS:
         raise EmbedderError(
             f"embedding backend must be one of {', '.join(EMBEDDING_BACKENDS)}, not {setting!r}"
+        )
+    if precision == INT8_STATIC and (setting == "torch" or device != "cpu" or not openvino_installed()):
+        raise EmbedderError(
+            f"the {INT8_STATIC} precision runs on the CPU through OpenVINO (pip install openvino nncf), "
+            f"not with the {setting} backend on {device}"
         )
     if setting == "torch":
         return "torch"
@@ -158,6 +171,7 @@ def load_model(
     if precision == "int8" and device != "cpu":
         raise EmbedderError(f"int8 embedding runs on the CPU only, not on {device!r}: use fp32 there")
     if backend == "openvino":
+        # int8-static is quantised from the f32 conversion this loads (and keeps)
         return _loaded_model(
             model, device, "openvino-bf16" if computes_bf16(precision, device) else "openvino-f32"
         )
@@ -196,6 +210,59 @@ def _loaded_model(model: str, device: str, variant: str) -> SentenceTransformer:
                 f"OpenVINO cannot compile embedding model {model!r} ({type(error).__name__})"
             ) from None
     return loaded
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model behind the interface the embedder uses (``CachedOpenVinoModel``'s)."""
+
+    def __init__(self, model: SentenceTransformer, device: str, bf16_autocast: bool) -> None:
+        self.model = model
+        self.device = device
+        self.bf16_autocast = bf16_autocast
+        dimension = model.get_embedding_dimension()
+        self.dimension = None if dimension is None else int(dimension)
+        self.max_seq_length = model.max_seq_length
+        self.special_tokens = int(model.tokenizer.num_special_tokens_to_add())
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer.tokenize(text))
+
+    def encode(self, texts: list[str], batch_size: int, threads: Callable[[], int] | None = None) -> Any:
+        """``threads`` is not asked: torch keeps its thread count for the whole call."""
+        with computing_in_bf16(self.device, self.bf16_autocast):
+            return self.model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+
+
+# the cached conversions loaded by this process, by (model, variant)
+_RUNTIMES: dict[tuple[str, str], CachedOpenVinoModel] = {}
+
+
+def _cached_runtime(model: str, variant: str) -> CachedOpenVinoModel | None:
+    """The model run from its cached OpenVINO conversion without torch (indexers/openvino_runtime.py), once
+    per process; None where there is no conversion yet (a later call looks again: this process may have
+    kept one meanwhile) or the model is not a local directory."""
+    from .openvino_runtime import cached_model
+
+    if (model, variant) not in _RUNTIMES:
+        local = Path(resolve_model_path(model))
+        loaded = cached_model(local, variant) if local.is_dir() else None
+        if loaded is None:
+            return None
+        _RUNTIMES[(model, variant)] = loaded
+    return _RUNTIMES[(model, variant)]
+
+
+def forget_loaded_models() -> None:
+    """Drop every model this process loaded, as if it were a new process (tests, and a benchmark that
+    changes the thread count)."""
+    _loaded_model.cache_clear()
+    _RUNTIMES.clear()
 
 
 @dataclass(frozen=True)
@@ -242,26 +309,52 @@ class Embedder:
         self.device = pick_device(device)
         self.batch_size = batch_size or (CPU_BATCH_SIZE if self.device == "cpu" else OTHER_BATCH_SIZE)
         self.backend = resolve_embedding_backend(backend, self.device, precision)
-        try:
-            self._model = load_model(model, self.device, precision, self.backend)
-        except OpenVinoCompileError as error:
-            if backend != "auto":
-                raise
-            logger.warning("%s: embedding with torch", error)
-            self.backend = "torch"
-            self._model = load_model(model, self.device, precision, self.backend)
         self.computes_bf16 = computes_bf16(precision, self.device)
+        self._model = self._load(backend)
         if precision == "bf16" and not self.computes_bf16:
             logger.info(
                 "embedding a bf16 collection in fp32: %s has no bf16 units (same vectors within "
                 "cosine 0.9999)",
                 self.device,
             )
-        self._tokenizer = self._model.tokenizer
+
+    def _load(self, requested_backend: str) -> CachedOpenVinoModel | SentenceTransformerEncoder:
+        """The cached conversion without torch where there is one, else sentence-transformers' model (which
+        converts and keeps it for the next process)."""
+        variant = "bf16" if self.computes_bf16 else self.precision if self.precision == INT8_STATIC else "f32"
+        if self.backend == "openvino":
+            cached = _cached_runtime(self.model_name, variant)
+            if cached is not None:
+                return cached
+        if self.precision == INT8_STATIC:
+            # the f32 conversion first (kept), then quantised from it
+            load_model(self.model_name, self.device, "fp32", "openvino")
+            cached = _cached_runtime(self.model_name, variant)
+            if cached is None:
+                raise EmbedderError(
+                    f"embedding model {self.model_name!r} cannot run in {INT8_STATIC}: it needs the nncf "
+                    "package and a model of sentence-transformers' mean-pooling layout; use fp32"
+                )
+            return cached
+        try:
+            loaded = load_model(self.model_name, self.device, self.precision, self.backend)
+        except OpenVinoCompileError as error:
+            if requested_backend != "auto":
+                raise
+            logger.warning("%s: embedding with torch", error)
+            self.backend = "torch"
+            loaded = load_model(self.model_name, self.device, self.precision, self.backend)
+        return SentenceTransformerEncoder(loaded, self.device, self.computes_bf16 and self.backend == "torch")
+
+    @property
+    def uses_torch(self) -> bool:
+        """Whether this embedder computes through torch (sentence-transformers' model), not the cached
+        conversion alone."""
+        return isinstance(self._model, SentenceTransformerEncoder)
 
     @cached_property
     def info(self) -> EmbedderInfo:
-        dimension = self._model.get_embedding_dimension()
+        dimension = self._model.dimension
         max_seq_length = self._model.max_seq_length
         if dimension is None or max_seq_length is None:
             raise EmbedderError(
@@ -280,24 +373,20 @@ class Embedder:
     @property
     def max_chunk_tokens(self) -> int:
         """Word pieces a chunk may have: max_seq_length less the special tokens the model adds."""
-        return self.info.max_seq_length - int(self._tokenizer.num_special_tokens_to_add())
+        return self.info.max_seq_length - self._model.special_tokens
 
     def count_tokens(self, text: str) -> int:
-        return len(self._tokenizer.tokenize(text))
+        return self._model.count_tokens(text)
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: list[str], threads: Callable[[], int] | None = None) -> list[list[float]]:
         """Unit vectors of the texts' embedding view (chunks are measured as stored, so a ``types`` chunk
-        costs the model fewer word pieces than its budget)."""
+        costs the model fewer word pieces than its budget). ``threads``: asked between forward passes how
+        many threads the embedding may use now (the cached OpenVINO runtime narrows to it while masking
+        workers share the cores; None: every core)."""
         if not texts:
             return []
-        with computing_in_bf16(self.device, self.computes_bf16 and self.backend == "torch"):
-            vectors = self._model.encode(
-                [embedding_view(text, self.view) for text in texts],
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+        views = [embedding_view(text, self.view) for text in texts]
+        vectors = self._model.encode(views, self.batch_size, threads)
         rows: list[list[float]] = vectors.tolist()
         # torch's buffers of this call's shapes: without it a long run grows
         release_freed_memory()

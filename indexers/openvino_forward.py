@@ -12,7 +12,6 @@ optimum-intel, which does not install beside transformers 5.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import warnings
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from indexers.conversion_cache import cache_root, keep, mark_used
+from indexers.conversion_cache import cache_root, keep, mark_used, model_fingerprint
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -31,8 +30,6 @@ logger = logging.getLogger(__name__)
 
 # The inputs a BERT-like model's forward pass takes from the tokenizer, in the order it takes them.
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-# Part of every cached conversion's fingerprint: raise it when the conversion below changes.
-CONVERSION_RECIPE = 1
 
 
 class _LastHiddenState(torch.nn.Module):
@@ -67,22 +64,6 @@ class OpenVinoForward(torch.nn.Module):
             # the request's buffer is reused by the next call
             output = self.compiled(feed)[0].copy()
         return {"last_hidden_state": torch.from_numpy(output)}
-
-
-def model_fingerprint(model_dir: Path, inputs: tuple[str, ...]) -> str:
-    """What a converted model depends on: every file of the model's directory (name, size, modification
-    time), the converter's and the model code's versions, the inputs and this recipe."""
-    import openvino
-    import transformers
-
-    digest = hashlib.sha256(
-        f"{CONVERSION_RECIPE}\0{openvino.__version__}\0{torch.__version__}\0"
-        f"{transformers.__version__}\0{','.join(inputs)}\n".encode()
-    )
-    for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(model_dir)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    return digest.hexdigest()[:32]
 
 
 def _converted(hf_model: Any, example: Any, inputs: tuple[str, ...]) -> Any:

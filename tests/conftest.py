@@ -41,6 +41,17 @@ def _isolated_environment(
     monkeypatch.delenv("RAGMASK_POLICY", raising=False)
 
 
+@pytest.fixture
+def fresh_model_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty model cache and no model loaded in this process: a fresh process on a fresh machine."""
+    from indexers import embedding
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "fresh-cache"))
+    embedding.forget_loaded_models()
+    yield tmp_path / "fresh-cache"
+    embedding.forget_loaded_models()
+
+
 @pytest.fixture(scope="session")
 def keys() -> MaskingKeys:
     return MaskingKeys(TEST_SECRET.encode())

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from flows.runtime.logging_setup import configure_logging
-from flows.runtime.process import harden_process
+from flows.runtime.process import harden_process, leave_at_once, run_one_operation
 from flows.settings import (
     EraseSettings,
     IngestSettings,
@@ -106,9 +106,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point: one-line errors, no traceback unless RAGMASK_DEBUG is set; owner-only files."""
     configure_logging()
     harden_process()
+    # this process exits after its command: it may leave out what only other operations import
+    run_one_operation()
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="ragmask", standalone_mode=True)
-    except SystemExit:
+    except SystemExit as done:
+        leave_at_once(done.code)
         raise
     except Exception as error:
         # unexpected: one line, the type only (a message could quote text)

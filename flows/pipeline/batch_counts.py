@@ -13,8 +13,9 @@ from masking.errors import RagmaskError
 from masking.stage_clock import Seconds, add_seconds
 
 SourceEntry = SourceFile | SkippedFile
-# The stages a run's "seconds" reports, in pipeline order.
-STAGES = ("read", "detect", "propagate_tokenise", "closure", "leak_check", "chunk", "embed", "upsert",
+# The stages a run's "seconds" reports, in pipeline order. "startup": from the start of a process that runs
+# one operation (the CLI's), else of the run, until its models are loaded and its first document is masked.
+STAGES = ("startup", "read", "detect", "propagate_tokenise", "closure", "leak_check", "chunk", "embed", "upsert",
           "lineage")  # fmt: skip
 
 
@@ -88,7 +89,11 @@ class IngestCounts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.entities.update(other.entities)
         self.problems += other.problems
+        # the first batch's start-up is the run's; parts prepared elsewhere (Dask workers) started alongside
+        startup = max(self.seconds.get("startup", 0.0), other.seconds.get("startup", 0.0))
         add_seconds(self.seconds, other.seconds)
+        if startup:
+            self.seconds["startup"] = startup
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k not in ("entities", "problems", "seconds")}

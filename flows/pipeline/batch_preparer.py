@@ -10,7 +10,8 @@ each version's token -> value map on to the writer, which seals it at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from functools import cached_property
 from itertools import islice
@@ -18,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from flows.pipeline.batch_counts import SourceEntry
 from flows.pipeline.batching import batched, with_next
-from flows.pipeline.masking_workers import MaskerSpec, MaskingWorkers
-from flows.pipeline.prepared_batch import WITHHELD_SOURCE, Outcome, PreparedBatch, PreparedDocument
+from flows.pipeline.lean_imports import keep_frameworks_out
+from flows.pipeline.masking_workers import MaskerSpec, MaskingWorkers, default_workers
+from flows.pipeline.prepared_batch import Outcome, PreparedBatch, PreparedDocument, name_problems
+from flows.runtime.process import process_started_at, runs_one_operation
 from flows.settings import IngestSettings
 from indexers.chunking import Chunk, Chunker
 from indexers.document_catalog import DocumentCatalog
@@ -34,7 +37,6 @@ from indexers.sources import (
     file_key_for,
     origin_of,
     read_documents,
-    source_words,
 )
 from indexers.tombstones import Tombstones
 from masking import MaskingKeys, load_policy
@@ -86,6 +88,8 @@ class BatchPreparer:
         self.policy = load_policy(settings.policy_spec)
         self.view = view
         self.workers = workers
+        # until the first document is masked: then the run's start-up is over
+        self.started_at: float | None = process_started_at() if runs_one_operation() else time.perf_counter()
         # read, chunk, embed (the masker keeps its own)
         self.clock = StageClock()
         # erased subjects stay erased
@@ -96,7 +100,10 @@ class BatchPreparer:
     @cached_property
     def masking(self) -> MaskingWorkers:
         """This process's masker (built on first use) and the worker processes, started when a batch is
-        worth splitting."""
+        worth splitting. In a process that runs one operation, the embedder loads first: where it runs
+        without torch (a cached OpenVINO conversion), this process's masker loads without it too."""
+        if runs_one_operation() and not self.embedder.uses_torch:
+            keep_frameworks_out(self.settings.spacy_model)
         spec = MaskerSpec(
             self.keys,
             self.policy,
@@ -151,18 +158,20 @@ class BatchPreparer:
         is consumed: a JSON Lines file of 20,000 records is masked, embedded and written a part at a time,
         never held whole. ``more_after``: another batch follows this one; masking workers are started
         only for a part that a later one follows (a run of one batch masks here and starts none).
-        ``following``: the next batch's files, if known. While the caller writes a part, one core would
-        sit idle: the next part's documents (the first of ``following`` after the last part) are handed
-        to the masking workers first, and masked once read again, if nothing changed in between."""
+        ``following``: the next batch's files, if known. Once a part is masked, the next part's documents
+        (the first of ``following`` after the last part) are handed to the masking workers, which mask
+        them while this process embeds and writes this one on the cores they leave; they are masked once
+        read again, if nothing changed in between."""
         for entries, next_entries in with_next(
             self._timed(batched(self._entries(files), self.settings.batch_documents))
         ):
-            prepared = self._prepare_part(entries, more_after or next_entries is not None)
-            if "masking" in self.__dict__ and self.masking.started:
-                self._mask_ahead(
-                    next_entries if next_entries is not None else self._first_part(following or [])
-                )
-            yield prepared
+
+            def upcoming(
+                known: list[SourceDocument | SkippedEntry] | None = next_entries,
+            ) -> list[SourceDocument | SkippedEntry]:
+                return known if known is not None else self._first_part(following or [])
+
+            yield self._prepare_part(entries, more_after or next_entries is not None, upcoming)
 
     def _first_part(self, files: Sequence[SourceEntry]) -> list[SourceDocument | SkippedEntry]:
         """The first part of a batch, read now (and again when the batch is prepared)."""
@@ -189,7 +198,22 @@ class BatchPreparer:
         if changed:
             self.masking.mask_ahead(_to_mask(changed))
 
-    def _prepare_part(self, entries: list[SourceDocument | SkippedEntry], more: bool) -> PreparedBatch:
+    def _hand_ahead(self, upcoming: Callable[[], list[SourceDocument | SkippedEntry]]) -> None:
+        """The next part to the masking workers, if they run."""
+        if "masking" in self.__dict__ and self.masking.started:
+            self._mask_ahead(upcoming())
+
+    def _embedding_threads(self) -> int:
+        """The cores the embedding may use now: those the masking workers leave."""
+        busy = self.masking.busy_workers() if "masking" in self.__dict__ else 0
+        return max(1, default_workers() - busy)
+
+    def _prepare_part(
+        self,
+        entries: list[SourceDocument | SkippedEntry],
+        more: bool,
+        upcoming: Callable[[], list[SourceDocument | SkippedEntry]],
+    ) -> PreparedBatch:
         batch = PreparedBatch()
         readable = self._known_files([e for e in entries if isinstance(e, SourceDocument)])
         for entry in entries:
@@ -203,7 +227,8 @@ class BatchPreparer:
         batch.counts.documents_unchanged += len(readable) - len(changed)
         # nothing to mask: the models stay unloaded
         if not changed:
-            self._name(batch)
+            name_problems(batch, lambda: self.masker)
+            self._hand_ahead(upcoming)
             add_seconds(batch.counts.seconds, self.clock.take())
             return batch
         chars = sum(len(d.text) for d in changed)
@@ -211,6 +236,9 @@ class BatchPreparer:
         if more:
             self.masking.start(chars)
         batch.model_profile = self.model_profile()
+        if self.started_at is not None:
+            batch.counts.seconds["startup"] = time.perf_counter() - self.started_at
+            self.started_at = None
         for document in changed:
             if len(document.text) >= LONG_DOCUMENT_CHARS:
                 logger.info(
@@ -221,30 +249,11 @@ class BatchPreparer:
                 )
         masked, seconds = self.masking.mask(_to_mask(changed), more_to_come=more)
         add_seconds(batch.counts.seconds, seconds)
+        self._hand_ahead(upcoming)
         self._chunk_and_embed(changed, masked, set(committed), batch)
-        self._name(batch)
+        name_problems(batch, lambda: self.masker)
         add_seconds(batch.counts.seconds, self.clock.take())
         return batch
-
-    def _name(self, batch: PreparedBatch) -> None:
-        """The part's problems named by their masked source path, the form ``metadata.source`` keeps: a
-        document that was not masked (unreadable, quarantined, failed) has its source words masked alone.
-        Loads the masker only when a part has a problem to name."""
-        unnamed = [i for i, o in enumerate(batch.outcomes) if o.is_problem and not o.source]
-        if not unnamed:
-            return
-        from masking import TextDocument
-
-        masked = self.masker.mask_many(
-            [
-                TextDocument(batch.outcomes[i].doc_id, "", {"source": source_words(batch.outcomes[i].uri)})
-                for i in unnamed
-            ]
-        )
-        for i, result in zip(unnamed, masked, strict=True):
-            result.values.clear()
-            source = result.masked_fields.get("source") or WITHHELD_SOURCE
-            batch.outcomes[i] = replace(batch.outcomes[i], source=source)
 
     def close(self) -> None:
         # worker processes were started only if it was built
@@ -334,7 +343,8 @@ class BatchPreparer:
             work.append((document, result, chunks))
         try:
             with self.clock("embed"):
-                vectors = iter(self.embedder.embed([c.text for _, _, chunks in work for c in chunks]))
+                texts = [c.text for _, _, chunks in work for c in chunks]
+                vectors = iter(self.embedder.embed(texts, self._embedding_threads))
         except Exception as error:
             # the embedder broke: every document of the batch fails, nothing is written
             reason = f"embedding failed: {type(error).__name__}"

@@ -13,7 +13,8 @@ payloads and lineage rows whatever N is.
 Starting a worker costs a process, Presidio and its spaCy model (without torch or transformers where the
 model uses neither: flows/pipeline/lean_imports.py). The first batch worth splitting starts the workers
 (``start``; the pipeline calls it before this process loads its own models, so both load side by side),
-and batches mask here alone until every worker is ready. The last batch of a run starts none: a worker
+and a worker still starting joins a batch's masking as soon as it is ready (its feeder waits; this process
+takes shares from the last meanwhile). The last batch of a run starts none: a worker
 started for a run of one batch would only slow this process's embedding.
 
 Each worker loads its own spaCy model once (spawned, not forked: a forked copy of a process that has
@@ -50,9 +51,8 @@ logger = logging.getLogger(__name__)
 # A batch with less text than this is masked here: starting a worker (a process and its spaCy model,
 # about 2 s) costs more than it would save, and small runs (tests, a few edited files) stay lean.
 MIN_CHARS_FOR_WORKERS = 50_000
-# How long a batch waits for workers still starting before it masks here alone. Waiting never pays in a
-# run (this process masks the batch in about the time a worker takes to start); tests raise it so that a
-# small run is split for certain.
+# How long a batch waits for workers still starting before its shares are handed out (a worker joins once
+# ready either way). Waiting never pays in a run; tests raise it so that a small run is split for certain.
 START_WAIT_S = 0.0
 # A split batch is cut into this many shares per process (at most one per document), so that the
 # processes finish together: a fixed half each left one waiting for the other. This process waits at the
@@ -61,6 +61,8 @@ START_WAIT_S = 0.0
 SHARES_PER_PROCESS = 8
 # how often a wait for a worker's share checks that the pool has not broken
 POOL_CHECK_S = 1.0
+# how often a feeder whose worker is still starting looks whether this process has taken every share
+FEEDER_WAIT_S = 0.05
 
 # results in input order, seconds per stage
 MaskedPart = tuple[list["MaskedDocument"], Seconds]
@@ -182,9 +184,11 @@ class MaskingWorkers:
                 return self._mask_here(documents)
             if more_to_come:
                 self.start(chars)
-            if not self.ready():
-                # they join a later batch
+            # waits up to START_WAIT_S; a worker that failed to start closes the pool
+            self.ready()
+            if self._pool is None:
                 return self._mask_here(documents)
+            # workers still starting join the batch once ready; until then this process masks it alone
             handed = self._hand_out(documents)
         return self._collect(handed)
 
@@ -218,6 +222,9 @@ class MaskingWorkers:
         """A feeder thread: hand the worker the next share from the first once it has finished the one
         before, until the shares run out, this process takes the rest, or the pool breaks (its share is
         then this process's to mask)."""
+        while not self._ready_for(handed):
+            if handed.exhausted():
+                return
         while (index := handed.claim_first()) is not None:
             share = [handed.documents[i] for i in handed.shares[index]]
             try:
@@ -226,6 +233,27 @@ class MaskingWorkers:
                 # broken, killed, or closed by ``close``
                 handed.outcomes[index] = error
                 return
+
+    def _ready_for(self, handed: HandedOut) -> bool:
+        """Whether every worker has started (waiting a moment); True too when one failed to start, so that
+        the feeder finds the pool broken and leaves its shares to this process."""
+        done, _ = wait(self._starting, timeout=FEEDER_WAIT_S)
+        return len(done) == len(self._starting)
+
+    def start_failed(self) -> bool:
+        """Whether a worker failed to start (the pool is then closed, and the next batch worth splitting
+        starts a fresh one)."""
+        failed = [f for f in self._starting if f.done() and f.exception() is not None]
+        if failed:
+            logger.warning(
+                "a masking worker failed to start (%s); masking here", type(failed[0].exception()).__name__
+            )
+            self.close()
+        return bool(failed)
+
+    def busy_workers(self) -> int:
+        """How many workers are masking the next batch's shares, handed out ahead, right now."""
+        return 0 if self._ahead is None else self._ahead.feeding()
 
     def _collect(self, handed: HandedOut) -> MaskedPart:
         documents, shares = handed.documents, handed.shares
@@ -274,12 +302,7 @@ class MaskingWorkers:
         """Whether every worker has built its masker (waiting up to START_WAIT_S); a worker that failed
         to start closes the pool, and the next batch worth splitting starts a fresh one."""
         done, _ = wait(self._starting, timeout=START_WAIT_S)
-        if len(done) < len(self._starting):
-            return False
-        if any(future.exception() is not None for future in done):
-            error = next(f.exception() for f in done if f.exception() is not None)
-            logger.warning("a masking worker failed to start (%s); masking here", type(error).__name__)
-            self.close()
+        if len(done) < len(self._starting) or self.start_failed():
             return False
         return self._pool is not None
 
@@ -321,6 +344,14 @@ class HandedOut:
 
     def __post_init__(self) -> None:
         self._last = len(self.shares) - 1
+
+    def exhausted(self) -> bool:
+        with self._lock:
+            return self._first > self._last
+
+    def feeding(self) -> int:
+        """Feeders still handing out or waiting for a share: workers at work on this batch."""
+        return sum(thread.is_alive() for thread in self._feeders)
 
     def claim_first(self) -> int | None:
         with self._lock:

@@ -5,12 +5,18 @@ own fields (``repr=False``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from flows.pipeline.batch_counts import DocumentProblem, IngestCounts, SourceScan
 from indexers.index_writer import DocumentVersion
+from indexers.sources import source_words
 from masking.report import MaskingReport
+
+# loads Presidio and spaCy
+if TYPE_CHECKING:
+    from masking import Masker
 
 # a problem's name when its source words could not be masked
 WITHHELD_SOURCE = "(source withheld: could not be masked)"
@@ -70,3 +76,24 @@ class PreparedBatch:
     ready: list[PreparedDocument] = field(default_factory=list)
     # the preparer's detector versions and dimension, if it masked
     model_profile: dict[str, Any] | None = None
+
+
+def name_problems(batch: PreparedBatch, masker: Callable[[], Masker]) -> None:
+    """The part's problems named by their masked source path, the form ``metadata.source`` keeps: a
+    document that was not masked (unreadable, quarantined, failed) has its source words masked alone.
+    ``masker`` is called (and loads) only when a part has a problem to name."""
+    unnamed = [i for i, o in enumerate(batch.outcomes) if o.is_problem and not o.source]
+    if not unnamed:
+        return
+    from masking import TextDocument
+
+    masked = masker().mask_many(
+        [
+            TextDocument(batch.outcomes[i].doc_id, "", {"source": source_words(batch.outcomes[i].uri)})
+            for i in unnamed
+        ]
+    )
+    for i, result in zip(unnamed, masked, strict=True):
+        result.values.clear()
+        source = result.masked_fields.get("source") or WITHHELD_SOURCE
+        batch.outcomes[i] = replace(batch.outcomes[i], source=source)

@@ -15,7 +15,7 @@ from masking.policy import PRESETS
 
 PresetName = Literal["default", "strict", "hipaa"]
 EmbeddingView = Literal["auto", "types", "tokens"]
-EmbeddingPrecision = Literal["auto", "fp32", "bf16", "int8"]
+EmbeddingPrecision = Literal["auto", "fp32", "bf16", "int8", "int8-static"]
 EmbeddingBackend = Literal["auto", "torch", "openvino"]
 TaskRunnerName = Literal["threads", "dask"]
 MIN_CHUNK_TOKENS = 16
