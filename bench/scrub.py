@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument(
         "--embedding-precision",
         default="auto",
-        choices=["auto", "fp32", "bf16", "int8"],
+        choices=["auto", "fp32", "bf16", "int8", "int8-static"],
         help="the target's (auto: bf16 where the CPU has bf16 units, else fp32)",
     )
     parser.add_argument(

@@ -28,7 +28,7 @@ to its exit, imports and model loads included; ragmask is ``ragmask ingest``), b
 least any schedule of those two stages could take on the machine's cores, and the ratio that would give.
 
     python bench/throughput.py [--docs 200] [--doc-chars 3000] [--runs 3] [--workers 0]
-                               [--embedding-view auto] [--embedding-precision auto|fp32|bf16|int8]
+                               [--embedding-view auto] [--embedding-precision auto|fp32|bf16|int8|int8-static]
                                [--embedding-backend auto|torch|openvino]
                                [--naive-parser] [--naive-bf16] [--naive-numpy-blas]
                                [--only SYSTEM] [--floor] [--whole-process]
@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--embedding-precision",
         default="auto",
-        choices=["auto", "fp32", "bf16", "int8"],
+        choices=["auto", "fp32", "bf16", "int8", "int8-static"],
         help="ragmask's --embedding-precision (auto: bf16 where the CPU has bf16 units, else fp32)",
     )
     parser.add_argument(

@@ -9,7 +9,7 @@ shorter of the two stages). Idle core-seconds = cores x wall - the CPU time used
 Linux only (/proc).
 
     python bench/timeline.py [--docs 200] [--doc-chars 3000] [--workers 0]
-                             [--embedding-precision auto|fp32|bf16|int8] [--corpus paragraphs|cases]
+                             [--embedding-precision auto|fp32|bf16|int8|int8-static] [--corpus paragraphs|cases]
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--embedding-precision",
         default="auto",
-        choices=["auto", "fp32", "bf16", "int8"],
+        choices=["auto", "fp32", "bf16", "int8", "int8-static"],
         help="fp32 shows a CPU without bf16 units on one that has them",
     )
     parser.add_argument(

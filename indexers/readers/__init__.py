@@ -8,33 +8,40 @@ other records of the file go on.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from indexers.readers.base import ReaderOptions, Record, RecordError
-from indexers.readers.delimited import read_delimited
-from indexers.readers.docx import read_docx
-from indexers.readers.html import read_html
-from indexers.readers.pdf import read_pdf
-from indexers.readers.records import read_json, read_jsonl
-from indexers.readers.spreadsheet import read_spreadsheet
 from indexers.readers.text import read_text_file
 
 Reader = Callable[[Path, ReaderOptions], Iterator[Record | RecordError]]
 
+
+def _on_first_use(module: str, function: str) -> Reader:
+    """A reader whose module (and its format's library: BeautifulSoup, pypdf, python-docx, openpyxl) is
+    imported when a run first meets such a file, not when ragmask starts."""
+
+    def read(path: Path, options: ReaderOptions) -> Iterator[Record | RecordError]:
+        reader: Reader = getattr(importlib.import_module(f"indexers.readers.{module}"), function)
+        return reader(path, options)
+
+    return read
+
+
 READERS: dict[str, Reader] = {
     ".txt": read_text_file,
     ".md": read_text_file,
-    ".html": read_html,
-    ".htm": read_html,
-    ".pdf": read_pdf,
-    ".docx": read_docx,
-    ".json": read_json,
-    ".jsonl": read_jsonl,
-    ".csv": read_delimited,
-    ".tsv": read_delimited,
-    ".xlsx": read_spreadsheet,
-    ".xlsm": read_spreadsheet,
+    ".html": _on_first_use("html", "read_html"),
+    ".htm": _on_first_use("html", "read_html"),
+    ".pdf": _on_first_use("pdf", "read_pdf"),
+    ".docx": _on_first_use("docx", "read_docx"),
+    ".json": _on_first_use("records", "read_json"),
+    ".jsonl": _on_first_use("records", "read_jsonl"),
+    ".csv": _on_first_use("delimited", "read_delimited"),
+    ".tsv": _on_first_use("delimited", "read_delimited"),
+    ".xlsx": _on_first_use("spreadsheet", "read_spreadsheet"),
+    ".xlsm": _on_first_use("spreadsheet", "read_spreadsheet"),
 }
 SUPPORTED_SUFFIXES = frozenset(READERS)
 

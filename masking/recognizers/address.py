@@ -10,9 +10,9 @@ so a following sentence is not swallowed.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib import resources
 
 import regex
-from phonenumbers.geodata.locale import LOCALE_DATA
 
 from masking.recognizers.base import RuleRecognizer
 
@@ -142,16 +142,11 @@ ALL_CAPS_CITY = r"\p{Lu}{3,}(?:[ \t\-]+\p{Lu}{2,})*\b"
 
 
 def _country_names() -> list[str]:
-    """English country names from phonenumbers' region data (a Presidio dependency), longest first."""
-    names: set[str] = set()
-    for by_language in LOCALE_DATA.values():
-        name = by_language.get("en")
-        # "*aa": the same as language "aa"
-        while name and name.startswith("*"):
-            name = by_language.get(name[1:])
-        if name:
-            names.add(name)
-    return sorted(names, key=len, reverse=True)
+    """English country names, longest first: phonenumbers' region data (a Presidio dependency), kept in
+    masking/data/country_names_en.txt because importing that data takes a third of a second in every
+    process (tests/test_recognizers.py checks the list is still phonenumbers')."""
+    text = resources.files("masking.data").joinpath("country_names_en.txt").read_text(encoding="utf-8")
+    return [name for name in text.splitlines() if name]
 
 
 COUNTRY = "(?i:" + "|".join(regex.escape(name) for name in _country_names()) + r")(?:[ \t]+\(\p{L}+\))?"
