@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Tests and the demo run with a fixed, throwaway key unless the caller brings one.
 DEMO_KEY_FILE ?= $(HOME)/.config/ragmask/demo.key
 
-.PHONY: demo test lint typecheck unit docs bench-accuracy bench-layouts bench-long-text bench-throughput bench-timeline bench-erasure bench-soak bench-scrub clean
+.PHONY: demo test lint typecheck unit docs bench-accuracy bench-layouts bench-long-text bench-throughput bench-whole-process bench-timeline bench-erasure bench-soak bench-scrub clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench-long-text: $(STAMP)
 
 bench-throughput: $(STAMP)
 	$(BIN)/python bench/throughput.py
+
+# both sides as whole processes (imports and model loads included), on distinct long case files
+bench-whole-process: $(STAMP)
+	$(BIN)/python bench/throughput.py --whole-process --docs 120 --doc-chars 5000 --runs 3
 
 bench-timeline: $(STAMP)
 	$(BIN)/python bench/timeline.py

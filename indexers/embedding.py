@@ -301,8 +301,12 @@ class Embedder:
         >>> Embedder(precision="bf16").embed(["Ask <PERSON_1a2b3c4d> about the invoice."])[0][:2]  # doctest: +SKIP
         [0.0312, -0.0447]
         """
-        # an unknown view fails here, before the model loads
+        # an unknown view or precision fails here, before the model loads
         embedding_view("", view)
+        if precision not in EMBEDDING_PRECISIONS:
+            raise EmbedderError(
+                f"embedding precision must be one of {', '.join(EMBEDDING_PRECISIONS)}, not {precision!r}"
+            )
         self.model_name = model
         self.view = view
         self.precision = precision

@@ -17,7 +17,12 @@ from flows.pipeline.ingest_pipeline import SettingsChangedError
 from flows.settings import IngestSettings, StoreSettings
 from indexers.collection_profiles import CollectionProfiles
 from indexers.embedding import Embedder, collection_embedder, embedding_view, resolve_embedding_view
-from indexers.embedding_precision import computes_bf16, cpu_has_bf16, new_collection_precision
+from indexers.embedding_precision import (
+    computes_bf16,
+    cpu_has_bf16,
+    int8_static_available,
+    new_collection_precision,
+)
 from indexers.errors import EmbedderError
 from indexers.lineage import LineageStore
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -170,10 +175,14 @@ def test_int8_embedding_is_refused_off_the_cpu_before_the_model_loads() -> None:
         Embedder(device="cpu", precision="fp16")
 
 
-def test_a_new_collection_is_embedded_in_bf16_only_where_the_cpu_has_bf16_units() -> None:
+def test_a_new_collection_is_embedded_in_bf16_only_where_the_cpu_has_bf16_units_else_int8_static_on_int8_units() -> (
+    None
+):
     assert new_collection_precision({"avx2", "avx512f", "avx512_bf16"}) == "bf16"
     assert new_collection_precision({"amx_tile", "amx_bf16"}) == "bf16"
-    assert new_collection_precision({"avx2", "avx512f", "avx512_vnni"}) == "fp32"
+    # int8 dot-product units and no bf16 ones: int8-static where OpenVINO and NNCF can quantise
+    int8_units = "int8-static" if int8_static_available() else "fp32"
+    assert new_collection_precision({"avx2", "avx512f", "avx512_vnni"}) == int8_units
     assert new_collection_precision(set()) == "fp32"
     # this machine's own answer comes from OpenVINO and agrees with its flags; only bf16 is computed in bf16
     flags = next(
