@@ -109,7 +109,7 @@ def quantised(embedder: Any, how: str) -> Any:
     import torch
     from torch.ao.quantization import default_dynamic_qconfig, per_channel_dynamic_qconfig, quantize_dynamic
 
-    from indexers.embedding import SentenceTransformerEncoder
+    from indexers.embedding_models import SentenceTransformerEncoder
 
     copied = copy.copy(embedder)
     model = copy.deepcopy(embedder._model.model)

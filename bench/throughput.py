@@ -122,7 +122,7 @@ def floor_seconds(
     import torch
 
     from flows.pipeline.masking_workers import default_workers
-    from indexers import embedding
+    from indexers import embedding_models
     from indexers.embedding import Embedder, resolve_embedding_precision
     from masking import Masker, MaskingKeys, TextDocument
 
@@ -141,7 +141,7 @@ def floor_seconds(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     # OpenVINO compiles for the threads there are when it loads
-    embedding.forget_loaded_models()
+    embedding_models.forget_loaded_models()
     one_core = Embedder(view=view, precision=precision, backend=backend)
     one_core.embed(texts[:16])
     started = time.perf_counter()

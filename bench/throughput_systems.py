@@ -123,7 +123,8 @@ def run_naive(corpus: Path, work: Path, options: dict[str, Any]) -> dict[str, An
     from sentence_transformers import SentenceTransformer
 
     from bench.baseline import presidio_default_analyzer
-    from indexers.embedding import DEFAULT_EMBEDDING_MODEL, resolve_model_path
+    from indexers.embedding import DEFAULT_EMBEDDING_MODEL
+    from indexers.embedding_models import resolve_model_path
     from masking.detector_config import DEFAULT_SPACY_MODEL
     from masking.nlp import load_nlp_engine
 

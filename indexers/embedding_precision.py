@@ -76,6 +76,15 @@ def cpu_has_int8_dot(flags: Collection[str] | None = None) -> bool:
     return not INT8_CPU_FLAGS.isdisjoint(_cpu_flags() if flags is None else flags)
 
 
+def usable_cores() -> int:
+    """The cores this process may use (its CPU affinity where the system has one, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def gpu_visible() -> bool:
     return any(os.path.exists(file) for file in GPU_DEVICE_FILES)
 

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from indexers.conversion_cache import cache_root, mark_used, model_fingerprint
+from indexers.embedding_precision import usable_cores
 
 if TYPE_CHECKING:
     import numpy as np
@@ -179,14 +179,6 @@ def quantised_copy(
         return None
     keep(lambda path: openvino.save_model(graph, path, compress_to_fp16=False), quantised)
     return quantised if quantised.is_file() else None
-
-
-def usable_cores() -> int:
-    """The cores this process may use (its CPU affinity where the system has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 def cached_model(model_dir: Path, variant: str, threads: int | None = None) -> CachedOpenVinoModel | None:

@@ -44,12 +44,12 @@ def _isolated_environment(
 @pytest.fixture
 def fresh_model_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty model cache and no model loaded in this process: a fresh process on a fresh machine."""
-    from indexers import embedding
+    from indexers import embedding_models
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "fresh-cache"))
-    embedding.forget_loaded_models()
+    embedding_models.forget_loaded_models()
     yield tmp_path / "fresh-cache"
-    embedding.forget_loaded_models()
+    embedding_models.forget_loaded_models()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from indexers.chunking import MAX_HEADER_SHARE, Chunker, find_tables, tokens_in
-from indexers.embedding import resolve_model_path
+from indexers.embedding_models import resolve_model_path
 from masking.tokens import TOKEN_PATTERN
 
 MAX_TOKENS = 40

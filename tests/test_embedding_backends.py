@@ -15,15 +15,15 @@ from faker import Faker
 
 from flows.operations.ingest import run_ingest
 from flows.settings import IngestSettings, StoreSettings
-from indexers import conversion_cache, embedding, openvino_forward
+from indexers import conversion_cache, embedding_models, openvino_forward
 from indexers.embedding import (
     DEFAULT_EMBEDDING_MODEL,
     Embedder,
     embedding_view,
     openvino_installed,
     resolve_embedding_backend,
-    resolve_model_path,
 )
+from indexers.embedding_models import resolve_model_path
 from indexers.embedding_precision import cpu_has_bf16
 from indexers.errors import EmbedderError
 from indexers.qdrant_store import VectorStore, close_local_clients
@@ -132,12 +132,12 @@ def failing_converter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("Could not trace the model")
 
-    embedding.forget_loaded_models()
+    embedding_models.forget_loaded_models()
     # no conversion kept by an earlier process either
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(openvino_forward, "compile_with_openvino", refuse)
     yield
-    embedding.forget_loaded_models()
+    embedding_models.forget_loaded_models()
 
 
 @pytest.mark.usefixtures("failing_converter")
@@ -170,7 +170,7 @@ def test_a_conversion_is_kept_on_disk_for_the_next_process_and_dropped_when_the_
     model_dir = tmp_path / "model"
     shutil.copytree(resolve_model_path(DEFAULT_EMBEDDING_MODEL), model_dir)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    embedding.forget_loaded_models()
+    embedding_models.forget_loaded_models()
     texts = chunks(4)
     try:
         first = Embedder(str(model_dir), device="cpu", precision="fp32")
@@ -188,7 +188,7 @@ def test_a_conversion_is_kept_on_disk_for_the_next_process_and_dropped_when_the_
         month_ago = time.time() - 31 * 86400
         os.utime(kept[0].parent, (month_ago, month_ago))
         # as in a new process
-        embedding.forget_loaded_models()
+        embedding_models.forget_loaded_models()
         second = Embedder(str(model_dir), device="cpu", precision="fp32")
         # read from the cache: the converter would have failed
         assert second.backend == "openvino"
@@ -198,12 +198,12 @@ def test_a_conversion_is_kept_on_disk_for_the_next_process_and_dropped_when_the_
 
         config = model_dir / "config.json"
         config.write_text(config.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-        embedding.forget_loaded_models()
+        embedding_models.forget_loaded_models()
         changed = Embedder(str(model_dir), device="cpu", precision="fp32")
         # a new fingerprint: converting again, which fails here
         assert changed.backend == "torch"
     finally:
-        embedding.forget_loaded_models()
+        embedding_models.forget_loaded_models()
 
 
 def test_a_conversion_that_cannot_be_saved_whole_leaves_nothing_in_the_cache(tmp_path: Path) -> None:

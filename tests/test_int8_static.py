@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from faker import Faker
 
-from indexers import embedding, openvino_quantise
+from indexers import embedding_models, openvino_quantise
 from indexers.embedding import Embedder, embedding_view, resolve_embedding_backend
 from indexers.embedding_precision import int8_static_available, new_collection_precision
 from indexers.errors import EmbedderError
@@ -80,7 +80,7 @@ def test_the_model_is_quantised_once_kept_and_close_to_fp32(
 
     monkeypatch.setattr(openvino_quantise, "quantised_graph", no_quantiser)
     # as a new process: read from the cache
-    embedding.forget_loaded_models()
+    embedding_models.forget_loaded_models()
     again = Embedder(device="cpu", precision="int8-static")
     assert np.allclose(np.array(again.embed(texts)), vectors, atol=1e-5)
     assert json.dumps(again.info.to_dict())

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 from faker import Faker
 
-from indexers import embedding
-from indexers.embedding import DEFAULT_EMBEDDING_MODEL, Embedder, openvino_installed, resolve_model_path
+from indexers import embedding_models
+from indexers.embedding import DEFAULT_EMBEDDING_MODEL, Embedder, openvino_installed
+from indexers.embedding_models import resolve_model_path
 from indexers.openvino_runtime import model_layout
 
 pytestmark = pytest.mark.skipif(not openvino_installed(), reason="openvino is not installed")
@@ -50,7 +51,7 @@ def test_the_cached_conversion_embeds_and_counts_as_sentence_transformers_does(
     assert first.uses_torch
     assert list(fresh_model_cache.rglob("model.xml"))
     # the next one runs it alone
-    embedding.forget_loaded_models()
+    embedding_models.forget_loaded_models()
     second = Embedder(device="cpu", precision=precision, backend="openvino")
     assert not second.uses_torch and second.backend == "openvino"
     assert second.info == first.info
@@ -78,25 +79,28 @@ def test_a_model_of_another_layout_is_loaded_by_sentence_transformers(
     # CLS pooling: not what the runtime reproduces
     assert model_layout(model_dir) is None
     Embedder(str(model_dir), device="cpu", precision="fp32", backend="openvino")
-    embedding.forget_loaded_models()
+    embedding_models.forget_loaded_models()
     # a conversion is kept, yet the model still goes through sentence-transformers
     assert list(fresh_model_cache.rglob("model.xml"))
     again = Embedder(str(model_dir), device="cpu", precision="fp32", backend="openvino")
     assert again.uses_torch and again.backend == "openvino"
 
 
-def ingest_process(corpus: Path, data: Path) -> subprocess.CompletedProcess[str]:
-    """``ragmask ingest`` as its own process, listing every module it imports (-X importtime)."""
+def ingest_process(corpus: Path, data: Path, *python_options: str) -> subprocess.CompletedProcess[str]:
+    """``ragmask ingest CORPUS --json`` as its own process (``-X importtime`` lists every module it imports)."""
     env = {**os.environ, "PREFECT_API_URL": "", "RAGMASK_SECRET_KEY": "startup-test-key-not-secret"}
-    return subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "flows.cli", "ingest", str(corpus), "--data-dir", str(data), "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        check=False,
-        timeout=300,
-    )  # fmt: skip
+    command = [
+        sys.executable,
+        *python_options,
+        "-m",
+        "flows.cli",
+        "ingest",
+        str(corpus),
+        "--data-dir",
+        str(data),
+        "--json",
+    ]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, check=False, timeout=300)  # fmt: skip
 
 
 def imported(stderr: str) -> dict[str, int]:
@@ -117,9 +121,9 @@ def test_a_one_file_ingest_loads_no_framework_reports_its_start_up_and_exits_who
         f"{fake.paragraph(nb_sentences=4)} Call {fake.name()} at {fake.email()}.", encoding="utf-8"
     )
     # the first run may convert the model and keep it (a fresh machine); the second finds it
-    first = ingest_process(corpus, tmp_path / "first")
+    first = ingest_process(corpus, tmp_path / "first", "-X", "importtime")
     assert first.returncode == 0, first.stderr[-500:]
-    done = ingest_process(corpus, tmp_path / "second")
+    done = ingest_process(corpus, tmp_path / "second", "-X", "importtime")
     assert done.returncode == 0, done.stderr[-500:]
     modules = imported(done.stderr)
     assert "presidio_analyzer" in modules and "openvino" in modules and "qdrant_client" in modules
@@ -136,15 +140,7 @@ def test_a_one_file_ingest_loads_no_framework_reports_its_start_up_and_exits_who
 
 
 def test_a_failing_command_still_says_why_and_exits_non_zero(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", "ingest", str(tmp_path / "missing"), "--data-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PREFECT_API_URL": "", "RAGMASK_SECRET_KEY": "startup-test-key-not-secret"},
-        cwd=REPO,
-        check=False,
-        timeout=300,
-    )
+    done = ingest_process(tmp_path / "missing", tmp_path)
     assert done.returncode != 0
     lines = [line for line in done.stderr.splitlines() if line.startswith("ragmask")]
     assert lines and "missing" in lines[-1]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, wait
@@ -36,6 +35,7 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from flows.pipeline.lean_imports import keep_frameworks_out
+from indexers.embedding_precision import usable_cores
 from indexers.freed_memory import release_freed_memory
 from masking import MaskingKeys
 from masking.detector_config import DetectorConfig
@@ -69,12 +69,8 @@ MaskedPart = tuple[list["MaskedDocument"], Seconds]
 
 
 def default_workers() -> int:
-    """The cores this process may use (its CPU affinity, not the machine's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        # not on Linux
-        return max(1, os.cpu_count() or 1)
+    """The cores this process may use: one masking process each."""
+    return usable_cores()
 
 
 @dataclass(frozen=True)
@@ -222,7 +218,7 @@ class MaskingWorkers:
         """A feeder thread: hand the worker the next share from the first once it has finished the one
         before, until the shares run out, this process takes the rest, or the pool breaks (its share is
         then this process's to mask)."""
-        while not self._ready_for(handed):
+        while not self._workers_started():
             if handed.exhausted():
                 return
         while (index := handed.claim_first()) is not None:
@@ -234,7 +230,7 @@ class MaskingWorkers:
                 handed.outcomes[index] = error
                 return
 
-    def _ready_for(self, handed: HandedOut) -> bool:
+    def _workers_started(self) -> bool:
         """Whether every worker has started (waiting a moment); True too when one failed to start, so that
         the feeder finds the pool broken and leaves its shares to this process."""
         done, _ = wait(self._starting, timeout=FEEDER_WAIT_S)
