@@ -202,8 +202,9 @@ class Embedder:
             )
 
     def _load(self, requested_backend: str) -> CachedOpenVinoModel | SentenceTransformerEncoder:
-        """The cached conversion without torch where there is one, else sentence-transformers' model (which
-        converts and keeps it for the next process)."""
+        """The cached conversion without torch where there is one, converted and kept through
+        sentence-transformers first where there is none yet; sentence-transformers' model where the
+        conversion cannot be kept or run alone."""
         variant = "bf16" if self.computes_bf16 else self.precision if self.precision == INT8_STATIC else "f32"
         if self.backend == "openvino":
             cached = _cached_runtime(self.model_name, variant)
@@ -227,6 +228,11 @@ class Embedder:
             logger.warning("%s: embedding with torch", error)
             self.backend = "torch"
             loaded = load_model(self.model_name, self.device, self.precision, self.backend)
+        if self.backend == "openvino":
+            # converted and kept just now: computed as every later process computes it, to the last bit
+            cached = _cached_runtime(self.model_name, variant)
+            if cached is not None:
+                return cached
         return SentenceTransformerEncoder(loaded, self.device, self.computes_bf16 and self.backend == "torch")
 
     @property

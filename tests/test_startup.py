@@ -18,7 +18,7 @@ from faker import Faker
 
 from indexers import embedding_models
 from indexers.embedding import DEFAULT_EMBEDDING_MODEL, Embedder, openvino_installed
-from indexers.embedding_models import resolve_model_path
+from indexers.embedding_models import SentenceTransformerEncoder, load_model, resolve_model_path
 from indexers.openvino_runtime import model_layout
 
 pytestmark = pytest.mark.skipif(not openvino_installed(), reason="openvino is not installed")
@@ -46,15 +46,23 @@ def texts() -> list[str]:
 def test_the_cached_conversion_embeds_and_counts_as_sentence_transformers_does(
     fresh_model_cache: Path, precision: str
 ) -> None:
-    # the first process converts through sentence-transformers and keeps the conversion
-    first = Embedder(device="cpu", precision=precision, backend="openvino")
-    assert first.uses_torch
+    # the first process converts through sentence-transformers, keeps the conversion and runs it alone,
+    # as every later process does: one computation everywhere, to the last bit
+    converting = Embedder(device="cpu", precision=precision, backend="openvino")
+    assert not converting.uses_torch
     assert list(fresh_model_cache.rglob("model.xml"))
-    # the next one runs it alone
+    # sentence-transformers' own pipeline on the same compiled forward pass
+    first = Embedder(device="cpu", precision=precision, backend="openvino")
+    first._model = SentenceTransformerEncoder(
+        load_model(DEFAULT_EMBEDDING_MODEL, "cpu", precision, "openvino"), "cpu", False
+    )
+    assert first.uses_torch
+    # the next process runs the conversion alone
     embedding_models.forget_loaded_models()
     second = Embedder(device="cpu", precision=precision, backend="openvino")
     assert not second.uses_torch and second.backend == "openvino"
-    assert second.info == first.info
+    assert second.info == first.info == converting.info
+    assert np.array_equal(np.array(second.embed(texts())), np.array(converting.embed(texts())))
     assert second.max_chunk_tokens == first.max_chunk_tokens == 254
     sample = texts()
     assert [second.count_tokens(t) for t in sample] == [first.count_tokens(t) for t in sample]
